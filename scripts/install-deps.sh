@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs everything the build and the tests need on Debian 12:
+# the Debian packages, and the pinned DuckDB 1.4.4 tarballs from the npm registry.
+# Safe to run again: it skips what is already in place.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")/.." && pwd)"
+duck_dir="$here/third_party/duckdb"
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost1.81-dev librocksdb-dev libssl-dev libtomlplusplus-dev
+  libspdlog-dev libfmt-dev libcli11-dev libedit-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  curl ca-certificates
+  postgresql postgresql-contrib
+)
+
+# Node.js and npm fetch the DuckDB tarballs; some machines carry a Node.js of their own
+# (with npm inside), which Debian's npm package conflicts with.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# DuckDB: the shared library and the headers of the same version, pinned by integrity hash.
+fetch_npm() { # name@version integrity
+  local spec="$1" want="$2" tmp file got
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "$spec" >/dev/null)
+  file="$(ls "$tmp"/*.tgz)"
+  got="sha512-$(openssl dgst -sha512 -binary "$file" | base64 -w0)"
+  if [ "$got" != "$want" ]; then
+    echo "install-deps: integrity mismatch for $spec: $got" >&2
+    rm -rf "$tmp"; exit 1
+  fi
+  echo "$file"
+}
+
+if [ ! -f "$duck_dir/lib/libduckdb.so" ] || [ ! -f "$duck_dir/include/duckdb.hpp" ]; then
+  echo "install-deps: fetching DuckDB 1.4.4 from the npm registry"
+  rm -rf "$duck_dir"; mkdir -p "$duck_dir/lib" "$duck_dir/include"
+  lib_tgz="$(fetch_npm '@duckdb/node-bindings-linux-x64@1.4.4-r.4' \
+    'sha512-jBTL/WvfwxLToFa/pVHfT6elMtltJGnc3wSuxZD9OfMltit9YUdVFS37vBFQzXMT1Z8OWjtSjMh+zPKxOwHLHA==')"
+  hdr_tgz="$(fetch_npm 'duckdb@1.4.4' \
+    'sha512-hEJJ5hyVF0VLj3dmOLpsWrQR0b3d4Ykqtygm6iUXjHJDDnSqg/USKxcb5qvNrOhFYPgktayU6dXCtgPqcmmpog==')"
+  tar -xzf "$lib_tgz" -C "$duck_dir/lib" --strip-components=1 package/libduckdb.so
+  tar -xzf "$hdr_tgz" -C "$duck_dir/include" --strip-components=5 package/src/duckdb/src/include
+  rm -rf "$(dirname "$lib_tgz")" "$(dirname "$hdr_tgz")"
+fi
+echo "install-deps: done"

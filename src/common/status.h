@@ -1,0 +1,86 @@
+// One error type for the whole project: a SPEC error code and a human message.
+// Exceptions do not cross module boundaries; functions return Status or Result<T>.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace kalam {
+
+// The error codes of SPEC §2.1 (and §5 for the WebSocket).
+enum class Code {
+  kOk,
+  kInvalidSql,
+  kSqlExecutionError,
+  kEmptySql,
+  kParamsWithBatch,
+  kInvalidParameter,
+  kInvalidInput,
+  kAlreadyExists,
+  kConstraintViolation,
+  kMissingAuthorization,
+  kInvalidAuthorizationHeader,
+  kInvalidCredentials,
+  kTokenExpired,
+  kInvalidToken,
+  kPermissionDenied,
+  kNotFound,
+  kPayloadTooLarge,
+  kRateLimitExceeded,
+  kInternalError,
+};
+
+// "INVALID_SQL", ...
+std::string_view CodeName(Code code);
+// The HTTP status SPEC §2.1 gives the code.
+int HttpStatus(Code code);
+
+class Status {
+ public:
+  Status() = default;
+  Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  static Status Ok() { return {}; }
+  bool ok() const { return code_ == Code::kOk; }
+  Code code() const { return code_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  Code code_ = Code::kOk;
+  std::string message_;
+};
+
+// A value or an error. REQUIRES: ok() before value().
+template <typename T>
+class Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design
+  Result(Code code, std::string message) : status_(code, std::move(message)) {}
+
+  bool ok() const { return value_.has_value(); }
+  const Status& status() const { return status_; }
+  T& value() & { return *value_; }
+  const T& value() const& { return *value_; }
+  T&& value() && { return std::move(*value_); }
+  T* operator->() { return &*value_; }
+  const T* operator->() const { return &*value_; }
+  T& operator*() { return *value_; }
+  const T& operator*() const { return *value_; }
+
+ private:
+  std::optional<T> value_;
+  Status status_;
+};
+
+}  // namespace kalam
+
+// Returns the status from the enclosing function when it is an error.
+#define KALAM_RETURN_IF_ERROR(expr)          \
+  do {                                       \
+    ::kalam::Status kalam_status_ = (expr);  \
+    if (!kalam_status_.ok()) return kalam_status_; \
+  } while (0)
