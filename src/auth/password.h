@@ -1,0 +1,20 @@
+// Password hashing with bcrypt ($2b$) through libcrypt.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace kalam::auth {
+
+// SPEC §1: 8 to 72 bytes. INVALID_INPUT otherwise, with a message that says why.
+Status ValidatePassword(std::string_view password);
+
+// A "$2b$<cost>$..." hash with a fresh random salt. cost is 4..31.
+Result<std::string> HashPassword(std::string_view password, int cost);
+
+// True when password matches hash. Constant-time comparison; false on a malformed hash.
+bool VerifyPassword(std::string_view password, const std::string& hash);
+
+}  // namespace kalam::auth
