@@ -1,0 +1,349 @@
+#include "catalog/catalog.h"
+
+#include <boost/json.hpp>
+#include <random>
+
+#include "common/clock.h"
+#include "common/encoding.h"
+#include "store/kv_store.h"
+
+namespace kalam::catalog {
+namespace json = boost::json;
+namespace {
+
+using store::Family;
+
+constexpr std::string_view kUserPrefix = "user/";
+constexpr std::string_view kNamespacePrefix = "ns/";
+constexpr std::string_view kStoragePrefix = "storage/";
+
+std::string Key(std::string_view prefix, const std::string& id) {
+  return std::string(prefix) + id;
+}
+
+template <typename T>
+json::value Opt(const std::optional<T>& v) {
+  return v ? json::value(*v) : json::value(nullptr);
+}
+template <typename T>
+std::optional<T> OptFrom(const json::object& o, const char* key) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  return json::value_to<T>(*v);
+}
+
+std::string Encode(const User& u) {
+  json::object o{{"user_id", u.user_id},
+                 {"username", u.username},
+                 {"role", std::string(auth::RoleName(u.role))},
+                 {"password_hash", u.password_hash},
+                 {"email", Opt(u.email)},
+                 {"auth_type", u.auth_type},
+                 {"created_at", u.created_at},
+                 {"updated_at", u.updated_at},
+                 {"last_seen", Opt(u.last_seen)},
+                 {"deleted_at", Opt(u.deleted_at)}};
+  return json::serialize(o);
+}
+User DecodeUser(const json::object& o) {
+  User u;
+  u.user_id = json::value_to<std::string>(o.at("user_id"));
+  u.username = json::value_to<std::string>(o.at("username"));
+  u.role = auth::ParseRole(json::value_to<std::string>(o.at("role"))).value_or(auth::Role::kUser);
+  u.password_hash = json::value_to<std::string>(o.at("password_hash"));
+  u.email = OptFrom<std::string>(o, "email");
+  u.auth_type = json::value_to<std::string>(o.at("auth_type"));
+  u.created_at = o.at("created_at").to_number<int64_t>();
+  u.updated_at = o.at("updated_at").to_number<int64_t>();
+  u.last_seen = OptFrom<int64_t>(o, "last_seen");
+  u.deleted_at = OptFrom<int64_t>(o, "deleted_at");
+  return u;
+}
+
+std::string Encode(const Namespace& n) {
+  json::object o{{"name", n.name}, {"options", n.options_json}, {"created_at", n.created_at}};
+  return json::serialize(o);
+}
+Namespace DecodeNamespace(const json::object& o) {
+  Namespace n;
+  n.name = json::value_to<std::string>(o.at("name"));
+  n.options_json = json::value_to<std::string>(o.at("options"));
+  n.created_at = o.at("created_at").to_number<int64_t>();
+  return n;
+}
+
+std::string Encode(const Storage& s) {
+  json::object o{{"storage_id", s.storage_id},
+                 {"storage_name", s.storage_name},
+                 {"description", s.description},
+                 {"storage_type", s.storage_type},
+                 {"base_directory", s.base_directory},
+                 {"shared_tables_template", s.shared_tables_template},
+                 {"user_tables_template", s.user_tables_template},
+                 {"created_at", s.created_at},
+                 {"updated_at", s.updated_at}};
+  return json::serialize(o);
+}
+Storage DecodeStorage(const json::object& o) {
+  Storage s;
+  s.storage_id = json::value_to<std::string>(o.at("storage_id"));
+  s.storage_name = json::value_to<std::string>(o.at("storage_name"));
+  s.description = json::value_to<std::string>(o.at("description"));
+  s.storage_type = json::value_to<std::string>(o.at("storage_type"));
+  s.base_directory = json::value_to<std::string>(o.at("base_directory"));
+  s.shared_tables_template = json::value_to<std::string>(o.at("shared_tables_template"));
+  s.user_tables_template = json::value_to<std::string>(o.at("user_tables_template"));
+  s.created_at = o.at("created_at").to_number<int64_t>();
+  s.updated_at = o.at("updated_at").to_number<int64_t>();
+  return s;
+}
+
+std::string NewUserId() {
+  std::random_device rd;
+  std::string bytes(8, '\0');
+  for (auto& c : bytes) c = static_cast<char>(rd());
+  return "u_" + HexEncode(bytes);
+}
+
+bool IsReservedNamespace(const std::string& name) {
+  return name == "system" || name == "information_schema";
+}
+
+}  // namespace
+
+const User* CatalogState::FindUserByName(const std::string& username) const {
+  auto it = user_by_name.find(username);
+  return it == user_by_name.end() ? nullptr : FindUser(it->second);
+}
+const User* CatalogState::FindUser(const std::string& user_id) const {
+  auto it = users.find(user_id);
+  return it == users.end() ? nullptr : &it->second;
+}
+
+Result<std::unique_ptr<Catalog>> Catalog::Open(store::KvStore& store,
+                                               const std::string& storage_dir) {
+  std::unique_ptr<Catalog> catalog(new Catalog(store));
+  KALAM_RETURN_IF_ERROR(catalog->Load());
+  KALAM_RETURN_IF_ERROR(catalog->Bootstrap(storage_dir));
+  return catalog;
+}
+
+std::shared_ptr<const CatalogState> Catalog::snapshot() const {
+  std::lock_guard lock(snapshot_mutex_);
+  return state_;
+}
+
+void Catalog::Publish(std::shared_ptr<const CatalogState> next) {
+  std::lock_guard lock(snapshot_mutex_);
+  state_ = std::move(next);
+}
+
+Status Catalog::Load() {
+  auto state = std::make_shared<CatalogState>();
+  Status decode_error;
+  auto load = [&](std::string_view prefix, auto&& add) {
+    return store_.Scan(Family::kMeta, prefix, [&](std::string_view key, std::string_view value) {
+      try {
+        add(json::parse(value).as_object());
+      } catch (const std::exception& e) {
+        decode_error = {Code::kInternalError,
+                        "catalog entry " + std::string(key) + " is unreadable: " + e.what()};
+        return false;
+      }
+      return true;
+    });
+  };
+  KALAM_RETURN_IF_ERROR(load(kUserPrefix, [&](const json::object& o) {
+    User u = DecodeUser(o);
+    state->user_by_name[u.username] = u.user_id;
+    state->users[u.user_id] = std::move(u);
+  }));
+  KALAM_RETURN_IF_ERROR(load(kNamespacePrefix, [&](const json::object& o) {
+    Namespace n = DecodeNamespace(o);
+    state->namespaces[n.name] = std::move(n);
+  }));
+  KALAM_RETURN_IF_ERROR(load(kStoragePrefix, [&](const json::object& o) {
+    Storage s = DecodeStorage(o);
+    state->storages[s.storage_id] = std::move(s);
+  }));
+  KALAM_RETURN_IF_ERROR(decode_error);
+  std::lock_guard lock(write_mutex_);
+  Publish(std::move(state));
+  return Status::Ok();
+}
+
+Status Catalog::Bootstrap(const std::string& storage_dir) {
+  std::lock_guard lock(write_mutex_);
+  auto next = std::make_shared<CatalogState>(*snapshot());
+  store::WriteSet changes;
+  const int64_t now = NowMicros();
+  if (!next->namespaces.contains("default")) {
+    Namespace n{"default", "{}", now};
+    changes.Put(Family::kMeta, Key(kNamespacePrefix, n.name), Encode(n));
+    next->namespaces[n.name] = n;
+  }
+  if (!next->storages.contains("local")) {
+    Storage s;
+    s.storage_id = "local";
+    s.storage_name = "Local filesystem";
+    s.description = "The built-in storage under the data directory";
+    s.base_directory = storage_dir;
+    s.created_at = s.updated_at = now;
+    changes.Put(Family::kMeta, Key(kStoragePrefix, s.storage_id), Encode(s));
+    next->storages[s.storage_id] = s;
+  }
+  if (!next->users.contains("root")) {
+    User root;
+    root.user_id = "root";
+    root.username = "root";
+    root.role = auth::Role::kSystem;
+    root.auth_type = "internal";
+    root.created_at = root.updated_at = now;
+    changes.Put(Family::kMeta, Key(kUserPrefix, root.user_id), Encode(root));
+    next->user_by_name[root.username] = root.user_id;
+    next->users[root.user_id] = root;
+  }
+  if (changes.empty()) return Status::Ok();
+  KALAM_RETURN_IF_ERROR(store_.Write(changes));
+  Publish(std::move(next));
+  return Status::Ok();
+}
+
+Status Catalog::ValidateNamespaceName(const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 64 && name[0] >= 'a' && name[0] <= 'z';
+  for (char c : name) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  }
+  if (!ok) {
+    return {Code::kInvalidSql, "Invalid namespace name '" + name +
+                                   "': use a lower-case letter followed by letters, digits or "
+                                   "'_' (at most 64)"};
+  }
+  if (IsReservedNamespace(name)) {
+    return {Code::kInvalidSql, "Namespace name '" + name + "' is reserved"};
+  }
+  return Status::Ok();
+}
+
+Status Catalog::ValidateUsername(const std::string& username) {
+  bool ok = !username.empty() && username.size() <= 64;
+  for (char c : username) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '_' || c == '-' || c == '.' || c == '@');
+  }
+  if (!ok) {
+    return {Code::kInvalidInput,
+            "Invalid username '" + username +
+                "': use 1 to 64 letters, digits or the characters _ - . @"};
+  }
+  return Status::Ok();
+}
+
+Status Catalog::CreateNamespace(const std::string& name, bool if_not_exists) {
+  KALAM_RETURN_IF_ERROR(ValidateNamespaceName(name));
+  std::lock_guard lock(write_mutex_);
+  auto current = snapshot();
+  if (current->namespaces.contains(name)) {
+    if (if_not_exists) return Status::Ok();
+    return {Code::kAlreadyExists, "Namespace '" + name + "' already exists"};
+  }
+  Namespace n{name, "{}", NowMicros()};
+  store::WriteSet changes;
+  changes.Put(Family::kMeta, Key(kNamespacePrefix, name), Encode(n));
+  KALAM_RETURN_IF_ERROR(store_.Write(changes));
+  auto next = std::make_shared<CatalogState>(*current);
+  next->namespaces[name] = std::move(n);
+  Publish(std::move(next));
+  return Status::Ok();
+}
+
+Status Catalog::DropNamespace(const std::string& name, bool if_exists, bool /*cascade*/) {
+  if (IsReservedNamespace(name)) {
+    return {Code::kPermissionDenied, "Namespace '" + name + "' is a system namespace"};
+  }
+  std::lock_guard lock(write_mutex_);
+  auto current = snapshot();
+  if (!current->namespaces.contains(name)) {
+    if (if_exists) return Status::Ok();
+    return {Code::kNotFound, "Namespace '" + name + "' does not exist"};
+  }
+  // Tables do not exist yet; once they do, a namespace holding tables is refused here
+  // unless cascade.
+  store::WriteSet changes;
+  changes.Delete(Family::kMeta, Key(kNamespacePrefix, name));
+  KALAM_RETURN_IF_ERROR(store_.Write(changes));
+  auto next = std::make_shared<CatalogState>(*current);
+  next->namespaces.erase(name);
+  Publish(std::move(next));
+  return Status::Ok();
+}
+
+Status Catalog::SetNamespaceOptions(const std::string& name,
+                                    const std::map<std::string, std::string>& json_options) {
+  std::lock_guard lock(write_mutex_);
+  auto current = snapshot();
+  auto it = current->namespaces.find(name);
+  if (it == current->namespaces.end()) {
+    return {Code::kNotFound, "Namespace '" + name + "' does not exist"};
+  }
+  Namespace n = it->second;
+  json::object options = json::parse(n.options_json).as_object();
+  for (const auto& [key, value] : json_options) {
+    try {
+      options[key] = json::parse(value);
+    } catch (const std::exception&) {
+      return {Code::kInvalidSql, "Option '" + key + "' has an invalid value"};
+    }
+  }
+  n.options_json = json::serialize(options);
+  store::WriteSet changes;
+  changes.Put(Family::kMeta, Key(kNamespacePrefix, name), Encode(n));
+  KALAM_RETURN_IF_ERROR(store_.Write(changes));
+  auto next = std::make_shared<CatalogState>(*current);
+  next->namespaces[name] = std::move(n);
+  Publish(std::move(next));
+  return Status::Ok();
+}
+
+Status Catalog::CreateUser(User user, bool if_not_exists) {
+  KALAM_RETURN_IF_ERROR(ValidateUsername(user.username));
+  std::lock_guard lock(write_mutex_);
+  auto current = snapshot();
+  if (const User* existing = current->FindUserByName(user.username)) {
+    if (!existing->deleted()) {
+      if (if_not_exists) return Status::Ok();
+      return {Code::kAlreadyExists, "User '" + user.username + "' already exists"};
+    }
+  }
+  // A dropped user's name may be taken again, by a new user_id: the old user's rows stay
+  // the old user's.
+  do {
+    user.user_id = NewUserId();
+  } while (current->users.contains(user.user_id));
+  user.created_at = user.updated_at = NowMicros();
+  store::WriteSet changes;
+  changes.Put(Family::kMeta, Key(kUserPrefix, user.user_id), Encode(user));
+  KALAM_RETURN_IF_ERROR(store_.Write(changes));
+  auto next = std::make_shared<CatalogState>(*current);
+  next->user_by_name[user.username] = user.user_id;
+  next->users[user.user_id] = std::move(user);
+  Publish(std::move(next));
+  return Status::Ok();
+}
+
+Status Catalog::UpdateUser(const User& user) {
+  std::lock_guard lock(write_mutex_);
+  auto current = snapshot();
+  if (!current->users.contains(user.user_id)) {
+    return {Code::kNotFound, "User '" + user.username + "' does not exist"};
+  }
+  store::WriteSet changes;
+  changes.Put(Family::kMeta, Key(kUserPrefix, user.user_id), Encode(user));
+  KALAM_RETURN_IF_ERROR(store_.Write(changes));
+  auto next = std::make_shared<CatalogState>(*current);
+  next->users[user.user_id] = user;
+  Publish(std::move(next));
+  return Status::Ok();
+}
+
+}  // namespace kalam::catalog

@@ -1,0 +1,70 @@
+// The catalog: users, namespaces and storages, persisted in the store's meta family and
+// served from an immutable in-memory snapshot. Readers take a snapshot and never block;
+// writers are serialized (DDL is rare) and publish a new snapshot after the store write.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "catalog/models.h"
+#include "common/status.h"
+
+namespace kalam::store {
+class KvStore;
+}
+
+namespace kalam::catalog {
+
+struct CatalogState {
+  std::map<std::string, User> users;                  // by user_id
+  std::map<std::string, std::string> user_by_name;    // username -> user_id
+  std::map<std::string, Namespace> namespaces;        // by name
+  std::map<std::string, Storage> storages;            // by storage_id
+
+  const User* FindUserByName(const std::string& username) const;
+  const User* FindUser(const std::string& user_id) const;
+};
+
+class Catalog {
+ public:
+  // Loads the catalog, creating on first start the namespace `default`, the storage
+  // `local` (at storage_dir) and the user `root` (role system, password root_password_hash,
+  // which may be empty).
+  static Result<std::unique_ptr<Catalog>> Open(store::KvStore& store,
+                                               const std::string& storage_dir);
+
+  std::shared_ptr<const CatalogState> snapshot() const;
+
+  // Namespaces. Names are validated here (SPEC §1).
+  Status CreateNamespace(const std::string& name, bool if_not_exists);
+  // cascade: also the namespace's tables (none exist yet in this part).
+  Status DropNamespace(const std::string& name, bool if_exists, bool cascade);
+  Status SetNamespaceOptions(const std::string& name,
+                             const std::map<std::string, std::string>& json_options);
+
+  // Users. CreateUser fills user_id, created_at, updated_at.
+  // Returns ALREADY_EXISTS unless if_not_exists (then Ok without change).
+  Status CreateUser(User user, bool if_not_exists);
+  // Replaces the stored user with the same user_id.
+  Status UpdateUser(const User& user);
+
+  static Status ValidateNamespaceName(const std::string& name);
+  static Status ValidateUsername(const std::string& username);
+
+ private:
+  explicit Catalog(store::KvStore& store) : store_(store) {}
+  Status Load();
+  Status Bootstrap(const std::string& storage_dir);
+  // REQUIRES: write_mutex_ held.
+  void Publish(std::shared_ptr<const CatalogState> next);
+
+  store::KvStore& store_;
+  std::mutex write_mutex_;  // one writer at a time
+  mutable std::mutex snapshot_mutex_;
+  std::shared_ptr<const CatalogState> state_;
+};
+
+}  // namespace kalam::catalog

@@ -1,0 +1,104 @@
+#include "common/config.h"
+
+#include <cstdlib>
+#include <toml++/toml.h>
+
+namespace kalam {
+namespace {
+
+template <typename T>
+Status Read(const toml::table& root, const char* section, const char* key, T& out) {
+  const toml::node* node = root.at_path(std::string(section) + "." + key).node();
+  if (node == nullptr) return Status::Ok();
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (auto v = node->value<std::string>()) {
+      out = *v;
+      return Status::Ok();
+    }
+  } else if constexpr (std::is_same_v<T, bool>) {
+    if (auto v = node->value<bool>()) {
+      out = *v;
+      return Status::Ok();
+    }
+  } else {
+    if (auto v = node->value<int64_t>(); v && *v >= 0) {
+      out = static_cast<T>(*v);
+      return Status::Ok();
+    }
+  }
+  return {Code::kInvalidInput,
+          std::string("Configuration key ") + section + "." + key + " has the wrong type"};
+}
+
+Status ApplyFile(const std::string& path, Config& c) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return {Code::kInvalidInput, "Cannot read configuration " + path + ": " +
+                                     std::string(e.description())};
+  }
+  Status s;
+  auto read = [&](const char* section, const char* key, auto& out) {
+    if (s.ok()) s = Read(root, section, key, out);
+  };
+  read("server", "host", c.server.host);
+  read("server", "port", c.server.port);
+  read("server", "workers", c.server.workers);
+  read("storage", "data_path", c.storage.data_path);
+  read("storage", "sync_writes", c.storage.sync_writes);
+  read("auth", "jwt_secret", c.auth.jwt_secret);
+  read("auth", "root_password", c.auth.root_password);
+  read("auth", "bcrypt_cost", c.auth.bcrypt_cost);
+  read("auth", "trust_user_header", c.auth.trust_user_header);
+  read("auth", "access_token_ttl_secs", c.auth.access_token_ttl_secs);
+  read("auth", "refresh_token_ttl_secs", c.auth.refresh_token_ttl_secs);
+  read("flush", "default_row_limit", c.flush.default_row_limit);
+  read("flush", "default_interval_secs", c.flush.default_interval_secs);
+  read("flush", "check_interval_secs", c.flush.check_interval_secs);
+  read("stream", "default_ttl_secs", c.stream.default_ttl_secs);
+  read("stream", "eviction_interval_secs", c.stream.eviction_interval_secs);
+  read("limits", "max_request_bytes", c.limits.max_request_bytes);
+  read("limits", "max_result_rows", c.limits.max_result_rows);
+  read("rate_limit", "queries_per_sec_per_user", c.rate_limit.queries_per_sec_per_user);
+  read("websocket", "auth_timeout_secs", c.websocket.auth_timeout_secs);
+  read("websocket", "max_subscriptions_per_connection",
+       c.websocket.max_subscriptions_per_connection);
+  read("websocket", "max_pending_bytes", c.websocket.max_pending_bytes);
+  read("logging", "level", c.logging.level);
+  read("logging", "format", c.logging.format);
+  return s;
+}
+
+const char* Env(const char* name) {
+  const char* v = std::getenv(name);
+  return (v != nullptr && *v != '\0') ? v : nullptr;
+}
+
+}  // namespace
+
+Result<Config> LoadConfig(const std::optional<std::string>& path) {
+  Config c;
+  if (path) KALAM_RETURN_IF_ERROR(ApplyFile(*path, c));
+  if (const char* v = Env("KALAMDB_HOST")) c.server.host = v;
+  if (const char* v = Env("KALAMDB_PORT")) {
+    char* end = nullptr;
+    long port = std::strtol(v, &end, 10);
+    if (*end != '\0' || port <= 0 || port > 65535) {
+      return Status(Code::kInvalidInput, std::string("KALAMDB_PORT is not a port: ") + v);
+    }
+    c.server.port = static_cast<uint16_t>(port);
+  }
+  if (const char* v = Env("KALAMDB_DATA_PATH")) c.storage.data_path = v;
+  if (const char* v = Env("KALAMDB_JWT_SECRET")) c.auth.jwt_secret = v;
+  if (const char* v = Env("KALAMDB_ROOT_PASSWORD")) c.auth.root_password = v;
+  if (c.auth.bcrypt_cost < 4 || c.auth.bcrypt_cost > 31) {
+    return Status(Code::kInvalidInput, "auth.bcrypt_cost must be between 4 and 31");
+  }
+  if (c.logging.format != "text" && c.logging.format != "json") {
+    return Status(Code::kInvalidInput, "logging.format must be text or json");
+  }
+  return c;
+}
+
+}  // namespace kalam

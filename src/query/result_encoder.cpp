@@ -1,0 +1,268 @@
+#include "query/result_encoder.h"
+
+#include <fmt/format.h>
+
+#include "duckdb/common/types/time.hpp"
+
+#include <cmath>
+
+#include "common/encoding.h"
+#include "common/json_text.h"
+
+namespace kalam::query {
+namespace {
+
+using duckdb::LogicalType;
+using duckdb::LogicalTypeId;
+
+void AppendTimestamp(std::string& out, duckdb::timestamp_t ts) {
+  if (!duckdb::Timestamp::IsFinite(ts)) {
+    AppendJsonString(out, duckdb::Timestamp::ToString(ts));
+    return;
+  }
+  duckdb::date_t date;
+  duckdb::dtime_t time;
+  duckdb::Timestamp::Convert(ts, date, time);
+  int32_t y, mo, d, h, mi, s, us;
+  duckdb::Date::Convert(date, y, mo, d);
+  duckdb::Time::Convert(time, h, mi, s, us);
+  fmt::format_to(std::back_inserter(out), "\"{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:06d}Z\"",
+                 y, mo, d, h, mi, s, us);
+}
+
+void AppendDate(std::string& out, duckdb::date_t date) {
+  if (!duckdb::Date::IsFinite(date)) {
+    AppendJsonString(out, duckdb::Date::ToString(date));
+    return;
+  }
+  int32_t y, m, d;
+  duckdb::Date::Convert(date, y, m, d);
+  fmt::format_to(std::back_inserter(out), "\"{:04d}-{:02d}-{:02d}\"", y, m, d);
+}
+
+void AppendTime(std::string& out, duckdb::dtime_t time) {
+  int32_t h, m, s, us;
+  duckdb::Time::Convert(time, h, m, s, us);
+  if (us == 0) {
+    fmt::format_to(std::back_inserter(out), "\"{:02d}:{:02d}:{:02d}\"", h, m, s);
+  } else {
+    fmt::format_to(std::back_inserter(out), "\"{:02d}:{:02d}:{:02d}.{:06d}\"", h, m, s, us);
+  }
+}
+
+void AppendDouble(std::string& out, double v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+  } else {
+    fmt::format_to(std::back_inserter(out), "{}", v);
+  }
+}
+
+// Slow path for values without a typed reader below: nested types become JSON.
+void AppendValue(std::string& out, const duckdb::Value& v) {
+  if (v.IsNull()) {
+    out += "null";
+    return;
+  }
+  const LogicalType& type = v.type();
+  switch (type.id()) {
+    case LogicalTypeId::BOOLEAN: out += v.GetValue<bool>() ? "true" : "false"; return;
+    case LogicalTypeId::TINYINT:
+    case LogicalTypeId::SMALLINT:
+    case LogicalTypeId::INTEGER:
+    case LogicalTypeId::BIGINT:
+    case LogicalTypeId::UTINYINT:
+    case LogicalTypeId::USMALLINT:
+    case LogicalTypeId::UINTEGER:
+    case LogicalTypeId::UBIGINT:
+    case LogicalTypeId::HUGEINT:
+    case LogicalTypeId::UHUGEINT: out += v.ToString(); return;
+    case LogicalTypeId::FLOAT:
+    case LogicalTypeId::DOUBLE: AppendDouble(out, v.GetValue<double>()); return;
+    case LogicalTypeId::VARCHAR:
+      if (type.IsJSONType()) {
+        out += v.GetValue<std::string>();
+      } else {
+        AppendJsonString(out, v.GetValue<std::string>());
+      }
+      return;
+    case LogicalTypeId::BLOB: {
+      const std::string& bytes = duckdb::StringValue::Get(v);
+      AppendJsonString(out, Base64Encode(bytes));
+      return;
+    }
+    case LogicalTypeId::TIMESTAMP:
+    case LogicalTypeId::TIMESTAMP_TZ:
+    case LogicalTypeId::TIMESTAMP_MS:
+    case LogicalTypeId::TIMESTAMP_SEC:
+    case LogicalTypeId::TIMESTAMP_NS:
+      AppendTimestamp(out, v.DefaultCastAs(LogicalType::TIMESTAMP).GetValue<duckdb::timestamp_t>());
+      return;
+    case LogicalTypeId::DATE: AppendDate(out, v.GetValue<duckdb::date_t>()); return;
+    case LogicalTypeId::TIME: AppendTime(out, v.GetValue<duckdb::dtime_t>()); return;
+    case LogicalTypeId::LIST:
+    case LogicalTypeId::ARRAY: {
+      const auto& children = type.id() == LogicalTypeId::LIST
+                                 ? duckdb::ListValue::GetChildren(v)
+                                 : duckdb::ArrayValue::GetChildren(v);
+      out.push_back('[');
+      for (size_t i = 0; i < children.size(); ++i) {
+        if (i > 0) out.push_back(',');
+        AppendValue(out, children[i]);
+      }
+      out.push_back(']');
+      return;
+    }
+    case LogicalTypeId::STRUCT: {
+      const auto& children = duckdb::StructValue::GetChildren(v);
+      out.push_back('{');
+      for (size_t i = 0; i < children.size(); ++i) {
+        if (i > 0) out.push_back(',');
+        AppendJsonString(out, duckdb::StructType::GetChildName(type, i));
+        out.push_back(':');
+        AppendValue(out, children[i]);
+      }
+      out.push_back('}');
+      return;
+    }
+    default: AppendJsonString(out, v.ToString()); return;
+  }
+}
+
+// One column of one chunk, read through its unified format.
+struct ColumnReader {
+  const LogicalType* type;
+  duckdb::Vector* vector;
+  duckdb::UnifiedVectorFormat format;
+
+  template <typename T>
+  const T& At(idx_t i) const {
+    return duckdb::UnifiedVectorFormat::GetData<T>(format)[i];
+  }
+
+  void Append(std::string& out, idx_t row) const {
+    const idx_t i = format.sel->get_index(row);
+    if (!format.validity.RowIsValid(i)) {
+      out += "null";
+      return;
+    }
+    auto back = std::back_inserter(out);
+    switch (type->id()) {
+      case LogicalTypeId::BOOLEAN: out += At<bool>(i) ? "true" : "false"; return;
+      case LogicalTypeId::TINYINT: fmt::format_to(back, "{}", At<int8_t>(i)); return;
+      case LogicalTypeId::SMALLINT: fmt::format_to(back, "{}", At<int16_t>(i)); return;
+      case LogicalTypeId::INTEGER: fmt::format_to(back, "{}", At<int32_t>(i)); return;
+      case LogicalTypeId::BIGINT: fmt::format_to(back, "{}", At<int64_t>(i)); return;
+      case LogicalTypeId::UTINYINT: fmt::format_to(back, "{}", At<uint8_t>(i)); return;
+      case LogicalTypeId::USMALLINT: fmt::format_to(back, "{}", At<uint16_t>(i)); return;
+      case LogicalTypeId::UINTEGER: fmt::format_to(back, "{}", At<uint32_t>(i)); return;
+      case LogicalTypeId::UBIGINT: fmt::format_to(back, "{}", At<uint64_t>(i)); return;
+      case LogicalTypeId::FLOAT: AppendDouble(out, At<float>(i)); return;
+      case LogicalTypeId::DOUBLE: AppendDouble(out, At<double>(i)); return;
+      case LogicalTypeId::VARCHAR: {
+        const auto& s = At<duckdb::string_t>(i);
+        std::string_view view(s.GetData(), s.GetSize());
+        if (type->IsJSONType()) {
+          out.append(view);
+        } else {
+          AppendJsonString(out, view);
+        }
+        return;
+      }
+      case LogicalTypeId::BLOB: {
+        const auto& s = At<duckdb::string_t>(i);
+        AppendJsonString(out, Base64Encode(std::string_view(s.GetData(), s.GetSize())));
+        return;
+      }
+      case LogicalTypeId::TIMESTAMP:
+      case LogicalTypeId::TIMESTAMP_TZ: AppendTimestamp(out, At<duckdb::timestamp_t>(i)); return;
+      case LogicalTypeId::DATE: AppendDate(out, At<duckdb::date_t>(i)); return;
+      case LogicalTypeId::TIME: AppendTime(out, At<duckdb::dtime_t>(i)); return;
+      default: AppendValue(out, vector->GetValue(row)); return;
+    }
+  }
+};
+
+}  // namespace
+
+std::string SpecTypeName(const LogicalType& type) {
+  if (type.IsJSONType()) return "Json";
+  switch (type.id()) {
+    case LogicalTypeId::BOOLEAN: return "Boolean";
+    case LogicalTypeId::TINYINT:
+    case LogicalTypeId::SMALLINT:
+    case LogicalTypeId::UTINYINT: return "SmallInt";
+    case LogicalTypeId::INTEGER:
+    case LogicalTypeId::USMALLINT: return "Int";
+    case LogicalTypeId::BIGINT:
+    case LogicalTypeId::UINTEGER:
+    case LogicalTypeId::UBIGINT:
+    case LogicalTypeId::HUGEINT:
+    case LogicalTypeId::UHUGEINT: return "BigInt";
+    case LogicalTypeId::FLOAT: return "Float";
+    case LogicalTypeId::DOUBLE: return "Double";
+    case LogicalTypeId::DECIMAL:
+      return fmt::format("Decimal({},{})", duckdb::DecimalType::GetWidth(type),
+                         duckdb::DecimalType::GetScale(type));
+    case LogicalTypeId::BLOB: return "Bytes";
+    case LogicalTypeId::TIMESTAMP:
+    case LogicalTypeId::TIMESTAMP_TZ:
+    case LogicalTypeId::TIMESTAMP_MS:
+    case LogicalTypeId::TIMESTAMP_SEC:
+    case LogicalTypeId::TIMESTAMP_NS: return "Timestamp";
+    case LogicalTypeId::DATE: return "Date";
+    case LogicalTypeId::TIME: return "Time";
+    case LogicalTypeId::UUID: return "Uuid";
+    case LogicalTypeId::LIST:
+    case LogicalTypeId::ARRAY:
+    case LogicalTypeId::STRUCT:
+    case LogicalTypeId::MAP: return "Json";
+    default: return "Text";
+  }
+}
+
+Result<RowSet> EncodeResult(duckdb::QueryResult& result, uint64_t max_rows) {
+  RowSet out;
+  out.schema_json.push_back('[');
+  for (size_t c = 0; c < result.names.size(); ++c) {
+    if (c > 0) out.schema_json.push_back(',');
+    out.schema_json += "{\"name\":";
+    AppendJsonString(out.schema_json, result.names[c]);
+    out.schema_json += ",\"data_type\":";
+    AppendJsonString(out.schema_json, SpecTypeName(result.types[c]));
+    fmt::format_to(std::back_inserter(out.schema_json), ",\"index\":{}}}", c);
+  }
+  out.schema_json.push_back(']');
+
+  out.rows_json.push_back('[');
+  std::vector<ColumnReader> readers(result.types.size());
+  while (max_rows == 0 || out.row_count < max_rows) {
+    duckdb::ErrorData error;
+    duckdb::unique_ptr<duckdb::DataChunk> chunk;
+    if (!result.TryFetch(chunk, error)) {
+      return Status(Code::kSqlExecutionError, error.Message());
+    }
+    if (!chunk || chunk->size() == 0) break;
+    for (size_t c = 0; c < readers.size(); ++c) {
+      readers[c].type = &result.types[c];
+      readers[c].vector = &chunk->data[c];
+      chunk->data[c].ToUnifiedFormat(chunk->size(), readers[c].format);
+    }
+    idx_t rows = chunk->size();
+    if (max_rows != 0) rows = std::min<uint64_t>(rows, max_rows - out.row_count);
+    for (idx_t r = 0; r < rows; ++r) {
+      if (out.row_count > 0) out.rows_json.push_back(',');
+      out.rows_json.push_back('[');
+      for (size_t c = 0; c < readers.size(); ++c) {
+        if (c > 0) out.rows_json.push_back(',');
+        readers[c].Append(out.rows_json, r);
+      }
+      out.rows_json.push_back(']');
+      ++out.row_count;
+    }
+  }
+  out.rows_json.push_back(']');
+  return out;
+}
+
+}  // namespace kalam::query

@@ -1,0 +1,300 @@
+#include "query/sql_guard.h"
+
+#include <algorithm>
+#include <array>
+#include <vector>
+
+#include "duckdb/parser/expression/constant_expression.hpp"
+#include "duckdb/parser/expression/function_expression.hpp"
+#include "duckdb/parser/expression/subquery_expression.hpp"
+#include "duckdb/parser/parsed_expression_iterator.hpp"
+#include "duckdb/parser/query_node/cte_node.hpp"
+#include "duckdb/parser/query_node/recursive_cte_node.hpp"
+#include "duckdb/parser/query_node/select_node.hpp"
+#include "duckdb/parser/query_node/set_operation_node.hpp"
+#include "duckdb/parser/statement/select_statement.hpp"
+#include "duckdb/parser/tableref/basetableref.hpp"
+#include "duckdb/parser/tableref/expressionlistref.hpp"
+#include "duckdb/parser/tableref/joinref.hpp"
+#include "duckdb/parser/tableref/pivotref.hpp"
+#include "duckdb/parser/tableref/subqueryref.hpp"
+#include "duckdb/parser/tableref/table_function_ref.hpp"
+#include "query/system_tables.h"
+
+namespace kalam::query {
+namespace {
+
+using duckdb::ExpressionClass;
+using duckdb::ParsedExpression;
+using duckdb::QueryNode;
+using duckdb::QueryNodeType;
+using duckdb::TableRef;
+using duckdb::TableReferenceType;
+using duckdb::unique_ptr;
+
+// Scalar functions that read settings, variables, the environment or run SQL of their own.
+constexpr std::array<const char*, 12> kDeniedFunctions = {
+    "current_setting", "getvariable",        "getenv",           "json_execute_serialized_sql",
+    "json_deserialize_sql", "json_serialize_sql", "current_database", "current_schema",
+    "current_schemas",  "current_catalog",    "write_log",        "query"};
+constexpr std::array<const char*, 7> kDeniedPrefixes = {"duckdb_", "pragma_", "read_",  "glob",
+                                                         "parquet_", "sqlite_", "query_"};
+// Table functions that only generate values.
+constexpr std::array<const char*, 3> kAllowedTableFunctions = {"range", "generate_series",
+                                                               "unnest"};
+
+bool IsDeniedFunction(const std::string& name) {
+  std::string lower = duckdb::StringUtil::Lower(name);
+  for (const char* f : kDeniedFunctions) {
+    if (lower == f) return true;
+  }
+  for (const char* p : kDeniedPrefixes) {
+    if (lower.starts_with(p)) return true;
+  }
+  return false;
+}
+
+std::string Lower(const std::string& s) { return duckdb::StringUtil::Lower(s); }
+
+bool IsIdentifierLike(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_';
+  });
+}
+
+Status Denied(std::string what) { return {Code::kPermissionDenied, std::move(what)}; }
+Status Invalid(std::string what) { return {Code::kInvalidSql, std::move(what)}; }
+
+class Guard {
+ public:
+  explicit Guard(const GuardContext& context) : context_(context) {}
+
+  Status Node(QueryNode& node) {
+    const size_t scope_size = cte_scope_.size();
+    for (auto& [name, info] : node.cte_map.map) cte_scope_.push_back(Lower(name));
+    Status s = NodeBody(node);
+    cte_scope_.resize(scope_size);
+    return s;
+  }
+
+ private:
+  Status NodeBody(QueryNode& node) {
+    for (auto& [name, info] : node.cte_map.map) {
+      KALAM_RETURN_IF_ERROR(Node(*info->query->node));
+    }
+    switch (node.type) {
+      case QueryNodeType::SELECT_NODE: {
+        auto& select = node.Cast<duckdb::SelectNode>();
+        KALAM_RETURN_IF_ERROR(Ref(select.from_table));
+        KALAM_RETURN_IF_ERROR(Exprs(select.select_list));
+        KALAM_RETURN_IF_ERROR(Expr(select.where_clause));
+        KALAM_RETURN_IF_ERROR(Exprs(select.groups.group_expressions));
+        KALAM_RETURN_IF_ERROR(Expr(select.having));
+        KALAM_RETURN_IF_ERROR(Expr(select.qualify));
+        break;
+      }
+      case QueryNodeType::SET_OPERATION_NODE: {
+        auto& setop = node.Cast<duckdb::SetOperationNode>();
+        KALAM_RETURN_IF_ERROR(Child(setop.left));
+        KALAM_RETURN_IF_ERROR(Child(setop.right));
+        break;
+      }
+      case QueryNodeType::RECURSIVE_CTE_NODE: {
+        auto& cte = node.Cast<duckdb::RecursiveCTENode>();
+        cte_scope_.push_back(Lower(cte.ctename));
+        KALAM_RETURN_IF_ERROR(Child(cte.left));
+        KALAM_RETURN_IF_ERROR(Child(cte.right));
+        KALAM_RETURN_IF_ERROR(Exprs(cte.key_targets));
+        break;
+      }
+      case QueryNodeType::CTE_NODE: {
+        auto& cte = node.Cast<duckdb::CTENode>();
+        cte_scope_.push_back(Lower(cte.ctename));
+        KALAM_RETURN_IF_ERROR(Child(cte.query));
+        KALAM_RETURN_IF_ERROR(Child(cte.child));
+        break;
+      }
+      default:
+        return Invalid("This kind of query is not supported");
+    }
+    Status modifiers;
+    duckdb::ParsedExpressionIterator::EnumerateQueryNodeModifiers(
+        node, [&](unique_ptr<ParsedExpression>& child) {
+          if (modifiers.ok()) modifiers = Expr(child);
+        });
+    return modifiers;
+  }
+
+  Status Child(unique_ptr<QueryNode>& node) { return node ? Node(*node) : Status::Ok(); }
+
+  Status Exprs(std::vector<unique_ptr<ParsedExpression>>& list) {
+    for (auto& e : list) KALAM_RETURN_IF_ERROR(Expr(e));
+    return Status::Ok();
+  }
+
+  Status Expr(unique_ptr<ParsedExpression>& expr) {
+    if (!expr) return Status::Ok();
+    switch (expr->GetExpressionClass()) {
+      case ExpressionClass::FUNCTION: {
+        auto& f = expr->Cast<duckdb::FunctionExpression>();
+        if (!f.catalog.empty() || !f.schema.empty()) {
+          return Invalid("Qualified function names are not supported: " + f.function_name);
+        }
+        if (IsDeniedFunction(f.function_name)) {
+          return Denied("Function '" + f.function_name + "' is not allowed");
+        }
+        break;
+      }
+      case ExpressionClass::SUBQUERY: {
+        auto& sub = expr->Cast<duckdb::SubqueryExpression>();
+        KALAM_RETURN_IF_ERROR(Node(*sub.subquery->node));
+        break;
+      }
+      case ExpressionClass::PARAMETER:
+        return {Code::kInvalidParameter, "A parameter has no value: pass it in \"params\""};
+      default:
+        break;
+    }
+    Status s;
+    duckdb::ParsedExpressionIterator::EnumerateChildren(
+        *expr, [&](unique_ptr<ParsedExpression>& child) {
+          if (s.ok()) s = Expr(child);
+        });
+    return s;
+  }
+
+  Status Ref(unique_ptr<TableRef>& ref) {
+    if (!ref) return Status::Ok();
+    switch (ref->type) {
+      case TableReferenceType::BASE_TABLE: return BaseTable(ref);
+      case TableReferenceType::JOIN: {
+        auto& join = ref->Cast<duckdb::JoinRef>();
+        KALAM_RETURN_IF_ERROR(Ref(join.left));
+        KALAM_RETURN_IF_ERROR(Ref(join.right));
+        KALAM_RETURN_IF_ERROR(Expr(join.condition));
+        return Exprs(join.duplicate_eliminated_columns);
+      }
+      case TableReferenceType::SUBQUERY:
+        return Node(*ref->Cast<duckdb::SubqueryRef>().subquery->node);
+      case TableReferenceType::EXPRESSION_LIST: {
+        for (auto& row : ref->Cast<duckdb::ExpressionListRef>().values) {
+          KALAM_RETURN_IF_ERROR(Exprs(row));
+        }
+        return Status::Ok();
+      }
+      case TableReferenceType::EMPTY_FROM: return Status::Ok();
+      case TableReferenceType::TABLE_FUNCTION: {
+        auto& tf = ref->Cast<duckdb::TableFunctionRef>();
+        if (tf.function->GetExpressionClass() != ExpressionClass::FUNCTION) {
+          return Denied("Table functions are not allowed");
+        }
+        auto& f = tf.function->Cast<duckdb::FunctionExpression>();
+        const std::string name = duckdb::StringUtil::Lower(f.function_name);
+        bool allowed = f.catalog.empty() && f.schema.empty() &&
+                       std::find(kAllowedTableFunctions.begin(), kAllowedTableFunctions.end(),
+                                 name) != kAllowedTableFunctions.end();
+        if (!allowed) return Denied("Table function '" + f.function_name + "' is not allowed");
+        if (tf.subquery) return Denied("Table function '" + f.function_name + "' is not allowed");
+        return Exprs(f.children);
+      }
+      case TableReferenceType::PIVOT: {
+        auto& pivot = ref->Cast<duckdb::PivotRef>();
+        KALAM_RETURN_IF_ERROR(Ref(pivot.source));
+        KALAM_RETURN_IF_ERROR(Exprs(pivot.aggregates));
+        for (auto& column : pivot.pivots) {
+          KALAM_RETURN_IF_ERROR(Exprs(column.pivot_expressions));
+          KALAM_RETURN_IF_ERROR(Child(column.subquery));
+        }
+        return Status::Ok();
+      }
+      default:
+        return Invalid("This kind of table reference is not supported");
+    }
+  }
+
+  Status BaseTable(unique_ptr<TableRef>& ref) {
+    auto& base = ref->Cast<duckdb::BaseTableRef>();
+    if (base.at_clause) return Invalid("AT (time travel) is not supported");
+    if (!base.catalog_name.empty()) {
+      return Invalid("Catalog-qualified table names are not supported: " + base.ToString());
+    }
+    if (!IsIdentifierLike(base.table_name) || !IsIdentifierLike(base.schema_name.empty()
+                                                                     ? std::string("x")
+                                                                     : base.schema_name)) {
+      return Denied("Reading files is not allowed: '" + base.table_name + "' is not a table");
+    }
+    const std::string table = duckdb::StringUtil::Lower(base.table_name);
+    std::string schema = duckdb::StringUtil::Lower(base.schema_name);
+    if (schema.empty() &&
+        std::find(cte_scope_.begin(), cte_scope_.end(), table) != cte_scope_.end()) {
+      return Status::Ok();  // a common table expression of this query
+    }
+    if (schema == "system" || schema == "information_schema") {
+      const SystemTable* system_table = FindSystemTable(schema, table);
+      if (system_table == nullptr) {
+        return {Code::kNotFound, "Table '" + schema + "." + table + "' does not exist"};
+      }
+      if (context_.caller.role < system_table->min_role) {
+        return Denied("Permission denied: role '" + std::string(RoleName(context_.caller.role)) +
+                      "' may not read " + schema + "." + table);
+      }
+      auto scan = duckdb::make_uniq<duckdb::TableFunctionRef>();
+      duckdb::vector<unique_ptr<ParsedExpression>> args;
+      args.push_back(duckdb::make_uniq<duckdb::ConstantExpression>(
+          duckdb::Value(schema + "." + table)));
+      scan->function =
+          duckdb::make_uniq<duckdb::FunctionExpression>(kSystemScanFunction, std::move(args));
+      scan->alias = base.alias.empty() ? table : base.alias;
+      scan->column_name_alias = base.column_name_alias;
+      ref = std::move(scan);
+      return Status::Ok();
+    }
+    const std::string ns = schema.empty() ? context_.default_namespace : schema;
+    if (!context_.state.namespaces.contains(ns)) {
+      return {Code::kNotFound, "Namespace '" + ns + "' does not exist"};
+    }
+    return {Code::kNotFound, "Table '" + ns + "." + table + "' does not exist"};
+  }
+
+  const GuardContext& context_;
+  std::vector<std::string> cte_scope_;
+};
+
+std::string StatementName(duckdb::StatementType type) {
+  std::string name = duckdb::StatementTypeToString(type);
+  return name;
+}
+
+}  // namespace
+
+Status GuardStatement(duckdb::SQLStatement& statement, const GuardContext& context) {
+  using duckdb::StatementType;
+  switch (statement.type) {
+    case StatementType::SELECT_STATEMENT: {
+      Guard guard(context);
+      return guard.Node(*statement.Cast<duckdb::SelectStatement>().node);
+    }
+    case StatementType::INSERT_STATEMENT:
+    case StatementType::UPDATE_STATEMENT:
+    case StatementType::DELETE_STATEMENT:
+      return {Code::kInvalidSql, "Data changes need a user table; tables are not available yet"};
+    case StatementType::COPY_STATEMENT:
+    case StatementType::ATTACH_STATEMENT:
+    case StatementType::DETACH_STATEMENT:
+    case StatementType::SET_STATEMENT:
+    case StatementType::VARIABLE_SET_STATEMENT:
+    case StatementType::PRAGMA_STATEMENT:
+    case StatementType::LOAD_STATEMENT:
+    case StatementType::EXPORT_STATEMENT:
+    case StatementType::CALL_STATEMENT:
+    case StatementType::COPY_DATABASE_STATEMENT:
+    case StatementType::VACUUM_STATEMENT:
+    case StatementType::UPDATE_EXTENSIONS_STATEMENT:
+      return Denied(StatementName(statement.type) + " statements are not allowed");
+    default:
+      return Invalid(StatementName(statement.type) + " statements are not supported");
+  }
+}
+
+}  // namespace kalam::query

@@ -1,0 +1,28 @@
+// The first wall of the query path (DESIGN §4): a parsed statement is validated and each
+// table reference is replaced by the scan of that table for the caller. What is not
+// known to be safe is refused. Internal to query/ (DuckDB types).
+#pragma once
+
+#include <duckdb.hpp>
+#include <string>
+
+#include "auth/caller.h"
+#include "catalog/catalog.h"
+#include "common/status.h"
+
+namespace kalam::query {
+
+// The table function every system-table reference becomes. User SQL can never name it:
+// table functions written by users are refused before the rewrite.
+inline constexpr const char* kSystemScanFunction = "kalam_system_scan";
+
+struct GuardContext {
+  const catalog::CatalogState& state;
+  const auth::Caller& caller;
+  const std::string& default_namespace;
+};
+
+// Ok: the statement is a query that only reads what the caller may read, through scans.
+Status GuardStatement(duckdb::SQLStatement& statement, const GuardContext& context);
+
+}  // namespace kalam::query

@@ -1,0 +1,181 @@
+#include "query/system_tables.h"
+
+#include "query/result_encoder.h"
+
+namespace kalam::query {
+namespace {
+
+using duckdb::LogicalType;
+using duckdb::Value;
+using auth::Role;
+
+Value Text(const std::string& s) { return Value(s); }
+Value NullText() { return Value(LogicalType::VARCHAR); }
+Value Timestamp(int64_t micros) { return Value::TIMESTAMP(duckdb::timestamp_t(micros)); }
+Value OptTimestamp(const std::optional<int64_t>& micros) {
+  return micros ? Timestamp(*micros) : Value(LogicalType::TIMESTAMP);
+}
+
+struct Column {
+  const char* name;
+  LogicalType type;
+};
+
+SystemTable Define(std::string schema, std::string name, Role min_role,
+                   std::vector<Column> columns,
+                   std::function<std::vector<Row>(const catalog::CatalogState&,
+                                                  const auth::Caller&)> rows) {
+  SystemTable t{std::move(schema), std::move(name), {}, {}, min_role, std::move(rows)};
+  for (auto& c : columns) {
+    t.column_names.emplace_back(c.name);
+    t.column_types.push_back(c.type);
+  }
+  return t;
+}
+
+std::vector<Row> NoRows(const catalog::CatalogState&, const auth::Caller&) { return {}; }
+
+std::vector<SystemTable> MakeSystemTables() {
+  const LogicalType text = LogicalType::VARCHAR;
+  const LogicalType bigint = LogicalType::BIGINT;
+  const LogicalType integer = LogicalType::INTEGER;
+  const LogicalType ts = LogicalType::TIMESTAMP;
+  std::vector<SystemTable> tables;
+
+  tables.push_back(Define(
+      "system", "users", Role::kUser,
+      {{"user_id", text}, {"username", text}, {"role", text}, {"email", text},
+       {"auth_type", text}, {"created_at", ts}, {"updated_at", ts}, {"last_seen", ts},
+       {"deleted_at", ts}},
+      [](const catalog::CatalogState& state, const auth::Caller& caller) {
+        // No column of this table, for any role, holds a password hash.
+        std::vector<Row> rows;
+        for (const auto& [id, u] : state.users) {
+          if (!auth::IsAdmin(caller.role) && id != caller.user_id) continue;
+          rows.push_back({Text(u.user_id), Text(u.username), Text(std::string(RoleName(u.role))),
+                          u.email ? Text(*u.email) : NullText(), Text(u.auth_type),
+                          Timestamp(u.created_at), Timestamp(u.updated_at),
+                          OptTimestamp(u.last_seen), OptTimestamp(u.deleted_at)});
+        }
+        return rows;
+      }));
+
+  tables.push_back(Define(
+      "system", "namespaces", Role::kUser,
+      {{"namespace_id", text}, {"name", text}, {"options", text}, {"table_count", integer},
+       {"created_at", ts}},
+      [](const catalog::CatalogState& state, const auth::Caller&) {
+        std::vector<Row> rows;
+        for (const auto& [name, n] : state.namespaces) {
+          rows.push_back({Text(n.name), Text(n.name), Text(n.options_json), Value::INTEGER(0),
+                          Timestamp(n.created_at)});
+        }
+        return rows;
+      }));
+
+  tables.push_back(Define("system", "tables", Role::kUser,
+                          {{"table_id", text}, {"namespace_id", text}, {"table_name", text},
+                           {"table_type", text}, {"storage_id", text}, {"flush_policy", text},
+                           {"ttl_seconds", bigint}, {"access_level", text},
+                           {"schema_version", integer}, {"deleted_retention_hours", bigint},
+                           {"created_at", ts}},
+                          NoRows));
+
+  tables.push_back(Define("system", "table_schemas", Role::kUser,
+                          {{"schema_id", text}, {"table_id", text}, {"namespace_id", text},
+                           {"table_name", text}, {"version", integer}, {"columns", text},
+                           {"changes", text}, {"created_at", ts}},
+                          NoRows));
+
+  auto storage_rows = [](bool legacy_names) {
+    return [legacy_names](const catalog::CatalogState& state, const auth::Caller&) {
+      std::vector<Row> rows;
+      for (const auto& [id, s] : state.storages) {
+        if (legacy_names) {
+          rows.push_back({Text(s.storage_id), Text(s.storage_type), Text(s.base_directory),
+                          NullText(), Value::INTEGER(0), Timestamp(s.created_at),
+                          Timestamp(s.updated_at)});
+        } else {
+          rows.push_back({Text(s.storage_id), Text(s.storage_name), Text(s.description),
+                          Text(s.storage_type), Text(s.base_directory),
+                          Text(s.shared_tables_template), Text(s.user_tables_template),
+                          Timestamp(s.created_at), Timestamp(s.updated_at)});
+        }
+      }
+      return rows;
+    };
+  };
+  tables.push_back(Define("system", "storages", Role::kService,
+                          {{"storage_id", text}, {"storage_name", text}, {"description", text},
+                           {"storage_type", text}, {"base_directory", text},
+                           {"shared_tables_template", text}, {"user_tables_template", text},
+                           {"created_at", ts}, {"updated_at", ts}},
+                          storage_rows(false)));
+  tables.push_back(Define("system", "storage_locations", Role::kService,
+                          {{"location_name", text}, {"location_type", text}, {"path", text},
+                           {"credentials_ref", text}, {"usage_count", integer},
+                           {"created_at", ts}, {"updated_at", ts}},
+                          storage_rows(true)));
+
+  tables.push_back(Define("system", "jobs", Role::kService,
+                          {{"job_id", text}, {"job_type", text}, {"status", text},
+                           {"namespace_id", text}, {"table_name", text}, {"parameters", text},
+                           {"result", text}, {"error_message", text}, {"created_at", ts},
+                           {"started_at", ts}, {"completed_at", ts}, {"node_id", text}},
+                          NoRows));
+
+  tables.push_back(Define("system", "live_queries", Role::kUser,
+                          {{"live_id", text}, {"connection_id", text}, {"subscription_id", text},
+                           {"namespace_id", text}, {"table_name", text}, {"user_id", text},
+                           {"query", text}, {"options", text}, {"created_at", ts},
+                           {"last_update", ts}, {"changes", bigint}, {"node", text}},
+                          NoRows));
+
+  // information_schema lists the tables a caller may read, with SPEC type names.
+  tables.push_back(Define(
+      "information_schema", "tables", Role::kUser,
+      {{"table_catalog", text}, {"table_schema", text}, {"table_name", text},
+       {"table_type", text}},
+      [](const catalog::CatalogState&, const auth::Caller& caller) {
+        std::vector<Row> rows;
+        for (const auto& t : SystemTables()) {
+          if (caller.role < t.min_role) continue;
+          rows.push_back({Text("kalamdb"), Text(t.schema), Text(t.name), Text("SYSTEM TABLE")});
+        }
+        return rows;
+      }));
+  tables.push_back(Define(
+      "information_schema", "columns", Role::kUser,
+      {{"table_catalog", text}, {"table_schema", text}, {"table_name", text},
+       {"column_name", text}, {"ordinal_position", integer}, {"data_type", text},
+       {"is_nullable", text}, {"column_default", text}},
+      [](const catalog::CatalogState&, const auth::Caller& caller) {
+        std::vector<Row> rows;
+        for (const auto& t : SystemTables()) {
+          if (caller.role < t.min_role) continue;
+          for (size_t i = 0; i < t.column_names.size(); ++i) {
+            rows.push_back({Text("kalamdb"), Text(t.schema), Text(t.name),
+                            Text(t.column_names[i]), Value::INTEGER(static_cast<int32_t>(i + 1)),
+                            Text(SpecTypeName(t.column_types[i])), Text("YES"), NullText()});
+          }
+        }
+        return rows;
+      }));
+  return tables;
+}
+
+}  // namespace
+
+const std::vector<SystemTable>& SystemTables() {
+  static const std::vector<SystemTable> tables = MakeSystemTables();
+  return tables;
+}
+
+const SystemTable* FindSystemTable(std::string_view schema, std::string_view name) {
+  for (const auto& t : SystemTables()) {
+    if (t.schema == schema && t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+}  // namespace kalam::query

@@ -1,0 +1,122 @@
+#include "server/app.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "auth/jwt.h"
+
+namespace kalam::server {
+namespace fs = std::filesystem;
+namespace {
+
+// One server per data directory: an exclusive lock on <data_path>/LOCK, held until exit.
+Result<int> LockDataDirectory(const fs::path& dir) {
+  const std::string path = (dir / "LOCK").string();
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status(Code::kInternalError, "Cannot open " + path + ": " + strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return Status(Code::kInternalError, "The data directory " + dir.string() +
+                                            " is in use by another running kalamdb-server");
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::write(fd, pid.data(), pid.size()) < 0) {
+    spdlog::warn("could not record the pid in {}", path);
+  }
+  return fd;
+}
+
+// The configured secret, else the one kept in the data directory, else a new one.
+Result<std::string> LoadJwtSecret(const Config& config, const fs::path& dir) {
+  if (!config.auth.jwt_secret.empty()) return config.auth.jwt_secret;
+  const fs::path path = dir / "jwt_secret";
+  std::ifstream in(path);
+  std::string secret;
+  if (in && std::getline(in, secret) && !secret.empty()) return secret;
+  secret = auth::GenerateSecret();
+  const fs::path tmp = dir / "jwt_secret.tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << secret << "\n";
+    if (!out.flush()) return Status(Code::kInternalError, "Cannot write " + tmp.string());
+  }
+  fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return Status(Code::kInternalError, "Cannot write " + path.string());
+  spdlog::info("generated a JWT secret in {}", path.string());
+  return secret;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<App>> App::Open(const Config& config) {
+  std::unique_ptr<App> app(new App(config));
+  const fs::path dir = fs::absolute(config.storage.data_path);
+  std::error_code ec;
+  fs::create_directories(dir / "storage", ec);
+  if (ec) {
+    return Status(Code::kInternalError, "Cannot create the data directory " + dir.string() + ": " +
+                                            ec.message());
+  }
+  auto lock = LockDataDirectory(dir);
+  if (!lock.ok()) return lock.status();
+  app->lock_fd_ = *lock;
+
+  auto store = store::KvStore::Open((dir / "rocksdb").string(), config.storage.sync_writes);
+  if (!store.ok()) return store.status();
+  app->store_ = std::move(store).value();
+
+  auto catalog = catalog::Catalog::Open(*app->store_, (dir / "storage").string());
+  if (!catalog.ok()) return catalog.status();
+  app->catalog_ = std::move(catalog).value();
+
+  auto secret = LoadJwtSecret(config, dir);
+  if (!secret.ok()) return secret.status();
+  app->authenticator_ =
+      std::make_unique<auth::Authenticator>(*app->catalog_, config.auth, std::move(secret).value());
+  KALAM_RETURN_IF_ERROR(app->authenticator_->ApplyRootPassword(config.auth.root_password));
+  if (config.auth.root_password.empty()) {
+    auto root = app->catalog_->snapshot()->FindUser("root");
+    if (root != nullptr && root->password_hash.empty()) {
+      spdlog::warn(
+          "root has no password: it may log in only from a loopback address with an empty "
+          "password. Set KALAMDB_ROOT_PASSWORD or auth.root_password.");
+    }
+  }
+
+  query::EngineOptions engine_options;
+  engine_options.storage_dir = (dir / "storage").string();
+  engine_options.max_result_rows = config.limits.max_result_rows;
+  engine_options.connections =
+      std::max(2, static_cast<int>(std::thread::hardware_concurrency()) * 2);
+  auto engine = query::QueryEngine::Open(*app->catalog_, engine_options);
+  if (!engine.ok()) return engine.status();
+  app->engine_ = std::move(engine).value();
+
+  app->executor_ = std::make_unique<sql::Executor>(*app->catalog_, *app->engine_, app->config_);
+  return app;
+}
+
+Status App::Close() {
+  Status s;
+  executor_.reset();
+  engine_.reset();
+  if (store_) s = store_->Close();
+  if (lock_fd_ >= 0) {
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+  }
+  return s;
+}
+
+App::~App() { Close(); }
+
+}  // namespace kalam::server

@@ -1,0 +1,42 @@
+// The server's parts, opened in dependency order and closed in reverse: the data
+// directory lock, the store, the catalog, authentication, the query engine, the executor.
+#pragma once
+
+#include <memory>
+
+#include "auth/authenticator.h"
+#include "catalog/catalog.h"
+#include "common/config.h"
+#include "common/status.h"
+#include "query/engine.h"
+#include "sql/executor.h"
+#include "store/kv_store.h"
+
+namespace kalam::server {
+
+class App {
+ public:
+  static Result<std::unique_ptr<App>> Open(const Config& config);
+  ~App();
+
+  const Config& config() const { return config_; }
+  auth::Authenticator& authenticator() { return *authenticator_; }
+  sql::Executor& executor() { return *executor_; }
+  catalog::Catalog& catalog() { return *catalog_; }
+
+  // Closes the store cleanly. Safe to call twice.
+  Status Close();
+
+ private:
+  explicit App(const Config& config) : config_(config) {}
+
+  Config config_;
+  int lock_fd_ = -1;
+  std::unique_ptr<store::KvStore> store_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<auth::Authenticator> authenticator_;
+  std::unique_ptr<query::QueryEngine> engine_;
+  std::unique_ptr<sql::Executor> executor_;
+};
+
+}  // namespace kalam::server

@@ -1,0 +1,225 @@
+#include "server/http_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "server/app.h"
+#include "server/routes.h"
+
+namespace kalam::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+
+constexpr auto kIdleTimeout = std::chrono::seconds(60);
+constexpr auto kWriteTimeout = std::chrono::seconds(30);
+constexpr auto kShutdownDeadline = std::chrono::seconds(30);
+
+class Server;
+
+// One connection. Idle sessions are closed on shutdown; a busy one finishes its request.
+struct Session {
+  beast::tcp_stream stream;
+  bool busy = false;  // guarded by Server::sessions_mutex_
+  explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
+};
+
+class Server final : public HttpServer {
+ public:
+  Server(App& app, int io_threads)
+      : app_(app),
+        io_(io_threads),
+        io_threads_(io_threads),
+        query_pool_(static_cast<size_t>(std::max(2, io_threads * 2))),
+        acceptor_(io_),
+        signals_(io_, SIGINT, SIGTERM),
+        routes_(app) {}
+
+  Status Listen() {
+    const auto& cfg = app_.config().server;
+    beast::error_code ec;
+    auto address = asio::ip::make_address(cfg.host, ec);
+    if (ec) return {Code::kInvalidInput, "server.host is not an IP address: " + cfg.host};
+    tcp::endpoint endpoint(address, cfg.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return {Code::kInternalError,
+              "Cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + ": " + ec.message()};
+    }
+    return Status::Ok();
+  }
+
+  uint16_t port() const override { return acceptor_.local_endpoint().port(); }
+
+  void Run() override {
+    signals_.async_wait([this](beast::error_code ec, int signal) {
+      if (!ec) {
+        spdlog::info("received signal {}: shutting down", signal);
+        BeginShutdown();
+      }
+    });
+    asio::co_spawn(io_, Accept(), asio::detached);
+    std::vector<std::thread> threads;
+    for (int i = 1; i < io_threads_; ++i) threads.emplace_back([this] { io_.run(); });
+    io_.run();
+    for (auto& t : threads) t.join();
+    query_pool_.join();
+  }
+
+ private:
+  awaitable<void> Accept() {
+    while (acceptor_.is_open()) {
+      auto [ec, socket] =
+          co_await acceptor_.async_accept(asio::make_strand(io_), asio::as_tuple(use_awaitable));
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
+        spdlog::warn("accept failed: {}", ec.message());
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      auto session = std::make_shared<Session>(std::move(socket));
+      {
+        std::lock_guard lock(sessions_mutex_);
+        sessions_.insert(session.get());
+      }
+      asio::co_spawn(session->stream.get_executor(), Serve(session), asio::detached);
+    }
+  }
+
+  awaitable<void> Serve(std::shared_ptr<Session> session) {
+    beast::flat_buffer buffer;
+    const bool loopback = [&] {
+      beast::error_code ec;
+      auto ep = session->stream.socket().remote_endpoint(ec);
+      return !ec && ep.address().is_loopback();
+    }();
+    while (!stopping_) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(app_.config().limits.max_request_bytes);
+      parser.header_limit(64 * 1024);
+      session->stream.expires_after(kIdleTimeout);
+      auto [ec, bytes] =
+          co_await http::async_read(session->stream, buffer, parser, asio::as_tuple(use_awaitable));
+      (void)bytes;
+      if (ec) {
+        if (ec == http::error::body_limit) {
+          co_await Write(*session, routes_.Error(Code::kPayloadTooLarge,
+                                                 "The request body is larger than " +
+                                                     std::to_string(app_.config().limits.max_request_bytes) +
+                                                     " bytes",
+                                                 11, false));
+        } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
+                   ec != asio::error::operation_aborted && ec != asio::error::connection_reset &&
+                   ec != asio::error::eof && buffer.size() > 0) {
+          co_await Write(*session,
+                         routes_.Error(Code::kInvalidInput, "Malformed HTTP request", 11, false));
+        }
+        break;
+      }
+      if (!SetBusy(*session, true)) break;
+      http::request<http::string_body> request = parser.release();
+      http::response<http::string_body> response;
+      if (Routes::NeedsPool(request)) {
+        // Statements block (bcrypt, DuckDB, RocksDB): run them on the query pool.
+        co_await asio::post(asio::bind_executor(query_pool_, use_awaitable));
+        response = routes_.Handle(request, loopback);
+        co_await asio::post(asio::bind_executor(session->stream.get_executor(), use_awaitable));
+      } else {
+        response = routes_.Handle(request, loopback);
+      }
+      const bool keep_alive = response.keep_alive() && !stopping_;
+      response.keep_alive(keep_alive);
+      const bool written = co_await Write(*session, std::move(response));
+      SetBusy(*session, false);
+      if (!written || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    session->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    session->stream.close();
+    EndSession(session.get());
+  }
+
+  awaitable<bool> Write(Session& session, http::response<http::string_body> response) {
+    response.prepare_payload();
+    session.stream.expires_after(kWriteTimeout);
+    auto [ec, n] = co_await http::async_write(session.stream, response, asio::as_tuple(use_awaitable));
+    (void)n;
+    co_return !ec;
+  }
+
+  // false when the server is stopping and the session should not start a request.
+  bool SetBusy(Session& session, bool busy) {
+    std::lock_guard lock(sessions_mutex_);
+    session.busy = busy;
+    return !(busy && stopping_);
+  }
+
+  void EndSession(Session* session) {
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.erase(session);
+    if (stopping_ && sessions_.empty()) io_.stop();
+  }
+
+  void BeginShutdown() {
+    stopping_ = true;
+    beast::error_code ec;
+    acceptor_.close(ec);
+    std::lock_guard lock(sessions_mutex_);
+    if (sessions_.empty()) {
+      io_.stop();
+      return;
+    }
+    // Idle keep-alive connections are waiting for a request that will not be served.
+    for (Session* s : sessions_) {
+      if (!s->busy) {
+        asio::post(s->stream.get_executor(), [s] { s->stream.socket().cancel(); });
+      }
+    }
+    deadline_ = std::make_unique<asio::steady_timer>(io_, kShutdownDeadline);
+    deadline_->async_wait([this](beast::error_code e) {
+      if (!e) {
+        spdlog::warn("requests still running after the shutdown deadline: stopping anyway");
+        io_.stop();
+      }
+    });
+  }
+
+  App& app_;
+  asio::io_context io_;
+  int io_threads_;
+  asio::thread_pool query_pool_;
+  tcp::acceptor acceptor_;
+  asio::signal_set signals_;
+  Routes routes_;
+  std::atomic<bool> stopping_ = false;
+  std::mutex sessions_mutex_;
+  std::set<Session*> sessions_;
+  std::unique_ptr<asio::steady_timer> deadline_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Bind(App& app) {
+  int workers = app.config().server.workers;
+  if (workers <= 0) workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto server = std::make_unique<Server>(app, workers);
+  KALAM_RETURN_IF_ERROR(server->Listen());
+  return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+}  // namespace kalam::server

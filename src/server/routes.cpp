@@ -1,0 +1,298 @@
+#include "server/routes.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+
+#include "common/json_text.h"
+#include "server/app.h"
+
+namespace kalam::server {
+namespace {
+
+namespace http = boost::beast::http;
+namespace json = boost::json;
+
+constexpr const char* kVersion = "0.1.0";
+
+std::string ErrorBody(Code code, const std::string& message) {
+  std::string body = R"({"status":"error","error":{"code":)";
+  AppendJsonString(body, CodeName(code));
+  body += ",\"message\":";
+  AppendJsonString(body, message);
+  body += "}}";
+  return body;
+}
+
+std::string HeaderValue(const Request& request, http::field field) {
+  auto it = request.find(field);
+  return it == request.end() ? std::string() : std::string(it->value());
+}
+
+std::optional<std::string_view> UserHeader(const Request& request) {
+  auto it = request.find("X-USER-ID");
+  if (it == request.end()) return std::nullopt;
+  return std::string_view(it->value().data(), it->value().size());
+}
+
+std::string_view Target(const Request& request) {
+  std::string_view target(request.target().data(), request.target().size());
+  return target.substr(0, target.find('?'));
+}
+
+// Parses the body as a JSON object; INVALID_INPUT otherwise.
+Result<json::object> ParseBody(const Request& request) {
+  boost::system::error_code ec;
+  json::value value = json::parse(request.body(), ec);
+  if (ec) return Status(Code::kInvalidInput, "The request body is not valid JSON: " + ec.message());
+  if (!value.is_object()) return Status(Code::kInvalidInput, "The request body must be a JSON object");
+  return std::move(value.as_object());
+}
+
+Result<std::string> StringField(const json::object& body, const char* name, bool required) {
+  const json::value* v = body.if_contains(name);
+  if (v == nullptr || v->is_null()) {
+    if (required) return Status(Code::kInvalidInput, std::string("Missing field \"") + name + "\"");
+    return std::string();
+  }
+  if (!v->is_string()) {
+    return Status(Code::kInvalidInput, std::string("Field \"") + name + "\" must be a string");
+  }
+  return std::string(v->as_string());
+}
+
+Result<std::vector<sql::ParamValue>> Params(const json::value& value) {
+  if (!value.is_array()) return Status(Code::kInvalidParameter, "\"params\" must be an array");
+  std::vector<sql::ParamValue> params;
+  for (const json::value& p : value.as_array()) {
+    switch (p.kind()) {
+      case json::kind::null: params.emplace_back(std::monostate{}); break;
+      case json::kind::bool_: params.emplace_back(p.get_bool()); break;
+      case json::kind::int64: params.emplace_back(p.get_int64()); break;
+      case json::kind::uint64: params.emplace_back(p.get_uint64()); break;
+      case json::kind::double_: params.emplace_back(p.get_double()); break;
+      case json::kind::string: params.emplace_back(std::string(p.get_string())); break;
+      default:
+        return Status(Code::kInvalidParameter,
+                      "Parameters must be null, booleans, numbers or strings");
+    }
+  }
+  return params;
+}
+
+std::string TokenBody(const auth::TokenPair& pair) {
+  json::object body{{"access_token", pair.access_token},
+                    {"refresh_token", pair.refresh_token},
+                    {"token_type", "Bearer"},
+                    {"expires_in", pair.expires_in},
+                    {"user",
+                     {{"user_id", pair.user.user_id},
+                      {"username", pair.user.username},
+                      {"role", std::string(auth::RoleName(pair.user.role))}}}};
+  return json::serialize(body);
+}
+
+double MillisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+void AppendStatementResult(std::string& out, const sql::StatementResult& r,
+                           const std::string& as_user) {
+  if (r.rows) {
+    out += "{\"schema\":";
+    out += r.rows->schema_json;
+    out += ",\"rows\":";
+    out += r.rows->rows_json;
+    fmt::format_to(std::back_inserter(out), ",\"row_count\":{}", r.rows->row_count);
+  } else {
+    fmt::format_to(std::back_inserter(out), "{{\"row_count\":{},\"message\":", r.row_count);
+    AppendJsonString(out, r.message);
+  }
+  out += ",\"as_user\":";
+  AppendJsonString(out, as_user);
+  out += '}';
+}
+
+}  // namespace
+
+bool Routes::NeedsPool(const Request& request) {
+  const std::string_view target = Target(request);
+  return target != "/health" && target != "/v1/api/healthcheck" &&
+         request.method() != http::verb::options;
+}
+
+Response Routes::Json(unsigned status, std::string body, const Request& request) const {
+  Response response{static_cast<http::status>(status), request.version()};
+  response.set(http::field::server, "kalamdb");
+  response.set(http::field::content_type, "application/json");
+  response.set(http::field::access_control_allow_origin, "*");
+  response.keep_alive(request.keep_alive());
+  response.body() = std::move(body);
+  return response;
+}
+
+Response Routes::Error(Code code, const std::string& message, unsigned version,
+                       bool keep_alive) const {
+  Response response{static_cast<http::status>(HttpStatus(code)), version};
+  response.set(http::field::server, "kalamdb");
+  response.set(http::field::content_type, "application/json");
+  response.set(http::field::access_control_allow_origin, "*");
+  response.keep_alive(keep_alive);
+  response.body() = ErrorBody(code, message);
+  return response;
+}
+
+Response Routes::Handle(const Request& request, bool from_loopback) {
+  const std::string_view target = Target(request);
+  const http::verb method = request.method();
+  auto error = [&](Code code, const std::string& message) {
+    return Error(code, message, request.version(), request.keep_alive());
+  };
+  auto only = [&](http::verb allowed) { return method == allowed; };
+
+  if (method == http::verb::options) {  // CORS preflight
+    Response response = Json(204, "", request);
+    response.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+    response.set(http::field::access_control_allow_headers,
+                 "Authorization, Content-Type, X-USER-ID");
+    response.set(http::field::access_control_max_age, "86400");
+    return response;
+  }
+  try {
+    if (target == "/health") {
+      if (!only(http::verb::get)) return error(Code::kNotFound, "Use GET /health");
+      return Json(200, R"({"status":"ok"})", request);
+    }
+    if (target == "/v1/api/healthcheck") {
+      if (!only(http::verb::get)) return error(Code::kNotFound, "Use GET /v1/api/healthcheck");
+      return Json(200,
+                  fmt::format(R"({{"status":"healthy","version":"{}","api_version":"v1"}})",
+                              kVersion),
+                  request);
+    }
+    if (target == "/v1/api/sql" || target == "/api/sql") {
+      if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST for SQL");
+      return Sql(request, from_loopback);
+    }
+    if (target == "/v1/api/auth/login") {
+      if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST to log in");
+      return Login(request, from_loopback);
+    }
+    if (target == "/v1/api/auth/refresh") {
+      if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST to refresh a token");
+      return Refresh(request);
+    }
+    if (target == "/v1/api/auth/me") {
+      if (!only(http::verb::get)) return error(Code::kNotFound, "Use GET /v1/api/auth/me");
+      return Me(request, from_loopback);
+    }
+    return error(Code::kNotFound, "No route for " + std::string(request.method_string()) + " " +
+                                      std::string(target));
+  } catch (const std::exception& e) {
+    spdlog::error("request {} {} failed: {}", std::string(request.method_string()),
+                  std::string(target), e.what());
+    return error(Code::kInternalError, "The server could not handle the request");
+  }
+}
+
+Response Routes::Sql(const Request& request, bool from_loopback) {
+  const auto start = std::chrono::steady_clock::now();
+  auto fail = [&](const Status& s) {
+    return Error(s.code(), s.message(), request.version(), request.keep_alive());
+  };
+  auto caller = app_.authenticator().Authenticate(HeaderValue(request, http::field::authorization),
+                                                  from_loopback, UserHeader(request));
+  if (!caller.ok()) return fail(caller.status());
+  auto body = ParseBody(request);
+  if (!body.ok()) return fail(body.status());
+  auto sql = StringField(*body, "sql", true);
+  if (!sql.ok()) return fail(sql.status());
+  auto ns = StringField(*body, "namespace_id", false);
+  if (!ns.ok()) return fail(ns.status());
+
+  sql::BatchRequest batch_request;
+  batch_request.sql = *sql;
+  if (!ns->empty()) batch_request.default_namespace = *ns;
+  if (const json::value* p = body->if_contains("params"); p != nullptr && !p->is_null()) {
+    auto params = Params(*p);
+    if (!params.ok()) return fail(params.status());
+    batch_request.params = std::move(params).value();
+  }
+
+  sql::BatchResult batch = app_.executor().Execute(*caller, batch_request);
+
+  std::string out = batch.error.ok() ? R"({"status":"success","results":[)"
+                                     : R"({"status":"error","results":[)";
+  for (size_t i = 0; i < batch.results.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendStatementResult(out, batch.results[i], caller->user_id);
+  }
+  fmt::format_to(std::back_inserter(out), "],\"took\":{:.3f}", MillisSince(start));
+  unsigned status = 200;
+  if (!batch.error.ok()) {
+    status = static_cast<unsigned>(HttpStatus(batch.error.code()));
+    if (batch.error.code() == Code::kInternalError) {
+      spdlog::error("statement failed: {}", batch.error.message());
+    }
+    out += ",\"error\":{\"code\":";
+    AppendJsonString(out, CodeName(batch.error.code()));
+    out += ",\"message\":";
+    AppendJsonString(out, batch.error.message());
+    if (batch.statement_index > 0) {
+      fmt::format_to(std::back_inserter(out), ",\"statement_index\":{}", batch.statement_index);
+    }
+    out += '}';
+  }
+  out += '}';
+  return Json(status, std::move(out), request);
+}
+
+Response Routes::Login(const Request& request, bool from_loopback) {
+  auto fail = [&](const Status& s) {
+    return Error(s.code(), s.message(), request.version(), request.keep_alive());
+  };
+  auto body = ParseBody(request);
+  if (!body.ok()) return fail(body.status());
+  auto username = StringField(*body, "username", true);
+  if (!username.ok()) return fail(username.status());
+  auto password = StringField(*body, "password", true);
+  if (!password.ok()) return fail(password.status());
+  auto pair = app_.authenticator().Login(*username, *password, from_loopback);
+  if (!pair.ok()) return fail(pair.status());
+  return Json(200, TokenBody(*pair), request);
+}
+
+Response Routes::Refresh(const Request& request) {
+  auto fail = [&](const Status& s) {
+    return Error(s.code(), s.message(), request.version(), request.keep_alive());
+  };
+  auto body = ParseBody(request);
+  if (!body.ok()) return fail(body.status());
+  auto token = StringField(*body, "refresh_token", true);
+  if (!token.ok()) return fail(token.status());
+  auto pair = app_.authenticator().Refresh(*token);
+  if (!pair.ok()) return fail(pair.status());
+  return Json(200, TokenBody(*pair), request);
+}
+
+Response Routes::Me(const Request& request, bool from_loopback) {
+  auto caller = app_.authenticator().Authenticate(HeaderValue(request, http::field::authorization),
+                                                  from_loopback, UserHeader(request));
+  if (!caller.ok()) {
+    return Error(caller.status().code(), caller.status().message(), request.version(),
+                 request.keep_alive());
+  }
+  auto state = app_.catalog().snapshot();
+  const catalog::User* user = state->FindUser(caller->user_id);
+  json::object body{{"user_id", caller->user_id},
+                    {"username", caller->username},
+                    {"role", std::string(auth::RoleName(caller->role))},
+                    {"email", user != nullptr && user->email ? json::value(*user->email)
+                                                             : json::value(nullptr)}};
+  return Json(200, json::serialize(body), request);
+}
+
+}  // namespace kalam::server

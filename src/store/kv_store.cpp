@@ -1,0 +1,127 @@
+#include "store/kv_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/options_util.h>
+#include <rocksdb/write_batch.h>
+
+#include <array>
+#include <mutex>
+#include <shared_mutex>
+
+namespace kalam::store {
+
+void WriteSet::Put(Family family, std::string key, std::string value) {
+  ops_.push_back({family, std::move(key), std::move(value)});
+}
+void WriteSet::Delete(Family family, std::string key) {
+  ops_.push_back({family, std::move(key), std::nullopt});
+}
+
+namespace {
+
+constexpr std::array<const char*, 4> kFamilyNames = {"meta", "hot", "stream", "jobs"};
+
+Status FromRocks(const rocksdb::Status& s) {
+  if (s.ok()) return Status::Ok();
+  return {Code::kInternalError, "storage error: " + s.ToString()};
+}
+
+class RocksStore final : public KvStore {
+ public:
+  RocksStore(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> handles,
+             bool sync)
+      : db_(std::move(db)), handles_(std::move(handles)) {
+    write_options_.sync = sync;
+  }
+  ~RocksStore() override { Close(); }
+
+  Status Write(const WriteSet& changes) override {
+    rocksdb::WriteBatch batch;
+    for (const auto& op : changes.ops()) {
+      auto* cf = handle(op.family);
+      if (op.value) {
+        batch.Put(cf, op.key, *op.value);
+      } else {
+        batch.Delete(cf, op.key);
+      }
+    }
+    std::shared_lock lock(close_mutex_);
+    if (!db_) return {Code::kInternalError, "storage is closed"};
+    return FromRocks(db_->Write(write_options_, &batch));
+  }
+
+  Result<std::optional<std::string>> Get(Family family, std::string_view key) override {
+    std::shared_lock lock(close_mutex_);
+    if (!db_) return Status(Code::kInternalError, "storage is closed");
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handle(family), key, &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return FromRocks(s);
+    return std::optional<std::string>(std::move(value));
+  }
+
+  Status Scan(Family family, std::string_view prefix,
+              const std::function<bool(std::string_view, std::string_view)>& visit) override {
+    std::shared_lock lock(close_mutex_);
+    if (!db_) return {Code::kInternalError, "storage is closed"};
+    rocksdb::ReadOptions options;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, handle(family)));
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      rocksdb::Slice k = it->key();
+      if (!k.starts_with(rocksdb::Slice(prefix.data(), prefix.size()))) break;
+      rocksdb::Slice v = it->value();
+      if (!visit({k.data(), k.size()}, {v.data(), v.size()})) break;
+    }
+    return FromRocks(it->status());
+  }
+
+  Status Close() override {
+    std::unique_lock lock(close_mutex_);
+    if (!db_) return Status::Ok();
+    rocksdb::FlushOptions flush;
+    Status result = FromRocks(db_->Flush(flush, handles_));
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    handles_.clear();
+    rocksdb::Status s = db_->Close();
+    if (result.ok()) result = FromRocks(s);
+    db_.reset();
+    return result;
+  }
+
+ private:
+  rocksdb::ColumnFamilyHandle* handle(Family f) { return handles_[static_cast<size_t>(f)]; }
+
+  std::shared_mutex close_mutex_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::WriteOptions write_options_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<KvStore>> KvStore::Open(const std::string& dir, bool sync) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  options.IncreaseParallelism(2);
+  options.enable_pipelined_write = true;  // writers overlap WAL and memtable work
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  families.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+  for (const char* name : kFamilyNames) {
+    families.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(options), dir, families, &handles, &raw);
+  if (!s.ok()) return FromRocks(s);
+  std::unique_ptr<rocksdb::DB> db(raw);
+  // handles[0] is the default family, which holds nothing of ours.
+  db->DestroyColumnFamilyHandle(handles[0]);
+  handles.erase(handles.begin());
+  return std::unique_ptr<KvStore>(new RocksStore(std::move(db), std::move(handles), sync));
+}
+
+}  // namespace kalam::store

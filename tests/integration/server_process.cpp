@@ -1,0 +1,154 @@
+#include "server_process.h"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "common/json_text.h"
+
+namespace kalam::testing {
+namespace fs = std::filesystem;
+
+namespace {
+
+uint16_t FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+pid_t Spawn(const std::string& config_path, const std::string& log_path,
+            const std::map<std::string, std::string>& env) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    FILE* log = std::fopen(log_path.c_str(), "a");
+    if (log != nullptr) ::dup2(fileno(log), STDERR_FILENO);
+    ::execl(KALAMDB_SERVER_BINARY, KALAMDB_SERVER_BINARY, "--config", config_path.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+int WaitExit(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+}  // namespace
+
+ServerProcess::ServerProcess(ServerOptions options) : options_(std::move(options)) {
+  char pattern[] = "/tmp/kalamdb-test-XXXXXX";
+  work_dir_ = ::mkdtemp(pattern);
+  data_dir_ = work_dir_ + "/data";
+  if (options_.root_password) options_.env.emplace("KALAMDB_ROOT_PASSWORD", kRootPassword);
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) Stop(SIGKILL);
+  std::error_code ec;
+  fs::remove_all(work_dir_, ec);
+}
+
+std::string ServerProcess::WriteConfig(uint16_t port) const {
+  const std::string path = work_dir_ + "/server.toml";
+  std::ofstream out(path, std::ios::trunc);
+  out << "[server]\nhost = \"127.0.0.1\"\nport = " << port << "\nworkers = 2\n"
+      << "[storage]\ndata_path = \"" << data_dir_ << "\"\n"
+      << "[auth]\nbcrypt_cost = 4\n"
+      << "[logging]\nlevel = \"info\"\n"
+      << options_.extra_config << "\n";
+  return path;
+}
+
+void ServerProcess::Start() {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    port_ = FreePort();
+    pid_ = Spawn(WriteConfig(port_), work_dir_ + "/server.log", options_.env);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        break;  // exited: maybe the port was taken meanwhile; try another
+      }
+      auto http = Client();
+      auto res = http.Send("GET", "/health");
+      if (res.ok() && res->status == 200) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (pid_ > 0) Stop(SIGKILL);
+  }
+  throw std::runtime_error("kalamdb-server did not start:\n" + log());
+}
+
+int ServerProcess::Stop(int signal) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, signal);
+  int status = WaitExit(pid_);
+  pid_ = -1;
+  return status;
+}
+
+std::pair<int, std::string> ServerProcess::RunSecondInstance() {
+  const std::string log_path = work_dir_ + "/second.log";
+  pid_t pid = Spawn(WriteConfig(FreePort()), log_path, options_.env);
+  int status = WaitExit(pid);
+  std::ifstream in(log_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return {status, text.str()};
+}
+
+std::string ServerProcess::log() const {
+  std::ifstream in(work_dir_ + "/server.log");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string SqlResponse::error_code() const {
+  const auto* error = body.as_object().if_contains("error");
+  if (error == nullptr) return "";
+  return std::string(error->at("code").as_string());
+}
+
+SqlResponse Sql(client::HttpClient& http, const std::string& authorization,
+                const std::string& sql, const std::string& extra_fields,
+                const std::string& path) {
+  std::string body = "{\"sql\":" + JsonString(sql);
+  if (!extra_fields.empty()) body += "," + extra_fields;
+  body += "}";
+  client::Headers headers;
+  if (!authorization.empty()) headers.emplace_back("Authorization", authorization);
+  auto res = http.Send("POST", path, body, headers);
+  if (!res.ok()) throw std::runtime_error(res.status().message());
+  SqlResponse out;
+  out.status = res->status;
+  out.body = boost::json::parse(res->body);
+  return out;
+}
+
+std::string RootAuth() { return client::BasicAuth("root", kRootPassword); }
+
+}  // namespace kalam::testing

@@ -1,0 +1,69 @@
+// Runs the real kalamdb-server binary for a test: a free port, a temporary data
+// directory, root's password from the environment, and a low bcrypt cost for speed.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/json.hpp>
+#include <map>
+#include <string>
+
+#include "client/http_client.h"
+
+namespace kalam::testing {
+
+inline constexpr const char* kRootPassword = "root-secret-1";
+
+struct ServerOptions {
+  std::string extra_config;  // TOML appended to the generated configuration
+  std::map<std::string, std::string> env;
+  bool root_password = true;  // set KALAMDB_ROOT_PASSWORD
+};
+
+class ServerProcess {
+ public:
+  explicit ServerProcess(ServerOptions options = {});
+  ~ServerProcess();
+
+  // Starts the server and waits until /health answers. Throws on failure.
+  void Start();
+  // Sends signal and waits; returns the exit status (or 128+signal when killed).
+  int Stop(int signal = 15);
+  // Starts a second process on the same data directory and returns its exit status
+  // and standard error, without waiting for health (for lock tests).
+  std::pair<int, std::string> RunSecondInstance();
+
+  uint16_t port() const { return port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  std::string log() const;  // the server's standard error so far
+  client::HttpClient Client() const { return client::HttpClient("127.0.0.1", port_); }
+
+ private:
+  std::string WriteConfig(uint16_t port) const;
+
+  ServerOptions options_;
+  std::string work_dir_;
+  std::string data_dir_;
+  uint16_t port_ = 0;
+  pid_t pid_ = -1;
+};
+
+// The response of POST /v1/api/sql, parsed.
+struct SqlResponse {
+  int status = 0;
+  boost::json::value body;
+
+  const boost::json::object& result(size_t i) const {
+    return body.at("results").as_array().at(i).as_object();
+  }
+  const boost::json::array& rows(size_t i = 0) const { return result(i).at("rows").as_array(); }
+  std::string error_code() const;
+};
+
+SqlResponse Sql(client::HttpClient& http, const std::string& authorization,
+                const std::string& sql, const std::string& extra_fields = "",
+                const std::string& path = "/v1/api/sql");
+
+std::string RootAuth();
+
+}  // namespace kalam::testing
