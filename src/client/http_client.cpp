@@ -89,10 +89,14 @@ Result<HttpResponse> HttpClient::Send(std::string_view method, std::string_view 
       c.open = true;
       c.buffer.clear();
     }
-    http::write(c.stream, req, ec);
+    beast::error_code write_ec;
+    http::write(c.stream, req, write_ec);
+    // Even when the write failed part-way (a server refusing an oversized body closes
+    // early), the server's answer may be there to read.
     http::response_parser<http::string_body> parser;
     parser.body_limit(1024ull * 1024 * 1024);
-    if (!ec) http::read(c.stream, c.buffer, parser, ec);
+    http::read(c.stream, c.buffer, parser, ec);
+    if (ec && write_ec) ec = write_ec;
     if (ec) {
       Close();
       // A kept-alive connection the server closed meanwhile: try once on a new one.

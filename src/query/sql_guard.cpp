@@ -138,9 +138,7 @@ class Guard {
     switch (expr->GetExpressionClass()) {
       case ExpressionClass::FUNCTION: {
         auto& f = expr->Cast<duckdb::FunctionExpression>();
-        if (!f.catalog.empty() || !f.schema.empty()) {
-          return Invalid("Qualified function names are not supported: " + f.function_name);
-        }
+        // The name alone decides, so a qualified name (main.read_csv) changes nothing.
         if (IsDeniedFunction(f.function_name)) {
           return Denied("Function '" + f.function_name + "' is not allowed");
         }

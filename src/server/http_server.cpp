@@ -123,6 +123,7 @@ class Server final : public HttpServer {
                                                      std::to_string(app_.config().limits.max_request_bytes) +
                                                      " bytes",
                                                  11, false));
+          co_await Drain(*session);
         } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
                    ec != asio::error::operation_aborted && ec != asio::error::connection_reset &&
                    ec != asio::error::eof && buffer.size() > 0) {
@@ -152,6 +153,22 @@ class Server final : public HttpServer {
     session->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     session->stream.close();
     EndSession(session.get());
+  }
+
+  // After refusing a request whose body is still arriving: stop sending, then read and
+  // discard for a moment, so closing does not reset the connection before the client
+  // has read the refusal.
+  awaitable<void> Drain(Session& session) {
+    beast::error_code ec;
+    session.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    session.stream.expires_after(std::chrono::seconds(2));
+    std::vector<char> sink(64 * 1024);
+    while (true) {
+      auto [read_ec, n] = co_await session.stream.async_read_some(asio::buffer(sink),
+                                                                  asio::as_tuple(use_awaitable));
+      (void)n;
+      if (read_ec) break;
+    }
   }
 
   awaitable<bool> Write(Session& session, http::response<http::string_body> response) {

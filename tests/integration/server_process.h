@@ -67,3 +67,38 @@ SqlResponse Sql(client::HttpClient& http, const std::string& authorization,
 std::string RootAuth();
 
 }  // namespace kalam::testing
+
+#include <gtest/gtest.h>
+
+namespace kalam::testing {
+
+// One server for all tests of a suite; each test gets its own keep-alive connection.
+class ServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new ServerProcess();
+    server_->Start();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  SqlResponse Root(const std::string& sql, const std::string& extra = "") {
+    return Sql(http_, RootAuth(), sql, extra);
+  }
+  SqlResponse As(const std::string& user, const std::string& sql, const std::string& extra = "") {
+    return Sql(http_, client::BasicAuth(user, user + "-password"), sql, extra);
+  }
+  // Creates a user whose password is "<name>-password".
+  void CreateUser(const std::string& name, const std::string& role) {
+    auto r = Root("CREATE USER IF NOT EXISTS '" + name + "' WITH PASSWORD '" + name +
+                  "-password' ROLE " + role);
+    ASSERT_EQ(r.status, 200) << boost::json::serialize(r.body);
+  }
+
+  static inline ServerProcess* server_ = nullptr;
+  client::HttpClient http_ = server_->Client();
+};
+
+}  // namespace kalam::testing
