@@ -76,6 +76,7 @@ std::string ServerProcess::WriteConfig(uint16_t port) const {
   out << "[server]\nhost = \"127.0.0.1\"\nport = " << port << "\nworkers = 2\n"
       << "[storage]\ndata_path = \"" << data_dir_ << "\"\n"
       << "[auth]\nbcrypt_cost = 4\n"
+      << options_.auth_config << "\n"
       << "[logging]\nlevel = \"info\"\n"
       << options_.extra_config << "\n";
   return path;

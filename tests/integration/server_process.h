@@ -15,7 +15,8 @@ namespace kalam::testing {
 inline constexpr const char* kRootPassword = "root-secret-1";
 
 struct ServerOptions {
-  std::string extra_config;  // TOML appended to the generated configuration
+  std::string auth_config;   // lines for the [auth] section
+  std::string extra_config;  // TOML appended to the generated configuration (other sections)
   std::map<std::string, std::string> env;
   bool root_password = true;  // set KALAMDB_ROOT_PASSWORD
 };

@@ -1,0 +1,141 @@
+// Every system table answers any SELECT through the one query path (SPEC §4), over both
+// SQL routes: WHERE, ORDER BY, LIMIT, JOIN, GROUP BY, subqueries.
+#include <gtest/gtest.h>
+
+#include "server_process.h"
+
+namespace kalam::testing {
+namespace {
+
+namespace json = boost::json;
+
+const std::vector<std::pair<std::string, std::vector<std::string>>>& Tables() {
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> tables = {
+      {"system.users",
+       {"user_id", "username", "role", "email", "auth_type", "created_at", "updated_at",
+        "last_seen", "deleted_at"}},
+      {"system.namespaces", {"namespace_id", "name", "options", "table_count", "created_at"}},
+      {"system.tables",
+       {"table_id", "namespace_id", "table_name", "table_type", "storage_id", "flush_policy",
+        "ttl_seconds", "access_level", "schema_version", "deleted_retention_hours", "created_at"}},
+      {"system.table_schemas",
+       {"schema_id", "table_id", "namespace_id", "table_name", "version", "columns", "changes",
+        "created_at"}},
+      {"system.storages",
+       {"storage_id", "storage_name", "description", "storage_type", "base_directory",
+        "shared_tables_template", "user_tables_template", "created_at", "updated_at"}},
+      {"system.storage_locations",
+       {"location_name", "location_type", "path", "credentials_ref", "usage_count", "created_at",
+        "updated_at"}},
+      {"system.jobs",
+       {"job_id", "job_type", "status", "namespace_id", "table_name", "parameters", "result",
+        "error_message", "created_at", "started_at", "completed_at", "node_id"}},
+      {"system.live_queries",
+       {"live_id", "connection_id", "subscription_id", "namespace_id", "table_name", "user_id",
+        "query", "options", "created_at", "last_update", "changes", "node"}},
+      {"information_schema.tables", {"table_catalog", "table_schema", "table_name", "table_type"}},
+      {"information_schema.columns",
+       {"table_catalog", "table_schema", "table_name", "column_name", "ordinal_position",
+        "data_type", "is_nullable", "column_default"}},
+  };
+  return tables;
+}
+
+class SystemTables : public ServerTest, public ::testing::WithParamInterface<std::string> {
+ protected:
+  static void SetUpTestSuite() {
+    ServerTest::SetUpTestSuite();
+    auto http = server_->Client();
+    for (const char* ns : {"alpha", "beta", "gamma"}) {
+      Sql(http, RootAuth(), std::string("CREATE NAMESPACE ") + ns);
+    }
+    for (const char* user : {"ann", "ben"}) {
+      Sql(http, RootAuth(),
+          std::string("CREATE USER '") + user + "' WITH PASSWORD 'password-1' ROLE user");
+    }
+  }
+  SqlResponse Run(const std::string& sql) { return Sql(http_, RootAuth(), sql, "", GetParam()); }
+};
+
+TEST_P(SystemTables, EveryTableHasItsColumnsAndAnswersEveryClause) {
+  for (const auto& [table, columns] : Tables()) {
+    auto all = Run("SELECT * FROM " + table);
+    ASSERT_EQ(all.status, 200) << table << json::serialize(all.body);
+    const auto& schema = all.result(0).at("schema").as_array();
+    ASSERT_EQ(schema.size(), columns.size()) << table;
+    for (size_t i = 0; i < columns.size(); ++i) {
+      EXPECT_EQ(schema[i].at("name").as_string(), columns[i]) << table;
+    }
+    const std::string first = columns[0];
+    for (const std::string& clause :
+         {"SELECT " + first + " FROM " + table + " WHERE " + first + " IS NOT NULL",
+          "SELECT * FROM " + table + " ORDER BY " + first + " DESC LIMIT 2",
+          "SELECT count(*), min(" + first + ") FROM " + table,
+          "SELECT " + first + ", count(*) FROM " + table + " GROUP BY " + first,
+          "SELECT t." + first + " FROM " + table + " t JOIN system.namespaces n ON n.name = 'default'",
+          "SELECT * FROM " + table + " WHERE " + first + " IN (SELECT " + first + " FROM " + table + ")",
+          "WITH c AS (SELECT * FROM " + table + ") SELECT count(*) FROM c"}) {
+      auto r = Run(clause);
+      EXPECT_EQ(r.status, 200) << clause << json::serialize(r.body);
+    }
+  }
+}
+
+TEST_P(SystemTables, RowsAreReal) {
+  auto ns = Run("SELECT name FROM system.namespaces WHERE name <> 'default' ORDER BY name DESC LIMIT 2");
+  EXPECT_EQ(json::serialize(ns.rows()), R"([["gamma"],["beta"]])");
+
+  auto users = Run("SELECT role, count(*) AS n FROM system.users GROUP BY role ORDER BY role");
+  EXPECT_EQ(json::serialize(users.rows()), R"([["system",1],["user",2]])");
+
+  auto join = Run(
+      "SELECT u.username, n.name FROM system.users u JOIN system.namespaces n "
+      "ON n.name = 'alpha' WHERE u.username IN ('ann', 'ben') ORDER BY u.username");
+  EXPECT_EQ(json::serialize(join.rows()), R"([["ann","alpha"],["ben","alpha"]])");
+
+  auto storage = Run("SELECT storage_id, storage_type FROM system.storages");
+  EXPECT_EQ(json::serialize(storage.rows()), R"([["local","filesystem"]])");
+  auto location = Run("SELECT location_name, path LIKE '%/storage' FROM system.storage_locations");
+  EXPECT_EQ(json::serialize(location.rows()), R"([["local",true]])");
+  auto shown = Run("SHOW STORAGES");
+  EXPECT_EQ(shown.rows().size(), 1u);
+
+  auto scalar = Run(
+      "SELECT (SELECT count(*) FROM system.namespaces) + (SELECT count(*) FROM system.users)");
+  EXPECT_EQ(json::serialize(scalar.rows()), "[[7]]");
+
+  auto columns = Run(
+      "SELECT column_name, data_type FROM information_schema.columns "
+      "WHERE table_schema = 'system' AND table_name = 'users' AND ordinal_position <= 2 "
+      "ORDER BY ordinal_position");
+  EXPECT_EQ(json::serialize(columns.rows()), R"([["user_id","Text"],["username","Text"]])");
+  auto count = Run("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'system'");
+  EXPECT_EQ(json::serialize(count.rows()), "[[8]]");
+
+  auto empty = Run("SELECT count(*) FROM system.jobs");
+  EXPECT_EQ(json::serialize(empty.rows()), "[[0]]");
+}
+
+TEST_P(SystemTables, UnknownSystemTableIsNotFound) {
+  auto r = Run("SELECT * FROM system.nothing");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.error_code(), "NOT_FOUND");
+}
+
+TEST_P(SystemTables, SystemTablesAreReadOnly) {
+  for (const char* sql : {"INSERT INTO system.users (user_id) VALUES ('x')",
+                          "UPDATE system.users SET role = 'system'",
+                          "DELETE FROM system.namespaces"}) {
+    auto r = Run(sql);
+    EXPECT_EQ(r.status / 100, 4) << sql;
+  }
+  auto count = Run("SELECT count(*) FROM system.namespaces");
+  EXPECT_EQ(json::serialize(count.rows()), "[[4]]");
+}
+
+INSTANTIATE_TEST_SUITE_P(BothRoutes, SystemTables,
+                         ::testing::Values("/v1/api/sql", "/api/sql"),
+                         [](const auto& info) { return info.index == 0 ? "v1" : "legacy"; });
+
+}  // namespace
+}  // namespace kalam::testing
