@@ -118,6 +118,9 @@ void AppendStatementResult(std::string& out, const sql::StatementResult& r,
 
 }  // namespace
 
+Routes::Routes(App& app)
+    : app_(app), rate_limiter_(app.config().rate_limit.queries_per_sec_per_user) {}
+
 bool Routes::NeedsPool(const Request& request) {
   const std::string_view target = Target(request);
   return target != "/health" && target != "/v1/api/healthcheck" &&
@@ -206,6 +209,11 @@ Response Routes::Sql(const Request& request, bool from_loopback) {
   auto caller = app_.authenticator().Authenticate(HeaderValue(request, http::field::authorization),
                                                   from_loopback, UserHeader(request));
   if (!caller.ok()) return fail(caller.status());
+  if (!rate_limiter_.Allow(caller->user_id)) {
+    return fail({Code::kRateLimitExceeded, "Too many queries: the limit is " +
+                                               std::to_string(app_.config().rate_limit.queries_per_sec_per_user) +
+                                               " per second per user"});
+  }
   auto body = ParseBody(request);
   if (!body.ok()) return fail(body.status());
   auto sql = StringField(*body, "sql", true);

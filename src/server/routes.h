@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "server/rate_limiter.h"
 
 namespace kalam::server {
 
@@ -15,7 +16,7 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
 class Routes {
  public:
-  explicit Routes(App& app) : app_(app) {}
+  explicit Routes(App& app);
 
   Response Handle(const Request& request, bool from_loopback);
   // A JSON error response: {"status":"error","error":{"code","message"}}.
@@ -31,6 +32,7 @@ class Routes {
   Response Json(unsigned status, std::string body, const Request& request) const;
 
   App& app_;
+  RateLimiter rate_limiter_;
 };
 
 }  // namespace kalam::server

@@ -1,6 +1,8 @@
 // POST /v1/api/sql: request validation, batches, parameters, error shapes, HTTP details.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "server_process.h"
 
 namespace kalam::testing {
@@ -223,6 +225,29 @@ TEST_F(SqlApi, KeepAliveServesManyRequestsOnOneConnection) {
     ASSERT_EQ(r.status, 200);
     EXPECT_EQ(r.rows().at(0).as_array().at(0).as_int64(), i);
   }
+}
+
+}  // namespace
+}  // namespace kalam::testing
+
+namespace kalam::testing {
+namespace {
+
+TEST(RateLimit, PerUserLimitAnswers429ThenRecovers) {
+  ServerProcess server({"", "[rate_limit]\nqueries_per_sec_per_user = 3\n", {}, true});
+  server.Start();
+  auto http = server.Client();
+  int limited = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto r = Sql(http, RootAuth(), "SELECT 1");
+    if (r.status == 429) {
+      EXPECT_EQ(r.error_code(), "RATE_LIMIT_EXCEEDED");
+      ++limited;
+    }
+  }
+  EXPECT_GE(limited, 5);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_EQ(Sql(http, RootAuth(), "SELECT 1").status, 200);
 }
 
 }  // namespace
