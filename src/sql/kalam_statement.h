@@ -2,6 +2,7 @@
 // their parser. Everything else (SELECT, INSERT, ...) goes to DuckDB's parser.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,9 +50,74 @@ struct DropUser {
   bool if_exists = false;
 };
 
+// A table name as written: ns may be empty (then the request's namespace applies).
+struct TableName {
+  std::string ns;
+  std::string name;
+};
+
+struct ColumnSpec {
+  std::string name;  // folded to lower case unless quoted
+  // Canonical type: BOOLEAN SMALLINT INT BIGINT FLOAT DOUBLE DECIMAL TEXT BYTES JSON
+  // TIMESTAMP DATE TIME UUID (aliases of SPEC §3.2 resolved).
+  std::string type;
+  int precision = 0;  // DECIMAL only: DECIMAL(p,s); plain DECIMAL/NUMERIC is (18,3)
+  int scale = 0;
+  bool not_null = false;
+  bool primary_key = false;
+  // Canonical default: "NOW()" (also for CURRENT_TIMESTAMP), "SNOWFLAKE_ID()" (also for
+  // AUTO_INCREMENT), "UUID_V7()", "ULID()", "CURRENT_USER()", or a literal written as
+  // SQL: 'text' (quotes doubled), 42, -1.5, TRUE, FALSE, NULL.
+  std::optional<std::string> default_expr;
+};
+
+struct CreateTable {
+  TableName table;
+  bool if_not_exists = false;
+  // "user" | "shared" | "stream", from the keyword, TYPE = '...' or TABLE_TYPE '...';
+  // nullopt when none is given.
+  std::optional<std::string> kind;
+  std::vector<ColumnSpec> columns;  // in declaration order; a table-level PRIMARY KEY (c)
+                                    // sets primary_key on c
+  std::optional<std::string> storage_id;
+  std::optional<int64_t> flush_rows;           // FLUSH_POLICY 'rows:N' / FLUSH ROWS n / ROW_THRESHOLD n
+  std::optional<int64_t> flush_interval_secs;  // FLUSH_POLICY 'interval:S' / FLUSH SECONDS s / FLUSH INTERVAL s
+  std::optional<int64_t> ttl_seconds;          // TTL_SECONDS = n / TTL n [SECONDS]
+  std::optional<std::string> access_level;     // "public" | "private"
+  std::optional<int64_t> deleted_retention_hours;
+};
+
+struct DropTable {
+  TableName table;
+  bool if_exists = false;
+};
+
+struct AlterTable {
+  enum class Action { kAddColumn, kDropColumn, kRenameColumn };
+  TableName table;
+  Action action = Action::kAddColumn;
+  ColumnSpec column;        // kAddColumn
+  std::string column_name;  // kDropColumn, kRenameColumn: the existing column
+  std::string new_name;     // kRenameColumn
+};
+
+struct ShowTables {
+  std::optional<std::string> ns;  // SHOW TABLES [IN ns]
+};
+
+struct DescribeTable {
+  TableName table;
+  bool history = false;  // DESCRIBE TABLE t HISTORY
+};
+
+struct ShowStats {
+  TableName table;  // SHOW STATS FOR TABLE t
+};
+
 using KalamStatement = std::variant<CreateNamespace, DropNamespace, AlterNamespace,
                                     ShowNamespaces, ShowStorages, CreateUser, AlterUser,
-                                    DropUser>;
+                                    DropUser, CreateTable, DropTable, AlterTable, ShowTables,
+                                    DescribeTable, ShowStats>;
 
 // nullopt: the statement is not one of these (by its leading keywords) and belongs to
 // the query engine. An error: it is one of these but malformed (INVALID_SQL naming what is
