@@ -207,6 +207,8 @@ Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::
           user.deleted_at = user.updated_at = NowMicros();
           KALAM_RETURN_IF_ERROR(catalog_.UpdateUser(user));
           return Done("User '" + stmt.username + "' dropped", 1);
+        } else {
+          return Status(Code::kInvalidSql, "Tables are not available yet");
         }
       },
       parsed->value());
