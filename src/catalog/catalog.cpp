@@ -16,6 +16,8 @@ using store::Family;
 constexpr std::string_view kUserPrefix = "user/";
 constexpr std::string_view kNamespacePrefix = "ns/";
 constexpr std::string_view kStoragePrefix = "storage/";
+constexpr std::string_view kTablePrefix = "table/";
+constexpr std::string_view kNextTableNumKey = "counter/next_table_num";
 
 std::string Key(std::string_view prefix, const std::string& id) {
   return std::string(prefix) + id;
@@ -98,6 +100,82 @@ Storage DecodeStorage(const json::object& o) {
   return s;
 }
 
+json::object EncodeColumn(const ColumnDef& c) {
+  return {{"id", c.id},
+          {"name", c.name},
+          {"type", std::string(ColumnTypeSqlName(c.type))},
+          {"precision", c.precision},
+          {"scale", c.scale},
+          {"nullable", c.nullable},
+          {"primary_key", c.primary_key},
+          {"default", c.default_expr}};
+}
+ColumnDef DecodeColumn(const json::object& o) {
+  ColumnDef c;
+  c.id = o.at("id").to_number<uint32_t>();
+  c.name = json::value_to<std::string>(o.at("name"));
+  c.type = ParseColumnType(json::value_to<std::string>(o.at("type"))).value_or(ColumnType::kText);
+  c.precision = o.at("precision").to_number<uint8_t>();
+  c.scale = o.at("scale").to_number<uint8_t>();
+  c.nullable = o.at("nullable").as_bool();
+  c.primary_key = o.at("primary_key").as_bool();
+  c.default_expr = json::value_to<std::string>(o.at("default"));
+  return c;
+}
+
+std::string Encode(const TableDef& t) {
+  json::array schemas;
+  for (const auto& schema : t.schemas) {
+    json::array columns;
+    for (const auto& c : schema.columns) columns.push_back(EncodeColumn(c));
+    schemas.push_back(json::object{{"version", schema.version},
+                                   {"columns", std::move(columns)},
+                                   {"changes", schema.changes},
+                                   {"created_at", schema.created_at}});
+  }
+  json::object o{{"table_num", t.table_num},
+                 {"ns", t.ns},
+                 {"name", t.name},
+                 {"type", std::string(TableTypeName(t.type))},
+                 {"storage_id", t.storage_id},
+                 {"flush_rows", Opt(t.flush_rows)},
+                 {"flush_interval_secs", Opt(t.flush_interval_secs)},
+                 {"ttl_seconds", Opt(t.ttl_seconds)},
+                 {"access_level", t.access_level},
+                 {"deleted_retention_hours", t.deleted_retention_hours},
+                 {"created_at", t.created_at},
+                 {"schemas", std::move(schemas)}};
+  return json::serialize(o);
+}
+TableDef DecodeTable(const json::object& o) {
+  TableDef t;
+  t.table_num = o.at("table_num").to_number<uint64_t>();
+  t.ns = json::value_to<std::string>(o.at("ns"));
+  t.name = json::value_to<std::string>(o.at("name"));
+  const std::string type = json::value_to<std::string>(o.at("type"));
+  t.type = type == "user" ? TableType::kUser : type == "stream" ? TableType::kStream
+                                                                : TableType::kShared;
+  t.storage_id = json::value_to<std::string>(o.at("storage_id"));
+  t.flush_rows = OptFrom<int64_t>(o, "flush_rows");
+  t.flush_interval_secs = OptFrom<int64_t>(o, "flush_interval_secs");
+  t.ttl_seconds = OptFrom<int64_t>(o, "ttl_seconds");
+  t.access_level = json::value_to<std::string>(o.at("access_level"));
+  t.deleted_retention_hours = o.at("deleted_retention_hours").to_number<int64_t>();
+  t.created_at = o.at("created_at").to_number<int64_t>();
+  for (const auto& sv : o.at("schemas").as_array()) {
+    const auto& so = sv.as_object();
+    TableSchema schema;
+    schema.version = so.at("version").to_number<uint32_t>();
+    for (const auto& cv : so.at("columns").as_array()) {
+      schema.columns.push_back(DecodeColumn(cv.as_object()));
+    }
+    schema.changes = json::value_to<std::string>(so.at("changes"));
+    schema.created_at = so.at("created_at").to_number<int64_t>();
+    t.schemas.push_back(std::move(schema));
+  }
+  return t;
+}
+
 std::string NewUserId() {
   std::random_device rd;
   std::string bytes(8, '\0');
@@ -118,6 +196,19 @@ const User* CatalogState::FindUserByName(const std::string& username) const {
 const User* CatalogState::FindUser(const std::string& user_id) const {
   auto it = users.find(user_id);
   return it == users.end() ? nullptr : &it->second;
+}
+
+const TableDef* CatalogState::FindTable(const std::string& ns, const std::string& name) const {
+  auto it = tables.find(ns + ":" + name);
+  return it == tables.end() ? nullptr : &it->second;
+}
+
+size_t CatalogState::TableCount(const std::string& ns) const {
+  size_t n = 0;
+  for (auto it = tables.lower_bound(ns + ":"); it != tables.end() && it->second.ns == ns; ++it) {
+    ++n;
+  }
+  return n;
 }
 
 Result<std::unique_ptr<Catalog>> Catalog::Open(store::KvStore& store,
@@ -166,7 +257,18 @@ Status Catalog::Load() {
     Storage s = DecodeStorage(o);
     state->storages[s.storage_id] = std::move(s);
   }));
+  KALAM_RETURN_IF_ERROR(load(kTablePrefix, [&](const json::object& o) {
+    TableDef t = DecodeTable(o);
+    state->next_table_num = std::max(state->next_table_num, t.table_num + 1);
+    state->tables[t.id()] = std::move(t);
+  }));
   KALAM_RETURN_IF_ERROR(decode_error);
+  // The counter survives dropped tables, so a table number is never reused.
+  auto counter = store_.Get(Family::kMeta, kNextTableNumKey);
+  if (!counter.ok()) return counter.status();
+  if (counter->has_value()) {
+    state->next_table_num = std::max<uint64_t>(state->next_table_num, std::stoull(**counter));
+  }
   std::lock_guard lock(write_mutex_);
   Publish(std::move(state));
   return Status::Ok();
@@ -257,25 +359,35 @@ Status Catalog::CreateNamespace(const std::string& name, bool if_not_exists) {
   return Status::Ok();
 }
 
-Status Catalog::DropNamespace(const std::string& name, bool if_exists, bool /*cascade*/) {
+Result<std::vector<TableDef>> Catalog::DropNamespace(const std::string& name, bool if_exists,
+                                                     bool cascade) {
   if (IsReservedNamespace(name)) {
-    return {Code::kPermissionDenied, "Namespace '" + name + "' is a system namespace"};
+    return Status(Code::kPermissionDenied, "Namespace '" + name + "' is a system namespace");
   }
   std::lock_guard lock(write_mutex_);
   auto current = snapshot();
   if (!current->namespaces.contains(name)) {
-    if (if_exists) return Status::Ok();
-    return {Code::kNotFound, "Namespace '" + name + "' does not exist"};
+    if (if_exists) return std::vector<TableDef>();
+    return Status(Code::kNotFound, "Namespace '" + name + "' does not exist");
   }
-  // Tables do not exist yet; once they do, a namespace holding tables is refused here
-  // unless cascade.
+  std::vector<TableDef> dropped;
+  for (const auto& [id, table] : current->tables) {
+    if (table.ns == name) dropped.push_back(table);
+  }
+  if (!dropped.empty() && !cascade) {
+    return Status(Code::kInvalidSql, "Namespace '" + name + "' holds " +
+                                         std::to_string(dropped.size()) +
+                                         " table(s): drop them first or use CASCADE");
+  }
   store::WriteSet changes;
   changes.Delete(Family::kMeta, Key(kNamespacePrefix, name));
+  for (const auto& t : dropped) changes.Delete(Family::kMeta, Key(kTablePrefix, t.id()));
   KALAM_RETURN_IF_ERROR(store_.Write(changes));
   auto next = std::make_shared<CatalogState>(*current);
   next->namespaces.erase(name);
+  for (const auto& t : dropped) next->tables.erase(t.id());
   Publish(std::move(next));
-  return Status::Ok();
+  return dropped;
 }
 
 Status Catalog::SetNamespaceOptions(const std::string& name,
@@ -342,6 +454,81 @@ Status Catalog::UpdateUser(const User& user) {
   KALAM_RETURN_IF_ERROR(store_.Write(changes));
   auto next = std::make_shared<CatalogState>(*current);
   next->users[user.user_id] = user;
+  Publish(std::move(next));
+  return Status::Ok();
+}
+
+Status Catalog::ValidateTableName(const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 64 && name[0] >= 'a' && name[0] <= 'z';
+  for (char c : name) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  }
+  if (!ok) {
+    return {Code::kInvalidSql, "Invalid table name '" + name +
+                                   "': use a lower-case letter followed by letters, digits or "
+                                   "'_' (at most 64)"};
+  }
+  return Status::Ok();
+}
+
+Result<bool> Catalog::CreateTable(TableDef table, bool if_not_exists) {
+  KALAM_RETURN_IF_ERROR(ValidateTableName(table.name));
+  std::lock_guard lock(write_mutex_);
+  auto current = snapshot();
+  if (!current->namespaces.contains(table.ns)) {
+    return Status(Code::kNotFound, "Namespace '" + table.ns + "' does not exist");
+  }
+  if (!current->storages.contains(table.storage_id)) {
+    return Status(Code::kNotFound, "Storage '" + table.storage_id + "' does not exist");
+  }
+  if (current->FindTable(table.ns, table.name) != nullptr) {
+    if (if_not_exists) return false;
+    return Status(Code::kAlreadyExists,
+                  "Table '" + table.ns + "." + table.name + "' already exists");
+  }
+  auto next = std::make_shared<CatalogState>(*current);
+  table.table_num = next->next_table_num++;
+  table.created_at = NowMicros();
+  for (auto& schema : table.schemas) schema.created_at = table.created_at;
+  store::WriteSet changes;
+  changes.Put(Family::kMeta, Key(kTablePrefix, table.id()), Encode(table));
+  changes.Put(Family::kMeta, std::string(kNextTableNumKey), std::to_string(next->next_table_num));
+  KALAM_RETURN_IF_ERROR(store_.Write(changes));
+  next->tables[table.id()] = std::move(table);
+  Publish(std::move(next));
+  return true;
+}
+
+Result<std::optional<TableDef>> Catalog::DropTable(const std::string& ns, const std::string& name,
+                                                   bool if_exists) {
+  std::lock_guard lock(write_mutex_);
+  auto current = snapshot();
+  const TableDef* table = current->FindTable(ns, name);
+  if (table == nullptr) {
+    if (if_exists) return std::optional<TableDef>();
+    return Status(Code::kNotFound, "Table '" + ns + "." + name + "' does not exist");
+  }
+  TableDef dropped = *table;
+  store::WriteSet changes;
+  changes.Delete(Family::kMeta, Key(kTablePrefix, dropped.id()));
+  KALAM_RETURN_IF_ERROR(store_.Write(changes));
+  auto next = std::make_shared<CatalogState>(*current);
+  next->tables.erase(dropped.id());
+  Publish(std::move(next));
+  return std::optional<TableDef>(std::move(dropped));
+}
+
+Status Catalog::UpdateTable(const TableDef& table) {
+  std::lock_guard lock(write_mutex_);
+  auto current = snapshot();
+  if (current->FindTable(table.ns, table.name) == nullptr) {
+    return {Code::kNotFound, "Table '" + table.ns + "." + table.name + "' does not exist"};
+  }
+  store::WriteSet changes;
+  changes.Put(Family::kMeta, Key(kTablePrefix, table.id()), Encode(table));
+  KALAM_RETURN_IF_ERROR(store_.Write(changes));
+  auto next = std::make_shared<CatalogState>(*current);
+  next->tables[table.id()] = table;
   Publish(std::move(next));
   return Status::Ok();
 }

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "catalog/models.h"
 #include "common/status.h"
@@ -23,6 +24,11 @@ struct CatalogState {
   std::map<std::string, std::string> user_by_name;    // username -> user_id
   std::map<std::string, Namespace> namespaces;        // by name
   std::map<std::string, Storage> storages;            // by storage_id
+  std::map<std::string, TableDef> tables;             // by "ns:name"
+  uint64_t next_table_num = 1;
+
+  const TableDef* FindTable(const std::string& ns, const std::string& name) const;
+  size_t TableCount(const std::string& ns) const;
 
   const User* FindUserByName(const std::string& username) const;
   const User* FindUser(const std::string& user_id) const;
@@ -31,8 +37,7 @@ struct CatalogState {
 class Catalog {
  public:
   // Loads the catalog, creating on first start the namespace `default`, the storage
-  // `local` (at storage_dir) and the user `root` (role system, password root_password_hash,
-  // which may be empty).
+  // `local` (at storage_dir) and the user `root` (role system, no password).
   static Result<std::unique_ptr<Catalog>> Open(store::KvStore& store,
                                                const std::string& storage_dir);
 
@@ -40,8 +45,10 @@ class Catalog {
 
   // Namespaces. Names are validated here (SPEC §1).
   Status CreateNamespace(const std::string& name, bool if_not_exists);
-  // cascade: also the namespace's tables (none exist yet in this part).
-  Status DropNamespace(const std::string& name, bool if_exists, bool cascade);
+  // Refused while the namespace holds tables, unless cascade; then the tables go too and
+  // are returned, so their rows can be removed.
+  Result<std::vector<TableDef>> DropNamespace(const std::string& name, bool if_exists,
+                                              bool cascade);
   Status SetNamespaceOptions(const std::string& name,
                              const std::map<std::string, std::string>& json_options);
 
@@ -51,8 +58,18 @@ class Catalog {
   // Replaces the stored user with the same user_id.
   Status UpdateUser(const User& user);
 
+  // Tables. CreateTable fills table_num and created_at; the namespace must exist.
+  // Returns false (and changes nothing) when it exists and if_not_exists.
+  Result<bool> CreateTable(TableDef table, bool if_not_exists);
+  // The dropped table (nullopt when absent and if_exists).
+  Result<std::optional<TableDef>> DropTable(const std::string& ns, const std::string& name,
+                                            bool if_exists);
+  // Replaces the stored definition (ALTER TABLE appends a schema version).
+  Status UpdateTable(const TableDef& table);
+
   static Status ValidateNamespaceName(const std::string& name);
   static Status ValidateUsername(const std::string& username);
+  static Status ValidateTableName(const std::string& name);
 
  private:
   explicit Catalog(store::KvStore& store) : store_(store) {}

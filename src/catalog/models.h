@@ -5,7 +5,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "common/column_type.h"
 #include "common/role.h"
 
 namespace kalam::catalog {
@@ -41,6 +44,59 @@ struct Storage {
   std::string user_tables_template = "{namespace}/{tableName}/{userId}";
   int64_t created_at = 0;
   int64_t updated_at = 0;
+};
+
+}  // namespace kalam::catalog
+
+namespace kalam::catalog {
+
+enum class TableType { kUser, kShared, kStream };
+std::string_view TableTypeName(TableType type);  // "user" | "shared" | "stream"
+
+using kalam::ColumnType;
+
+struct ColumnDef {
+  uint32_t id = 0;  // stable across renames; never reused within a table
+  std::string name;
+  ColumnType type = ColumnType::kText;
+  uint8_t precision = 0;  // kDecimal
+  uint8_t scale = 0;
+  bool nullable = true;
+  bool primary_key = false;
+  std::string default_expr;  // canonical SQL ("NOW()", "'x'", "42"); empty: none
+
+  // "BIGINT", "DECIMAL(10,2)", ...
+  std::string SqlType() const;
+};
+
+struct TableSchema {
+  uint32_t version = 1;
+  std::vector<ColumnDef> columns;  // declaration order
+  std::string changes;             // what made this version, e.g. "ADD COLUMN x"
+  int64_t created_at = 0;
+
+  int PrimaryKeyIndex() const;  // -1: none (STREAM tables)
+  const ColumnDef* Find(std::string_view name) const;
+};
+
+struct TableDef {
+  uint64_t table_num = 0;  // the key prefix of the table's rows; never reused
+  std::string ns;
+  std::string name;
+  TableType type = TableType::kShared;
+  std::string storage_id = "local";
+  std::optional<int64_t> flush_rows;
+  std::optional<int64_t> flush_interval_secs;
+  std::optional<int64_t> ttl_seconds;  // STREAM tables
+  std::string access_level = "private";  // SHARED tables: public | private
+  int64_t deleted_retention_hours = 168;
+  int64_t created_at = 0;
+  std::vector<TableSchema> schemas;  // every version, oldest first; never empty
+
+  std::string id() const { return ns + ":" + name; }
+  const TableSchema& current() const { return schemas.back(); }
+  const TableSchema* Version(uint32_t version) const;
+  std::string FlushPolicyJson() const;
 };
 
 }  // namespace kalam::catalog

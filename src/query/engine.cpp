@@ -1,32 +1,24 @@
 #include "query/engine.h"
 
+#include <map>
 #include <thread>
-#include <unordered_map>
 
 #include "catalog/catalog.h"
 #include "duckdb/main/extension/extension_loader.hpp"
 #include "duckdb/parser/parser.hpp"
+#include "duckdb/parser/statement/delete_statement.hpp"
+#include "duckdb/parser/statement/insert_statement.hpp"
+#include "duckdb/parser/statement/update_statement.hpp"
+#include "query/dml.h"
 #include "query/result_encoder.h"
+#include "query/slots.h"
 #include "query/sql_guard.h"
 #include "query/system_tables.h"
+#include "query/table_scan.h"
+#include "store/committer.h"
 
 namespace kalam::query {
 namespace {
-
-// What a pooled connection is running for: set by the thread that runs the statement
-// before it runs, read by the scans it binds (binding happens on that same thread).
-struct ConnectionSlot {
-  std::unique_ptr<duckdb::Connection> connection;
-  auth::Caller caller;
-  std::shared_ptr<const catalog::CatalogState> state;
-};
-
-class Engine;
-
-struct EngineInfo : duckdb::TableFunctionInfo {
-  explicit EngineInfo(Engine* e) : engine(e) {}
-  Engine* engine;
-};
 
 struct SystemScanData : duckdb::TableFunctionData {
   std::vector<Row> rows;
@@ -62,10 +54,51 @@ Status FromError(const duckdb::ErrorData& error) {
   return {code, error.RawMessage()};
 }
 
-class Engine final : public QueryEngine {
+duckdb::unique_ptr<duckdb::FunctionData> SystemScanBind(
+    duckdb::ClientContext& context, duckdb::TableFunctionBindInput& input,
+    duckdb::vector<duckdb::LogicalType>& return_types, duckdb::vector<std::string>& names) {
+  const ConnectionSlot& slot = input.info->Cast<ScanRegistry>().SlotFor(context);
+  const std::string full_name = input.inputs[0].GetValue<std::string>();
+  const auto dot = full_name.find('.');
+  const SystemTable* table = FindSystemTable(full_name.substr(0, dot), full_name.substr(dot + 1));
+  // The guard let this scan in for this caller; check again rather than trust it.
+  if (table == nullptr || slot.caller.role < table->min_role) {
+    throw duckdb::PermissionException("Permission denied");
+  }
+  auto data = duckdb::make_uniq<SystemScanData>();
+  data->rows = table->rows(*slot.state, slot.caller);
+  return_types.assign(table->column_types.begin(), table->column_types.end());
+  names.assign(table->column_names.begin(), table->column_names.end());
+  return data;
+}
+
+duckdb::unique_ptr<duckdb::GlobalTableFunctionState> SystemScanInit(
+    duckdb::ClientContext&, duckdb::TableFunctionInitInput&) {
+  return duckdb::make_uniq<SystemScanState>();
+}
+
+void SystemScan(duckdb::ClientContext&, duckdb::TableFunctionInput& input,
+                duckdb::DataChunk& output) {
+  const auto& data = input.bind_data->Cast<SystemScanData>();
+  auto& state = input.global_state->Cast<SystemScanState>();
+  idx_t count = 0;
+  while (state.next < data.rows.size() && count < STANDARD_VECTOR_SIZE) {
+    const Row& row = data.rows[state.next++];
+    for (idx_t c = 0; c < row.size(); ++c) output.SetValue(c, count, row[c]);
+    ++count;
+  }
+  output.SetCardinality(count);
+}
+
+class Engine final : public QueryEngine, public DmlHost {
  public:
-  Engine(catalog::Catalog& catalog, const EngineOptions& options)
-      : catalog_(catalog), options_(options) {}
+  Engine(catalog::Catalog& catalog, store::KvStore& store, store::Committer& committer,
+         const EngineOptions& options)
+      : catalog_(catalog),
+        store_(store),
+        committer_(committer),
+        options_(options),
+        ids_(/*node_id=*/1, 0) {}
 
   Status Start() {
     duckdb::DBConfig config;
@@ -80,47 +113,114 @@ class Engine final : public QueryEngine {
       db_ = std::make_unique<duckdb::DuckDB>(nullptr, &config);
       KALAM_RETURN_IF_ERROR(LockDown());
 
-      duckdb::TableFunction scan(kSystemScanFunction, {duckdb::LogicalType::VARCHAR},
-                                 SystemScan, SystemScanBind, SystemScanInit);
-      scan.function_info = duckdb::make_shared_ptr<EngineInfo>(this);
-      duckdb::ExtensionLoader loader(*db_->instance, "kalam");
-      loader.RegisterFunction(scan);
-
+      registry_ = duckdb::make_shared_ptr<ScanRegistry>();
+      registry_->store = &store_;
       const int connections = std::max(1, options_.connections);
       for (int i = 0; i < connections; ++i) {
         auto slot = std::make_unique<ConnectionSlot>();
         slot->connection = std::make_unique<duckdb::Connection>(*db_);
-        slots_by_context_[slot->connection->context.get()] = slot.get();
+        registry_->slots[slot->connection->context.get()] = slot.get();
         free_.push_back(slot.get());
         slots_.push_back(std::move(slot));
       }
+      duckdb::TableFunction system_scan(kSystemScanFunction, {duckdb::LogicalType::VARCHAR},
+                                        SystemScan, SystemScanBind, SystemScanInit);
+      system_scan.function_info = registry_;
+      duckdb::ExtensionLoader loader(*db_->instance, "kalam");
+      loader.RegisterFunction(system_scan);
+      loader.RegisterFunction(MakeTableScan(registry_));
     } catch (const std::exception& e) {
       return {Code::kInternalError, std::string("Cannot start the query engine: ") + e.what()};
     }
     return Status::Ok();
   }
 
-  Result<RowSet> Query(const QueryContext& context, std::string_view sql) override {
-    duckdb::unique_ptr<duckdb::SQLStatement> statement;
+  Result<Outcome> Execute(const QueryContext& context, std::string_view sql) override {
+    auto statement = Parse(sql);
+    if (!statement.ok()) return statement.status();
+    auto state = catalog_.snapshot();
+    try {
+      switch ((*statement)->type) {
+        case duckdb::StatementType::INSERT_STATEMENT:
+          return RunInsert(*this, context, *state, (*statement)->Cast<duckdb::InsertStatement>());
+        case duckdb::StatementType::UPDATE_STATEMENT:
+          return RunUpdate(*this, context, *state, (*statement)->Cast<duckdb::UpdateStatement>());
+        case duckdb::StatementType::DELETE_STATEMENT:
+          return RunDelete(*this, context, *state, (*statement)->Cast<duckdb::DeleteStatement>());
+        default:
+          break;
+      }
+    } catch (const std::exception& e) {
+      return FromError(duckdb::ErrorData(e));
+    }
+    auto result = Run(context, state, std::move(statement).value());
+    if (!result.ok()) return result.status();
+    auto rows = EncodeResult(**result, options_.max_result_rows);
+    if (!rows.ok()) return rows.status();
+    Outcome out;
+    out.row_count = rows->row_count;
+    out.rows = std::move(rows).value();
+    return out;
+  }
+
+  // DmlHost
+  Result<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> Select(
+      const QueryContext& context, const std::string& sql) override {
+    auto statement = Parse(sql);
+    if (!statement.ok()) return statement.status();
+    if ((*statement)->type != duckdb::StatementType::SELECT_STATEMENT) {
+      return Status(Code::kInvalidSql, "Expected a query");
+    }
+    return Run(context, catalog_.snapshot(), std::move(statement).value());
+  }
+  store::Committer& committer() override { return committer_; }
+  store::KvStore& store() override { return store_; }
+  std::shared_mutex& TableLock(uint64_t table_num) override {
+    std::lock_guard lock(table_locks_mutex_);
+    auto& slot = table_locks_[table_num];
+    if (!slot) slot = std::make_unique<std::shared_mutex>();
+    return *slot;
+  }
+  int64_t NextSnowflakeId() override {
+    std::lock_guard lock(ids_mutex_);
+    return ids_.Next();
+  }
+
+ private:
+  Result<duckdb::unique_ptr<duckdb::SQLStatement>> Parse(std::string_view sql) {
     try {
       duckdb::Parser parser;
       parser.ParseQuery(std::string(sql));
       if (parser.statements.size() != 1) {
         return Status(Code::kInvalidSql, "Expected exactly one statement");
       }
-      statement = std::move(parser.statements[0]);
+      return std::move(parser.statements[0]);
     } catch (const std::exception& e) {
       return Status(Code::kInvalidSql, duckdb::ErrorData(e).RawMessage());
     }
+  }
 
-    auto state = catalog_.snapshot();
+  // Guards and runs a statement for the caller on a pooled connection.
+  Result<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> Run(
+      const QueryContext& context, std::shared_ptr<const catalog::CatalogState> state,
+      duckdb::unique_ptr<duckdb::SQLStatement> statement) {
     GuardContext guard{*state, context.caller, context.default_namespace};
     KALAM_RETURN_IF_ERROR(GuardStatement(*statement, guard));
-
     ConnectionSlot* slot = Acquire();
     slot->caller = context.caller;
-    slot->state = state;
-    Result<RowSet> result = Run(*slot, std::move(statement));
+    slot->state = std::move(state);
+    Result<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> result =
+        Status(Code::kInternalError, "not run");
+    try {
+      auto r = slot->connection->Query(std::move(statement));
+      if (r->HasError()) {
+        result = FromError(r->GetErrorObject());
+      } else {
+        result = std::move(r);
+      }
+    } catch (const std::exception& e) {
+      result = FromError(duckdb::ErrorData(e));
+    }
     slot->state.reset();
     Release(slot);
     return result;
@@ -131,11 +231,11 @@ class Engine final : public QueryEngine {
   // allowed_directories can only be set once the database runs.
   Status LockDown() {
     duckdb::Connection connection(*db_);
-    std::string dir = options_.storage_dir;
     std::string quoted;
-    for (char c : dir) quoted += (c == '\'' ? std::string("''") : std::string(1, c));
+    for (char c : options_.storage_dir) quoted += (c == '\'' ? std::string("''") : std::string(1, c));
     for (const std::string& sql :
-         {"SET allowed_directories = ['" + quoted + "']", std::string("SET enable_external_access = false"),
+         {"SET allowed_directories = ['" + quoted + "']",
+          std::string("SET enable_external_access = false"),
           std::string("SET lock_configuration = true")}) {
       auto result = connection.Query(sql);
       if (result->HasError()) {
@@ -143,22 +243,6 @@ class Engine final : public QueryEngine {
       }
     }
     return Status::Ok();
-  }
-
-  const ConnectionSlot* SlotFor(duckdb::ClientContext& context) const {
-    auto it = slots_by_context_.find(&context);
-    return it == slots_by_context_.end() ? nullptr : it->second;
-  }
-
- private:
-  Result<RowSet> Run(ConnectionSlot& slot, duckdb::unique_ptr<duckdb::SQLStatement> statement) {
-    try {
-      auto result = slot.connection->Query(std::move(statement));
-      if (result->HasError()) return FromError(result->GetErrorObject());
-      return EncodeResult(*result, options_.max_result_rows);
-    } catch (const std::exception& e) {
-      return FromError(duckdb::ErrorData(e));
-    }
   }
 
   ConnectionSlot* Acquire() {
@@ -177,59 +261,36 @@ class Engine final : public QueryEngine {
     pool_cv_.notify_one();
   }
 
-  static duckdb::unique_ptr<duckdb::FunctionData> SystemScanBind(
-      duckdb::ClientContext& context, duckdb::TableFunctionBindInput& input,
-      duckdb::vector<duckdb::LogicalType>& return_types, duckdb::vector<std::string>& names) {
-    auto* engine = input.info->Cast<EngineInfo>().engine;
-    const ConnectionSlot* slot = engine->SlotFor(context);
-    const std::string full_name = input.inputs[0].GetValue<std::string>();
-    const auto dot = full_name.find('.');
-    const SystemTable* table =
-        FindSystemTable(full_name.substr(0, dot), full_name.substr(dot + 1));
-    // The guard let this scan in for this caller; check again rather than trust it.
-    if (slot == nullptr || !slot->state || table == nullptr || slot->caller.role < table->min_role) {
-      throw duckdb::PermissionException("Permission denied");
-    }
-    auto data = duckdb::make_uniq<SystemScanData>();
-    data->rows = table->rows(*slot->state, slot->caller);
-    return_types.assign(table->column_types.begin(), table->column_types.end());
-    names.assign(table->column_names.begin(), table->column_names.end());
-    return data;
-  }
-
-  static duckdb::unique_ptr<duckdb::GlobalTableFunctionState> SystemScanInit(
-      duckdb::ClientContext&, duckdb::TableFunctionInitInput&) {
-    return duckdb::make_uniq<SystemScanState>();
-  }
-
-  static void SystemScan(duckdb::ClientContext&, duckdb::TableFunctionInput& input,
-                         duckdb::DataChunk& output) {
-    const auto& data = input.bind_data->Cast<SystemScanData>();
-    auto& state = input.global_state->Cast<SystemScanState>();
-    idx_t count = 0;
-    while (state.next < data.rows.size() && count < STANDARD_VECTOR_SIZE) {
-      const Row& row = data.rows[state.next++];
-      for (idx_t c = 0; c < row.size(); ++c) output.SetValue(c, count, row[c]);
-      ++count;
-    }
-    output.SetCardinality(count);
-  }
-
   catalog::Catalog& catalog_;
+  store::KvStore& store_;
+  store::Committer& committer_;
   EngineOptions options_;
   std::unique_ptr<duckdb::DuckDB> db_;
+  duckdb::shared_ptr<ScanRegistry> registry_;
   std::vector<std::unique_ptr<ConnectionSlot>> slots_;
-  std::unordered_map<const duckdb::ClientContext*, ConnectionSlot*> slots_by_context_;
   std::mutex pool_mutex_;
   std::condition_variable pool_cv_;
   std::vector<ConnectionSlot*> free_;
+  std::mutex table_locks_mutex_;
+  std::map<uint64_t, std::unique_ptr<std::shared_mutex>> table_locks_;
+  std::mutex ids_mutex_;
+  store::SeqGenerator ids_;  // SNOWFLAKE_ID() values
 };
 
 }  // namespace
 
+Result<RowSet> QueryEngine::Query(const QueryContext& context, std::string_view sql) {
+  auto outcome = Execute(context, sql);
+  if (!outcome.ok()) return outcome.status();
+  if (!outcome->rows) return Status(Code::kInternalError, "Expected rows");
+  return std::move(*outcome->rows);
+}
+
 Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(catalog::Catalog& catalog,
+                                                       store::KvStore& store,
+                                                       store::Committer& committer,
                                                        const EngineOptions& options) {
-  auto engine = std::make_unique<Engine>(catalog, options);
+  auto engine = std::make_unique<Engine>(catalog, store, committer, options);
   KALAM_RETURN_IF_ERROR(engine->Start());
   return std::unique_ptr<QueryEngine>(std::move(engine));
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,10 @@
 
 namespace kalam::catalog {
 class Catalog;
+}
+namespace kalam::store {
+class KvStore;
+class Committer;
 }
 
 namespace kalam::query {
@@ -32,6 +37,13 @@ struct RowSet {
   uint64_t row_count = 0;
 };
 
+// What a statement produced: rows (SELECT, RETURNING) or a count of rows changed.
+struct Outcome {
+  std::optional<RowSet> rows;
+  uint64_t row_count = 0;
+  std::string message;
+};
+
 struct QueryContext {
   auth::Caller caller;
   std::string default_namespace = "default";
@@ -40,14 +52,19 @@ struct QueryContext {
 class QueryEngine {
  public:
   static Result<std::unique_ptr<QueryEngine>> Open(catalog::Catalog& catalog,
+                                                   store::KvStore& store,
+                                                   store::Committer& committer,
                                                    const EngineOptions& options);
   virtual ~QueryEngine() = default;
 
-  // Runs one statement that is not one of KalamDB's own. Only SELECT (and VALUES / set
-  // operations / CTEs) is accepted here; anything that reads files, attaches databases,
-  // changes settings or calls table functions is refused with INVALID_SQL or
+  // Runs one statement that is not one of KalamDB's own: SELECT (with VALUES, set
+  // operations, CTEs), INSERT, UPDATE and DELETE. Anything that reads files, attaches
+  // databases, changes settings or calls table functions is refused with INVALID_SQL or
   // PERMISSION_DENIED before it runs.
-  virtual Result<RowSet> Query(const QueryContext& context, std::string_view sql) = 0;
+  virtual Result<Outcome> Execute(const QueryContext& context, std::string_view sql) = 0;
+
+  // A SELECT's rows (used for SHOW/DESCRIBE statements rewritten as queries).
+  Result<RowSet> Query(const QueryContext& context, std::string_view sql);
 };
 
 }  // namespace kalam::query

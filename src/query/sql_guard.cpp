@@ -20,6 +20,7 @@
 #include "duckdb/parser/tableref/subqueryref.hpp"
 #include "duckdb/parser/tableref/table_function_ref.hpp"
 #include "query/system_tables.h"
+#include "query/table_scan.h"
 
 namespace kalam::query {
 namespace {
@@ -237,22 +238,30 @@ class Guard {
         return Denied("Permission denied: role '" + std::string(RoleName(context_.caller.role)) +
                       "' may not read " + schema + "." + table);
       }
-      auto scan = duckdb::make_uniq<duckdb::TableFunctionRef>();
-      duckdb::vector<unique_ptr<ParsedExpression>> args;
-      args.push_back(duckdb::make_uniq<duckdb::ConstantExpression>(
-          duckdb::Value(schema + "." + table)));
-      scan->function =
-          duckdb::make_uniq<duckdb::FunctionExpression>(kSystemScanFunction, std::move(args));
-      scan->alias = base.alias.empty() ? table : base.alias;
-      scan->column_name_alias = base.column_name_alias;
-      ref = std::move(scan);
+      Replace(ref, kSystemScanFunction, schema + "." + table, base.alias.empty() ? table : base.alias);
       return Status::Ok();
     }
     const std::string ns = schema.empty() ? context_.default_namespace : schema;
     if (!context_.state.namespaces.contains(ns)) {
       return {Code::kNotFound, "Namespace '" + ns + "' does not exist"};
     }
-    return {Code::kNotFound, "Table '" + ns + "." + table + "' does not exist"};
+    const catalog::TableDef* def = context_.state.FindTable(ns, table);
+    if (def == nullptr) return {Code::kNotFound, "Table '" + ns + "." + table + "' does not exist"};
+    KALAM_RETURN_IF_ERROR(CheckRead(*def, context_.caller));
+    Replace(ref, kTableScanFunction, def->id(), base.alias.empty() ? table : base.alias);
+    return Status::Ok();
+  }
+
+  // Replaces a base table reference by the scan function(argument), keeping its aliases.
+  static void Replace(unique_ptr<TableRef>& ref, const char* function, const std::string& argument,
+                      const std::string& alias) {
+    auto scan = duckdb::make_uniq<duckdb::TableFunctionRef>();
+    duckdb::vector<unique_ptr<ParsedExpression>> args;
+    args.push_back(duckdb::make_uniq<duckdb::ConstantExpression>(duckdb::Value(argument)));
+    scan->function = duckdb::make_uniq<duckdb::FunctionExpression>(function, std::move(args));
+    scan->alias = alias;
+    scan->column_name_alias = ref->column_name_alias;
+    ref = std::move(scan);
   }
 
   const GuardContext& context_;
@@ -273,10 +282,6 @@ Status GuardStatement(duckdb::SQLStatement& statement, const GuardContext& conte
       Guard guard(context);
       return guard.Node(*statement.Cast<duckdb::SelectStatement>().node);
     }
-    case StatementType::INSERT_STATEMENT:
-    case StatementType::UPDATE_STATEMENT:
-    case StatementType::DELETE_STATEMENT:
-      return {Code::kInvalidSql, "Data changes need a user table; tables are not available yet"};
     case StatementType::COPY_STATEMENT:
     case StatementType::ATTACH_STATEMENT:
     case StatementType::DETACH_STATEMENT:

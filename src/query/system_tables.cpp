@@ -1,6 +1,9 @@
 #include "query/system_tables.h"
 
+#include "common/json_text.h"
+#include "query/cells.h"
 #include "query/result_encoder.h"
+#include "query/table_scan.h"
 
 namespace kalam::query {
 namespace {
@@ -67,25 +70,62 @@ std::vector<SystemTable> MakeSystemTables() {
       [](const catalog::CatalogState& state, const auth::Caller&) {
         std::vector<Row> rows;
         for (const auto& [name, n] : state.namespaces) {
-          rows.push_back({Text(n.name), Text(n.name), Text(n.options_json), Value::INTEGER(0),
+          rows.push_back({Text(n.name), Text(n.name), Text(n.options_json),
+                          Value::INTEGER(static_cast<int32_t>(state.TableCount(n.name))),
                           Timestamp(n.created_at)});
         }
         return rows;
       }));
 
-  tables.push_back(Define("system", "tables", Role::kUser,
-                          {{"table_id", text}, {"namespace_id", text}, {"table_name", text},
-                           {"table_type", text}, {"storage_id", text}, {"flush_policy", text},
-                           {"ttl_seconds", bigint}, {"access_level", text},
-                           {"schema_version", integer}, {"deleted_retention_hours", bigint},
-                           {"created_at", ts}},
-                          NoRows));
+  tables.push_back(Define(
+      "system", "tables", Role::kUser,
+      {{"table_id", text}, {"namespace_id", text}, {"table_name", text}, {"table_type", text},
+       {"storage_id", text}, {"flush_policy", text}, {"ttl_seconds", bigint},
+       {"access_level", text}, {"schema_version", integer}, {"deleted_retention_hours", bigint},
+       {"created_at", ts}},
+      [](const catalog::CatalogState& state, const auth::Caller&) {
+        std::vector<Row> rows;
+        for (const auto& [id, t] : state.tables) {
+          const bool shared = t.type == catalog::TableType::kShared;
+          rows.push_back({Text(t.id()), Text(t.ns), Text(t.name),
+                          Text(std::string(catalog::TableTypeName(t.type))), Text(t.storage_id),
+                          Text(t.FlushPolicyJson()),
+                          t.ttl_seconds ? Value::BIGINT(*t.ttl_seconds) : Value(LogicalType::BIGINT),
+                          shared ? Text(t.access_level) : NullText(),
+                          Value::INTEGER(static_cast<int32_t>(t.current().version)),
+                          Value::BIGINT(t.deleted_retention_hours), Timestamp(t.created_at)});
+        }
+        return rows;
+      }));
 
-  tables.push_back(Define("system", "table_schemas", Role::kUser,
-                          {{"schema_id", text}, {"table_id", text}, {"namespace_id", text},
-                           {"table_name", text}, {"version", integer}, {"columns", text},
-                           {"changes", text}, {"created_at", ts}},
-                          NoRows));
+  tables.push_back(Define(
+      "system", "table_schemas", Role::kUser,
+      {{"schema_id", text}, {"table_id", text}, {"namespace_id", text}, {"table_name", text},
+       {"version", integer}, {"columns", text}, {"changes", text}, {"created_at", ts}},
+      [](const catalog::CatalogState& state, const auth::Caller&) {
+        std::vector<Row> rows;
+        for (const auto& [id, t] : state.tables) {
+          for (const auto& schema : t.schemas) {
+            std::string columns = "[";
+            for (size_t i = 0; i < schema.columns.size(); ++i) {
+              const auto& c = schema.columns[i];
+              if (i > 0) columns += ",";
+              columns += "{\"name\":" + JsonString(c.name) + ",\"type\":" +
+                         JsonString(c.SqlType()) + ",\"nullable\":" +
+                         (c.nullable ? "true" : "false") + ",\"primary_key\":" +
+                         (c.primary_key ? "true" : "false") + ",\"default\":" +
+                         (c.default_expr.empty() ? std::string("null") : JsonString(c.default_expr)) +
+                         "}";
+            }
+            columns += "]";
+            rows.push_back({Text(t.id() + ":v" + std::to_string(schema.version)), Text(t.id()),
+                            Text(t.ns), Text(t.name),
+                            Value::INTEGER(static_cast<int32_t>(schema.version)), Text(columns),
+                            Text(schema.changes), Timestamp(schema.created_at)});
+          }
+        }
+        return rows;
+      }));
 
   auto storage_rows = [](bool legacy_names) {
     return [legacy_names](const catalog::CatalogState& state, const auth::Caller&) {
@@ -136,11 +176,15 @@ std::vector<SystemTable> MakeSystemTables() {
       "information_schema", "tables", Role::kUser,
       {{"table_catalog", text}, {"table_schema", text}, {"table_name", text},
        {"table_type", text}},
-      [](const catalog::CatalogState&, const auth::Caller& caller) {
+      [](const catalog::CatalogState& state, const auth::Caller& caller) {
         std::vector<Row> rows;
         for (const auto& t : SystemTables()) {
           if (caller.role < t.min_role) continue;
           rows.push_back({Text("kalamdb"), Text(t.schema), Text(t.name), Text("SYSTEM TABLE")});
+        }
+        for (const auto& [id, t] : state.tables) {
+          if (!CheckRead(t, caller).ok()) continue;
+          rows.push_back({Text("kalamdb"), Text(t.ns), Text(t.name), Text("BASE TABLE")});
         }
         return rows;
       }));
@@ -149,7 +193,7 @@ std::vector<SystemTable> MakeSystemTables() {
       {{"table_catalog", text}, {"table_schema", text}, {"table_name", text},
        {"column_name", text}, {"ordinal_position", integer}, {"data_type", text},
        {"is_nullable", text}, {"column_default", text}},
-      [](const catalog::CatalogState&, const auth::Caller& caller) {
+      [](const catalog::CatalogState& state, const auth::Caller& caller) {
         std::vector<Row> rows;
         for (const auto& t : SystemTables()) {
           if (caller.role < t.min_role) continue;
@@ -157,6 +201,17 @@ std::vector<SystemTable> MakeSystemTables() {
             rows.push_back({Text("kalamdb"), Text(t.schema), Text(t.name),
                             Text(t.column_names[i]), Value::INTEGER(static_cast<int32_t>(i + 1)),
                             Text(SpecTypeName(t.column_types[i])), Text("YES"), NullText()});
+          }
+        }
+        for (const auto& [id, t] : state.tables) {
+          if (!CheckRead(t, caller).ok()) continue;
+          const auto& columns = t.current().columns;
+          for (size_t i = 0; i < columns.size(); ++i) {
+            const auto& c = columns[i];
+            rows.push_back({Text("kalamdb"), Text(t.ns), Text(t.name), Text(c.name),
+                            Value::INTEGER(static_cast<int32_t>(i + 1)),
+                            Text(SpecTypeName(EngineType(c))), Text(c.nullable ? "YES" : "NO"),
+                            c.default_expr.empty() ? NullText() : Text(c.default_expr)});
           }
         }
         return rows;

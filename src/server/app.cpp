@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "auth/jwt.h"
+#include "store/committer.h"
 
 namespace kalam::server {
 namespace fs = std::filesystem;
@@ -97,11 +98,16 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   engine_options.max_result_rows = config.limits.max_result_rows;
   engine_options.connections =
       std::max(2, static_cast<int>(std::thread::hardware_concurrency()) * 2);
-  auto engine = query::QueryEngine::Open(*app->catalog_, engine_options);
+  auto committer = store::Committer::Open(*app->store_, /*node_id=*/1);
+  if (!committer.ok()) return committer.status();
+  app->committer_ = std::move(committer).value();
+  auto engine =
+      query::QueryEngine::Open(*app->catalog_, *app->store_, *app->committer_, engine_options);
   if (!engine.ok()) return engine.status();
   app->engine_ = std::move(engine).value();
 
-  app->executor_ = std::make_unique<sql::Executor>(*app->catalog_, *app->engine_, app->config_);
+  app->executor_ = std::make_unique<sql::Executor>(*app->catalog_, *app->engine_, *app->store_,
+                                                   *app->committer_, app->config_);
   return app;
 }
 
@@ -109,6 +115,7 @@ Status App::Close() {
   Status s;
   executor_.reset();
   engine_.reset();
+  committer_.reset();
   if (store_) s = store_->Close();
   if (lock_fd_ >= 0) {
     ::close(lock_fd_);

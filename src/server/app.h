@@ -10,6 +10,7 @@
 #include "common/status.h"
 #include "query/engine.h"
 #include "sql/executor.h"
+#include "store/committer.h"
 #include "store/kv_store.h"
 
 namespace kalam::server {
@@ -34,6 +35,7 @@ class App {
   int lock_fd_ = -1;
   std::unique_ptr<store::KvStore> store_;
   std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<store::Committer> committer_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<query::QueryEngine> engine_;
   std::unique_ptr<sql::Executor> executor_;

@@ -1,12 +1,13 @@
 #include "sql/executor.h"
 
-#include <type_traits>
+#include <cctype>
 
 #include "auth/password.h"
 #include "catalog/catalog.h"
 #include "common/clock.h"
-#include "sql/kalam_statement.h"
 #include "sql/splitter.h"
+#include "store/committer.h"
+#include "store/row_codec.h"
 
 namespace kalam::sql {
 namespace {
@@ -22,16 +23,28 @@ StatementResult Done(std::string message, uint64_t row_count = 0) {
 }
 
 Status Denied(const Caller& caller, const std::string& what) {
-  return {
-      Code::kPermissionDenied,
-      "Permission denied: role '" + std::string(auth::RoleName(caller.role)) + "' may not " + what};
+  return {Code::kPermissionDenied, "Permission denied: role '" +
+                                       std::string(auth::RoleName(caller.role)) + "' may not " +
+                                       what};
 }
 
 // The users a caller may manage: admins manage users of their role and below; only a
 // system user manages system users.
 bool MayManage(const Caller& caller, Role target_role) {
-  return auth::IsAdmin(caller.role) &&
-         (target_role != Role::kSystem || caller.role == Role::kSystem);
+  return auth::IsAdmin(caller.role) && (target_role != Role::kSystem || caller.role == Role::kSystem);
+}
+
+// EXECUTE AS USER (SPEC §3.3): system → anyone; dba → dba, service, user;
+// service → service, user; user → only themself.
+bool MayActAs(const Caller& caller, const catalog::User& target) {
+  if (caller.user_id == target.user_id) return true;
+  switch (caller.role) {
+    case Role::kSystem: return true;
+    case Role::kDba: return target.role <= Role::kDba;
+    case Role::kService: return target.role <= Role::kService;
+    case Role::kUser: return false;
+  }
+  return false;
 }
 
 Result<Role> ParseRoleOrError(const std::string& name) {
@@ -41,6 +54,22 @@ Result<Role> ParseRoleOrError(const std::string& name) {
                   "Unknown role '" + name + "': use user, service, dba or system");
   }
   return *role;
+}
+
+bool StartsWithWords(std::string_view sql, std::initializer_list<std::string_view> words) {
+  size_t i = 0;
+  for (std::string_view word : words) {
+    while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
+    if (sql.size() - i < word.size()) return false;
+    for (size_t k = 0; k < word.size(); ++k) {
+      if (std::toupper(static_cast<unsigned char>(sql[i + k])) != word[k]) return false;
+    }
+    i += word.size();
+    if (i < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[i])) || sql[i] == '_')) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -80,138 +109,200 @@ BatchResult Executor::Execute(const Caller& caller, const BatchRequest& request)
 
 Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::string& sql,
                                                const std::string& default_namespace) {
+  if (StartsWithWords(sql, {"EXECUTE", "AS", "USER"})) {
+    return RunExecuteAs(caller, sql, default_namespace);
+  }
   auto parsed = ParseKalamStatement(sql);
   if (!parsed.ok()) return parsed.status();
-  query::QueryContext context{caller, default_namespace};
+  const Scope scope{caller, default_namespace};
   if (!parsed->has_value()) {
-    auto rows = engine_.Query(context, sql);
-    if (!rows.ok()) return rows.status();
+    auto outcome = engine_.Execute({caller, default_namespace}, sql);
+    if (!outcome.ok()) return outcome.status();
     StatementResult r;
-    r.row_count = rows->row_count;
-    r.rows = std::move(rows).value();
+    r.rows = std::move(outcome->rows);
+    r.row_count = outcome->row_count;
+    r.message = std::move(outcome->message);
     return r;
   }
+  return std::visit([&](const auto& stmt) { return Run(scope, stmt); }, parsed->value());
+}
 
-  auto query = [&](const std::string& select) -> Result<StatementResult> {
-    auto rows = engine_.Query(context, select);
-    if (!rows.ok()) return rows.status();
-    StatementResult r;
-    r.row_count = rows->row_count;
-    r.rows = std::move(rows).value();
-    return r;
+// EXECUTE AS USER 'name' ( statement )
+Result<StatementResult> Executor::RunExecuteAs(const Caller& caller, const std::string& sql,
+                                               const std::string& default_namespace) {
+  auto invalid = [] {
+    return Status(Code::kInvalidSql, "Expected EXECUTE AS USER 'name' ( statement )");
   };
+  size_t i = sql.find('\'');
+  if (i == std::string::npos) return invalid();
+  std::string username;
+  for (++i; i < sql.size(); ++i) {
+    if (sql[i] == '\'') {
+      if (i + 1 < sql.size() && sql[i + 1] == '\'') {
+        username.push_back('\'');
+        ++i;
+        continue;
+      }
+      break;
+    }
+    username.push_back(sql[i]);
+  }
+  if (i >= sql.size()) return invalid();
+  const size_t open = sql.find_first_not_of(" \t\r\n", i + 1);
+  size_t close = sql.find_last_not_of(" \t\r\n;");
+  if (open == std::string::npos || sql[open] != '(' || close == std::string::npos ||
+      sql[close] != ')' || close <= open) {
+    return invalid();
+  }
+  const std::string inner = sql.substr(open + 1, close - open - 1);
+  auto state = catalog_.snapshot();
+  const catalog::User* target = state->FindUserByName(username);
+  if (target == nullptr || target->deleted()) {
+    return Status(Code::kNotFound, "User '" + username + "' does not exist");
+  }
+  if (!MayActAs(caller, *target)) return Denied(caller, "execute as '" + username + "'");
+  if (StartsWithWords(inner, {"EXECUTE", "AS"})) return invalid();
+  const Caller as{target->user_id, target->username, target->role};
+  auto result = RunStatement(as, inner, default_namespace);
+  return result;
+}
 
-  return std::visit(
-      [&](auto& stmt) -> Result<StatementResult> {
-        using T = std::decay_t<decltype(stmt)>;
-        if constexpr (std::is_same_v<T, CreateNamespace>) {
-          if (!auth::MayRunDdl(caller.role)) return Denied(caller, "create namespaces");
-          KALAM_RETURN_IF_ERROR(catalog_.CreateNamespace(stmt.name, stmt.if_not_exists));
-          return Done("Namespace '" + stmt.name + "' created");
-        } else if constexpr (std::is_same_v<T, DropNamespace>) {
-          if (!auth::MayRunDdl(caller.role)) return Denied(caller, "drop namespaces");
-          KALAM_RETURN_IF_ERROR(catalog_.DropNamespace(stmt.name, stmt.if_exists, stmt.cascade));
-          return Done("Namespace '" + stmt.name + "' dropped");
-        } else if constexpr (std::is_same_v<T, AlterNamespace>) {
-          if (!auth::MayRunDdl(caller.role)) return Denied(caller, "alter namespaces");
-          std::map<std::string, std::string> options(stmt.options.begin(), stmt.options.end());
-          KALAM_RETURN_IF_ERROR(catalog_.SetNamespaceOptions(stmt.name, options));
-          return Done("Namespace '" + stmt.name + "' altered");
-        } else if constexpr (std::is_same_v<T, ShowNamespaces>) {
-          return query(
-              "SELECT namespace_id, name, options, table_count, created_at "
-              "FROM system.namespaces ORDER BY namespace_id");
-        } else if constexpr (std::is_same_v<T, ShowStorages>) {
-          return query("SELECT * FROM system.storages ORDER BY storage_id");
-        } else if constexpr (std::is_same_v<T, CreateUser>) {
-          auto role = ParseRoleOrError(stmt.role);
-          if (!role.ok()) return role.status();
-          if (!MayManage(caller, *role)) {
-            return Denied(caller, "create users with role '" + stmt.role + "'");
-          }
-          KALAM_RETURN_IF_ERROR(catalog::Catalog::ValidateUsername(stmt.username));
-          KALAM_RETURN_IF_ERROR(auth::ValidatePassword(stmt.password));
-          auto state = catalog_.snapshot();
-          if (const auto* existing = state->FindUserByName(stmt.username);
-              existing != nullptr && !existing->deleted()) {
-            if (stmt.if_not_exists) return Done("User '" + stmt.username + "' already exists");
-            return Status(Code::kAlreadyExists, "User '" + stmt.username + "' already exists");
-          }
-          auto hash = auth::HashPassword(stmt.password, config_.auth.bcrypt_cost);
-          if (!hash.ok()) return hash.status();
-          catalog::User user;
-          user.username = stmt.username;
-          user.role = *role;
-          user.password_hash = std::move(hash).value();
-          user.email = stmt.email;
-          KALAM_RETURN_IF_ERROR(catalog_.CreateUser(std::move(user), stmt.if_not_exists));
-          return Done("User '" + stmt.username + "' created", 1);
-        } else if constexpr (std::is_same_v<T, AlterUser>) {
-          auto state = catalog_.snapshot();
-          const catalog::User* found = state->FindUserByName(stmt.username);
-          if (found == nullptr || found->deleted()) {
-            return Status(Code::kNotFound, "User '" + stmt.username + "' does not exist");
-          }
-          catalog::User user = *found;
-          const bool self = user.user_id == caller.user_id;
-          switch (stmt.field) {
-            case AlterUser::Field::kPassword: {
-              if (!self && !MayManage(caller, user.role)) {
-                return Denied(caller, "change the password of '" + stmt.username + "'");
-              }
-              KALAM_RETURN_IF_ERROR(auth::ValidatePassword(stmt.value));
-              auto hash = auth::HashPassword(stmt.value, config_.auth.bcrypt_cost);
-              if (!hash.ok()) return hash.status();
-              user.password_hash = std::move(hash).value();
-              break;
-            }
-            case AlterUser::Field::kRole: {
-              auto role = ParseRoleOrError(stmt.value);
-              if (!role.ok()) return role.status();
-              if (!MayManage(caller, user.role) || !MayManage(caller, *role)) {
-                return Denied(caller, "change the role of '" + stmt.username + "'");
-              }
-              if (user.user_id == "root") {
-                return Status(Code::kPermissionDenied, "The role of 'root' cannot change");
-              }
-              user.role = *role;
-              break;
-            }
-            case AlterUser::Field::kEmail:
-              if (!self && !MayManage(caller, user.role)) {
-                return Denied(caller, "change the email of '" + stmt.username + "'");
-              }
-              user.email = stmt.value;
-              break;
-          }
-          user.updated_at = NowMicros();
-          KALAM_RETURN_IF_ERROR(catalog_.UpdateUser(user));
-          return Done("User '" + stmt.username + "' altered", 1);
-        } else if constexpr (std::is_same_v<T, DropUser>) {
-          auto state = catalog_.snapshot();
-          const catalog::User* found = state->FindUserByName(stmt.username);
-          if (found == nullptr || found->deleted()) {
-            if (stmt.if_exists && auth::IsAdmin(caller.role)) {
-              return Done("User '" + stmt.username + "' does not exist");
-            }
-            if (!auth::IsAdmin(caller.role)) return Denied(caller, "drop users");
-            return Status(Code::kNotFound, "User '" + stmt.username + "' does not exist");
-          }
-          if (!MayManage(caller, found->role)) {
-            return Denied(caller, "drop user '" + stmt.username + "'");
-          }
-          if (found->user_id == "root") {
-            return Status(Code::kPermissionDenied, "The user 'root' cannot be dropped");
-          }
-          catalog::User user = *found;
-          user.deleted_at = user.updated_at = NowMicros();
-          KALAM_RETURN_IF_ERROR(catalog_.UpdateUser(user));
-          return Done("User '" + stmt.username + "' dropped", 1);
-        } else {
-          return Status(Code::kInvalidSql, "Tables are not available yet");
-        }
-      },
-      parsed->value());
+Result<StatementResult> Executor::Query(const Scope& scope, const std::string& select) {
+  auto rows = engine_.Query({scope.caller, scope.default_namespace}, select);
+  if (!rows.ok()) return rows.status();
+  StatementResult r;
+  r.row_count = rows->row_count;
+  r.rows = std::move(rows).value();
+  return r;
+}
+
+Status Executor::RemoveRows(uint64_t table_num) {
+  return committer_.Commit([&](store::CommitContext& commit) {
+    for (auto family : {store::Family::kHot, store::Family::kStream}) {
+      commit.DeleteRange(family, store::TablePrefix(table_num), store::TablePrefix(table_num + 1));
+    }
+    return Status::Ok();
+  });
+}
+
+Result<StatementResult> Executor::Run(const Scope& scope, const CreateNamespace& stmt) {
+  if (!auth::MayRunDdl(scope.caller.role)) return Denied(scope.caller, "create namespaces");
+  KALAM_RETURN_IF_ERROR(catalog_.CreateNamespace(stmt.name, stmt.if_not_exists));
+  return Done("Namespace '" + stmt.name + "' created");
+}
+
+Result<StatementResult> Executor::Run(const Scope& scope, const DropNamespace& stmt) {
+  if (!auth::MayRunDdl(scope.caller.role)) return Denied(scope.caller, "drop namespaces");
+  auto dropped = catalog_.DropNamespace(stmt.name, stmt.if_exists, stmt.cascade);
+  if (!dropped.ok()) return dropped.status();
+  for (const auto& table : *dropped) KALAM_RETURN_IF_ERROR(RemoveRows(table.table_num));
+  return Done("Namespace '" + stmt.name + "' dropped");
+}
+
+Result<StatementResult> Executor::Run(const Scope& scope, const AlterNamespace& stmt) {
+  if (!auth::MayRunDdl(scope.caller.role)) return Denied(scope.caller, "alter namespaces");
+  std::map<std::string, std::string> options(stmt.options.begin(), stmt.options.end());
+  KALAM_RETURN_IF_ERROR(catalog_.SetNamespaceOptions(stmt.name, options));
+  return Done("Namespace '" + stmt.name + "' altered");
+}
+
+Result<StatementResult> Executor::Run(const Scope& scope, const ShowNamespaces&) {
+  return Query(scope,
+               "SELECT namespace_id, name, options, table_count, created_at "
+               "FROM system.namespaces ORDER BY namespace_id");
+}
+
+Result<StatementResult> Executor::Run(const Scope& scope, const ShowStorages&) {
+  return Query(scope, "SELECT * FROM system.storages ORDER BY storage_id");
+}
+
+Result<StatementResult> Executor::Run(const Scope& scope, const CreateUser& stmt) {
+  const Caller& caller = scope.caller;
+  auto role = ParseRoleOrError(stmt.role);
+  if (!role.ok()) return role.status();
+  if (!MayManage(caller, *role)) {
+    return Denied(caller, "create users with role '" + stmt.role + "'");
+  }
+  KALAM_RETURN_IF_ERROR(catalog::Catalog::ValidateUsername(stmt.username));
+  KALAM_RETURN_IF_ERROR(auth::ValidatePassword(stmt.password));
+  auto state = catalog_.snapshot();
+  if (const auto* existing = state->FindUserByName(stmt.username);
+      existing != nullptr && !existing->deleted()) {
+    if (stmt.if_not_exists) return Done("User '" + stmt.username + "' already exists");
+    return Status(Code::kAlreadyExists, "User '" + stmt.username + "' already exists");
+  }
+  auto hash = auth::HashPassword(stmt.password, config_.auth.bcrypt_cost);
+  if (!hash.ok()) return hash.status();
+  catalog::User user;
+  user.username = stmt.username;
+  user.role = *role;
+  user.password_hash = std::move(hash).value();
+  user.email = stmt.email;
+  KALAM_RETURN_IF_ERROR(catalog_.CreateUser(std::move(user), stmt.if_not_exists));
+  return Done("User '" + stmt.username + "' created", 1);
+}
+
+Result<StatementResult> Executor::Run(const Scope& scope, const AlterUser& stmt) {
+  const Caller& caller = scope.caller;
+  auto state = catalog_.snapshot();
+  const catalog::User* found = state->FindUserByName(stmt.username);
+  if (found == nullptr || found->deleted()) {
+    return Status(Code::kNotFound, "User '" + stmt.username + "' does not exist");
+  }
+  catalog::User user = *found;
+  const bool self = user.user_id == caller.user_id;
+  switch (stmt.field) {
+    case AlterUser::Field::kPassword: {
+      if (!self && !MayManage(caller, user.role)) {
+        return Denied(caller, "change the password of '" + stmt.username + "'");
+      }
+      KALAM_RETURN_IF_ERROR(auth::ValidatePassword(stmt.value));
+      auto hash = auth::HashPassword(stmt.value, config_.auth.bcrypt_cost);
+      if (!hash.ok()) return hash.status();
+      user.password_hash = std::move(hash).value();
+      break;
+    }
+    case AlterUser::Field::kRole: {
+      auto role = ParseRoleOrError(stmt.value);
+      if (!role.ok()) return role.status();
+      if (!MayManage(caller, user.role) || !MayManage(caller, *role)) {
+        return Denied(caller, "change the role of '" + stmt.username + "'");
+      }
+      if (user.user_id == "root") {
+        return Status(Code::kPermissionDenied, "The role of 'root' cannot change");
+      }
+      user.role = *role;
+      break;
+    }
+    case AlterUser::Field::kEmail:
+      if (!self && !MayManage(caller, user.role)) {
+        return Denied(caller, "change the email of '" + stmt.username + "'");
+      }
+      user.email = stmt.value;
+      break;
+  }
+  user.updated_at = NowMicros();
+  KALAM_RETURN_IF_ERROR(catalog_.UpdateUser(user));
+  return Done("User '" + stmt.username + "' altered", 1);
+}
+
+Result<StatementResult> Executor::Run(const Scope& scope, const DropUser& stmt) {
+  const Caller& caller = scope.caller;
+  auto state = catalog_.snapshot();
+  const catalog::User* found = state->FindUserByName(stmt.username);
+  if (!auth::IsAdmin(caller.role)) return Denied(caller, "drop users");
+  if (found == nullptr || found->deleted()) {
+    if (stmt.if_exists) return Done("User '" + stmt.username + "' does not exist");
+    return Status(Code::kNotFound, "User '" + stmt.username + "' does not exist");
+  }
+  if (!MayManage(caller, found->role)) return Denied(caller, "drop user '" + stmt.username + "'");
+  if (found->user_id == "root") {
+    return Status(Code::kPermissionDenied, "The user 'root' cannot be dropped");
+  }
+  catalog::User user = *found;
+  user.deleted_at = user.updated_at = NowMicros();
+  KALAM_RETURN_IF_ERROR(catalog_.UpdateUser(user));
+  return Done("User '" + stmt.username + "' dropped", 1);
 }
 
 }  // namespace kalam::sql

@@ -12,10 +12,15 @@
 #include "common/config.h"
 #include "common/status.h"
 #include "query/engine.h"
+#include "sql/kalam_statement.h"
 #include "sql/params.h"
 
 namespace kalam::catalog {
 class Catalog;
+}
+namespace kalam::store {
+class KvStore;
+class Committer;
 }
 
 namespace kalam::sql {
@@ -40,17 +45,47 @@ struct BatchRequest {
 
 class Executor {
  public:
-  Executor(catalog::Catalog& catalog, query::QueryEngine& engine, const Config& config)
-      : catalog_(catalog), engine_(engine), config_(config) {}
+  Executor(catalog::Catalog& catalog, query::QueryEngine& engine, store::KvStore& store,
+           store::Committer& committer, const Config& config)
+      : catalog_(catalog), engine_(engine), store_(store), committer_(committer), config_(config) {}
 
   BatchResult Execute(const auth::Caller& caller, const BatchRequest& request);
 
  private:
+  struct Scope {
+    const auth::Caller& caller;
+    const std::string& default_namespace;
+  };
+
   Result<StatementResult> RunStatement(const auth::Caller& caller, const std::string& sql,
                                        const std::string& default_namespace);
+  Result<StatementResult> RunExecuteAs(const auth::Caller& caller, const std::string& sql,
+                                       const std::string& default_namespace);
+  Result<StatementResult> Query(const Scope& scope, const std::string& select);
+
+  // KalamDB's own statements (one overload each; tables in table_statements.cpp).
+  Result<StatementResult> Run(const Scope& scope, const CreateNamespace& stmt);
+  Result<StatementResult> Run(const Scope& scope, const DropNamespace& stmt);
+  Result<StatementResult> Run(const Scope& scope, const AlterNamespace& stmt);
+  Result<StatementResult> Run(const Scope& scope, const ShowNamespaces& stmt);
+  Result<StatementResult> Run(const Scope& scope, const ShowStorages& stmt);
+  Result<StatementResult> Run(const Scope& scope, const CreateUser& stmt);
+  Result<StatementResult> Run(const Scope& scope, const AlterUser& stmt);
+  Result<StatementResult> Run(const Scope& scope, const DropUser& stmt);
+  Result<StatementResult> Run(const Scope& scope, const CreateTable& stmt);
+  Result<StatementResult> Run(const Scope& scope, const DropTable& stmt);
+  Result<StatementResult> Run(const Scope& scope, const AlterTable& stmt);
+  Result<StatementResult> Run(const Scope& scope, const ShowTables& stmt);
+  Result<StatementResult> Run(const Scope& scope, const DescribeTable& stmt);
+  Result<StatementResult> Run(const Scope& scope, const ShowStats& stmt);
+
+  // Removes every row of dropped tables, hot and stream.
+  Status RemoveRows(uint64_t table_num);
 
   catalog::Catalog& catalog_;
   query::QueryEngine& engine_;
+  store::KvStore& store_;
+  store::Committer& committer_;
   const Config& config_;
 };
 

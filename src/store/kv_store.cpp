@@ -13,10 +13,16 @@
 namespace kalam::store {
 
 void WriteSet::Put(Family family, std::string key, std::string value) {
-  ops_.push_back({family, std::move(key), std::move(value)});
+  ops_.push_back({family, std::move(key), std::move(value), std::nullopt});
 }
 void WriteSet::Delete(Family family, std::string key) {
-  ops_.push_back({family, std::move(key), std::nullopt});
+  ops_.push_back({family, std::move(key), std::nullopt, std::nullopt});
+}
+void WriteSet::DeleteRange(Family family, std::string begin, std::string end) {
+  ops_.push_back({family, std::move(begin), std::nullopt, std::move(end)});
+}
+void WriteSet::Append(const WriteSet& other) {
+  ops_.insert(ops_.end(), other.ops_.begin(), other.ops_.end());
 }
 
 namespace {
@@ -27,6 +33,47 @@ Status FromRocks(const rocksdb::Status& s) {
   if (s.ok()) return Status::Ok();
   return {Code::kInternalError, "storage error: " + s.ToString()};
 }
+
+class RocksCursor final : public KvStore::Cursor {
+ public:
+  RocksCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, std::string_view prefix)
+      : prefix_(prefix) {
+    rocksdb::ReadOptions options;
+    // The iterator pins its own snapshot; bounding it lets RocksDB skip other tables' data.
+    upper_ = PrefixEnd(prefix_);
+    if (!upper_.empty()) {
+      upper_slice_ = rocksdb::Slice(upper_);
+      options.iterate_upper_bound = &upper_slice_;
+    }
+    it_.reset(db->NewIterator(options, cf));
+    it_->Seek(prefix_);
+  }
+  bool Valid() const override { return it_->Valid(); }
+  void Next() override { it_->Next(); }
+  std::string_view key() const override { return {it_->key().data(), it_->key().size()}; }
+  std::string_view value() const override { return {it_->value().data(), it_->value().size()}; }
+  Status status() const override { return FromRocks(it_->status()); }
+
+ private:
+  // The smallest key greater than every key with the prefix ("" when there is none).
+  static std::string PrefixEnd(const std::string& prefix) {
+    std::string end = prefix;
+    while (!end.empty()) {
+      auto& last = reinterpret_cast<unsigned char&>(end.back());
+      if (last != 0xff) {
+        ++last;
+        return end;
+      }
+      end.pop_back();
+    }
+    return end;
+  }
+
+  std::string prefix_;
+  std::string upper_;
+  rocksdb::Slice upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
 
 class RocksStore final : public KvStore {
  public:
@@ -41,7 +88,9 @@ class RocksStore final : public KvStore {
     rocksdb::WriteBatch batch;
     for (const auto& op : changes.ops()) {
       auto* cf = handle(op.family);
-      if (op.value) {
+      if (op.range_end) {
+        batch.DeleteRange(cf, op.key, *op.range_end);
+      } else if (op.value) {
         batch.Put(cf, op.key, *op.value);
       } else {
         batch.Delete(cf, op.key);
@@ -75,6 +124,10 @@ class RocksStore final : public KvStore {
       if (!visit({k.data(), k.size()}, {v.data(), v.size()})) break;
     }
     return FromRocks(it->status());
+  }
+
+  std::unique_ptr<Cursor> NewCursor(Family family, std::string_view prefix) override {
+    return std::make_unique<RocksCursor>(db_.get(), handle(family), prefix);
   }
 
   Status Close() override {

@@ -20,12 +20,17 @@ class WriteSet {
  public:
   void Put(Family family, std::string key, std::string value);
   void Delete(Family family, std::string key);
+  // Deletes every key in [begin, end).
+  void DeleteRange(Family family, std::string begin, std::string end);
+  void Append(const WriteSet& other);
   bool empty() const { return ops_.empty(); }
+  size_t size() const { return ops_.size(); }
 
   struct Op {
     Family family;
     std::string key;
     std::optional<std::string> value;  // nullopt: delete
+    std::optional<std::string> range_end;  // set: delete [key, range_end)
   };
   const std::vector<Op>& ops() const { return ops_; }
 
@@ -45,6 +50,19 @@ class KvStore {
   // returns false.
   virtual Status Scan(Family family, std::string_view prefix,
                       const std::function<bool(std::string_view, std::string_view)>& visit) = 0;
+  // An ordered cursor over the keys starting with prefix, on a consistent snapshot taken
+  // now. REQUIRES: the store outlives the cursor and is not closed meanwhile.
+  class Cursor {
+   public:
+    virtual ~Cursor() = default;
+    virtual bool Valid() const = 0;
+    virtual void Next() = 0;
+    virtual std::string_view key() const = 0;
+    virtual std::string_view value() const = 0;
+    virtual Status status() const = 0;
+  };
+  virtual std::unique_ptr<Cursor> NewCursor(Family family, std::string_view prefix) = 0;
+
   // Flushes memtables and closes; further calls fail.
   virtual Status Close() = 0;
 };

@@ -37,10 +37,10 @@ bool IsForTheEngine(std::string_view sql) {
 }
 
 TEST(ParseKalamStatement, OtherStatementsBelongToTheEngine) {
-  for (const char* sql : {"SELECT 1", "CREATE TABLE t (a INT)", "DROP TABLE t", "SHOW TABLES",
-                          "ALTER TABLE t ADD b INT", "INSERT INTO namespace VALUES (1)", "CREATE",
+  for (const char* sql : {"SELECT 1", "CREATE VIEW v AS SELECT 1", "DROP VIEW v", "SHOW ALL TABLES",
+                          "ALTER VIEW v RENAME TO w", "INSERT INTO namespace VALUES (1)", "CREATE",
                           "", "-- only a comment", "'CREATE NAMESPACE'", "SELECT 'unterminated",
-                          "CREATE /* x */ TABLE t (a INT)", "EXPLAIN CREATE NAMESPACE a",
+                          "CREATE /* x */ VIEW v AS SELECT 1", "EXPLAIN CREATE NAMESPACE a",
                           "ALTER SCHEMA a RENAME TO b"}) {
     EXPECT_TRUE(IsForTheEngine(sql)) << sql;
   }

@@ -1,0 +1,42 @@
+// INSERT, UPDATE and DELETE on user, shared and stream tables (SPEC §3.3, DESIGN §4.5).
+// Values and WHERE clauses are evaluated by the engine over the caller's scope (literal
+// VALUES skip it); the new row versions are checked and committed in one group-commit
+// write. Internal to query/ (DuckDB types).
+#pragma once
+
+#include <duckdb.hpp>
+#include <shared_mutex>
+
+#include "catalog/catalog.h"
+#include "query/engine.h"
+
+namespace kalam::store {
+class KvStore;
+class Committer;
+}
+
+namespace kalam::query {
+
+// What the statements need from the engine.
+class DmlHost {
+ public:
+  virtual ~DmlHost() = default;
+  // Parses, guards and runs a SELECT for the caller; all its rows.
+  virtual Result<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> Select(
+      const QueryContext& context, const std::string& sql) = 0;
+  virtual store::Committer& committer() = 0;
+  virtual store::KvStore& store() = 0;
+  // Writers of one table: statements that read rows before writing them (UPDATE, DELETE,
+  // ON CONFLICT DO UPDATE) hold it exclusively, plain INSERTs share it.
+  virtual std::shared_mutex& TableLock(uint64_t table_num) = 0;
+  virtual int64_t NextSnowflakeId() = 0;
+};
+
+Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
+                          const catalog::CatalogState& state, duckdb::InsertStatement& insert);
+Result<Outcome> RunUpdate(DmlHost& host, const QueryContext& context,
+                          const catalog::CatalogState& state, duckdb::UpdateStatement& update);
+Result<Outcome> RunDelete(DmlHost& host, const QueryContext& context,
+                          const catalog::CatalogState& state, duckdb::DeleteStatement& del);
+
+}  // namespace kalam::query

@@ -1,0 +1,29 @@
+// The scan of a user, shared or stream table for the caller (DESIGN §4): the table
+// function every table reference becomes. Rows come from the hot store, the caller's
+// scope only; rows written under older schema versions read under the current one.
+// Internal to query/ (DuckDB types).
+#pragma once
+
+#include <duckdb.hpp>
+
+#include "catalog/models.h"
+#include "query/slots.h"
+
+namespace kalam::query {
+
+inline constexpr const char* kTableScanFunction = "kalam_table_scan";
+
+duckdb::TableFunction MakeTableScan(duckdb::shared_ptr<ScanRegistry> registry);
+
+// The scope of a caller in a table: their user_id in USER and STREAM tables, "" in SHARED.
+std::string ScopeFor(const catalog::TableDef& table, const auth::Caller& caller);
+
+// Whether the caller may read / write the table's rows (SPEC §3.6).
+Status CheckRead(const catalog::TableDef& table, const auth::Caller& caller);
+Status CheckWrite(const catalog::TableDef& table, const auth::Caller& caller);
+
+// A literal default ("'x'", "42", "TRUE", "NULL") as a value to cast; nullopt for the
+// functions (NOW(), SNOWFLAKE_ID(), ...), which have no value for rows already written.
+std::optional<duckdb::Value> LiteralDefault(const std::string& default_expr);
+
+}  // namespace kalam::query

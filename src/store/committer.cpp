@@ -1,0 +1,103 @@
+#include "store/committer.h"
+
+#include <chrono>
+
+namespace kalam::store {
+namespace {
+
+// 2024-01-01T00:00:00Z in Unix milliseconds.
+constexpr int64_t kEpochMillis = 1704067200000;
+constexpr char kSeqKey[] = "counter/last_seq";
+constexpr size_t kMaxGroup = 256;
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+int64_t SeqGenerator::Next() {
+  const int64_t millis = NowMillis() - kEpochMillis;
+  int64_t candidate = (millis << 22) | (static_cast<int64_t>(node_id_) << 12);
+  // Same millisecond (or a clock that stepped back): count on from the last value.
+  if (candidate <= last_) candidate = last_ + 1;
+  last_ = candidate;
+  return candidate;
+}
+
+Result<std::optional<std::string>> CommitContext::Get(Family family, const std::string& key) {
+  auto it = overlay_.find({family, key});
+  if (it != overlay_.end()) return it->second;
+  return store_.Get(family, key);
+}
+
+void CommitContext::Put(Family family, std::string key, std::string value) {
+  current_.Put(family, key, value);
+  overlay_[{family, std::move(key)}] = std::move(value);
+}
+
+void CommitContext::Delete(Family family, std::string key) {
+  current_.Delete(family, key);
+  overlay_[{family, std::move(key)}] = std::nullopt;
+}
+
+void CommitContext::DeleteRange(Family family, std::string begin, std::string end) {
+  // Range deletes are for dropped tables, whose keys no later statement reads.
+  current_.DeleteRange(family, std::move(begin), std::move(end));
+}
+
+Result<std::unique_ptr<Committer>> Committer::Open(KvStore& store, int node_id) {
+  auto last = store.Get(Family::kMeta, kSeqKey);
+  if (!last.ok()) return last.status();
+  const int64_t floor = last->has_value() ? std::stoll(**last) : 0;
+  return std::unique_ptr<Committer>(new Committer(store, node_id, floor));
+}
+
+Status Committer::Commit(const std::function<Status(CommitContext&)>& apply) {
+  Pending self{&apply, Status::Ok(), false};
+  std::unique_lock lock(mutex_);
+  queue_.push_back(&self);
+  // Wait until a leader has committed us, or until we may lead.
+  cv_.wait(lock, [&] { return self.done || !leader_active_; });
+  if (self.done) return self.status;
+
+  leader_active_ = true;
+  std::vector<Pending*> group;
+  while (!queue_.empty() && group.size() < kMaxGroup) {
+    group.push_back(queue_.front());
+    queue_.pop_front();
+  }
+  lock.unlock();
+
+  CommitContext context(store_, seq_);
+  const int64_t seq_before = seq_.last();
+  for (Pending* p : group) {
+    context.current_ = WriteSet();
+    auto overlay_before = context.overlay_;
+    p->status = (*p->apply)(context);
+    if (p->status.ok()) {
+      context.group_.Append(context.current_);
+    } else {
+      context.overlay_ = std::move(overlay_before);  // its changes never happened
+    }
+  }
+  Status written = Status::Ok();
+  if (!context.group_.empty() || seq_.last() != seq_before) {
+    context.group_.Put(Family::kMeta, kSeqKey, std::to_string(seq_.last()));
+    written = store_.Write(context.group_);
+  }
+
+  lock.lock();
+  for (Pending* p : group) {
+    if (!written.ok() && p->status.ok()) p->status = written;
+    p->done = true;
+  }
+  leader_active_ = false;
+  lock.unlock();
+  cv_.notify_all();
+  return self.status;
+}
+
+}  // namespace kalam::store

@@ -1,0 +1,86 @@
+// Group commit with commit-ordered _seq (DESIGN §3, SPEC §3.2).
+//
+// Statements hand the committer a function that turns their prepared rows into changes.
+// One thread at a time — the leader — runs the functions of every statement waiting, in
+// arrival order, hands out _seq values in that order, and writes all their changes with
+// one store write (one fsync when sync_writes is on). So _seq order is commit order, and
+// concurrent statements share a write.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "common/status.h"
+#include "store/kv_store.h"
+
+namespace kalam::store {
+
+// Snowflake layout: 41-bit milliseconds since 2024-01-01T00:00:00Z, 10-bit node id,
+// 12-bit counter. Strictly increasing; never behind `floor` (the last value handed out
+// before a restart), even when the clock steps back.
+class SeqGenerator {
+ public:
+  SeqGenerator(int node_id, int64_t floor) : node_id_(node_id & 0x3ff), last_(floor) {}
+  int64_t Next();
+  int64_t last() const { return last_; }
+
+ private:
+  int node_id_;
+  int64_t last_;
+};
+
+// What a statement's function sees while it runs under the leader.
+class CommitContext {
+ public:
+  CommitContext(KvStore& store, SeqGenerator& seq) : store_(store), seq_(seq) {}
+
+  int64_t NextSeq() { return seq_.Next(); }
+  // The value as of this commit: the store plus the changes of statements committed
+  // earlier in the same group.
+  Result<std::optional<std::string>> Get(Family family, const std::string& key);
+  void Put(Family family, std::string key, std::string value);
+  void Delete(Family family, std::string key);
+  void DeleteRange(Family family, std::string begin, std::string end);
+
+ private:
+  friend class Committer;
+  KvStore& store_;
+  SeqGenerator& seq_;
+  WriteSet group_;    // every change of the group so far
+  WriteSet current_;  // the changes of the running statement
+  std::map<std::pair<Family, std::string>, std::optional<std::string>> overlay_;
+};
+
+class Committer {
+ public:
+  // Reads the last _seq handed out, so the generator never goes back after a restart.
+  static Result<std::unique_ptr<Committer>> Open(KvStore& store, int node_id);
+
+  // Runs apply under the leader and waits until its changes are durable. An error
+  // returned by apply discards that statement's changes only.
+  Status Commit(const std::function<Status(CommitContext&)>& apply);
+
+ private:
+  Committer(KvStore& store, int node_id, int64_t floor) : store_(store), seq_(node_id, floor) {}
+
+  struct Pending {
+    const std::function<Status(CommitContext&)>* apply;
+    Status status;
+    bool done = false;
+  };
+
+  KvStore& store_;
+  SeqGenerator seq_;  // used by the leader only
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Pending*> queue_;
+  bool leader_active_ = false;
+};
+
+}  // namespace kalam::store
