@@ -2,6 +2,12 @@
 
 #include <map>
 
+#include "duckdb/planner/expression/bound_columnref_expression.hpp"
+#include "duckdb/planner/expression/bound_comparison_expression.hpp"
+#include "duckdb/planner/expression/bound_constant_expression.hpp"
+#include "duckdb/planner/expression/bound_operator_expression.hpp"
+#include "duckdb/planner/operator/logical_get.hpp"
+
 #include "query/cells.h"
 #include "store/kv_store.h"
 #include "store/row_codec.h"
@@ -17,6 +23,9 @@ struct ScanData : duckdb::TableFunctionData {
   const TableDef* table = nullptr;
   std::string scope;
   store::KvStore* store = nullptr;
+  // Set when the query's filters pin the primary key to a few values: the scan reads
+  // just those keys. The filters stay in the plan, so a superset here is harmless.
+  std::optional<std::vector<store::Cell>> point_keys;
 };
 
 // How rows of one schema version map onto the current columns.
@@ -27,7 +36,9 @@ struct VersionLayout {
 };
 
 struct ScanState : duckdb::GlobalTableFunctionState {
-  std::unique_ptr<store::KvStore::Cursor> cursor;
+  std::unique_ptr<store::KvStore::Cursor> cursor;  // a range scan, or
+  std::vector<std::string> point_rows;             // the rows of point reads
+  size_t next_point = 0;
   std::vector<duckdb::column_t> column_ids;
   std::map<uint32_t, VersionLayout> layouts;
   int64_t row_number = 0;
@@ -86,6 +97,59 @@ duckdb::unique_ptr<duckdb::FunctionData> Bind(duckdb::ClientContext& context,
   return data;
 }
 
+// Recognises `pk = constant` and `pk IN (constants)` among the filters (leaving them in
+// place) and turns the scan into point reads.
+void PushdownFilters(duckdb::ClientContext&, duckdb::LogicalGet& get,
+                     duckdb::FunctionData* bind_data,
+                     duckdb::vector<duckdb::unique_ptr<duckdb::Expression>>& filters) {
+  auto& data = bind_data->Cast<ScanData>();
+  const int pk = data.table->current().PrimaryKeyIndex();
+  if (pk < 0) return;
+  const auto& column_ids = get.GetColumnIds();
+  auto is_pk = [&](const duckdb::Expression& e) {
+    if (e.GetExpressionClass() != duckdb::ExpressionClass::BOUND_COLUMN_REF) return false;
+    const auto& ref = e.Cast<duckdb::BoundColumnRefExpression>();
+    return ref.depth == 0 && ref.binding.table_index == get.table_index &&
+           ref.binding.column_index < column_ids.size() &&
+           column_ids[ref.binding.column_index].GetPrimaryIndex() == static_cast<idx_t>(pk);
+  };
+  auto constant = [](const duckdb::Expression& e) -> const duckdb::Value* {
+    if (e.GetExpressionClass() != duckdb::ExpressionClass::BOUND_CONSTANT) return nullptr;
+    return &e.Cast<duckdb::BoundConstantExpression>().value;
+  };
+  const catalog::ColumnDef& key_column = data.table->current().columns[pk];
+  for (auto& filter : filters) {
+    std::vector<const duckdb::Value*> values;
+    if (filter->type == duckdb::ExpressionType::COMPARE_EQUAL &&
+        filter->GetExpressionClass() == duckdb::ExpressionClass::BOUND_COMPARISON) {
+      const auto& cmp = filter->Cast<duckdb::BoundComparisonExpression>();
+      if (is_pk(*cmp.left) && constant(*cmp.right)) values.push_back(constant(*cmp.right));
+      if (is_pk(*cmp.right) && constant(*cmp.left)) values.push_back(constant(*cmp.left));
+    } else if (filter->type == duckdb::ExpressionType::COMPARE_IN) {
+      const auto& in = filter->Cast<duckdb::BoundOperatorExpression>();
+      if (in.children.empty() || !is_pk(*in.children[0])) continue;
+      for (size_t i = 1; i < in.children.size(); ++i) {
+        const duckdb::Value* v = constant(*in.children[i]);
+        if (v == nullptr) {
+          values.clear();
+          break;
+        }
+        values.push_back(v);
+      }
+    }
+    if (values.empty()) continue;
+    std::vector<store::Cell> keys;
+    for (const duckdb::Value* v : values) {
+      auto cell = CellFromValue(key_column, *v);
+      if (!cell.ok()) return;  // not a key value: leave the scan whole
+      if (store::IsNull(*cell)) continue;
+      keys.push_back(std::move(cell).value());
+    }
+    data.point_keys = std::move(keys);
+    return;
+  }
+}
+
 duckdb::virtual_column_map_t VirtualColumns(duckdb::ClientContext&,
                                             duckdb::optional_ptr<duckdb::FunctionData>) {
   duckdb::virtual_column_map_t columns;
@@ -102,7 +166,20 @@ duckdb::unique_ptr<duckdb::GlobalTableFunctionState> Init(duckdb::ClientContext&
   auto state = duckdb::make_uniq<ScanState>();
   const auto family =
       data.table->type == TableType::kStream ? store::Family::kStream : store::Family::kHot;
-  state->cursor = data.store->NewCursor(family, store::ScopePrefix(data.table->table_num, data.scope));
+  if (data.point_keys) {
+    const auto& table = *data.table;
+    const int pk = table.current().PrimaryKeyIndex();
+    for (const auto& cell : *data.point_keys) {
+      std::string key = store::ScopePrefix(table.table_num, data.scope);
+      store::AppendKeyCell(key, table.current().columns[pk].type, cell);
+      auto value = data.store->Get(family, key);
+      if (!value.ok()) throw duckdb::IOException(value.status().message());
+      if (value->has_value()) state->point_rows.push_back(std::move(**value));
+    }
+  } else {
+    state->cursor =
+        data.store->NewCursor(family, store::ScopePrefix(data.table->table_num, data.scope));
+  }
   state->column_ids.assign(input.column_ids.begin(), input.column_ids.end());
   return state;
 }
@@ -113,14 +190,13 @@ void Scan(duckdb::ClientContext&, duckdb::TableFunctionInput& input, duckdb::Dat
   const auto& columns = data.table->current().columns;
   const size_t declared = columns.size();
   idx_t count = 0;
-  auto& cursor = *state.cursor;
-  for (; cursor.Valid() && count < STANDARD_VECTOR_SIZE; cursor.Next()) {
+  auto emit = [&](std::string_view bytes) {
     store::RowVersion& row = state.row;
-    Status s = store::DecodeRowHeader(cursor.value(), row);
+    Status s = store::DecodeRowHeader(bytes, row);
     if (!s.ok()) throw duckdb::IOException(s.message());
-    if (row.deleted) continue;
+    if (row.deleted) return;
     const VersionLayout& layout = LayoutFor(state, *data.table, row.schema_version);
-    s = store::DecodeRowCells(cursor.value(), layout.types, row);
+    s = store::DecodeRowCells(bytes, layout.types, row);
     if (!s.ok()) throw duckdb::IOException(s.message());
     for (idx_t out = 0; out < state.column_ids.size(); ++out) {
       const duckdb::column_t id = state.column_ids[out];
@@ -138,7 +214,16 @@ void Scan(duckdb::ClientContext&, duckdb::TableFunctionInput& input, duckdb::Dat
     }
     ++state.row_number;
     ++count;
+  };
+  if (!state.cursor) {
+    while (state.next_point < state.point_rows.size() && count < STANDARD_VECTOR_SIZE) {
+      emit(state.point_rows[state.next_point++]);
+    }
+    output.SetCardinality(count);
+    return;
   }
+  auto& cursor = *state.cursor;
+  for (; cursor.Valid() && count < STANDARD_VECTOR_SIZE; cursor.Next()) emit(cursor.value());
   Status s = cursor.status();
   if (!s.ok()) throw duckdb::IOException(s.message());
   output.SetCardinality(count);
@@ -182,6 +267,7 @@ duckdb::TableFunction MakeTableScan(duckdb::shared_ptr<ScanRegistry> registry) {
   scan.function_info = std::move(registry);
   scan.projection_pushdown = true;
   scan.get_virtual_columns = VirtualColumns;
+  scan.pushdown_complex_filter = PushdownFilters;
   return scan;
 }
 

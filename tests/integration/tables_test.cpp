@@ -180,6 +180,27 @@ TEST_F(Tables, UserTablesAreIsolatedByKey) {
   EXPECT_EQ(Root("EXECUTE AS USER 'ghost' (SELECT 1)").status, 404);
 }
 
+TEST_F(Tables, PrimaryKeyLookupsAnswerLikeScans) {
+  CreateUser("pk_a", "user");
+  CreateUser("pk_b", "user");
+  ASSERT_EQ(Root("CREATE USER TABLE app.pk (id BIGINT PRIMARY KEY, v TEXT)").status, 200);
+  ASSERT_EQ(As("pk_a", "INSERT INTO app.pk SELECT range, 'a' || range FROM range(50)").status, 200);
+  ASSERT_EQ(As("pk_b", "INSERT INTO app.pk VALUES (7, 'b7')").status, 200);
+  EXPECT_EQ(Rows(As("pk_a", "SELECT v FROM app.pk WHERE id = 7")), R"([["a7"]])");
+  EXPECT_EQ(Rows(As("pk_b", "SELECT v FROM app.pk WHERE id = 7")), R"([["b7"]])");
+  EXPECT_EQ(Rows(As("pk_b", "SELECT v FROM app.pk WHERE id = 8")), "[]");  // a's key, b's scope
+  EXPECT_EQ(Rows(As("pk_a", "SELECT v FROM app.pk WHERE 8 = id AND v LIKE 'a%'")), R"([["a8"]])");
+  EXPECT_EQ(Rows(As("pk_a", "SELECT v FROM app.pk WHERE id = 8 AND v = 'nope'")), "[]");
+  EXPECT_EQ(Rows(As("pk_a", "SELECT v FROM app.pk WHERE id IN (3, 49, 1000) ORDER BY id")),
+            R"([["a3"],["a49"]])");
+  EXPECT_EQ(Rows(As("pk_a", "SELECT count(*) FROM app.pk WHERE id = 3 OR id = 4")), "[[2]]");
+  EXPECT_EQ(Rows(As("pk_a", "SELECT v FROM app.pk WHERE id = $1", R"("params":[11])")), R"([["a11"]])");
+  ASSERT_EQ(As("pk_a", "DELETE FROM app.pk WHERE id = 3").status, 200);
+  EXPECT_EQ(Rows(As("pk_a", "SELECT v FROM app.pk WHERE id = 3")), "[]");  // a tombstone
+  EXPECT_EQ(Rows(As("pk_a", "SELECT p.v FROM app.pk p JOIN app.pk q ON p.id = q.id WHERE q.id = 9")),
+            R"([["a9"]])");
+}
+
 TEST_F(Tables, SharedTablesFollowTheirAccessLevel) {
   CreateUser("reader", "user");
   ASSERT_EQ(Root("CREATE SHARED TABLE app.secret (id INT PRIMARY KEY, v TEXT)").status, 200);
