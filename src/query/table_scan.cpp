@@ -8,7 +8,9 @@
 #include "duckdb/planner/expression/bound_operator_expression.hpp"
 #include "duckdb/planner/operator/logical_get.hpp"
 
+#include "common/clock.h"
 #include "query/cells.h"
+#include "store/committer.h"
 #include "store/kv_store.h"
 #include "store/row_codec.h"
 
@@ -23,6 +25,7 @@ struct ScanData : duckdb::TableFunctionData {
   const TableDef* table = nullptr;
   std::string scope;
   store::KvStore* store = nullptr;
+  int64_t min_seq = 0;  // STREAM tables: rows older than their TTL are hidden
   // Set when the query's filters pin the primary key to a few values: the scan reads
   // just those keys. The filters stay in the plan, so a superset here is harmless.
   std::optional<std::vector<store::Cell>> point_keys;
@@ -88,6 +91,10 @@ duckdb::unique_ptr<duckdb::FunctionData> Bind(duckdb::ClientContext& context,
   data->table = &table;
   data->scope = ScopeFor(table, slot.caller);
   data->store = registry.store;
+  if (table.type == TableType::kStream && table.ttl_seconds) {
+    const int64_t now_ms = NowMicros() / 1000;
+    data->min_seq = store::SeqFloorAt(now_ms - *table.ttl_seconds * 1000);
+  }
   for (const auto& c : table.current().columns) {
     names.push_back(c.name);
     types.push_back(EngineType(c));
@@ -194,7 +201,7 @@ void Scan(duckdb::ClientContext&, duckdb::TableFunctionInput& input, duckdb::Dat
     store::RowVersion& row = state.row;
     Status s = store::DecodeRowHeader(bytes, row);
     if (!s.ok()) throw duckdb::IOException(s.message());
-    if (row.deleted) return;
+    if (row.deleted || row.seq < data.min_seq) return;
     const VersionLayout& layout = LayoutFor(state, *data.table, row.schema_version);
     s = store::DecodeRowCells(bytes, layout.types, row);
     if (!s.ok()) throw duckdb::IOException(s.message());

@@ -108,11 +108,14 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
 
   app->executor_ = std::make_unique<sql::Executor>(*app->catalog_, *app->engine_, *app->store_,
                                                    *app->committer_, app->config_);
+  app->stream_evictor_ = std::make_unique<jobs::StreamEvictor>(
+      *app->catalog_, *app->store_, *app->committer_, config.stream.eviction_interval_secs);
   return app;
 }
 
 Status App::Close() {
   Status s;
+  stream_evictor_.reset();
   executor_.reset();
   engine_.reset();
   committer_.reset();

@@ -8,6 +8,7 @@
 #include "catalog/catalog.h"
 #include "common/config.h"
 #include "common/status.h"
+#include "jobs/stream_eviction.h"
 #include "query/engine.h"
 #include "sql/executor.h"
 #include "store/committer.h"
@@ -39,6 +40,7 @@ class App {
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<query::QueryEngine> engine_;
   std::unique_ptr<sql::Executor> executor_;
+  std::unique_ptr<jobs::StreamEvictor> stream_evictor_;
 };
 
 }  // namespace kalam::server

@@ -18,6 +18,10 @@ int64_t NowMillis() {
 
 }  // namespace
 
+int64_t SeqFloorAt(int64_t unix_millis) {
+  return std::max<int64_t>(0, unix_millis - kEpochMillis) << 22;
+}
+
 int64_t SeqGenerator::Next() {
   const int64_t millis = NowMillis() - kEpochMillis;
   int64_t candidate = (millis << 22) | (static_cast<int64_t>(node_id_) << 12);

@@ -35,6 +35,10 @@ class SeqGenerator {
   int64_t last_;
 };
 
+// The smallest _seq a commit at unix_millis or later can have: rows of a STREAM table with
+// a smaller _seq are older than that moment.
+int64_t SeqFloorAt(int64_t unix_millis);
+
 // What a statement's function sees while it runs under the leader.
 class CommitContext {
  public:

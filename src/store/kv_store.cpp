@@ -50,6 +50,10 @@ class RocksCursor final : public KvStore::Cursor {
   }
   bool Valid() const override { return it_->Valid(); }
   void Next() override { it_->Next(); }
+  void Seek(std::string_view target) override {
+    // The upper bound keeps the iterator inside the prefix.
+    it_->Seek(rocksdb::Slice(target.data(), target.size()));
+  }
   std::string_view key() const override { return {it_->key().data(), it_->key().size()}; }
   std::string_view value() const override { return {it_->value().data(), it_->value().size()}; }
   Status status() const override { return FromRocks(it_->status()); }

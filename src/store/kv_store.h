@@ -57,6 +57,8 @@ class KvStore {
     virtual ~Cursor() = default;
     virtual bool Valid() const = 0;
     virtual void Next() = 0;
+    // Moves to the first key at or after target (within the prefix).
+    virtual void Seek(std::string_view target) = 0;
     virtual std::string_view key() const = 0;
     virtual std::string_view value() const = 0;
     virtual Status status() const = 0;

@@ -371,3 +371,29 @@ TEST(TablesConcurrency, WritersToTheSameKeysSerialize) {
 
 }  // namespace
 }  // namespace kalam::testing
+
+namespace kalam::testing {
+namespace {
+
+TEST(StreamTtl, ExpiredRowsVanishFromReadsThenFromTheStore) {
+  ServerProcess server({"", "[stream]\neviction_interval_secs = 1\n", {}, true});
+  server.Start();
+  auto http = server.Client();
+  ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; CREATE STREAM TABLE app.typing (who TEXT) "
+                                   "WITH (TTL_SECONDS = 1); CREATE STREAM TABLE app.kept (who TEXT) TTL 3600")
+                .status,
+            200);
+  ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.typing VALUES ('a'), ('b'); INSERT INTO app.kept VALUES ('k')").status, 200);
+  EXPECT_EQ(json::serialize(Sql(http, RootAuth(), "SELECT count(*) FROM app.typing").rows()), "[[2]]");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  EXPECT_EQ(json::serialize(Sql(http, RootAuth(), "SELECT count(*) FROM app.typing").rows()), "[[0]]");
+  ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.typing VALUES ('fresh')").status, 200);
+  EXPECT_EQ(json::serialize(Sql(http, RootAuth(), "SELECT who FROM app.typing").rows()), R"([["fresh"]])");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2600));
+  auto stats = Sql(http, RootAuth(), "SHOW STATS FOR TABLE app.typing");
+  EXPECT_EQ(json::serialize(stats.rows().at(0)), R"(["hot_rows","0"])");  // evicted from the store
+  EXPECT_EQ(json::serialize(Sql(http, RootAuth(), "SELECT who FROM app.kept").rows()), R"([["k"]])");
+}
+
+}  // namespace
+}  // namespace kalam::testing

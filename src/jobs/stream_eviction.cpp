@@ -1,0 +1,81 @@
+#include "jobs/stream_eviction.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "catalog/catalog.h"
+#include "store/committer.h"
+#include "store/kv_store.h"
+#include "store/row_codec.h"
+
+namespace kalam::jobs {
+
+Result<uint64_t> EvictExpiredStreamRows(catalog::Catalog& catalog, store::KvStore& store,
+                                        store::Committer& committer, int64_t now_millis) {
+  auto state = catalog.snapshot();
+  uint64_t trimmed = 0;
+  for (const auto& [id, table] : state->tables) {
+    if (table.type != catalog::TableType::kStream || !table.ttl_seconds) continue;
+    const int64_t cutoff = store::SeqFloorAt(now_millis - *table.ttl_seconds * 1000);
+    store::WriteSet deletes;
+    auto cursor = store.NewCursor(store::Family::kStream, store::TablePrefix(table.table_num));
+    while (cursor->Valid()) {
+      // Keys are table | user | _seq: the first key of a user is their oldest row.
+      const std::string scope(store::ScopeOfKey(cursor->key()));
+      const std::string prefix = store::ScopePrefix(table.table_num, scope);
+      std::string end = prefix;
+      store::AppendKeyCell(end, ColumnType::kBigInt, store::Cell(cutoff));
+      if (cursor->key() < std::string_view(end)) {
+        deletes.DeleteRange(store::Family::kStream, prefix, end);
+        ++trimmed;
+      }
+      std::string next_scope = prefix;
+      next_scope.back() = '\x01';  // just past every key of this scope
+      cursor->Seek(next_scope);
+    }
+    KALAM_RETURN_IF_ERROR(cursor->status());
+    if (deletes.empty()) continue;
+    KALAM_RETURN_IF_ERROR(committer.Commit([&](store::CommitContext& commit) {
+      for (const auto& op : deletes.ops()) commit.DeleteRange(op.family, op.key, *op.range_end);
+      return Status::Ok();
+    }));
+  }
+  return trimmed;
+}
+
+StreamEvictor::StreamEvictor(catalog::Catalog& catalog, store::KvStore& store,
+                             store::Committer& committer, int64_t interval_secs)
+    : catalog_(catalog),
+      store_(store),
+      committer_(committer),
+      interval_secs_(std::max<int64_t>(1, interval_secs)),
+      thread_([this] { Loop(); }) {}
+
+StreamEvictor::~StreamEvictor() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void StreamEvictor::Loop() {
+  std::unique_lock lock(mutex_);
+  while (!cv_.wait_for(lock, std::chrono::seconds(interval_secs_), [&] { return stopping_; })) {
+    lock.unlock();
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    auto trimmed = EvictExpiredStreamRows(catalog_, store_, committer_, now);
+    if (!trimmed.ok()) {
+      spdlog::warn("stream eviction failed: {}", trimmed.status().message());
+    } else if (*trimmed > 0) {
+      spdlog::debug("stream eviction trimmed {} user partition(s)", *trimmed);
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace kalam::jobs
