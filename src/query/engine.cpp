@@ -10,6 +10,7 @@
 #include "duckdb/parser/statement/insert_statement.hpp"
 #include "duckdb/parser/statement/update_statement.hpp"
 #include "query/dml.h"
+#include "query/fast_path.h"
 #include "query/result_encoder.h"
 #include "query/slots.h"
 #include "query/sql_guard.h"
@@ -152,6 +153,13 @@ class Engine final : public QueryEngine, public DmlHost {
       }
     } catch (const std::exception& e) {
       return FromError(duckdb::ErrorData(e));
+    }
+    if (auto fast = TryFastSelect(**statement, *state, context, store_)) {
+      if (!fast->ok()) return fast->status();
+      Outcome out;
+      out.row_count = (*fast)->row_count;
+      out.rows = std::move(*fast).value();
+      return out;
     }
     auto result = Run(context, state, std::move(statement).value());
     if (!result.ok()) return result.status();

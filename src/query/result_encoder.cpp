@@ -221,48 +221,59 @@ std::string SpecTypeName(const LogicalType& type) {
   }
 }
 
-Result<RowSet> EncodeResult(duckdb::QueryResult& result, uint64_t max_rows) {
-  RowSet out;
-  out.schema_json.push_back('[');
-  for (size_t c = 0; c < result.names.size(); ++c) {
-    if (c > 0) out.schema_json.push_back(',');
-    out.schema_json += "{\"name\":";
-    AppendJsonString(out.schema_json, result.names[c]);
-    out.schema_json += ",\"data_type\":";
-    AppendJsonString(out.schema_json, SpecTypeName(result.types[c]));
-    fmt::format_to(std::back_inserter(out.schema_json), ",\"index\":{}}}", c);
+RowSetWriter::RowSetWriter(const duckdb::vector<std::string>& names,
+                           const duckdb::vector<LogicalType>& types)
+    : types_(types) {
+  out_.schema_json.push_back('[');
+  for (size_t c = 0; c < names.size(); ++c) {
+    if (c > 0) out_.schema_json.push_back(',');
+    out_.schema_json += "{\"name\":";
+    AppendJsonString(out_.schema_json, names[c]);
+    out_.schema_json += ",\"data_type\":";
+    AppendJsonString(out_.schema_json, SpecTypeName(types[c]));
+    fmt::format_to(std::back_inserter(out_.schema_json), ",\"index\":{}}}", c);
   }
-  out.schema_json.push_back(']');
+  out_.schema_json.push_back(']');
+  out_.rows_json.push_back('[');
+}
 
-  out.rows_json.push_back('[');
-  std::vector<ColumnReader> readers(result.types.size());
-  while (max_rows == 0 || out.row_count < max_rows) {
+void RowSetWriter::Append(duckdb::DataChunk& chunk, idx_t max_rows) {
+  std::vector<ColumnReader> readers(types_.size());
+  for (size_t c = 0; c < readers.size(); ++c) {
+    readers[c].type = &types_[c];
+    readers[c].vector = &chunk.data[c];
+    chunk.data[c].ToUnifiedFormat(chunk.size(), readers[c].format);
+  }
+  const idx_t rows = std::min<idx_t>(chunk.size(), max_rows);
+  for (idx_t r = 0; r < rows; ++r) {
+    if (out_.row_count > 0) out_.rows_json.push_back(',');
+    out_.rows_json.push_back('[');
+    for (size_t c = 0; c < readers.size(); ++c) {
+      if (c > 0) out_.rows_json.push_back(',');
+      readers[c].Append(out_.rows_json, r);
+    }
+    out_.rows_json.push_back(']');
+    ++out_.row_count;
+  }
+}
+
+RowSet RowSetWriter::Finish() {
+  out_.rows_json.push_back(']');
+  return std::move(out_);
+}
+
+Result<RowSet> EncodeResult(duckdb::QueryResult& result, uint64_t max_rows) {
+  RowSetWriter writer(result.names, result.types);
+  while (max_rows == 0 || writer.row_count() < max_rows) {
     duckdb::ErrorData error;
     duckdb::unique_ptr<duckdb::DataChunk> chunk;
     if (!result.TryFetch(chunk, error)) {
       return Status(Code::kSqlExecutionError, error.Message());
     }
     if (!chunk || chunk->size() == 0) break;
-    for (size_t c = 0; c < readers.size(); ++c) {
-      readers[c].type = &result.types[c];
-      readers[c].vector = &chunk->data[c];
-      chunk->data[c].ToUnifiedFormat(chunk->size(), readers[c].format);
-    }
-    idx_t rows = chunk->size();
-    if (max_rows != 0) rows = std::min<uint64_t>(rows, max_rows - out.row_count);
-    for (idx_t r = 0; r < rows; ++r) {
-      if (out.row_count > 0) out.rows_json.push_back(',');
-      out.rows_json.push_back('[');
-      for (size_t c = 0; c < readers.size(); ++c) {
-        if (c > 0) out.rows_json.push_back(',');
-        readers[c].Append(out.rows_json, r);
-      }
-      out.rows_json.push_back(']');
-      ++out.row_count;
-    }
+    writer.Append(*chunk, max_rows == 0 ? chunk->size() : max_rows - writer.row_count());
   }
-  out.rows_json.push_back(']');
-  return out;
+  return writer.Finish();
 }
 
 }  // namespace kalam::query

@@ -13,6 +13,21 @@ namespace kalam::query {
 // The SPEC data_type name of a DuckDB type: BigInt, Text, Decimal(10,2), ...
 std::string SpecTypeName(const duckdb::LogicalType& type);
 
+// Builds a RowSet chunk by chunk.
+class RowSetWriter {
+ public:
+  RowSetWriter(const duckdb::vector<std::string>& names,
+               const duckdb::vector<duckdb::LogicalType>& types);
+  // Appends up to max_rows rows of chunk (whose columns have the writer's types).
+  void Append(duckdb::DataChunk& chunk, idx_t max_rows);
+  uint64_t row_count() const { return out_.row_count; }
+  RowSet Finish();
+
+ private:
+  duckdb::vector<duckdb::LogicalType> types_;
+  RowSet out_;
+};
+
 // Encodes a successful materialized or streaming result. max_rows 0: no limit.
 Result<RowSet> EncodeResult(duckdb::QueryResult& result, uint64_t max_rows);
 

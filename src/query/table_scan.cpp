@@ -48,9 +48,7 @@ struct ScanState : duckdb::GlobalTableFunctionState {
   store::RowVersion row;
 };
 
-const VersionLayout& LayoutFor(ScanState& state, const TableDef& table, uint32_t version) {
-  auto it = state.layouts.find(version);
-  if (it != state.layouts.end()) return it->second;
+VersionLayout MakeLayout(const TableDef& table, uint32_t version) {
   VersionLayout layout;
   const catalog::TableSchema* old = table.Version(version);
   const auto& current = table.current().columns;
@@ -71,7 +69,13 @@ const VersionLayout& LayoutFor(ScanState& state, const TableDef& table, uint32_t
     }
     layout.missing.push_back(std::move(fill));
   }
-  return state.layouts.emplace(version, std::move(layout)).first->second;
+  return layout;
+}
+
+const VersionLayout& LayoutFor(ScanState& state, const TableDef& table, uint32_t version) {
+  auto it = state.layouts.find(version);
+  if (it != state.layouts.end()) return it->second;
+  return state.layouts.emplace(version, MakeLayout(table, version)).first->second;
 }
 
 duckdb::unique_ptr<duckdb::FunctionData> Bind(duckdb::ClientContext& context,
@@ -237,6 +241,24 @@ void Scan(duckdb::ClientContext&, duckdb::TableFunctionInput& input, duckdb::Dat
 }
 
 }  // namespace
+
+Result<std::optional<CurrentRow>> DecodeCurrentRow(const TableDef& table, std::string_view bytes) {
+  store::RowVersion row;
+  KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(bytes, row));
+  if (row.deleted) return std::optional<CurrentRow>();
+  if (table.Version(row.schema_version) == nullptr) {
+    return Status(Code::kInternalError, "A stored row has an unknown schema version");
+  }
+  const VersionLayout layout = MakeLayout(table, row.schema_version);
+  KALAM_RETURN_IF_ERROR(store::DecodeRowCells(bytes, layout.types, row));
+  CurrentRow out;
+  out.seq = row.seq;
+  for (size_t i = 0; i < layout.source.size(); ++i) {
+    const int source = layout.source[i];
+    out.cells.push_back(source >= 0 ? std::move(row.cells[source]) : layout.missing[i]);
+  }
+  return std::optional<CurrentRow>(std::move(out));
+}
 
 std::string ScopeFor(const TableDef& table, const auth::Caller& caller) {
   return table.type == TableType::kShared ? std::string() : caller.user_id;

@@ -8,6 +8,7 @@
 
 #include "catalog/models.h"
 #include "query/slots.h"
+#include "store/row_codec.h"
 
 namespace kalam::query {
 
@@ -21,6 +22,15 @@ std::string ScopeFor(const catalog::TableDef& table, const auth::Caller& caller)
 // Whether the caller may read / write the table's rows (SPEC §3.6).
 Status CheckRead(const catalog::TableDef& table, const auth::Caller& caller);
 Status CheckWrite(const catalog::TableDef& table, const auth::Caller& caller);
+
+// A stored row read under the current schema: cells in current column order and its
+// _seq; nullopt for a tombstone.
+struct CurrentRow {
+  std::vector<store::Cell> cells;
+  int64_t seq = 0;
+};
+Result<std::optional<CurrentRow>> DecodeCurrentRow(const catalog::TableDef& table,
+                                                   std::string_view bytes);
 
 // A literal default ("'x'", "42", "TRUE", "NULL") as a value to cast; nullopt for the
 // functions (NOW(), SNOWFLAKE_ID(), ...), which have no value for rows already written.

@@ -201,6 +201,25 @@ TEST_F(Tables, PrimaryKeyLookupsAnswerLikeScans) {
             R"([["a9"]])");
 }
 
+// Constant SELECTs and primary-key point SELECTs skip the engine; adding "AND true" (or a
+// WHERE) sends the same query through it. Both must answer alike.
+TEST_F(Tables, FastPathsAnswerLikeTheEngine) {
+  ASSERT_EQ(Root("CREATE TABLE app.fast (id BIGINT PRIMARY KEY, Body TEXT, n DECIMAL(8,2), ts TIMESTAMP)").status, 200);
+  ASSERT_EQ(Root("INSERT INTO app.fast VALUES (1, 'x', 1.5, '2026-01-02 03:04:05'), (2, NULL, NULL, NULL)").status, 200);
+  ASSERT_EQ(Root("ALTER TABLE app.fast ADD COLUMN extra TEXT DEFAULT 'd'").status, 200);
+  for (const std::string sql :
+       {"SELECT * FROM app.fast WHERE id = 1", "SELECT body, ID, _seq AS s FROM app.fast f WHERE f.id = 2",
+        "SELECT f.* FROM app.fast f WHERE 1 = id", "SELECT * FROM app.fast WHERE id = 3",
+        "SELECT id, extra FROM app.fast WHERE id = '1'", "SELECT * FROM fast WHERE id = 1",
+        "SELECT 1", "SELECT 'a' AS x, 2.5, true, 9999999999, -7"}) {
+    const std::string slow = sql.find("WHERE") == std::string::npos ? sql + " WHERE true" : sql + " AND true";
+    auto a = Sql(http_, RootAuth(), sql, R"("namespace_id":"app")");
+    auto b = Sql(http_, RootAuth(), slow, R"("namespace_id":"app")");
+    ASSERT_EQ(a.status, 200) << sql << json::serialize(a.body);
+    EXPECT_EQ(json::serialize(a.result(0)), json::serialize(b.result(0))) << sql;
+  }
+}
+
 TEST_F(Tables, SharedTablesFollowTheirAccessLevel) {
   CreateUser("reader", "user");
   ASSERT_EQ(Root("CREATE SHARED TABLE app.secret (id INT PRIMARY KEY, v TEXT)").status, 200);
