@@ -62,6 +62,8 @@ ServerProcess::ServerProcess(ServerOptions options) : options_(std::move(options
   work_dir_ = ::mkdtemp(pattern);
   data_dir_ = work_dir_ + "/data";
   if (options_.root_password) options_.env.emplace("KALAMDB_ROOT_PASSWORD", kRootPassword);
+  // The data directory comes from the environment, so tests may write a [storage] section.
+  options_.env["KALAMDB_DATA_PATH"] = data_dir_;
 }
 
 ServerProcess::~ServerProcess() {
@@ -74,7 +76,6 @@ std::string ServerProcess::WriteConfig(uint16_t port) const {
   const std::string path = work_dir_ + "/server.toml";
   std::ofstream out(path, std::ios::trunc);
   out << "[server]\nhost = \"127.0.0.1\"\nport = " << port << "\nworkers = 2\n"
-      << "[storage]\ndata_path = \"" << data_dir_ << "\"\n"
       << "[auth]\nbcrypt_cost = 4\n"
       << options_.auth_config << "\n"
       << "[logging]\nlevel = \"info\"\n"

@@ -284,6 +284,12 @@ TEST(TablesLifecycle, RowsSurviveRestartAndDropRemovesThem) {
   auto http = server.Client();
   EXPECT_EQ(json::serialize(Sql(http, RootAuth(), "SELECT id, v, w FROM app.kept ORDER BY id").rows()),
             R"([[1,"one","w"],[2,"two","w"]])");
+  // _seq goes on increasing across the restart.
+  ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.kept (id, v) VALUES (3, 'three')").status, 200);
+  EXPECT_EQ(json::serialize(Sql(http, RootAuth(),
+                                "SELECT (SELECT _seq FROM app.kept WHERE id = 3) > max(_seq) "
+                                "FROM app.kept WHERE id < 3").rows()),
+            "[[true]]");
   EXPECT_EQ(Sql(http, RootAuth(), "DROP TABLE app.gone").status, 200);
   EXPECT_EQ(Sql(http, RootAuth(), "SELECT * FROM app.gone").status, 404);
   EXPECT_EQ(Sql(http, RootAuth(), "CREATE TABLE app.gone (id INT PRIMARY KEY)").status, 200);
@@ -294,7 +300,7 @@ TEST(TablesLifecycle, RowsSurviveRestartAndDropRemovesThem) {
 }
 
 TEST(TablesCrash, EveryAcknowledgedRowSurvivesSigkill) {
-  ServerProcess server;
+  ServerProcess server({"", "[storage]\nsync_writes = true\n", {}, true});
   server.Start();
   {
     auto http = server.Client();
