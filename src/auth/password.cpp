@@ -28,13 +28,13 @@ bool IsBcryptHash(std::string_view hash) {
 
 Status ValidatePassword(std::string_view password) {
   if (password.size() < kMinPasswordBytes) {
-    return {Code::kInvalidInput, "password must be at least 8 bytes long"};
+    return {Code::kInvalidSql, "password must be at least 8 bytes long"};
   }
   if (password.size() > kMaxPasswordBytes) {
-    return {Code::kInvalidInput, "password must be at most 72 bytes long"};
+    return {Code::kInvalidSql, "password must be at most 72 bytes long"};
   }
   if (HasNul(password)) {
-    return {Code::kInvalidInput, "password must not contain a NUL byte"};
+    return {Code::kInvalidSql, "password must not contain a NUL byte"};
   }
   return Status::Ok();
 }

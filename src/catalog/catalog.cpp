@@ -334,7 +334,7 @@ Status Catalog::ValidateUsername(const std::string& username) {
                 c == '_' || c == '-' || c == '.' || c == '@');
   }
   if (!ok) {
-    return {Code::kInvalidInput,
+    return {Code::kInvalidSql,
             "Invalid username '" + username +
                 "': use 1 to 64 letters, digits or the characters _ - . @"};
   }
@@ -363,6 +363,9 @@ Result<std::vector<TableDef>> Catalog::DropNamespace(const std::string& name, bo
                                                      bool cascade) {
   if (IsReservedNamespace(name)) {
     return Status(Code::kPermissionDenied, "Namespace '" + name + "' is a system namespace");
+  }
+  if (name == "default") {
+    return Status(Code::kPermissionDenied, "Namespace 'default' can't be dropped");
   }
   std::lock_guard lock(write_mutex_);
   auto current = snapshot();

@@ -1,5 +1,7 @@
 #include "query/cells.h"
 
+#include <boost/json.hpp>
+
 namespace kalam::query {
 
 using duckdb::LogicalType;
@@ -153,8 +155,19 @@ Result<Cell> CellFromValue(const catalog::ColumnDef& column, const duckdb::Value
       }
     }
     case ColumnType::kUuid: return Cell(FromHuge(cast.GetValueUnsafe<duckdb::hugeint_t>()));
-    case ColumnType::kText:
-    case ColumnType::kJson: return Cell(duckdb::StringValue::Get(cast));
+    case ColumnType::kText: return Cell(duckdb::StringValue::Get(cast));
+    case ColumnType::kJson: {
+      // Stored as text and sent to clients as they are: it must be JSON.
+      const std::string& text = duckdb::StringValue::Get(cast);
+      boost::system::error_code ec;
+      boost::json::parse(text, ec);
+      if (ec) {
+        return Status(Code::kConstraintViolation,
+                      "Column '" + column.name + "' expects JSON: " + value.ToSQLString() +
+                          " is not valid JSON");
+      }
+      return Cell(text);
+    }
     case ColumnType::kBytes: return Cell(duckdb::StringValue::Get(cast));
   }
   return Cell();

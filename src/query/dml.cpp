@@ -437,12 +437,20 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
   const uint32_t version = table.current().version;
   const auto family = table.type == TableType::kStream ? store::Family::kStream : store::Family::kHot;
   std::vector<WrittenRow> written;
+  std::set<std::string> keys_written;
   Status committed = host.committer().Commit([&](store::CommitContext& commit) -> Status {
     written.clear();
+    keys_written.clear();
     for (auto& row : rows) {
       const int64_t seq = commit.NextSeq();
       const std::string key = RowKey(table, scope, row.cells, seq);
       WrittenRow out{row.cells, seq};
+      if (pk >= 0 && conflict != nullptr && !keys_written.insert(key).second) {
+        // As in PostgreSQL: one statement may not change a row twice.
+        return Status(Code::kConstraintViolation,
+                      "The statement inserts primary key " + DescribeKey(table, row.cells) +
+                          " more than once");
+      }
       if (pk >= 0) {
         auto stored = commit.Get(family, key);
         if (!stored.ok()) return stored.status();
@@ -461,7 +469,6 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
           auto update = updates.find(key);
           if (update == updates.end()) continue;  // DO NOTHING, or the condition said no
           out.cells = update->second.cells;
-          updates.erase(update);  // a second row with this key in the statement conflicts again
         }
       }
       store::RowVersion encoded{version, seq, false, out.cells};

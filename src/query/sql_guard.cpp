@@ -4,6 +4,7 @@
 #include <array>
 #include <vector>
 
+#include "duckdb/parser/expression/columnref_expression.hpp"
 #include "duckdb/parser/expression/constant_expression.hpp"
 #include "duckdb/parser/expression/function_expression.hpp"
 #include "duckdb/parser/expression/subquery_expression.hpp"
@@ -56,6 +57,12 @@ bool IsDeniedFunction(const std::string& name) {
 }
 
 std::string Lower(const std::string& s) { return duckdb::StringUtil::Lower(s); }
+
+bool IsCurrentUserFunction(const std::string& name) {
+  const std::string lower = Lower(name);
+  return lower == "current_user" || lower == "user" || lower == "session_user" ||
+         lower == "current_role";
+}
 
 bool IsIdentifierLike(const std::string& name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
@@ -142,6 +149,29 @@ class Guard {
         // The name alone decides, so a qualified name (main.read_csv) changes nothing.
         if (IsDeniedFunction(f.function_name)) {
           return Denied("Function '" + f.function_name + "' is not allowed");
+        }
+        if (f.children.empty() && IsCurrentUserFunction(f.function_name)) {
+          // The engine's own answer would be its internal user: answer with the caller.
+          auto constant = duckdb::make_uniq<duckdb::ConstantExpression>(
+              duckdb::Value(context_.caller.user_id));
+          constant->alias = expr->alias.empty() ? expr->ToString() : expr->alias;
+          expr = std::move(constant);
+          return Status::Ok();
+        }
+        break;
+      }
+      case ExpressionClass::COLUMN_REF: {
+        // CURRENT_USER without parentheses parses as a column; these names are keywords,
+        // never columns.
+        auto& ref = expr->Cast<duckdb::ColumnRefExpression>();
+        const std::string name = Lower(ref.GetColumnName());
+        if (ref.column_names.size() == 1 &&
+            (name == "current_user" || name == "session_user" || name == "current_role")) {
+          auto constant = duckdb::make_uniq<duckdb::ConstantExpression>(
+              duckdb::Value(context_.caller.user_id));
+          constant->alias = expr->alias.empty() ? name : expr->alias;
+          expr = std::move(constant);
+          return Status::Ok();
         }
         break;
       }

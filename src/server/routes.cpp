@@ -236,7 +236,8 @@ Response Routes::Sql(const Request& request, bool from_loopback) {
                                      : R"({"status":"error","results":[)";
   for (size_t i = 0; i < batch.results.size(); ++i) {
     if (i > 0) out += ',';
-    AppendStatementResult(out, batch.results[i], caller->user_id);
+    AppendStatementResult(out, batch.results[i],
+                          batch.results[i].as_user.value_or(caller->user_id));
   }
   fmt::format_to(std::back_inserter(out), "],\"took\":{:.3f}", MillisSince(start));
   unsigned status = 200;

@@ -164,6 +164,7 @@ Result<StatementResult> Executor::RunExecuteAs(const Caller& caller, const std::
   if (StartsWithWords(inner, {"EXECUTE", "AS"})) return invalid();
   const Caller as{target->user_id, target->username, target->role};
   auto result = RunStatement(as, inner, default_namespace);
+  if (result.ok()) result->as_user = target->user_id;
   return result;
 }
 
@@ -187,12 +188,18 @@ Status Executor::RemoveRows(uint64_t table_num) {
 
 Result<StatementResult> Executor::Run(const Scope& scope, const CreateNamespace& stmt) {
   if (!auth::MayRunDdl(scope.caller.role)) return Denied(scope.caller, "create namespaces");
+  if (stmt.if_not_exists && catalog_.snapshot()->namespaces.contains(stmt.name)) {
+    return Done("Namespace '" + stmt.name + "' already exists");
+  }
   KALAM_RETURN_IF_ERROR(catalog_.CreateNamespace(stmt.name, stmt.if_not_exists));
   return Done("Namespace '" + stmt.name + "' created");
 }
 
 Result<StatementResult> Executor::Run(const Scope& scope, const DropNamespace& stmt) {
   if (!auth::MayRunDdl(scope.caller.role)) return Denied(scope.caller, "drop namespaces");
+  if (stmt.if_exists && !catalog_.snapshot()->namespaces.contains(stmt.name)) {
+    return Done("Namespace '" + stmt.name + "' does not exist");
+  }
   auto dropped = catalog_.DropNamespace(stmt.name, stmt.if_exists, stmt.cascade);
   if (!dropped.ok()) return dropped.status();
   for (const auto& table : *dropped) KALAM_RETURN_IF_ERROR(RemoveRows(table.table_num));

@@ -29,6 +29,7 @@ struct StatementResult {
   std::optional<query::RowSet> rows;  // set for row-returning statements
   uint64_t row_count = 0;             // rows affected, for the others
   std::string message;
+  std::optional<std::string> as_user;  // EXECUTE AS: whose scope the statement ran in
 };
 
 struct BatchResult {

@@ -47,6 +47,25 @@ Result<ColumnDef> ToColumn(const ColumnSpec& spec, uint32_t id) {
   c.nullable = !spec.not_null && !spec.primary_key;
   c.default_expr = spec.default_expr.value_or("");
   if (c.default_expr == "NULL") c.default_expr.clear();
+  // Function defaults produce one kind of value; the column must hold it.
+  auto holds = [&](std::initializer_list<ColumnType> types, const char* what) -> Status {
+    for (ColumnType t : types) {
+      if (c.type == t) return Status::Ok();
+    }
+    return Invalid("DEFAULT " + c.default_expr + " gives " + what + ": column '" + c.name +
+                   "' is " + c.SqlType());
+  };
+  Status fits = Status::Ok();
+  if (c.default_expr == "SNOWFLAKE_ID()") {
+    fits = holds({ColumnType::kBigInt}, "a BIGINT");
+  } else if (c.default_expr == "NOW()") {
+    fits = holds({ColumnType::kTimestamp, ColumnType::kDate, ColumnType::kText}, "a TIMESTAMP");
+  } else if (c.default_expr == "UUID_V7()") {
+    fits = holds({ColumnType::kUuid, ColumnType::kText}, "a UUID");
+  } else if (c.default_expr == "ULID()" || c.default_expr == "CURRENT_USER()") {
+    fits = holds({ColumnType::kText}, "TEXT");
+  }
+  if (!fits.ok()) return fits;
   return c;
 }
 
@@ -74,6 +93,9 @@ Result<StatementResult> Executor::Run(const Scope& scope, const CreateTable& stm
                : kind == "stream" ? TableType::kStream
                                   : TableType::kShared;
   const std::string full = table.ns + "." + table.name;
+  if (table.ns == "system" || table.ns == "information_schema") {
+    return Status(Code::kPermissionDenied, "Namespace '" + table.ns + "' is reserved for the system");
+  }
   if (stmt.storage_id) table.storage_id = *stmt.storage_id;
 
   std::vector<ColumnDef> columns;
@@ -174,8 +196,10 @@ Result<StatementResult> Executor::Run(const Scope& scope, const AlterTable& stmt
       if (find(column->name) != nullptr) {
         return Invalid("Table '" + full + "' already has a column '" + column->name + "'");
       }
-      if (!column->nullable && column->default_expr.empty()) {
-        return Invalid("A NOT NULL column added to '" + full + "' needs a DEFAULT");
+      if (!column->nullable &&
+          (column->default_expr.empty() || column->default_expr.back() == ')')) {
+        return Invalid("A NOT NULL column added to '" + full +
+                       "' needs a literal DEFAULT for the rows it already has");
       }
       next.changes = "ADD COLUMN " + column->name;
       next.columns.push_back(std::move(column).value());
@@ -223,6 +247,18 @@ Result<StatementResult> Executor::Run(const Scope& scope, const ShowTables& stmt
 
 Result<StatementResult> Executor::Run(const Scope& scope, const DescribeTable& stmt) {
   const std::string ns = ResolveNamespace(stmt.table, scope.default_namespace);
+  if ((ns == "system" || ns == "information_schema") && !stmt.history) {
+    // System tables are described by information_schema, which knows who may read them.
+    auto r = Query(scope,
+                   "SELECT column_name, data_type, is_nullable = 'YES' AS is_nullable, false AS "
+                   "is_primary_key, column_default FROM information_schema.columns WHERE "
+                   "table_schema = " + SqlString(ns) + " AND table_name = " +
+                       SqlString(stmt.table.name) + " ORDER BY ordinal_position");
+    if (r.ok() && r->row_count == 0) {
+      return Status(Code::kNotFound, "Table '" + ns + "." + stmt.table.name + "' does not exist");
+    }
+    return r;
+  }
   auto state = catalog_.snapshot();
   const TableDef* table = state->FindTable(ns, stmt.table.name);
   if (table == nullptr) {

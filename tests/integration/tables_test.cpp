@@ -170,6 +170,7 @@ TEST_F(Tables, UserTablesAreIsolatedByKey) {
   EXPECT_EQ(Rows(As("bob", "EXECUTE AS USER 'bob' (SELECT count(*) FROM app.notes)")), "[[0]]");
   auto as_alice = Root("EXECUTE AS USER 'alice' (SELECT body FROM app.notes WHERE id = 1)");
   EXPECT_EQ(Rows(as_alice), R"([["alice-1"]])");
+  EXPECT_TRUE(std::string(as_alice.result(0).at("as_user").as_string()).starts_with("u_"));
   ASSERT_EQ(Root("EXECUTE AS USER 'alice' (INSERT INTO app.notes VALUES (3, 'by root'))").status, 200);
   EXPECT_EQ(Rows(As("alice", "SELECT body FROM app.notes WHERE id = 3")), R"([["by root"]])");
   CreateUser("svc", "service");

@@ -16,15 +16,15 @@ TEST(ValidatePasswordTest, AcceptsEightToSeventyTwoBytes) {
 
 TEST(ValidatePasswordTest, RefusesTooShortTooLongAndNul) {
   const Status short_status = ValidatePassword(std::string(7, 'a'));
-  EXPECT_EQ(short_status.code(), Code::kInvalidInput);
+  EXPECT_EQ(short_status.code(), Code::kInvalidSql);
   EXPECT_NE(short_status.message().find("at least 8"), std::string::npos);
 
   const Status long_status = ValidatePassword(std::string(73, 'a'));
-  EXPECT_EQ(long_status.code(), Code::kInvalidInput);
+  EXPECT_EQ(long_status.code(), Code::kInvalidSql);
   EXPECT_NE(long_status.message().find("at most 72"), std::string::npos);
 
-  EXPECT_EQ(ValidatePassword(std::string("password\0x", 10)).code(), Code::kInvalidInput);
-  EXPECT_EQ(ValidatePassword("").code(), Code::kInvalidInput);
+  EXPECT_EQ(ValidatePassword(std::string("password\0x", 10)).code(), Code::kInvalidSql);
+  EXPECT_EQ(ValidatePassword("").code(), Code::kInvalidSql);
 }
 
 TEST(HashPasswordTest, MakesSaltedBcryptHashThatVerifies) {
