@@ -23,6 +23,13 @@ std::string_view CodeName(Code code) {
     case Code::kPayloadTooLarge: return "PAYLOAD_TOO_LARGE";
     case Code::kRateLimitExceeded: return "RATE_LIMIT_EXCEEDED";
     case Code::kInternalError: return "INTERNAL_ERROR";
+    case Code::kAuthRequired: return "AUTH_REQUIRED";
+    case Code::kUnauthorized: return "UNAUTHORIZED";
+    case Code::kInvalidSubscriptionId: return "INVALID_SUBSCRIPTION_ID";
+    case Code::kSubscriptionLimitExceeded: return "SUBSCRIPTION_LIMIT_EXCEEDED";
+    case Code::kUnsupported: return "UNSUPPORTED";
+    case Code::kMessageTooLarge: return "MESSAGE_TOO_LARGE";
+    case Code::kProtocol: return "PROTOCOL";
   }
   return "INTERNAL_ERROR";
 }

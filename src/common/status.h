@@ -31,6 +31,14 @@ enum class Code {
   kPayloadTooLarge,
   kRateLimitExceeded,
   kInternalError,
+  // WebSocket only (SPEC §5).
+  kAuthRequired,
+  kUnauthorized,
+  kInvalidSubscriptionId,
+  kSubscriptionLimitExceeded,
+  kUnsupported,
+  kMessageTooLarge,
+  kProtocol,
 };
 
 // "INVALID_SQL", ...

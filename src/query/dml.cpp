@@ -361,7 +361,8 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
   }
 
   // DO UPDATE: with the table held, read the rows in the way and compute their new values.
-  std::map<std::string, WrittenRow> updates;  // key -> replacement
+  std::map<std::string, WrittenRow> updates;   // key -> replacement
+  std::map<std::string, WrittenRow> replaced;  // key -> the row it replaces (for live queries)
   if (do_update) {
     std::vector<WrittenRow> existing, excluded;
     std::vector<std::string> keys;
@@ -428,6 +429,7 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
           updated.cells[i] = std::move(cell).value();
         }
         KALAM_RETURN_IF_ERROR(CheckNotNull(table, updated.cells));
+        replaced[keys[r]] = existing[r];
         updates[keys[r]] = std::move(updated);
       }
     }
@@ -441,6 +443,8 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
   Status committed = host.committer().Commit([&](store::CommitContext& commit) -> Status {
     written.clear();
     keys_written.clear();
+    store::ChangeEvent inserted{table.id(), scope, store::ChangeEvent::Kind::kInsert, version, {}, {}};
+    store::ChangeEvent upserted{table.id(), scope, store::ChangeEvent::Kind::kUpdate, version, {}, {}};
     for (auto& row : rows) {
       const int64_t seq = commit.NextSeq();
       const std::string key = RowKey(table, scope, row.cells, seq);
@@ -469,12 +473,21 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
           auto update = updates.find(key);
           if (update == updates.end()) continue;  // DO NOTHING, or the condition said no
           out.cells = update->second.cells;
+          const WrittenRow& before = replaced[key];
+          upserted.old_rows.push_back({before.cells, before.seq});
+          upserted.rows.push_back({out.cells, seq});
+        } else {
+          inserted.rows.push_back({out.cells, seq});
         }
+      } else {
+        inserted.rows.push_back({out.cells, seq});
       }
       store::RowVersion encoded{version, seq, false, out.cells};
       commit.Put(family, key, store::EncodeRow(encoded, types));
       written.push_back(std::move(out));
     }
+    if (!inserted.rows.empty()) commit.Emit(std::move(inserted));
+    if (!upserted.rows.empty()) commit.Emit(std::move(upserted));
     return Status::Ok();
   });
   if (!committed.ok()) return committed;
@@ -560,6 +573,7 @@ Result<Outcome> RunUpdate(DmlHost& host, const QueryContext& context,
   auto selected = SelectTargets(host, context, table, alias, from, extra,
                                 set.condition ? set.condition->ToString() : "");
   if (!selected.ok()) return selected.status();
+  const std::vector<WrittenRow> before = selected->rows;
   std::vector<WrittenRow> rows = std::move(selected->rows);
   for (size_t r = 0; r < rows.size(); ++r) {
     for (size_t k = 0; k < targets.size(); ++k) {
@@ -578,13 +592,18 @@ Result<Outcome> RunUpdate(DmlHost& host, const QueryContext& context,
   Status committed = host.committer().Commit([&](store::CommitContext& commit) -> Status {
     written.clear();
     seen.clear();
+    store::ChangeEvent event{table.id(), ScopeFor(table, context.caller),
+                             store::ChangeEvent::Kind::kUpdate, version, {}, {}};
     for (size_t r = 0; r < rows.size(); ++r) {
       if (!seen.insert(selected->keys[r]).second) continue;
       const int64_t seq = commit.NextSeq();
       store::RowVersion encoded{version, seq, false, rows[r].cells};
       commit.Put(store::Family::kHot, selected->keys[r], store::EncodeRow(encoded, types));
       written.push_back({rows[r].cells, seq});
+      event.rows.push_back({rows[r].cells, seq});
+      event.old_rows.push_back({before[r].cells, before[r].seq});
     }
+    if (!event.rows.empty()) commit.Emit(std::move(event));
     return Status::Ok();
   });
   if (!committed.ok()) return committed;
@@ -617,13 +636,18 @@ Result<Outcome> RunDelete(DmlHost& host, const QueryContext& context,
   Status committed = host.committer().Commit([&](store::CommitContext& commit) -> Status {
     deleted.clear();
     seen.clear();
+    store::ChangeEvent event{table.id(), ScopeFor(table, context.caller),
+                             store::ChangeEvent::Kind::kDelete, version, {}, {}};
     for (size_t r = 0; r < selected->rows.size(); ++r) {
       if (!seen.insert(selected->keys[r]).second) continue;
       // A tombstone, not an erase: cold segments may still hold older versions of the key.
-      store::RowVersion tombstone{version, commit.NextSeq(), true, {}};
+      const int64_t seq = commit.NextSeq();
+      store::RowVersion tombstone{version, seq, true, {}};
       commit.Put(store::Family::kHot, selected->keys[r], store::EncodeRow(tombstone, {}));
       deleted.push_back(selected->rows[r]);
+      event.rows.push_back({selected->rows[r].cells, seq});
     }
+    if (!event.rows.empty()) commit.Emit(std::move(event));
     return Status::Ok();
   });
   if (!committed.ok()) return committed;

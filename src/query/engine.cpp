@@ -15,6 +15,7 @@
 #include "query/slots.h"
 #include "query/sql_guard.h"
 #include "query/system_tables.h"
+#include "query/live_query_rows.h"
 #include "query/table_scan.h"
 #include "store/committer.h"
 
@@ -68,6 +69,9 @@ duckdb::unique_ptr<duckdb::FunctionData> SystemScanBind(
   }
   auto data = duckdb::make_uniq<SystemScanData>();
   data->rows = table->rows(*slot.state, slot.caller);
+  if (table->name == "live_queries" && input.info->Cast<ScanRegistry>().live_queries) {
+    data->rows = LiveQueryRows(input.info->Cast<ScanRegistry>().live_queries(), slot.caller);
+  }
   return_types.assign(table->column_types.begin(), table->column_types.end());
   names.assign(table->column_names.begin(), table->column_names.end());
   return data;
@@ -169,6 +173,10 @@ class Engine final : public QueryEngine, public DmlHost {
     out.row_count = rows->row_count;
     out.rows = std::move(rows).value();
     return out;
+  }
+
+  void SetLiveQuerySource(std::function<std::vector<LiveQueryRow>()> source) override {
+    registry_->live_queries = std::move(source);
   }
 
   // DmlHost

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <vector>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +51,14 @@ struct QueryContext {
   std::string default_namespace = "default";
 };
 
+// A row of system.live_queries.
+struct LiveQueryRow {
+  std::string live_id, connection_id, subscription_id, namespace_id, table_name, user_id;
+  std::string query, options_json, node;
+  int64_t created_at = 0, last_update = 0;  // microseconds
+  int64_t changes = 0;
+};
+
 class QueryEngine {
  public:
   static Result<std::unique_ptr<QueryEngine>> Open(catalog::Catalog& catalog,
@@ -62,6 +72,9 @@ class QueryEngine {
   // databases, changes settings or calls table functions is refused with INVALID_SQL or
   // PERMISSION_DENIED before it runs.
   virtual Result<Outcome> Execute(const QueryContext& context, std::string_view sql) = 0;
+
+  // Where system.live_queries gets its rows. Set once, before statements run.
+  virtual void SetLiveQuerySource(std::function<std::vector<LiveQueryRow>()> source) = 0;
 
   // A SELECT's rows (used for SHOW/DESCRIBE statements rewritten as queries).
   Result<RowSet> Query(const QueryContext& context, std::string_view sql);

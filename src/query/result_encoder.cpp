@@ -58,6 +58,8 @@ void AppendDouble(std::string& out, double v) {
   }
 }
 
+}  // namespace
+
 // Slow path for values without a typed reader below: nested types become JSON.
 void AppendValue(std::string& out, const duckdb::Value& v) {
   if (v.IsNull()) {
@@ -128,6 +130,8 @@ void AppendValue(std::string& out, const duckdb::Value& v) {
     default: AppendJsonString(out, v.ToString()); return;
   }
 }
+
+namespace {
 
 // One column of one chunk, read through its unified format.
 struct ColumnReader {

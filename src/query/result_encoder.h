@@ -13,6 +13,9 @@ namespace kalam::query {
 // The SPEC data_type name of a DuckDB type: BigInt, Text, Decimal(10,2), ...
 std::string SpecTypeName(const duckdb::LogicalType& type);
 
+// One value as JSON, by the rules of SPEC §2.1.
+void AppendValue(std::string& out, const duckdb::Value& value);
+
 // Builds a RowSet chunk by chunk.
 class RowSetWriter {
  public:

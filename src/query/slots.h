@@ -9,6 +9,7 @@
 
 #include "auth/caller.h"
 #include "catalog/catalog.h"
+#include "query/engine.h"
 
 namespace kalam::store {
 class KvStore;
@@ -27,6 +28,7 @@ struct ConnectionSlot {
 // Shared by the engine's table functions (their function_info).
 struct ScanRegistry : duckdb::TableFunctionInfo {
   store::KvStore* store = nullptr;
+  std::function<std::vector<LiveQueryRow>()> live_queries;  // may be empty
   std::unordered_map<const duckdb::ClientContext*, ConnectionSlot*> slots;  // fixed at start
 
   const ConnectionSlot& SlotFor(duckdb::ClientContext& context) const {

@@ -101,13 +101,17 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   auto committer = store::Committer::Open(*app->store_, /*node_id=*/1);
   if (!committer.ok()) return committer.status();
   app->committer_ = std::move(committer).value();
+  live::LiveHub* hub = &app->hub_;
+  app->committer_->SetListener(
+      [hub](std::vector<store::ChangeEvent>& events, int64_t last_seq) { hub->Publish(events, last_seq); });
   auto engine =
       query::QueryEngine::Open(*app->catalog_, *app->store_, *app->committer_, engine_options);
   if (!engine.ok()) return engine.status();
   app->engine_ = std::move(engine).value();
 
+  app->engine_->SetLiveQuerySource([hub] { return hub->List(); });
   app->executor_ = std::make_unique<sql::Executor>(*app->catalog_, *app->engine_, *app->store_,
-                                                   *app->committer_, app->config_);
+                                                   *app->committer_, *hub, app->config_);
   app->stream_evictor_ = std::make_unique<jobs::StreamEvictor>(
       *app->catalog_, *app->store_, *app->committer_, config.stream.eviction_interval_secs);
   return app;

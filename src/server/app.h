@@ -9,6 +9,7 @@
 #include "common/config.h"
 #include "common/status.h"
 #include "jobs/stream_eviction.h"
+#include "live/hub.h"
 #include "query/engine.h"
 #include "sql/executor.h"
 #include "store/committer.h"
@@ -25,6 +26,8 @@ class App {
   auth::Authenticator& authenticator() { return *authenticator_; }
   sql::Executor& executor() { return *executor_; }
   catalog::Catalog& catalog() { return *catalog_; }
+  query::QueryEngine& engine() { return *engine_; }
+  live::LiveHub& hub() { return hub_; }
 
   // Closes the store cleanly. Safe to call twice.
   Status Close();
@@ -34,6 +37,7 @@ class App {
 
   Config config_;
   int lock_fd_ = -1;
+  live::LiveHub hub_;  // outlives every part that publishes to it
   std::unique_ptr<store::KvStore> store_;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<store::Committer> committer_;

@@ -12,6 +12,7 @@
 
 #include "server/app.h"
 #include "server/routes.h"
+#include "server/ws_connection.h"
 
 namespace kalam::server {
 namespace {
@@ -33,6 +34,7 @@ class Server;
 struct Session {
   beast::tcp_stream stream;
   bool busy = false;  // guarded by Server::sessions_mutex_
+  std::weak_ptr<WsConnection> ws;  // set once the connection is a WebSocket
   explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
 };
 
@@ -134,6 +136,22 @@ class Server final : public HttpServer {
       }
       if (!SetBusy(*session, true)) break;
       http::request<http::string_body> request = parser.release();
+      const std::string_view path(request.target().data(),
+                                  request.target().find('?') == beast::string_view::npos
+                                      ? request.target().size()
+                                      : request.target().find('?'));
+      if (beast::websocket::is_upgrade(request) && (path == "/v1/ws" || path == "/ws")) {
+        auto ws = std::make_shared<WsConnection>(app_, std::move(session->stream), query_pool_,
+                                                 "conn-" + std::to_string(++next_connection_));
+        {
+          std::lock_guard lock(sessions_mutex_);
+          session->ws = ws;
+          session->busy = false;
+        }
+        co_await ws->Run(std::move(request), loopback);
+        EndSession(session.get());
+        co_return;
+      }
       http::response<http::string_body> response;
       if (Routes::NeedsPool(request)) {
         // Statements block (bcrypt, DuckDB, RocksDB): run them on the query pool.
@@ -203,7 +221,9 @@ class Server final : public HttpServer {
     }
     // Idle keep-alive connections are waiting for a request that will not be served.
     for (Session* s : sessions_) {
-      if (!s->busy) {
+      if (auto ws = s->ws.lock()) {
+        ws->Close();
+      } else if (!s->busy) {
         asio::post(s->stream.get_executor(), [s] { s->stream.socket().cancel(); });
       }
     }
@@ -224,6 +244,7 @@ class Server final : public HttpServer {
   asio::signal_set signals_;
   Routes routes_;
   std::atomic<bool> stopping_ = false;
+  std::atomic<uint64_t> next_connection_ = 0;
   std::mutex sessions_mutex_;
   std::set<Session*> sessions_;
   std::unique_ptr<asio::steady_timer> deadline_;

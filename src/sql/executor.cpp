@@ -5,6 +5,9 @@
 #include "auth/password.h"
 #include "catalog/catalog.h"
 #include "common/clock.h"
+#include "common/json_text.h"
+#include "live/hub.h"
+#include "query/live_query.h"
 #include "sql/splitter.h"
 #include "store/committer.h"
 #include "store/row_codec.h"
@@ -112,6 +115,10 @@ Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::
   if (StartsWithWords(sql, {"EXECUTE", "AS", "USER"})) {
     return RunExecuteAs(caller, sql, default_namespace);
   }
+  if (StartsWithWords(sql, {"KILL", "LIVE", "QUERY"})) return RunKillLiveQuery(caller, sql);
+  if (StartsWithWords(sql, {"SUBSCRIBE", "TO"})) {
+    return RunSubscribeTo(Scope{caller, default_namespace}, sql);
+  }
   auto parsed = ParseKalamStatement(sql);
   if (!parsed.ok()) return parsed.status();
   const Scope scope{caller, default_namespace};
@@ -168,6 +175,71 @@ Result<StatementResult> Executor::RunExecuteAs(const Caller& caller, const std::
   return result;
 }
 
+Result<StatementResult> Executor::RunKillLiveQuery(const Caller& caller, const std::string& sql) {
+  const size_t open = sql.find('\'');
+  const size_t close = open == std::string::npos ? open : sql.find('\'', open + 1);
+  if (close == std::string::npos || sql.find_first_not_of(" \t\r\n;", close + 1) != std::string::npos) {
+    return Status(Code::kInvalidSql, "Expected KILL LIVE QUERY 'live_id'");
+  }
+  const std::string live_id = sql.substr(open + 1, close - open - 1);
+  KALAM_RETURN_IF_ERROR(hub_.Kill(live_id, caller));
+  return Done("Live query '" + live_id + "' killed", 1);
+}
+
+// SUBSCRIBE TO t [WHERE cond] [OPTIONS (last_rows = N, ...)]: the subscription to send over
+// the WebSocket, checked now so that mistakes show here.
+Result<StatementResult> Executor::RunSubscribeTo(const Scope& scope, const std::string& sql) {
+  std::string rest = sql.substr(sql.find_first_of("Oo", sql.find_first_not_of(" \t\r\n")) + 2);
+  rest = rest.substr(rest.find_first_not_of(" \t\r\n"));  // after TO
+  while (!rest.empty() && (rest.back() == ';' || std::isspace(static_cast<unsigned char>(rest.back())))) {
+    rest.pop_back();
+  }
+  std::string options = "{}";
+  std::string upper = rest;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const size_t at = upper.rfind("OPTIONS");
+  if (at != std::string::npos && upper.find('(', at) != std::string::npos && rest.back() == ')') {
+    const std::string body = rest.substr(upper.find('(', at) + 1, rest.size() - upper.find('(', at) - 2);
+    rest = rest.substr(0, at);
+    options = "{";
+    size_t start = 0;
+    bool first = true;
+    while (start < body.size()) {
+      size_t comma = body.find(',', start);
+      if (comma == std::string::npos) comma = body.size();
+      const std::string item = body.substr(start, comma - start);
+      const size_t eq = item.find('=');
+      if (eq == std::string::npos) return Status(Code::kInvalidSql, "Expected OPTIONS (name = value, ...)");
+      auto trim = [](std::string s) {
+        const size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");
+        return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+      };
+      const std::string key = trim(item.substr(0, eq)), value = trim(item.substr(eq + 1));
+      if (key.empty() || value.empty() || value.find_first_not_of("0123456789") != std::string::npos) {
+        return Status(Code::kInvalidSql, "Subscription options take whole numbers: " + item);
+      }
+      options += std::string(first ? "" : ",") + JsonString(key) + ":" + value;
+      first = false;
+      start = comma + 1;
+    }
+    options += "}";
+  }
+  const std::string select = "SELECT * FROM " + rest;
+  auto parsed = query::ParseSubscription(select, *catalog_.snapshot(), scope.caller,
+                                         scope.default_namespace);
+  if (!parsed.ok()) return parsed.status();
+  const std::string id = "sub-" + std::to_string(NowMicros());
+  const std::string qualified_sql = "SELECT * FROM " + parsed->table.ns + "." + parsed->table.name +
+                                    (parsed->where_sql.empty() ? "" : " WHERE " + parsed->where_sql);
+  StatementResult r;
+  r.message = "{\"status\":\"subscription_required\",\"ws_url\":" +
+              JsonString("ws://" + config_.server.host + ":" + std::to_string(config_.server.port) +
+                         "/v1/ws") +
+              ",\"subscription\":{\"id\":" + JsonString(id) + ",\"sql\":" +
+              JsonString(qualified_sql) + ",\"options\":" + options + "}}";
+  return r;
+}
+
 Result<StatementResult> Executor::Query(const Scope& scope, const std::string& select) {
   auto rows = engine_.Query({scope.caller, scope.default_namespace}, select);
   if (!rows.ok()) return rows.status();
@@ -202,7 +274,10 @@ Result<StatementResult> Executor::Run(const Scope& scope, const DropNamespace& s
   }
   auto dropped = catalog_.DropNamespace(stmt.name, stmt.if_exists, stmt.cascade);
   if (!dropped.ok()) return dropped.status();
-  for (const auto& table : *dropped) KALAM_RETURN_IF_ERROR(RemoveRows(table.table_num));
+  for (const auto& table : *dropped) {
+    KALAM_RETURN_IF_ERROR(RemoveRows(table.table_num));
+    hub_.DropTable(table.id());
+  }
   return Done("Namespace '" + stmt.name + "' dropped");
 }
 

@@ -22,6 +22,9 @@ namespace kalam::store {
 class KvStore;
 class Committer;
 }
+namespace kalam::live {
+class LiveHub;
+}
 
 namespace kalam::sql {
 
@@ -47,8 +50,13 @@ struct BatchRequest {
 class Executor {
  public:
   Executor(catalog::Catalog& catalog, query::QueryEngine& engine, store::KvStore& store,
-           store::Committer& committer, const Config& config)
-      : catalog_(catalog), engine_(engine), store_(store), committer_(committer), config_(config) {}
+           store::Committer& committer, live::LiveHub& hub, const Config& config)
+      : catalog_(catalog),
+        engine_(engine),
+        store_(store),
+        committer_(committer),
+        hub_(hub),
+        config_(config) {}
 
   BatchResult Execute(const auth::Caller& caller, const BatchRequest& request);
 
@@ -63,6 +71,9 @@ class Executor {
   Result<StatementResult> RunExecuteAs(const auth::Caller& caller, const std::string& sql,
                                        const std::string& default_namespace);
   Result<StatementResult> Query(const Scope& scope, const std::string& select);
+  // KILL LIVE QUERY 'id' and SUBSCRIBE TO t [WHERE ...] [OPTIONS (...)] (SPEC §3.7).
+  Result<StatementResult> RunKillLiveQuery(const auth::Caller& caller, const std::string& sql);
+  Result<StatementResult> RunSubscribeTo(const Scope& scope, const std::string& sql);
 
   // KalamDB's own statements (one overload each; tables in table_statements.cpp).
   Result<StatementResult> Run(const Scope& scope, const CreateNamespace& stmt);
@@ -87,6 +98,7 @@ class Executor {
   query::QueryEngine& engine_;
   store::KvStore& store_;
   store::Committer& committer_;
+  live::LiveHub& hub_;
   const Config& config_;
 };
 

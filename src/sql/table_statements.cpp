@@ -3,6 +3,7 @@
 
 #include "catalog/catalog.h"
 #include "common/clock.h"
+#include "live/hub.h"
 #include "sql/executor.h"
 #include "store/kv_store.h"
 #include "store/row_codec.h"
@@ -166,6 +167,7 @@ Result<StatementResult> Executor::Run(const Scope& scope, const DropTable& stmt)
     return r;
   }
   KALAM_RETURN_IF_ERROR(RemoveRows((*dropped)->table_num));
+  hub_.DropTable((*dropped)->id());
   r.message = "Table '" + ns + "." + stmt.table.name + "' dropped";
   return r;
 }

@@ -79,10 +79,12 @@ Status Committer::Commit(const std::function<Status(CommitContext&)>& apply) {
   const int64_t seq_before = seq_.last();
   for (Pending* p : group) {
     context.current_ = WriteSet();
+    context.current_events_.clear();
     auto overlay_before = context.overlay_;
     p->status = (*p->apply)(context);
     if (p->status.ok()) {
       context.group_.Append(context.current_);
+      for (auto& e : context.current_events_) context.group_events_.push_back(std::move(e));
     } else {
       context.overlay_ = std::move(overlay_before);  // its changes never happened
     }
@@ -91,6 +93,9 @@ Status Committer::Commit(const std::function<Status(CommitContext&)>& apply) {
   if (!context.group_.empty() || seq_.last() != seq_before) {
     context.group_.Put(Family::kMeta, kSeqKey, std::to_string(seq_.last()));
     written = store_.Write(context.group_);
+  }
+  if (written.ok() && listener_ && !context.group_events_.empty()) {
+    listener_(context.group_events_, seq_.last());
   }
 
   lock.lock();

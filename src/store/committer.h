@@ -15,6 +15,9 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "store/row_codec.h"
 
 #include "common/status.h"
 #include "store/kv_store.h"
@@ -39,6 +42,22 @@ class SeqGenerator {
 // a smaller _seq are older than that moment.
 int64_t SeqFloorAt(int64_t unix_millis);
 
+// What a committed statement changed, for live queries. Rows are in the table's current
+// column order as of the statement.
+struct RowImage {
+  std::vector<Cell> cells;
+  int64_t seq = 0;
+};
+struct ChangeEvent {
+  enum class Kind { kInsert, kUpdate, kDelete };
+  std::string table_id;  // "ns:name"
+  std::string scope;     // user_id for USER/STREAM tables, "" for SHARED
+  Kind kind = Kind::kInsert;
+  uint32_t schema_version = 0;  // the column order of the rows
+  std::vector<RowImage> rows;      // new versions; for a delete, the rows as they were
+  std::vector<RowImage> old_rows;  // updates: the versions replaced, row for row
+};
+
 // What a statement's function sees while it runs under the leader.
 class CommitContext {
  public:
@@ -51,9 +70,13 @@ class CommitContext {
   void Put(Family family, std::string key, std::string value);
   void Delete(Family family, std::string key);
   void DeleteRange(Family family, std::string begin, std::string end);
+  // Published to live queries once the group is durable, in commit order.
+  void Emit(ChangeEvent event) { current_events_.push_back(std::move(event)); }
 
  private:
   friend class Committer;
+  std::vector<ChangeEvent> current_events_;
+  std::vector<ChangeEvent> group_events_;
   KvStore& store_;
   SeqGenerator& seq_;
   WriteSet group_;    // every change of the group so far
@@ -70,6 +93,12 @@ class Committer {
   // returned by apply discards that statement's changes only.
   Status Commit(const std::function<Status(CommitContext&)>& apply);
 
+  // Called by the leader after each durable group write, with the group's events in
+  // commit order and the last _seq of the group, before the next group starts. Set once,
+  // before statements run.
+  using Listener = std::function<void(std::vector<ChangeEvent>& events, int64_t last_seq)>;
+  void SetListener(Listener listener) { listener_ = std::move(listener); }
+
  private:
   Committer(KvStore& store, int node_id, int64_t floor) : store_(store), seq_(node_id, floor) {}
 
@@ -85,6 +114,7 @@ class Committer {
   std::condition_variable cv_;
   std::deque<Pending*> queue_;
   bool leader_active_ = false;
+  Listener listener_;
 };
 
 }  // namespace kalam::store

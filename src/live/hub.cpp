@@ -1,0 +1,273 @@
+#include "live/hub.h"
+
+#include <algorithm>
+#include <set>
+
+#include "common/clock.h"
+#include "common/json_text.h"
+
+namespace kalam::live {
+namespace {
+
+using store::ChangeEvent;
+
+bool Matches(const Subscription& sub, const store::RowImage& row) {
+  return !sub.query.predicate || sub.query.predicate->Matches(row.cells, row.seq);
+}
+
+// The changes of one statement for one subscription, by kind.
+struct Pending {
+  std::string inserts, updates, old_values, deletes;
+  size_t n_inserts = 0, n_updates = 0, n_deletes = 0;
+};
+
+void AppendRow(std::string& list, size_t& n, const Subscription& sub, const store::RowImage& row) {
+  if (n++ > 0) list.push_back(',');
+  query::AppendRowObject(list, sub.query, row.cells, row.seq);
+}
+
+std::string ChangeMessage(const Subscription& sub, std::string_view kind, const std::string& rows,
+                          const std::string* old_values) {
+  std::string out = "{\"type\":\"change\",\"subscription_id\":";
+  AppendJsonString(out, sub.subscription_id);
+  out += ",\"change_type\":\"";
+  out += kind;
+  out += "\",\"rows\":[" + rows + "]";
+  if (old_values != nullptr) out += ",\"old_values\":[" + *old_values + "]";
+  out += "}";
+  return out;
+}
+
+}  // namespace
+
+std::string ErrorMessage(std::string_view subscription_id, std::string_view code,
+                         const std::string& message) {
+  std::string out = "{\"type\":\"error\"";
+  if (!subscription_id.empty()) {
+    out += ",\"subscription_id\":";
+    AppendJsonString(out, subscription_id);
+  }
+  out += ",\"code\":";
+  AppendJsonString(out, code);
+  out += ",\"message\":";
+  AppendJsonString(out, message);
+  return out + "}";
+}
+
+int64_t LiveHub::Add(std::shared_ptr<Subscription> sub) {
+  std::lock_guard lock(mutex_);
+  sub->live_id = sub->connection_id + "-" + std::to_string(next_id_++);
+  sub->created_at = sub->last_update = NowMicros();
+  ScopeSubs& scope = tables_[sub->query.table.id()][sub->query.scope];
+  if (sub->query.equality) {
+    const auto& [column, cell] = *sub->query.equality;
+    const ColumnType type = sub->query.table.current().columns[column].type;
+    scope.by_value[query::EqualityKey(column, type, cell)].push_back(sub.get());
+    auto& indexed = scope.indexed_columns[column];
+    ++indexed.first;
+    indexed.second = type;
+  } else {
+    scope.others.push_back(sub.get());
+  }
+  subs_[sub->live_id] = sub;
+  return last_seq_;
+}
+
+void LiveHub::MarkReady(const std::string& live_id) {
+  std::lock_guard lock(mutex_);
+  auto it = subs_.find(live_id);
+  if (it == subs_.end()) return;
+  Subscription& sub = *it->second;
+  for (auto& message : sub.held) sub.sink(std::move(message));
+  sub.held.clear();
+  sub.ready = true;
+}
+
+void LiveHub::Unindex(Subscription* sub) {
+  auto table = tables_.find(sub->query.table.id());
+  if (table == tables_.end()) return;
+  auto scope = table->second.find(sub->query.scope);
+  if (scope == table->second.end()) return;
+  auto erase = [&](std::vector<Subscription*>& list) {
+    list.erase(std::remove(list.begin(), list.end(), sub), list.end());
+  };
+  if (sub->query.equality) {
+    const auto& [column, cell] = *sub->query.equality;
+    const std::string key =
+        query::EqualityKey(column, sub->query.table.current().columns[column].type, cell);
+    erase(scope->second.by_value[key]);
+    if (scope->second.by_value[key].empty()) scope->second.by_value.erase(key);
+    if (--scope->second.indexed_columns[column].first == 0) {
+      scope->second.indexed_columns.erase(column);
+    }
+  } else {
+    erase(scope->second.others);
+  }
+  if (scope->second.others.empty() && scope->second.by_value.empty()) table->second.erase(scope);
+  if (table->second.empty()) tables_.erase(table);
+}
+
+bool LiveHub::Remove(const std::string& live_id) {
+  std::lock_guard lock(mutex_);
+  auto it = subs_.find(live_id);
+  if (it == subs_.end()) return false;
+  Unindex(it->second.get());
+  subs_.erase(it);
+  return true;
+}
+
+void LiveHub::RemoveConnection(const std::string& connection_id) {
+  std::lock_guard lock(mutex_);
+  for (auto it = subs_.begin(); it != subs_.end();) {
+    if (it->second->connection_id == connection_id) {
+      Unindex(it->second.get());
+      it = subs_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void LiveHub::EndWithError(Subscription* sub, std::string_view code, const std::string& message) {
+  sub->sink(ErrorMessage(sub->subscription_id, code, message));
+  Unindex(sub);
+  subs_.erase(sub->live_id);
+}
+
+Status LiveHub::Kill(const std::string& live_id, const auth::Caller& caller) {
+  std::lock_guard lock(mutex_);
+  auto it = subs_.find(live_id);
+  if (it == subs_.end()) return {Code::kNotFound, "Live query '" + live_id + "' does not exist"};
+  if (!auth::IsAdmin(caller.role) && it->second->user_id != caller.user_id) {
+    return {Code::kPermissionDenied, "Permission denied: live query '" + live_id + "' is not yours"};
+  }
+  auto keep = it->second;
+  EndWithError(keep.get(), "NOT_FOUND", "The live query was killed");
+  return Status::Ok();
+}
+
+void LiveHub::DropTable(const std::string& table_id) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<Subscription>> ended;
+  for (auto& [id, sub] : subs_) {
+    if (sub->query.table.id() == table_id) ended.push_back(sub);
+  }
+  for (auto& sub : ended) {
+    EndWithError(sub.get(), "NOT_FOUND", "Table '" + table_id + "' was dropped");
+  }
+}
+
+void LiveHub::Deliver(Subscription* sub, std::string message) {
+  sub->changes.fetch_add(1, std::memory_order_relaxed);
+  sub->last_update.store(NowMicros(), std::memory_order_relaxed);
+  if (sub->ready) {
+    sub->sink(std::move(message));
+  } else {
+    sub->held.push_back(std::move(message));
+  }
+}
+
+void LiveHub::Publish(std::vector<ChangeEvent>& events, int64_t last_seq) {
+  std::lock_guard lock(mutex_);
+  last_seq_ = last_seq;
+  for (const ChangeEvent& event : events) {
+    auto table = tables_.find(event.table_id);
+    if (table == tables_.end()) continue;
+    auto scope = table->second.find(event.scope);
+    if (scope == table->second.end()) continue;
+    const ScopeSubs& subs = scope->second;
+
+    // The subscriptions a row can match: those without an equality, and those whose
+    // equality value the row holds. The work grows with the matches, not the subscribers.
+    auto candidates = [&](const store::RowImage& row, std::set<Subscription*>& out) {
+      out.insert(subs.others.begin(), subs.others.end());
+      for (const auto& [column, indexed] : subs.indexed_columns) {
+        if (column >= static_cast<int>(row.cells.size())) continue;
+        auto it = subs.by_value.find(query::EqualityKey(column, indexed.second, row.cells[column]));
+        if (it != subs.by_value.end()) out.insert(it->second.begin(), it->second.end());
+      }
+    };
+    std::map<Subscription*, Pending> pending;
+    std::vector<Subscription*> stale;
+    for (size_t i = 0; i < event.rows.size(); ++i) {
+      const store::RowImage& row = event.rows[i];
+      const store::RowImage* old =
+          event.kind == ChangeEvent::Kind::kUpdate ? &event.old_rows[i] : nullptr;
+      std::set<Subscription*> subs_for_row;
+      candidates(row, subs_for_row);
+      if (old != nullptr) candidates(*old, subs_for_row);
+      for (Subscription* sub : subs_for_row) {
+        if (sub->query.table.current().version != event.schema_version) {
+          stale.push_back(sub);
+          continue;
+        }
+        Pending& p = pending[sub];
+        switch (event.kind) {
+          case ChangeEvent::Kind::kInsert:
+            if (Matches(*sub, row)) AppendRow(p.inserts, p.n_inserts, *sub, row);
+            break;
+          case ChangeEvent::Kind::kDelete:
+            if (Matches(*sub, row)) AppendRow(p.deletes, p.n_deletes, *sub, row);
+            break;
+          case ChangeEvent::Kind::kUpdate: {
+            // An update that starts matching is an insert; one that stops is a delete.
+            const bool was = Matches(*sub, *old), is = Matches(*sub, row);
+            if (was && is) {
+              size_t n_old = p.n_updates;
+              AppendRow(p.updates, p.n_updates, *sub, row);
+              AppendRow(p.old_values, n_old, *sub, *old);
+            } else if (is) {
+              AppendRow(p.inserts, p.n_inserts, *sub, row);
+            } else if (was) {
+              AppendRow(p.deletes, p.n_deletes, *sub, *old);
+            }
+            break;
+          }
+        }
+      }
+    }
+    for (auto& [sub, p] : pending) {
+      if (p.n_inserts > 0) Deliver(sub, ChangeMessage(*sub, "insert", p.inserts, nullptr));
+      if (p.n_updates > 0) Deliver(sub, ChangeMessage(*sub, "update", p.updates, &p.old_values));
+      if (p.n_deletes > 0) Deliver(sub, ChangeMessage(*sub, "delete", p.deletes, nullptr));
+    }
+    std::sort(stale.begin(), stale.end());
+    stale.erase(std::unique(stale.begin(), stale.end()), stale.end());
+    for (Subscription* sub : stale) {
+      if (subs_.contains(sub->live_id)) {
+        EndWithError(sub, "UNSUPPORTED", "The table's schema changed: subscribe again");
+      }
+    }
+  }
+}
+
+std::vector<query::LiveQueryRow> LiveHub::List() const {
+  std::lock_guard lock(mutex_);
+  std::vector<query::LiveQueryRow> rows;
+  for (const auto& [id, sub] : subs_) {
+    query::LiveQueryRow row;
+    row.live_id = sub->live_id;
+    row.connection_id = sub->connection_id;
+    row.subscription_id = sub->subscription_id;
+    row.namespace_id = sub->query.table.ns;
+    row.table_name = sub->query.table.name;
+    row.user_id = sub->user_id;
+    row.query = sub->sql;
+    row.options_json = sub->options_json;
+    row.created_at = sub->created_at;
+    row.last_update = sub->last_update.load(std::memory_order_relaxed);
+    row.changes = sub->changes.load(std::memory_order_relaxed);
+    row.node = "node-1";
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+size_t LiveHub::CountForConnection(const std::string& connection_id) const {
+  std::lock_guard lock(mutex_);
+  size_t n = 0;
+  for (const auto& [id, sub] : subs_) n += sub->connection_id == connection_id ? 1 : 0;
+  return n;
+}
+
+}  // namespace kalam::live

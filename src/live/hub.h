@@ -1,0 +1,92 @@
+// Live queries (DESIGN §5): the subscriptions of every connection, routed by table and
+// scope, fed by the committer in commit order.
+//
+// Hand-off: a subscription is registered first, under the hub's lock, and learns the last
+// _seq published (S). Its snapshot is read with `_seq <= S`; every commit after S reaches
+// it as an event, held back until the snapshot has been queued. So each commit reaches a
+// subscriber exactly once, in _seq order.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "auth/caller.h"
+#include "common/status.h"
+#include "query/engine.h"
+#include "query/live_query.h"
+#include "store/committer.h"
+
+namespace kalam::live {
+
+// Where a subscription's messages go: the connection's outbound queue. Never blocks.
+using Sink = std::function<void(std::string message)>;
+
+struct Subscription {
+  std::string live_id;  // set by the hub
+  std::string connection_id;
+  std::string subscription_id;  // the client's id
+  std::string user_id;
+  std::string sql;
+  std::string options_json;
+  query::SubscriptionQuery query;
+  Sink sink;
+  int64_t created_at = 0;
+  std::atomic<int64_t> last_update = 0;
+  std::atomic<int64_t> changes = 0;
+
+  // REQUIRES: the hub's mutex.
+  bool ready = false;               // the snapshot is queued: events go straight out
+  std::vector<std::string> held;    // events that arrived before that
+};
+
+class LiveHub {
+ public:
+  // Registers sub and returns S, the last _seq published (see above).
+  int64_t Add(std::shared_ptr<Subscription> sub);
+  // The snapshot is queued: send the events held meanwhile, then go live.
+  void MarkReady(const std::string& live_id);
+  bool Remove(const std::string& live_id);
+  void RemoveConnection(const std::string& connection_id);
+  // KILL LIVE QUERY: its client gets an error. NOT_FOUND / PERMISSION_DENIED.
+  Status Kill(const std::string& live_id, const auth::Caller& caller);
+  // DROP TABLE: its subscriptions get an error and end.
+  void DropTable(const std::string& table_id);
+
+  // The committer's listener.
+  void Publish(std::vector<store::ChangeEvent>& events, int64_t last_seq);
+
+  std::vector<query::LiveQueryRow> List() const;
+  size_t CountForConnection(const std::string& connection_id) const;
+
+ private:
+  struct ScopeSubs {
+    std::unordered_map<std::string, std::vector<Subscription*>> by_value;  // equality index
+    std::vector<Subscription*> others;
+    // column -> (subscriptions indexed on it, its type)
+    std::map<int, std::pair<int, ColumnType>> indexed_columns;
+  };
+  using TableSubs = std::unordered_map<std::string, ScopeSubs>;  // by scope
+
+  // REQUIRES: mutex_ held.
+  void Unindex(Subscription* sub);
+  void Deliver(Subscription* sub, std::string message);
+  void EndWithError(Subscription* sub, std::string_view code, const std::string& message);
+
+  mutable std::mutex mutex_;
+  int64_t last_seq_ = 0;
+  uint64_t next_id_ = 1;
+  std::unordered_map<std::string, std::shared_ptr<Subscription>> subs_;  // by live_id
+  std::unordered_map<std::string, TableSubs> tables_;                   // by table_id
+};
+
+// A change message of SPEC §5 for one subscription.
+std::string ErrorMessage(std::string_view subscription_id, std::string_view code,
+                         const std::string& message);
+
+}  // namespace kalam::live

@@ -1,0 +1,57 @@
+// What live queries need from the query layer, without DuckDB in the interface: the parse
+// of a subscription's SELECT, a predicate compiled to run over one row, and rows as the
+// JSON objects of SPEC §5.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "auth/caller.h"
+#include "catalog/catalog.h"
+#include "common/status.h"
+#include "store/row_codec.h"
+
+namespace kalam::query {
+
+// A WHERE clause over one row of a table (cells in current column order, and _seq).
+// Compiled from comparisons, AND/OR/NOT, IN, IS [NOT] NULL, [I]LIKE, BETWEEN and
+// arithmetic; anything else is refused at compile time (UNSUPPORTED), never ignored.
+class RowPredicate {
+ public:
+  virtual ~RowPredicate() = default;
+  virtual bool Matches(const std::vector<store::Cell>& cells, int64_t seq) const = 0;
+};
+
+struct SubscriptionQuery {
+  catalog::TableDef table;        // as of the subscription
+  std::string scope;              // the caller's scope in the table
+  std::vector<int> projection;    // current column indices; columns.size() stands for _seq
+  std::vector<std::string> names;
+  std::string schema_json;        // the SPEC "schema" array of the projection (with _seq)
+  std::string select_sql;         // "SELECT <projection>, _seq FROM <table>" for snapshots
+  std::string where_sql;          // "" when there is no WHERE
+  std::unique_ptr<RowPredicate> predicate;  // null: every row matches
+  // `column = constant` at the top of the WHERE (possibly under AND): lets the router
+  // wake only the subscriptions a changed row can match.
+  std::optional<std::pair<int, store::Cell>> equality;
+};
+
+// SELECT cols|* FROM [ns.]t [WHERE cond] on a USER, STREAM or SHARED table the caller may
+// read. Joins, aggregates, ORDER BY, LIMIT and the like: UNSUPPORTED.
+Result<SubscriptionQuery> ParseSubscription(std::string_view sql,
+                                            const catalog::CatalogState& state,
+                                            const auth::Caller& caller,
+                                            const std::string& default_namespace);
+
+// {"col": value, ..., "_seq": n} for the projected columns of a row.
+void AppendRowObject(std::string& out, const SubscriptionQuery& query,
+                     const std::vector<store::Cell>& cells, int64_t seq);
+
+// A key for routing: the column's cell, encoded so equal values give equal keys.
+std::string EqualityKey(int column, ColumnType type, const store::Cell& cell);
+
+}  // namespace kalam::query

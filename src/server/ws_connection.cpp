@@ -1,0 +1,384 @@
+#include "server/ws_connection.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/json_text.h"
+#include "live/hub.h"
+#include "query/live_query.h"
+#include "server/app.h"
+
+namespace kalam::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+using asio::awaitable;
+using asio::use_awaitable;
+
+constexpr size_t kMaxMessageBytes = 1024 * 1024;
+
+std::string_view WsCode(Code code) {
+  switch (code) {
+    case Code::kPermissionDenied: return "UNAUTHORIZED";
+    case Code::kInvalidCredentials:
+    case Code::kInvalidToken:
+    case Code::kTokenExpired:
+    case Code::kInvalidAuthorizationHeader:
+    case Code::kMissingAuthorization: return "UNAUTHORIZED";
+    default: return CodeName(code);
+  }
+}
+
+std::string TokenFromQuery(std::string_view target) {
+  const size_t q = target.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    if (pair.starts_with("token=")) return std::string(pair.substr(6));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+std::string String(const json::object& o, const char* key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::optional<int64_t> Int(const json::object& o, const char* key) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr) return std::nullopt;
+  if (v->is_int64()) return v->as_int64();
+  if (v->is_uint64()) return static_cast<int64_t>(v->as_uint64());
+  return std::nullopt;
+}
+
+}  // namespace
+
+WsConnection::WsConnection(App& app, beast::tcp_stream stream, asio::thread_pool& pool,
+                           std::string connection_id)
+    : app_(app),
+      ws_(std::move(stream)),
+      pool_(pool),
+      connection_id_(std::move(connection_id)),
+      wake_(ws_.get_executor()) {}
+
+WsConnection::~WsConnection() { app_.hub().RemoveConnection(connection_id_); }
+
+void WsConnection::Send(std::string message) {
+  if (closing_) return;
+  const uint64_t size = message.size();
+  const uint64_t pending = pending_bytes_.fetch_add(size) + size;
+  if (pending > app_.config().websocket.max_pending_bytes) {
+    // A slow consumer: tell it why and drop it; nobody waits for it.
+    if (!closing_.exchange(true)) {
+      asio::post(ws_.get_executor(), [self = shared_from_this()] {
+        self->outbox_.clear();
+        self->outbox_.push_back(live::ErrorMessage(
+            "", "MESSAGE_TOO_LARGE", "Too many messages pending for this connection: closing"));
+        self->wake_.cancel();
+      });
+    }
+    return;
+  }
+  asio::post(ws_.get_executor(), [self = shared_from_this(), m = std::move(message)]() mutable {
+    self->Enqueue(std::move(m));
+  });
+}
+
+void WsConnection::Enqueue(std::string message) {
+  outbox_.push_back(std::move(message));
+  wake_.cancel();
+}
+
+void WsConnection::Close() {
+  asio::post(ws_.get_executor(), [self = shared_from_this()] {
+    self->closing_ = true;
+    self->wake_.cancel();
+    beast::get_lowest_layer(self->ws_).cancel();
+  });
+}
+
+void WsConnection::SendError(std::string_view subscription_id, std::string_view code,
+                             const std::string& text) {
+  Send(live::ErrorMessage(subscription_id, code, text));
+}
+
+awaitable<void> WsConnection::WriteLoop() {
+  while (true) {
+    while (!outbox_.empty()) {
+      std::string message = std::move(outbox_.front());
+      outbox_.pop_front();
+      auto [ec, n] = co_await ws_.async_write(asio::buffer(message), asio::as_tuple(use_awaitable));
+      (void)n;
+      pending_bytes_ -= std::min<uint64_t>(pending_bytes_, message.size());
+      if (ec) {
+        writer_done_ = true;
+        co_return;
+      }
+    }
+    if (closing_) break;
+    wake_.expires_at(asio::steady_timer::time_point::max());
+    auto [ec] = co_await wake_.async_wait(asio::as_tuple(use_awaitable));
+    (void)ec;
+  }
+  beast::error_code ignored;
+  co_await ws_.async_close(websocket::close_code::policy_error, asio::redirect_error(use_awaitable, ignored));
+  writer_done_ = true;
+}
+
+awaitable<void> WsConnection::Run(Request upgrade, bool from_loopback) {
+  from_loopback_ = from_loopback;
+  beast::get_lowest_layer(ws_).expires_never();
+  ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws_.read_message_max(kMaxMessageBytes);
+  // Authentication on the upgrade: a header, or ?token=.
+  std::string authorization;
+  if (auto it = upgrade.find(beast::http::field::authorization); it != upgrade.end()) {
+    authorization = std::string(it->value());
+  } else if (std::string token = TokenFromQuery({upgrade.target().data(), upgrade.target().size()});
+             !token.empty()) {
+    authorization = "Bearer " + token;
+  }
+  auto [accept_ec] = co_await ws_.async_accept(upgrade, asio::as_tuple(use_awaitable));
+  if (accept_ec) co_return;
+  auto self = shared_from_this();
+  asio::co_spawn(ws_.get_executor(), [self]() { return self->WriteLoop(); }, asio::detached);
+
+  if (!authorization.empty()) {
+    co_await asio::post(asio::bind_executor(pool_, use_awaitable));
+    auto caller = app_.authenticator().Authenticate(authorization, from_loopback_, std::nullopt);
+    co_await asio::post(asio::bind_executor(ws_.get_executor(), use_awaitable));
+    if (!caller.ok()) {
+      Send("{\"type\":\"auth_error\",\"code\":" + JsonString(WsCode(caller.status().code())) +
+           ",\"message\":" + JsonString(caller.status().message()) + "}");
+      Close();
+      co_return;
+    }
+    caller_ = *caller;
+    Send("{\"type\":\"auth_success\",\"user_id\":" + JsonString(caller_->user_id) +
+         ",\"role\":" + JsonString(auth::RoleName(caller_->role)) + "}");
+  } else {
+    // The first message must authenticate within the timeout.
+    auto timer = std::make_shared<asio::steady_timer>(
+        ws_.get_executor(), std::chrono::seconds(app_.config().websocket.auth_timeout_secs));
+    timer->async_wait([self, timer](beast::error_code ec) {
+      if (!ec && !self->caller_) {
+        self->Send("{\"type\":\"auth_error\",\"code\":\"AUTH_REQUIRED\",\"message\":"
+                   "\"Authenticate within the timeout\"}");
+        self->Close();
+      }
+    });
+  }
+
+  beast::flat_buffer buffer;
+  while (!closing_) {
+    auto [ec, n] = co_await ws_.async_read(buffer, asio::as_tuple(use_awaitable));
+    (void)n;
+    if (ec == websocket::error::message_too_big) {
+      SendError("", "MESSAGE_TOO_LARGE", "Messages are limited to 1 MiB");
+      Close();
+      break;
+    }
+    if (ec) break;
+    std::string text = beast::buffers_to_string(buffer.data());
+    buffer.consume(buffer.size());
+    co_await Handle(text);
+  }
+  closing_ = true;
+  wake_.cancel();
+  app_.hub().RemoveConnection(connection_id_);
+}
+
+awaitable<void> WsConnection::Handle(const std::string& text) {
+  boost::system::error_code ec;
+  json::value parsed = json::parse(text, ec);
+  if (ec || !parsed.is_object()) {
+    SendError("", "PROTOCOL", "Messages are JSON objects");
+    co_return;
+  }
+  const json::object& message = parsed.as_object();
+  const std::string type = String(message, "type");
+  if (type == "ping") {
+    Send("{\"type\":\"pong\"}");
+    co_return;
+  }
+  if (type == "authenticate") {
+    co_await Authenticate(message);
+    co_return;
+  }
+  if (!caller_) {
+    SendError("", "AUTH_REQUIRED", "Authenticate first");
+    Close();
+    co_return;
+  }
+  if (type == "subscribe") {
+    co_await asio::post(asio::bind_executor(pool_, use_awaitable));
+    Subscribe(message);
+    co_await asio::post(asio::bind_executor(ws_.get_executor(), use_awaitable));
+    co_return;
+  }
+  if (type == "unsubscribe") {
+    const std::string id = String(message, "subscription_id");
+    std::string live_id;
+    {
+      std::lock_guard lock(subs_mutex_);
+      auto it = live_ids_.find(id);
+      if (it != live_ids_.end()) {
+        live_id = it->second;
+        live_ids_.erase(it);
+      }
+    }
+    if (live_id.empty() || !app_.hub().Remove(live_id)) {
+      SendError(id, "INVALID_SUBSCRIPTION_ID", "No subscription '" + id + "' on this connection");
+      co_return;
+    }
+    Send("{\"type\":\"unsubscribed\",\"subscription_id\":" + JsonString(id) + "}");
+    co_return;
+  }
+  SendError("", "PROTOCOL", "Unknown message type '" + type + "'");
+}
+
+awaitable<void> WsConnection::Authenticate(const json::object& message) {
+  if (caller_) {
+    SendError("", "PROTOCOL", "Already authenticated");
+    co_return;
+  }
+  const std::string method = String(message, "method");
+  co_await asio::post(asio::bind_executor(pool_, use_awaitable));
+  Result<auth::Caller> caller = Status(Code::kInvalidCredentials, "Unknown authentication method");
+  if (method == "jwt") {
+    caller = app_.authenticator().Authenticate("Bearer " + String(message, "token"), from_loopback_,
+                                               std::nullopt);
+  } else if (method == "basic") {
+    auto pair = app_.authenticator().Login(String(message, "username"), String(message, "password"),
+                                           from_loopback_);
+    if (pair.ok()) {
+      caller = pair->user;
+    } else {
+      caller = pair.status();
+    }
+  }
+  co_await asio::post(asio::bind_executor(ws_.get_executor(), use_awaitable));
+  if (!caller.ok()) {
+    Send("{\"type\":\"auth_error\",\"code\":" + JsonString(WsCode(caller.status().code())) +
+         ",\"message\":" + JsonString(caller.status().message()) + "}");
+    Close();
+    co_return;
+  }
+  caller_ = *caller;
+  Send("{\"type\":\"auth_success\",\"user_id\":" + JsonString(caller_->user_id) +
+       ",\"role\":" + JsonString(auth::RoleName(caller_->role)) + "}");
+}
+
+void WsConnection::Subscribe(const json::object& message) {
+  const json::value* spec_value = message.if_contains("subscription");
+  if (spec_value == nullptr || !spec_value->is_object()) {
+    SendError("", "PROTOCOL", "subscribe needs a \"subscription\" object");
+    return;
+  }
+  const json::object& spec = spec_value->as_object();
+  const std::string id = String(spec, "id");
+  const std::string sql = String(spec, "sql");
+  if (id.empty() || id.size() > 128) {
+    SendError(id, "INVALID_SUBSCRIPTION_ID", "A subscription needs an id of 1 to 128 characters");
+    return;
+  }
+  json::object options;
+  if (const json::value* o = spec.if_contains("options"); o != nullptr && o->is_object()) {
+    options = o->as_object();
+  }
+  const auto last_rows = Int(options, "last_rows");
+  const int64_t batch_size = std::clamp<int64_t>(Int(options, "batch_size").value_or(1000), 1, 10000);
+  const auto from_seq = Int(options, "from_seq_id");
+  {
+    std::lock_guard lock(subs_mutex_);
+    if (live_ids_.contains(id)) {
+      SendError(id, "INVALID_SUBSCRIPTION_ID", "Subscription '" + id + "' already exists here");
+      return;
+    }
+    if (static_cast<int64_t>(live_ids_.size()) >= app_.config().websocket.max_subscriptions_per_connection) {
+      SendError(id, "SUBSCRIPTION_LIMIT_EXCEEDED", "Too many subscriptions on this connection");
+      return;
+    }
+  }
+  auto parsed = query::ParseSubscription(sql, *app_.catalog().snapshot(), *caller_, "default");
+  if (!parsed.ok()) {
+    SendError(id, WsCode(parsed.status().code()), parsed.status().message());
+    return;
+  }
+  auto sub = std::make_shared<live::Subscription>();
+  sub->connection_id = connection_id_;
+  sub->subscription_id = id;
+  sub->user_id = caller_->user_id;
+  sub->sql = sql;
+  sub->options_json = json::serialize(options);
+  sub->query = std::move(parsed).value();
+  std::weak_ptr<WsConnection> weak = shared_from_this();
+  sub->sink = [weak](std::string m) {
+    if (auto self = weak.lock()) self->Send(std::move(m));
+  };
+  const query::SubscriptionQuery& q = sub->query;
+  const int64_t snapshot_seq = app_.hub().Add(sub);
+  {
+    std::lock_guard lock(subs_mutex_);
+    live_ids_[id] = sub->live_id;
+  }
+
+  // The snapshot: rows committed up to snapshot_seq; later commits come as events.
+  std::string select = q.select_sql + " WHERE _seq <= " + std::to_string(snapshot_seq);
+  if (!q.where_sql.empty()) select += " AND (" + q.where_sql + ")";
+  if (from_seq) select += " AND _seq > " + std::to_string(*from_seq);
+  select += last_rows ? " ORDER BY _seq DESC LIMIT " + std::to_string(std::max<int64_t>(0, *last_rows))
+                      : std::string(" ORDER BY _seq");
+  auto rows = app_.engine().Query({*caller_, "default"}, select);
+  if (!rows.ok()) {
+    app_.hub().Remove(sub->live_id);
+    std::lock_guard lock(subs_mutex_);
+    live_ids_.erase(id);
+    SendError(id, WsCode(rows.status().code()), rows.status().message());
+    return;
+  }
+  json::array arrays = json::parse(rows->rows_json).as_array();
+  if (last_rows) std::reverse(arrays.begin(), arrays.end());
+  std::vector<std::string> objects;
+  objects.reserve(arrays.size());
+  for (const auto& row : arrays) {
+    std::string object = "{";
+    const auto& values = row.as_array();
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) object += ",";
+      object += JsonString(q.names[i]) + ":" + json::serialize(values[i]);
+    }
+    objects.push_back(object + "}");
+  }
+  const size_t total = objects.size();
+  const size_t batches = (total + batch_size - 1) / batch_size;
+  auto control = [&](size_t batch_num, bool has_more) {
+    return "{\"batch_num\":" + std::to_string(batch_num) +
+           ",\"has_more\":" + (has_more ? "true" : "false") + ",\"status\":\"" +
+           (has_more ? "loading" : "ready") + "\",\"last_seq_id\":" +
+           std::to_string(snapshot_seq) + "}";
+  };
+  Send("{\"type\":\"subscription_ack\",\"subscription_id\":" + JsonString(id) +
+       ",\"live_id\":" + JsonString(sub->live_id) + ",\"total_rows\":" + std::to_string(total) +
+       ",\"schema\":" + q.schema_json + ",\"batch_control\":" + control(0, total > 0) + "}");
+  for (size_t b = 0; b < batches; ++b) {
+    std::string batch = "{\"type\":\"initial_data_batch\",\"subscription_id\":" + JsonString(id) +
+                        ",\"rows\":[";
+    for (size_t i = b * batch_size; i < std::min(total, (b + 1) * batch_size); ++i) {
+      if (i > b * batch_size) batch += ",";
+      batch += objects[i];
+    }
+    batch += "],\"batch_control\":" + control(b + 1, b + 1 < batches) + "}";
+    Send(std::move(batch));
+  }
+  app_.hub().MarkReady(sub->live_id);
+}
+
+}  // namespace kalam::server

@@ -1,0 +1,66 @@
+// One WebSocket connection of SPEC §5: authentication, subscribe / unsubscribe / ping,
+// and a bounded outbound queue that writers and the commit path never wait on.
+#pragma once
+
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <boost/json.hpp>
+#include <mutex>
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "auth/caller.h"
+
+namespace kalam::server {
+
+class App;
+
+class WsConnection : public std::enable_shared_from_this<WsConnection> {
+ public:
+  using Stream = boost::beast::websocket::stream<boost::beast::tcp_stream>;
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+
+  WsConnection(App& app, boost::beast::tcp_stream stream, boost::asio::thread_pool& pool,
+               std::string connection_id);
+  ~WsConnection();
+
+  // Accepts the upgrade and serves until the connection closes.
+  boost::asio::awaitable<void> Run(Request upgrade, bool from_loopback);
+
+  // Thread-safe. Queues a text message; past websocket.max_pending_bytes the client gets
+  // an error and is closed (the caller never waits).
+  void Send(std::string message);
+  // Thread-safe: ends the connection (server shutdown).
+  void Close();
+
+ private:
+  boost::asio::awaitable<void> WriteLoop();
+  boost::asio::awaitable<void> Handle(const std::string& text);
+  boost::asio::awaitable<void> Authenticate(const boost::json::object& message);
+  void Subscribe(const boost::json::object& message);  // runs on the query pool
+  void Enqueue(std::string message);                    // on the strand
+  void SendError(std::string_view subscription_id, std::string_view code, const std::string& text);
+
+  App& app_;
+  Stream ws_;
+  boost::asio::thread_pool& pool_;
+  const std::string connection_id_;
+  bool from_loopback_ = false;
+  std::optional<auth::Caller> caller_;
+
+  // Outbound queue: touched on the strand only; pending_bytes_ by any thread.
+  std::deque<std::string> outbox_;
+  boost::asio::steady_timer wake_;
+  std::atomic<uint64_t> pending_bytes_ = 0;
+  std::atomic<bool> closing_ = false;
+  bool writer_done_ = false;
+
+  std::unordered_map<std::string, std::string> live_ids_;  // client id -> live_id (pool side)
+  std::mutex subs_mutex_;
+};
+
+}  // namespace kalam::server
