@@ -57,4 +57,12 @@ if [ ! -f "$duck_dir/lib/libduckdb.so" ] || [ ! -f "$duck_dir/include/duckdb.hpp
   tar -xzf "$hdr_tgz" -C "$duck_dir/include" --strip-components=5 package/src/duckdb/src/include
   rm -rf "$(dirname "$lib_tgz")" "$(dirname "$hdr_tgz")"
 fi
+# The WebSocket client the tests use to check the server against a client this project did
+# not write: the `ws` package from the npm registry, pinned.
+node_dir="$here/third_party/node"
+if [ ! -f "$node_dir/node_modules/ws/package.json" ]; then
+  echo "install-deps: fetching the ws package from the npm registry"
+  mkdir -p "$node_dir"
+  (cd "$node_dir" && npm install --no-save --no-audit --no-fund --silent ws@8.18.3)
+fi
 echo "install-deps: done"

@@ -78,10 +78,19 @@ void WsConnection::Send(std::string message) {
     // A slow consumer: tell it why and drop it; nobody waits for it.
     if (!closing_.exchange(true)) {
       asio::post(ws_.get_executor(), [self = shared_from_this()] {
+        // Not from Send: it may run under the hub's lock.
+        self->app_.hub().RemoveConnection(self->connection_id_);
         self->outbox_.clear();
         self->outbox_.push_back(live::ErrorMessage(
             "", "MESSAGE_TOO_LARGE", "Too many messages pending for this connection: closing"));
         self->wake_.cancel();
+        // The error goes out once the client reads again; a client that never does is cut.
+        auto timer = std::make_shared<asio::steady_timer>(self->ws_.get_executor(),
+                                                          std::chrono::seconds(10));
+        timer->async_wait([self, timer](beast::error_code) {
+          beast::error_code ignored;
+          beast::get_lowest_layer(self->ws_).socket().close(ignored);
+        });
       });
     }
     return;

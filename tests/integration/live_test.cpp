@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <thread>
@@ -367,6 +369,91 @@ TEST_F(Live, NoGapsOrDuplicatesUnderConcurrentWrites) {
   writer.join();
   for (auto& t : readers) t.join();
   EXPECT_EQ(failures.load(), 0);
+}
+
+}  // namespace
+}  // namespace kalam::testing
+
+namespace kalam::testing {
+namespace {
+
+TEST(LiveLimits, AuthTimeoutAndSlowConsumers) {
+  ServerProcess server({"", "[websocket]\nauth_timeout_secs = 1\nmax_pending_bytes = 65536\n"
+                            "max_subscriptions_per_connection = 2\n", {}, true});
+  server.Start();
+  {
+    Socket silent(server);
+    auto m = silent.Next(2500ms);
+    ASSERT_FALSE(m.is_null());
+    EXPECT_EQ(m.at("type").as_string(), "auth_error");
+    EXPECT_EQ(m.at("code").as_string(), "AUTH_REQUIRED");
+  }
+  auto http = server.Client();
+  ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; CREATE SHARED TABLE app.flood (id BIGINT PRIMARY KEY, body TEXT)").status, 200);
+  Socket slow(server, "/v1/ws", {{"Authorization", RootAuth()}});
+  slow.Next();
+  slow.Send(SubscribeMessage("a", "SELECT * FROM app.flood"));
+  slow.Send(SubscribeMessage("b", "SELECT * FROM app.flood"));
+  slow.Send(SubscribeMessage("c", "SELECT * FROM app.flood"));
+  EXPECT_EQ(slow.NextOf("error").at("code").as_string(), "SUBSCRIPTION_LIMIT_EXCEEDED");
+  // The slow client stops reading; writers go on without waiting for it.
+  const auto start = std::chrono::steady_clock::now();
+  for (int batch = 0; batch < 40; ++batch) {
+    std::string sql = "INSERT INTO app.flood SELECT range + " + std::to_string(batch * 100) +
+                      ", repeat('x', 2000) FROM range(100)";
+    ASSERT_EQ(Sql(http, RootAuth(), sql).status, 200);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  // Its subscriptions are gone, and so is the connection.
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(json::serialize(Sql(http, RootAuth(), "SELECT count(*) FROM system.live_queries").rows()), "[[0]]");
+  bool saw_error = false;
+  for (auto m = slow.Next(2000ms); !m.is_null(); m = slow.Next(2000ms)) {
+    if (m.at("type").as_string() == "error" && m.at("code").as_string() == "MESSAGE_TOO_LARGE") saw_error = true;
+  }
+  EXPECT_TRUE(saw_error);
+  EXPECT_TRUE(slow.closed());
+}
+
+}  // namespace
+}  // namespace kalam::testing
+
+namespace kalam::testing {
+namespace {
+
+// The server against a WebSocket client this project did not write: `ws` from npm.
+TEST(LiveNodeClient, TheWsPackageSubscribesAndReceivesChanges) {
+  const std::string modules = std::string(KALAMDB_SOURCE_DIR) + "/third_party/node/node_modules";
+  ASSERT_TRUE(std::filesystem::exists(modules + "/ws")) << "run scripts/install-deps.sh";
+  ServerProcess server;
+  server.Start();
+  auto http = server.Client();
+  ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; CREATE USER TABLE app.chat (id BIGINT PRIMARY KEY, body TEXT)").status, 200);
+  auto login = http.Send("POST", "/v1/api/auth/login",
+                         R"({"username":"root","password":")" + std::string(kRootPassword) + "\"}");
+  const std::string token(json::parse(login->body).at("access_token").as_string());
+  const std::string command = "KALAMDB_NODE_MODULES='" + modules + "' node '" +
+                              std::string(KALAMDB_SOURCE_DIR) + "/tests/integration/node/live_client.js' " +
+                              std::to_string(server.port()) + " '" + token +
+                              "' 'SELECT id, body FROM app.chat' 2>&1";
+  FILE* node = popen(command.c_str(), "r");
+  ASSERT_NE(node, nullptr);
+  std::vector<json::value> messages;
+  char line[65536];
+  bool inserted = false;
+  while (fgets(line, sizeof(line), node) != nullptr) {
+    messages.push_back(json::parse(line));
+    if (!inserted && messages.back().at("type").as_string() == "ready") {
+      ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.chat VALUES (1, 'from C++')").status, 200);
+      inserted = true;
+    }
+  }
+  EXPECT_EQ(pclose(node), 0);
+  std::vector<std::string> types;
+  for (const auto& m : messages) types.emplace_back(m.at("type").as_string());
+  EXPECT_EQ(types, (std::vector<std::string>{"auth_success", "subscription_ack", "ready", "change"}));
+  ASSERT_EQ(messages.size(), 4u);
+  EXPECT_EQ(messages[3].at("rows").at(0).at("body").as_string(), "from C++");
 }
 
 }  // namespace
