@@ -536,4 +536,100 @@ Status Catalog::UpdateTable(const TableDef& table) {
   return Status::Ok();
 }
 
+Status Catalog::ValidateTemplate(const std::string& text, bool user_tables) {
+  const std::string kind = user_tables ? "USER_TABLES_TEMPLATE" : "SHARED_TABLES_TEMPLATE";
+  if (text.empty() || text.front() == '/') {
+    return {Code::kInvalidSql, kind + " must be a relative path inside the base directory"};
+  }
+  bool has_user = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '{') continue;
+    const size_t close = text.find('}', i);
+    if (close == std::string::npos) return {Code::kInvalidSql, kind + " has an unclosed '{'"};
+    const std::string name = text.substr(i + 1, close - i - 1);
+    if (name == "userId") {
+      has_user = true;
+    } else if (name != "namespace" && name != "tableName") {
+      return {Code::kInvalidSql, kind + " uses an unknown placeholder {" + name +
+                                     "}: use {namespace}, {tableName} or {userId}"};
+    }
+    i = close;
+  }
+  // No segment may climb out of the base directory.
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t slash = text.find('/', start);
+    if (slash == std::string::npos) slash = text.size();
+    const std::string segment = text.substr(start, slash - start);
+    if (segment == ".." || segment == "." || segment.empty()) {
+      return {Code::kInvalidSql, kind + " may not hold empty, '.' or '..' segments: '" + text + "'"};
+    }
+    start = slash + 1;
+  }
+  if (user_tables && !has_user) return {Code::kInvalidSql, kind + " must hold {userId}"};
+  if (!user_tables && has_user) return {Code::kInvalidSql, kind + " can't hold {userId}"};
+  return Status::Ok();
+}
+
+Status Catalog::CreateStorage(Storage storage, bool if_not_exists) {
+  KALAM_RETURN_IF_ERROR(ValidateTemplate(storage.shared_tables_template, false));
+  KALAM_RETURN_IF_ERROR(ValidateTemplate(storage.user_tables_template, true));
+  std::lock_guard lock(write_mutex_);
+  auto current = snapshot();
+  if (current->storages.contains(storage.storage_id)) {
+    if (if_not_exists) return Status::Ok();
+    return {Code::kAlreadyExists, "Storage '" + storage.storage_id + "' already exists"};
+  }
+  storage.created_at = storage.updated_at = NowMicros();
+  store::WriteSet changes;
+  changes.Put(Family::kMeta, Key(kStoragePrefix, storage.storage_id), Encode(storage));
+  KALAM_RETURN_IF_ERROR(store_.Write(changes));
+  auto next = std::make_shared<CatalogState>(*current);
+  next->storages[storage.storage_id] = std::move(storage);
+  Publish(std::move(next));
+  return Status::Ok();
+}
+
+Status Catalog::UpdateStorage(const Storage& storage) {
+  KALAM_RETURN_IF_ERROR(ValidateTemplate(storage.shared_tables_template, false));
+  KALAM_RETURN_IF_ERROR(ValidateTemplate(storage.user_tables_template, true));
+  std::lock_guard lock(write_mutex_);
+  auto current = snapshot();
+  if (!current->storages.contains(storage.storage_id)) {
+    return {Code::kNotFound, "Storage '" + storage.storage_id + "' does not exist"};
+  }
+  Storage updated = storage;
+  updated.updated_at = NowMicros();
+  store::WriteSet changes;
+  changes.Put(Family::kMeta, Key(kStoragePrefix, updated.storage_id), Encode(updated));
+  KALAM_RETURN_IF_ERROR(store_.Write(changes));
+  auto next = std::make_shared<CatalogState>(*current);
+  next->storages[updated.storage_id] = std::move(updated);
+  Publish(std::move(next));
+  return Status::Ok();
+}
+
+Status Catalog::DropStorage(const std::string& id, bool if_exists) {
+  if (id == "local") return {Code::kPermissionDenied, "The storage 'local' can't be dropped"};
+  std::lock_guard lock(write_mutex_);
+  auto current = snapshot();
+  if (!current->storages.contains(id)) {
+    if (if_exists) return Status::Ok();
+    return {Code::kNotFound, "Storage '" + id + "' does not exist"};
+  }
+  for (const auto& [table_id, table] : current->tables) {
+    if (table.storage_id == id) {
+      return {Code::kInvalidSql, "Storage '" + id + "' is used by table '" + table.ns + "." +
+                                     table.name + "'"};
+    }
+  }
+  store::WriteSet changes;
+  changes.Delete(Family::kMeta, Key(kStoragePrefix, id));
+  KALAM_RETURN_IF_ERROR(store_.Write(changes));
+  auto next = std::make_shared<CatalogState>(*current);
+  next->storages.erase(id);
+  Publish(std::move(next));
+  return Status::Ok();
+}
+
 }  // namespace kalam::catalog

@@ -67,6 +67,15 @@ class Catalog {
   // Replaces the stored definition (ALTER TABLE appends a schema version).
   Status UpdateTable(const TableDef& table);
 
+  // Storages (SPEC §3.4). Templates are validated here; `local` can't be dropped, nor a
+  // storage a table uses.
+  Status CreateStorage(Storage storage, bool if_not_exists);
+  Status UpdateStorage(const Storage& storage);
+  Status DropStorage(const std::string& id, bool if_exists);
+  // A template is relative, stays inside its base directory, and uses only {namespace},
+  // {tableName} and {userId}; a USER template must hold {userId}, a SHARED one must not.
+  static Status ValidateTemplate(const std::string& text, bool user_tables);
+
   static Status ValidateNamespaceName(const std::string& name);
   static Status ValidateUsername(const std::string& username);
   static Status ValidateTableName(const std::string& name);

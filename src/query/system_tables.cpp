@@ -132,8 +132,10 @@ std::vector<SystemTable> MakeSystemTables() {
       std::vector<Row> rows;
       for (const auto& [id, s] : state.storages) {
         if (legacy_names) {
+          int32_t usage = 0;
+          for (const auto& [table_id, t] : state.tables) usage += t.storage_id == s.storage_id ? 1 : 0;
           rows.push_back({Text(s.storage_id), Text(s.storage_type), Text(s.base_directory),
-                          NullText(), Value::INTEGER(0), Timestamp(s.created_at),
+                          NullText(), Value::INTEGER(usage), Timestamp(s.created_at),
                           Timestamp(s.updated_at)});
         } else {
           rows.push_back({Text(s.storage_id), Text(s.storage_name), Text(s.description),

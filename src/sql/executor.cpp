@@ -1,6 +1,7 @@
 #include "sql/executor.h"
 
 #include <cctype>
+#include <filesystem>
 
 #include "auth/password.h"
 #include "catalog/catalog.h"
@@ -9,6 +10,7 @@
 #include "live/hub.h"
 #include "query/live_query.h"
 #include "sql/splitter.h"
+#include "sql/storage_statement.h"
 #include "store/committer.h"
 #include "store/row_codec.h"
 
@@ -57,6 +59,11 @@ Result<Role> ParseRoleOrError(const std::string& name) {
                   "Unknown role '" + name + "': use user, service, dba or system");
   }
   return *role;
+}
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
 }
 
 bool StartsWithWords(std::string_view sql, std::initializer_list<std::string_view> words) {
@@ -118,6 +125,11 @@ Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::
   if (StartsWithWords(sql, {"KILL", "LIVE", "QUERY"})) return RunKillLiveQuery(caller, sql);
   if (StartsWithWords(sql, {"SUBSCRIBE", "TO"})) {
     return RunSubscribeTo(Scope{caller, default_namespace}, sql);
+  }
+  auto storage = ParseStorageStatement(sql);
+  if (!storage.ok()) return storage.status();
+  if (storage->has_value()) {
+    return std::visit([&](const auto& stmt) { return RunStorage(caller, stmt); }, **storage);
   }
   auto parsed = ParseKalamStatement(sql);
   if (!parsed.ok()) return parsed.status();
@@ -238,6 +250,47 @@ Result<StatementResult> Executor::RunSubscribeTo(const Scope& scope, const std::
               ",\"subscription\":{\"id\":" + JsonString(id) + ",\"sql\":" +
               JsonString(qualified_sql) + ",\"options\":" + options + "}}";
   return r;
+}
+
+Result<StatementResult> Executor::RunStorage(const Caller& caller, const CreateStorage& stmt) {
+  if (!auth::IsAdmin(caller.role)) return Denied(caller, "create storages");
+  if (Lower(stmt.type) != "filesystem") {
+    return Status(Code::kInvalidSql, "Storage type '" + stmt.type + "' is not supported: use 'filesystem'");
+  }
+  if (stmt.base_directory.empty()) return Status(Code::kInvalidSql, "BASE_DIRECTORY can't be empty");
+  catalog::Storage storage;
+  storage.storage_id = stmt.id;
+  storage.storage_name = stmt.name;
+  storage.description = stmt.description;
+  // A relative base directory is under the data directory.
+  storage.base_directory =
+      (std::filesystem::absolute(config_.storage.data_path) / stmt.base_directory).lexically_normal().string();
+  if (stmt.shared_tables_template) storage.shared_tables_template = *stmt.shared_tables_template;
+  if (stmt.user_tables_template) storage.user_tables_template = *stmt.user_tables_template;
+  KALAM_RETURN_IF_ERROR(catalog_.CreateStorage(std::move(storage), stmt.if_not_exists));
+  return Done("Storage '" + stmt.id + "' created");
+}
+
+Result<StatementResult> Executor::RunStorage(const Caller& caller, const AlterStorage& stmt) {
+  if (!auth::IsAdmin(caller.role)) return Denied(caller, "alter storages");
+  auto state = catalog_.snapshot();
+  auto it = state->storages.find(stmt.id);
+  if (it == state->storages.end()) {
+    return Status(Code::kNotFound, "Storage '" + stmt.id + "' does not exist");
+  }
+  catalog::Storage storage = it->second;
+  if (stmt.field == "name") storage.storage_name = stmt.value;
+  if (stmt.field == "description") storage.description = stmt.value;
+  if (stmt.field == "shared_tables_template") storage.shared_tables_template = stmt.value;
+  if (stmt.field == "user_tables_template") storage.user_tables_template = stmt.value;
+  KALAM_RETURN_IF_ERROR(catalog_.UpdateStorage(storage));
+  return Done("Storage '" + stmt.id + "' altered");
+}
+
+Result<StatementResult> Executor::RunStorage(const Caller& caller, const DropStorage& stmt) {
+  if (!auth::IsAdmin(caller.role)) return Denied(caller, "drop storages");
+  KALAM_RETURN_IF_ERROR(catalog_.DropStorage(stmt.id, stmt.if_exists));
+  return Done("Storage '" + stmt.id + "' dropped");
 }
 
 Result<StatementResult> Executor::Query(const Scope& scope, const std::string& select) {

@@ -14,6 +14,7 @@
 #include "query/engine.h"
 #include "sql/kalam_statement.h"
 #include "sql/params.h"
+#include "sql/storage_statement.h"
 
 namespace kalam::catalog {
 class Catalog;
@@ -74,6 +75,9 @@ class Executor {
   // KILL LIVE QUERY 'id' and SUBSCRIBE TO t [WHERE ...] [OPTIONS (...)] (SPEC §3.7).
   Result<StatementResult> RunKillLiveQuery(const auth::Caller& caller, const std::string& sql);
   Result<StatementResult> RunSubscribeTo(const Scope& scope, const std::string& sql);
+  Result<StatementResult> RunStorage(const auth::Caller& caller, const CreateStorage& stmt);
+  Result<StatementResult> RunStorage(const auth::Caller& caller, const AlterStorage& stmt);
+  Result<StatementResult> RunStorage(const auth::Caller& caller, const DropStorage& stmt);
 
   // KalamDB's own statements (one overload each; tables in table_statements.cpp).
   Result<StatementResult> Run(const Scope& scope, const CreateNamespace& stmt);
