@@ -33,6 +33,7 @@ HttpClient::HttpClient(std::string host, uint16_t port)
     : host_(std::move(host)), port_(port), connection_(std::make_unique<Connection>()) {}
 HttpClient::~HttpClient() { Close(); }
 HttpClient::HttpClient(HttpClient&&) noexcept = default;
+HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
 
 void HttpClient::Close() {
   if (connection_ && connection_->open) {

@@ -29,6 +29,7 @@ class HttpClient {
   HttpClient(std::string host, uint16_t port);
   ~HttpClient();
   HttpClient(HttpClient&&) noexcept;
+  HttpClient& operator=(HttpClient&&) noexcept;
 
   // Sends one request on the kept-alive connection (reconnecting once if the server
   // closed it). INTERNAL_ERROR with the reason when the server can't be reached.

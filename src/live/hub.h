@@ -47,6 +47,12 @@ struct Subscription {
 
 class LiveHub {
  public:
+  // Where publication starts: every commit up to it is durable already (at start-up, the
+  // committer's last _seq). Call before any subscription.
+  void StartAt(int64_t last_seq) {
+    std::lock_guard lock(mutex_);
+    last_seq_ = last_seq;
+  }
   // Registers sub and returns S, the last _seq published (see above).
   int64_t Add(std::shared_ptr<Subscription> sub);
   // The snapshot is queued: send the events held meanwhile, then go live.

@@ -374,6 +374,27 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
       store::RowVersion version;
       KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(**stored, version));
       if (version.deleted) continue;
+      if (version.in_cold) {
+        // The row lives in a cold segment: read it through the merged scan.
+        const ColumnDef& key_column = columns[pk];
+        auto found = host.Select(context, "SELECT * FROM " + Quoted(table.ns) + "." +
+                                              Quoted(table.name) + " WHERE " +
+                                              Quoted(key_column.name) + " = " +
+                                              CellToValue(key_column, row.cells[pk]).ToSQLString());
+        if (!found.ok()) return found.status();
+        if ((*found)->RowCount() == 0) continue;
+        WrittenRow old;
+        for (size_t c = 0; c < columns.size(); ++c) {
+          auto cell = CellFromValue(columns[c], (*found)->GetValue(c, 0));
+          if (!cell.ok()) return cell.status();
+          old.cells.push_back(std::move(cell).value());
+        }
+        old.seq = (*found)->GetValue(columns.size(), 0).GetValue<int64_t>();
+        existing.push_back(std::move(old));
+        excluded.push_back(row);
+        keys.push_back(key);
+        continue;
+      }
       const catalog::TableSchema* schema = table.Version(version.schema_version);
       std::vector<ColumnType> types;
       for (const auto& c : schema->columns) types.push_back(c.type);
@@ -482,7 +503,7 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
       } else {
         inserted.rows.push_back({out.cells, seq});
       }
-      store::RowVersion encoded{version, seq, false, out.cells};
+      store::RowVersion encoded{version, seq, false, false, out.cells};
       commit.Put(family, key, store::EncodeRow(encoded, types));
       written.push_back(std::move(out));
     }
@@ -597,7 +618,7 @@ Result<Outcome> RunUpdate(DmlHost& host, const QueryContext& context,
     for (size_t r = 0; r < rows.size(); ++r) {
       if (!seen.insert(selected->keys[r]).second) continue;
       const int64_t seq = commit.NextSeq();
-      store::RowVersion encoded{version, seq, false, rows[r].cells};
+      store::RowVersion encoded{version, seq, false, false, rows[r].cells};
       commit.Put(store::Family::kHot, selected->keys[r], store::EncodeRow(encoded, types));
       written.push_back({rows[r].cells, seq});
       event.rows.push_back({rows[r].cells, seq});
@@ -642,7 +663,7 @@ Result<Outcome> RunDelete(DmlHost& host, const QueryContext& context,
       if (!seen.insert(selected->keys[r]).second) continue;
       // A tombstone, not an erase: cold segments may still hold older versions of the key.
       const int64_t seq = commit.NextSeq();
-      store::RowVersion tombstone{version, seq, true, {}};
+      store::RowVersion tombstone{version, seq, true, false, {}};
       commit.Put(store::Family::kHot, selected->keys[r], store::EncodeRow(tombstone, {}));
       deleted.push_back(selected->rows[r]);
       event.rows.push_back({selected->rows[r].cells, seq});

@@ -11,6 +11,9 @@
 #include "duckdb/parser/statement/update_statement.hpp"
 #include "query/dml.h"
 #include "query/fast_path.h"
+#include "query/flush.h"
+#include "cold/cold_store.h"
+#include <set>
 #include "query/result_encoder.h"
 #include "query/slots.h"
 #include "query/sql_guard.h"
@@ -69,9 +72,11 @@ duckdb::unique_ptr<duckdb::FunctionData> SystemScanBind(
   }
   auto data = duckdb::make_uniq<SystemScanData>();
   data->rows = table->rows(*slot.state, slot.caller);
-  if (table->name == "live_queries" && input.info->Cast<ScanRegistry>().live_queries) {
-    data->rows = LiveQueryRows(input.info->Cast<ScanRegistry>().live_queries(), slot.caller);
+  const auto& registry = input.info->Cast<ScanRegistry>();
+  if (table->name == "live_queries" && registry.live_queries) {
+    data->rows = LiveQueryRows(registry.live_queries(), slot.caller);
   }
+  if (table->name == "jobs" && registry.jobs) data->rows = JobRows(registry.jobs());
   return_types.assign(table->column_types.begin(), table->column_types.end());
   names.assign(table->column_names.begin(), table->column_names.end());
   return data;
@@ -98,10 +103,11 @@ void SystemScan(duckdb::ClientContext&, duckdb::TableFunctionInput& input,
 class Engine final : public QueryEngine, public DmlHost {
  public:
   Engine(catalog::Catalog& catalog, store::KvStore& store, store::Committer& committer,
-         const EngineOptions& options)
+         cold::ColdStore& cold, const EngineOptions& options)
       : catalog_(catalog),
         store_(store),
         committer_(committer),
+        cold_(cold),
         options_(options),
         ids_(/*node_id=*/1, 0) {}
 
@@ -134,6 +140,7 @@ class Engine final : public QueryEngine, public DmlHost {
       duckdb::ExtensionLoader loader(*db_->instance, "kalam");
       loader.RegisterFunction(system_scan);
       loader.RegisterFunction(MakeTableScan(registry_));
+      loader.RegisterFunction(MakeFlushRowsFunction());
     } catch (const std::exception& e) {
       return {Code::kInternalError, std::string("Cannot start the query engine: ") + e.what()};
     }
@@ -158,7 +165,7 @@ class Engine final : public QueryEngine, public DmlHost {
     } catch (const std::exception& e) {
       return FromError(duckdb::ErrorData(e));
     }
-    if (auto fast = TryFastSelect(**statement, *state, context, store_)) {
+    if (auto fast = TryFastSelect(**statement, *state, context, store_, cold_)) {
       if (!fast->ok()) return fast->status();
       Outcome out;
       out.row_count = (*fast)->row_count;
@@ -177,6 +184,36 @@ class Engine final : public QueryEngine, public DmlHost {
 
   void SetLiveQuerySource(std::function<std::vector<LiveQueryRow>()> source) override {
     registry_->live_queries = std::move(source);
+  }
+  void SetJobSource(std::function<std::vector<JobRow>()> source) override {
+    registry_->jobs = std::move(source);
+  }
+
+  Result<std::string> Flush(const std::string& table_id,
+                            const std::function<bool()>& cancelled) override {
+    auto state = catalog_.snapshot();
+    auto it = state->tables.find(table_id);
+    if (it == state->tables.end()) {
+      return Status(Code::kNotFound, "Table '" + table_id + "' does not exist");
+    }
+    const uint64_t table_num = it->second.table_num;
+    {
+      std::lock_guard lock(flushing_mutex_);
+      if (!flushing_.insert(table_num).second) {
+        return Status(Code::kInvalidSql, "Table '" + table_id + "' is being flushed already");
+      }
+    }
+    ConnectionSlot* slot = Acquire();
+    Result<std::string> result = Status(Code::kInternalError, "not run");
+    try {
+      result = FlushTable(*slot->connection, store_, committer_, cold_, *state, it->second, cancelled);
+    } catch (const std::exception& e) {
+      result = Status(Code::kInternalError, std::string("Flush failed: ") + e.what());
+    }
+    Release(slot);
+    std::lock_guard lock(flushing_mutex_);
+    flushing_.erase(table_num);
+    return result;
   }
 
   // DmlHost
@@ -220,7 +257,7 @@ class Engine final : public QueryEngine, public DmlHost {
   Result<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> Run(
       const QueryContext& context, std::shared_ptr<const catalog::CatalogState> state,
       duckdb::unique_ptr<duckdb::SQLStatement> statement) {
-    GuardContext guard{*state, context.caller, context.default_namespace};
+    GuardContext guard{*state, context.caller, context.default_namespace, &cold_};
     KALAM_RETURN_IF_ERROR(GuardStatement(*statement, guard));
     ConnectionSlot* slot = Acquire();
     slot->caller = context.caller;
@@ -280,6 +317,7 @@ class Engine final : public QueryEngine, public DmlHost {
   catalog::Catalog& catalog_;
   store::KvStore& store_;
   store::Committer& committer_;
+  cold::ColdStore& cold_;
   EngineOptions options_;
   std::unique_ptr<duckdb::DuckDB> db_;
   duckdb::shared_ptr<ScanRegistry> registry_;
@@ -291,6 +329,8 @@ class Engine final : public QueryEngine, public DmlHost {
   std::map<uint64_t, std::unique_ptr<std::shared_mutex>> table_locks_;
   std::mutex ids_mutex_;
   store::SeqGenerator ids_;  // SNOWFLAKE_ID() values
+  std::mutex flushing_mutex_;
+  std::set<uint64_t> flushing_;  // tables with a flush running
 };
 
 }  // namespace
@@ -305,8 +345,9 @@ Result<RowSet> QueryEngine::Query(const QueryContext& context, std::string_view 
 Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(catalog::Catalog& catalog,
                                                        store::KvStore& store,
                                                        store::Committer& committer,
+                                                       cold::ColdStore& cold,
                                                        const EngineOptions& options) {
-  auto engine = std::make_unique<Engine>(catalog, store, committer, options);
+  auto engine = std::make_unique<Engine>(catalog, store, committer, cold, options);
   KALAM_RETURN_IF_ERROR(engine->Start());
   return std::unique_ptr<QueryEngine>(std::move(engine));
 }

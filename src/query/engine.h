@@ -21,6 +21,9 @@ namespace kalam::store {
 class KvStore;
 class Committer;
 }
+namespace kalam::cold {
+class ColdStore;
+}
 
 namespace kalam::query {
 
@@ -59,11 +62,19 @@ struct LiveQueryRow {
   int64_t changes = 0;
 };
 
+// A row of system.jobs.
+struct JobRow {
+  std::string job_id, job_type, status, namespace_id, table_name, parameters, result;
+  std::string error_message, node_id;
+  int64_t created_at = 0, started_at = 0, completed_at = 0;  // microseconds; 0: not yet
+};
+
 class QueryEngine {
  public:
   static Result<std::unique_ptr<QueryEngine>> Open(catalog::Catalog& catalog,
                                                    store::KvStore& store,
                                                    store::Committer& committer,
+                                                   cold::ColdStore& cold,
                                                    const EngineOptions& options);
   virtual ~QueryEngine() = default;
 
@@ -75,6 +86,13 @@ class QueryEngine {
 
   // Where system.live_queries gets its rows. Set once, before statements run.
   virtual void SetLiveQuerySource(std::function<std::vector<LiveQueryRow>()> source) = 0;
+  // Where system.jobs gets its rows. Set once, before statements run.
+  virtual void SetJobSource(std::function<std::vector<JobRow>()> source) = 0;
+
+  // Flushes the table's hot rows to Parquet segments (the work of a flush job); the JSON
+  // result says what was written. One flush per table at a time.
+  virtual Result<std::string> Flush(const std::string& table_id,
+                                    const std::function<bool()>& cancelled) = 0;
 
   // A SELECT's rows (used for SHOW/DESCRIBE statements rewritten as queries).
   Result<RowSet> Query(const QueryContext& context, std::string_view sql);

@@ -157,6 +157,10 @@ std::optional<Result<RowSet>> PointSelect(const duckdb::SelectNode& select,
   if (!stored.ok()) return Result<RowSet>(stored.status());
   RowSetWriter writer(names, types);
   if (stored->has_value()) {
+    store::RowVersion header;
+    if (!store::DecodeRowHeader(**stored, header).ok() || header.in_cold) {
+      return std::nullopt;  // the row is in a cold segment: the merged read finds it
+    }
     auto row = DecodeCurrentRow(*table, **stored);
     if (!row.ok()) return Result<RowSet>(row.status());
     if (row->has_value()) {
@@ -181,7 +185,8 @@ std::optional<Result<RowSet>> PointSelect(const duckdb::SelectNode& select,
 
 std::optional<Result<RowSet>> TryFastSelect(const duckdb::SQLStatement& statement,
                                             const catalog::CatalogState& state,
-                                            const QueryContext& context, store::KvStore& store) {
+                                            const QueryContext& context, store::KvStore& store,
+                                            cold::ColdStore&) {
   const duckdb::SelectNode* select = PlainSelect(statement);
   if (select == nullptr || !select->from_table) return std::nullopt;
   switch (select->from_table->type) {

@@ -12,6 +12,9 @@
 namespace kalam::store {
 class KvStore;
 }
+namespace kalam::cold {
+class ColdStore;
+}
 
 namespace kalam::query {
 
@@ -19,6 +22,7 @@ namespace kalam::query {
 // which also reports every error.
 std::optional<Result<RowSet>> TryFastSelect(const duckdb::SQLStatement& statement,
                                             const catalog::CatalogState& state,
-                                            const QueryContext& context, store::KvStore& store);
+                                            const QueryContext& context, store::KvStore& store,
+                                            cold::ColdStore& cold);
 
 }  // namespace kalam::query

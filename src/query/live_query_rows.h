@@ -25,4 +25,23 @@ inline std::vector<Row> LiveQueryRows(const std::vector<LiveQueryRow>& live,
   return rows;
 }
 
+// system.jobs rows (readers are service and above: the guard checked).
+inline std::vector<Row> JobRows(const std::vector<JobRow>& jobs) {
+  auto text = [](const std::string& s) {
+    return s.empty() ? duckdb::Value(duckdb::LogicalType::VARCHAR) : duckdb::Value(s);
+  };
+  auto time = [](int64_t micros) {
+    return micros == 0 ? duckdb::Value(duckdb::LogicalType::TIMESTAMP)
+                       : duckdb::Value::TIMESTAMP(duckdb::timestamp_t(micros));
+  };
+  std::vector<Row> rows;
+  for (const auto& j : jobs) {
+    rows.push_back({duckdb::Value(j.job_id), duckdb::Value(j.job_type), duckdb::Value(j.status),
+                    text(j.namespace_id), text(j.table_name), text(j.parameters), text(j.result),
+                    text(j.error_message), time(j.created_at), time(j.started_at),
+                    time(j.completed_at), duckdb::Value(j.node_id)});
+  }
+  return rows;
+}
+
 }  // namespace kalam::query

@@ -29,6 +29,7 @@ struct ConnectionSlot {
 struct ScanRegistry : duckdb::TableFunctionInfo {
   store::KvStore* store = nullptr;
   std::function<std::vector<LiveQueryRow>()> live_queries;  // may be empty
+  std::function<std::vector<JobRow>()> jobs;                // may be empty
   std::unordered_map<const duckdb::ClientContext*, ConnectionSlot*> slots;  // fixed at start
 
   const ConnectionSlot& SlotFor(duckdb::ClientContext& context) const {

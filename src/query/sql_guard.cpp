@@ -22,6 +22,9 @@
 #include "duckdb/parser/tableref/table_function_ref.hpp"
 #include "query/system_tables.h"
 #include "query/table_scan.h"
+#include "query/flush.h"
+#include "cold/cold_store.h"
+#include "duckdb/parser/parser.hpp"
 
 namespace kalam::query {
 namespace {
@@ -268,7 +271,8 @@ class Guard {
         return Denied("Permission denied: role '" + std::string(RoleName(context_.caller.role)) +
                       "' may not read " + schema + "." + table);
       }
-      Replace(ref, kSystemScanFunction, schema + "." + table, base.alias.empty() ? table : base.alias);
+      Replace(ref, kSystemScanFunction, {duckdb::Value(schema + "." + table)},
+              base.alias.empty() ? table : base.alias);
       return Status::Ok();
     }
     const std::string ns = schema.empty() ? context_.default_namespace : schema;
@@ -278,20 +282,41 @@ class Guard {
     const catalog::TableDef* def = context_.state.FindTable(ns, table);
     if (def == nullptr) return {Code::kNotFound, "Table '" + ns + "." + table + "' does not exist"};
     KALAM_RETURN_IF_ERROR(CheckRead(*def, context_.caller));
-    Replace(ref, kTableScanFunction, def->id(), base.alias.empty() ? table : base.alias);
+    const std::string alias = base.alias.empty() ? table : base.alias;
+    if (context_.cold != nullptr && def->type != catalog::TableType::kStream) {
+      // Rows flushed to cold segments: read hot and cold merged.
+      const std::string dir =
+          cold::ColdStore::ScopeDir(context_.state, *def, ScopeFor(*def, context_.caller));
+      const std::string merged = MergedScanSql(*def, dir, *context_.cold->Get(dir));
+      if (!merged.empty()) return ReplaceWithQuery(ref, merged, alias);
+    }
+    Replace(ref, kTableScanFunction, {duckdb::Value(def->id()), duckdb::Value::BOOLEAN(false)}, alias);
     return Status::Ok();
   }
 
   // Replaces a base table reference by the scan function(argument), keeping its aliases.
-  static void Replace(unique_ptr<TableRef>& ref, const char* function, const std::string& argument,
-                      const std::string& alias) {
+  static void Replace(unique_ptr<TableRef>& ref, const char* function,
+                      const std::vector<duckdb::Value>& arguments, const std::string& alias) {
     auto scan = duckdb::make_uniq<duckdb::TableFunctionRef>();
     duckdb::vector<unique_ptr<ParsedExpression>> args;
-    args.push_back(duckdb::make_uniq<duckdb::ConstantExpression>(duckdb::Value(argument)));
+    for (const auto& a : arguments) args.push_back(duckdb::make_uniq<duckdb::ConstantExpression>(a));
     scan->function = duckdb::make_uniq<duckdb::FunctionExpression>(function, std::move(args));
     scan->alias = alias;
     scan->column_name_alias = ref->column_name_alias;
     ref = std::move(scan);
+  }
+
+  // Replaces a base table reference by a query of our own making (not walked again).
+  static Status ReplaceWithQuery(unique_ptr<TableRef>& ref, const std::string& sql,
+                                 const std::string& alias) {
+    duckdb::Parser parser;
+    parser.ParseQuery("SELECT * FROM (" + sql + ") AS merged");
+    auto& node = parser.statements[0]->Cast<duckdb::SelectStatement>().node->Cast<duckdb::SelectNode>();
+    auto subquery = std::move(node.from_table);
+    subquery->alias = alias;
+    subquery->column_name_alias = ref->column_name_alias;
+    ref = std::move(subquery);
+    return Status::Ok();
   }
 
   const GuardContext& context_;

@@ -10,6 +10,10 @@
 #include "catalog/catalog.h"
 #include "common/status.h"
 
+namespace kalam::cold {
+class ColdStore;
+}
+
 namespace kalam::query {
 
 // The table function every system-table reference becomes. User SQL can never name it:
@@ -20,6 +24,7 @@ struct GuardContext {
   const catalog::CatalogState& state;
   const auth::Caller& caller;
   const std::string& default_namespace;
+  cold::ColdStore* cold = nullptr;  // where flushed rows live; null: hot rows only
 };
 
 // Ok: the statement is a query that only reads what the caller may read, through scans.

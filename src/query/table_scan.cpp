@@ -26,6 +26,7 @@ struct ScanData : duckdb::TableFunctionData {
   std::string scope;
   store::KvStore* store = nullptr;
   int64_t min_seq = 0;  // STREAM tables: rows older than their TTL are hidden
+  bool with_tombstones = false;  // the merged read wants them, to hide older cold versions
   // Set when the query's filters pin the primary key to a few values: the scan reads
   // just those keys. The filters stay in the plan, so a superset here is harmless.
   std::optional<std::vector<store::Cell>> point_keys;
@@ -40,7 +41,7 @@ struct VersionLayout {
 
 struct ScanState : duckdb::GlobalTableFunctionState {
   std::unique_ptr<store::KvStore::Cursor> cursor;  // a range scan, or
-  std::vector<std::string> point_rows;             // the rows of point reads
+  std::vector<std::pair<std::string, std::string>> point_rows;  // (key, row) of point reads
   size_t next_point = 0;
   std::vector<duckdb::column_t> column_ids;
   std::map<uint32_t, VersionLayout> layouts;
@@ -95,6 +96,7 @@ duckdb::unique_ptr<duckdb::FunctionData> Bind(duckdb::ClientContext& context,
   data->table = &table;
   data->scope = ScopeFor(table, slot.caller);
   data->store = registry.store;
+  data->with_tombstones = input.inputs.size() > 1 && input.inputs[1].GetValue<bool>();
   if (table.type == TableType::kStream && table.ttl_seconds) {
     const int64_t now_ms = NowMicros() / 1000;
     data->min_seq = store::SeqFloorAt(now_ms - *table.ttl_seconds * 1000);
@@ -185,7 +187,7 @@ duckdb::unique_ptr<duckdb::GlobalTableFunctionState> Init(duckdb::ClientContext&
       store::AppendKeyCell(key, table.current().columns[pk].type, cell);
       auto value = data.store->Get(family, key);
       if (!value.ok()) throw duckdb::IOException(value.status().message());
-      if (value->has_value()) state->point_rows.push_back(std::move(**value));
+      if (value->has_value()) state->point_rows.emplace_back(key, std::move(**value));
     }
   } else {
     state->cursor =
@@ -201,26 +203,38 @@ void Scan(duckdb::ClientContext&, duckdb::TableFunctionInput& input, duckdb::Dat
   const auto& columns = data.table->current().columns;
   const size_t declared = columns.size();
   idx_t count = 0;
-  auto emit = [&](std::string_view bytes) {
+  std::vector<store::Cell> tombstone_cells;
+  auto emit = [&](std::string_view key, std::string_view bytes) {
     store::RowVersion& row = state.row;
     Status s = store::DecodeRowHeader(bytes, row);
     if (!s.ok()) throw duckdb::IOException(s.message());
-    if (row.deleted || row.seq < data.min_seq) return;
+    if (row.in_cold || row.seq < data.min_seq) return;  // cold rows come from their segment
+    if (row.deleted && !data.with_tombstones) return;
     const VersionLayout& layout = LayoutFor(state, *data.table, row.schema_version);
-    s = store::DecodeRowCells(bytes, layout.types, row);
-    if (!s.ok()) throw duckdb::IOException(s.message());
+    if (row.deleted) {
+      // A tombstone: its key, and NULL elsewhere.
+      row.cells.assign(layout.types.size(), store::Cell());
+      tombstone_cells.assign(columns.size(), store::Cell());
+      const int pk = data.table->current().PrimaryKeyIndex();
+      if (pk >= 0) tombstone_cells[pk] = store::DecodeKeyCell(key, columns[pk].type);
+    } else {
+      s = store::DecodeRowCells(bytes, layout.types, row);
+      if (!s.ok()) throw duckdb::IOException(s.message());
+    }
     for (idx_t out = 0; out < state.column_ids.size(); ++out) {
       const duckdb::column_t id = state.column_ids[out];
       auto& vector = output.data[out];
       if (id < declared) {
         const int source = layout.source[id];
-        WriteCell(vector, count, columns[id], source >= 0 ? row.cells[source] : layout.missing[id]);
+        WriteCell(vector, count, columns[id],
+                  row.deleted ? tombstone_cells[id]
+                              : source >= 0 ? row.cells[source] : layout.missing[id]);
       } else if (id == declared) {
         duckdb::FlatVector::GetData<int64_t>(vector)[count] = row.seq;
       } else if (id == duckdb::COLUMN_IDENTIFIER_ROW_ID) {
         duckdb::FlatVector::GetData<int64_t>(vector)[count] = state.row_number;
-      } else {  // _deleted: deleted rows are never visible
-        duckdb::FlatVector::GetData<bool>(vector)[count] = false;
+      } else {  // _deleted: true only for the tombstones a merged read asks for
+        duckdb::FlatVector::GetData<bool>(vector)[count] = row.deleted;
       }
     }
     ++state.row_number;
@@ -228,13 +242,14 @@ void Scan(duckdb::ClientContext&, duckdb::TableFunctionInput& input, duckdb::Dat
   };
   if (!state.cursor) {
     while (state.next_point < state.point_rows.size() && count < STANDARD_VECTOR_SIZE) {
-      emit(state.point_rows[state.next_point++]);
+      const auto& [key, bytes] = state.point_rows[state.next_point++];
+      emit(key, bytes);
     }
     output.SetCardinality(count);
     return;
   }
   auto& cursor = *state.cursor;
-  for (; cursor.Valid() && count < STANDARD_VECTOR_SIZE; cursor.Next()) emit(cursor.value());
+  for (; cursor.Valid() && count < STANDARD_VECTOR_SIZE; cursor.Next()) emit(cursor.key(), cursor.value());
   Status s = cursor.status();
   if (!s.ok()) throw duckdb::IOException(s.message());
   output.SetCardinality(count);
@@ -245,7 +260,7 @@ void Scan(duckdb::ClientContext&, duckdb::TableFunctionInput& input, duckdb::Dat
 Result<std::optional<CurrentRow>> DecodeCurrentRow(const TableDef& table, std::string_view bytes) {
   store::RowVersion row;
   KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(bytes, row));
-  if (row.deleted) return std::optional<CurrentRow>();
+  if (row.deleted || row.in_cold) return std::optional<CurrentRow>();
   if (table.Version(row.schema_version) == nullptr) {
     return Status(Code::kInternalError, "A stored row has an unknown schema version");
   }
@@ -292,7 +307,9 @@ std::optional<duckdb::Value> LiteralDefault(const std::string& expr) {
 }
 
 duckdb::TableFunction MakeTableScan(duckdb::shared_ptr<ScanRegistry> registry) {
-  duckdb::TableFunction scan(kTableScanFunction, {duckdb::LogicalType::VARCHAR}, Scan, Bind, Init);
+  duckdb::TableFunction scan(kTableScanFunction,
+                             {duckdb::LogicalType::VARCHAR, duckdb::LogicalType::BOOLEAN}, Scan,
+                             Bind, Init);
   scan.function_info = std::move(registry);
   scan.projection_pushdown = true;
   scan.get_virtual_columns = VirtualColumns;

@@ -24,7 +24,8 @@ Status CheckRead(const catalog::TableDef& table, const auth::Caller& caller);
 Status CheckWrite(const catalog::TableDef& table, const auth::Caller& caller);
 
 // A stored row read under the current schema: cells in current column order and its
-// _seq; nullopt for a tombstone.
+// _seq; nullopt for a tombstone or a row kept in cold storage (check in_cold first when
+// that matters).
 struct CurrentRow {
   std::vector<store::Cell> cells;
   int64_t seq = 0;

@@ -102,16 +102,36 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   if (!committer.ok()) return committer.status();
   app->committer_ = std::move(committer).value();
   live::LiveHub* hub = &app->hub_;
+  hub->StartAt(app->committer_->last_seq());
   app->committer_->SetListener(
       [hub](std::vector<store::ChangeEvent>& events, int64_t last_seq) { hub->Publish(events, last_seq); });
   auto engine =
-      query::QueryEngine::Open(*app->catalog_, *app->store_, *app->committer_, engine_options);
+      query::QueryEngine::Open(*app->catalog_, *app->store_, *app->committer_, app->cold_, engine_options);
   if (!engine.ok()) return engine.status();
   app->engine_ = std::move(engine).value();
 
   app->engine_->SetLiveQuerySource([hub] { return hub->List(); });
+  // Segments a crash left outside every manifest are not data: remove them.
+  for (const auto& [id, storage] : app->catalog_->snapshot()->storages) {
+    Status cleaned = app->cold_.RemoveOrphans(storage.base_directory);
+    if (!cleaned.ok()) spdlog::warn("cleaning {} failed: {}", storage.base_directory, cleaned.message());
+  }
+  auto jobs = jobs::JobManager::Open(*app->store_);
+  if (!jobs.ok()) return jobs.status();
+  app->jobs_ = std::move(jobs).value();
+  jobs::JobManager* manager = app->jobs_.get();
+  app->engine_->SetJobSource([manager] {
+    std::vector<query::JobRow> rows;
+    for (const auto& j : manager->List()) {
+      rows.push_back({j.job_id, j.job_type, j.status, j.namespace_id, j.table_name, j.parameters,
+                      j.result, j.error_message, j.node_id, j.created_at, j.started_at,
+                      j.completed_at});
+    }
+    return rows;
+  });
   app->executor_ = std::make_unique<sql::Executor>(*app->catalog_, *app->engine_, *app->store_,
-                                                   *app->committer_, *hub, app->config_);
+                                                   *app->committer_, *hub, *app->jobs_,
+                                                   app->config_);
   app->stream_evictor_ = std::make_unique<jobs::StreamEvictor>(
       *app->catalog_, *app->store_, *app->committer_, config.stream.eviction_interval_secs);
   return app;
@@ -120,6 +140,7 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
 Status App::Close() {
   Status s;
   stream_evictor_.reset();
+  jobs_.reset();  // cancels running jobs, waits for the worker
   executor_.reset();
   engine_.reset();
   committer_.reset();

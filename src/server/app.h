@@ -6,8 +6,10 @@
 
 #include "auth/authenticator.h"
 #include "catalog/catalog.h"
+#include "cold/cold_store.h"
 #include "common/config.h"
 #include "common/status.h"
+#include "jobs/job_manager.h"
 #include "jobs/stream_eviction.h"
 #include "live/hub.h"
 #include "query/engine.h"
@@ -38,12 +40,14 @@ class App {
   Config config_;
   int lock_fd_ = -1;
   live::LiveHub hub_;  // outlives every part that publishes to it
+  cold::ColdStore cold_;
   std::unique_ptr<store::KvStore> store_;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<store::Committer> committer_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<query::QueryEngine> engine_;
   std::unique_ptr<sql::Executor> executor_;
+  std::unique_ptr<jobs::JobManager> jobs_;
   std::unique_ptr<jobs::StreamEvictor> stream_evictor_;
 };
 

@@ -7,6 +7,7 @@
 #include "catalog/catalog.h"
 #include "common/clock.h"
 #include "common/json_text.h"
+#include "jobs/job_manager.h"
 #include "live/hub.h"
 #include "query/live_query.h"
 #include "sql/splitter.h"
@@ -123,6 +124,10 @@ Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::
     return RunExecuteAs(caller, sql, default_namespace);
   }
   if (StartsWithWords(sql, {"KILL", "LIVE", "QUERY"})) return RunKillLiveQuery(caller, sql);
+  if (StartsWithWords(sql, {"KILL", "JOB"})) return RunKillJob(caller, sql);
+  if (StartsWithWords(sql, {"FLUSH"}) || StartsWithWords(sql, {"STORAGE", "FLUSH"})) {
+    return RunFlush(Scope{caller, default_namespace}, sql);
+  }
   if (StartsWithWords(sql, {"SUBSCRIBE", "TO"})) {
     return RunSubscribeTo(Scope{caller, default_namespace}, sql);
   }
@@ -252,6 +257,96 @@ Result<StatementResult> Executor::RunSubscribeTo(const Scope& scope, const std::
   return r;
 }
 
+Result<StatementResult> Executor::RunFlush(const Scope& scope, const std::string& sql) {
+  if (!auth::MayRunDdl(scope.caller.role)) return Denied(scope.caller, "flush tables");
+  // FLUSH TABLE [ns.]t | STORAGE FLUSH TABLE [ns.]t | FLUSH ALL TABLES [IN ns]
+  std::vector<std::string> words;
+  {
+    std::string word;
+    for (char c : sql + " ") {
+      if (std::isspace(static_cast<unsigned char>(c)) || c == ';') {
+        if (!word.empty()) words.push_back(Lower(word));
+        word.clear();
+      } else {
+        word.push_back(c);
+      }
+    }
+  }
+  if (!words.empty() && words[0] == "storage") words.erase(words.begin());
+  auto state = catalog_.snapshot();
+  std::vector<const catalog::TableDef*> tables;
+  if (words.size() == 3 && words[1] == "table") {
+    const std::string& name = words[2];
+    const size_t dot = name.find('.');
+    const std::string ns = dot == std::string::npos ? scope.default_namespace : name.substr(0, dot);
+    const std::string table = dot == std::string::npos ? name : name.substr(dot + 1);
+    const catalog::TableDef* def = state->FindTable(ns, table);
+    if (def == nullptr) return Status(Code::kNotFound, "Table '" + ns + "." + table + "' does not exist");
+    if (def->type == catalog::TableType::kStream) {
+      return Status(Code::kInvalidSql, "STREAM tables are never flushed");
+    }
+    tables.push_back(def);
+  } else if (words.size() >= 3 && words[1] == "all" && words[2] == "tables" &&
+             (words.size() == 3 || (words.size() == 5 && words[3] == "in"))) {
+    if (words.size() == 5 && !state->namespaces.contains(words[4])) {
+      return Status(Code::kNotFound, "Namespace '" + words[4] + "' does not exist");
+    }
+    for (const auto& [id, t] : state->tables) {
+      if (t.type == catalog::TableType::kStream) continue;
+      if (words.size() == 5 && t.ns != words[4]) continue;
+      tables.push_back(&t);
+    }
+  } else {
+    return Status(Code::kInvalidSql, "Expected FLUSH TABLE t or FLUSH ALL TABLES [IN ns]");
+  }
+  std::string values;
+  for (const auto* t : tables) {
+    const std::string id = t->id();
+    auto job = jobs_.Submit("flush", t->ns, t->name, "{\"table_id\":" + JsonString(id) + "}",
+                            [this, id](const jobs::JobContext& job) {
+                              return engine_.Flush(id, [&job] { return job.cancelled(); });
+                            });
+    if (!job.ok()) return job.status();
+    if (!values.empty()) values += ", ";
+    values += "('" + *job + "', '" + t->ns + "." + t->name + "')";
+  }
+  if (values.empty()) return Done("No table to flush");
+  return Query(scope, "SELECT * FROM (VALUES " + values + ") AS jobs(job_id, table_name)");
+}
+
+Result<StatementResult> Executor::RunKillJob(const Caller& caller, const std::string& sql) {
+  if (!auth::MayRunDdl(caller.role)) return Denied(caller, "kill jobs");
+  const size_t open = sql.find('\'');
+  const size_t close = open == std::string::npos ? open : sql.find('\'', open + 1);
+  if (close == std::string::npos) return Status(Code::kInvalidSql, "Expected KILL JOB 'job_id'");
+  const std::string id = sql.substr(open + 1, close - open - 1);
+  KALAM_RETURN_IF_ERROR(jobs_.Cancel(id));
+  return Done("Job '" + id + "' cancelled", 1);
+}
+
+void Executor::CleanUpFiles(const catalog::TableDef& table) {
+  auto state = catalog_.snapshot();
+  auto storage = state->storages.find(table.storage_id);
+  if (storage == state->storages.end()) return;
+  const std::string base = storage->second.base_directory;
+  const std::string marker = "t" + std::to_string(table.table_num);
+  (void)jobs_.Submit("cleanup", table.ns, table.name, "{\"table_num\":" + std::to_string(table.table_num) + "}",
+                     [base, marker](const jobs::JobContext&) -> Result<std::string> {
+                       namespace fs = std::filesystem;
+                       std::error_code ec;
+                       std::vector<fs::path> dirs;
+                       for (auto it = fs::recursive_directory_iterator(base, ec);
+                            !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+                         if (it->is_directory() && it->path().filename() == marker) {
+                           dirs.push_back(it->path());
+                           it.disable_recursion_pending();
+                         }
+                       }
+                       for (const auto& d : dirs) fs::remove_all(d, ec);
+                       return "{\"directories_removed\":" + std::to_string(dirs.size()) + "}";
+                     });
+}
+
 Result<StatementResult> Executor::RunStorage(const Caller& caller, const CreateStorage& stmt) {
   if (!auth::IsAdmin(caller.role)) return Denied(caller, "create storages");
   if (Lower(stmt.type) != "filesystem") {
@@ -330,6 +425,7 @@ Result<StatementResult> Executor::Run(const Scope& scope, const DropNamespace& s
   for (const auto& table : *dropped) {
     KALAM_RETURN_IF_ERROR(RemoveRows(table.table_num));
     hub_.DropTable(table.id());
+    CleanUpFiles(table);
   }
   return Done("Namespace '" + stmt.name + "' dropped");
 }

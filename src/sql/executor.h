@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "auth/caller.h"
+#include "catalog/models.h"
 #include "common/config.h"
 #include "common/status.h"
 #include "query/engine.h"
@@ -25,6 +26,9 @@ class Committer;
 }
 namespace kalam::live {
 class LiveHub;
+}
+namespace kalam::jobs {
+class JobManager;
 }
 
 namespace kalam::sql {
@@ -51,12 +55,14 @@ struct BatchRequest {
 class Executor {
  public:
   Executor(catalog::Catalog& catalog, query::QueryEngine& engine, store::KvStore& store,
-           store::Committer& committer, live::LiveHub& hub, const Config& config)
+           store::Committer& committer, live::LiveHub& hub, jobs::JobManager& jobs,
+           const Config& config)
       : catalog_(catalog),
         engine_(engine),
         store_(store),
         committer_(committer),
         hub_(hub),
+        jobs_(jobs),
         config_(config) {}
 
   BatchResult Execute(const auth::Caller& caller, const BatchRequest& request);
@@ -75,6 +81,11 @@ class Executor {
   // KILL LIVE QUERY 'id' and SUBSCRIBE TO t [WHERE ...] [OPTIONS (...)] (SPEC §3.7).
   Result<StatementResult> RunKillLiveQuery(const auth::Caller& caller, const std::string& sql);
   Result<StatementResult> RunSubscribeTo(const Scope& scope, const std::string& sql);
+  // FLUSH TABLE t, STORAGE FLUSH TABLE t, FLUSH ALL TABLES [IN ns]; KILL JOB 'id'.
+  Result<StatementResult> RunFlush(const Scope& scope, const std::string& sql);
+  Result<StatementResult> RunKillJob(const auth::Caller& caller, const std::string& sql);
+  // Files of a dropped table: removed by a cleanup job.
+  void CleanUpFiles(const catalog::TableDef& table);
   Result<StatementResult> RunStorage(const auth::Caller& caller, const CreateStorage& stmt);
   Result<StatementResult> RunStorage(const auth::Caller& caller, const AlterStorage& stmt);
   Result<StatementResult> RunStorage(const auth::Caller& caller, const DropStorage& stmt);
@@ -103,6 +114,7 @@ class Executor {
   store::KvStore& store_;
   store::Committer& committer_;
   live::LiveHub& hub_;
+  jobs::JobManager& jobs_;
   const Config& config_;
 };
 

@@ -1,7 +1,13 @@
 // Table statements (SPEC §3.2): CREATE, DROP, ALTER, SHOW TABLES, DESCRIBE, SHOW STATS.
 #include <set>
 
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+
 #include "catalog/catalog.h"
+#include "cold/cold_store.h"
 #include "common/clock.h"
 #include "live/hub.h"
 #include "sql/executor.h"
@@ -168,6 +174,7 @@ Result<StatementResult> Executor::Run(const Scope& scope, const DropTable& stmt)
   }
   KALAM_RETURN_IF_ERROR(RemoveRows((*dropped)->table_num));
   hub_.DropTable((*dropped)->id());
+  CleanUpFiles(**dropped);
   r.message = "Table '" + ns + "." + stmt.table.name + "' dropped";
   return r;
 }
@@ -301,14 +308,41 @@ Result<StatementResult> Executor::Run(const Scope& scope, const ShowStats& stmt)
   for (; cursor->Valid(); cursor->Next()) {
     store::RowVersion header;
     KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(cursor->value(), header));
-    if (!header.deleted) ++hot_rows;
+    if (!header.deleted && !header.in_cold) ++hot_rows;
   }
   KALAM_RETURN_IF_ERROR(cursor->status());
+  // Cold segments of every scope: the manifests under the table's directories.
+  int64_t cold_rows = 0, cold_files = 0, cold_bytes = 0;
+  int64_t last_flush = 0;  // seconds since the epoch
+  if (auto storage = state->storages.find(table->storage_id); storage != state->storages.end()) {
+    namespace fs = std::filesystem;
+    const std::string marker = "t" + std::to_string(table->table_num);
+    std::error_code ec;
+    cold::ColdStore reader;
+    for (auto it = fs::recursive_directory_iterator(storage->second.base_directory, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_directory() || it->path().filename() != marker) continue;
+      for (const auto& segment : reader.Get(it->path().string())->segments) {
+        cold_rows += segment.rows;
+        ++cold_files;
+        cold_bytes += segment.bytes;
+      }
+      struct stat info{};
+      if (::stat((it->path() / "manifest.json").c_str(), &info) == 0) {
+        last_flush = std::max<int64_t>(last_flush, info.st_mtime);
+      }
+    }
+  }
+  const std::string flushed_at = cold_files > 0 ? "'" + std::to_string(last_flush) + "'" : "NULL";
   const std::string sql =
-      "SELECT * FROM (VALUES ('hot_rows', '" + std::to_string(hot_rows) +
-      "'), ('cold_rows', '0'), ('cold_files', '0'), ('cold_bytes', '0'), ('schema_version', '" +
-      std::to_string(table->current().version) +
-      "'), ('last_flush_at', NULL)) AS t(statistic, value)";
+      "SELECT * FROM (VALUES ('hot_rows', '" + std::to_string(hot_rows) + "'), ('cold_rows', '" +
+      std::to_string(cold_rows) + "'), ('cold_files', '" + std::to_string(cold_files) +
+      "'), ('cold_bytes', '" + std::to_string(cold_bytes) + "'), ('schema_version', '" +
+      std::to_string(table->current().version) + "'), ('last_flush_at', " +
+      (flushed_at == "NULL" ? std::string("NULL")
+                            : "strftime(to_timestamp(" + flushed_at.substr(1, flushed_at.size() - 2) +
+                                  ")::TIMESTAMP, '%Y-%m-%dT%H:%M:%SZ')") +
+      ")) AS t(statistic, value)";
   return Query(scope, sql);
 }
 

@@ -98,6 +98,11 @@ class Committer {
   // before statements run.
   using Listener = std::function<void(std::vector<ChangeEvent>& events, int64_t last_seq)>;
   void SetListener(Listener listener) { listener_ = std::move(listener); }
+  // The last _seq handed out (before any statement runs: the last one before the restart).
+  int64_t last_seq() {
+    std::lock_guard lock(mutex_);
+    return seq_.last();
+  }
 
  private:
   Committer(KvStore& store, int node_id, int64_t floor) : store_(store), seq_(node_id, floor) {}

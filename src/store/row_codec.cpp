@@ -98,13 +98,47 @@ void AppendKeyCell(std::string& key, ColumnType type, const Cell& cell) {
   }
 }
 
+Cell DecodeKeyCell(std::string_view key, ColumnType type) {
+  // The key cell follows table_num, scope and its 0x00.
+  key.remove_prefix(std::min<size_t>(key.size(), 8));
+  key.remove_prefix(std::min(key.size(), key.find('\0') + 1));
+  auto be64 = [](std::string_view b) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8 && i < b.size(); ++i) v = (v << 8) | static_cast<uint8_t>(b[i]);
+    return v;
+  };
+  switch (type) {
+    case ColumnType::kFloat:
+    case ColumnType::kDouble: {
+      uint64_t bits = be64(key);
+      bits = (bits & (1ull << 63)) ? bits & ~(1ull << 63) : ~bits;
+      double d;
+      std::memcpy(&d, &bits, 8);
+      return Cell(d);
+    }
+    case ColumnType::kText:
+    case ColumnType::kBytes:
+    case ColumnType::kJson:
+      return Cell(std::string(key));
+    case ColumnType::kDecimal:
+    case ColumnType::kUuid: {
+      Int128 v;
+      v.hi = static_cast<int64_t>(be64(key) ^ (1ull << 63));
+      v.lo = be64(key.substr(std::min<size_t>(8, key.size())));
+      return Cell(v);
+    }
+    default:
+      return Cell(static_cast<int64_t>(be64(key) ^ (1ull << 63)));
+  }
+}
+
 std::string EncodeRow(const RowVersion& row, const std::vector<ColumnType>& columns) {
   std::string out;
   out.reserve(kHeaderSize + columns.size() * 9);
   PutRaw<uint32_t>(out, row.schema_version);
   PutRaw<int64_t>(out, row.seq);
-  out.push_back(row.deleted ? 1 : 0);
-  if (row.deleted) return out;
+  out.push_back(static_cast<char>((row.deleted ? 1 : 0) | (row.in_cold ? 2 : 0)));
+  if (row.deleted || row.in_cold) return out;
   const size_t bitmap_at = out.size();
   out.append((columns.size() + 7) / 8, '\0');
   for (size_t i = 0; i < columns.size(); ++i) {
@@ -148,13 +182,14 @@ Status DecodeRowHeader(std::string_view bytes, RowVersion& row) {
   GetRaw(bytes, row.schema_version);
   GetRaw(bytes, row.seq);
   row.deleted = (bytes[0] & 1) != 0;
+  row.in_cold = (bytes[0] & 2) != 0;
   return Status::Ok();
 }
 
 Status DecodeRowCells(std::string_view bytes, const std::vector<ColumnType>& columns,
                       RowVersion& row) {
   row.cells.clear();
-  if (row.deleted) return Status::Ok();
+  if (row.deleted || row.in_cold) return Status::Ok();
   bytes.remove_prefix(kHeaderSize);
   const size_t bitmap_size = (columns.size() + 7) / 8;
   if (bytes.size() < bitmap_size) return Corrupt();

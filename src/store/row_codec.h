@@ -37,7 +37,10 @@ struct RowVersion {
   uint32_t schema_version = 0;
   int64_t seq = 0;
   bool deleted = false;
-  std::vector<Cell> cells;  // empty for a tombstone
+  // A flushed row: its data is in a cold segment; the hot store keeps only its key, so
+  // that key checks (duplicates, ON CONFLICT) still see it. No cells.
+  bool in_cold = false;
+  std::vector<Cell> cells;  // empty for a tombstone or a row in cold storage
 };
 
 // The prefix of a table's rows for one scope ("" for SHARED tables).
@@ -46,6 +49,8 @@ std::string ScopePrefix(uint64_t table_num, std::string_view scope);
 std::string TablePrefix(uint64_t table_num);
 // Appends the order-preserving encoding of a primary-key cell of the given type.
 void AppendKeyCell(std::string& key, ColumnType type, const Cell& cell);
+// Decodes the primary-key cell at the end of a key (inverse of AppendKeyCell).
+Cell DecodeKeyCell(std::string_view key, ColumnType type);
 // Decodes the scope from a key (the bytes between the table number and the 0x00).
 std::string_view ScopeOfKey(std::string_view key);
 

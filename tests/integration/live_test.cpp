@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -454,6 +455,28 @@ TEST(LiveNodeClient, TheWsPackageSubscribesAndReceivesChanges) {
   EXPECT_EQ(types, (std::vector<std::string>{"auth_success", "subscription_ack", "ready", "change"}));
   ASSERT_EQ(messages.size(), 4u);
   EXPECT_EQ(messages[3].at("rows").at(0).at("body").as_string(), "from C++");
+}
+
+}  // namespace
+}  // namespace kalam::testing
+
+namespace kalam::testing {
+namespace {
+
+TEST(LiveRestart, SnapshotsAfterARestartHoldTheRows) {
+  ServerProcess server;
+  server.Start();
+  {
+    auto http = server.Client();
+    ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; CREATE SHARED TABLE app.k (id INT PRIMARY KEY); "
+                                     "INSERT INTO app.k VALUES (1), (2)").status, 200);
+  }
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+  server.Start();
+  Socket s(server, "/v1/ws", {{"Authorization", RootAuth()}});
+  s.Next();
+  s.Send(SubscribeMessage("k", "SELECT id FROM app.k"));
+  EXPECT_EQ(s.NextOf("subscription_ack").at("total_rows").as_int64(), 2);
 }
 
 }  // namespace

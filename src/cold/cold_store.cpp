@@ -1,0 +1,158 @@
+#include "cold/cold_store.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace kalam::cold {
+namespace fs = std::filesystem;
+namespace json = boost::json;
+namespace {
+
+constexpr char kManifest[] = "manifest.json";
+
+std::string Fill(std::string text, const std::string& name, const std::string& value) {
+  const std::string placeholder = "{" + name + "}";
+  for (size_t at = text.find(placeholder); at != std::string::npos;
+       at = text.find(placeholder, at + value.size())) {
+    text.replace(at, placeholder.size(), value);
+  }
+  return text;
+}
+
+std::string Encode(const Manifest& m) {
+  json::array segments;
+  for (const auto& s : m.segments) {
+    json::array columns;
+    for (const auto& [id, name] : s.columns) columns.push_back(json::object{{"id", id}, {"name", name}});
+    segments.push_back(json::object{{"file", s.file},
+                                    {"rows", s.rows},
+                                    {"min_seq", s.min_seq},
+                                    {"max_seq", s.max_seq},
+                                    {"schema_version", s.schema_version},
+                                    {"columns", std::move(columns)},
+                                    {"stats", json::parse(s.stats_json)},
+                                    {"bytes", s.bytes}});
+  }
+  return json::serialize(json::object{{"next_batch", m.next_batch}, {"segments", std::move(segments)}});
+}
+
+Manifest Decode(const std::string& text) {
+  Manifest m;
+  const json::object o = json::parse(text).as_object();
+  m.next_batch = o.at("next_batch").to_number<uint64_t>();
+  for (const auto& v : o.at("segments").as_array()) {
+    const auto& so = v.as_object();
+    Segment s;
+    s.file = std::string(so.at("file").as_string());
+    s.rows = so.at("rows").to_number<int64_t>();
+    s.min_seq = so.at("min_seq").to_number<int64_t>();
+    s.max_seq = so.at("max_seq").to_number<int64_t>();
+    s.schema_version = so.at("schema_version").to_number<uint32_t>();
+    for (const auto& c : so.at("columns").as_array()) {
+      s.columns.emplace_back(c.at("id").to_number<uint32_t>(), std::string(c.at("name").as_string()));
+    }
+    s.stats_json = json::serialize(so.at("stats"));
+    s.bytes = so.at("bytes").to_number<int64_t>();
+    m.segments.push_back(std::move(s));
+  }
+  return m;
+}
+
+}  // namespace
+
+bool SyncPath(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+std::string ColdStore::ScopeDir(const catalog::CatalogState& state, const catalog::TableDef& table,
+                                const std::string& scope) {
+  auto it = state.storages.find(table.storage_id);
+  if (it == state.storages.end()) return {};
+  const auto& storage = it->second;
+  std::string relative = table.type == catalog::TableType::kUser ? storage.user_tables_template
+                                                                 : storage.shared_tables_template;
+  relative = Fill(Fill(Fill(relative, "namespace", table.ns), "tableName", table.name), "userId", scope);
+  // A table number keeps a re-created table apart from the files of a dropped one.
+  return (fs::path(storage.base_directory) / relative / ("t" + std::to_string(table.table_num))).string();
+}
+
+std::shared_ptr<const Manifest> ColdStore::Get(const std::string& dir) {
+  std::lock_guard lock(mutex_);
+  auto it = cache_.find(dir);
+  if (it != cache_.end()) return it->second;
+  auto manifest = std::make_shared<Manifest>();
+  std::ifstream in(fs::path(dir) / kManifest);
+  if (in) {
+    std::stringstream text;
+    text << in.rdbuf();
+    try {
+      *manifest = Decode(text.str());
+    } catch (const std::exception& e) {
+      spdlog::error("unreadable manifest in {}: {}", dir, e.what());
+    }
+  }
+  cache_[dir] = manifest;
+  return manifest;
+}
+
+Status ColdStore::Commit(const std::string& dir, Manifest manifest) {
+  const fs::path tmp = fs::path(dir) / "manifest.json.tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << Encode(manifest);
+    if (!out.flush()) return {Code::kInternalError, "Cannot write " + tmp.string()};
+  }
+  if (!SyncPath(tmp.string())) return {Code::kInternalError, "Cannot sync " + tmp.string()};
+  std::error_code ec;
+  fs::rename(tmp, fs::path(dir) / kManifest, ec);
+  if (ec) return {Code::kInternalError, "Cannot commit the manifest in " + dir};
+  SyncPath(dir);
+  std::lock_guard lock(mutex_);
+  cache_[dir] = std::make_shared<Manifest>(std::move(manifest));
+  return Status::Ok();
+}
+
+Status ColdStore::RemoveOrphans(const std::string& root) {
+  std::error_code ec;
+  if (!fs::exists(root, ec)) return Status::Ok();
+  std::vector<fs::path> dirs;
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_directory()) dirs.push_back(it->path());
+  }
+  dirs.push_back(root);
+  for (const auto& dir : dirs) {
+    std::set<std::string> listed;
+    for (const auto& s : Get(dir.string())->segments) listed.insert(s.file);
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      const bool temp = name.ends_with(".tmp");
+      const bool orphan = name.starts_with("batch-") && name.ends_with(".parquet") && !listed.contains(name);
+      if (temp || orphan) {
+        spdlog::info("removing {} (not in a manifest)", entry.path().string());
+        fs::remove(entry.path(), ec);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+void ColdStore::Forget(const std::string& dir_prefix) {
+  std::lock_guard lock(mutex_);
+  for (auto it = cache_.lower_bound(dir_prefix); it != cache_.end() && it->first.starts_with(dir_prefix);) {
+    it = cache_.erase(it);
+  }
+}
+
+}  // namespace kalam::cold

@@ -1,0 +1,58 @@
+// Cold storage (DESIGN §3): per scope (one user of a USER table, or a SHARED table) a
+// directory of batch-<n>.parquet segments and the manifest.json that lists them. The
+// manifest is the commit point: a segment not in it does not exist, and is removed at
+// start-up. Manifests are cached in memory after their first read.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "common/status.h"
+
+namespace kalam::cold {
+
+struct Segment {
+  std::string file;  // name within the scope directory
+  int64_t rows = 0;
+  int64_t min_seq = 0, max_seq = 0;
+  uint32_t schema_version = 0;
+  // The segment's columns by id and name, so renamed and dropped columns read right.
+  std::vector<std::pair<uint32_t, std::string>> columns;
+  std::string stats_json = "{}";  // per column: min, max, null count
+  int64_t bytes = 0;
+};
+
+struct Manifest {
+  uint64_t next_batch = 1;
+  std::vector<Segment> segments;
+};
+
+class ColdStore {
+ public:
+  // The directory of a table's scope under its storage ("" when the storage is gone).
+  static std::string ScopeDir(const catalog::CatalogState& state, const catalog::TableDef& table,
+                              const std::string& scope);
+
+  // The manifest of a scope directory; an empty one when there is none.
+  std::shared_ptr<const Manifest> Get(const std::string& dir);
+  // Writes manifest.json atomically (temp file, fsync, rename, fsync of the directory).
+  Status Commit(const std::string& dir, Manifest manifest);
+  // Removes segment files no manifest lists and leftover temp files under root.
+  Status RemoveOrphans(const std::string& root);
+  void Forget(const std::string& dir_prefix);  // a dropped table
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<const Manifest>> cache_;
+};
+
+// fsync of a file or directory; false on failure.
+bool SyncPath(const std::string& path);
+
+}  // namespace kalam::cold
