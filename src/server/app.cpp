@@ -103,8 +103,11 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   app->committer_ = std::move(committer).value();
   live::LiveHub* hub = &app->hub_;
   hub->StartAt(app->committer_->last_seq());
-  app->committer_->SetListener(
-      [hub](std::vector<store::ChangeEvent>& events, int64_t last_seq) { hub->Publish(events, last_seq); });
+  App* self = app.get();
+  app->committer_->SetListener([self](std::vector<store::ChangeEvent>& events, int64_t last_seq) {
+    if (self->flush_scheduler_) self->flush_scheduler_->Count(events);
+    self->hub_.Publish(events, last_seq);
+  });
   auto engine =
       query::QueryEngine::Open(*app->catalog_, *app->store_, *app->committer_, app->cold_, engine_options);
   if (!engine.ok()) return engine.status();
@@ -132,6 +135,19 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   app->executor_ = std::make_unique<sql::Executor>(*app->catalog_, *app->engine_, *app->store_,
                                                    *app->committer_, *hub, *app->jobs_,
                                                    app->config_);
+  query::QueryEngine* flush_engine = app->engine_.get();
+  app->flush_scheduler_ = std::make_unique<jobs::FlushScheduler>(
+      *app->catalog_, *app->jobs_,
+      [manager, flush_engine](const std::string& table_id) {
+        const auto colon = table_id.find(':');
+        auto job = manager->Submit("flush", table_id.substr(0, colon), table_id.substr(colon + 1),
+                                   "{\"table_id\":\"" + table_id + "\",\"automatic\":true}",
+                                   [flush_engine, table_id](const jobs::JobContext& context) {
+                                     return flush_engine->Flush(table_id, [&] { return context.cancelled(); });
+                                   });
+        return job.ok() ? *job : std::string();
+      },
+      config.flush.check_interval_secs);
   app->stream_evictor_ = std::make_unique<jobs::StreamEvictor>(
       *app->catalog_, *app->store_, *app->committer_, config.stream.eviction_interval_secs);
   return app;
@@ -139,6 +155,7 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
 
 Status App::Close() {
   Status s;
+  flush_scheduler_.reset();
   stream_evictor_.reset();
   jobs_.reset();  // cancels running jobs, waits for the worker
   executor_.reset();

@@ -9,6 +9,7 @@
 #include "cold/cold_store.h"
 #include "common/config.h"
 #include "common/status.h"
+#include "jobs/flush_scheduler.h"
 #include "jobs/job_manager.h"
 #include "jobs/stream_eviction.h"
 #include "live/hub.h"
@@ -49,6 +50,7 @@ class App {
   std::unique_ptr<sql::Executor> executor_;
   std::unique_ptr<jobs::JobManager> jobs_;
   std::unique_ptr<jobs::StreamEvictor> stream_evictor_;
+  std::unique_ptr<jobs::FlushScheduler> flush_scheduler_;
 };
 
 }  // namespace kalam::server

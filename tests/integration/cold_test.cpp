@@ -223,3 +223,34 @@ TEST(Cold, CrashesDuringFlushLoseNothing) {
 
 }  // namespace
 }  // namespace kalam::testing
+
+namespace kalam::testing {
+namespace {
+
+TEST(ColdPolicy, TablesFlushByThemselvesPerFlushPolicy) {
+  ServerProcess server({"", "[flush]\ncheck_interval_secs = 1\n", {}, true});
+  server.Start();
+  auto http = server.Client();
+  ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; "
+                                   "CREATE TABLE app.by_rows (id INT PRIMARY KEY) WITH (FLUSH_POLICY = 'rows:5'); "
+                                   "CREATE TABLE app.by_time (id INT PRIMARY KEY) FLUSH SECONDS 1; "
+                                   "CREATE TABLE app.idle (id INT PRIMARY KEY) WITH (FLUSH_POLICY = 'rows:1000'); "
+                                   "INSERT INTO app.by_rows SELECT range FROM range(6); "
+                                   "INSERT INTO app.by_time VALUES (1); INSERT INTO app.idle VALUES (1)").status, 200);
+  auto cold_rows = [&](const std::string& table) {
+    auto stats = Sql(http, RootAuth(), "SHOW STATS FOR TABLE app." + table);
+    return std::string(stats.rows().at(1).at(1).as_string());
+  };
+  for (int i = 0; i < 100 && (cold_rows("by_rows") != "6" || cold_rows("by_time") != "1"); ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(cold_rows("by_rows"), "6");
+  EXPECT_EQ(cold_rows("by_time"), "1");
+  EXPECT_EQ(cold_rows("idle"), "0");
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*) FROM app.by_rows")), "[[6]]");
+  auto jobs = Sql(http, RootAuth(), "SELECT count(*) FROM system.jobs WHERE job_type = 'flush' AND parameters LIKE '%automatic%'");
+  EXPECT_EQ(Rows(jobs), "[[2]]");
+}
+
+}  // namespace
+}  // namespace kalam::testing
