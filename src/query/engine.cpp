@@ -191,6 +191,16 @@ class Engine final : public QueryEngine, public DmlHost {
 
   Result<std::string> Flush(const std::string& table_id,
                             const std::function<bool()>& cancelled) override {
+    return FlushOrCompact(table_id, cancelled, false);
+  }
+  Result<std::string> Compact(const std::string& table_id,
+                              const std::function<bool()>& cancelled) override {
+    return FlushOrCompact(table_id, cancelled, true);
+  }
+
+  // Flushes and compactions of a table take turns: one at a time per table.
+  Result<std::string> FlushOrCompact(const std::string& table_id,
+                                     const std::function<bool()>& cancelled, bool compact) {
     auto state = catalog_.snapshot();
     auto it = state->tables.find(table_id);
     if (it == state->tables.end()) {
@@ -206,7 +216,9 @@ class Engine final : public QueryEngine, public DmlHost {
     ConnectionSlot* slot = Acquire();
     Result<std::string> result = Status(Code::kInternalError, "not run");
     try {
-      result = FlushTable(*slot->connection, store_, committer_, cold_, *state, it->second, cancelled);
+      result = compact ? CompactTable(*slot->connection, cold_, *state, it->second, cancelled)
+                       : FlushTable(*slot->connection, store_, committer_, cold_, *state,
+                                    it->second, cancelled);
     } catch (const std::exception& e) {
       result = Status(Code::kInternalError, std::string("Flush failed: ") + e.what());
     }

@@ -94,6 +94,10 @@ class QueryEngine {
   virtual Result<std::string> Flush(const std::string& table_id,
                                     const std::function<bool()>& cancelled) = 0;
 
+  // Compacts the table's cold segments (the work of a compact job).
+  virtual Result<std::string> Compact(const std::string& table_id,
+                                      const std::function<bool()>& cancelled) = 0;
+
   // A SELECT's rows (used for SHOW/DESCRIBE statements rewritten as queries).
   Result<RowSet> Query(const QueryContext& context, std::string_view sql);
 };

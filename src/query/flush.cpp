@@ -1,11 +1,14 @@
 #include "query/flush.h"
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <mutex>
 
 #include "duckdb/parser/keyword_helper.hpp"
 #include "common/json_text.h"
+#include "common/clock.h"
 #include "query/cells.h"
 #include "query/table_scan.h"
 #include "store/committer.h"
@@ -245,18 +248,17 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
          std::to_string(segments) + ",\"scopes\":" + std::to_string(scopes) + "}";
 }
 
-std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
-                          const cold::Manifest& manifest) {
-  if (manifest.segments.empty()) return {};
+namespace {
+
+std::string Typed(const std::string& expr, const catalog::ColumnDef& c) {
+  return "CAST(" + expr + " AS " + EngineType(c).ToString() + ") AS " + Quoted(c.name);
+}
+
+// One SELECT per segment, read by column id, UNION ALL'd.
+std::string SegmentsSql(const TableDef& table, const std::string& scope_dir,
+                        const cold::Manifest& manifest) {
   const auto& columns = table.current().columns;
-  const int pk = table.current().PrimaryKeyIndex();
-  auto typed = [&](const std::string& expr, const catalog::ColumnDef& c) {
-    return "CAST(" + expr + " AS " + EngineType(c).ToString() + ") AS " + Quoted(c.name);
-  };
-  std::string hot = "SELECT ";
-  for (const auto& c : columns) hot += typed(Quoted(c.name), c) + ", ";
-  hot += "_seq, _deleted FROM " + std::string(kTableScanFunction) + "(" + Literal(table.id()) + ", true)";
-  std::string all = hot;
+  std::string all;
   for (const auto& segment : manifest.segments) {
     std::string select = "SELECT ";
     for (const auto& c : columns) {
@@ -264,12 +266,100 @@ std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
       for (const auto& [id, name] : segment.columns) {
         if (id == c.id) source = Quoted(name);
       }
-      select += typed(source, c) + ", ";
+      select += Typed(source, c) + ", ";
     }
     select += "_seq, _deleted FROM read_parquet(" +
               Literal((fs::path(scope_dir) / segment.file).string()) + ")";
-    all += " UNION ALL " + select;
+    all += (all.empty() ? "" : " UNION ALL ") + select;
   }
+  return all;
+}
+
+}  // namespace
+
+Result<std::string> CompactTable(duckdb::Connection& connection, cold::ColdStore& cold,
+                                 const catalog::CatalogState& state, const TableDef& table,
+                                 const std::function<bool()>& cancelled) {
+  auto storage = state.storages.find(table.storage_id);
+  if (storage == state.storages.end()) return Status(Code::kNotFound, "The table's storage does not exist");
+  const std::string marker = "t" + std::to_string(table.table_num);
+  std::vector<std::string> dirs;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(storage->second.base_directory, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_directory() && it->path().filename() == marker) dirs.push_back(it->path().string());
+  }
+  const auto& columns = table.current().columns;
+  const int pk = table.current().PrimaryKeyIndex();
+  const int64_t now_ms = NowMicros() / 1000;
+  const int64_t keep_tombstones_after =
+      store::SeqFloorAt(now_ms - table.deleted_retention_hours * 3600 * 1000);
+  int64_t merged = 0, before = 0, after = 0;
+  for (const auto& dir : dirs) {
+    if (cancelled()) return Status(Code::kInternalError, "Cancelled");
+    cold::Manifest manifest = *cold.Get(dir);
+    if (manifest.segments.empty()) continue;
+    std::string names;
+    for (const auto& c : columns) names += Quoted(c.name) + ", ";
+    const std::string file = "batch-" + std::to_string(manifest.next_batch) + ".parquet";
+    const std::string path = (fs::path(dir) / file).string();
+    const std::string select =
+        "SELECT " + names + "_seq, _deleted FROM (SELECT *, row_number() OVER (PARTITION BY " +
+        Quoted(columns[pk].name) + " ORDER BY _seq DESC) AS __kalam_rn FROM (" +
+        SegmentsSql(table, dir, manifest) + ")) WHERE __kalam_rn = 1 AND NOT (_deleted AND _seq < " +
+        std::to_string(keep_tombstones_after) + ")";
+    KALAM_RETURN_IF_ERROR(RunSql(connection, "COPY (" + select + ") TO " + Literal(path + ".tmp") +
+                                                 " (FORMAT parquet, COMPRESSION zstd)"));
+    if (!cold::SyncPath(path + ".tmp")) return Status(Code::kInternalError, "Cannot sync " + path);
+    fs::rename(path + ".tmp", path, ec);
+    if (ec) return Status(Code::kInternalError, "Cannot rename " + path + ".tmp");
+    cold::SyncPath(dir);
+    auto counted = connection.Query("SELECT count(*), min(_seq), max(_seq) FROM read_parquet(" + Literal(path) + ")");
+    if (counted->HasError()) return Status(Code::kInternalError, counted->GetError());
+    cold::Segment segment;
+    segment.file = file;
+    segment.rows = counted->GetValue(0, 0).GetValue<int64_t>();
+    segment.min_seq = counted->GetValue(1, 0).IsNull() ? 0 : counted->GetValue(1, 0).GetValue<int64_t>();
+    segment.max_seq = counted->GetValue(2, 0).IsNull() ? 0 : counted->GetValue(2, 0).GetValue<int64_t>();
+    segment.schema_version = table.current().version;
+    for (const auto& c : columns) segment.columns.emplace_back(c.id, c.name);
+    segment.stats_json = SegmentStats(connection, table, path);
+    segment.bytes = static_cast<int64_t>(fs::file_size(path, ec));
+    std::vector<std::string> old_files;  // kept for now: see below
+    for (const auto& s : manifest.segments) {
+      old_files.push_back(s.file);
+      before += s.rows;
+    }
+    after += segment.rows;
+    cold::Manifest next;
+    next.next_batch = manifest.next_batch + 1;
+    next.segments.push_back(std::move(segment));
+    KALAM_RETURN_IF_ERROR(cold.Commit(dir, std::move(next)));  // the commit point
+    // The replaced segments stay a while: queries planned on the old manifest may still be
+    // reading them. Segments no manifest lists are removed at start-up and, once they are
+    // ten minutes old, by the next compaction here.
+    const auto now = fs::file_time_type::clock::now();
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (!name.starts_with("batch-") || !name.ends_with(".parquet") || name == file) continue;
+      if (std::find(old_files.begin(), old_files.end(), name) != old_files.end()) continue;
+      if (now - entry.last_write_time() > std::chrono::minutes(10)) fs::remove(entry.path(), ec);
+    }
+    ++merged;
+  }
+  return "{\"scopes_compacted\":" + std::to_string(merged) + ",\"rows_before\":" + std::to_string(before) +
+         ",\"rows_after\":" + std::to_string(after) + "}";
+}
+
+std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
+                          const cold::Manifest& manifest) {
+  if (manifest.segments.empty()) return {};
+  const auto& columns = table.current().columns;
+  const int pk = table.current().PrimaryKeyIndex();
+  std::string hot = "SELECT ";
+  for (const auto& c : columns) hot += Typed(Quoted(c.name), c) + ", ";
+  hot += "_seq, _deleted FROM " + std::string(kTableScanFunction) + "(" + Literal(table.id()) + ", true)";
+  std::string all = hot + " UNION ALL " + SegmentsSql(table, scope_dir, manifest);
   std::string names;
   for (const auto& c : columns) names += Quoted(c.name) + ", ";
   return "SELECT " + names + "_seq FROM (SELECT *, row_number() OVER (PARTITION BY " +

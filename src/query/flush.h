@@ -30,6 +30,12 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
                                const catalog::CatalogState& state, const catalog::TableDef& table,
                                const std::function<bool()>& cancelled);
 
+// Merges each scope's segments into one, keeping the newest version per key and dropping
+// tombstones older than the table's DELETED_RETENTION_HOURS.
+Result<std::string> CompactTable(duckdb::Connection& connection, cold::ColdStore& cold,
+                                 const catalog::CatalogState& state, const catalog::TableDef& table,
+                                 const std::function<bool()>& cancelled);
+
 // SQL for the rows of a table in one scope, hot and cold merged (newest version per key,
 // tombstones hidden), with the same columns as the plain scan. Empty when the scope has
 // no cold segment (the plain scan is then the whole story).

@@ -125,7 +125,8 @@ Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::
   }
   if (StartsWithWords(sql, {"KILL", "LIVE", "QUERY"})) return RunKillLiveQuery(caller, sql);
   if (StartsWithWords(sql, {"KILL", "JOB"})) return RunKillJob(caller, sql);
-  if (StartsWithWords(sql, {"FLUSH"}) || StartsWithWords(sql, {"STORAGE", "FLUSH"})) {
+  if (StartsWithWords(sql, {"FLUSH"}) || StartsWithWords(sql, {"STORAGE", "FLUSH"}) ||
+      StartsWithWords(sql, {"STORAGE", "COMPACT"})) {
     return RunFlush(Scope{caller, default_namespace}, sql);
   }
   if (StartsWithWords(sql, {"SUBSCRIBE", "TO"})) {
@@ -272,7 +273,14 @@ Result<StatementResult> Executor::RunFlush(const Scope& scope, const std::string
       }
     }
   }
-  if (!words.empty() && words[0] == "storage") words.erase(words.begin());
+  bool compact = false;
+  if (!words.empty() && words[0] == "storage") {
+    words.erase(words.begin());
+    if (!words.empty() && words[0] == "compact") {
+      compact = true;
+      words[0] = "flush";
+    }
+  }
   auto state = catalog_.snapshot();
   std::vector<const catalog::TableDef*> tables;
   if (words.size() == 3 && words[1] == "table") {
@@ -302,9 +310,12 @@ Result<StatementResult> Executor::RunFlush(const Scope& scope, const std::string
   std::string values;
   for (const auto* t : tables) {
     const std::string id = t->id();
-    auto job = jobs_.Submit("flush", t->ns, t->name, "{\"table_id\":" + JsonString(id) + "}",
-                            [this, id](const jobs::JobContext& job) {
-                              return engine_.Flush(id, [&job] { return job.cancelled(); });
+    auto job = jobs_.Submit(compact ? "compact" : "flush", t->ns, t->name,
+                            "{\"table_id\":" + JsonString(id) + "}",
+                            [this, id, compact](const jobs::JobContext& job) {
+                              auto cancelled = [&job] { return job.cancelled(); };
+                              return compact ? engine_.Compact(id, cancelled)
+                                             : engine_.Flush(id, cancelled);
                             });
     if (!job.ok()) return job.status();
     if (!values.empty()) values += ", ";

@@ -254,3 +254,54 @@ TEST(ColdPolicy, TablesFlushByThemselvesPerFlushPolicy) {
 
 }  // namespace
 }  // namespace kalam::testing
+
+namespace kalam::testing {
+namespace {
+
+std::string CompactAndWait(client::HttpClient& http, const std::string& table) {
+  auto started = Sql(http, RootAuth(), "STORAGE COMPACT TABLE " + table);
+  EXPECT_EQ(started.status, 200) << json::serialize(started.body);
+  const std::string job(started.rows().at(0).at(0).as_string());
+  for (int i = 0; i < 200; ++i) {
+    auto r = Sql(http, RootAuth(), "SELECT status, result, error_message FROM system.jobs WHERE job_id = '" + job + "'");
+    const std::string status(r.rows().at(0).at(0).as_string());
+    if (status != "queued" && status != "running") {
+      EXPECT_EQ(status, "completed") << json::serialize(r.rows());
+      return std::string(r.rows().at(0).at(1).is_null() ? "" : r.rows().at(0).at(1).as_string());
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  return "timeout";
+}
+
+TEST(ColdCompaction, MergesSegmentsAndDropsOldTombstones) {
+  ServerProcess server;
+  server.Start();
+  auto http = server.Client();
+  ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; "
+                                   "CREATE TABLE app.short (id INT PRIMARY KEY, v TEXT) WITH (DELETED_RETENTION_HOURS = 0); "
+                                   "CREATE TABLE app.long (id INT PRIMARY KEY, v TEXT); "
+                                   "INSERT INTO app.short SELECT range, 'v' FROM range(10); "
+                                   "INSERT INTO app.long SELECT range, 'v' FROM range(10)").status, 200);
+  for (const char* t : {"app.short", "app.long"}) {
+    EXPECT_EQ(FlushAndWait(http, t), "completed");
+    ASSERT_EQ(Sql(http, RootAuth(), std::string("DELETE FROM ") + t + " WHERE id < 5; UPDATE " + t +
+                                         " SET v = 'w' WHERE id = 9").status, 200);
+    EXPECT_EQ(FlushAndWait(http, t), "completed");
+  }
+  const std::string short_result = CompactAndWait(http, "app.short");
+  EXPECT_NE(short_result.find("\"rows_before\":16,\"rows_after\":5"), std::string::npos) << short_result;
+  const std::string long_result = CompactAndWait(http, "app.long");
+  EXPECT_NE(long_result.find("\"rows_before\":16,\"rows_after\":10"), std::string::npos) << long_result;
+  for (const char* t : {"app.short", "app.long"}) {
+    EXPECT_EQ(Rows(Sql(http, RootAuth(), std::string("SELECT count(*), max(v) FROM ") + t)), R"([[5,"w"]])") << t;
+    auto stats = Sql(http, RootAuth(), std::string("SHOW STATS FOR TABLE ") + t);
+    EXPECT_EQ(json::serialize(stats.rows()[2]), R"(["cold_files","1"])") << t;
+  }
+  EXPECT_EQ(Sql(http, RootAuth(), "INSERT INTO app.short VALUES (7, 'dup')").error_code(), "CONSTRAINT_VIOLATION");
+  ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.short VALUES (1, 'back')").status, 200);
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT v FROM app.short WHERE id = 1")), R"([["back"]])");
+}
+
+}  // namespace
+}  // namespace kalam::testing
