@@ -42,6 +42,16 @@ void FlushScheduler::Loop() {
 void FlushScheduler::Check() {
   auto state = catalog_.snapshot();
   const auto now = std::chrono::steady_clock::now();
+  if (now >= next_job_cleanup_) {
+    // Records of jobs that ended over a week ago go, by a job of their own.
+    next_job_cleanup_ = now + std::chrono::hours(24);
+    JobManager* jobs = &jobs_;
+    (void)jobs_.Submit("job_cleanup", "", "", "{\"retention_days\":7}",
+                       [jobs](const JobContext&) -> Result<std::string> {
+                         const size_t removed = jobs->RemoveOldRecords(std::chrono::hours(24 * 7));
+                         return "{\"records_removed\":" + std::to_string(removed) + "}";
+                       });
+  }
   std::vector<std::string> due;
   {
     std::lock_guard lock(mutex_);

@@ -50,6 +50,7 @@ class FlushScheduler {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::map<std::string, TableState> tables_;  // by table id
+  std::chrono::steady_clock::time_point next_job_cleanup_ = std::chrono::steady_clock::now();
   std::thread thread_;
 };
 

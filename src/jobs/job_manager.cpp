@@ -140,6 +140,29 @@ std::optional<JobRecord> JobManager::Find(const std::string& job_id) const {
   return it->second;
 }
 
+size_t JobManager::RemoveOldRecords(std::chrono::seconds retention) {
+  std::lock_guard lock(mutex_);
+  const int64_t cutoff = NowMicros() - retention.count() * 1000000;
+  store::WriteSet changes;
+  size_t removed = 0;
+  for (auto it = records_.begin(); it != records_.end();) {
+    const JobRecord& r = it->second;
+    const bool ended = r.status != "queued" && r.status != "running";
+    if (ended && r.completed_at != 0 && r.completed_at < cutoff) {
+      changes.Delete(store::Family::kJobs, std::string(kPrefix) + r.job_id);
+      it = records_.erase(it);
+      ++removed;
+    } else {
+      ++it;
+    }
+  }
+  if (!changes.empty()) {
+    Status s = store_.Write(changes);
+    if (!s.ok()) spdlog::warn("could not remove old job records: {}", s.message());
+  }
+  return removed;
+}
+
 bool JobManager::Wait(const std::string& job_id, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   return cv_.wait_for(lock, timeout, [&] {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -61,6 +62,8 @@ class JobManager {
   Status Cancel(const std::string& job_id);
   std::vector<JobRecord> List() const;
   std::optional<JobRecord> Find(const std::string& job_id) const;
+  // Removes records of jobs that ended more than `retention` ago; returns how many.
+  size_t RemoveOldRecords(std::chrono::seconds retention);
   // Waits until the job has ended (tests and FLUSH ... WAIT use it); false on timeout.
   bool Wait(const std::string& job_id, std::chrono::milliseconds timeout);
 

@@ -152,7 +152,7 @@ TEST(Cold, JobsAndFlushErrors) {
   EXPECT_EQ(server.Stop(SIGTERM), 0);
   server.Start();
   http = server.Client();
-  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*) FROM system.jobs WHERE status = 'completed'")), "[[3]]");
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*) FROM system.jobs WHERE job_type = 'flush' AND status = 'completed'")), "[[3]]");
 }
 
 // SIGKILL at random moments while flushes run under concurrent writes: after each restart
@@ -301,6 +301,47 @@ TEST(ColdCompaction, MergesSegmentsAndDropsOldTombstones) {
   EXPECT_EQ(Sql(http, RootAuth(), "INSERT INTO app.short VALUES (7, 'dup')").error_code(), "CONSTRAINT_VIOLATION");
   ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.short VALUES (1, 'back')").status, 200);
   EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT v FROM app.short WHERE id = 1")), R"([["back"]])");
+}
+
+}  // namespace
+}  // namespace kalam::testing
+
+namespace kalam::testing {
+namespace {
+
+TEST(ColdJobs, JobCleanupRunsAndKillJobCancelsQueuedFlushes) {
+  ServerProcess server({"", "[flush]\ncheck_interval_secs = 1\n", {}, true});
+  server.Start();
+  auto http = server.Client();
+  ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; CREATE TABLE app.big (id BIGINT PRIMARY KEY, v TEXT); "
+                                   "INSERT INTO app.big SELECT range, repeat('x', 100) FROM range(200000)").status, 200);
+  // Three flushes queue behind each other on the one worker: the last can be cancelled.
+  std::vector<std::string> jobs;
+  for (int i = 0; i < 3; ++i) {
+    auto r = Sql(http, RootAuth(), "FLUSH TABLE app.big");
+    jobs.emplace_back(r.rows().at(0).at(0).as_string());
+  }
+  auto killed = Sql(http, RootAuth(), "KILL JOB '" + jobs[2] + "'");
+  for (int i = 0; i < 300; ++i) {
+    auto r = Sql(http, RootAuth(), "SELECT count(*) FROM system.jobs WHERE status IN ('queued', 'running')");
+    if (Rows(r) == "[[0]]") break;
+    std::this_thread::sleep_for(20ms);
+  }
+  auto status = Sql(http, RootAuth(), "SELECT status FROM system.jobs WHERE job_id = '" + jobs[2] + "'");
+  if (killed.status == 200) {
+    EXPECT_EQ(Rows(status), R"([["cancelled"]])");
+  } else {
+    EXPECT_EQ(killed.error_code(), "INVALID_SQL");  // it had ended already
+  }
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*), count(DISTINCT id) FROM app.big")), "[[200000,200000]]");
+  // The scheduler's first round queues a job_cleanup job.
+  for (int i = 0; i < 100; ++i) {
+    auto r = Sql(http, RootAuth(), "SELECT status FROM system.jobs WHERE job_type = 'job_cleanup'");
+    if (Rows(r) == R"([["completed"]])") break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT status, result FROM system.jobs WHERE job_type = 'job_cleanup'")),
+            R"([["completed","{\"records_removed\":0}"]])");
 }
 
 }  // namespace
