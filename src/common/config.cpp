@@ -64,6 +64,7 @@ Status ApplyFile(const std::string& path, Config& c) {
   read("websocket", "auth_timeout_secs", c.websocket.auth_timeout_secs);
   read("websocket", "max_subscriptions_per_connection",
        c.websocket.max_subscriptions_per_connection);
+  read("websocket", "max_subscriptions_per_user", c.websocket.max_subscriptions_per_user);
   read("websocket", "max_pending_bytes", c.websocket.max_pending_bytes);
   read("logging", "level", c.logging.level);
   read("logging", "format", c.logging.format);

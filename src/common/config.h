@@ -49,6 +49,7 @@ struct Config {
   struct WebSocket {
     int64_t auth_timeout_secs = 5;
     int64_t max_subscriptions_per_connection = 100;
+    int64_t max_subscriptions_per_user = 1000;  // over all of a user's connections
     uint64_t max_pending_bytes = 8 * 1024 * 1024;
   } websocket;
   struct Logging {

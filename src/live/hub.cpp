@@ -270,4 +270,11 @@ size_t LiveHub::CountForConnection(const std::string& connection_id) const {
   return n;
 }
 
+size_t LiveHub::CountForUser(const std::string& user_id) const {
+  std::lock_guard lock(mutex_);
+  size_t n = 0;
+  for (const auto& [id, sub] : subs_) n += sub->user_id == user_id ? 1 : 0;
+  return n;
+}
+
 }  // namespace kalam::live

@@ -69,6 +69,7 @@ class LiveHub {
 
   std::vector<query::LiveQueryRow> List() const;
   size_t CountForConnection(const std::string& connection_id) const;
+  size_t CountForUser(const std::string& user_id) const;
 
  private:
   struct ScopeSubs {

@@ -316,6 +316,11 @@ void WsConnection::Subscribe(const json::object& message) {
       return;
     }
   }
+  if (static_cast<int64_t>(app_.hub().CountForUser(caller_->user_id)) >=
+      app_.config().websocket.max_subscriptions_per_user) {
+    SendError(id, "SUBSCRIPTION_LIMIT_EXCEEDED", "Too many subscriptions for this user");
+    return;
+  }
   auto parsed = query::ParseSubscription(sql, *app_.catalog().snapshot(), *caller_, "default");
   if (!parsed.ok()) {
     SendError(id, WsCode(parsed.status().code()), parsed.status().message());

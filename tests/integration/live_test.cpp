@@ -380,7 +380,8 @@ namespace {
 
 TEST(LiveLimits, AuthTimeoutAndSlowConsumers) {
   ServerProcess server({"", "[websocket]\nauth_timeout_secs = 1\nmax_pending_bytes = 65536\n"
-                            "max_subscriptions_per_connection = 2\n", {}, true});
+                            "max_subscriptions_per_connection = 2\nmax_subscriptions_per_user = 3\n",
+                        {}, true});
   server.Start();
   {
     Socket silent(server);
@@ -397,6 +398,17 @@ TEST(LiveLimits, AuthTimeoutAndSlowConsumers) {
   slow.Send(SubscribeMessage("b", "SELECT * FROM app.flood"));
   slow.Send(SubscribeMessage("c", "SELECT * FROM app.flood"));
   EXPECT_EQ(slow.NextOf("error").at("code").as_string(), "SUBSCRIPTION_LIMIT_EXCEEDED");
+  {
+    // A user's subscriptions over all connections are bounded too.
+    Socket other(server, "/v1/ws", {{"Authorization", RootAuth()}});
+    other.Next();
+    other.Send(SubscribeMessage("d", "SELECT * FROM app.flood"));
+    EXPECT_EQ(other.NextOf("subscription_ack").at("type").as_string(), "subscription_ack");
+    other.Send(SubscribeMessage("e", "SELECT * FROM app.flood"));
+    auto refused = other.NextOf("error");
+    EXPECT_EQ(refused.at("code").as_string(), "SUBSCRIPTION_LIMIT_EXCEEDED");
+    EXPECT_NE(std::string(refused.at("message").as_string()).find("user"), std::string::npos);
+  }
   // The slow client stops reading; writers go on without waiting for it.
   const auto start = std::chrono::steady_clock::now();
   for (int batch = 0; batch < 40; ++batch) {
