@@ -21,9 +21,24 @@ struct Pending {
   size_t n_inserts = 0, n_updates = 0, n_deletes = 0;
 };
 
-void AppendRow(std::string& list, size_t& n, const Subscription& sub, const store::RowImage& row) {
+// Rows encoded once per subscription shape (projection and names) within one event, so a
+// change fanned out to many alike subscriptions is encoded once.
+class RowCache {
+ public:
+  const std::string& Encoded(const Subscription& sub, const store::RowImage& row) {
+    auto& slot = cache_[{sub.shape, &row}];
+    if (slot.empty()) query::AppendRowObject(slot, sub.query, row.cells, row.seq);
+    return slot;
+  }
+
+ private:
+  std::map<std::pair<std::string, const store::RowImage*>, std::string> cache_;
+};
+
+void AppendRow(std::string& list, size_t& n, const Subscription& sub, const store::RowImage& row,
+               RowCache& cache) {
   if (n++ > 0) list.push_back(',');
-  query::AppendRowObject(list, sub.query, row.cells, row.seq);
+  list += cache.Encoded(sub, row);
 }
 
 std::string ChangeMessage(const Subscription& sub, std::string_view kind, const std::string& rows,
@@ -57,6 +72,9 @@ std::string ErrorMessage(std::string_view subscription_id, std::string_view code
 int64_t LiveHub::Add(std::shared_ptr<Subscription> sub) {
   std::lock_guard lock(mutex_);
   sub->live_id = sub->connection_id + "-" + std::to_string(next_id_++);
+  for (size_t i = 0; i < sub->query.projection.size(); ++i) {
+    sub->shape += std::to_string(sub->query.projection[i]) + ":" + sub->query.names[i] + ",";
+  }
   sub->created_at = sub->last_update = NowMicros();
   ScopeSubs& scope = tables_[sub->query.table.id()][sub->query.scope];
   if (sub->query.equality) {
@@ -188,6 +206,7 @@ void LiveHub::Publish(std::vector<ChangeEvent>& events, int64_t last_seq) {
       }
     };
     std::map<Subscription*, Pending> pending;
+    RowCache cache;
     std::vector<Subscription*> stale;
     for (size_t i = 0; i < event.rows.size(); ++i) {
       const store::RowImage& row = event.rows[i];
@@ -204,22 +223,22 @@ void LiveHub::Publish(std::vector<ChangeEvent>& events, int64_t last_seq) {
         Pending& p = pending[sub];
         switch (event.kind) {
           case ChangeEvent::Kind::kInsert:
-            if (Matches(*sub, row)) AppendRow(p.inserts, p.n_inserts, *sub, row);
+            if (Matches(*sub, row)) AppendRow(p.inserts, p.n_inserts, *sub, row, cache);
             break;
           case ChangeEvent::Kind::kDelete:
-            if (Matches(*sub, row)) AppendRow(p.deletes, p.n_deletes, *sub, row);
+            if (Matches(*sub, row)) AppendRow(p.deletes, p.n_deletes, *sub, row, cache);
             break;
           case ChangeEvent::Kind::kUpdate: {
             // An update that starts matching is an insert; one that stops is a delete.
             const bool was = Matches(*sub, *old), is = Matches(*sub, row);
             if (was && is) {
               size_t n_old = p.n_updates;
-              AppendRow(p.updates, p.n_updates, *sub, row);
-              AppendRow(p.old_values, n_old, *sub, *old);
+              AppendRow(p.updates, p.n_updates, *sub, row, cache);
+              AppendRow(p.old_values, n_old, *sub, *old, cache);
             } else if (is) {
-              AppendRow(p.inserts, p.n_inserts, *sub, row);
+              AppendRow(p.inserts, p.n_inserts, *sub, row, cache);
             } else if (was) {
-              AppendRow(p.deletes, p.n_deletes, *sub, *old);
+              AppendRow(p.deletes, p.n_deletes, *sub, *old, cache);
             }
             break;
           }

@@ -35,6 +35,7 @@ struct Subscription {
   std::string sql;
   std::string options_json;
   query::SubscriptionQuery query;
+  std::string shape;  // projection and names: alike shapes share encoded rows
   Sink sink;
   int64_t created_at = 0;
   std::atomic<int64_t> last_update = 0;
