@@ -262,7 +262,10 @@ std::string SegmentsSql(const TableDef& table, const std::string& scope_dir,
   for (const auto& segment : manifest.segments) {
     std::string select = "SELECT ";
     for (const auto& c : columns) {
+      // A column added after the segment was written reads as its literal default, as
+      // older hot rows do.
       std::string source = "NULL";
+      if (auto literal = LiteralDefault(c.default_expr)) source = literal->ToSQLString();
       for (const auto& [id, name] : segment.columns) {
         if (id == c.id) source = Quoted(name);
       }

@@ -346,3 +346,28 @@ TEST(ColdJobs, JobCleanupRunsAndKillJobCancelsQueuedFlushes) {
 
 }  // namespace
 }  // namespace kalam::testing
+
+namespace kalam::testing {
+namespace {
+
+TEST(ColdSchema, SegmentsWrittenUnderOlderSchemasReadUnderTheCurrentOne) {
+  ServerProcess server;
+  server.Start();
+  auto http = server.Client();
+  ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; CREATE TABLE app.e (id INT PRIMARY KEY, a TEXT, b TEXT); "
+                                   "INSERT INTO app.e VALUES (1, 'a1', 'b1'), (2, 'a2', 'b2')").status, 200);
+  EXPECT_EQ(FlushAndWait(http, "app.e"), "completed");
+  ASSERT_EQ(Sql(http, RootAuth(), "ALTER TABLE app.e ADD COLUMN c INT DEFAULT 7; ALTER TABLE app.e RENAME COLUMN a TO alpha; "
+                                   "ALTER TABLE app.e DROP COLUMN b; INSERT INTO app.e (id, alpha, c) VALUES (3, 'a3', 8)").status, 200);
+  const std::string expected = R"([[1,"a1",7],[2,"a2",7],[3,"a3",8]])";
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT id, alpha, c FROM app.e ORDER BY id")), expected);
+  EXPECT_EQ(FlushAndWait(http, "app.e"), "completed");  // a second segment, newer schema
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT id, alpha, c FROM app.e ORDER BY id")), expected);
+  ASSERT_EQ(Sql(http, RootAuth(), "UPDATE app.e SET c = 9 WHERE id = 1").status, 200);
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT c FROM app.e WHERE id = 1")), "[[9]]");
+  EXPECT_EQ(CompactAndWait(http, "app.e").find("\"rows_after\":3") != std::string::npos, true);
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT id, alpha, c FROM app.e ORDER BY id")), R"([[1,"a1",9],[2,"a2",7],[3,"a3",8]])");
+}
+
+}  // namespace
+}  // namespace kalam::testing
