@@ -183,6 +183,18 @@ std::string NewUserId() {
   return "u_" + HexEncode(bytes);
 }
 
+// SPEC §1: namespaces and tables are ^[a-z][a-z0-9_]*$ (at most 64 here).
+Status ValidateName(const char* what, const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 64 && name[0] >= 'a' && name[0] <= 'z';
+  for (char c : name) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  }
+  if (ok) return Status::Ok();
+  return {Code::kInvalidSql, std::string("Invalid ") + what + " name '" + name +
+                                 "': use a lower-case letter followed by letters, digits or '_' "
+                                 "(at most 64)"};
+}
+
 bool IsReservedNamespace(const std::string& name) {
   return name == "system" || name == "information_schema";
 }
@@ -312,15 +324,7 @@ Status Catalog::Bootstrap(const std::string& storage_dir) {
 }
 
 Status Catalog::ValidateNamespaceName(const std::string& name) {
-  bool ok = !name.empty() && name.size() <= 64 && name[0] >= 'a' && name[0] <= 'z';
-  for (char c : name) {
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
-  }
-  if (!ok) {
-    return {Code::kInvalidSql, "Invalid namespace name '" + name +
-                                   "': use a lower-case letter followed by letters, digits or "
-                                   "'_' (at most 64)"};
-  }
+  KALAM_RETURN_IF_ERROR(ValidateName("namespace", name));
   if (IsReservedNamespace(name)) {
     return {Code::kInvalidSql, "Namespace name '" + name + "' is reserved"};
   }
@@ -461,18 +465,7 @@ Status Catalog::UpdateUser(const User& user) {
   return Status::Ok();
 }
 
-Status Catalog::ValidateTableName(const std::string& name) {
-  bool ok = !name.empty() && name.size() <= 64 && name[0] >= 'a' && name[0] <= 'z';
-  for (char c : name) {
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
-  }
-  if (!ok) {
-    return {Code::kInvalidSql, "Invalid table name '" + name +
-                                   "': use a lower-case letter followed by letters, digits or "
-                                   "'_' (at most 64)"};
-  }
-  return Status::Ok();
-}
+Status Catalog::ValidateTableName(const std::string& name) { return ValidateName("table", name); }
 
 Result<bool> Catalog::CreateTable(TableDef table, bool if_not_exists) {
   KALAM_RETURN_IF_ERROR(ValidateTableName(table.name));

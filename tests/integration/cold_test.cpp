@@ -22,22 +22,35 @@ using namespace std::chrono_literals;
 std::string Rows(const SqlResponse& r) { return json::serialize(r.rows()); }
 std::string Basic(const std::string& user) { return client::BasicAuth(user, user + "-password"); }
 
-// Starts a flush and waits for its job to end; returns the job's status.
-std::string FlushAndWait(client::HttpClient& http, const std::string& table) {
-  auto started = Sql(http, RootAuth(), "FLUSH TABLE " + table);
+// Runs a statement that starts one job (FLUSH TABLE, STORAGE COMPACT TABLE), waits for the
+// job to end, expects it completed, and returns its result JSON ("" if none).
+std::string RunJob(client::HttpClient& http, const std::string& statement) {
+  auto started = Sql(http, RootAuth(), statement);
   EXPECT_EQ(started.status, 200) << json::serialize(started.body);
   if (started.status != 200) return "not started";
   const std::string job(started.rows().at(0).at(0).as_string());
   for (int i = 0; i < 200; ++i) {
-    auto r = Sql(http, RootAuth(), "SELECT status, error_message FROM system.jobs WHERE job_id = '" + job + "'");
-    const std::string status(r.rows().at(0).at(0).as_string());
+    auto r = Sql(http, RootAuth(), "SELECT status, result, error_message FROM system.jobs WHERE job_id = '" + job + "'");
+    const auto& row = r.rows().at(0).as_array();
+    const std::string status(row.at(0).as_string());
     if (status != "queued" && status != "running") {
-      EXPECT_EQ(status, "completed") << json::serialize(r.rows());
-      return status;
+      EXPECT_EQ(status, "completed") << json::serialize(row);
+      return row.at(1).is_null() ? "" : std::string(row.at(1).as_string());
     }
     std::this_thread::sleep_for(20ms);
   }
+  ADD_FAILURE() << statement << ": the job did not end";
   return "timeout";
+}
+
+// Flushes and returns "completed" when the flush job completed.
+std::string FlushAndWait(client::HttpClient& http, const std::string& table) {
+  const std::string result = RunJob(http, "FLUSH TABLE " + table);
+  return result.find("rows_flushed") != std::string::npos ? "completed" : result;
+}
+
+std::string CompactAndWait(client::HttpClient& http, const std::string& table) {
+  return RunJob(http, "STORAGE COMPACT TABLE " + table);
 }
 
 std::vector<std::string> ReadParquet(const std::string& sql) {
@@ -257,22 +270,6 @@ TEST(ColdPolicy, TablesFlushByThemselvesPerFlushPolicy) {
 
 namespace kalam::testing {
 namespace {
-
-std::string CompactAndWait(client::HttpClient& http, const std::string& table) {
-  auto started = Sql(http, RootAuth(), "STORAGE COMPACT TABLE " + table);
-  EXPECT_EQ(started.status, 200) << json::serialize(started.body);
-  const std::string job(started.rows().at(0).at(0).as_string());
-  for (int i = 0; i < 200; ++i) {
-    auto r = Sql(http, RootAuth(), "SELECT status, result, error_message FROM system.jobs WHERE job_id = '" + job + "'");
-    const std::string status(r.rows().at(0).at(0).as_string());
-    if (status != "queued" && status != "running") {
-      EXPECT_EQ(status, "completed") << json::serialize(r.rows());
-      return std::string(r.rows().at(0).at(1).is_null() ? "" : r.rows().at(0).at(1).as_string());
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  return "timeout";
-}
 
 TEST(ColdCompaction, MergesSegmentsAndDropsOldTombstones) {
   ServerProcess server;
