@@ -87,6 +87,7 @@ int64_t LiveHub::Add(std::shared_ptr<Subscription> sub) {
   } else {
     scope.others.push_back(sub.get());
   }
+  ++per_user_[sub->user_id];
   subs_[sub->live_id] = sub;
   return last_seq_;
 }
@@ -102,6 +103,9 @@ void LiveHub::MarkReady(const std::string& live_id) {
 }
 
 void LiveHub::Unindex(Subscription* sub) {
+  if (auto user = per_user_.find(sub->user_id); user != per_user_.end() && --user->second == 0) {
+    per_user_.erase(user);
+  }
   auto table = tables_.find(sub->query.table.id());
   if (table == tables_.end()) return;
   auto scope = table->second.find(sub->query.scope);
@@ -291,9 +295,8 @@ size_t LiveHub::CountForConnection(const std::string& connection_id) const {
 
 size_t LiveHub::CountForUser(const std::string& user_id) const {
   std::lock_guard lock(mutex_);
-  size_t n = 0;
-  for (const auto& [id, sub] : subs_) n += sub->user_id == user_id ? 1 : 0;
-  return n;
+  auto it = per_user_.find(user_id);
+  return it == per_user_.end() ? 0 : it->second;
 }
 
 }  // namespace kalam::live

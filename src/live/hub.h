@@ -91,6 +91,7 @@ class LiveHub {
   uint64_t next_id_ = 1;
   std::unordered_map<std::string, std::shared_ptr<Subscription>> subs_;  // by live_id
   std::unordered_map<std::string, TableSubs> tables_;                   // by table_id
+  std::unordered_map<std::string, size_t> per_user_;                     // live subscriptions
 };
 
 // A change message of SPEC §5 for one subscription.

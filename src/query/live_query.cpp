@@ -12,6 +12,10 @@
 #include "query/cells.h"
 #include "query/result_encoder.h"
 #include "query/table_scan.h"
+#include "cold/cold_store.h"
+#include "common/clock.h"
+#include "store/committer.h"
+#include "store/kv_store.h"
 
 namespace kalam::query {
 namespace {
@@ -512,6 +516,48 @@ Result<SubscriptionQuery> ParseSubscription(std::string_view sql, const catalog:
     q.equality = FindEquality(*select.where_clause, *table, qualifier);
   }
   return q;
+}
+
+Result<std::optional<std::vector<std::string>>> ReadSnapshot(
+    const SubscriptionQuery& q, const catalog::CatalogState& state, store::KvStore& store,
+    cold::ColdStore& cold, int64_t max_seq, std::optional<int64_t> from_seq,
+    std::optional<int64_t> last_rows) {
+  using Out = std::optional<std::vector<std::string>>;
+  const catalog::TableDef& table = q.table;
+  const bool stream = table.type == catalog::TableType::kStream;
+  if (!stream && !cold.Get(cold::ColdStore::ScopeDir(state, table, q.scope))->segments.empty()) {
+    return Out();
+  }
+  int64_t min_seq = from_seq.value_or(-1);
+  if (stream && table.ttl_seconds) {
+    min_seq = std::max(min_seq, store::SeqFloorAt(NowMicros() / 1000 - *table.ttl_seconds * 1000) - 1);
+  }
+  std::vector<std::pair<int64_t, std::string>> rows;
+  auto cursor = store.NewCursor(stream ? store::Family::kStream : store::Family::kHot,
+                                store::ScopePrefix(table.table_num, q.scope));
+  for (; cursor->Valid(); cursor->Next()) {
+    store::RowVersion header;
+    KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(cursor->value(), header));
+    if (header.in_cold) return Out();  // a flush is committing: let the engine merge
+    if (header.deleted || header.seq > max_seq || header.seq <= min_seq) continue;
+    auto row = DecodeCurrentRow(table, cursor->value());
+    if (!row.ok()) return row.status();
+    if (!row->has_value()) continue;
+    if (q.predicate && !q.predicate->Matches((*row)->cells, (*row)->seq)) continue;
+    std::string object;
+    AppendRowObject(object, q, (*row)->cells, (*row)->seq);
+    rows.emplace_back((*row)->seq, std::move(object));
+  }
+  KALAM_RETURN_IF_ERROR(cursor->status());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  size_t start = 0;
+  if (last_rows && rows.size() > static_cast<size_t>(std::max<int64_t>(0, *last_rows))) {
+    start = rows.size() - static_cast<size_t>(std::max<int64_t>(0, *last_rows));
+  }
+  std::vector<std::string> out;
+  out.reserve(rows.size() - start);
+  for (size_t i = start; i < rows.size(); ++i) out.push_back(std::move(rows[i].second));
+  return Out(std::move(out));
 }
 
 void AppendRowObject(std::string& out, const SubscriptionQuery& query,

@@ -15,6 +15,13 @@
 #include "common/status.h"
 #include "store/row_codec.h"
 
+namespace kalam::store {
+class KvStore;
+}
+namespace kalam::cold {
+class ColdStore;
+}
+
 namespace kalam::query {
 
 // A WHERE clause over one row of a table (cells in current column order, and _seq).
@@ -46,6 +53,15 @@ Result<SubscriptionQuery> ParseSubscription(std::string_view sql,
                                             const catalog::CatalogState& state,
                                             const auth::Caller& caller,
                                             const std::string& default_namespace);
+
+// The snapshot of a subscription read straight from the hot store, without the engine:
+// the matching rows with max_seq >= _seq > from_seq (and the newest last_rows), in _seq
+// order, as JSON objects. nullopt when the scope has cold segments: then the engine's
+// merged read must answer.
+Result<std::optional<std::vector<std::string>>> ReadSnapshot(
+    const SubscriptionQuery& query, const catalog::CatalogState& state, store::KvStore& store,
+    cold::ColdStore& cold, int64_t max_seq, std::optional<int64_t> from_seq,
+    std::optional<int64_t> last_rows);
 
 // {"col": value, ..., "_seq": n} for the projected columns of a row.
 void AppendRowObject(std::string& out, const SubscriptionQuery& query,

@@ -31,6 +31,8 @@ class App {
   catalog::Catalog& catalog() { return *catalog_; }
   query::QueryEngine& engine() { return *engine_; }
   live::LiveHub& hub() { return hub_; }
+  store::KvStore& store() { return *store_; }
+  cold::ColdStore& cold() { return cold_; }
 
   // Closes the store cleanly. Safe to call twice.
   Status Close();

@@ -344,24 +344,49 @@ void WsConnection::Subscribe(const json::object& message) {
     live_ids_[id] = sub->live_id;
   }
 
-  // The snapshot: rows committed up to snapshot_seq; later commits come as events.
+  // The snapshot: rows committed up to snapshot_seq; later commits come as events. Read
+  // straight from the hot store when it holds the whole scope, else by the engine.
+  std::vector<std::string> objects;
+  auto direct = query::ReadSnapshot(q, *app_.catalog().snapshot(), app_.store(), app_.cold(),
+                                    snapshot_seq, from_seq, last_rows);
+  if (!direct.ok()) {
+    app_.hub().Remove(sub->live_id);
+    std::lock_guard lock(subs_mutex_);
+    live_ids_.erase(id);
+    SendError(id, "INTERNAL_ERROR", direct.status().message());
+    return;
+  }
+  if (direct->has_value()) {
+    objects = std::move(**direct);
+  } else {
+    auto read = ReadSnapshotByEngine(q, snapshot_seq, from_seq, last_rows);
+    if (!read.ok()) {
+      app_.hub().Remove(sub->live_id);
+      std::lock_guard lock(subs_mutex_);
+      live_ids_.erase(id);
+      SendError(id, WsCode(read.status().code()), read.status().message());
+      return;
+    }
+    objects = std::move(read).value();
+  }
+  SendSnapshot(id, sub->live_id, q, snapshot_seq, batch_size, objects);
+  app_.hub().MarkReady(sub->live_id);
+}
+
+Result<std::vector<std::string>> WsConnection::ReadSnapshotByEngine(
+    const query::SubscriptionQuery& q, int64_t snapshot_seq, std::optional<int64_t> from_seq,
+    std::optional<int64_t> last_rows) {
   std::string select = q.select_sql + " WHERE _seq <= " + std::to_string(snapshot_seq);
   if (!q.where_sql.empty()) select += " AND (" + q.where_sql + ")";
   if (from_seq) select += " AND _seq > " + std::to_string(*from_seq);
   select += last_rows ? " ORDER BY _seq DESC LIMIT " + std::to_string(std::max<int64_t>(0, *last_rows))
                       : std::string(" ORDER BY _seq");
   auto rows = app_.engine().Query({*caller_, "default"}, select);
-  if (!rows.ok()) {
-    app_.hub().Remove(sub->live_id);
-    std::lock_guard lock(subs_mutex_);
-    live_ids_.erase(id);
-    SendError(id, WsCode(rows.status().code()), rows.status().message());
-    return;
-  }
+  if (!rows.ok()) return rows.status();
   json::array arrays = json::parse(rows->rows_json).as_array();
   if (last_rows) std::reverse(arrays.begin(), arrays.end());
   std::vector<std::string> objects;
-  objects.reserve(arrays.size());
+  objects.reserve(arrays.size());  // (the engine's arrays, as objects)
   for (const auto& row : arrays) {
     std::string object = "{";
     const auto& values = row.as_array();
@@ -371,6 +396,12 @@ void WsConnection::Subscribe(const json::object& message) {
     }
     objects.push_back(object + "}");
   }
+  return objects;
+}
+
+void WsConnection::SendSnapshot(const std::string& id, const std::string& live_id,
+                                const query::SubscriptionQuery& q, int64_t snapshot_seq,
+                                int64_t batch_size, const std::vector<std::string>& objects) {
   const size_t total = objects.size();
   const size_t batches = (total + batch_size - 1) / batch_size;
   auto control = [&](size_t batch_num, bool has_more) {
@@ -380,7 +411,7 @@ void WsConnection::Subscribe(const json::object& message) {
            std::to_string(snapshot_seq) + "}";
   };
   Send("{\"type\":\"subscription_ack\",\"subscription_id\":" + JsonString(id) +
-       ",\"live_id\":" + JsonString(sub->live_id) + ",\"total_rows\":" + std::to_string(total) +
+       ",\"live_id\":" + JsonString(live_id) + ",\"total_rows\":" + std::to_string(total) +
        ",\"schema\":" + q.schema_json + ",\"batch_control\":" + control(0, total > 0) + "}");
   for (size_t b = 0; b < batches; ++b) {
     std::string batch = "{\"type\":\"initial_data_batch\",\"subscription_id\":" + JsonString(id) +
@@ -392,7 +423,6 @@ void WsConnection::Subscribe(const json::object& message) {
     batch += "],\"batch_control\":" + control(b + 1, b + 1 < batches) + "}";
     Send(std::move(batch));
   }
-  app_.hub().MarkReady(sub->live_id);
 }
 
 }  // namespace kalam::server

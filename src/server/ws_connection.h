@@ -14,6 +14,8 @@
 #include <unordered_map>
 
 #include "auth/caller.h"
+#include "common/status.h"
+#include "query/live_query.h"
 
 namespace kalam::server {
 
@@ -42,6 +44,13 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   boost::asio::awaitable<void> Handle(const std::string& text);
   boost::asio::awaitable<void> Authenticate(const boost::json::object& message);
   void Subscribe(const boost::json::object& message);  // runs on the query pool
+  Result<std::vector<std::string>> ReadSnapshotByEngine(const query::SubscriptionQuery& q,
+                                                        int64_t snapshot_seq,
+                                                        std::optional<int64_t> from_seq,
+                                                        std::optional<int64_t> last_rows);
+  void SendSnapshot(const std::string& id, const std::string& live_id,
+                    const query::SubscriptionQuery& q, int64_t snapshot_seq, int64_t batch_size,
+                    const std::vector<std::string>& objects);
   void Enqueue(std::string message);                    // on the strand
   void SendError(std::string_view subscription_id, std::string_view code, const std::string& text);
 
