@@ -159,7 +159,7 @@ std::string row_object(int64_t id, const std::string& room, const std::string& b
 std::string insert_sql(int64_t id, const std::string& room, const std::string& body) {
   return "INSERT INTO bench.chat (id, room, author, body, created_at) VALUES (" +
          std::to_string(id) + ", '" + room + "', 'author-1', '" + body +
-         "', TIMESTAMP '2026-01-01 00:00:00')";
+         "', '2026-01-01 00:00:00')";
 }
 
 std::string json_string(const std::string& s) {
