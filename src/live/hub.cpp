@@ -88,6 +88,7 @@ int64_t LiveHub::Add(std::shared_ptr<Subscription> sub) {
     scope.others.push_back(sub.get());
   }
   ++per_user_[sub->user_id];
+  by_connection_[sub->connection_id].insert(sub->live_id);
   subs_[sub->live_id] = sub;
   return last_seq_;
 }
@@ -103,6 +104,10 @@ void LiveHub::MarkReady(const std::string& live_id) {
 }
 
 void LiveHub::Unindex(Subscription* sub) {
+  if (auto conn = by_connection_.find(sub->connection_id); conn != by_connection_.end()) {
+    conn->second.erase(sub->live_id);
+    if (conn->second.empty()) by_connection_.erase(conn);
+  }
   if (auto user = per_user_.find(sub->user_id); user != per_user_.end() && --user->second == 0) {
     per_user_.erase(user);
   }
@@ -140,13 +145,14 @@ bool LiveHub::Remove(const std::string& live_id) {
 
 void LiveHub::RemoveConnection(const std::string& connection_id) {
   std::lock_guard lock(mutex_);
-  for (auto it = subs_.begin(); it != subs_.end();) {
-    if (it->second->connection_id == connection_id) {
-      Unindex(it->second.get());
-      it = subs_.erase(it);
-    } else {
-      ++it;
-    }
+  auto conn = by_connection_.find(connection_id);
+  if (conn == by_connection_.end()) return;
+  const std::set<std::string> live_ids = conn->second;  // Unindex edits the index
+  for (const auto& live_id : live_ids) {
+    auto it = subs_.find(live_id);
+    if (it == subs_.end()) continue;
+    Unindex(it->second.get());
+    subs_.erase(it);
   }
 }
 
@@ -288,9 +294,8 @@ std::vector<query::LiveQueryRow> LiveHub::List() const {
 
 size_t LiveHub::CountForConnection(const std::string& connection_id) const {
   std::lock_guard lock(mutex_);
-  size_t n = 0;
-  for (const auto& [id, sub] : subs_) n += sub->connection_id == connection_id ? 1 : 0;
-  return n;
+  auto it = by_connection_.find(connection_id);
+  return it == by_connection_.end() ? 0 : it->second.size();
 }
 
 size_t LiveHub::CountForUser(const std::string& user_id) const {

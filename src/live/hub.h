@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -92,6 +93,7 @@ class LiveHub {
   std::unordered_map<std::string, std::shared_ptr<Subscription>> subs_;  // by live_id
   std::unordered_map<std::string, TableSubs> tables_;                   // by table_id
   std::unordered_map<std::string, size_t> per_user_;                     // live subscriptions
+  std::unordered_map<std::string, std::set<std::string>> by_connection_;  // live_ids
 };
 
 // A change message of SPEC §5 for one subscription.
