@@ -38,7 +38,8 @@ std::string Encode(const Manifest& m) {
                                     {"schema_version", s.schema_version},
                                     {"columns", std::move(columns)},
                                     {"stats", json::parse(s.stats_json)},
-                                    {"bytes", s.bytes}});
+                                    {"bytes", s.bytes},
+                                    {"overlaps_earlier", s.overlaps_earlier}});
   }
   return json::serialize(json::object{{"next_batch", m.next_batch}, {"segments", std::move(segments)}});
 }
@@ -60,12 +61,30 @@ Manifest Decode(const std::string& text) {
     }
     s.stats_json = json::serialize(so.at("stats"));
     s.bytes = so.at("bytes").to_number<int64_t>();
+    if (const auto* overlaps = so.if_contains("overlaps_earlier"); overlaps && overlaps->is_bool()) {
+      s.overlaps_earlier = overlaps->as_bool();
+    }
     m.segments.push_back(std::move(s));
   }
   return m;
 }
 
 }  // namespace
+
+std::optional<std::pair<std::string, std::string>> Segment::ColumnRange(
+    const std::string& column) const {
+  try {
+    const json::value stats = json::parse(stats_json);
+    const auto* entry = stats.as_object().if_contains(column);
+    if (entry == nullptr || !entry->is_object()) return std::nullopt;
+    const auto* min = entry->as_object().if_contains("min");
+    const auto* max = entry->as_object().if_contains("max");
+    if (min == nullptr || max == nullptr || !min->is_string() || !max->is_string()) return std::nullopt;
+    return std::make_pair(std::string(min->as_string()), std::string(max->as_string()));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
 
 bool SyncPath(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +27,12 @@ struct Segment {
   std::vector<std::pair<uint32_t, std::string>> columns;
   std::string stats_json = "{}";  // per column: min, max, null count
   int64_t bytes = 0;
+  // False when no key of this segment is in an earlier segment of the scope (checked at
+  // flush): reads then need no newest-version merge between the two. True when unknown.
+  bool overlaps_earlier = true;
+
+  // The column's min and max from stats_json, as text; nullopt when not recorded.
+  std::optional<std::pair<std::string, std::string>> ColumnRange(const std::string& column) const;
 };
 
 struct Manifest {

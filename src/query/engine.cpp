@@ -269,11 +269,13 @@ class Engine final : public QueryEngine, public DmlHost {
   Result<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> Run(
       const QueryContext& context, std::shared_ptr<const catalog::CatalogState> state,
       duckdb::unique_ptr<duckdb::SQLStatement> statement) {
-    GuardContext guard{*state, context.caller, context.default_namespace, &cold_};
+    std::vector<std::shared_ptr<const cold::Manifest>> pinned;
+    GuardContext guard{*state, context.caller, context.default_namespace, &cold_, &pinned};
     KALAM_RETURN_IF_ERROR(GuardStatement(*statement, guard));
     ConnectionSlot* slot = Acquire();
     slot->caller = context.caller;
     slot->state = std::move(state);
+    slot->pinned = std::move(pinned);
     Result<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> result =
         Status(Code::kInternalError, "not run");
     try {
@@ -286,7 +288,7 @@ class Engine final : public QueryEngine, public DmlHost {
     } catch (const std::exception& e) {
       result = FromError(duckdb::ErrorData(e));
     }
-    slot->state.reset();
+    slot->EndStatement();
     Release(slot);
     return result;
   }

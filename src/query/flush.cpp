@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
 
 #include "duckdb/parser/keyword_helper.hpp"
 #include "common/json_text.h"
@@ -122,6 +126,77 @@ std::string SegmentStats(duckdb::Connection& connection, const TableDef& table, 
   return json + "}";
 }
 
+// The name a column (by id) has in a segment; nullopt when the segment predates it.
+std::optional<std::string> SegmentColumnName(const cold::Segment& segment, uint32_t id) {
+  for (const auto& [column_id, name] : segment.columns) {
+    if (column_id == id) return name;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::pair<duckdb::Value, duckdb::Value>> SegmentRange(const cold::Segment& segment,
+                                                                   const catalog::ColumnDef& column) {
+  const auto name = SegmentColumnName(segment, column.id);
+  if (!name) return std::nullopt;
+  const auto range = segment.ColumnRange(*name);
+  if (!range) return std::nullopt;
+  try {
+    const duckdb::LogicalType type = EngineType(column);
+    return std::make_pair(duckdb::Value(range->first).DefaultCastAs(type),
+                          duckdb::Value(range->second).DefaultCastAs(type));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+namespace {
+
+// Whether a key of the fresh segment (at path) is also in an earlier segment of the scope.
+// Segments whose key ranges are apart are not read; an error counts as an overlap.
+bool OverlapsEarlier(duckdb::Connection& connection, const TableDef& table, const std::string& dir,
+                     const cold::Manifest& earlier, const cold::Segment& fresh,
+                     const std::string& path) {
+  const int pk = table.current().PrimaryKeyIndex();
+  if (pk < 0) return true;
+  const catalog::ColumnDef& key = table.current().columns[pk];
+  const std::string type = EngineType(key).ToString();
+  const auto fresh_range = SegmentRange(fresh, key);
+  std::string older;
+  for (const auto& segment : earlier.segments) {
+    const auto range = SegmentRange(segment, key);
+    if (fresh_range && range &&
+        (range->second < fresh_range->first || fresh_range->second < range->first)) {
+      continue;
+    }
+    const auto name = SegmentColumnName(segment, key.id);
+    if (!name) return true;
+    older += (older.empty() ? "" : " UNION ALL ") + std::string("SELECT CAST(") + Quoted(*name) +
+             " AS " + type + ") AS k FROM read_parquet(" +
+             Literal((fs::path(dir) / segment.file).string()) + ")";
+  }
+  if (older.empty()) return false;
+  auto result = connection.Query("SELECT 1 FROM (" + older + ") o SEMI JOIN (SELECT CAST(" +
+                                 Quoted(key.name) + " AS " + type + ") AS k FROM read_parquet(" +
+                                 Literal(path) + ")) n ON o.k = n.k LIMIT 1");
+  return result->HasError() || result->RowCount() > 0;
+}
+
+// Statements planned on the manifest before the new segment read these rows hot: the
+// flush waits for them to finish before it turns the rows into markers (bounded: a
+// statement running longer than that may miss the rows).
+void WaitForReaders(const std::weak_ptr<const cold::Manifest>& previous, const std::string& dir) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!previous.expired()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      spdlog::warn("flush of {}: a query planned before the flush is still running after 60 s", dir);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
 }  // namespace
 
 duckdb::TableFunction MakeFlushRowsFunction() {
@@ -152,7 +227,8 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return {Code::kInternalError, "Cannot create " + dir + ": " + ec.message()};
-    cold::Manifest manifest = *cold.Get(dir);
+    const std::weak_ptr<const cold::Manifest> previous = cold.Get(dir);
+    cold::Manifest manifest = *previous.lock();
     const std::string file = "batch-" + std::to_string(manifest.next_batch) + ".parquet";
     const std::string path = (fs::path(dir) / file).string();
     int64_t handle;
@@ -187,9 +263,11 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
     for (const auto& c : columns) segment.columns.emplace_back(c.id, c.name);
     segment.stats_json = SegmentStats(connection, table, path);
     segment.bytes = static_cast<int64_t>(fs::file_size(path, ec));
+    segment.overlaps_earlier = OverlapsEarlier(connection, table, dir, manifest, segment, path);
     manifest.segments.push_back(std::move(segment));
     ++manifest.next_batch;
     KALAM_RETURN_IF_ERROR(cold.Commit(dir, std::move(manifest)));  // the commit point
+    WaitForReaders(previous, dir);
 
     // The rows are in cold storage now: keep their keys (as markers) unless newer versions
     // replaced them meanwhile; flushed tombstones go.
@@ -254,26 +332,29 @@ std::string Typed(const std::string& expr, const catalog::ColumnDef& c) {
   return "CAST(" + expr + " AS " + EngineType(c).ToString() + ") AS " + Quoted(c.name);
 }
 
-// One SELECT per segment, read by column id, UNION ALL'd.
+// A segment's rows under the current schema, read by column id: the columns, _seq and
+// _deleted (and extra, when given, after them).
+std::string SegmentSelect(const TableDef& table, const std::string& scope_dir,
+                          const cold::Segment& segment, const std::string& extra = {}) {
+  std::string select = "SELECT ";
+  for (const auto& c : table.current().columns) {
+    // A column added after the segment was written reads as its literal default, as
+    // older hot rows do.
+    std::string source = "NULL";
+    if (auto literal = LiteralDefault(c.default_expr)) source = literal->ToSQLString();
+    if (auto name = SegmentColumnName(segment, c.id)) source = Quoted(*name);
+    select += Typed(source, c) + ", ";
+  }
+  return select + "_seq, _deleted" + extra + " FROM read_parquet(" +
+         Literal((fs::path(scope_dir) / segment.file).string()) + ")";
+}
+
+// Every segment's rows, UNION ALL'd.
 std::string SegmentsSql(const TableDef& table, const std::string& scope_dir,
                         const cold::Manifest& manifest) {
-  const auto& columns = table.current().columns;
   std::string all;
   for (const auto& segment : manifest.segments) {
-    std::string select = "SELECT ";
-    for (const auto& c : columns) {
-      // A column added after the segment was written reads as its literal default, as
-      // older hot rows do.
-      std::string source = "NULL";
-      if (auto literal = LiteralDefault(c.default_expr)) source = literal->ToSQLString();
-      for (const auto& [id, name] : segment.columns) {
-        if (id == c.id) source = Quoted(name);
-      }
-      select += Typed(source, c) + ", ";
-    }
-    select += "_seq, _deleted FROM read_parquet(" +
-              Literal((fs::path(scope_dir) / segment.file).string()) + ")";
-    all += (all.empty() ? "" : " UNION ALL ") + select;
+    all += (all.empty() ? "" : " UNION ALL ") + SegmentSelect(table, scope_dir, segment);
   }
   return all;
 }
@@ -328,6 +409,7 @@ Result<std::string> CompactTable(duckdb::Connection& connection, cold::ColdStore
     for (const auto& c : columns) segment.columns.emplace_back(c.id, c.name);
     segment.stats_json = SegmentStats(connection, table, path);
     segment.bytes = static_cast<int64_t>(fs::file_size(path, ec));
+    segment.overlaps_earlier = false;  // the scope's only segment
     std::vector<std::string> old_files;  // kept for now: see below
     for (const auto& s : manifest.segments) {
       old_files.push_back(s.file);
@@ -355,19 +437,71 @@ Result<std::string> CompactTable(duckdb::Connection& connection, cold::ColdStore
 }
 
 std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
-                          const cold::Manifest& manifest) {
+                          const cold::Manifest& manifest,
+                          const std::function<bool(const cold::Segment&)>& may_match) {
   if (manifest.segments.empty()) return {};
   const auto& columns = table.current().columns;
   const int pk = table.current().PrimaryKeyIndex();
-  std::string hot = "SELECT ";
-  for (const auto& c : columns) hot += Typed(Quoted(c.name), c) + ", ";
-  hot += "_seq, _deleted FROM " + std::string(kTableScanFunction) + "(" + Literal(table.id()) + ", true)";
-  std::string all = hot + " UNION ALL " + SegmentsSql(table, scope_dir, manifest);
+  const catalog::ColumnDef& key = columns[pk];
+  const std::string scan = std::string(kTableScanFunction) + "(" + Literal(table.id());
   std::string names;
   for (const auto& c : columns) names += Quoted(c.name) + ", ";
-  return "SELECT " + names + "_seq FROM (SELECT *, row_number() OVER (PARTITION BY " +
-         Quoted(columns[pk].name) + " ORDER BY _seq DESC) AS __kalam_rn FROM (" + all +
-         ")) WHERE __kalam_rn = 1 AND NOT _deleted";
+  // Hot rows are newer than any cold version of their key (a flushed row that changes
+  // comes back to the hot store), so they are read as they are.
+  std::string hot = "SELECT ";
+  for (const auto& c : columns) hot += Typed(Quoted(c.name), c) + ", ";
+  hot += "_seq FROM " + scan + ", false)";
+
+  // Cold rows: the segments the filters may match, minus the keys that have a newer
+  // version: in the hot store (rows and tombstones), or in a later segment that shares
+  // keys with earlier ones (overlaps_earlier). Tombstones hide only older versions, so
+  // they go after that.
+  const int64_t kHotRank = std::numeric_limits<int32_t>::max();
+  bool any_overlap = false;
+  std::string rows;
+  std::optional<std::pair<duckdb::Value, duckdb::Value>> range;  // of the keys read
+  bool range_known = true;
+  for (size_t i = 0; i < manifest.segments.size(); ++i) {
+    const cold::Segment& segment = manifest.segments[i];
+    if (i > 0 && segment.overlaps_earlier) any_overlap = true;
+    if (may_match && !may_match(segment)) continue;
+    rows += (rows.empty() ? "" : " UNION ALL ") +
+            SegmentSelect(table, scope_dir, segment, ", " + std::to_string(i) + " AS __kalam_seg");
+    auto r = SegmentRange(segment, key);
+    if (!r) {
+      range_known = false;
+    } else if (!range) {
+      range = r;
+    } else {
+      if (r->first < range->first) range->first = r->first;
+      if (range->second < r->second) range->second = r->second;
+    }
+  }
+  if (rows.empty()) return hot;
+  // Hot keys outside the cold key range shadow nothing (new rows, mostly): left out, the
+  // join's build side stays small or empty.
+  std::string newer = "SELECT " + Quoted(key.name) + " AS __kalam_key, " + std::to_string(kHotRank) +
+                      " AS __kalam_seg FROM " + scan + ", true)";
+  if (range_known && range) {
+    const std::string type = EngineType(key).ToString();
+    newer += " WHERE " + Quoted(key.name) + " BETWEEN CAST(" + Literal(range->first.ToString()) +
+             " AS " + type + ") AND CAST(" + Literal(range->second.ToString()) + " AS " + type + ")";
+  }
+  if (any_overlap) {
+    for (size_t j = 1; j < manifest.segments.size(); ++j) {
+      const cold::Segment& segment = manifest.segments[j];
+      if (!segment.overlaps_earlier) continue;
+      const auto name = SegmentColumnName(segment, key.id);
+      newer += " UNION ALL SELECT " + Typed(name ? Quoted(*name) : "NULL", key) +
+               ", " + std::to_string(j) + " FROM read_parquet(" +
+               Literal((fs::path(scope_dir) / segment.file).string()) + ")";
+    }
+  }
+  return hot + " UNION ALL SELECT " + names + "_seq FROM (" + rows + ") AS __kalam_cold ANTI JOIN (" +
+         newer + ") AS __kalam_newer ON __kalam_cold." + Quoted(key.name) +
+         " = __kalam_newer.__kalam_key" +
+         (any_overlap ? " AND __kalam_newer.__kalam_seg > __kalam_cold.__kalam_seg" : "") +
+         " WHERE NOT __kalam_cold._deleted";
 }
 
 }  // namespace kalam::query

@@ -6,6 +6,8 @@
 
 #include <duckdb.hpp>
 #include <functional>
+#include <optional>
+#include <utility>
 #include <string>
 
 #include "catalog/catalog.h"
@@ -38,8 +40,15 @@ Result<std::string> CompactTable(duckdb::Connection& connection, cold::ColdStore
 
 // SQL for the rows of a table in one scope, hot and cold merged (newest version per key,
 // tombstones hidden), with the same columns as the plain scan. Empty when the scope has
-// no cold segment (the plain scan is then the whole story).
+// no cold segment (the plain scan is then the whole story). may_match, when given, leaves
+// out the rows of segments it says no to (their keys still hide older versions).
 std::string MergedScanSql(const catalog::TableDef& table, const std::string& scope_dir,
-                          const cold::Manifest& manifest);
+                          const cold::Manifest& manifest,
+                          const std::function<bool(const cold::Segment&)>& may_match = {});
+
+// A segment's min and max of a column (statistics of the manifest), typed; nullopt when
+// not recorded.
+std::optional<std::pair<duckdb::Value, duckdb::Value>> SegmentRange(const cold::Segment& segment,
+                                                                   const catalog::ColumnDef& column);
 
 }  // namespace kalam::query

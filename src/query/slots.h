@@ -4,16 +4,17 @@
 
 #include <duckdb.hpp>
 #include <memory>
+#include <mutex>
+#include <vector>
 #include <string>
 #include <unordered_map>
 
 #include "auth/caller.h"
 #include "catalog/catalog.h"
+#include "cold/cold_store.h"
 #include "query/engine.h"
+#include "store/kv_store.h"
 
-namespace kalam::store {
-class KvStore;
-}
 
 namespace kalam::query {
 
@@ -23,6 +24,27 @@ struct ConnectionSlot {
   std::unique_ptr<duckdb::Connection> connection;
   auth::Caller caller;
   std::shared_ptr<const catalog::CatalogState> state;
+  // The manifests the statement's merged reads were planned on (a flush waits for them).
+  std::vector<std::shared_ptr<const cold::Manifest>> pinned;
+
+  // The one store snapshot every scan of the running statement reads, taken by the first
+  // scan to start: hot rows and the keys that hide cold ones agree.
+  const store::KvStore::Snapshot* StatementSnapshot(store::KvStore& store) const {
+    std::lock_guard lock(snapshot_mutex_);
+    if (!snapshot_) snapshot_ = store.TakeSnapshot();
+    return snapshot_.get();
+  }
+  // After the statement: drops its snapshot and pins.
+  void EndStatement() {
+    std::lock_guard lock(snapshot_mutex_);
+    snapshot_.reset();
+    pinned.clear();
+    state.reset();
+  }
+
+ private:
+  mutable std::mutex snapshot_mutex_;
+  mutable std::shared_ptr<const store::KvStore::Snapshot> snapshot_;
 };
 
 // Shared by the engine's table functions (their function_info).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 #include <vector>
 
 #include "duckdb/parser/expression/columnref_expression.hpp"
@@ -23,6 +24,7 @@
 #include "query/system_tables.h"
 #include "query/table_scan.h"
 #include "query/flush.h"
+#include "query/segment_pruning.h"
 #include "cold/cold_store.h"
 #include "duckdb/parser/parser.hpp"
 
@@ -97,6 +99,10 @@ class Guard {
     switch (node.type) {
       case QueryNodeType::SELECT_NODE: {
         auto& select = node.Cast<duckdb::SelectNode>();
+        // A lone table's WHERE can prune its cold segments.
+        if (select.from_table && select.from_table->type == TableReferenceType::BASE_TABLE) {
+          from_where_ = select.where_clause.get();
+        }
         KALAM_RETURN_IF_ERROR(Ref(select.from_table));
         KALAM_RETURN_IF_ERROR(Exprs(select.select_list));
         KALAM_RETURN_IF_ERROR(Expr(select.where_clause));
@@ -247,6 +253,7 @@ class Guard {
 
   Status BaseTable(unique_ptr<TableRef>& ref) {
     auto& base = ref->Cast<duckdb::BaseTableRef>();
+    const ParsedExpression* where = std::exchange(from_where_, nullptr);
     if (base.at_clause) return Invalid("AT (time travel) is not supported");
     if (!base.catalog_name.empty()) {
       return Invalid("Catalog-qualified table names are not supported: " + base.ToString());
@@ -287,7 +294,10 @@ class Guard {
       // Rows flushed to cold segments: read hot and cold merged.
       const std::string dir =
           cold::ColdStore::ScopeDir(context_.state, *def, ScopeFor(*def, context_.caller));
-      const std::string merged = MergedScanSql(*def, dir, *context_.cold->Get(dir));
+      auto manifest = context_.cold->Get(dir);
+      const std::string merged =
+          MergedScanSql(*def, dir, *manifest, SegmentFilter(*def, where, alias));
+      if (context_.pinned != nullptr) context_.pinned->push_back(std::move(manifest));
       if (!merged.empty()) return ReplaceWithQuery(ref, merged, alias);
     }
     Replace(ref, kTableScanFunction, {duckdb::Value(def->id()), duckdb::Value::BOOLEAN(false)}, alias);
@@ -321,6 +331,7 @@ class Guard {
 
   const GuardContext& context_;
   std::vector<std::string> cte_scope_;
+  const ParsedExpression* from_where_ = nullptr;  // for the base table being guarded
 };
 
 std::string StatementName(duckdb::StatementType type) {

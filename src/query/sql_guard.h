@@ -4,7 +4,9 @@
 #pragma once
 
 #include <duckdb.hpp>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "auth/caller.h"
 #include "catalog/catalog.h"
@@ -12,6 +14,7 @@
 
 namespace kalam::cold {
 class ColdStore;
+struct Manifest;
 }
 
 namespace kalam::query {
@@ -25,6 +28,9 @@ struct GuardContext {
   const auth::Caller& caller;
   const std::string& default_namespace;
   cold::ColdStore* cold = nullptr;  // where flushed rows live; null: hot rows only
+  // Receives the manifests the rewritten statement reads; the caller keeps them until it
+  // has run (a flush waits for them before it turns flushed hot rows into markers).
+  std::vector<std::shared_ptr<const cold::Manifest>>* pinned = nullptr;
 };
 
 // Ok: the statement is a query that only reads what the caller may read, through scans.

@@ -25,6 +25,7 @@ struct ScanData : duckdb::TableFunctionData {
   const TableDef* table = nullptr;
   std::string scope;
   store::KvStore* store = nullptr;
+  const ConnectionSlot* slot = nullptr;  // of the statement: its store snapshot
   int64_t min_seq = 0;  // STREAM tables: rows older than their TTL are hidden
   bool with_tombstones = false;  // the merged read wants them, to hide older cold versions
   // Set when the query's filters pin the primary key to a few values: the scan reads
@@ -96,6 +97,7 @@ duckdb::unique_ptr<duckdb::FunctionData> Bind(duckdb::ClientContext& context,
   data->table = &table;
   data->scope = ScopeFor(table, slot.caller);
   data->store = registry.store;
+  data->slot = &slot;
   data->with_tombstones = input.inputs.size() > 1 && input.inputs[1].GetValue<bool>();
   if (table.type == TableType::kStream && table.ttl_seconds) {
     const int64_t now_ms = NowMicros() / 1000;
@@ -177,6 +179,7 @@ duckdb::unique_ptr<duckdb::GlobalTableFunctionState> Init(duckdb::ClientContext&
                                                           duckdb::TableFunctionInitInput& input) {
   const auto& data = input.bind_data->Cast<ScanData>();
   auto state = duckdb::make_uniq<ScanState>();
+  const store::KvStore::Snapshot* at = data.slot->StatementSnapshot(*data.store);
   const auto family =
       data.table->type == TableType::kStream ? store::Family::kStream : store::Family::kHot;
   if (data.point_keys) {
@@ -185,13 +188,13 @@ duckdb::unique_ptr<duckdb::GlobalTableFunctionState> Init(duckdb::ClientContext&
     for (const auto& cell : *data.point_keys) {
       std::string key = store::ScopePrefix(table.table_num, data.scope);
       store::AppendKeyCell(key, table.current().columns[pk].type, cell);
-      auto value = data.store->Get(family, key);
+      auto value = data.store->Get(family, key, at);
       if (!value.ok()) throw duckdb::IOException(value.status().message());
       if (value->has_value()) state->point_rows.emplace_back(key, std::move(**value));
     }
   } else {
     state->cursor =
-        data.store->NewCursor(family, store::ScopePrefix(data.table->table_num, data.scope));
+        data.store->NewCursor(family, store::ScopePrefix(data.table->table_num, data.scope), at);
   }
   state->column_ids.assign(input.column_ids.begin(), input.column_ids.end());
   return state;

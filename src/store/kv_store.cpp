@@ -34,11 +34,28 @@ Status FromRocks(const rocksdb::Status& s) {
   return {Code::kInternalError, "storage error: " + s.ToString()};
 }
 
+class RocksSnapshot final : public KvStore::Snapshot {
+ public:
+  explicit RocksSnapshot(rocksdb::DB* db) : db_(db), snapshot_(db->GetSnapshot()) {}
+  ~RocksSnapshot() override { db_->ReleaseSnapshot(snapshot_); }
+  const rocksdb::Snapshot* get() const { return snapshot_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snapshot_;
+};
+
+const rocksdb::Snapshot* RocksSnapshotOf(const KvStore::Snapshot* at) {
+  return at == nullptr ? nullptr : static_cast<const RocksSnapshot*>(at)->get();
+}
+
 class RocksCursor final : public KvStore::Cursor {
  public:
-  RocksCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, std::string_view prefix)
+  RocksCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, std::string_view prefix,
+              const rocksdb::Snapshot* snapshot)
       : prefix_(prefix) {
     rocksdb::ReadOptions options;
+    options.snapshot = snapshot;
     // The iterator pins its own snapshot; bounding it lets RocksDB skip other tables' data.
     upper_ = PrefixEnd(prefix_);
     if (!upper_.empty()) {
@@ -105,11 +122,18 @@ class RocksStore final : public KvStore {
     return FromRocks(db_->Write(write_options_, &batch));
   }
 
-  Result<std::optional<std::string>> Get(Family family, std::string_view key) override {
+  std::shared_ptr<const Snapshot> TakeSnapshot() override {
+    return std::make_shared<RocksSnapshot>(db_.get());
+  }
+
+  Result<std::optional<std::string>> Get(Family family, std::string_view key,
+                                         const Snapshot* at) override {
     std::shared_lock lock(close_mutex_);
     if (!db_) return Status(Code::kInternalError, "storage is closed");
     std::string value;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handle(family), key, &value);
+    rocksdb::ReadOptions options;
+    options.snapshot = RocksSnapshotOf(at);
+    rocksdb::Status s = db_->Get(options, handle(family), key, &value);
     if (s.IsNotFound()) return std::optional<std::string>();
     if (!s.ok()) return FromRocks(s);
     return std::optional<std::string>(std::move(value));
@@ -130,8 +154,9 @@ class RocksStore final : public KvStore {
     return FromRocks(it->status());
   }
 
-  std::unique_ptr<Cursor> NewCursor(Family family, std::string_view prefix) override {
-    return std::make_unique<RocksCursor>(db_.get(), handle(family), prefix);
+  std::unique_ptr<Cursor> NewCursor(Family family, std::string_view prefix,
+                                    const Snapshot* at) override {
+    return std::make_unique<RocksCursor>(db_.get(), handle(family), prefix, RocksSnapshotOf(at));
   }
 
   Status Close() override {

@@ -44,14 +44,24 @@ class KvStore {
   static Result<std::unique_ptr<KvStore>> Open(const std::string& dir, bool sync);
   virtual ~KvStore() = default;
 
+  // A consistent view of the store as of when it was taken; reads given it see that view.
+  // REQUIRES: the store outlives it.
+  class Snapshot {
+   public:
+    virtual ~Snapshot() = default;
+  };
+  virtual std::shared_ptr<const Snapshot> TakeSnapshot() = 0;
+
   virtual Status Write(const WriteSet& changes) = 0;
-  virtual Result<std::optional<std::string>> Get(Family family, std::string_view key) = 0;
+  // at: read as of that snapshot; null: the latest.
+  virtual Result<std::optional<std::string>> Get(Family family, std::string_view key,
+                                                 const Snapshot* at = nullptr) = 0;
   // Calls visit(key, value) for every key starting with prefix, in key order, until it
   // returns false.
   virtual Status Scan(Family family, std::string_view prefix,
                       const std::function<bool(std::string_view, std::string_view)>& visit) = 0;
-  // An ordered cursor over the keys starting with prefix, on a consistent snapshot taken
-  // now. REQUIRES: the store outlives the cursor and is not closed meanwhile.
+  // An ordered cursor over the keys starting with prefix, on a consistent snapshot: at, or
+  // one taken now. REQUIRES: the store outlives the cursor and is not closed meanwhile.
   class Cursor {
    public:
     virtual ~Cursor() = default;
@@ -63,7 +73,8 @@ class KvStore {
     virtual std::string_view value() const = 0;
     virtual Status status() const = 0;
   };
-  virtual std::unique_ptr<Cursor> NewCursor(Family family, std::string_view prefix) = 0;
+  virtual std::unique_ptr<Cursor> NewCursor(Family family, std::string_view prefix,
+                                            const Snapshot* at = nullptr) = 0;
 
   // Flushes memtables and closes; further calls fail.
   virtual Status Close() = 0;

@@ -5,6 +5,8 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <mutex>
 #include <random>
 #include <set>
@@ -364,6 +366,126 @@ TEST(ColdSchema, SegmentsWrittenUnderOlderSchemasReadUnderTheCurrentOne) {
   EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT c FROM app.e WHERE id = 1")), "[[9]]");
   EXPECT_EQ(CompactAndWait(http, "app.e").find("\"rows_after\":3") != std::string::npos, true);
   EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT id, alpha, c FROM app.e ORDER BY id")), R"([[1,"a1",9],[2,"a2",7],[3,"a3",8]])");
+}
+
+// The scope directory of a SHARED table (one per table) and its manifest's segments.
+fs::path SharedScopeDir(const ServerProcess& server, const std::string& ns, const std::string& table) {
+  for (const auto& e : fs::recursive_directory_iterator(server.data_dir() + "/storage/" + ns + "/" + table)) {
+    if (e.path().filename() == "manifest.json") return e.path().parent_path();
+  }
+  return {};
+}
+
+json::array Segments(const fs::path& dir) {
+  std::ifstream in(dir / "manifest.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  return json::parse(text.str()).at("segments").as_array();
+}
+
+TEST(ColdReads, OverlappingSegmentsAndPrunedSegmentsKeepTheNewestVersions) {
+  ServerProcess server;
+  server.Start();
+  auto http = server.Client();
+  ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; "
+                                   "CREATE SHARED TABLE app.p (id BIGINT PRIMARY KEY, room TEXT, n INT)").status, 200);
+  ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.p SELECT range, 'a', range FROM range(100)").status, 200);
+  EXPECT_EQ(FlushAndWait(http, "app.p"), "completed");
+  ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.p SELECT range, 'b', range FROM range(100, 200)").status, 200);
+  EXPECT_EQ(FlushAndWait(http, "app.p"), "completed");
+  // Changes to flushed keys: the next segments share keys with earlier ones.
+  ASSERT_EQ(Sql(http, RootAuth(), "UPDATE app.p SET room = 'z' WHERE id = 5; DELETE FROM app.p WHERE id = 6").status, 200);
+  EXPECT_EQ(FlushAndWait(http, "app.p"), "completed");
+  ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.p VALUES (6, 'q', 6)").status, 200);
+  EXPECT_EQ(FlushAndWait(http, "app.p"), "completed");
+  ASSERT_EQ(Sql(http, RootAuth(), "UPDATE app.p SET room = 'a' WHERE id = 150").status, 200);  // stays hot
+
+  const fs::path dir = SharedScopeDir(server, "app", "p");
+  ASSERT_FALSE(dir.empty());
+  json::array segments = Segments(dir);
+  ASSERT_EQ(segments.size(), 4u);
+  std::vector<bool> overlaps;
+  for (const auto& s : segments) overlaps.push_back(s.at("overlaps_earlier").as_bool());
+  EXPECT_EQ(overlaps, (std::vector<bool>{false, false, true, true}));
+
+  auto check = [&] {
+    EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*), count(DISTINCT id) FROM app.p")), "[[200,200]]");
+    // Segment 3 (room 'z') is pruned for room = 'a', yet its key 5 still hides segment 1's.
+    EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*), min(id), max(id) FROM app.p WHERE room = 'a'")), "[[99,0,150]]");
+    EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT id FROM app.p WHERE room = 'z'")), "[[5]]");
+    EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT room FROM app.p WHERE id = 6")), R"([["q"]])");
+    EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*) FROM app.p WHERE id BETWEEN 100 AND 199 AND room = 'b'")), "[[99]]");
+    EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*) FROM app.p p WHERE p.id >= 190 AND 195 > p.id")), "[[5]]");
+  };
+  check();
+
+  // Pruned segments are not opened: with segment 2 (ids 100..199, room 'b') unreadable,
+  // queries whose filters exclude it still answer; a full scan fails cleanly.
+  const fs::path second = dir / std::string(segments[1].at("file").as_string());
+  fs::copy_file(second, dir / "kept.bin");
+  { std::ofstream(second, std::ios::trunc) << "not parquet"; }
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*) FROM app.p WHERE id < 100")), "[[100]]");
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*) FROM app.p WHERE room = 'z'")), "[[1]]");
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*) FROM app.p WHERE _seq < 0")), "[[0]]");
+  auto broken = Sql(http, RootAuth(), "SELECT count(*) FROM app.p");
+  EXPECT_NE(broken.status, 200);
+  EXPECT_FALSE(broken.error_code().empty());
+  fs::rename(dir / "kept.bin", second);
+  check();
+
+  // Compaction leaves one segment that overlaps nothing; the rows stay.
+  EXPECT_NE(CompactAndWait(http, "app.p"), "timeout");
+  segments = Segments(dir);
+  ASSERT_EQ(segments.size(), 1u);
+  EXPECT_FALSE(segments[0].at("overlaps_earlier").as_bool());
+  check();
+}
+
+TEST(ColdReads, QueriesDuringFlushesSeeEveryRowOnce) {
+  ServerProcess server;
+  server.Start();
+  auto http = server.Client();
+  constexpr int kRows = 2000;
+  ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; "
+                                   "CREATE SHARED TABLE app.c (id BIGINT PRIMARY KEY, n INT) "
+                                   "WITH (FLUSH_POLICY = 'rows:1000000')").status, 200);
+  ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.c SELECT range, 0 FROM range(" + std::to_string(kRows) + ")").status, 200);
+  EXPECT_EQ(FlushAndWait(http, "app.c"), "completed");
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> flushes{0}, updates{0};
+  std::thread writer([&] {  // changes flushed rows (and rows changed since)
+    auto client = server.Client();
+    std::mt19937 random(7);
+    while (!stop) {
+      const int id = static_cast<int>(random() % kRows);
+      if (Sql(client, RootAuth(), "UPDATE app.c SET n = n + 1 WHERE id BETWEEN " + std::to_string(id) +
+                                      " AND " + std::to_string(id + 40)).status == 200) {
+        ++updates;
+      }
+    }
+  });
+  std::thread flusher([&] {
+    auto client = server.Client();
+    while (!stop) {
+      if (FlushAndWait(client, "app.c") == "completed") ++flushes;
+    }
+  });
+  int reads = 0;
+  const auto until = std::chrono::steady_clock::now() + 4s;
+  while (std::chrono::steady_clock::now() < until) {
+    auto r = Sql(http, RootAuth(), "SELECT count(*), count(DISTINCT id) FROM app.c");
+    ASSERT_EQ(r.status, 200) << json::serialize(r.body);
+    ASSERT_EQ(Rows(r), "[[2000,2000]]") << "after " << flushes << " flushes";
+    ++reads;
+  }
+  stop = true;
+  writer.join();
+  flusher.join();
+  EXPECT_GT(flushes.load(), 3);
+  EXPECT_GT(updates.load(), 10);
+  EXPECT_GT(reads, 10);
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*), count(DISTINCT id) FROM app.c")), "[[2000,2000]]");
 }
 
 }  // namespace
