@@ -1,5 +1,7 @@
 #include "jobs/job_manager.h"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -160,6 +162,27 @@ size_t JobManager::RemoveOldRecords(std::chrono::seconds retention) {
     Status s = store_.Write(changes);
     if (!s.ok()) spdlog::warn("could not remove old job records: {}", s.message());
   }
+  return removed;
+}
+
+size_t JobManager::KeepLatest(const std::string& type, size_t keep) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<int64_t, std::string>> ended;  // (created_at, id)
+  for (const auto& [id, r] : records_) {
+    if (r.job_type == type && r.status != "queued" && r.status != "running") {
+      ended.emplace_back(r.created_at, id);
+    }
+  }
+  if (ended.size() <= keep) return 0;
+  std::sort(ended.begin(), ended.end());
+  store::WriteSet changes;
+  const size_t removed = ended.size() - keep;
+  for (size_t i = 0; i < removed; ++i) {
+    changes.Delete(store::Family::kJobs, std::string(kPrefix) + ended[i].second);
+    records_.erase(ended[i].second);
+  }
+  Status s = store_.Write(changes);
+  if (!s.ok()) spdlog::warn("could not remove old job records: {}", s.message());
   return removed;
 }
 

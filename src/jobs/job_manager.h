@@ -64,6 +64,8 @@ class JobManager {
   std::optional<JobRecord> Find(const std::string& job_id) const;
   // Removes records of jobs that ended more than `retention` ago; returns how many.
   size_t RemoveOldRecords(std::chrono::seconds retention);
+  // Removes records of ended jobs of the type but the newest keep; returns how many.
+  size_t KeepLatest(const std::string& type, size_t keep);
   // Waits until the job has ended (tests and FLUSH ... WAIT use it); false on timeout.
   bool Wait(const std::string& job_id, std::chrono::milliseconds timeout);
 

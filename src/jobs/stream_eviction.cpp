@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "catalog/catalog.h"
+#include "jobs/job_manager.h"
 #include "store/committer.h"
 #include "store/kv_store.h"
 #include "store/row_codec.h"
@@ -12,7 +13,8 @@
 namespace kalam::jobs {
 
 Result<uint64_t> EvictExpiredStreamRows(catalog::Catalog& catalog, store::KvStore& store,
-                                        store::Committer& committer, int64_t now_millis) {
+                                        store::Committer& committer, int64_t now_millis,
+                                        bool dry_run) {
   auto state = catalog.snapshot();
   uint64_t trimmed = 0;
   for (const auto& [id, table] : state->tables) {
@@ -35,7 +37,7 @@ Result<uint64_t> EvictExpiredStreamRows(catalog::Catalog& catalog, store::KvStor
       cursor->Seek(next_scope);
     }
     KALAM_RETURN_IF_ERROR(cursor->status());
-    if (deletes.empty()) continue;
+    if (deletes.empty() || dry_run) continue;
     KALAM_RETURN_IF_ERROR(committer.Commit([&](store::CommitContext& commit) {
       for (const auto& op : deletes.ops()) commit.DeleteRange(op.family, op.key, *op.range_end);
       return Status::Ok();
@@ -45,10 +47,12 @@ Result<uint64_t> EvictExpiredStreamRows(catalog::Catalog& catalog, store::KvStor
 }
 
 StreamEvictor::StreamEvictor(catalog::Catalog& catalog, store::KvStore& store,
-                             store::Committer& committer, int64_t interval_secs)
+                             store::Committer& committer, JobManager& jobs,
+                             int64_t interval_secs)
     : catalog_(catalog),
       store_(store),
       committer_(committer),
+      jobs_(jobs),
       interval_secs_(std::max<int64_t>(1, interval_secs)),
       thread_([this] { Loop(); }) {}
 
@@ -61,6 +65,27 @@ StreamEvictor::~StreamEvictor() {
   thread_.join();
 }
 
+void StreamEvictor::Submit() {
+  if (!last_job_.empty()) {  // still queued behind other work: that one will do
+    auto last = jobs_.Find(last_job_);
+    if (last && (last->status == "queued" || last->status == "running")) return;
+  }
+  // The job may run after this evictor is gone (it is stopped before the job manager):
+  // it holds only what outlives the manager.
+  auto work = [catalog = &catalog_, store = &store_, committer = &committer_,
+               jobs = &jobs_](const JobContext&) -> Result<std::string> {
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    auto trimmed = EvictExpiredStreamRows(*catalog, *store, *committer, now);
+    if (!trimmed.ok()) return trimmed.status();
+    jobs->KeepLatest("stream_eviction", kRecordsKept);
+    return "{\"scopes_trimmed\":" + std::to_string(*trimmed) + "}";
+  };
+  auto job = jobs_.Submit("stream_eviction", "", "", "{}", std::move(work));
+  if (job.ok()) last_job_ = *job;
+}
+
 void StreamEvictor::Loop() {
   std::unique_lock lock(mutex_);
   while (!cv_.wait_for(lock, std::chrono::seconds(interval_secs_), [&] { return stopping_; })) {
@@ -68,11 +93,11 @@ void StreamEvictor::Loop() {
     const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-    auto trimmed = EvictExpiredStreamRows(catalog_, store_, committer_, now);
-    if (!trimmed.ok()) {
-      spdlog::warn("stream eviction failed: {}", trimmed.status().message());
-    } else if (*trimmed > 0) {
-      spdlog::debug("stream eviction trimmed {} user partition(s)", *trimmed);
+    auto expired = EvictExpiredStreamRows(catalog_, store_, committer_, now, true);
+    if (!expired.ok()) {
+      spdlog::warn("stream eviction failed: {}", expired.status().message());
+    } else if (*expired > 0) {
+      Submit();
     }
     lock.lock();
   }

@@ -1,10 +1,13 @@
 // STREAM tables keep rows for TTL_SECONDS (SPEC §3.2). Scans hide expired rows at once;
-// this periodic eviction removes them from the store, one range delete per user.
+// this periodic eviction removes them from the store, one range delete per user, as a
+// stream_eviction job whenever there is something to remove (the latest records of that
+// type are kept, so a busy stream does not flood system.jobs).
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "common/status.h"
@@ -19,24 +22,34 @@ class Committer;
 
 namespace kalam::jobs {
 
-// Removes the expired rows of every STREAM table; returns how many scopes it trimmed.
-Result<uint64_t> EvictExpiredStreamRows(catalog::Catalog& catalog, store::KvStore& store,
-                                        store::Committer& committer, int64_t now_millis);
+class JobManager;
 
-// Runs EvictExpiredStreamRows every interval until destroyed.
+// Removes the expired rows of every STREAM table (dry_run: only counts them); returns how
+// many scopes (users) had some.
+Result<uint64_t> EvictExpiredStreamRows(catalog::Catalog& catalog, store::KvStore& store,
+                                        store::Committer& committer, int64_t now_millis,
+                                        bool dry_run = false);
+
+// Every interval until destroyed: when some STREAM rows have expired, a stream_eviction
+// job that removes them.
 class StreamEvictor {
  public:
+  static constexpr size_t kRecordsKept = 100;  // stream_eviction job records
+
   StreamEvictor(catalog::Catalog& catalog, store::KvStore& store, store::Committer& committer,
-                int64_t interval_secs);
+                JobManager& jobs, int64_t interval_secs);
   ~StreamEvictor();
 
  private:
   void Loop();
+  void Submit();
 
   catalog::Catalog& catalog_;
   store::KvStore& store_;
   store::Committer& committer_;
+  JobManager& jobs_;
   const int64_t interval_secs_;
+  std::string last_job_;  // the job last submitted
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stopping_ = false;

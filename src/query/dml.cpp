@@ -370,9 +370,15 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
       const std::string key = RowKey(table, scope, row.cells, 0);
       auto stored = host.store().Get(store::Family::kHot, key);
       if (!stored.ok()) return stored.status();
-      if (!stored->has_value()) continue;
       store::RowVersion version;
-      KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(**stored, version));
+      if (stored->has_value()) {
+        KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(**stored, version));
+      } else {
+        auto marker = host.store().Get(store::Family::kHot, store::MarkerKey(key));
+        if (!marker.ok()) return marker.status();
+        if (!marker->has_value()) continue;
+        version.in_cold = true;
+      }
       if (version.deleted) continue;
       if (version.in_cold) {
         // The row lives in a cold segment: read it through the merged scan.
@@ -484,6 +490,10 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
           store::RowVersion header;
           KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(**stored, header));
           exists = !header.deleted;
+        } else if (family == store::Family::kHot) {  // a flushed row's key
+          auto marker = commit.Get(family, store::MarkerKey(key));
+          if (!marker.ok()) return marker.status();
+          exists = marker->has_value();
         }
         if (exists) {
           if (conflict == nullptr) {

@@ -155,6 +155,11 @@ std::optional<Result<RowSet>> PointSelect(const duckdb::SelectNode& select,
   store::AppendKeyCell(key, columns[pk].type, *key_cell);
   auto stored = store.Get(store::Family::kHot, key);
   if (!stored.ok()) return Result<RowSet>(stored.status());
+  if (!stored->has_value()) {
+    auto marker = store.Get(store::Family::kHot, store::MarkerKey(key));
+    if (!marker.ok()) return Result<RowSet>(marker.status());
+    if (marker->has_value()) return std::nullopt;  // in a cold segment: the merged read finds it
+  }
   RowSetWriter writer(names, types);
   if (stored->has_value()) {
     store::RowVersion header;

@@ -269,26 +269,33 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
     KALAM_RETURN_IF_ERROR(cold.Commit(dir, std::move(manifest)));  // the commit point
     WaitForReaders(previous, dir);
 
-    // The rows are in cold storage now: keep their keys (as markers) unless newer versions
-    // replaced them meanwhile; flushed tombstones go.
+    // The rows are in cold storage now: each row whose version is still the flushed one
+    // leaves the hot rows; its key stays as a marker while the cold version is live
+    // (tombstones take their marker along). In small commits, so writers wait little.
     const std::vector<ColumnType> none;
-    KALAM_RETURN_IF_ERROR(committer.Commit([&](store::CommitContext& commit) -> Status {
-      for (const auto& r : rows) {
-        auto current = commit.Get(store::Family::kHot, r.key);
-        if (!current.ok()) return current.status();
-        if (!current->has_value()) continue;
-        store::RowVersion header;
-        KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(**current, header));
-        if (header.seq != r.seq) continue;
-        if (r.deleted) {
+    constexpr size_t kMarkersPerCommit = 2048;
+    for (size_t begin = 0; begin < rows.size(); begin += kMarkersPerCommit) {
+      const size_t end = std::min(rows.size(), begin + kMarkersPerCommit);
+      KALAM_RETURN_IF_ERROR(committer.Commit([&](store::CommitContext& commit) -> Status {
+        for (size_t i = begin; i < end; ++i) {
+          const FlushRow& r = rows[i];
+          auto current = commit.Get(store::Family::kHot, r.key);
+          if (!current.ok()) return current.status();
+          if (!current->has_value()) continue;
+          store::RowVersion header;
+          KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(**current, header));
+          if (header.seq != r.seq) continue;  // changed since: the newer version stays
           commit.Delete(store::Family::kHot, r.key);
-        } else {
-          store::RowVersion marker{table.current().version, r.seq, false, true, {}};
-          commit.Put(store::Family::kHot, r.key, store::EncodeRow(marker, none));
+          if (r.deleted) {
+            commit.Delete(store::Family::kHot, store::MarkerKey(r.key));
+          } else {
+            store::RowVersion marker{table.current().version, r.seq, false, true, {}};
+            commit.Put(store::Family::kHot, store::MarkerKey(r.key), store::EncodeRow(marker, none));
+          }
         }
-      }
-      return Status::Ok();
-    }));
+        return Status::Ok();
+      }));
+    }
     flushed += static_cast<int64_t>(rows.size());
     ++segments;
     ++scopes;
@@ -322,6 +329,13 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
   }
   KALAM_RETURN_IF_ERROR(cursor->status());
   KALAM_RETURN_IF_ERROR(flush_scope());
+  if (flushed > 0) {
+    // The flushed rows left the hot store as deletions: compacted away, they stop costing
+    // every later scan of the table a step each.
+    cursor.reset();
+    KALAM_RETURN_IF_ERROR(store.CompactRange(store::Family::kHot, store::TablePrefix(table.table_num),
+                                             store::TablePrefix(table.table_num + 1)));
+  }
   return "{\"rows_flushed\":" + std::to_string(flushed) + ",\"segments\":" +
          std::to_string(segments) + ",\"scopes\":" + std::to_string(scopes) + "}";
 }

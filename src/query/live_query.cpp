@@ -525,9 +525,10 @@ Result<std::optional<std::vector<std::string>>> ReadSnapshot(
   using Out = std::optional<std::vector<std::string>>;
   const catalog::TableDef& table = q.table;
   const bool stream = table.type == catalog::TableType::kStream;
-  if (!stream && !cold.Get(cold::ColdStore::ScopeDir(state, table, q.scope))->segments.empty()) {
-    return Out();
-  }
+  // Held while the hot rows are read: a first flush of the scope waits for it before its
+  // rows leave the hot store.
+  const auto manifest = stream ? nullptr : cold.Get(cold::ColdStore::ScopeDir(state, table, q.scope));
+  if (manifest && !manifest->segments.empty()) return Out();
   int64_t min_seq = from_seq.value_or(-1);
   if (stream && table.ttl_seconds) {
     min_seq = std::max(min_seq, store::SeqFloorAt(NowMicros() / 1000 - *table.ttl_seconds * 1000) - 1);

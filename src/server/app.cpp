@@ -149,7 +149,8 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
       },
       config.flush.check_interval_secs);
   app->stream_evictor_ = std::make_unique<jobs::StreamEvictor>(
-      *app->catalog_, *app->store_, *app->committer_, config.stream.eviction_interval_secs);
+      *app->catalog_, *app->store_, *app->committer_, *app->jobs_,
+      config.stream.eviction_interval_secs);
   return app;
 }
 

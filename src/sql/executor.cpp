@@ -413,6 +413,8 @@ Status Executor::RemoveRows(uint64_t table_num) {
     for (auto family : {store::Family::kHot, store::Family::kStream}) {
       commit.DeleteRange(family, store::TablePrefix(table_num), store::TablePrefix(table_num + 1));
     }
+    commit.DeleteRange(store::Family::kHot, store::MarkerTablePrefix(table_num),
+                       store::MarkerTablePrefix(table_num + 1));
     return Status::Ok();
   });
 }

@@ -159,6 +159,15 @@ class RocksStore final : public KvStore {
     return std::make_unique<RocksCursor>(db_.get(), handle(family), prefix, RocksSnapshotOf(at));
   }
 
+  Status CompactRange(Family family, std::string_view begin, std::string_view end) override {
+    std::shared_lock lock(close_mutex_);
+    if (!db_) return {Code::kInternalError, "storage is closed"};
+    const rocksdb::Slice from(begin.data(), begin.size()), to(end.data(), end.size());
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+    return FromRocks(db_->CompactRange(options, handle(family), &from, &to));
+  }
+
   Status Close() override {
     std::unique_lock lock(close_mutex_);
     if (!db_) return Status::Ok();

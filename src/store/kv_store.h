@@ -76,6 +76,9 @@ class KvStore {
   virtual std::unique_ptr<Cursor> NewCursor(Family family, std::string_view prefix,
                                             const Snapshot* at = nullptr) = 0;
 
+  // Compacts the keys in [begin, end) now: deleted keys stop costing reads.
+  virtual Status CompactRange(Family family, std::string_view begin, std::string_view end) = 0;
+
   // Flushes memtables and closes; further calls fail.
   virtual Status Close() = 0;
 };

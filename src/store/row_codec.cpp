@@ -55,6 +55,18 @@ std::string TablePrefix(uint64_t table_num) {
   return key;
 }
 
+namespace {
+constexpr uint64_t kMarkerBit = uint64_t{1} << 63;
+}
+
+std::string MarkerKey(std::string_view row_key) {
+  std::string key(row_key);
+  if (!key.empty()) key[0] = static_cast<char>(static_cast<unsigned char>(key[0]) | 0x80);
+  return key;
+}
+
+std::string MarkerTablePrefix(uint64_t table_num) { return TablePrefix(table_num | kMarkerBit); }
+
 std::string ScopePrefix(uint64_t table_num, std::string_view scope) {
   std::string key = TablePrefix(table_num);
   key.append(scope);

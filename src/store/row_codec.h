@@ -47,6 +47,12 @@ struct RowVersion {
 std::string ScopePrefix(uint64_t table_num, std::string_view scope);
 // The prefix of all of a table's rows, in every scope.
 std::string TablePrefix(uint64_t table_num);
+// Where a flushed row's key is kept (DESIGN §3): the key of a row whose newest cold version
+// is live, so that key checks (duplicates, ON CONFLICT) see it. Markers sit apart from the
+// rows (the table number's top bit set), so scans of hot rows never walk them.
+std::string MarkerKey(std::string_view row_key);
+// The prefix of all of a table's markers.
+std::string MarkerTablePrefix(uint64_t table_num);
 // Appends the order-preserving encoding of a primary-key cell of the given type.
 void AppendKeyCell(std::string& key, ColumnType type, const Cell& cell);
 // Decodes the primary-key cell at the end of a key (inverse of AppendKeyCell).

@@ -419,6 +419,15 @@ TEST(StreamTtl, ExpiredRowsVanishFromReadsThenFromTheStore) {
   auto stats = Sql(http, RootAuth(), "SHOW STATS FOR TABLE app.typing");
   EXPECT_EQ(json::serialize(stats.rows().at(0)), R"(["hot_rows","0"])");  // evicted from the store
   EXPECT_EQ(json::serialize(Sql(http, RootAuth(), "SELECT who FROM app.kept").rows()), R"([["k"]])");
+  // Each removal ran as a stream_eviction job.
+  auto jobs = Sql(http, RootAuth(), "SELECT count(*), min(status), max(status), sum(CAST(json_extract(result, '$.scopes_trimmed') AS INT)) "
+                                    "FROM system.jobs WHERE job_type = 'stream_eviction'");
+  ASSERT_EQ(jobs.status, 200) << json::serialize(jobs.body);
+  const auto& row = jobs.rows().at(0).as_array();
+  EXPECT_GE(row.at(0).as_int64(), 1);
+  EXPECT_EQ(json::serialize(row.at(1)), R"("completed")");
+  EXPECT_EQ(json::serialize(row.at(2)), R"("completed")");
+  EXPECT_GE(row.at(3).to_number<int64_t>(), 1);
 }
 
 }  // namespace
