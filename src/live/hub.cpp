@@ -195,10 +195,17 @@ void LiveHub::Deliver(Subscription* sub, std::string message) {
   }
 }
 
+int64_t LiveHub::LastChange(const std::string& table_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = last_change_.find(table_id);
+  return it == last_change_.end() ? 0 : it->second;
+}
+
 void LiveHub::Publish(std::vector<ChangeEvent>& events, int64_t last_seq) {
   std::lock_guard lock(mutex_);
   last_seq_ = last_seq;
   for (const ChangeEvent& event : events) {
+    last_change_[event.table_id] = last_seq;
     auto table = tables_.find(event.table_id);
     if (table == tables_.end()) continue;
     auto scope = table->second.find(event.scope);

@@ -69,6 +69,9 @@ class LiveHub {
   // The committer's listener.
   void Publish(std::vector<store::ChangeEvent>& events, int64_t last_seq);
 
+  // The last _seq published with a change of the table (0: none since start-up).
+  int64_t LastChange(const std::string& table_id) const;
+
   std::vector<query::LiveQueryRow> List() const;
   size_t CountForConnection(const std::string& connection_id) const;
   size_t CountForUser(const std::string& user_id) const;
@@ -94,6 +97,7 @@ class LiveHub {
   std::unordered_map<std::string, TableSubs> tables_;                   // by table_id
   std::unordered_map<std::string, size_t> per_user_;                     // live subscriptions
   std::unordered_map<std::string, std::set<std::string>> by_connection_;  // live_ids
+  std::unordered_map<std::string, int64_t> last_change_;                  // by table_id
 };
 
 // A change message of SPEC §5 for one subscription.

@@ -1,10 +1,12 @@
 #include "query/engine.h"
 
+#include <filesystem>
 #include <map>
 #include <thread>
 
 #include "catalog/catalog.h"
 #include "duckdb/main/extension/extension_loader.hpp"
+#include "duckdb/parser/keyword_helper.hpp"
 #include "duckdb/parser/parser.hpp"
 #include "duckdb/parser/statement/delete_statement.hpp"
 #include "duckdb/parser/statement/insert_statement.hpp"
@@ -198,6 +200,25 @@ class Engine final : public QueryEngine, public DmlHost {
     return FlushOrCompact(table_id, cancelled, true);
   }
 
+  Status CanFlush(const std::string& table_id) override {
+    auto state = catalog_.snapshot();
+    auto it = state->tables.find(table_id);
+    if (it == state->tables.end()) {
+      return Status(Code::kNotFound, "Table '" + table_id + "' does not exist");
+    }
+    return CanFlush(*state, it->second);
+  }
+  Status CanFlush(const catalog::CatalogState& state, const catalog::TableDef& table) const {
+    auto storage = state.storages.find(table.storage_id);
+    if (storage == state.storages.end() || IsAllowed(storage->second.base_directory)) {
+      return Status::Ok();
+    }
+    return Status(Code::kInvalidSql,
+                  "Storage '" + storage->first + "' (" + storage->second.base_directory +
+                      ") was created outside the directories the server opened at start-up: "
+                      "its tables can be flushed after a restart");
+  }
+
   // Flushes and compactions of a table take turns: one at a time per table.
   Result<std::string> FlushOrCompact(const std::string& table_id,
                                      const std::function<bool()>& cancelled, bool compact) {
@@ -207,6 +228,7 @@ class Engine final : public QueryEngine, public DmlHost {
       return Status(Code::kNotFound, "Table '" + table_id + "' does not exist");
     }
     const uint64_t table_num = it->second.table_num;
+    KALAM_RETURN_IF_ERROR(CanFlush(*state, it->second));
     {
       std::lock_guard lock(flushing_mutex_);
       if (!flushing_.insert(table_num).second) {
@@ -298,10 +320,13 @@ class Engine final : public QueryEngine, public DmlHost {
   // allowed_directories can only be set once the database runs.
   Status LockDown() {
     duckdb::Connection connection(*db_);
-    std::string quoted;
-    for (char c : options_.storage_dir) quoted += (c == '\'' ? std::string("''") : std::string(1, c));
+    std::string list;
+    for (const std::string& dir : AllowedDirectories()) {
+      if (!list.empty()) list += ", ";
+      list += duckdb::KeywordHelper::WriteQuoted(dir, '\'');
+    }
     for (const std::string& sql :
-         {"SET allowed_directories = ['" + quoted + "']",
+         {"SET allowed_directories = [" + list + "]",
           std::string("SET enable_external_access = false"),
           std::string("SET lock_configuration = true")}) {
       auto result = connection.Query(sql);
@@ -310,6 +335,26 @@ class Engine final : public QueryEngine, public DmlHost {
       }
     }
     return Status::Ok();
+  }
+
+  std::vector<std::string> AllowedDirectories() const {
+    std::vector<std::string> dirs{options_.storage_dir};
+    for (const auto& dir : options_.storage_dirs) {
+      if (!IsUnder(dir, options_.storage_dir)) dirs.push_back(dir);
+    }
+    return dirs;
+  }
+  bool IsAllowed(const std::string& dir) const {
+    for (const auto& allowed : AllowedDirectories()) {
+      if (IsUnder(dir, allowed)) return true;
+    }
+    return false;
+  }
+  static bool IsUnder(const std::string& dir, const std::string& base) {
+    const auto d = std::filesystem::path(dir).lexically_normal();
+    const auto b = std::filesystem::path(base).lexically_normal();
+    auto rel = d.lexically_relative(b);
+    return !rel.empty() && *rel.begin() != "..";
   }
 
   ConnectionSlot* Acquire() {

@@ -28,7 +28,8 @@ class ColdStore;
 namespace kalam::query {
 
 struct EngineOptions {
-  std::string storage_dir;    // the only directory DuckDB itself may read or write
+  std::string storage_dir;    // the directory DuckDB itself may read and write, and
+  std::vector<std::string> storage_dirs;  // storages' directories elsewhere (fixed at start)
   int threads = 0;            // DuckDB worker threads; 0: one per core
   int connections = 4;        // pooled connections (statements running at once)
   uint64_t max_result_rows = 0;  // 0: no limit
@@ -93,6 +94,10 @@ class QueryEngine {
   // result says what was written. One flush per table at a time.
   virtual Result<std::string> Flush(const std::string& table_id,
                                     const std::function<bool()>& cancelled) = 0;
+
+  // Ok when the table's storage lies where the engine may write (directories are fixed at
+  // start-up); otherwise why not, as INVALID_SQL.
+  virtual Status CanFlush(const std::string& table_id) = 0;
 
   // Compacts the table's cold segments (the work of a compact job).
   virtual Result<std::string> Compact(const std::string& table_id,

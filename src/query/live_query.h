@@ -3,6 +3,7 @@
 // JSON objects of SPEC §5.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,14 +55,34 @@ Result<SubscriptionQuery> ParseSubscription(std::string_view sql,
                                             const auth::Caller& caller,
                                             const std::string& default_namespace);
 
+// The decoded rows of recently read scopes (USER and SHARED tables, hot rows only), shared
+// by the snapshots of subscriptions that arrive together: many clients subscribing to one
+// table at once decode it once, and an equality in their WHERE finds its rows through an
+// index. An entry holds a scope's rows as of a _seq and serves while its table has not
+// changed since (last_change: the last _seq published with a change of the table).
+class SnapshotCache {
+ public:
+  SnapshotCache(std::function<int64_t(const std::string& table_id)> last_change,
+                size_t max_rows = 200000);
+  ~SnapshotCache();
+  struct Entry;
+
+ private:
+  friend Result<std::optional<std::vector<std::string>>> ReadSnapshot(
+      const SubscriptionQuery&, const catalog::CatalogState&, store::KvStore&, cold::ColdStore&,
+      int64_t, std::optional<int64_t>, std::optional<int64_t>, SnapshotCache*);
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 // The snapshot of a subscription read straight from the hot store, without the engine:
 // the matching rows with max_seq >= _seq > from_seq (and the newest last_rows), in _seq
 // order, as JSON objects. nullopt when the scope has cold segments: then the engine's
-// merged read must answer.
+// merged read must answer. cache, when given, is used and filled.
 Result<std::optional<std::vector<std::string>>> ReadSnapshot(
     const SubscriptionQuery& query, const catalog::CatalogState& state, store::KvStore& store,
     cold::ColdStore& cold, int64_t max_seq, std::optional<int64_t> from_seq,
-    std::optional<int64_t> last_rows);
+    std::optional<int64_t> last_rows, SnapshotCache* cache = nullptr);
 
 // {"col": value, ..., "_seq": n} for the projected columns of a row.
 void AppendRowObject(std::string& out, const SubscriptionQuery& query,

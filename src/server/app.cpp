@@ -95,6 +95,9 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
 
   query::EngineOptions engine_options;
   engine_options.storage_dir = (dir / "storage").string();
+  for (const auto& [id, storage] : app->catalog_->snapshot()->storages) {
+    engine_options.storage_dirs.push_back(storage.base_directory);
+  }
   engine_options.max_result_rows = config.limits.max_result_rows;
   engine_options.connections =
       std::max(2, static_cast<int>(std::thread::hardware_concurrency()) * 2);
@@ -139,6 +142,7 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   app->flush_scheduler_ = std::make_unique<jobs::FlushScheduler>(
       *app->catalog_, *app->jobs_,
       [manager, flush_engine](const std::string& table_id) {
+        if (!flush_engine->CanFlush(table_id).ok()) return std::string();
         const auto colon = table_id.find(':');
         auto job = manager->Submit("flush", table_id.substr(0, colon), table_id.substr(colon + 1),
                                    "{\"table_id\":\"" + table_id + "\",\"automatic\":true}",

@@ -33,6 +33,7 @@ class App {
   live::LiveHub& hub() { return hub_; }
   store::KvStore& store() { return *store_; }
   cold::ColdStore& cold() { return cold_; }
+  query::SnapshotCache& snapshot_cache() { return snapshot_cache_; }
 
   // Closes the store cleanly. Safe to call twice.
   Status Close();
@@ -44,6 +45,7 @@ class App {
   int lock_fd_ = -1;
   live::LiveHub hub_;  // outlives every part that publishes to it
   cold::ColdStore cold_;
+  query::SnapshotCache snapshot_cache_{[this](const std::string& table_id) { return hub_.LastChange(table_id); }};
   std::unique_ptr<store::KvStore> store_;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<store::Committer> committer_;

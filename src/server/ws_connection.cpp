@@ -348,7 +348,7 @@ void WsConnection::Subscribe(const json::object& message) {
   // straight from the hot store when it holds the whole scope, else by the engine.
   std::vector<std::string> objects;
   auto direct = query::ReadSnapshot(q, *app_.catalog().snapshot(), app_.store(), app_.cold(),
-                                    snapshot_seq, from_seq, last_rows);
+                                    snapshot_seq, from_seq, last_rows, &app_.snapshot_cache());
   if (!direct.ok()) {
     app_.hub().Remove(sub->live_id);
     std::lock_guard lock(subs_mutex_);

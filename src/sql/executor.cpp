@@ -310,6 +310,10 @@ Result<StatementResult> Executor::RunFlush(const Scope& scope, const std::string
   std::string values;
   for (const auto* t : tables) {
     const std::string id = t->id();
+    if (Status can = engine_.CanFlush(id); !can.ok()) {
+      if (tables.size() == 1) return can;
+      continue;  // FLUSH ALL TABLES: the others still go
+    }
     auto job = jobs_.Submit(compact ? "compact" : "flush", t->ns, t->name,
                             "{\"table_id\":" + JsonString(id) + "}",
                             [this, id, compact](const jobs::JobContext& job) {
@@ -368,9 +372,9 @@ Result<StatementResult> Executor::RunStorage(const Caller& caller, const CreateS
   storage.storage_id = stmt.id;
   storage.storage_name = stmt.name;
   storage.description = stmt.description;
-  // A relative base directory is under the data directory.
-  storage.base_directory =
-      (std::filesystem::absolute(config_.storage.data_path) / stmt.base_directory).lexically_normal().string();
+  // A relative base directory is under <data>/storage, where the query engine may write.
+  storage.base_directory = (std::filesystem::absolute(config_.storage.data_path) / "storage" /
+                            stmt.base_directory).lexically_normal().string();
   if (stmt.shared_tables_template) storage.shared_tables_template = *stmt.shared_tables_template;
   if (stmt.user_tables_template) storage.user_tables_template = *stmt.user_tables_template;
   KALAM_RETURN_IF_ERROR(catalog_.CreateStorage(std::move(storage), stmt.if_not_exists));

@@ -488,5 +488,44 @@ TEST(ColdReads, QueriesDuringFlushesSeeEveryRowOnce) {
   EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*), count(DISTINCT id) FROM app.c")), "[[2000,2000]]");
 }
 
+TEST(ColdStorages, RelativeStoragesFlushAtOnceOutsideOnesAfterARestart) {
+  ServerProcess server;
+  server.Start();
+  auto http = server.Client();
+  const fs::path outside = fs::path(server.data_dir()).parent_path() /
+                           ("outside-" + std::to_string(std::random_device{}()));
+  ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; "
+                                   "CREATE STORAGE rel TYPE 'filesystem' NAME 'r' BASE_DIRECTORY 'archive'; "
+                                   "CREATE STORAGE ext TYPE 'filesystem' NAME 'e' BASE_DIRECTORY '" + outside.string() + "'; "
+                                   "CREATE SHARED TABLE app.r (id INT PRIMARY KEY, v TEXT) WITH (STORAGE_ID = 'rel'); "
+                                   "CREATE SHARED TABLE app.x (id INT PRIMARY KEY, v TEXT) WITH (STORAGE_ID = 'ext'); "
+                                   "INSERT INTO app.r VALUES (1, 'r1'), (2, 'r2'); INSERT INTO app.x VALUES (1, 'x1')").status, 200);
+  EXPECT_EQ(FlushAndWait(http, "app.r"), "completed");
+  EXPECT_TRUE(fs::exists(server.data_dir() + "/storage/archive/app/r"));
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT id, v FROM app.r ORDER BY id")), R"([[1,"r1"],[2,"r2"]])");
+
+  // Created outside <data>/storage after start-up: refused with the reason, nothing lost.
+  auto refused = Sql(http, RootAuth(), "FLUSH TABLE app.x");
+  EXPECT_EQ(refused.error_code(), "INVALID_SQL");
+  EXPECT_NE(json::serialize(refused.body).find("restart"), std::string::npos) << json::serialize(refused.body);
+  auto all = Sql(http, RootAuth(), "FLUSH ALL TABLES IN app");  // the others still flush
+  EXPECT_EQ(all.status, 200) << json::serialize(all.body);
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT v FROM app.x")), R"([["x1"]])");
+
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+  server.Start();
+  http = server.Client();
+  EXPECT_EQ(FlushAndWait(http, "app.x"), "completed");
+  bool written = false;
+  for (const auto& e : fs::recursive_directory_iterator(outside)) {
+    if (e.path().extension() == ".parquet") written = true;
+  }
+  EXPECT_TRUE(written);
+  ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.x VALUES (2, 'x2')").status, 200);
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT id, v FROM app.x ORDER BY id")), R"([[1,"x1"],[2,"x2"]])");
+  std::error_code ec;
+  fs::remove_all(outside, ec);
+}
+
 }  // namespace
 }  // namespace kalam::testing

@@ -253,6 +253,79 @@ TEST_F(Live, SharedTablesRouteByEquality) {
   EXPECT_EQ(sockets[2]->Next().at("change_type").as_string(), "insert");
 }
 
+// The ids of a subscription's snapshot (all batches), in the order sent.
+std::vector<int64_t> SnapshotIds(Socket& s, const std::string& id, const std::string& sql,
+                                 const std::string& options = "{}") {
+  s.Send(SubscribeMessage(id, sql, options));
+  auto ack = s.NextOf("subscription_ack");
+  EXPECT_FALSE(ack.is_null()) << sql;
+  std::vector<int64_t> ids;
+  if (ack.is_null()) return ids;
+  const int64_t total = ack.at("total_rows").as_int64();
+  while (static_cast<int64_t>(ids.size()) < total) {
+    auto batch = s.NextOf("initial_data_batch");
+    if (batch.is_null()) break;
+    for (const auto& row : batch.at("rows").as_array()) ids.push_back(row.at("id").as_int64());
+  }
+  return ids;
+}
+
+// Snapshots of subscriptions that arrive together share one read of the table; each
+// still sees exactly the rows committed before it, also right after changes.
+TEST_F(Live, SharedSnapshotsFollowEveryChange) {
+  ASSERT_EQ(Root("CREATE SHARED TABLE app.feed (id BIGINT PRIMARY KEY, room TEXT, n INT) WITH (ACCESS_LEVEL = 'public'); "
+                 "INSERT INTO app.feed VALUES (1, 'r1', 1), (2, 'r1', 2), (3, 'r1', 3), (4, 'r2', 4), (5, 'r2', 5)").status, 200);
+  Socket s = Connect("ann");
+  using Ids = std::vector<int64_t>;
+  EXPECT_EQ(SnapshotIds(s, "a", "SELECT id FROM app.feed WHERE room = 'r1'"), (Ids{1, 2, 3}));
+  EXPECT_EQ(SnapshotIds(s, "b", "SELECT id FROM app.feed WHERE room = 'r2'"), (Ids{4, 5}));
+  EXPECT_EQ(SnapshotIds(s, "c", "SELECT id FROM app.feed WHERE room = 'r3'"), Ids{});
+  EXPECT_EQ(SnapshotIds(s, "d", "SELECT id FROM app.feed WHERE n >= 2 AND room = 'r1'"), (Ids{2, 3}));
+  EXPECT_EQ(SnapshotIds(s, "e", "SELECT id FROM app.feed WHERE n IN (1, 3, 5) OR n > 99"), (Ids{1, 3, 5}));
+  EXPECT_EQ(SnapshotIds(s, "f", "SELECT id FROM app.feed", R"({"last_rows":2})"), (Ids{4, 5}));
+
+  ASSERT_EQ(Root("INSERT INTO app.feed VALUES (6, 'r1', 6)").status, 200);
+  EXPECT_EQ(SnapshotIds(s, "g", "SELECT id FROM app.feed WHERE room = 'r1'"), (Ids{1, 2, 3, 6}));
+  ASSERT_EQ(Root("UPDATE app.feed SET room = 'r1' WHERE id = 4; DELETE FROM app.feed WHERE id = 1").status, 200);
+  EXPECT_EQ(SnapshotIds(s, "h", "SELECT id FROM app.feed WHERE room = 'r1'"), (Ids{2, 3, 6, 4}));
+  EXPECT_EQ(SnapshotIds(s, "i", "SELECT id FROM app.feed WHERE room = 'r2'"), (Ids{5}));
+  // The updated row comes last: snapshots are in _seq order.
+  EXPECT_EQ(SnapshotIds(s, "j", "SELECT id FROM app.feed", R"({"last_rows":1})"), (Ids{4}));
+
+  // Many subscribers at once, with a writer between them: each snapshot plus its events
+  // equals the table at the end.
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    auto http = server_->Client();
+    for (int id = 100; !stop; ++id) Sql(http, RootAuth(), "INSERT INTO app.feed VALUES (" + std::to_string(id) + ", 'r1', 0)");
+  });
+  std::vector<std::unique_ptr<Socket>> sockets;
+  std::vector<std::set<int64_t>> seen;
+  for (int i = 0; i < 8; ++i) {
+    sockets.push_back(std::make_unique<Socket>(*server_, "/v1/ws", client::Headers{{"Authorization", Basic("ann")}}));
+    sockets.back()->Next();
+    auto ids = SnapshotIds(*sockets.back(), "m", "SELECT id FROM app.feed WHERE room = 'r1'");
+    seen.emplace_back(ids.begin(), ids.end());
+    EXPECT_EQ(seen.back().size(), ids.size()) << "a row twice in a snapshot";
+  }
+  stop = true;
+  writer.join();
+  auto final_rows = Root("SELECT id FROM app.feed WHERE room = 'r1'");
+  std::set<int64_t> want;
+  for (const auto& row : final_rows.rows()) want.insert(row.at(0).as_int64());
+  for (size_t i = 0; i < sockets.size(); ++i) {
+    while (seen[i].size() < want.size()) {
+      auto change = sockets[i]->NextOf("change", 2000ms);
+      if (change.is_null()) break;
+      for (const auto& row : change.at("rows").as_array()) {
+        EXPECT_TRUE(seen[i].insert(row.at("id").as_int64()).second) << "a row twice";
+      }
+    }
+    EXPECT_EQ(seen[i], want) << "subscriber " << i;
+  }
+  ASSERT_EQ(Root("DROP TABLE app.feed").status, 200);
+}
+
 TEST_F(Live, KillDropLimitsAndResume) {
   Socket s = Connect("ann");
   s.Send(SubscribeMessage("k", "SELECT * FROM app.board"));
