@@ -215,6 +215,8 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
   const auto& columns = table.current().columns;
   int64_t flushed = 0, segments = 0, scopes = 0;
 
+  // Keys written from now on: those rows stay hot when the flushed ones become markers.
+  const auto written_since = committer.Watch(table.table_num);
   // One snapshot cursor over the table; rows come grouped by scope.
   auto cursor = store.NewCursor(store::Family::kHot, store::TablePrefix(table.table_num));
   std::vector<FlushRow> rows;
@@ -269,28 +271,24 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
     KALAM_RETURN_IF_ERROR(cold.Commit(dir, std::move(manifest)));  // the commit point
     WaitForReaders(previous, dir);
 
-    // The rows are in cold storage now: each row whose version is still the flushed one
-    // leaves the hot rows; its key stays as a marker while the cold version is live
-    // (tombstones take their marker along). In small commits, so writers wait little.
+    // The rows are in cold storage now: each row not written since the snapshot leaves
+    // the hot rows; its key stays as a marker while the cold version is live (tombstones
+    // take their marker along). In small commits, so writers wait little.
     const std::vector<ColumnType> none;
-    constexpr size_t kMarkersPerCommit = 2048;
+    const std::string marker =
+        store::EncodeRow(store::RowVersion{table.current().version, 0, false, true, {}}, none);
+    constexpr size_t kMarkersPerCommit = 512;
     for (size_t begin = 0; begin < rows.size(); begin += kMarkersPerCommit) {
       const size_t end = std::min(rows.size(), begin + kMarkersPerCommit);
       KALAM_RETURN_IF_ERROR(committer.Commit([&](store::CommitContext& commit) -> Status {
         for (size_t i = begin; i < end; ++i) {
           const FlushRow& r = rows[i];
-          auto current = commit.Get(store::Family::kHot, r.key);
-          if (!current.ok()) return current.status();
-          if (!current->has_value()) continue;
-          store::RowVersion header;
-          KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(**current, header));
-          if (header.seq != r.seq) continue;  // changed since: the newer version stays
+          if (written_since->Changed(r.key)) continue;  // the newer version stays
           commit.Delete(store::Family::kHot, r.key);
           if (r.deleted) {
             commit.Delete(store::Family::kHot, store::MarkerKey(r.key));
           } else {
-            store::RowVersion marker{table.current().version, r.seq, false, true, {}};
-            commit.Put(store::Family::kHot, store::MarkerKey(r.key), store::EncodeRow(marker, none));
+            commit.Put(store::Family::kHot, store::MarkerKey(r.key), marker);
           }
         }
         return Status::Ok();

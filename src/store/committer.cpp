@@ -37,19 +37,75 @@ Result<std::optional<std::string>> CommitContext::Get(Family family, const std::
   return store_.Get(family, key);
 }
 
+void CommitContext::Remember(const std::pair<Family, std::string>& key) {
+  auto it = overlay_.find(key);
+  undo_.emplace_back(key, it == overlay_.end() ? std::optional<std::optional<std::string>>()
+                                               : std::optional<std::optional<std::string>>(it->second));
+}
+
+void CommitContext::Undo() {
+  for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
+    if (it->second) {
+      overlay_[it->first] = std::move(*it->second);
+    } else {
+      overlay_.erase(it->first);
+    }
+  }
+  undo_.clear();
+}
+
 void CommitContext::Put(Family family, std::string key, std::string value) {
   current_.Put(family, key, value);
-  overlay_[{family, std::move(key)}] = std::move(value);
+  std::pair<Family, std::string> k{family, std::move(key)};
+  Remember(k);
+  overlay_[std::move(k)] = std::move(value);
 }
 
 void CommitContext::Delete(Family family, std::string key) {
   current_.Delete(family, key);
-  overlay_[{family, std::move(key)}] = std::nullopt;
+  std::pair<Family, std::string> k{family, std::move(key)};
+  Remember(k);
+  overlay_[std::move(k)] = std::nullopt;
 }
 
 void CommitContext::DeleteRange(Family family, std::string begin, std::string end) {
   // Range deletes are for dropped tables, whose keys no later statement reads.
   current_.DeleteRange(family, std::move(begin), std::move(end));
+}
+
+std::shared_ptr<const KeyWatch> Committer::Watch(uint64_t table_num) {
+  auto watch = std::make_shared<KeyWatch>(table_num);
+  {
+    std::lock_guard lock(watch_mutex_);
+    watches_.push_back(watch);
+    watching_ = true;
+  }
+  // A commit of nothing: the groups applied before the watch began are written by now.
+  (void)Commit([](CommitContext&) { return Status::Ok(); });
+  return watch;
+}
+
+void Committer::Record(const WriteSet& changes) {
+  std::lock_guard lock(watch_mutex_);
+  std::erase_if(watches_, [](const std::weak_ptr<KeyWatch>& w) { return w.expired(); });
+  if (watches_.empty()) {
+    watching_ = false;
+    return;
+  }
+  for (const auto& weak : watches_) {
+    auto watch = weak.lock();
+    if (!watch) continue;
+    const std::string prefix = TablePrefix(watch->table_num_);
+    std::lock_guard keys(watch->mutex_);
+    for (const auto& op : changes.ops()) {
+      if (op.family != Family::kHot) continue;
+      if (op.range_end) {
+        watch->all_ = true;  // a dropped table
+      } else if (op.value && op.key.starts_with(prefix)) {
+        watch->keys_.insert(op.key);
+      }
+    }
+  }
 }
 
 Result<std::unique_ptr<Committer>> Committer::Open(KvStore& store, int node_id) {
@@ -80,13 +136,14 @@ Status Committer::Commit(const std::function<Status(CommitContext&)>& apply) {
   for (Pending* p : group) {
     context.current_ = WriteSet();
     context.current_events_.clear();
-    auto overlay_before = context.overlay_;
+    context.undo_.clear();
     p->status = (*p->apply)(context);
     if (p->status.ok()) {
+      if (watching_) Record(context.current_);
       context.group_.Append(context.current_);
       for (auto& e : context.current_events_) context.group_events_.push_back(std::move(e));
     } else {
-      context.overlay_ = std::move(overlay_before);  // its changes never happened
+      context.Undo();  // its changes never happened
     }
   }
   Status written = Status::Ok();

@@ -7,14 +7,17 @@
 // concurrent statements share a write.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "store/row_codec.h"
@@ -58,6 +61,25 @@ struct ChangeEvent {
   std::vector<RowImage> old_rows;  // updates: the versions replaced, row for row
 };
 
+// The keys of one table that statements wrote (Put, in the hot family) since the watch
+// began; all of them after a range delete. A flush turns the rows it wrote to Parquet into
+// markers without reading each one back: those written meanwhile stay hot.
+class KeyWatch {
+ public:
+  explicit KeyWatch(uint64_t table_num) : table_num_(table_num) {}
+  bool Changed(const std::string& key) const {
+    std::lock_guard lock(mutex_);
+    return all_ || keys_.contains(key);
+  }
+
+ private:
+  friend class Committer;
+  const uint64_t table_num_;
+  mutable std::mutex mutex_;
+  bool all_ = false;
+  std::unordered_set<std::string> keys_;
+};
+
 // What a statement's function sees while it runs under the leader.
 class CommitContext {
  public:
@@ -82,6 +104,11 @@ class CommitContext {
   WriteSet group_;    // every change of the group so far
   WriteSet current_;  // the changes of the running statement
   std::map<std::pair<Family, std::string>, std::optional<std::string>> overlay_;
+  // What the running statement replaced in overlay_ (nullopt: the key was not there), so a
+  // failed statement is undone without copying the overlay for every statement.
+  std::vector<std::pair<std::pair<Family, std::string>, std::optional<std::optional<std::string>>>> undo_;
+  void Remember(const std::pair<Family, std::string>& key);
+  void Undo();
 };
 
 class Committer {
@@ -98,6 +125,11 @@ class Committer {
   // before statements run.
   using Listener = std::function<void(std::vector<ChangeEvent>& events, int64_t last_seq)>;
   void SetListener(Listener listener) { listener_ = std::move(listener); }
+  // Starts recording the keys written to the table; it ends when the watch is released.
+  // Every commit that started before returns before this does, so a snapshot taken after
+  // it holds them, and every later write is recorded.
+  std::shared_ptr<const KeyWatch> Watch(uint64_t table_num);
+
   // The last _seq handed out (before any statement runs: the last one before the restart).
   int64_t last_seq() {
     std::lock_guard lock(mutex_);
@@ -120,6 +152,12 @@ class Committer {
   std::deque<Pending*> queue_;
   bool leader_active_ = false;
   Listener listener_;
+
+  // REQUIRES: called by the leader for each statement that succeeded.
+  void Record(const WriteSet& changes);
+  std::mutex watch_mutex_;
+  std::vector<std::weak_ptr<KeyWatch>> watches_;
+  std::atomic<bool> watching_{false};
 };
 
 }  // namespace kalam::store
