@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -196,6 +199,10 @@ bool JobManager::Wait(const std::string& job_id, std::chrono::milliseconds timeo
 }
 
 void JobManager::Loop() {
+  // Background work yields the CPU to statements: the worker runs at a lower priority.
+  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10) != 0) {
+    spdlog::debug("could not lower the job worker's priority");
+  }
   std::unique_lock lock(mutex_);
   while (true) {
     cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });

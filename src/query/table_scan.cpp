@@ -1,5 +1,6 @@
 #include "query/table_scan.h"
 
+#include <algorithm>
 #include <map>
 
 #include "duckdb/planner/expression/bound_columnref_expression.hpp"
@@ -45,6 +46,7 @@ struct ScanState : duckdb::GlobalTableFunctionState {
   std::vector<std::pair<std::string, std::string>> point_rows;  // (key, row) of point reads
   size_t next_point = 0;
   std::vector<duckdb::column_t> column_ids;
+  bool key_only = false;  // no declared column but the key is read: values stay encoded
   std::map<uint32_t, VersionLayout> layouts;
   int64_t row_number = 0;
   store::RowVersion row;
@@ -197,6 +199,12 @@ duckdb::unique_ptr<duckdb::GlobalTableFunctionState> Init(duckdb::ClientContext&
         data.store->NewCursor(family, store::ScopePrefix(data.table->table_num, data.scope), at);
   }
   state->column_ids.assign(input.column_ids.begin(), input.column_ids.end());
+  const int pk = data.table->current().PrimaryKeyIndex();
+  const size_t declared = data.table->current().columns.size();
+  state->key_only = pk >= 0 && std::none_of(state->column_ids.begin(), state->column_ids.end(),
+                                            [&](duckdb::column_t id) {
+                                              return id < declared && id != static_cast<duckdb::column_t>(pk);
+                                            });
   return state;
 }
 
@@ -214,10 +222,9 @@ void Scan(duckdb::ClientContext&, duckdb::TableFunctionInput& input, duckdb::Dat
     if (row.in_cold || row.seq < data.min_seq) return;  // cold rows come from their segment
     if (row.deleted && !data.with_tombstones) return;
     const VersionLayout& layout = LayoutFor(state, *data.table, row.schema_version);
-    if (row.deleted) {
-      // A tombstone: its key, and NULL elsewhere.
-      row.cells.assign(layout.types.size(), store::Cell());
-      tombstone_cells.assign(columns.size(), store::Cell());
+    if (row.deleted || state.key_only) {
+      // A tombstone (or a read of the key alone): its key, and NULL elsewhere.
+      if (tombstone_cells.size() != columns.size()) tombstone_cells.assign(columns.size(), store::Cell());
       const int pk = data.table->current().PrimaryKeyIndex();
       if (pk >= 0) tombstone_cells[pk] = store::DecodeKeyCell(key, columns[pk].type);
     } else {
@@ -230,8 +237,8 @@ void Scan(duckdb::ClientContext&, duckdb::TableFunctionInput& input, duckdb::Dat
       if (id < declared) {
         const int source = layout.source[id];
         WriteCell(vector, count, columns[id],
-                  row.deleted ? tombstone_cells[id]
-                              : source >= 0 ? row.cells[source] : layout.missing[id]);
+                  row.deleted || state.key_only ? tombstone_cells[id]
+                                                : source >= 0 ? row.cells[source] : layout.missing[id]);
       } else if (id == declared) {
         duckdb::FlatVector::GetData<int64_t>(vector)[count] = row.seq;
       } else if (id == duckdb::COLUMN_IDENTIFIER_ROW_ID) {

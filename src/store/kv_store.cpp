@@ -165,6 +165,8 @@ class RocksStore final : public KvStore {
     const rocksdb::Slice from(begin.data(), begin.size()), to(end.data(), end.size());
     rocksdb::CompactRangeOptions options;
     options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+    // Background compactions and memtable flushes go on meanwhile: writers never stall on it.
+    options.exclusive_manual_compaction = false;
     return FromRocks(db_->CompactRange(options, handle(family), &from, &to));
   }
 
