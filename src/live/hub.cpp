@@ -76,10 +76,10 @@ int64_t LiveHub::Add(std::shared_ptr<Subscription> sub) {
     sub->shape += std::to_string(sub->query.projection[i]) + ":" + sub->query.names[i] + ",";
   }
   sub->created_at = sub->last_update = NowMicros();
-  ScopeSubs& scope = tables_[sub->query.table.id()][sub->query.scope];
+  ScopeSubs& scope = tables_[sub->query.table->id()][sub->query.scope];
   if (sub->query.equality) {
     const auto& [column, cell] = *sub->query.equality;
-    const ColumnType type = sub->query.table.current().columns[column].type;
+    const ColumnType type = sub->query.table->current().columns[column].type;
     scope.by_value[query::EqualityKey(column, type, cell)].push_back(sub.get());
     auto& indexed = scope.indexed_columns[column];
     ++indexed.first;
@@ -111,7 +111,7 @@ void LiveHub::Unindex(Subscription* sub) {
   if (auto user = per_user_.find(sub->user_id); user != per_user_.end() && --user->second == 0) {
     per_user_.erase(user);
   }
-  auto table = tables_.find(sub->query.table.id());
+  auto table = tables_.find(sub->query.table->id());
   if (table == tables_.end()) return;
   auto scope = table->second.find(sub->query.scope);
   if (scope == table->second.end()) return;
@@ -121,7 +121,7 @@ void LiveHub::Unindex(Subscription* sub) {
   if (sub->query.equality) {
     const auto& [column, cell] = *sub->query.equality;
     const std::string key =
-        query::EqualityKey(column, sub->query.table.current().columns[column].type, cell);
+        query::EqualityKey(column, sub->query.table->current().columns[column].type, cell);
     erase(scope->second.by_value[key]);
     if (scope->second.by_value[key].empty()) scope->second.by_value.erase(key);
     if (--scope->second.indexed_columns[column].first == 0) {
@@ -178,7 +178,7 @@ void LiveHub::DropTable(const std::string& table_id) {
   std::lock_guard lock(mutex_);
   std::vector<std::shared_ptr<Subscription>> ended;
   for (auto& [id, sub] : subs_) {
-    if (sub->query.table.id() == table_id) ended.push_back(sub);
+    if (sub->query.table->id() == table_id) ended.push_back(sub);
   }
   for (auto& sub : ended) {
     EndWithError(sub.get(), "NOT_FOUND", "Table '" + table_id + "' was dropped");
@@ -233,7 +233,7 @@ void LiveHub::Publish(std::vector<ChangeEvent>& events, int64_t last_seq) {
       candidates(row, subs_for_row);
       if (old != nullptr) candidates(*old, subs_for_row);
       for (Subscription* sub : subs_for_row) {
-        if (sub->query.table.current().version != event.schema_version) {
+        if (sub->query.table->current().version != event.schema_version) {
           stale.push_back(sub);
           continue;
         }
@@ -285,8 +285,8 @@ std::vector<query::LiveQueryRow> LiveHub::List() const {
     row.live_id = sub->live_id;
     row.connection_id = sub->connection_id;
     row.subscription_id = sub->subscription_id;
-    row.namespace_id = sub->query.table.ns;
-    row.table_name = sub->query.table.name;
+    row.namespace_id = sub->query.table->ns;
+    row.table_name = sub->query.table->name;
     row.user_id = sub->user_id;
     row.query = sub->sql;
     row.options_json = sub->options_json;

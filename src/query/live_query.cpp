@@ -426,7 +426,34 @@ std::string Quoted(const std::string& name) { return duckdb::KeywordHelper::Writ
 
 }  // namespace
 
-Result<SubscriptionQuery> ParseSubscription(std::string_view sql, const catalog::CatalogState& state,
+std::string SchemaJson(const SubscriptionQuery& q) {
+  const auto& columns = q.table->current().columns;
+  const int seq_index = static_cast<int>(columns.size());
+  std::string json = "[";
+  for (size_t i = 0; i < q.projection.size(); ++i) {
+    const int index = q.projection[i];
+    if (i > 0) json += ",";
+    json += "{\"name\":" + JsonString(q.names[i]) + ",\"data_type\":" +
+            JsonString(index == seq_index ? "BigInt" : SpecTypeName(EngineType(columns[index]))) +
+            ",\"index\":" + std::to_string(i) + "}";
+  }
+  return json + "]";
+}
+
+std::string SelectSql(const SubscriptionQuery& q) {
+  const auto& columns = q.table->current().columns;
+  const int seq_index = static_cast<int>(columns.size());
+  std::string sql = "SELECT ";
+  for (size_t i = 0; i < q.projection.size(); ++i) {
+    const int index = q.projection[i];
+    if (i > 0) sql += ", ";
+    sql += Quoted(index == seq_index ? "_seq" : columns[index].name) + " AS " + Quoted(q.names[i]);
+  }
+  return sql + " FROM " + Quoted(q.table->ns) + "." + Quoted(q.table->name) + " AS " + Quoted(q.qualifier);
+}
+
+Result<SubscriptionQuery> ParseSubscription(std::string_view sql,
+                                            std::shared_ptr<const catalog::CatalogState> state,
                                             const auth::Caller& caller,
                                             const std::string& default_namespace) {
   duckdb::unique_ptr<duckdb::SQLStatement> statement;
@@ -464,13 +491,13 @@ Result<SubscriptionQuery> ParseSubscription(std::string_view sql, const catalog:
     return Unsupported("System tables can't be subscribed to");
   }
   const std::string ns = schema.empty() ? default_namespace : schema;
-  const catalog::TableDef* table = state.FindTable(ns, name);
+  const catalog::TableDef* table = state->FindTable(ns, name);
   if (table == nullptr) return Status(Code::kNotFound, "Table '" + ns + "." + name + "' does not exist");
   KALAM_RETURN_IF_ERROR(CheckRead(*table, caller));
   const std::string qualifier = Lower(base.alias.empty() ? base.table_name : base.alias);
 
   SubscriptionQuery q;
-  q.table = *table;
+  q.table = std::shared_ptr<const catalog::TableDef>(state, table);
   q.scope = ScopeFor(*table, caller);
   const auto& columns = table->current().columns;
   const int seq_index = static_cast<int>(columns.size());
@@ -498,22 +525,7 @@ Result<SubscriptionQuery> ParseSubscription(std::string_view sql, const catalog:
     q.projection.push_back(seq_index);
     q.names.push_back("_seq");
   }
-  q.schema_json = "[";
-  q.select_sql = "SELECT ";
-  for (size_t i = 0; i < q.projection.size(); ++i) {
-    const int index = q.projection[i];
-    const bool seq = index == seq_index;
-    if (i > 0) {
-      q.schema_json += ",";
-      q.select_sql += ", ";
-    }
-    q.schema_json += "{\"name\":" + JsonString(q.names[i]) + ",\"data_type\":" +
-                     JsonString(seq ? "BigInt" : SpecTypeName(EngineType(columns[index]))) +
-                     ",\"index\":" + std::to_string(i) + "}";
-    q.select_sql += Quoted(seq ? "_seq" : columns[index].name) + " AS " + Quoted(q.names[i]);
-  }
-  q.schema_json += "]";
-  q.select_sql += " FROM " + Quoted(table->ns) + "." + Quoted(table->name) + " AS " + Quoted(qualifier);
+  q.qualifier = qualifier;
   if (select.where_clause) {
     Compiler compiler(*table, qualifier);
     auto root = compiler.Compile(*select.where_clause);
@@ -624,7 +636,7 @@ Result<std::optional<std::vector<std::string>>> ReadSnapshot(
     cold::ColdStore& cold, int64_t max_seq, std::optional<int64_t> from_seq,
     std::optional<int64_t> last_rows, SnapshotCache* cache) {
   using Out = std::optional<std::vector<std::string>>;
-  const catalog::TableDef& table = q.table;
+  const catalog::TableDef& table = *q.table;
   const bool stream = table.type == catalog::TableType::kStream;
   // Held while the hot rows are read: a first flush of the scope waits for it before its
   // rows leave the hot store.
@@ -724,7 +736,7 @@ Result<std::optional<std::vector<std::string>>> ReadSnapshot(
 
 void AppendRowObject(std::string& out, const SubscriptionQuery& query,
                      const std::vector<store::Cell>& cells, int64_t seq) {
-  const auto& columns = query.table.current().columns;
+  const auto& columns = query.table->current().columns;
   out.push_back('{');
   for (size_t i = 0; i < query.projection.size(); ++i) {
     if (i > 0) out.push_back(',');

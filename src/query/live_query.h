@@ -35,12 +35,12 @@ class RowPredicate {
 };
 
 struct SubscriptionQuery {
-  catalog::TableDef table;        // as of the subscription
+  // As of the subscription: shared with the catalog snapshot it was parsed against.
+  std::shared_ptr<const catalog::TableDef> table;
   std::string scope;              // the caller's scope in the table
   std::vector<int> projection;    // current column indices; columns.size() stands for _seq
   std::vector<std::string> names;
-  std::string schema_json;        // the SPEC "schema" array of the projection (with _seq)
-  std::string select_sql;         // "SELECT <projection>, _seq FROM <table>" for snapshots
+  std::string qualifier;          // the table's name or alias in the query
   std::string where_sql;          // "" when there is no WHERE
   std::unique_ptr<RowPredicate> predicate;  // null: every row matches
   // `column = constant` at the top of the WHERE (possibly under AND): lets the router
@@ -48,10 +48,15 @@ struct SubscriptionQuery {
   std::optional<std::pair<int, store::Cell>> equality;
 };
 
+// The SPEC "schema" array of the projection (with _seq).
+std::string SchemaJson(const SubscriptionQuery& query);
+// "SELECT <projection>, _seq FROM <table>", for snapshots read by the engine.
+std::string SelectSql(const SubscriptionQuery& query);
+
 // SELECT cols|* FROM [ns.]t [WHERE cond] on a USER, STREAM or SHARED table the caller may
 // read. Joins, aggregates, ORDER BY, LIMIT and the like: UNSUPPORTED.
 Result<SubscriptionQuery> ParseSubscription(std::string_view sql,
-                                            const catalog::CatalogState& state,
+                                            std::shared_ptr<const catalog::CatalogState> state,
                                             const auth::Caller& caller,
                                             const std::string& default_namespace);
 

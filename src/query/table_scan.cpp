@@ -39,6 +39,7 @@ struct VersionLayout {
   std::vector<ColumnType> types;     // the version's column types, for decoding
   std::vector<int> source;           // per current column: index in the version, or -1
   std::vector<store::Cell> missing;  // per current column: the cell when source is -1
+  std::vector<bool> wanted;          // per version column: read by the scan
 };
 
 struct ScanState : duckdb::GlobalTableFunctionState {
@@ -79,7 +80,12 @@ VersionLayout MakeLayout(const TableDef& table, uint32_t version) {
 const VersionLayout& LayoutFor(ScanState& state, const TableDef& table, uint32_t version) {
   auto it = state.layouts.find(version);
   if (it != state.layouts.end()) return it->second;
-  return state.layouts.emplace(version, MakeLayout(table, version)).first->second;
+  VersionLayout layout = MakeLayout(table, version);
+  layout.wanted.assign(layout.types.size(), false);
+  for (const duckdb::column_t id : state.column_ids) {
+    if (id < layout.source.size() && layout.source[id] >= 0) layout.wanted[layout.source[id]] = true;
+  }
+  return state.layouts.emplace(version, std::move(layout)).first->second;
 }
 
 duckdb::unique_ptr<duckdb::FunctionData> Bind(duckdb::ClientContext& context,
@@ -228,7 +234,7 @@ void Scan(duckdb::ClientContext&, duckdb::TableFunctionInput& input, duckdb::Dat
       const int pk = data.table->current().PrimaryKeyIndex();
       if (pk >= 0) tombstone_cells[pk] = store::DecodeKeyCell(key, columns[pk].type);
     } else {
-      s = store::DecodeRowCells(bytes, layout.types, row);
+      s = store::DecodeRowCells(bytes, layout.types, row, &layout.wanted);
       if (!s.ok()) throw duckdb::IOException(s.message());
     }
     for (idx_t out = 0; out < state.column_ids.size(); ++out) {

@@ -321,7 +321,7 @@ void WsConnection::Subscribe(const json::object& message) {
     SendError(id, "SUBSCRIPTION_LIMIT_EXCEEDED", "Too many subscriptions for this user");
     return;
   }
-  auto parsed = query::ParseSubscription(sql, *app_.catalog().snapshot(), *caller_, "default");
+  auto parsed = query::ParseSubscription(sql, app_.catalog().snapshot(), *caller_, "default");
   if (!parsed.ok()) {
     SendError(id, WsCode(parsed.status().code()), parsed.status().message());
     return;
@@ -376,7 +376,7 @@ void WsConnection::Subscribe(const json::object& message) {
 Result<std::vector<std::string>> WsConnection::ReadSnapshotByEngine(
     const query::SubscriptionQuery& q, int64_t snapshot_seq, std::optional<int64_t> from_seq,
     std::optional<int64_t> last_rows) {
-  std::string select = q.select_sql + " WHERE _seq <= " + std::to_string(snapshot_seq);
+  std::string select = query::SelectSql(q) + " WHERE _seq <= " + std::to_string(snapshot_seq);
   if (!q.where_sql.empty()) select += " AND (" + q.where_sql + ")";
   if (from_seq) select += " AND _seq > " + std::to_string(*from_seq);
   select += last_rows ? " ORDER BY _seq DESC LIMIT " + std::to_string(std::max<int64_t>(0, *last_rows))
@@ -412,7 +412,7 @@ void WsConnection::SendSnapshot(const std::string& id, const std::string& live_i
   };
   Send("{\"type\":\"subscription_ack\",\"subscription_id\":" + JsonString(id) +
        ",\"live_id\":" + JsonString(live_id) + ",\"total_rows\":" + std::to_string(total) +
-       ",\"schema\":" + q.schema_json + ",\"batch_control\":" + control(0, total > 0) + "}");
+       ",\"schema\":" + query::SchemaJson(q) + ",\"batch_control\":" + control(0, total > 0) + "}");
   for (size_t b = 0; b < batches; ++b) {
     std::string batch = "{\"type\":\"initial_data_batch\",\"subscription_id\":" + JsonString(id) +
                         ",\"rows\":[";

@@ -243,11 +243,11 @@ Result<StatementResult> Executor::RunSubscribeTo(const Scope& scope, const std::
     options += "}";
   }
   const std::string select = "SELECT * FROM " + rest;
-  auto parsed = query::ParseSubscription(select, *catalog_.snapshot(), scope.caller,
+  auto parsed = query::ParseSubscription(select, catalog_.snapshot(), scope.caller,
                                          scope.default_namespace);
   if (!parsed.ok()) return parsed.status();
   const std::string id = "sub-" + std::to_string(NowMicros());
-  const std::string qualified_sql = "SELECT * FROM " + parsed->table.ns + "." + parsed->table.name +
+  const std::string qualified_sql = "SELECT * FROM " + parsed->table->ns + "." + parsed->table->name +
                                     (parsed->where_sql.empty() ? "" : " WHERE " + parsed->where_sql);
   StatementResult r;
   r.message = "{\"status\":\"subscription_required\",\"ws_url\":" +

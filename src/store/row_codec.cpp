@@ -199,7 +199,7 @@ Status DecodeRowHeader(std::string_view bytes, RowVersion& row) {
 }
 
 Status DecodeRowCells(std::string_view bytes, const std::vector<ColumnType>& columns,
-                      RowVersion& row) {
+                      RowVersion& row, const std::vector<bool>* wanted) {
   row.cells.clear();
   if (row.deleted || row.in_cold) return Status::Ok();
   bytes.remove_prefix(kHeaderSize);
@@ -265,7 +265,7 @@ Status DecodeRowCells(std::string_view bytes, const std::vector<ColumnType>& col
         uint64_t size;
         ok = GetVarint(bytes, size) && bytes.size() >= size;
         if (ok) {
-          cell = std::string(bytes.substr(0, size));
+          if (wanted == nullptr || (*wanted)[i]) cell = std::string(bytes.substr(0, size));
           bytes.remove_prefix(size);
         }
         break;

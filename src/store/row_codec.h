@@ -64,8 +64,9 @@ std::string_view ScopeOfKey(std::string_view key);
 std::string EncodeRow(const RowVersion& row, const std::vector<ColumnType>& types);
 // The header only: cheap, for version and tombstone checks.
 Status DecodeRowHeader(std::string_view bytes, RowVersion& row);
-// The cells, after DecodeRowHeader; types are those of row.schema_version.
+// The cells, after DecodeRowHeader; types are those of row.schema_version. With wanted,
+// the cells it marks false are skipped (left NULL) without copying them.
 Status DecodeRowCells(std::string_view bytes, const std::vector<ColumnType>& types,
-                      RowVersion& row);
+                      RowVersion& row, const std::vector<bool>* wanted = nullptr);
 
 }  // namespace kalam::store
