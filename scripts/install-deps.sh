@@ -12,7 +12,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev librocksdb-dev libssl-dev libtomlplusplus-dev
-  libspdlog-dev libfmt-dev libcli11-dev libedit-dev
+  libspdlog-dev libfmt-dev libcli11-dev libedit-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl ca-certificates
   postgresql postgresql-contrib

@@ -124,7 +124,19 @@ class Engine final : public QueryEngine, public DmlHost {
       config.SetOptionByName("autoload_known_extensions", duckdb::Value::BOOLEAN(false));
       config.SetOptionByName("allow_community_extensions", duckdb::Value::BOOLEAN(false));
       db_ = std::make_unique<duckdb::DuckDB>(nullptr, &config);
-      KALAM_RETURN_IF_ERROR(LockDown());
+      KALAM_RETURN_IF_ERROR(LockDown(*db_));
+      // Flushes and compactions run on a database of their own with one thread (the job
+      // worker's, which runs niced): background work never takes the cores from queries.
+      duckdb::DBConfig background;
+      background.SetOptionByName("threads", duckdb::Value::BIGINT(1));
+      background.SetOptionByName("autoinstall_known_extensions", duckdb::Value::BOOLEAN(false));
+      background.SetOptionByName("autoload_known_extensions", duckdb::Value::BOOLEAN(false));
+      background.SetOptionByName("allow_community_extensions", duckdb::Value::BOOLEAN(false));
+      background_db_ = std::make_unique<duckdb::DuckDB>(nullptr, &background);
+      KALAM_RETURN_IF_ERROR(LockDown(*background_db_));
+      duckdb::ExtensionLoader background_loader(*background_db_->instance, "kalam");
+      background_loader.RegisterFunction(MakeFlushRowsFunction());
+      background_connection_ = std::make_unique<duckdb::Connection>(*background_db_);
 
       registry_ = duckdb::make_shared_ptr<ScanRegistry>();
       registry_->store = &store_;
@@ -142,7 +154,6 @@ class Engine final : public QueryEngine, public DmlHost {
       duckdb::ExtensionLoader loader(*db_->instance, "kalam");
       loader.RegisterFunction(system_scan);
       loader.RegisterFunction(MakeTableScan(registry_));
-      loader.RegisterFunction(MakeFlushRowsFunction());
     } catch (const std::exception& e) {
       return {Code::kInternalError, std::string("Cannot start the query engine: ") + e.what()};
     }
@@ -235,16 +246,17 @@ class Engine final : public QueryEngine, public DmlHost {
         return Status(Code::kInvalidSql, "Table '" + table_id + "' is being flushed already");
       }
     }
-    ConnectionSlot* slot = Acquire();
     Result<std::string> result = Status(Code::kInternalError, "not run");
-    try {
-      result = compact ? CompactTable(*slot->connection, cold_, *state, it->second, cancelled)
-                       : FlushTable(*slot->connection, store_, committer_, cold_, *state,
-                                    it->second, cancelled);
-    } catch (const std::exception& e) {
-      result = Status(Code::kInternalError, std::string("Flush failed: ") + e.what());
+    {
+      std::lock_guard background(background_mutex_);
+      try {
+        result = compact ? CompactTable(*background_connection_, cold_, *state, it->second, cancelled)
+                         : FlushTable(*background_connection_, store_, committer_, cold_, *state,
+                                      it->second, cancelled);
+      } catch (const std::exception& e) {
+        result = Status(Code::kInternalError, std::string("Flush failed: ") + e.what());
+      }
     }
-    Release(slot);
     std::lock_guard lock(flushing_mutex_);
     flushing_.erase(table_num);
     return result;
@@ -318,8 +330,8 @@ class Engine final : public QueryEngine, public DmlHost {
   // The second wall (the first is sql_guard): DuckDB itself reaches no file outside the
   // storage directory, installs and loads no extension, and its settings are frozen.
   // allowed_directories can only be set once the database runs.
-  Status LockDown() {
-    duckdb::Connection connection(*db_);
+  Status LockDown(duckdb::DuckDB& db) {
+    duckdb::Connection connection(db);
     std::string list;
     for (const std::string& dir : AllowedDirectories()) {
       if (!list.empty()) list += ", ";
@@ -379,6 +391,9 @@ class Engine final : public QueryEngine, public DmlHost {
   cold::ColdStore& cold_;
   EngineOptions options_;
   std::unique_ptr<duckdb::DuckDB> db_;
+  std::unique_ptr<duckdb::DuckDB> background_db_;
+  std::mutex background_mutex_;  // one flush or compaction at a time
+  std::unique_ptr<duckdb::Connection> background_connection_;
   duckdb::shared_ptr<ScanRegistry> registry_;
   std::vector<std::unique_ptr<ConnectionSlot>> slots_;
   std::mutex pool_mutex_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <limits>
 #include <filesystem>
 #include <map>
@@ -35,9 +36,11 @@ struct FlushRow {
   std::vector<store::Cell> cells;  // current column order
 };
 
+constexpr size_t kMaxSegmentRows = 1'000'000;
+
 struct FlushBatch {
   const TableDef* table;
-  const std::vector<FlushRow>* rows;
+  const std::deque<FlushRow>* rows;
 };
 
 // Batches handed to COPY through kalam_flush_rows(handle).
@@ -214,18 +217,30 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
   const int pk = table.current().PrimaryKeyIndex();
   const auto& columns = table.current().columns;
   int64_t flushed = 0, segments = 0, scopes = 0;
+  // Where the time went, in milliseconds: reading hot rows, writing Parquet (with the
+  // manifest), turning flushed rows into markers, compacting the flushed key range.
+  int64_t read_ms = 0, write_ms = 0, markers_ms = 0, compact_ms = 0;
+  auto millis_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t).count();
+  };
+  auto phase = std::chrono::steady_clock::now();
 
   // Keys written from now on: those rows stay hot when the flushed ones become markers.
   const auto written_since = committer.Watch(table.table_num);
   // One snapshot cursor over the table; rows come grouped by scope.
   auto cursor = store.NewCursor(store::Family::kHot, store::TablePrefix(table.table_num));
-  std::vector<FlushRow> rows;
+  // A deque: growing it never moves (nor frees at once) one huge block, which would stall
+  // the whole process on the kernel's memory map lock.
+  std::deque<FlushRow> rows;
   std::string scope;
+  std::optional<std::string> counted_scope;
   auto flush_scope = [&]() -> Status {
     if (rows.empty()) return Status::Ok();
     if (cancelled()) return {Code::kInternalError, "Cancelled"};
     const std::string dir = cold::ColdStore::ScopeDir(state, table, scope);
     if (dir.empty()) return {Code::kNotFound, "The table's storage does not exist"};
+    read_ms += millis_since(phase);
+    phase = std::chrono::steady_clock::now();
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return {Code::kInternalError, "Cannot create " + dir + ": " + ec.message()};
@@ -270,6 +285,8 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
     ++manifest.next_batch;
     KALAM_RETURN_IF_ERROR(cold.Commit(dir, std::move(manifest)));  // the commit point
     WaitForReaders(previous, dir);
+    write_ms += millis_since(phase);
+    phase = std::chrono::steady_clock::now();
 
     // The rows are in cold storage now: each row not written since the snapshot leaves
     // the hot rows; its key stays as a marker while the cold version is live (tombstones
@@ -277,26 +294,36 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
     const std::vector<ColumnType> none;
     const std::string marker =
         store::EncodeRow(store::RowVersion{table.current().version, 0, false, true, {}}, none);
-    constexpr size_t kMarkersPerCommit = 512;
+    constexpr size_t kMarkersPerCommit = 64;
     for (size_t begin = 0; begin < rows.size(); begin += kMarkersPerCommit) {
       const size_t end = std::min(rows.size(), begin + kMarkersPerCommit);
       KALAM_RETURN_IF_ERROR(committer.Commit([&](store::CommitContext& commit) -> Status {
         for (size_t i = begin; i < end; ++i) {
           const FlushRow& r = rows[i];
           if (written_since->Changed(r.key)) continue;  // the newer version stays
-          commit.Delete(store::Family::kHot, r.key);
+          // Unread: a later statement of the group that reads r.key finds the flushed
+          // version, as good as the marker for key checks, and writes after this delete.
+          commit.DeleteUnread(store::Family::kHot, r.key);
           if (r.deleted) {
-            commit.Delete(store::Family::kHot, store::MarkerKey(r.key));
+            commit.DeleteUnread(store::Family::kHot, store::MarkerKey(r.key));
           } else {
-            commit.Put(store::Family::kHot, store::MarkerKey(r.key), marker);
+            commit.PutUnread(store::Family::kHot, store::MarkerKey(r.key), marker);
           }
         }
         return Status::Ok();
       }));
+      // Writers that arrived meanwhile commit in a group of their own, not behind the next
+      // chunk.
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
+    markers_ms += millis_since(phase);
+    phase = std::chrono::steady_clock::now();
     flushed += static_cast<int64_t>(rows.size());
     ++segments;
-    ++scopes;
+    if (counted_scope != scope) {  // a scope may take several segments
+      ++scopes;
+      counted_scope = scope;
+    }
     rows.clear();
     return Status::Ok();
   };
@@ -324,6 +351,8 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
       row.cells = std::move((*current)->cells);
     }
     rows.push_back(std::move(row));
+    // A large scope goes out in several segments: the rows held at once stay bounded.
+    if (rows.size() >= kMaxSegmentRows) KALAM_RETURN_IF_ERROR(flush_scope());
   }
   KALAM_RETURN_IF_ERROR(cursor->status());
   KALAM_RETURN_IF_ERROR(flush_scope());
@@ -331,11 +360,16 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
     // The flushed rows left the hot store as deletions: compacted away, they stop costing
     // every later scan of the table a step each.
     cursor.reset();
+    phase = std::chrono::steady_clock::now();
     KALAM_RETURN_IF_ERROR(store.CompactRange(store::Family::kHot, store::TablePrefix(table.table_num),
                                              store::TablePrefix(table.table_num + 1)));
+    compact_ms = millis_since(phase);
   }
   return "{\"rows_flushed\":" + std::to_string(flushed) + ",\"segments\":" +
-         std::to_string(segments) + ",\"scopes\":" + std::to_string(scopes) + "}";
+         std::to_string(segments) + ",\"scopes\":" + std::to_string(scopes) +
+         ",\"read_ms\":" + std::to_string(read_ms) + ",\"write_ms\":" + std::to_string(write_ms) +
+         ",\"markers_ms\":" + std::to_string(markers_ms) + ",\"compact_ms\":" +
+         std::to_string(compact_ms) + "}";
 }
 
 namespace {

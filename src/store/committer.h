@@ -92,6 +92,12 @@ class CommitContext {
   void Put(Family family, std::string key, std::string value);
   void Delete(Family family, std::string key);
   void DeleteRange(Family family, std::string begin, std::string end);
+  // Changes that no statement reads back through Get within the group (a flush's markers):
+  // cheaper, as Get does not see them.
+  void PutUnread(Family family, std::string key, std::string value) {
+    current_.Put(family, std::move(key), std::move(value));
+  }
+  void DeleteUnread(Family family, std::string key) { current_.Delete(family, std::move(key)); }
   // Published to live queries once the group is durable, in commit order.
   void Emit(ChangeEvent event) { current_events_.push_back(std::move(event)); }
 

@@ -200,6 +200,9 @@ Result<std::unique_ptr<KvStore>> KvStore::Open(const std::string& dir, bool sync
   options.create_missing_column_families = true;
   options.IncreaseParallelism(2);
   options.enable_pipelined_write = true;  // writers overlap WAL and memtable work
+  // Room for two full memtables while one is written out: a burst (a flush's markers, a
+  // large INSERT) does not stop other writers.
+  options.max_write_buffer_number = 4;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
