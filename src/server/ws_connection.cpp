@@ -81,6 +81,7 @@ void WsConnection::Send(std::string message) {
         // Not from Send: it may run under the hub's lock.
         self->app_.hub().RemoveConnection(self->connection_id_);
         self->outbox_.clear();
+        self->outbox_head_ = 0;
         self->outbox_.push_back(live::ErrorMessage(
             "", "MESSAGE_TOO_LARGE", "Too many messages pending for this connection: closing"));
         self->wake_.cancel();
@@ -120,9 +121,13 @@ void WsConnection::SendError(std::string_view subscription_id, std::string_view 
 
 awaitable<void> WsConnection::WriteLoop() {
   while (true) {
-    while (!outbox_.empty()) {
-      std::string message = std::move(outbox_.front());
-      outbox_.pop_front();
+    while (outbox_head_ < outbox_.size()) {
+      std::string message = std::move(outbox_[outbox_head_++]);
+      if (outbox_head_ == outbox_.size()) {
+        outbox_.clear();
+        outbox_head_ = 0;
+        if (outbox_.capacity() > 64) std::vector<std::string>().swap(outbox_);
+      }
       auto [ec, n] = co_await ws_.async_write(asio::buffer(message), asio::as_tuple(use_awaitable));
       (void)n;
       pending_bytes_ -= std::min<uint64_t>(pending_bytes_, message.size());
@@ -146,6 +151,10 @@ awaitable<void> WsConnection::Run(Request upgrade, bool from_loopback) {
   beast::get_lowest_layer(ws_).expires_never();
   ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
   ws_.read_message_max(kMaxMessageBytes);
+  // Messages go out as single frames straight from their strings: the stream's own write
+  // buffer (4 KiB per connection by default) stays small.
+  ws_.auto_fragment(false);
+  ws_.write_buffer_bytes(512);
   // Authentication on the upgrade: a header, or ?token=.
   std::string authorization;
   if (auto it = upgrade.find(beast::http::field::authorization); it != upgrade.end()) {
@@ -155,6 +164,7 @@ awaitable<void> WsConnection::Run(Request upgrade, bool from_loopback) {
     authorization = "Bearer " + token;
   }
   auto [accept_ec] = co_await ws_.async_accept(upgrade, asio::as_tuple(use_awaitable));
+  upgrade = Request();  // its headers are not needed for the connection's life
   if (accept_ec) co_return;
   auto self = shared_from_this();
   asio::co_spawn(ws_.get_executor(), [self]() { return self->WriteLoop(); }, asio::detached);
