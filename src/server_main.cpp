@@ -26,6 +26,12 @@ void SetUpLogging(const kalam::Config::Logging& logging) {
 
 }  // namespace
 
+// jemalloc (linked into the server): freed memory goes back to the system within a second
+// or two, from a background thread, instead of lingering after a burst.
+extern "C" {
+const char* malloc_conf = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:1000";
+}
+
 int main(int argc, char** argv) {
   CLI::App cli{"KalamDB server: SQL over HTTP, live queries over WebSocket"};
   std::optional<std::string> config_path;

@@ -32,7 +32,12 @@ class RowCache {
   }
 
  private:
-  std::map<std::pair<std::string, const store::RowImage*>, std::string> cache_;
+  struct Hash {
+    size_t operator()(const std::pair<uint32_t, const store::RowImage*>& k) const {
+      return std::hash<const void*>()(k.second) * 31 + k.first;
+    }
+  };
+  std::unordered_map<std::pair<uint32_t, const store::RowImage*>, std::string, Hash> cache_;
 };
 
 void AppendRow(std::string& list, size_t& n, const Subscription& sub, const store::RowImage& row,
@@ -72,9 +77,11 @@ std::string ErrorMessage(std::string_view subscription_id, std::string_view code
 int64_t LiveHub::Add(std::shared_ptr<Subscription> sub) {
   std::lock_guard lock(mutex_);
   sub->live_id = sub->connection_id + "-" + std::to_string(next_id_++);
+  std::string shape;
   for (size_t i = 0; i < sub->query.projection.size(); ++i) {
-    sub->shape += std::to_string(sub->query.projection[i]) + ":" + sub->query.names[i] + ",";
+    shape += std::to_string(sub->query.projection[i]) + ":" + sub->query.names[i] + ",";
   }
+  sub->shape = shapes_.try_emplace(std::move(shape), static_cast<uint32_t>(shapes_.size())).first->second;
   sub->created_at = sub->last_update = NowMicros();
   ScopeSubs& scope = tables_[sub->query.table->id()][sub->query.scope];
   if (sub->query.equality) {
@@ -88,7 +95,7 @@ int64_t LiveHub::Add(std::shared_ptr<Subscription> sub) {
     scope.others.push_back(sub.get());
   }
   ++per_user_[sub->user_id];
-  by_connection_[sub->connection_id].insert(sub->live_id);
+  by_connection_[sub->connection_id].push_back(sub.get());
   subs_[sub->live_id] = sub;
   return last_seq_;
 }
@@ -98,15 +105,16 @@ void LiveHub::MarkReady(const std::string& live_id) {
   auto it = subs_.find(live_id);
   if (it == subs_.end()) return;
   Subscription& sub = *it->second;
-  for (auto& message : sub.held) sub.sink(std::move(message));
+  if (!sub.held.empty()) sub.outlet->SendMany(std::move(sub.held));
   sub.held.clear();
   sub.ready = true;
 }
 
 void LiveHub::Unindex(Subscription* sub) {
   if (auto conn = by_connection_.find(sub->connection_id); conn != by_connection_.end()) {
-    conn->second.erase(sub->live_id);
-    if (conn->second.empty()) by_connection_.erase(conn);
+    auto& list = conn->second;
+    list.erase(std::remove(list.begin(), list.end(), sub), list.end());
+    if (list.empty()) by_connection_.erase(conn);
   }
   if (auto user = per_user_.find(sub->user_id); user != per_user_.end() && --user->second == 0) {
     per_user_.erase(user);
@@ -147,19 +155,20 @@ void LiveHub::RemoveConnection(const std::string& connection_id) {
   std::lock_guard lock(mutex_);
   auto conn = by_connection_.find(connection_id);
   if (conn == by_connection_.end()) return;
-  const std::set<std::string> live_ids = conn->second;  // Unindex edits the index
-  for (const auto& live_id : live_ids) {
-    auto it = subs_.find(live_id);
-    if (it == subs_.end()) continue;
-    Unindex(it->second.get());
-    subs_.erase(it);
+  const std::vector<Subscription*> subs = conn->second;  // Unindex edits the index
+  for (Subscription* sub : subs) {
+    const std::string live_id = sub->live_id;
+    Unindex(sub);
+    subs_.erase(live_id);  // the last reference: sub is gone
   }
 }
 
 void LiveHub::EndWithError(Subscription* sub, std::string_view code, const std::string& message) {
-  sub->sink(ErrorMessage(sub->subscription_id, code, message));
+  SendQueued();  // what the subscription had before comes first
+  sub->outlet->Send(ErrorMessage(sub->subscription_id, code, message));
   Unindex(sub);
-  subs_.erase(sub->live_id);
+  const std::string live_id = sub->live_id;
+  subs_.erase(live_id);
 }
 
 Status LiveHub::Kill(const std::string& live_id, const auth::Caller& caller) {
@@ -188,11 +197,19 @@ void LiveHub::DropTable(const std::string& table_id) {
 void LiveHub::Deliver(Subscription* sub, std::string message) {
   sub->changes.fetch_add(1, std::memory_order_relaxed);
   sub->last_update.store(NowMicros(), std::memory_order_relaxed);
-  if (sub->ready) {
-    sub->sink(std::move(message));
-  } else {
+  if (!sub->ready) {
     sub->held.push_back(std::move(message));
+    return;
   }
+  auto [it, fresh] = queued_index_.try_emplace(sub->outlet.get(), queued_.size());
+  if (fresh) queued_.emplace_back(sub->outlet.get(), std::vector<std::string>());
+  queued_[it->second].second.push_back(std::move(message));
+}
+
+void LiveHub::SendQueued() {
+  for (auto& [outlet, messages] : queued_) outlet->SendMany(std::move(messages));
+  queued_.clear();
+  queued_index_.clear();
 }
 
 int64_t LiveHub::LastChange(const std::string& table_id) const {
@@ -214,30 +231,48 @@ void LiveHub::Publish(std::vector<ChangeEvent>& events, int64_t last_seq) {
 
     // The subscriptions a row can match: those without an equality, and those whose
     // equality value the row holds. The work grows with the matches, not the subscribers.
-    auto candidates = [&](const store::RowImage& row, std::set<Subscription*>& out) {
-      out.insert(subs.others.begin(), subs.others.end());
+    std::vector<Subscription*> for_row;
+    auto candidates = [&](const store::RowImage& row, uint64_t round) {
+      auto add = [&](Subscription* sub) {
+        if (sub->seen == round) return;
+        sub->seen = round;
+        for_row.push_back(sub);
+      };
+      for (Subscription* sub : subs.others) add(sub);
       for (const auto& [column, indexed] : subs.indexed_columns) {
         if (column >= static_cast<int>(row.cells.size())) continue;
         auto it = subs.by_value.find(query::EqualityKey(column, indexed.second, row.cells[column]));
-        if (it != subs.by_value.end()) out.insert(it->second.begin(), it->second.end());
+        if (it != subs.by_value.end()) {
+          for (Subscription* sub : it->second) add(sub);
+        }
       }
     };
-    std::map<Subscription*, Pending> pending;
+    const uint64_t event_round = ++rounds_;
+    std::vector<std::pair<Subscription*, Pending>> pending;
+    auto pending_for = [&](Subscription* sub) -> Pending& {
+      if (sub->pending_round != event_round) {
+        sub->pending_round = event_round;
+        sub->pending_slot = pending.size();
+        pending.emplace_back(sub, Pending());
+      }
+      return pending[sub->pending_slot].second;
+    };
     RowCache cache;
     std::vector<Subscription*> stale;
     for (size_t i = 0; i < event.rows.size(); ++i) {
       const store::RowImage& row = event.rows[i];
       const store::RowImage* old =
           event.kind == ChangeEvent::Kind::kUpdate ? &event.old_rows[i] : nullptr;
-      std::set<Subscription*> subs_for_row;
-      candidates(row, subs_for_row);
-      if (old != nullptr) candidates(*old, subs_for_row);
-      for (Subscription* sub : subs_for_row) {
+      for_row.clear();
+      const uint64_t row_round = ++rounds_;
+      candidates(row, row_round);
+      if (old != nullptr) candidates(*old, row_round);
+      for (Subscription* sub : for_row) {
         if (sub->query.table->current().version != event.schema_version) {
           stale.push_back(sub);
           continue;
         }
-        Pending& p = pending[sub];
+        Pending& p = pending_for(sub);
         switch (event.kind) {
           case ChangeEvent::Kind::kInsert:
             if (Matches(*sub, row)) AppendRow(p.inserts, p.n_inserts, *sub, row, cache);
@@ -275,6 +310,7 @@ void LiveHub::Publish(std::vector<ChangeEvent>& events, int64_t last_seq) {
       }
     }
   }
+  SendQueued();
 }
 
 std::vector<query::LiveQueryRow> LiveHub::List() const {

@@ -25,8 +25,15 @@
 
 namespace kalam::live {
 
-// Where a subscription's messages go: the connection's outbound queue. Never blocks.
-using Sink = std::function<void(std::string message)>;
+// Where a connection's messages go: its outbound queue. Never blocks. Shared by the
+// connection's subscriptions, so the messages a commit has for one connection are handed
+// over at once.
+class Outlet {
+ public:
+  virtual ~Outlet() = default;
+  virtual void Send(std::string message) = 0;
+  virtual void SendMany(std::vector<std::string> messages) = 0;
+};
 
 struct Subscription {
   std::string live_id;  // set by the hub
@@ -36,8 +43,8 @@ struct Subscription {
   std::string sql;
   std::string options_json;
   query::SubscriptionQuery query;
-  std::string shape;  // projection and names: alike shapes share encoded rows
-  Sink sink;
+  uint32_t shape = 0;  // projection and names, interned: alike shapes share encoded rows
+  std::shared_ptr<Outlet> outlet;
   int64_t created_at = 0;
   std::atomic<int64_t> last_update = 0;
   std::atomic<int64_t> changes = 0;
@@ -45,6 +52,9 @@ struct Subscription {
   // REQUIRES: the hub's mutex.
   bool ready = false;               // the snapshot is queued: events go straight out
   std::vector<std::string> held;    // events that arrived before that
+  uint64_t seen = 0;                // the last row (of Publish's count) it was a candidate for
+  uint64_t pending_round = 0;       // the event whose pending changes pending_slot holds
+  size_t pending_slot = 0;
 };
 
 class LiveHub {
@@ -87,7 +97,10 @@ class LiveHub {
 
   // REQUIRES: mutex_ held.
   void Unindex(Subscription* sub);
+  // Queues message for the subscription's connection (or holds it until the snapshot is
+  // out); SendQueued hands each connection its messages at once.
   void Deliver(Subscription* sub, std::string message);
+  void SendQueued();
   void EndWithError(Subscription* sub, std::string_view code, const std::string& message);
 
   mutable std::mutex mutex_;
@@ -96,7 +109,11 @@ class LiveHub {
   std::unordered_map<std::string, std::shared_ptr<Subscription>> subs_;  // by live_id
   std::unordered_map<std::string, TableSubs> tables_;                   // by table_id
   std::unordered_map<std::string, size_t> per_user_;                     // live subscriptions
-  std::unordered_map<std::string, std::set<std::string>> by_connection_;  // live_ids
+  std::unordered_map<std::string, std::vector<Subscription*>> by_connection_;
+  std::unordered_map<std::string, uint32_t> shapes_;  // interned shapes
+  uint64_t rounds_ = 0;                               // rows and events routed, for marks
+  std::vector<std::pair<Outlet*, std::vector<std::string>>> queued_;  // by Deliver
+  std::unordered_map<Outlet*, size_t> queued_index_;                   // into queued_
   std::unordered_map<std::string, int64_t> last_change_;                  // by table_id
 };
 

@@ -141,6 +141,7 @@ class Server final : public HttpServer {
                                       ? request.target().size()
                                       : request.target().find('?'));
       if (beast::websocket::is_upgrade(request) && (path == "/v1/ws" || path == "/ws")) {
+        const auto executor = session->stream.get_executor();
         auto ws = std::make_shared<WsConnection>(app_, std::move(session->stream), query_pool_,
                                                  "conn-" + std::to_string(++next_connection_));
         {
@@ -148,8 +149,10 @@ class Server final : public HttpServer {
           session->ws = ws;
           session->busy = false;
         }
-        co_await ws->Run(std::move(request), loopback);
-        EndSession(session.get());
+        // The WebSocket runs on its own; this coroutine ends, and with it the HTTP read
+        // buffer and parser an idle connection would otherwise keep.
+        asio::co_spawn(executor, ws->Run(std::move(request), loopback),
+                       [this, session, ws](std::exception_ptr) { EndSession(session.get()); });
         co_return;
       }
       http::response<http::string_body> response;

@@ -70,9 +70,35 @@ WsConnection::WsConnection(App& app, beast::tcp_stream stream, asio::thread_pool
 
 WsConnection::~WsConnection() { app_.hub().RemoveConnection(connection_id_); }
 
+namespace {
+
+// A connection as its subscriptions see it; it does not keep the connection alive.
+class ConnectionOutlet final : public live::Outlet {
+ public:
+  explicit ConnectionOutlet(std::weak_ptr<WsConnection> connection) : connection_(std::move(connection)) {}
+  void Send(std::string message) override {
+    if (auto c = connection_.lock()) c->Send(std::move(message));
+  }
+  void SendMany(std::vector<std::string> messages) override {
+    if (auto c = connection_.lock()) c->SendMany(std::move(messages));
+  }
+
+ private:
+  std::weak_ptr<WsConnection> connection_;
+};
+
+}  // namespace
+
 void WsConnection::Send(std::string message) {
-  if (closing_) return;
-  const uint64_t size = message.size();
+  std::vector<std::string> one;
+  one.push_back(std::move(message));
+  SendMany(std::move(one));
+}
+
+void WsConnection::SendMany(std::vector<std::string> messages) {
+  if (closing_ || messages.empty()) return;
+  uint64_t size = 0;
+  for (const auto& m : messages) size += m.size();
   const uint64_t pending = pending_bytes_.fetch_add(size) + size;
   if (pending > app_.config().websocket.max_pending_bytes) {
     // A slow consumer: tell it why and drop it; nobody waits for it.
@@ -96,14 +122,10 @@ void WsConnection::Send(std::string message) {
     }
     return;
   }
-  asio::post(ws_.get_executor(), [self = shared_from_this(), m = std::move(message)]() mutable {
-    self->Enqueue(std::move(m));
+  asio::post(ws_.get_executor(), [self = shared_from_this(), m = std::move(messages)]() mutable {
+    for (auto& message : m) self->outbox_.push_back(std::move(message));
+    self->wake_.cancel();
   });
-}
-
-void WsConnection::Enqueue(std::string message) {
-  outbox_.push_back(std::move(message));
-  wake_.cancel();
 }
 
 void WsConnection::Close() {
@@ -343,10 +365,11 @@ void WsConnection::Subscribe(const json::object& message) {
   sub->sql = sql;
   sub->options_json = json::serialize(options);
   sub->query = std::move(parsed).value();
-  std::weak_ptr<WsConnection> weak = shared_from_this();
-  sub->sink = [weak](std::string m) {
-    if (auto self = weak.lock()) self->Send(std::move(m));
-  };
+  {
+    std::lock_guard lock(subs_mutex_);
+    if (!outlet_) outlet_ = std::make_shared<ConnectionOutlet>(weak_from_this());
+    sub->outlet = outlet_;
+  }
   const query::SubscriptionQuery& q = sub->query;
   const int64_t snapshot_seq = app_.hub().Add(sub);
   {

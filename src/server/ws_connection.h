@@ -17,6 +17,10 @@
 #include "common/status.h"
 #include "query/live_query.h"
 
+namespace kalam::live {
+class Outlet;
+}
+
 namespace kalam::server {
 
 class App;
@@ -36,6 +40,8 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   // Thread-safe. Queues a text message; past websocket.max_pending_bytes the client gets
   // an error and is closed (the caller never waits).
   void Send(std::string message);
+  // Thread-safe. The same for several messages, queued at once.
+  void SendMany(std::vector<std::string> messages);
   // Thread-safe: ends the connection (server shutdown).
   void Close();
 
@@ -51,7 +57,6 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   void SendSnapshot(const std::string& id, const std::string& live_id,
                     const query::SubscriptionQuery& q, int64_t snapshot_seq, int64_t batch_size,
                     const std::vector<std::string>& objects);
-  void Enqueue(std::string message);                    // on the strand
   void SendError(std::string_view subscription_id, std::string_view code, const std::string& text);
 
   App& app_;
@@ -71,6 +76,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   bool writer_done_ = false;
 
   std::unordered_map<std::string, std::string> live_ids_;  // client id -> live_id (pool side)
+  std::shared_ptr<live::Outlet> outlet_;  // this connection for its subscriptions (pool side)
   std::mutex subs_mutex_;
 };
 
