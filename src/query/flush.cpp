@@ -505,7 +505,7 @@ std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
   const int64_t kHotRank = std::numeric_limits<int32_t>::max();
   bool any_overlap = false;
   std::string rows;
-  std::optional<std::pair<duckdb::Value, duckdb::Value>> range;  // of the keys read
+  std::vector<std::pair<duckdb::Value, duckdb::Value>> ranges;  // of the keys read
   bool range_known = true;
   for (size_t i = 0; i < manifest.segments.size(); ++i) {
     const cold::Segment& segment = manifest.segments[i];
@@ -514,13 +514,10 @@ std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
     rows += (rows.empty() ? "" : " UNION ALL ") +
             SegmentSelect(table, scope_dir, segment, ", " + std::to_string(i) + " AS __kalam_seg");
     auto r = SegmentRange(segment, key);
-    if (!r) {
-      range_known = false;
-    } else if (!range) {
-      range = r;
+    if (r) {
+      ranges.push_back(std::move(*r));
     } else {
-      if (r->first < range->first) range->first = r->first;
-      if (range->second < r->second) range->second = r->second;
+      range_known = false;
     }
   }
   if (rows.empty()) return hot;
@@ -528,10 +525,33 @@ std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
   // join's build side stays small or empty.
   std::string newer = "SELECT " + Quoted(key.name) + " AS __kalam_key, " + std::to_string(kHotRank) +
                       " AS __kalam_seg FROM " + scan + ", true)";
-  if (range_known && range) {
+  if (range_known && !ranges.empty()) {
+    // The segments' key ranges, overlapping ones joined (at most 32: then one range).
+    std::sort(ranges.begin(), ranges.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::pair<duckdb::Value, duckdb::Value>> joined;
+    for (auto& r : ranges) {
+      if (!joined.empty() && !(joined.back().second < r.first)) {
+        if (joined.back().second < r.second) joined.back().second = r.second;
+      } else {
+        joined.push_back(std::move(r));
+      }
+    }
+    if (joined.size() > 32) {
+      duckdb::Value high = joined.front().second;
+      for (const auto& r : joined) {
+        if (high < r.second) high = r.second;
+      }
+      joined = {{joined.front().first, high}};
+    }
     const std::string type = EngineType(key).ToString();
-    newer += " WHERE " + Quoted(key.name) + " BETWEEN CAST(" + Literal(range->first.ToString()) +
-             " AS " + type + ") AND CAST(" + Literal(range->second.ToString()) + " AS " + type + ")";
+    std::string where;
+    for (const auto& [low, high] : joined) {
+      where += (where.empty() ? "" : " OR ") + std::string("(") + Quoted(key.name) + " >= CAST(" +
+               Literal(low.ToString()) + " AS " + type + ") AND " + Quoted(key.name) + " <= CAST(" +
+               Literal(high.ToString()) + " AS " + type + "))";
+    }
+    newer += " WHERE " + where;
   }
   if (any_overlap) {
     for (size_t j = 1; j < manifest.segments.size(); ++j) {

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <map>
 
+#include "duckdb/planner/expression/bound_between_expression.hpp"
 #include "duckdb/planner/expression/bound_columnref_expression.hpp"
+#include "duckdb/planner/expression/bound_conjunction_expression.hpp"
 #include "duckdb/planner/expression/bound_comparison_expression.hpp"
 #include "duckdb/planner/expression/bound_constant_expression.hpp"
 #include "duckdb/planner/expression/bound_operator_expression.hpp"
@@ -32,6 +34,9 @@ struct ScanData : duckdb::TableFunctionData {
   // Set when the query's filters pin the primary key to a few values: the scan reads
   // just those keys. The filters stay in the plan, so a superset here is harmless.
   std::optional<std::vector<store::Cell>> point_keys;
+  // Set when they bound the primary key to ranges (inclusive, in key order): the scan
+  // reads only keys within them.
+  std::optional<std::vector<std::pair<store::Cell, store::Cell>>> key_ranges;
 };
 
 // How rows of one schema version map onto the current columns.
@@ -45,6 +50,8 @@ struct VersionLayout {
 struct ScanState : duckdb::GlobalTableFunctionState {
   std::unique_ptr<store::KvStore::Cursor> cursor;  // a range scan, or
   std::vector<std::pair<std::string, std::string>> point_rows;  // (key, row) of point reads
+  std::vector<std::pair<std::string, std::string>> ranges;      // [first, last] keys, or all
+  size_t next_range = 0;
   size_t next_point = 0;
   std::vector<duckdb::column_t> column_ids;
   bool key_only = false;  // no declared column but the key is read: values stay encoded
@@ -141,6 +148,54 @@ void PushdownFilters(duckdb::ClientContext&, duckdb::LogicalGet& get,
     return &e.Cast<duckdb::BoundConstantExpression>().value;
   };
   const catalog::ColumnDef& key_column = data.table->current().columns[pk];
+  // pk BETWEEN a AND b, (pk >= a AND pk <= b), or an OR of those: key ranges.
+  auto range_of = [&](const duckdb::Expression& e) -> std::optional<std::pair<store::Cell, store::Cell>> {
+    const duckdb::Value* lo = nullptr;
+    const duckdb::Value* hi = nullptr;
+    if (e.GetExpressionClass() == duckdb::ExpressionClass::BOUND_BETWEEN) {
+      const auto& between = e.Cast<duckdb::BoundBetweenExpression>();
+      if (is_pk(*between.input)) {
+        lo = constant(*between.lower);
+        hi = constant(*between.upper);
+      }
+    } else if (e.type == duckdb::ExpressionType::CONJUNCTION_AND &&
+               e.GetExpressionClass() == duckdb::ExpressionClass::BOUND_CONJUNCTION) {
+      for (const auto& child : e.Cast<duckdb::BoundConjunctionExpression>().children) {
+        if (child->GetExpressionClass() != duckdb::ExpressionClass::BOUND_COMPARISON) continue;
+        const auto& cmp = child->Cast<duckdb::BoundComparisonExpression>();
+        if (!is_pk(*cmp.left) || !constant(*cmp.right)) continue;
+        if (child->type == duckdb::ExpressionType::COMPARE_GREATERTHANOREQUALTO ||
+            child->type == duckdb::ExpressionType::COMPARE_GREATERTHAN) {
+          lo = constant(*cmp.right);
+        } else if (child->type == duckdb::ExpressionType::COMPARE_LESSTHANOREQUALTO ||
+                   child->type == duckdb::ExpressionType::COMPARE_LESSTHAN) {
+          hi = constant(*cmp.right);
+        }
+      }
+    }
+    if (lo == nullptr || hi == nullptr) return std::nullopt;
+    auto l = CellFromValue(key_column, *lo);
+    auto h = CellFromValue(key_column, *hi);
+    if (!l.ok() || !h.ok() || store::IsNull(*l) || store::IsNull(*h)) return std::nullopt;
+    return std::make_pair(std::move(l).value(), std::move(h).value());
+  };
+  for (auto& filter : filters) {
+    std::vector<std::pair<store::Cell, store::Cell>> ranges;
+    if (filter->type == duckdb::ExpressionType::CONJUNCTION_OR &&
+        filter->GetExpressionClass() == duckdb::ExpressionClass::BOUND_CONJUNCTION) {
+      for (const auto& child : filter->Cast<duckdb::BoundConjunctionExpression>().children) {
+        auto range = range_of(*child);
+        if (!range) {
+          ranges.clear();
+          break;
+        }
+        ranges.push_back(std::move(*range));
+      }
+    } else if (auto range = range_of(*filter)) {
+      ranges.push_back(std::move(*range));
+    }
+    if (!ranges.empty() && !data.key_ranges) data.key_ranges = std::move(ranges);
+  }
   for (auto& filter : filters) {
     std::vector<const duckdb::Value*> values;
     if (filter->type == duckdb::ExpressionType::COMPARE_EQUAL &&
@@ -201,8 +256,25 @@ duckdb::unique_ptr<duckdb::GlobalTableFunctionState> Init(duckdb::ClientContext&
       if (value->has_value()) state->point_rows.emplace_back(key, std::move(**value));
     }
   } else {
-    state->cursor =
-        data.store->NewCursor(family, store::ScopePrefix(data.table->table_num, data.scope), at);
+    const std::string prefix = store::ScopePrefix(data.table->table_num, data.scope);
+    state->cursor = data.store->NewCursor(family, prefix, at);
+    if (data.key_ranges) {
+      const ColumnType type = data.table->current().columns[data.table->current().PrimaryKeyIndex()].type;
+      std::vector<std::pair<std::string, std::string>> ranges;
+      for (const auto& [lo, hi] : *data.key_ranges) {
+        std::string first = prefix, last = prefix;
+        store::AppendKeyCell(first, type, lo);
+        store::AppendKeyCell(last, type, hi);
+        if (first <= last) ranges.emplace_back(std::move(first), std::move(last));
+      }
+      std::sort(ranges.begin(), ranges.end());
+      state->ranges = std::move(ranges);
+      if (state->ranges.empty()) {
+        state->cursor.reset();  // no key can match: nothing to read
+      } else {
+        state->cursor->Seek(state->ranges[0].first);
+      }
+    }
   }
   state->column_ids.assign(input.column_ids.begin(), input.column_ids.end());
   const int pk = data.table->current().PrimaryKeyIndex();
@@ -265,7 +337,24 @@ void Scan(duckdb::ClientContext&, duckdb::TableFunctionInput& input, duckdb::Dat
     return;
   }
   auto& cursor = *state.cursor;
-  for (; cursor.Valid() && count < STANDARD_VECTOR_SIZE; cursor.Next()) emit(cursor.key(), cursor.value());
+  if (state.ranges.empty()) {
+    for (; cursor.Valid() && count < STANDARD_VECTOR_SIZE; cursor.Next()) emit(cursor.key(), cursor.value());
+  } else {
+    // Key ranges, in order: past one's last key, seek to the next one's first.
+    while (cursor.Valid() && count < STANDARD_VECTOR_SIZE && state.next_range < state.ranges.size()) {
+      const auto& [first, last] = state.ranges[state.next_range];
+      if (cursor.key() < std::string_view(first)) {
+        cursor.Seek(first);
+        continue;
+      }
+      if (cursor.key() > std::string_view(last)) {
+        ++state.next_range;
+        continue;
+      }
+      emit(cursor.key(), cursor.value());
+      cursor.Next();
+    }
+  }
   Status s = cursor.status();
   if (!s.ok()) throw duckdb::IOException(s.message());
   output.SetCardinality(count);

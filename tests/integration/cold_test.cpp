@@ -399,6 +399,9 @@ TEST(ColdReads, OverlappingSegmentsAndPrunedSegmentsKeepTheNewestVersions) {
   ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.p VALUES (6, 'q', 6)").status, 200);
   EXPECT_EQ(FlushAndWait(http, "app.p"), "completed");
   ASSERT_EQ(Sql(http, RootAuth(), "UPDATE app.p SET room = 'a' WHERE id = 150").status, 200);  // stays hot
+  // Hot versions at the edges of the segments' key ranges hide their cold versions too.
+  ASSERT_EQ(Sql(http, RootAuth(), "UPDATE app.p SET n = -1 WHERE id IN (0, 99, 100, 199); "
+                                   "INSERT INTO app.p VALUES (500, 'b', -1)").status, 200);
 
   const fs::path dir = SharedScopeDir(server, "app", "p");
   ASSERT_FALSE(dir.empty());
@@ -409,12 +412,14 @@ TEST(ColdReads, OverlappingSegmentsAndPrunedSegmentsKeepTheNewestVersions) {
   EXPECT_EQ(overlaps, (std::vector<bool>{false, false, true, true}));
 
   auto check = [&] {
-    EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*), count(DISTINCT id) FROM app.p")), "[[200,200]]");
+    EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*), count(DISTINCT id) FROM app.p")), "[[201,201]]");
+    EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT list(id ORDER BY id) FROM app.p WHERE n = -1")), "[[[0,99,100,199,500]]]");
     // Segment 3 (room 'z') is pruned for room = 'a', yet its key 5 still hides segment 1's.
     EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*), min(id), max(id) FROM app.p WHERE room = 'a'")), "[[99,0,150]]");
     EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT id FROM app.p WHERE room = 'z'")), "[[5]]");
     EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT room FROM app.p WHERE id = 6")), R"([["q"]])");
     EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*) FROM app.p WHERE id BETWEEN 100 AND 199 AND room = 'b'")), "[[99]]");
+    EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*) FROM app.p WHERE id BETWEEN 150 AND 600")), "[[51]]");
     EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*) FROM app.p p WHERE p.id >= 190 AND 195 > p.id")), "[[5]]");
   };
   check();
