@@ -81,7 +81,10 @@ int64_t LiveHub::Add(std::shared_ptr<Subscription> sub) {
   for (size_t i = 0; i < sub->query.projection.size(); ++i) {
     shape += std::to_string(sub->query.projection[i]) + ":" + sub->query.names[i] + ",";
   }
-  sub->shape = shapes_.try_emplace(std::move(shape), static_cast<uint32_t>(shapes_.size())).first->second;
+  auto [shape_it, fresh] = shapes_.try_emplace(shape, next_shape_, 0);
+  if (fresh) shape_names_[next_shape_++] = std::move(shape);
+  ++shape_it->second.second;
+  sub->shape = shape_it->second.first;
   sub->created_at = sub->last_update = NowMicros();
   ScopeSubs& scope = tables_[sub->query.table->id()][sub->query.scope];
   if (sub->query.equality) {
@@ -111,6 +114,13 @@ void LiveHub::MarkReady(const std::string& live_id) {
 }
 
 void LiveHub::Unindex(Subscription* sub) {
+  if (auto name = shape_names_.find(sub->shape); name != shape_names_.end()) {
+    auto shape = shapes_.find(name->second);
+    if (shape != shapes_.end() && --shape->second.second == 0) {
+      shapes_.erase(shape);
+      shape_names_.erase(name);
+    }
+  }
   if (auto conn = by_connection_.find(sub->connection_id); conn != by_connection_.end()) {
     auto& list = conn->second;
     list.erase(std::remove(list.begin(), list.end(), sub), list.end());
@@ -185,6 +195,7 @@ Status LiveHub::Kill(const std::string& live_id, const auth::Caller& caller) {
 
 void LiveHub::DropTable(const std::string& table_id) {
   std::lock_guard lock(mutex_);
+  last_change_.erase(table_id);
   std::vector<std::shared_ptr<Subscription>> ended;
   for (auto& [id, sub] : subs_) {
     if (sub->query.table->id() == table_id) ended.push_back(sub);

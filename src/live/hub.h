@@ -110,7 +110,10 @@ class LiveHub {
   std::unordered_map<std::string, TableSubs> tables_;                   // by table_id
   std::unordered_map<std::string, size_t> per_user_;                     // live subscriptions
   std::unordered_map<std::string, std::vector<Subscription*>> by_connection_;
-  std::unordered_map<std::string, uint32_t> shapes_;  // interned shapes
+  // Interned shapes: shape -> (id, subscriptions using it), and back.
+  std::unordered_map<std::string, std::pair<uint32_t, size_t>> shapes_;
+  std::unordered_map<uint32_t, std::string> shape_names_;
+  uint32_t next_shape_ = 0;
   uint64_t rounds_ = 0;                               // rows and events routed, for marks
   std::vector<std::pair<Outlet*, std::vector<std::string>>> queued_;  // by Deliver
   std::unordered_map<Outlet*, size_t> queued_index_;                   // into queued_

@@ -306,10 +306,14 @@ class Engine final : public QueryEngine, public DmlHost {
     std::vector<std::shared_ptr<const cold::Manifest>> pinned;
     GuardContext guard{*state, context.caller, context.default_namespace, &cold_, &pinned};
     KALAM_RETURN_IF_ERROR(GuardStatement(*statement, guard));
+    // Taken now, while the manifests are pinned: waiting for a connection below cannot let
+    // a flush turn rows this statement must read hot into markers.
+    auto snapshot = store_.TakeSnapshot();
     ConnectionSlot* slot = Acquire();
     slot->caller = context.caller;
     slot->state = std::move(state);
     slot->pinned = std::move(pinned);
+    slot->SetStatementSnapshot(std::move(snapshot));
     Result<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> result =
         Status(Code::kInternalError, "not run");
     try {

@@ -244,8 +244,9 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return {Code::kInternalError, "Cannot create " + dir + ": " + ec.message()};
-    const std::weak_ptr<const cold::Manifest> previous = cold.Get(dir);
-    cold::Manifest manifest = *previous.lock();
+    std::shared_ptr<const cold::Manifest> current = cold.Get(dir);  // held: no reader waits on it
+    const std::weak_ptr<const cold::Manifest> previous = current;
+    cold::Manifest manifest = *current;
     const std::string file = "batch-" + std::to_string(manifest.next_batch) + ".parquet";
     const std::string path = (fs::path(dir) / file).string();
     int64_t handle;
@@ -284,6 +285,7 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
     manifest.segments.push_back(std::move(segment));
     ++manifest.next_batch;
     KALAM_RETURN_IF_ERROR(cold.Commit(dir, std::move(manifest)));  // the commit point
+    current.reset();
     WaitForReaders(previous, dir);
     write_ms += millis_since(phase);
     phase = std::chrono::steady_clock::now();

@@ -5,6 +5,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <tuple>
 #include <unordered_map>
 
 #include <duckdb.hpp>
@@ -426,6 +427,29 @@ std::string Quoted(const std::string& name) { return duckdb::KeywordHelper::Writ
 
 }  // namespace
 
+namespace {
+
+// One shared copy of a table's definition per (table, schema version) for all the
+// subscriptions on it: holding the catalog snapshot instead would keep every snapshot a
+// subscription saw alive, one per catalog change.
+std::shared_ptr<const catalog::TableDef> SharedTableDef(const catalog::TableDef& table) {
+  static std::mutex mutex;
+  static std::map<std::pair<uint64_t, uint32_t>, std::weak_ptr<const catalog::TableDef>> defs;
+  std::lock_guard lock(mutex);
+  auto& slot = defs[{table.table_num, table.current().version}];
+  if (auto def = slot.lock();
+      def && def->ttl_seconds == table.ttl_seconds && def->access_level == table.access_level &&
+      def->ns == table.ns && def->name == table.name) {
+    return def;
+  }
+  auto def = std::make_shared<const catalog::TableDef>(table);
+  slot = def;
+  if (defs.size() > 1024) std::erase_if(defs, [](const auto& d) { return d.second.expired(); });
+  return def;
+}
+
+}  // namespace
+
 std::string SchemaJson(const SubscriptionQuery& q) {
   const auto& columns = q.table->current().columns;
   const int seq_index = static_cast<int>(columns.size());
@@ -497,7 +521,7 @@ Result<SubscriptionQuery> ParseSubscription(std::string_view sql,
   const std::string qualifier = Lower(base.alias.empty() ? base.table_name : base.alias);
 
   SubscriptionQuery q;
-  q.table = std::shared_ptr<const catalog::TableDef>(state, table);
+  q.table = SharedTableDef(*table);
   q.scope = ScopeFor(*table, caller);
   const auto& columns = table->current().columns;
   const int seq_index = static_cast<int>(columns.size());
@@ -541,6 +565,7 @@ struct SnapshotCache::Entry {
   uint64_t table_num = 0;
   uint32_t schema_version = 0;
   int64_t as_of = 0;                              // the rows are those with _seq <= as_of
+  bool too_large = false;                         // no rows kept: read the store directly
   std::vector<int64_t> seqs;                      // in _seq order
   std::vector<std::vector<store::Cell>> cells;    // current column order
 
@@ -569,7 +594,9 @@ struct SnapshotCache::State {
   std::mutex mutex;
   // By table id and scope; a future while the first reader builds it.
   std::map<std::string, std::shared_future<std::shared_ptr<Entry>>> entries;
-  std::deque<std::pair<std::string, size_t>> order;  // (key, rows), oldest first
+  // (key, entry, its charge), oldest first; an entry is charged max(1, rows).
+  std::deque<std::tuple<std::string, const Entry*, size_t>> order;
+  static constexpr size_t kMaxEntries = 4096;
   size_t rows = 0;
 
   bool Valid(const Entry& e, const catalog::TableDef& table, int64_t max_seq) const {
@@ -604,7 +631,10 @@ std::shared_ptr<SnapshotCache::Entry> ReadEntry(const catalog::TableDef& table, 
     store::RowVersion header;
     if (!store::DecodeRowHeader(cursor->value(), header).ok() || header.in_cold) return nullptr;
     if (header.deleted || header.seq > max_seq) continue;
-    if (rows.size() >= max_rows) return nullptr;
+    if (rows.size() >= max_rows) {
+      entry->too_large = true;  // remembered, so the next subscribers skip this read
+      return entry;
+    }
     auto row = DecodeCurrentRow(table, cursor->value());
     if (!row.ok()) return nullptr;
     if (!row->has_value()) continue;
@@ -670,22 +700,34 @@ Result<std::optional<std::vector<std::string>>> ReadSnapshot(
       }
     }
     if (building) {
-      entry = ReadEntry(table, q.scope, store, max_seq, c.max_rows / 2);
+      try {
+        entry = ReadEntry(table, q.scope, store, max_seq, c.max_rows / 2);
+      } catch (const std::exception&) {
+        entry = nullptr;
+      }
       building->set_value(entry);
       std::lock_guard lock(c.mutex);
       if (!entry) {
         c.entries.erase(key);
       } else {
-        c.order.emplace_back(key, entry->seqs.size());
-        c.rows += entry->seqs.size();
-        while (c.rows > c.max_rows && c.order.size() > 1) {
-          const auto [old, n] = c.order.front();
+        const size_t charge = std::max<size_t>(1, entry->seqs.size());
+        c.order.emplace_back(key, entry.get(), charge);
+        c.rows += charge;
+        while ((c.rows > c.max_rows || c.order.size() > SnapshotCache::State::kMaxEntries) && c.order.size() > 1) {
+          auto [old, old_entry, n] = std::move(c.order.front());
           c.order.pop_front();
           c.rows -= n;
-          if (old != key) c.entries.erase(old);
+          // Only the entry this record stands for: a rebuilt key has a newer one.
+          auto it = c.entries.find(old);
+          if (it != c.entries.end() && old_entry != entry.get() &&
+              it->second.wait_for(std::chrono::seconds(0)) == std::future_status::ready &&
+              it->second.get().get() == old_entry) {
+            c.entries.erase(it);
+          }
         }
       }
     }
+    if (entry && entry->too_large) entry = nullptr;  // the direct read below answers
     if (entry) {
       std::vector<std::string> out;
       auto emit = [&](uint32_t i) {

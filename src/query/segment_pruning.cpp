@@ -110,8 +110,15 @@ class Collector {
     if (!Orderable(type)) return;
     auto value = ConstantOf(constant);
     if (!value || value->IsNull()) return;
+    // The query compares in the wider of the two types: a bound that does not survive the
+    // cast to the column's type and back (5.5 against an integer column, a timestamp
+    // against a date) would prune rows that match. A text literal is read as the column's
+    // type, as the query reads it — but for TIMESTAMPTZ that depends on the session's zone.
+    const bool text = value->type().id() == LogicalTypeId::VARCHAR;
+    if (text && type.id() == LogicalTypeId::TIMESTAMP_TZ) return;
     try {
       bound.value = value->DefaultCastAs(type);
+      if (!text && !(bound.value.DefaultCastAs(value->type()) == *value)) return;
     } catch (const std::exception&) {
       return;
     }

@@ -27,8 +27,13 @@ struct ConnectionSlot {
   // The manifests the statement's merged reads were planned on (a flush waits for them).
   std::vector<std::shared_ptr<const cold::Manifest>> pinned;
 
-  // The one store snapshot every scan of the running statement reads, taken by the first
-  // scan to start: hot rows and the keys that hide cold ones agree.
+  // The one store snapshot every scan of the running statement reads (set before it runs,
+  // or taken by its first scan): hot rows and the keys that hide cold ones agree. Taken
+  // while the statement's manifests are pinned, it predates any flush's markers.
+  void SetStatementSnapshot(std::shared_ptr<const store::KvStore::Snapshot> snapshot) {
+    std::lock_guard lock(snapshot_mutex_);
+    snapshot_ = std::move(snapshot);
+  }
   const store::KvStore::Snapshot* StatementSnapshot(store::KvStore& store) const {
     std::lock_guard lock(snapshot_mutex_);
     if (!snapshot_) snapshot_ = store.TakeSnapshot();

@@ -295,8 +295,10 @@ class Guard {
       const std::string dir =
           cold::ColdStore::ScopeDir(context_.state, *def, ScopeFor(*def, context_.caller));
       auto manifest = context_.cold->Get(dir);
-      const std::string merged =
-          MergedScanSql(*def, dir, *manifest, SegmentFilter(*def, where, alias));
+      // With column aliases (t AS a(x, y)) the WHERE's names are not the table's: no pruning.
+      const std::string merged = MergedScanSql(
+          *def, dir, *manifest,
+          base.column_name_alias.empty() ? SegmentFilter(*def, where, alias) : nullptr);
       if (context_.pinned != nullptr) context_.pinned->push_back(std::move(manifest));
       if (!merged.empty()) return ReplaceWithQuery(ref, merged, alias);
     }

@@ -149,6 +149,10 @@ awaitable<void> WsConnection::WriteLoop() {
         outbox_.clear();
         outbox_head_ = 0;
         if (outbox_.capacity() > 64) std::vector<std::string>().swap(outbox_);
+      } else if (outbox_head_ > 64 && outbox_head_ * 2 > outbox_.size()) {
+        // Steady traffic never drains it: drop the sent half.
+        outbox_.erase(outbox_.begin(), outbox_.begin() + static_cast<std::ptrdiff_t>(outbox_head_));
+        outbox_head_ = 0;
       }
       auto [ec, n] = co_await ws_.async_write(asio::buffer(message), asio::as_tuple(use_awaitable));
       (void)n;

@@ -96,11 +96,13 @@ void Committer::Record(const WriteSet& changes) {
     auto watch = weak.lock();
     if (!watch) continue;
     const std::string prefix = TablePrefix(watch->table_num_);
+    const std::string prefix_end = TablePrefix(watch->table_num_ + 1);
     std::lock_guard keys(watch->mutex_);
     for (const auto& op : changes.ops()) {
       if (op.family != Family::kHot) continue;
       if (op.range_end) {
-        watch->all_ = true;  // a dropped table
+        // A dropped table: when it is the watched one, nothing of the flush stays valid.
+        if (op.key < prefix_end && prefix < *op.range_end) watch->all_ = true;
       } else if (op.value && op.key.starts_with(prefix)) {
         watch->keys_.insert(op.key);
       }

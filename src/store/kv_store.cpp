@@ -1,6 +1,7 @@
 #include "store/kv_store.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/options_util.h>
@@ -203,6 +204,8 @@ Result<std::unique_ptr<KvStore>> KvStore::Open(const std::string& dir, bool sync
   // Room for two full memtables while one is written out: a burst (a flush's markers, a
   // large INSERT) does not stop other writers.
   options.max_write_buffer_number = 4;
+  // Compactions are background work: they yield the CPU to statements.
+  options.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW);
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());

@@ -446,6 +446,24 @@ TEST(ColdReads, OverlappingSegmentsAndPrunedSegmentsKeepTheNewestVersions) {
   check();
 }
 
+// Pruning compares as the query does: a bound that the column's type can't hold exactly
+// (5.5 against integers, a timestamp against dates) prunes nothing it shouldn't.
+TEST(ColdReads, PruningKeepsRowsThatMatchInTheWiderType) {
+  ServerProcess server;
+  server.Start();
+  auto http = server.Client();
+  ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; CREATE SHARED TABLE app.w (id INT PRIMARY KEY, n INT, d DATE); "
+                                   "INSERT INTO app.w SELECT range, range + 1, DATE '2026-01-01' + range::INT FROM range(6)").status, 200);
+  EXPECT_EQ(FlushAndWait(http, "app.w"), "completed");  // n 1..6, d Jan 1..6
+  ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.w SELECT range, range, DATE '2026-02-01' FROM range(10, 21)").status, 200);
+  EXPECT_EQ(FlushAndWait(http, "app.w"), "completed");  // n 10..20
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*) FROM app.w WHERE n > 5.5")), "[[12]]");
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*) FROM app.w WHERE n < 1.5")), "[[1]]");
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*) FROM app.w WHERE d > TIMESTAMP '2026-01-06 12:00:00'")), "[[11]]");
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*) FROM app.w WHERE d >= TIMESTAMP '2026-01-06 00:00:00'")), "[[12]]");
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*) FROM app.w w2(n, id, d) WHERE id = 6")), "[[1]]");
+}
+
 TEST(ColdReads, QueriesDuringFlushesSeeEveryRowOnce) {
   ServerProcess server;
   server.Start();
