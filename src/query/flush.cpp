@@ -187,8 +187,9 @@ bool OverlapsEarlier(duckdb::Connection& connection, const TableDef& table, cons
 }
 
 // Statements planned on the manifest before the new segment read these rows hot: the
-// flush waits for them to finish before it turns the rows into markers (bounded: a
-// statement running longer than that may miss the rows).
+// flush waits for them to finish before it turns the rows into markers. (Their store
+// snapshots, taken while the manifest was pinned, already predate the markers; the wait
+// is a second guard, and gives up after a minute.)
 void WaitForReaders(const std::weak_ptr<const cold::Manifest>& previous, const std::string& dir) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!previous.expired()) {
@@ -229,8 +230,7 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
   const auto written_since = committer.Watch(table.table_num);
   // One snapshot cursor over the table; rows come grouped by scope.
   auto cursor = store.NewCursor(store::Family::kHot, store::TablePrefix(table.table_num));
-  // A deque: growing it never moves (nor frees at once) one huge block, which would stall
-  // the whole process on the kernel's memory map lock.
+  // A deque: growing it never copies one huge block over.
   std::deque<FlushRow> rows;
   std::string scope;
   std::optional<std::string> counted_scope;
@@ -244,7 +244,7 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return {Code::kInternalError, "Cannot create " + dir + ": " + ec.message()};
-    std::shared_ptr<const cold::Manifest> current = cold.Get(dir);  // held: no reader waits on it
+    std::shared_ptr<const cold::Manifest> current = cold.Get(dir);  // dropped before waiting
     const std::weak_ptr<const cold::Manifest> previous = current;
     cold::Manifest manifest = *current;
     const std::string file = "batch-" + std::to_string(manifest.next_batch) + ".parquet";
