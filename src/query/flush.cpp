@@ -296,7 +296,7 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
     const std::vector<ColumnType> none;
     const std::string marker =
         store::EncodeRow(store::RowVersion{table.current().version, 0, false, true, {}}, none);
-    constexpr size_t kMarkersPerCommit = 64;
+    constexpr size_t kMarkersPerCommit = 32;
     for (size_t begin = 0; begin < rows.size(); begin += kMarkersPerCommit) {
       const size_t end = std::min(rows.size(), begin + kMarkersPerCommit);
       KALAM_RETURN_IF_ERROR(committer.Commit([&](store::CommitContext& commit) -> Status {
@@ -316,7 +316,7 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
       }));
       // Writers that arrived meanwhile commit in a group of their own, not behind the next
       // chunk.
-      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
     markers_ms += millis_since(phase);
     phase = std::chrono::steady_clock::now();
