@@ -65,6 +65,7 @@ WsConnection::WsConnection(App& app, beast::tcp_stream stream, asio::thread_pool
     : app_(app),
       ws_(std::move(stream)),
       pool_(pool),
+      work_(asio::make_strand(pool)),
       connection_id_(std::move(connection_id)),
       wake_(ws_.get_executor()) {}
 
@@ -237,7 +238,25 @@ awaitable<void> WsConnection::Run(Request upgrade, bool from_loopback) {
   }
   closing_ = true;
   wake_.cancel();
-  app_.hub().RemoveConnection(connection_id_);
+  // After the subscribes still queued for this connection (they see closing_ and stop).
+  asio::post(work_, [self = shared_from_this()] { self->app_.hub().RemoveConnection(self->connection_id_); });
+}
+
+void WsConnection::Unsubscribe(const std::string& id) {
+  std::string live_id;
+  {
+    std::lock_guard lock(subs_mutex_);
+    auto it = live_ids_.find(id);
+    if (it != live_ids_.end()) {
+      live_id = it->second;
+      live_ids_.erase(it);
+    }
+  }
+  if (live_id.empty() || !app_.hub().Remove(live_id)) {
+    SendError(id, "INVALID_SUBSCRIPTION_ID", "No subscription '" + id + "' on this connection");
+    return;
+  }
+  Send("{\"type\":\"unsubscribed\",\"subscription_id\":" + JsonString(id) + "}");
 }
 
 awaitable<void> WsConnection::Handle(const std::string& text) {
@@ -262,28 +281,19 @@ awaitable<void> WsConnection::Handle(const std::string& text) {
     Close();
     co_return;
   }
+  // Subscribing and unsubscribing run on the query pool, one at a time per connection and
+  // in the order sent, while this coroutine reads on: a burst of subscribes is one hand-off
+  // to the pool, not two thread switches per message.
   if (type == "subscribe") {
-    co_await asio::post(asio::bind_executor(pool_, use_awaitable));
-    Subscribe(message);
-    co_await asio::post(asio::bind_executor(ws_.get_executor(), use_awaitable));
+    asio::post(work_, [self = shared_from_this(), message = json::object(message)] {
+      if (!self->closing_) self->Subscribe(message);
+    });
     co_return;
   }
   if (type == "unsubscribe") {
-    const std::string id = String(message, "subscription_id");
-    std::string live_id;
-    {
-      std::lock_guard lock(subs_mutex_);
-      auto it = live_ids_.find(id);
-      if (it != live_ids_.end()) {
-        live_id = it->second;
-        live_ids_.erase(it);
-      }
-    }
-    if (live_id.empty() || !app_.hub().Remove(live_id)) {
-      SendError(id, "INVALID_SUBSCRIPTION_ID", "No subscription '" + id + "' on this connection");
-      co_return;
-    }
-    Send("{\"type\":\"unsubscribed\",\"subscription_id\":" + JsonString(id) + "}");
+    asio::post(work_, [self = shared_from_this(), id = String(message, "subscription_id")] {
+      self->Unsubscribe(id);
+    });
     co_return;
   }
   SendError("", "PROTOCOL", "Unknown message type '" + type + "'");

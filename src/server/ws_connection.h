@@ -49,7 +49,8 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   boost::asio::awaitable<void> WriteLoop();
   boost::asio::awaitable<void> Handle(const std::string& text);
   boost::asio::awaitable<void> Authenticate(const boost::json::object& message);
-  void Subscribe(const boost::json::object& message);  // runs on the query pool
+  void Subscribe(const boost::json::object& message);  // on work_
+  void Unsubscribe(const std::string& id);              // on work_
   Result<std::vector<std::string>> ReadSnapshotByEngine(const query::SubscriptionQuery& q,
                                                         int64_t snapshot_seq,
                                                         std::optional<int64_t> from_seq,
@@ -62,6 +63,8 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   App& app_;
   Stream ws_;
   boost::asio::thread_pool& pool_;
+  // The query pool, one task at a time for this connection: subscribes and unsubscribes.
+  boost::asio::strand<boost::asio::thread_pool::executor_type> work_;
   const std::string connection_id_;
   bool from_loopback_ = false;
   std::optional<auth::Caller> caller_;

@@ -326,6 +326,33 @@ TEST_F(Live, SharedSnapshotsFollowEveryChange) {
   ASSERT_EQ(Root("DROP TABLE app.feed").status, 200);
 }
 
+// Messages sent back to back are handled in order; closing ends every subscription.
+TEST_F(Live, BurstsKeepTheirOrderAndCloseCleansUp) {
+  {
+    Socket s = Connect("ben");
+    s.Send(SubscribeMessage("x", "SELECT * FROM app.msgs"));
+    s.Send(R"({"type":"unsubscribe","subscription_id":"x"})");
+    s.Send(SubscribeMessage("x", "SELECT id FROM app.msgs"));
+    for (int i = 0; i < 20; ++i) s.Send(SubscribeMessage("y" + std::to_string(i), "SELECT id FROM app.msgs WHERE id = " + std::to_string(i)));
+    std::vector<std::string> seen;
+    for (int i = 0; i < 23; ++i) {
+      auto m = s.NextOf(i == 1 ? "unsubscribed" : "subscription_ack");
+      ASSERT_FALSE(m.is_null()) << "message " << i;
+      seen.push_back(std::string(m.at("subscription_id").as_string()));
+    }
+    EXPECT_EQ(seen[0], "x");
+    EXPECT_EQ(seen[1], "x");
+    EXPECT_EQ(seen[2], "x");
+    EXPECT_EQ(seen[22], "y19");
+    EXPECT_EQ(As("ben", "SELECT count(*) FROM system.live_queries").rows()[0].at(0).as_int64(), 21);
+  }
+  for (int i = 0; i < 100; ++i) {
+    if (As("ben", "SELECT count(*) FROM system.live_queries").rows()[0].at(0).as_int64() == 0) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(As("ben", "SELECT count(*) FROM system.live_queries").rows()[0].at(0).as_int64(), 0);
+}
+
 TEST_F(Live, KillDropLimitsAndResume) {
   Socket s = Connect("ann");
   s.Send(SubscribeMessage("k", "SELECT * FROM app.board"));
