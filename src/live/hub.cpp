@@ -1,7 +1,6 @@
 #include "live/hub.h"
 
 #include <algorithm>
-#include <set>
 
 #include "common/clock.h"
 #include "common/json_text.h"

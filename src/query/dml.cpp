@@ -371,16 +371,17 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
       auto stored = host.store().Get(store::Family::kHot, key);
       if (!stored.ok()) return stored.status();
       store::RowVersion version;
+      bool in_cold = false;  // only the key is hot (a marker): the row is in a cold segment
       if (stored->has_value()) {
         KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(**stored, version));
       } else {
         auto marker = host.store().Get(store::Family::kHot, store::MarkerKey(key));
         if (!marker.ok()) return marker.status();
         if (!marker->has_value()) continue;
-        version.in_cold = true;
+        in_cold = true;
       }
       if (version.deleted) continue;
-      if (version.in_cold) {
+      if (in_cold) {
         // The row lives in a cold segment: read it through the merged scan.
         const ColumnDef& key_column = columns[pk];
         auto found = host.Select(context, "SELECT * FROM " + Quoted(table.ns) + "." +
@@ -513,7 +514,7 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
       } else {
         inserted.rows.push_back({out.cells, seq});
       }
-      store::RowVersion encoded{version, seq, false, false, out.cells};
+      store::RowVersion encoded{version, seq, false, out.cells};
       commit.Put(family, key, store::EncodeRow(encoded, types));
       written.push_back(std::move(out));
     }
@@ -628,7 +629,7 @@ Result<Outcome> RunUpdate(DmlHost& host, const QueryContext& context,
     for (size_t r = 0; r < rows.size(); ++r) {
       if (!seen.insert(selected->keys[r]).second) continue;
       const int64_t seq = commit.NextSeq();
-      store::RowVersion encoded{version, seq, false, false, rows[r].cells};
+      store::RowVersion encoded{version, seq, false, rows[r].cells};
       commit.Put(store::Family::kHot, selected->keys[r], store::EncodeRow(encoded, types));
       written.push_back({rows[r].cells, seq});
       event.rows.push_back({rows[r].cells, seq});
@@ -673,7 +674,7 @@ Result<Outcome> RunDelete(DmlHost& host, const QueryContext& context,
       if (!seen.insert(selected->keys[r]).second) continue;
       // A tombstone, not an erase: cold segments may still hold older versions of the key.
       const int64_t seq = commit.NextSeq();
-      store::RowVersion tombstone{version, seq, true, false, {}};
+      store::RowVersion tombstone{version, seq, true, {}};
       commit.Put(store::Family::kHot, selected->keys[r], store::EncodeRow(tombstone, {}));
       deleted.push_back(selected->rows[r]);
       event.rows.push_back({selected->rows[r].cells, seq});

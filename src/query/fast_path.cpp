@@ -163,9 +163,7 @@ std::optional<Result<RowSet>> PointSelect(const duckdb::SelectNode& select,
   RowSetWriter writer(names, types);
   if (stored->has_value()) {
     store::RowVersion header;
-    if (!store::DecodeRowHeader(**stored, header).ok() || header.in_cold) {
-      return std::nullopt;  // the row is in a cold segment: the merged read finds it
-    }
+    if (!store::DecodeRowHeader(**stored, header).ok()) return std::nullopt;
     auto row = DecodeCurrentRow(*table, **stored);
     if (!row.ok()) return Result<RowSet>(row.status());
     if (row->has_value()) {

@@ -293,9 +293,6 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
     // The rows are in cold storage now: each row not written since the snapshot leaves
     // the hot rows; its key stays as a marker while the cold version is live (tombstones
     // take their marker along). In small commits, so writers wait little.
-    const std::vector<ColumnType> none;
-    const std::string marker =
-        store::EncodeRow(store::RowVersion{table.current().version, 0, false, true, {}}, none);
     constexpr size_t kMarkersPerCommit = 32;
     for (size_t begin = 0; begin < rows.size(); begin += kMarkersPerCommit) {
       const size_t end = std::min(rows.size(), begin + kMarkersPerCommit);
@@ -309,7 +306,7 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
           if (r.deleted) {
             commit.DeleteUnread(store::Family::kHot, store::MarkerKey(r.key));
           } else {
-            commit.PutUnread(store::Family::kHot, store::MarkerKey(r.key), marker);
+            commit.PutUnread(store::Family::kHot, store::MarkerKey(r.key), std::string());  // a key, no value
           }
         }
         return Status::Ok();
@@ -339,7 +336,6 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
     }
     store::RowVersion header;
     KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(cursor->value(), header));
-    if (header.in_cold) continue;  // flushed before
     FlushRow row;
     row.key = std::string(key);
     row.seq = header.seq;

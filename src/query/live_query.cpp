@@ -476,8 +476,7 @@ std::string SelectSql(const SubscriptionQuery& q) {
   return sql + " FROM " + Quoted(q.table->ns) + "." + Quoted(q.table->name) + " AS " + Quoted(q.qualifier);
 }
 
-Result<SubscriptionQuery> ParseSubscription(std::string_view sql,
-                                            std::shared_ptr<const catalog::CatalogState> state,
+Result<SubscriptionQuery> ParseSubscription(std::string_view sql, const catalog::CatalogState& state,
                                             const auth::Caller& caller,
                                             const std::string& default_namespace) {
   duckdb::unique_ptr<duckdb::SQLStatement> statement;
@@ -515,7 +514,7 @@ Result<SubscriptionQuery> ParseSubscription(std::string_view sql,
     return Unsupported("System tables can't be subscribed to");
   }
   const std::string ns = schema.empty() ? default_namespace : schema;
-  const catalog::TableDef* table = state->FindTable(ns, name);
+  const catalog::TableDef* table = state.FindTable(ns, name);
   if (table == nullptr) return Status(Code::kNotFound, "Table '" + ns + "." + name + "' does not exist");
   KALAM_RETURN_IF_ERROR(CheckRead(*table, caller));
   const std::string qualifier = Lower(base.alias.empty() ? base.table_name : base.alias);
@@ -616,8 +615,8 @@ SnapshotCache::~SnapshotCache() = default;
 
 namespace {
 
-// Every live row of a scope with _seq <= max_seq, in _seq order; null when the scope is
-// too large to keep, has rows in cold storage, or cannot be read.
+// Every live row of a scope with _seq <= max_seq, in _seq order (marked too_large, without
+// rows, past max_rows); null when the scope cannot be read.
 std::shared_ptr<SnapshotCache::Entry> ReadEntry(const catalog::TableDef& table, const std::string& scope,
                                                 store::KvStore& store, int64_t max_seq,
                                                 size_t max_rows) {
@@ -629,7 +628,7 @@ std::shared_ptr<SnapshotCache::Entry> ReadEntry(const catalog::TableDef& table, 
   auto cursor = store.NewCursor(store::Family::kHot, store::ScopePrefix(table.table_num, scope));
   for (; cursor->Valid(); cursor->Next()) {
     store::RowVersion header;
-    if (!store::DecodeRowHeader(cursor->value(), header).ok() || header.in_cold) return nullptr;
+    if (!store::DecodeRowHeader(cursor->value(), header).ok()) return nullptr;
     if (header.deleted || header.seq > max_seq) continue;
     if (rows.size() >= max_rows) {
       entry->too_large = true;  // remembered, so the next subscribers skip this read
@@ -661,6 +660,84 @@ std::vector<std::string> Newest(std::vector<std::string> rows, std::optional<int
 
 }  // namespace
 
+std::shared_ptr<SnapshotCache::Entry> SnapshotCache::Find(const SubscriptionQuery& q,
+                                                          store::KvStore& store, int64_t max_seq) {
+  State& c = *state_;
+  const catalog::TableDef& table = *q.table;
+  const std::string key = table.id() + std::string(1, '\0') + q.scope;
+  std::promise<std::shared_ptr<Entry>> building;
+  {
+    std::unique_lock lock(c.mutex);
+    if (auto it = c.entries.find(key); it != c.entries.end()) {
+      auto future = it->second;
+      lock.unlock();
+      auto entry = future.get();  // waits while another reader builds it
+      if (entry && c.Valid(*entry, table, max_seq)) return entry;
+      lock.lock();
+      it = c.entries.find(key);
+      if (it == c.entries.end() ||
+          it->second.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+        return nullptr;  // being built again by another reader
+      }
+      c.entries.erase(it);  // stale: built again below
+    }
+    c.entries.emplace(key, building.get_future().share());
+  }
+  std::shared_ptr<Entry> entry;
+  try {
+    entry = ReadEntry(table, q.scope, store, max_seq, c.max_rows / 2);
+  } catch (const std::exception&) {
+    entry = nullptr;
+  }
+  building.set_value(entry);
+  std::lock_guard lock(c.mutex);
+  if (!entry) {
+    c.entries.erase(key);
+    return nullptr;
+  }
+  const size_t charge = std::max<size_t>(1, entry->seqs.size());
+  c.order.emplace_back(key, entry.get(), charge);
+  c.rows += charge;
+  while ((c.rows > c.max_rows || c.order.size() > State::kMaxEntries) && c.order.size() > 1) {
+    auto [old, old_entry, n] = std::move(c.order.front());
+    c.order.pop_front();
+    c.rows -= n;
+    // Only the entry this record stands for: a rebuilt key has a newer one.
+    auto it = c.entries.find(old);
+    if (it != c.entries.end() && old_entry != entry.get() &&
+        it->second.wait_for(std::chrono::seconds(0)) == std::future_status::ready &&
+        it->second.get().get() == old_entry) {
+      c.entries.erase(it);
+    }
+  }
+  return entry;
+}
+
+std::optional<std::vector<std::string>> SnapshotCache::Read(const SubscriptionQuery& q,
+                                                           store::KvStore& store, int64_t max_seq,
+                                                           int64_t min_seq,
+                                                           std::optional<int64_t> last_rows) {
+  auto entry = Find(q, store, max_seq);
+  if (!entry || entry->too_large) return std::nullopt;
+  std::vector<std::string> out;
+  auto emit = [&](uint32_t i) {
+    const int64_t seq = entry->seqs[i];
+    if (seq <= min_seq || seq > max_seq) return;
+    if (q.predicate && !q.predicate->Matches(entry->cells[i], seq)) return;
+    std::string object;
+    AppendRowObject(object, q, entry->cells[i], seq);
+    out.push_back(std::move(object));
+  };
+  if (q.equality) {
+    const auto& [column, value] = *q.equality;
+    const ColumnType type = q.table->current().columns[column].type;
+    for (uint32_t i : entry->Lookup(column, type, EqualityKey(column, type, value))) emit(i);
+  } else {
+    for (uint32_t i = 0; i < entry->seqs.size(); ++i) emit(i);
+  }
+  return Newest(std::move(out), last_rows);
+}
+
 Result<std::optional<std::vector<std::string>>> ReadSnapshot(
     const SubscriptionQuery& q, const catalog::CatalogState& state, store::KvStore& store,
     cold::ColdStore& cold, int64_t max_seq, std::optional<int64_t> from_seq,
@@ -675,78 +752,7 @@ Result<std::optional<std::vector<std::string>>> ReadSnapshot(
   int64_t min_seq = from_seq.value_or(-1);
 
   if (cache != nullptr && !stream) {
-    SnapshotCache::State& c = *cache->state_;
-    const std::string key = table.id() + std::string(1, '\0') + q.scope;
-    std::shared_ptr<SnapshotCache::Entry> entry;
-    std::optional<std::promise<std::shared_ptr<SnapshotCache::Entry>>> building;
-    {
-      std::unique_lock lock(c.mutex);
-      auto it = c.entries.find(key);
-      if (it != c.entries.end()) {
-        auto future = it->second;
-        lock.unlock();
-        entry = future.get();  // waits while another reader builds it
-        if (entry && !c.Valid(*entry, table, max_seq)) entry = nullptr;
-        lock.lock();
-        it = c.entries.find(key);
-        if (!entry && it != c.entries.end() &&
-            it->second.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-          c.entries.erase(it);  // stale: built again below
-        }
-      }
-      if (!entry && !c.entries.contains(key)) {
-        building.emplace();
-        c.entries.emplace(key, building->get_future().share());
-      }
-    }
-    if (building) {
-      try {
-        entry = ReadEntry(table, q.scope, store, max_seq, c.max_rows / 2);
-      } catch (const std::exception&) {
-        entry = nullptr;
-      }
-      building->set_value(entry);
-      std::lock_guard lock(c.mutex);
-      if (!entry) {
-        c.entries.erase(key);
-      } else {
-        const size_t charge = std::max<size_t>(1, entry->seqs.size());
-        c.order.emplace_back(key, entry.get(), charge);
-        c.rows += charge;
-        while ((c.rows > c.max_rows || c.order.size() > SnapshotCache::State::kMaxEntries) && c.order.size() > 1) {
-          auto [old, old_entry, n] = std::move(c.order.front());
-          c.order.pop_front();
-          c.rows -= n;
-          // Only the entry this record stands for: a rebuilt key has a newer one.
-          auto it = c.entries.find(old);
-          if (it != c.entries.end() && old_entry != entry.get() &&
-              it->second.wait_for(std::chrono::seconds(0)) == std::future_status::ready &&
-              it->second.get().get() == old_entry) {
-            c.entries.erase(it);
-          }
-        }
-      }
-    }
-    if (entry && entry->too_large) entry = nullptr;  // the direct read below answers
-    if (entry) {
-      std::vector<std::string> out;
-      auto emit = [&](uint32_t i) {
-        const int64_t seq = entry->seqs[i];
-        if (seq <= min_seq || seq > max_seq) return;
-        if (q.predicate && !q.predicate->Matches(entry->cells[i], seq)) return;
-        std::string object;
-        AppendRowObject(object, q, entry->cells[i], seq);
-        out.push_back(std::move(object));
-      };
-      if (q.equality) {
-        const auto& [column, value] = *q.equality;
-        const ColumnType type = table.current().columns[column].type;
-        for (uint32_t i : entry->Lookup(column, type, EqualityKey(column, type, value))) emit(i);
-      } else {
-        for (uint32_t i = 0; i < entry->seqs.size(); ++i) emit(i);
-      }
-      return Out(Newest(std::move(out), last_rows));
-    }
+    if (auto rows = cache->Read(q, store, max_seq, min_seq, last_rows)) return Out(std::move(*rows));
   }
 
   if (stream && table.ttl_seconds) {
@@ -758,7 +764,6 @@ Result<std::optional<std::vector<std::string>>> ReadSnapshot(
   for (; cursor->Valid(); cursor->Next()) {
     store::RowVersion header;
     KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(cursor->value(), header));
-    if (header.in_cold) return Out();  // a flush is committing: let the engine merge
     if (header.deleted || header.seq > max_seq || header.seq <= min_seq) continue;
     auto row = DecodeCurrentRow(table, cursor->value());
     if (!row.ok()) return row.status();

@@ -35,7 +35,7 @@ class RowPredicate {
 };
 
 struct SubscriptionQuery {
-  // As of the subscription: shared with the catalog snapshot it was parsed against.
+  // As of the subscription; one copy per schema version, shared by the subscriptions.
   std::shared_ptr<const catalog::TableDef> table;
   std::string scope;              // the caller's scope in the table
   std::vector<int> projection;    // current column indices; columns.size() stands for _seq
@@ -56,7 +56,7 @@ std::string SelectSql(const SubscriptionQuery& query);
 // SELECT cols|* FROM [ns.]t [WHERE cond] on a USER, STREAM or SHARED table the caller may
 // read. Joins, aggregates, ORDER BY, LIMIT and the like: UNSUPPORTED.
 Result<SubscriptionQuery> ParseSubscription(std::string_view sql,
-                                            std::shared_ptr<const catalog::CatalogState> state,
+                                            const catalog::CatalogState& state,
                                             const auth::Caller& caller,
                                             const std::string& default_namespace);
 
@@ -70,12 +70,19 @@ class SnapshotCache {
   SnapshotCache(std::function<int64_t(const std::string& table_id)> last_change,
                 size_t max_rows = 200000);
   ~SnapshotCache();
+
+  // The snapshot of q as ReadSnapshot defines it (the scope's hot rows only), from the
+  // cached rows, read and kept first if need be; nullopt when they can't serve (a scope too
+  // large to keep, another reader rebuilding it, a read error): then read the store directly.
+  std::optional<std::vector<std::string>> Read(const SubscriptionQuery& q, store::KvStore& store,
+                                               int64_t max_seq, int64_t min_seq,
+                                               std::optional<int64_t> last_rows);
+
   struct Entry;
 
  private:
-  friend Result<std::optional<std::vector<std::string>>> ReadSnapshot(
-      const SubscriptionQuery&, const catalog::CatalogState&, store::KvStore&, cold::ColdStore&,
-      int64_t, std::optional<int64_t>, std::optional<int64_t>, SnapshotCache*);
+  // An entry for q's scope valid at max_seq: found, or read now (others wait for it).
+  std::shared_ptr<Entry> Find(const SubscriptionQuery& q, store::KvStore& store, int64_t max_seq);
   struct State;
   std::unique_ptr<State> state_;
 };

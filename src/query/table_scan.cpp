@@ -297,7 +297,7 @@ void Scan(duckdb::ClientContext&, duckdb::TableFunctionInput& input, duckdb::Dat
     store::RowVersion& row = state.row;
     Status s = store::DecodeRowHeader(bytes, row);
     if (!s.ok()) throw duckdb::IOException(s.message());
-    if (row.in_cold || row.seq < data.min_seq) return;  // cold rows come from their segment
+    if (row.seq < data.min_seq) return;  // STREAM rows past their TTL
     if (row.deleted && !data.with_tombstones) return;
     const VersionLayout& layout = LayoutFor(state, *data.table, row.schema_version);
     if (row.deleted || state.key_only) {
@@ -365,7 +365,7 @@ void Scan(duckdb::ClientContext&, duckdb::TableFunctionInput& input, duckdb::Dat
 Result<std::optional<CurrentRow>> DecodeCurrentRow(const TableDef& table, std::string_view bytes) {
   store::RowVersion row;
   KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(bytes, row));
-  if (row.deleted || row.in_cold) return std::optional<CurrentRow>();
+  if (row.deleted) return std::optional<CurrentRow>();
   if (table.Version(row.schema_version) == nullptr) {
     return Status(Code::kInternalError, "A stored row has an unknown schema version");
   }

@@ -24,8 +24,7 @@ Status CheckRead(const catalog::TableDef& table, const auth::Caller& caller);
 Status CheckWrite(const catalog::TableDef& table, const auth::Caller& caller);
 
 // A stored row read under the current schema: cells in current column order and its
-// _seq; nullopt for a tombstone or a row kept in cold storage (check in_cold first when
-// that matters).
+// _seq; nullopt for a tombstone.
 struct CurrentRow {
   std::vector<store::Cell> cells;
   int64_t seq = 0;

@@ -367,7 +367,7 @@ void WsConnection::Subscribe(const json::object& message) {
     SendError(id, "SUBSCRIPTION_LIMIT_EXCEEDED", "Too many subscriptions for this user");
     return;
   }
-  auto parsed = query::ParseSubscription(sql, app_.catalog().snapshot(), *caller_, "default");
+  auto parsed = query::ParseSubscription(sql, *app_.catalog().snapshot(), *caller_, "default");
   if (!parsed.ok()) {
     SendError(id, WsCode(parsed.status().code()), parsed.status().message());
     return;

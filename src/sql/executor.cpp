@@ -243,7 +243,7 @@ Result<StatementResult> Executor::RunSubscribeTo(const Scope& scope, const std::
     options += "}";
   }
   const std::string select = "SELECT * FROM " + rest;
-  auto parsed = query::ParseSubscription(select, catalog_.snapshot(), scope.caller,
+  auto parsed = query::ParseSubscription(select, *catalog_.snapshot(), scope.caller,
                                          scope.default_namespace);
   if (!parsed.ok()) return parsed.status();
   const std::string id = "sub-" + std::to_string(NowMicros());

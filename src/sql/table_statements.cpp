@@ -308,7 +308,7 @@ Result<StatementResult> Executor::Run(const Scope& scope, const ShowStats& stmt)
   for (; cursor->Valid(); cursor->Next()) {
     store::RowVersion header;
     KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(cursor->value(), header));
-    if (!header.deleted && !header.in_cold) ++hot_rows;
+    if (!header.deleted) ++hot_rows;
   }
   KALAM_RETURN_IF_ERROR(cursor->status());
   // Cold segments of every scope: the manifests under the table's directories.

@@ -149,8 +149,8 @@ std::string EncodeRow(const RowVersion& row, const std::vector<ColumnType>& colu
   out.reserve(kHeaderSize + columns.size() * 9);
   PutRaw<uint32_t>(out, row.schema_version);
   PutRaw<int64_t>(out, row.seq);
-  out.push_back(static_cast<char>((row.deleted ? 1 : 0) | (row.in_cold ? 2 : 0)));
-  if (row.deleted || row.in_cold) return out;
+  out.push_back(static_cast<char>(row.deleted ? 1 : 0));
+  if (row.deleted) return out;
   const size_t bitmap_at = out.size();
   out.append((columns.size() + 7) / 8, '\0');
   for (size_t i = 0; i < columns.size(); ++i) {
@@ -194,14 +194,13 @@ Status DecodeRowHeader(std::string_view bytes, RowVersion& row) {
   GetRaw(bytes, row.schema_version);
   GetRaw(bytes, row.seq);
   row.deleted = (bytes[0] & 1) != 0;
-  row.in_cold = (bytes[0] & 2) != 0;
   return Status::Ok();
 }
 
 Status DecodeRowCells(std::string_view bytes, const std::vector<ColumnType>& columns,
                       RowVersion& row, const std::vector<bool>* wanted) {
   row.cells.clear();
-  if (row.deleted || row.in_cold) return Status::Ok();
+  if (row.deleted) return Status::Ok();
   bytes.remove_prefix(kHeaderSize);
   const size_t bitmap_size = (columns.size() + 7) / 8;
   if (bytes.size() < bitmap_size) return Corrupt();

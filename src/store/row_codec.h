@@ -37,10 +37,7 @@ struct RowVersion {
   uint32_t schema_version = 0;
   int64_t seq = 0;
   bool deleted = false;
-  // A flushed row: its data is in a cold segment; the hot store keeps only its key, so
-  // that key checks (duplicates, ON CONFLICT) still see it. No cells.
-  bool in_cold = false;
-  std::vector<Cell> cells;  // empty for a tombstone or a row in cold storage
+  std::vector<Cell> cells;  // empty for a tombstone
 };
 
 // The prefix of a table's rows for one scope ("" for SHARED tables).
