@@ -31,6 +31,13 @@ struct Segment {
   // flush): reads then need no newest-version merge between the two. True when unknown.
   bool overlaps_earlier = true;
 
+  // The name the column (by id) has in this segment; nullopt when the segment predates it.
+  std::optional<std::string> ColumnName(uint32_t id) const {
+    for (const auto& [column_id, name] : columns) {
+      if (column_id == id) return name;
+    }
+    return std::nullopt;
+  }
   // The column's min and max from stats_json, as text; nullopt when not recorded.
   std::optional<std::pair<std::string, std::string>> ColumnRange(const std::string& column) const;
 };

@@ -26,7 +26,7 @@ class RowCache {
  public:
   const std::string& Encoded(const Subscription& sub, const store::RowImage& row) {
     auto& slot = cache_[{sub.shape, &row}];
-    if (slot.empty()) query::AppendRowObject(slot, sub.query, row.cells, row.seq);
+    if (slot.empty()) live::AppendRowObject(slot, sub.query, row.cells, row.seq);
     return slot;
   }
 
@@ -89,7 +89,7 @@ int64_t LiveHub::Add(std::shared_ptr<Subscription> sub) {
   if (sub->query.equality) {
     const auto& [column, cell] = *sub->query.equality;
     const ColumnType type = sub->query.table->current().columns[column].type;
-    scope.by_value[query::EqualityKey(column, type, cell)].push_back(sub.get());
+    scope.by_value[live::EqualityKey(column, type, cell)].push_back(sub.get());
     auto& indexed = scope.indexed_columns[column];
     ++indexed.first;
     indexed.second = type;
@@ -138,7 +138,7 @@ void LiveHub::Unindex(Subscription* sub) {
   if (sub->query.equality) {
     const auto& [column, cell] = *sub->query.equality;
     const std::string key =
-        query::EqualityKey(column, sub->query.table->current().columns[column].type, cell);
+        live::EqualityKey(column, sub->query.table->current().columns[column].type, cell);
     erase(scope->second.by_value[key]);
     if (scope->second.by_value[key].empty()) scope->second.by_value.erase(key);
     if (--scope->second.indexed_columns[column].first == 0) {
@@ -251,7 +251,7 @@ void LiveHub::Publish(std::vector<ChangeEvent>& events, int64_t last_seq) {
       for (Subscription* sub : subs.others) add(sub);
       for (const auto& [column, indexed] : subs.indexed_columns) {
         if (column >= static_cast<int>(row.cells.size())) continue;
-        auto it = subs.by_value.find(query::EqualityKey(column, indexed.second, row.cells[column]));
+        auto it = subs.by_value.find(live::EqualityKey(column, indexed.second, row.cells[column]));
         if (it != subs.by_value.end()) {
           for (Subscription* sub : it->second) add(sub);
         }

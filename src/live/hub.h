@@ -19,7 +19,7 @@
 #include "auth/caller.h"
 #include "common/status.h"
 #include "query/engine.h"
-#include "query/live_query.h"
+#include "live/subscription.h"
 #include "store/committer.h"
 
 namespace kalam::live {
@@ -41,7 +41,7 @@ struct Subscription {
   std::string user_id;
   std::string sql;
   std::string options_json;
-  query::SubscriptionQuery query;
+  live::SubscriptionQuery query;
   uint32_t shape = 0;  // projection and names, interned: alike shapes share encoded rows
   std::shared_ptr<Outlet> outlet;
   int64_t created_at = 0;

@@ -13,7 +13,8 @@
 #include "duckdb/parser/statement/update_statement.hpp"
 #include "query/dml.h"
 #include "query/fast_path.h"
-#include "query/flush.h"
+#include "cold/flush.h"
+#include "cold/merged_scan.h"
 #include "cold/cold_store.h"
 #include <set>
 #include "query/result_encoder.h"
@@ -135,7 +136,7 @@ class Engine final : public QueryEngine, public DmlHost {
       background_db_ = std::make_unique<duckdb::DuckDB>(nullptr, &background);
       KALAM_RETURN_IF_ERROR(LockDown(*background_db_));
       duckdb::ExtensionLoader background_loader(*background_db_->instance, "kalam");
-      background_loader.RegisterFunction(MakeFlushRowsFunction());
+      background_loader.RegisterFunction(cold::MakeFlushRowsFunction());
       background_connection_ = std::make_unique<duckdb::Connection>(*background_db_);
 
       registry_ = duckdb::make_shared_ptr<ScanRegistry>();
@@ -250,8 +251,8 @@ class Engine final : public QueryEngine, public DmlHost {
     {
       std::lock_guard background(background_mutex_);
       try {
-        result = compact ? CompactTable(*background_connection_, cold_, *state, it->second, cancelled)
-                         : FlushTable(*background_connection_, store_, committer_, cold_, *state,
+        result = compact ? cold::CompactTable(*background_connection_, cold_, *state, it->second, cancelled)
+                         : cold::FlushTable(*background_connection_, store_, committer_, cold_, *state,
                                       it->second, cancelled);
       } catch (const std::exception& e) {
         result = Status(Code::kInternalError, std::string("Flush failed: ") + e.what());

@@ -23,8 +23,9 @@
 #include "duckdb/parser/tableref/table_function_ref.hpp"
 #include "query/system_tables.h"
 #include "query/table_scan.h"
-#include "query/flush.h"
-#include "query/segment_pruning.h"
+#include "cold/flush.h"
+#include "cold/merged_scan.h"
+#include "cold/segment_pruning.h"
 #include "cold/cold_store.h"
 #include "duckdb/parser/parser.hpp"
 
@@ -296,9 +297,9 @@ class Guard {
           cold::ColdStore::ScopeDir(context_.state, *def, ScopeFor(*def, context_.caller));
       auto manifest = context_.cold->Get(dir);
       // With column aliases (t AS a(x, y)) the WHERE's names are not the table's: no pruning.
-      const std::string merged = MergedScanSql(
+      const std::string merged = cold::MergedScanSql(
           *def, dir, *manifest,
-          base.column_name_alias.empty() ? SegmentFilter(*def, where, alias) : nullptr);
+          base.column_name_alias.empty() ? cold::SegmentFilter(*def, where, alias) : nullptr);
       if (context_.pinned != nullptr) context_.pinned->push_back(std::move(manifest));
       if (!merged.empty()) return ReplaceWithQuery(ref, merged, alias);
     }

@@ -115,6 +115,9 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
       query::QueryEngine::Open(*app->catalog_, *app->store_, *app->committer_, app->cold_, engine_options);
   if (!engine.ok()) return engine.status();
   app->engine_ = std::move(engine).value();
+  app->live_services_ = std::make_unique<live::LiveServices>(live::LiveServices{
+      app->hub_, *app->catalog_, *app->store_, app->cold_, *app->engine_, app->snapshot_cache_,
+      config.websocket.max_subscriptions_per_connection, config.websocket.max_subscriptions_per_user});
 
   app->engine_->SetLiveQuerySource([hub] { return hub->List(); });
   // Segments a crash left outside every manifest are not data: remove them.

@@ -13,6 +13,8 @@
 #include "jobs/job_manager.h"
 #include "jobs/stream_eviction.h"
 #include "live/hub.h"
+#include "live/snapshot.h"
+#include "live/subscribe.h"
 #include "query/engine.h"
 #include "sql/executor.h"
 #include "store/committer.h"
@@ -33,7 +35,7 @@ class App {
   live::LiveHub& hub() { return hub_; }
   store::KvStore& store() { return *store_; }
   cold::ColdStore& cold() { return cold_; }
-  query::SnapshotCache& snapshot_cache() { return snapshot_cache_; }
+  live::LiveServices& live_services() { return *live_services_; }
 
   // Closes the store cleanly. Safe to call twice.
   Status Close();
@@ -45,13 +47,14 @@ class App {
   int lock_fd_ = -1;
   live::LiveHub hub_;  // outlives every part that publishes to it
   cold::ColdStore cold_;
-  query::SnapshotCache snapshot_cache_{[this](const std::string& table_id) { return hub_.LastChange(table_id); }};
+  live::SnapshotCache snapshot_cache_{[this](const std::string& table_id) { return hub_.LastChange(table_id); }};
   std::unique_ptr<store::KvStore> store_;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<store::Committer> committer_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<query::QueryEngine> engine_;
   std::unique_ptr<sql::Executor> executor_;
+  std::unique_ptr<live::LiveServices> live_services_;
   std::unique_ptr<jobs::JobManager> jobs_;
   std::unique_ptr<jobs::StreamEvictor> stream_evictor_;
   std::unique_ptr<jobs::FlushScheduler> flush_scheduler_;

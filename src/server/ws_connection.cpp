@@ -4,7 +4,7 @@
 
 #include "common/json_text.h"
 #include "live/hub.h"
-#include "query/live_query.h"
+#include "live/snapshot.h"
 #include "server/app.h"
 
 namespace kalam::server {
@@ -67,9 +67,10 @@ WsConnection::WsConnection(App& app, beast::tcp_stream stream, asio::thread_pool
       pool_(pool),
       work_(asio::make_strand(pool)),
       connection_id_(std::move(connection_id)),
-      wake_(ws_.get_executor()) {}
+      wake_(ws_.get_executor()),
+      subscriptions_(app.live_services(), connection_id_) {}
 
-WsConnection::~WsConnection() { app_.hub().RemoveConnection(connection_id_); }
+WsConnection::~WsConnection() { subscriptions_.RemoveAll(); }
 
 namespace {
 
@@ -106,7 +107,7 @@ void WsConnection::SendMany(std::vector<std::string> messages) {
     if (!closing_.exchange(true)) {
       asio::post(ws_.get_executor(), [self = shared_from_this()] {
         // Not from Send: it may run under the hub's lock.
-        self->app_.hub().RemoveConnection(self->connection_id_);
+        self->subscriptions_.RemoveAll();
         self->outbox_.clear();
         self->outbox_head_ = 0;
         self->outbox_.push_back(live::ErrorMessage(
@@ -239,20 +240,11 @@ awaitable<void> WsConnection::Run(Request upgrade, bool from_loopback) {
   closing_ = true;
   wake_.cancel();
   // After the subscribes still queued for this connection (they see closing_ and stop).
-  asio::post(work_, [self = shared_from_this()] { self->app_.hub().RemoveConnection(self->connection_id_); });
+  asio::post(work_, [self = shared_from_this()] { self->subscriptions_.RemoveAll(); });
 }
 
 void WsConnection::Unsubscribe(const std::string& id) {
-  std::string live_id;
-  {
-    std::lock_guard lock(subs_mutex_);
-    auto it = live_ids_.find(id);
-    if (it != live_ids_.end()) {
-      live_id = it->second;
-      live_ids_.erase(it);
-    }
-  }
-  if (live_id.empty() || !app_.hub().Remove(live_id)) {
+  if (!subscriptions_.Unsubscribe(id)) {
     SendError(id, "INVALID_SUBSCRIPTION_ID", "No subscription '" + id + "' on this connection");
     return;
   }
@@ -338,137 +330,20 @@ void WsConnection::Subscribe(const json::object& message) {
     return;
   }
   const json::object& spec = spec_value->as_object();
-  const std::string id = String(spec, "id");
-  const std::string sql = String(spec, "sql");
-  if (id.empty() || id.size() > 128) {
-    SendError(id, "INVALID_SUBSCRIPTION_ID", "A subscription needs an id of 1 to 128 characters");
-    return;
-  }
   json::object options;
   if (const json::value* o = spec.if_contains("options"); o != nullptr && o->is_object()) {
     options = o->as_object();
   }
-  const auto last_rows = Int(options, "last_rows");
-  const int64_t batch_size = std::clamp<int64_t>(Int(options, "batch_size").value_or(1000), 1, 10000);
-  const auto from_seq = Int(options, "from_seq_id");
-  {
-    std::lock_guard lock(subs_mutex_);
-    if (live_ids_.contains(id)) {
-      SendError(id, "INVALID_SUBSCRIPTION_ID", "Subscription '" + id + "' already exists here");
-      return;
-    }
-    if (static_cast<int64_t>(live_ids_.size()) >= app_.config().websocket.max_subscriptions_per_connection) {
-      SendError(id, "SUBSCRIPTION_LIMIT_EXCEEDED", "Too many subscriptions on this connection");
-      return;
-    }
-  }
-  if (static_cast<int64_t>(app_.hub().CountForUser(caller_->user_id)) >=
-      app_.config().websocket.max_subscriptions_per_user) {
-    SendError(id, "SUBSCRIPTION_LIMIT_EXCEEDED", "Too many subscriptions for this user");
-    return;
-  }
-  auto parsed = query::ParseSubscription(sql, *app_.catalog().snapshot(), *caller_, "default");
-  if (!parsed.ok()) {
-    SendError(id, WsCode(parsed.status().code()), parsed.status().message());
-    return;
-  }
-  auto sub = std::make_shared<live::Subscription>();
-  sub->connection_id = connection_id_;
-  sub->subscription_id = id;
-  sub->user_id = caller_->user_id;
-  sub->sql = sql;
-  sub->options_json = json::serialize(options);
-  sub->query = std::move(parsed).value();
-  {
-    std::lock_guard lock(subs_mutex_);
-    if (!outlet_) outlet_ = std::make_shared<ConnectionOutlet>(weak_from_this());
-    sub->outlet = outlet_;
-  }
-  const query::SubscriptionQuery& q = sub->query;
-  const int64_t snapshot_seq = app_.hub().Add(sub);
-  {
-    std::lock_guard lock(subs_mutex_);
-    live_ids_[id] = sub->live_id;
-  }
-
-  // The snapshot: rows committed up to snapshot_seq; later commits come as events. Read
-  // straight from the hot store when it holds the whole scope, else by the engine.
-  std::vector<std::string> objects;
-  auto direct = query::ReadSnapshot(q, *app_.catalog().snapshot(), app_.store(), app_.cold(),
-                                    snapshot_seq, from_seq, last_rows, &app_.snapshot_cache());
-  if (!direct.ok()) {
-    app_.hub().Remove(sub->live_id);
-    std::lock_guard lock(subs_mutex_);
-    live_ids_.erase(id);
-    SendError(id, "INTERNAL_ERROR", direct.status().message());
-    return;
-  }
-  if (direct->has_value()) {
-    objects = std::move(**direct);
-  } else {
-    auto read = ReadSnapshotByEngine(q, snapshot_seq, from_seq, last_rows);
-    if (!read.ok()) {
-      app_.hub().Remove(sub->live_id);
-      std::lock_guard lock(subs_mutex_);
-      live_ids_.erase(id);
-      SendError(id, WsCode(read.status().code()), read.status().message());
-      return;
-    }
-    objects = std::move(read).value();
-  }
-  SendSnapshot(id, sub->live_id, q, snapshot_seq, batch_size, objects);
-  app_.hub().MarkReady(sub->live_id);
-}
-
-Result<std::vector<std::string>> WsConnection::ReadSnapshotByEngine(
-    const query::SubscriptionQuery& q, int64_t snapshot_seq, std::optional<int64_t> from_seq,
-    std::optional<int64_t> last_rows) {
-  std::string select = query::SelectSql(q) + " WHERE _seq <= " + std::to_string(snapshot_seq);
-  if (!q.where_sql.empty()) select += " AND (" + q.where_sql + ")";
-  if (from_seq) select += " AND _seq > " + std::to_string(*from_seq);
-  select += last_rows ? " ORDER BY _seq DESC LIMIT " + std::to_string(std::max<int64_t>(0, *last_rows))
-                      : std::string(" ORDER BY _seq");
-  auto rows = app_.engine().Query({*caller_, "default"}, select);
-  if (!rows.ok()) return rows.status();
-  json::array arrays = json::parse(rows->rows_json).as_array();
-  if (last_rows) std::reverse(arrays.begin(), arrays.end());
-  std::vector<std::string> objects;
-  objects.reserve(arrays.size());  // (the engine's arrays, as objects)
-  for (const auto& row : arrays) {
-    std::string object = "{";
-    const auto& values = row.as_array();
-    for (size_t i = 0; i < values.size(); ++i) {
-      if (i > 0) object += ",";
-      object += JsonString(q.names[i]) + ":" + json::serialize(values[i]);
-    }
-    objects.push_back(object + "}");
-  }
-  return objects;
-}
-
-void WsConnection::SendSnapshot(const std::string& id, const std::string& live_id,
-                                const query::SubscriptionQuery& q, int64_t snapshot_seq,
-                                int64_t batch_size, const std::vector<std::string>& objects) {
-  const size_t total = objects.size();
-  const size_t batches = (total + batch_size - 1) / batch_size;
-  auto control = [&](size_t batch_num, bool has_more) {
-    return "{\"batch_num\":" + std::to_string(batch_num) +
-           ",\"has_more\":" + (has_more ? "true" : "false") + ",\"status\":\"" +
-           (has_more ? "loading" : "ready") + "\",\"last_seq_id\":" +
-           std::to_string(snapshot_seq) + "}";
-  };
-  Send("{\"type\":\"subscription_ack\",\"subscription_id\":" + JsonString(id) +
-       ",\"live_id\":" + JsonString(live_id) + ",\"total_rows\":" + std::to_string(total) +
-       ",\"schema\":" + query::SchemaJson(q) + ",\"batch_control\":" + control(0, total > 0) + "}");
-  for (size_t b = 0; b < batches; ++b) {
-    std::string batch = "{\"type\":\"initial_data_batch\",\"subscription_id\":" + JsonString(id) +
-                        ",\"rows\":[";
-    for (size_t i = b * batch_size; i < std::min(total, (b + 1) * batch_size); ++i) {
-      if (i > b * batch_size) batch += ",";
-      batch += objects[i];
-    }
-    batch += "],\"batch_control\":" + control(b + 1, b + 1 < batches) + "}";
-    Send(std::move(batch));
+  live::SubscribeRequest request;
+  request.id = String(spec, "id");
+  request.sql = String(spec, "sql");
+  request.options_json = json::serialize(options);
+  request.last_rows = Int(options, "last_rows");
+  request.from_seq = Int(options, "from_seq_id");
+  request.batch_size = std::clamp<int64_t>(Int(options, "batch_size").value_or(1000), 1, 10000);
+  if (!outlet_) outlet_ = std::make_shared<ConnectionOutlet>(weak_from_this());
+  if (Status s = subscriptions_.Subscribe(*caller_, outlet_, request); !s.ok()) {
+    SendError(request.id, WsCode(s.code()), s.message());
   }
 }
 

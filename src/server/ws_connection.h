@@ -15,7 +15,7 @@
 
 #include "auth/caller.h"
 #include "common/status.h"
-#include "query/live_query.h"
+#include "live/subscribe.h"
 
 namespace kalam::live {
 class Outlet;
@@ -51,13 +51,6 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   boost::asio::awaitable<void> Authenticate(const boost::json::object& message);
   void Subscribe(const boost::json::object& message);  // on work_
   void Unsubscribe(const std::string& id);              // on work_
-  Result<std::vector<std::string>> ReadSnapshotByEngine(const query::SubscriptionQuery& q,
-                                                        int64_t snapshot_seq,
-                                                        std::optional<int64_t> from_seq,
-                                                        std::optional<int64_t> last_rows);
-  void SendSnapshot(const std::string& id, const std::string& live_id,
-                    const query::SubscriptionQuery& q, int64_t snapshot_seq, int64_t batch_size,
-                    const std::vector<std::string>& objects);
   void SendError(std::string_view subscription_id, std::string_view code, const std::string& text);
 
   App& app_;
@@ -78,9 +71,8 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   std::atomic<bool> closing_ = false;
   bool writer_done_ = false;
 
-  std::unordered_map<std::string, std::string> live_ids_;  // client id -> live_id (pool side)
-  std::shared_ptr<live::Outlet> outlet_;  // this connection for its subscriptions (pool side)
-  std::mutex subs_mutex_;
+  live::ConnectionSubscriptions subscriptions_;  // touched on work_ (RemoveAll: any thread)
+  std::shared_ptr<live::Outlet> outlet_;  // this connection for its subscriptions (on work_)
 };
 
 }  // namespace kalam::server

@@ -9,7 +9,7 @@
 #include "common/json_text.h"
 #include "jobs/job_manager.h"
 #include "live/hub.h"
-#include "query/live_query.h"
+#include "live/subscription.h"
 #include "sql/splitter.h"
 #include "sql/storage_statement.h"
 #include "store/committer.h"
@@ -243,7 +243,7 @@ Result<StatementResult> Executor::RunSubscribeTo(const Scope& scope, const std::
     options += "}";
   }
   const std::string select = "SELECT * FROM " + rest;
-  auto parsed = query::ParseSubscription(select, *catalog_.snapshot(), scope.caller,
+  auto parsed = live::ParseSubscription(select, *catalog_.snapshot(), scope.caller,
                                          scope.default_namespace);
   if (!parsed.ok()) return parsed.status();
   const std::string id = "sub-" + std::to_string(NowMicros());

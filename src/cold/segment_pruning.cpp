@@ -1,4 +1,4 @@
-#include "query/segment_pruning.h"
+#include "cold/segment_pruning.h"
 
 #include <optional>
 #include <utility>
@@ -11,9 +11,9 @@
 #include "duckdb/parser/expression/conjunction_expression.hpp"
 #include "duckdb/parser/expression/constant_expression.hpp"
 #include "query/cells.h"
-#include "query/flush.h"
+#include "cold/merged_scan.h"
 
-namespace kalam::query {
+namespace kalam::cold {
 namespace {
 
 using duckdb::ExpressionClass;
@@ -21,6 +21,7 @@ using duckdb::ExpressionType;
 using duckdb::LogicalTypeId;
 using duckdb::ParsedExpression;
 using duckdb::Value;
+using query::EngineType;
 
 constexpr char kSeqColumn[] = "_seq";
 
@@ -162,14 +163,14 @@ bool MayMatch(const Value& min, const Value& max, ExpressionType op, const Value
 
 }  // namespace
 
-std::function<bool(const cold::Segment&)> SegmentFilter(const catalog::TableDef& table,
+std::function<bool(const Segment&)> SegmentFilter(const catalog::TableDef& table,
                                                        const ParsedExpression* where,
                                                        const std::string& alias) {
   if (where == nullptr) return {};
   Collector collector(table, alias);
   collector.Walk(*where);
   if (collector.bounds.empty()) return {};
-  return [bounds = std::move(collector.bounds)](const cold::Segment& segment) {
+  return [bounds = std::move(collector.bounds)](const Segment& segment) {
     for (const Bound& b : bounds) {
       if (b.column == nullptr) {
         if (!MayMatch(Value::BIGINT(segment.min_seq), Value::BIGINT(segment.max_seq), b.op, b.value)) {
@@ -184,4 +185,4 @@ std::function<bool(const cold::Segment&)> SegmentFilter(const catalog::TableDef&
   };
 }
 
-}  // namespace kalam::query
+}  // namespace kalam::cold

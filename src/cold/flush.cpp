@@ -1,4 +1,4 @@
-#include "query/flush.h"
+#include "cold/flush.h"
 
 #include <algorithm>
 #include <chrono>
@@ -19,12 +19,18 @@
 #include "store/committer.h"
 #include "store/kv_store.h"
 #include "store/row_codec.h"
+#include "cold/merged_scan.h"
 
-namespace kalam::query {
+namespace kalam::cold {
 namespace {
 
 namespace fs = std::filesystem;
 using catalog::TableDef;
+using query::EngineType;
+using query::LiteralDefault;
+using query::WriteCell;
+using query::DecodeCurrentRow;
+using query::kTableScanFunction;
 
 std::string Quoted(const std::string& name) { return duckdb::KeywordHelper::WriteQuoted(name, '"'); }
 std::string Literal(const std::string& text) { return duckdb::KeywordHelper::WriteQuoted(text, '\''); }
@@ -98,6 +104,8 @@ void FlushRowsScan(duckdb::ClientContext&, duckdb::TableFunctionInput& input, du
   output.SetCardinality(count);
 }
 
+}  // namespace
+
 Status RunSql(duckdb::Connection& connection, const std::string& sql) {
   auto result = connection.Query(sql);
   if (result->HasError()) return {Code::kInternalError, "Flush failed: " + result->GetError()};
@@ -129,37 +137,12 @@ std::string SegmentStats(duckdb::Connection& connection, const TableDef& table, 
   return json + "}";
 }
 
-// The name a column (by id) has in a segment; nullopt when the segment predates it.
-std::optional<std::string> SegmentColumnName(const cold::Segment& segment, uint32_t id) {
-  for (const auto& [column_id, name] : segment.columns) {
-    if (column_id == id) return name;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
-std::optional<std::pair<duckdb::Value, duckdb::Value>> SegmentRange(const cold::Segment& segment,
-                                                                   const catalog::ColumnDef& column) {
-  const auto name = SegmentColumnName(segment, column.id);
-  if (!name) return std::nullopt;
-  const auto range = segment.ColumnRange(*name);
-  if (!range) return std::nullopt;
-  try {
-    const duckdb::LogicalType type = EngineType(column);
-    return std::make_pair(duckdb::Value(range->first).DefaultCastAs(type),
-                          duckdb::Value(range->second).DefaultCastAs(type));
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
 namespace {
 
 // Whether a key of the fresh segment (at path) is also in an earlier segment of the scope.
 // Segments whose key ranges are apart are not read; an error counts as an overlap.
 bool OverlapsEarlier(duckdb::Connection& connection, const TableDef& table, const std::string& dir,
-                     const cold::Manifest& earlier, const cold::Segment& fresh,
+                     const Manifest& earlier, const Segment& fresh,
                      const std::string& path) {
   const int pk = table.current().PrimaryKeyIndex();
   if (pk < 0) return true;
@@ -173,7 +156,7 @@ bool OverlapsEarlier(duckdb::Connection& connection, const TableDef& table, cons
         (range->second < fresh_range->first || fresh_range->second < range->first)) {
       continue;
     }
-    const auto name = SegmentColumnName(segment, key.id);
+    const auto name = segment.ColumnName(key.id);
     if (!name) return true;
     older += (older.empty() ? "" : " UNION ALL ") + std::string("SELECT CAST(") + Quoted(*name) +
              " AS " + type + ") AS k FROM read_parquet(" +
@@ -190,7 +173,7 @@ bool OverlapsEarlier(duckdb::Connection& connection, const TableDef& table, cons
 // flush waits for them to finish before it turns the rows into markers. (Their store
 // snapshots, taken while the manifest was pinned, already predate the markers; the wait
 // is a second guard, and gives up after a minute.)
-void WaitForReaders(const std::weak_ptr<const cold::Manifest>& previous, const std::string& dir) {
+void WaitForReaders(const std::weak_ptr<const Manifest>& previous, const std::string& dir) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!previous.expired()) {
     if (std::chrono::steady_clock::now() > deadline) {
@@ -209,7 +192,7 @@ duckdb::TableFunction MakeFlushRowsFunction() {
 }
 
 Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& store,
-                               store::Committer& committer, cold::ColdStore& cold,
+                               store::Committer& committer, ColdStore& cold,
                                const catalog::CatalogState& state, const TableDef& table,
                                const std::function<bool()>& cancelled) {
   if (table.type == catalog::TableType::kStream) {
@@ -237,16 +220,16 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
   auto flush_scope = [&]() -> Status {
     if (rows.empty()) return Status::Ok();
     if (cancelled()) return {Code::kInternalError, "Cancelled"};
-    const std::string dir = cold::ColdStore::ScopeDir(state, table, scope);
+    const std::string dir = ColdStore::ScopeDir(state, table, scope);
     if (dir.empty()) return {Code::kNotFound, "The table's storage does not exist"};
     read_ms += millis_since(phase);
     phase = std::chrono::steady_clock::now();
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return {Code::kInternalError, "Cannot create " + dir + ": " + ec.message()};
-    std::shared_ptr<const cold::Manifest> current = cold.Get(dir);  // dropped before waiting
-    const std::weak_ptr<const cold::Manifest> previous = current;
-    cold::Manifest manifest = *current;
+    std::shared_ptr<const Manifest> current = cold.Get(dir);  // dropped before waiting
+    const std::weak_ptr<const Manifest> previous = current;
+    Manifest manifest = *current;
     const std::string file = "batch-" + std::to_string(manifest.next_batch) + ".parquet";
     const std::string path = (fs::path(dir) / file).string();
     int64_t handle;
@@ -263,12 +246,12 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
       batches.erase(handle);
     }
     KALAM_RETURN_IF_ERROR(written);
-    if (!cold::SyncPath(path + ".tmp")) return {Code::kInternalError, "Cannot sync " + path};
+    if (!SyncPath(path + ".tmp")) return {Code::kInternalError, "Cannot sync " + path};
     fs::rename(path + ".tmp", path, ec);
     if (ec) return {Code::kInternalError, "Cannot rename " + path + ".tmp"};
-    cold::SyncPath(dir);
+    SyncPath(dir);
 
-    cold::Segment segment;
+    Segment segment;
     segment.file = file;
     segment.rows = static_cast<int64_t>(rows.size());
     segment.min_seq = rows.front().seq;
@@ -370,202 +353,4 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
          std::to_string(compact_ms) + "}";
 }
 
-namespace {
-
-std::string Typed(const std::string& expr, const catalog::ColumnDef& c) {
-  return "CAST(" + expr + " AS " + EngineType(c).ToString() + ") AS " + Quoted(c.name);
-}
-
-// A segment's rows under the current schema, read by column id: the columns, _seq and
-// _deleted (and extra, when given, after them).
-std::string SegmentSelect(const TableDef& table, const std::string& scope_dir,
-                          const cold::Segment& segment, const std::string& extra = {}) {
-  std::string select = "SELECT ";
-  for (const auto& c : table.current().columns) {
-    // A column added after the segment was written reads as its literal default, as
-    // older hot rows do.
-    std::string source = "NULL";
-    if (auto literal = LiteralDefault(c.default_expr)) source = literal->ToSQLString();
-    if (auto name = SegmentColumnName(segment, c.id)) source = Quoted(*name);
-    select += Typed(source, c) + ", ";
-  }
-  return select + "_seq, _deleted" + extra + " FROM read_parquet(" +
-         Literal((fs::path(scope_dir) / segment.file).string()) + ")";
-}
-
-// Every segment's rows, UNION ALL'd.
-std::string SegmentsSql(const TableDef& table, const std::string& scope_dir,
-                        const cold::Manifest& manifest) {
-  std::string all;
-  for (const auto& segment : manifest.segments) {
-    all += (all.empty() ? "" : " UNION ALL ") + SegmentSelect(table, scope_dir, segment);
-  }
-  return all;
-}
-
-}  // namespace
-
-Result<std::string> CompactTable(duckdb::Connection& connection, cold::ColdStore& cold,
-                                 const catalog::CatalogState& state, const TableDef& table,
-                                 const std::function<bool()>& cancelled) {
-  auto storage = state.storages.find(table.storage_id);
-  if (storage == state.storages.end()) return Status(Code::kNotFound, "The table's storage does not exist");
-  const std::string marker = "t" + std::to_string(table.table_num);
-  std::vector<std::string> dirs;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(storage->second.base_directory, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_directory() && it->path().filename() == marker) dirs.push_back(it->path().string());
-  }
-  const auto& columns = table.current().columns;
-  const int pk = table.current().PrimaryKeyIndex();
-  const int64_t now_ms = NowMicros() / 1000;
-  const int64_t keep_tombstones_after =
-      store::SeqFloorAt(now_ms - table.deleted_retention_hours * 3600 * 1000);
-  int64_t merged = 0, before = 0, after = 0;
-  for (const auto& dir : dirs) {
-    if (cancelled()) return Status(Code::kInternalError, "Cancelled");
-    cold::Manifest manifest = *cold.Get(dir);
-    if (manifest.segments.empty()) continue;
-    std::string names;
-    for (const auto& c : columns) names += Quoted(c.name) + ", ";
-    const std::string file = "batch-" + std::to_string(manifest.next_batch) + ".parquet";
-    const std::string path = (fs::path(dir) / file).string();
-    const std::string select =
-        "SELECT " + names + "_seq, _deleted FROM (SELECT *, row_number() OVER (PARTITION BY " +
-        Quoted(columns[pk].name) + " ORDER BY _seq DESC) AS __kalam_rn FROM (" +
-        SegmentsSql(table, dir, manifest) + ")) WHERE __kalam_rn = 1 AND NOT (_deleted AND _seq < " +
-        std::to_string(keep_tombstones_after) + ")";
-    KALAM_RETURN_IF_ERROR(RunSql(connection, "COPY (" + select + ") TO " + Literal(path + ".tmp") +
-                                                 " (FORMAT parquet, COMPRESSION zstd)"));
-    if (!cold::SyncPath(path + ".tmp")) return Status(Code::kInternalError, "Cannot sync " + path);
-    fs::rename(path + ".tmp", path, ec);
-    if (ec) return Status(Code::kInternalError, "Cannot rename " + path + ".tmp");
-    cold::SyncPath(dir);
-    auto counted = connection.Query("SELECT count(*), min(_seq), max(_seq) FROM read_parquet(" + Literal(path) + ")");
-    if (counted->HasError()) return Status(Code::kInternalError, counted->GetError());
-    cold::Segment segment;
-    segment.file = file;
-    segment.rows = counted->GetValue(0, 0).GetValue<int64_t>();
-    segment.min_seq = counted->GetValue(1, 0).IsNull() ? 0 : counted->GetValue(1, 0).GetValue<int64_t>();
-    segment.max_seq = counted->GetValue(2, 0).IsNull() ? 0 : counted->GetValue(2, 0).GetValue<int64_t>();
-    segment.schema_version = table.current().version;
-    for (const auto& c : columns) segment.columns.emplace_back(c.id, c.name);
-    segment.stats_json = SegmentStats(connection, table, path);
-    segment.bytes = static_cast<int64_t>(fs::file_size(path, ec));
-    segment.overlaps_earlier = false;  // the scope's only segment
-    std::vector<std::string> old_files;  // kept for now: see below
-    for (const auto& s : manifest.segments) {
-      old_files.push_back(s.file);
-      before += s.rows;
-    }
-    after += segment.rows;
-    cold::Manifest next;
-    next.next_batch = manifest.next_batch + 1;
-    next.segments.push_back(std::move(segment));
-    KALAM_RETURN_IF_ERROR(cold.Commit(dir, std::move(next)));  // the commit point
-    // The replaced segments stay a while: queries planned on the old manifest may still be
-    // reading them. Segments no manifest lists are removed at start-up and, once they are
-    // ten minutes old, by the next compaction here.
-    const auto now = fs::file_time_type::clock::now();
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      const std::string name = entry.path().filename().string();
-      if (!name.starts_with("batch-") || !name.ends_with(".parquet") || name == file) continue;
-      if (std::find(old_files.begin(), old_files.end(), name) != old_files.end()) continue;
-      if (now - entry.last_write_time() > std::chrono::minutes(10)) fs::remove(entry.path(), ec);
-    }
-    ++merged;
-  }
-  return "{\"scopes_compacted\":" + std::to_string(merged) + ",\"rows_before\":" + std::to_string(before) +
-         ",\"rows_after\":" + std::to_string(after) + "}";
-}
-
-std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
-                          const cold::Manifest& manifest,
-                          const std::function<bool(const cold::Segment&)>& may_match) {
-  if (manifest.segments.empty()) return {};
-  const auto& columns = table.current().columns;
-  const int pk = table.current().PrimaryKeyIndex();
-  const catalog::ColumnDef& key = columns[pk];
-  const std::string scan = std::string(kTableScanFunction) + "(" + Literal(table.id());
-  std::string names;
-  for (const auto& c : columns) names += Quoted(c.name) + ", ";
-  // Hot rows are newer than any cold version of their key (a flushed row that changes
-  // comes back to the hot store), so they are read as they are.
-  std::string hot = "SELECT ";
-  for (const auto& c : columns) hot += Typed(Quoted(c.name), c) + ", ";
-  hot += "_seq FROM " + scan + ", false)";
-
-  // Cold rows: the segments the filters may match, minus the keys that have a newer
-  // version: in the hot store (rows and tombstones), or in a later segment that shares
-  // keys with earlier ones (overlaps_earlier). Tombstones hide only older versions, so
-  // they go after that.
-  const int64_t kHotRank = std::numeric_limits<int32_t>::max();
-  bool any_overlap = false;
-  std::string rows;
-  std::vector<std::pair<duckdb::Value, duckdb::Value>> ranges;  // of the keys read
-  bool range_known = true;
-  for (size_t i = 0; i < manifest.segments.size(); ++i) {
-    const cold::Segment& segment = manifest.segments[i];
-    if (i > 0 && segment.overlaps_earlier) any_overlap = true;
-    if (may_match && !may_match(segment)) continue;
-    rows += (rows.empty() ? "" : " UNION ALL ") +
-            SegmentSelect(table, scope_dir, segment, ", " + std::to_string(i) + " AS __kalam_seg");
-    auto r = SegmentRange(segment, key);
-    if (r) {
-      ranges.push_back(std::move(*r));
-    } else {
-      range_known = false;
-    }
-  }
-  if (rows.empty()) return hot;
-  // Hot keys outside the cold key range shadow nothing (new rows, mostly): left out, the
-  // join's build side stays small or empty.
-  std::string newer = "SELECT " + Quoted(key.name) + " AS __kalam_key, " + std::to_string(kHotRank) +
-                      " AS __kalam_seg FROM " + scan + ", true)";
-  if (range_known && !ranges.empty()) {
-    // The segments' key ranges, overlapping ones joined (at most 32: then one range).
-    std::sort(ranges.begin(), ranges.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::vector<std::pair<duckdb::Value, duckdb::Value>> joined;
-    for (auto& r : ranges) {
-      if (!joined.empty() && !(joined.back().second < r.first)) {
-        if (joined.back().second < r.second) joined.back().second = r.second;
-      } else {
-        joined.push_back(std::move(r));
-      }
-    }
-    if (joined.size() > 32) {
-      duckdb::Value high = joined.front().second;
-      for (const auto& r : joined) {
-        if (high < r.second) high = r.second;
-      }
-      joined = {{joined.front().first, high}};
-    }
-    const std::string type = EngineType(key).ToString();
-    std::string where;
-    for (const auto& [low, high] : joined) {
-      where += (where.empty() ? "" : " OR ") + std::string("(") + Quoted(key.name) + " >= CAST(" +
-               Literal(low.ToString()) + " AS " + type + ") AND " + Quoted(key.name) + " <= CAST(" +
-               Literal(high.ToString()) + " AS " + type + "))";
-    }
-    newer += " WHERE " + where;
-  }
-  if (any_overlap) {
-    for (size_t j = 1; j < manifest.segments.size(); ++j) {
-      const cold::Segment& segment = manifest.segments[j];
-      if (!segment.overlaps_earlier) continue;
-      const auto name = SegmentColumnName(segment, key.id);
-      newer += " UNION ALL SELECT " + Typed(name ? Quoted(*name) : "NULL", key) +
-               ", " + std::to_string(j) + " FROM read_parquet(" +
-               Literal((fs::path(scope_dir) / segment.file).string()) + ")";
-    }
-  }
-  return hot + " UNION ALL SELECT " + names + "_seq FROM (" + rows + ") AS __kalam_cold ANTI JOIN (" +
-         newer + ") AS __kalam_newer ON __kalam_cold." + Quoted(key.name) +
-         " = __kalam_newer.__kalam_key" +
-         (any_overlap ? " AND __kalam_newer.__kalam_seg > __kalam_cold.__kalam_seg" : "") +
-         " WHERE NOT __kalam_cold._deleted";
-}
-
-}  // namespace kalam::query
+}  // namespace kalam::cold

@@ -1,0 +1,114 @@
+#include "cold/flush.h"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <limits>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "duckdb/parser/keyword_helper.hpp"
+#include "common/json_text.h"
+#include "common/clock.h"
+#include "query/cells.h"
+#include "query/table_scan.h"
+#include "store/committer.h"
+#include "store/kv_store.h"
+#include "store/row_codec.h"
+#include "cold/merged_scan.h"
+
+namespace kalam::cold {
+namespace {
+
+namespace fs = std::filesystem;
+using catalog::TableDef;
+using query::EngineType;
+using query::LiteralDefault;
+using query::WriteCell;
+using query::DecodeCurrentRow;
+using query::kTableScanFunction;
+
+std::string Quoted(const std::string& name) { return duckdb::KeywordHelper::WriteQuoted(name, '"'); }
+std::string Literal(const std::string& text) { return duckdb::KeywordHelper::WriteQuoted(text, '\''); }
+
+}  // namespace
+
+Result<std::string> CompactTable(duckdb::Connection& connection, ColdStore& cold,
+                                 const catalog::CatalogState& state, const TableDef& table,
+                                 const std::function<bool()>& cancelled) {
+  auto storage = state.storages.find(table.storage_id);
+  if (storage == state.storages.end()) return Status(Code::kNotFound, "The table's storage does not exist");
+  const std::string marker = "t" + std::to_string(table.table_num);
+  std::vector<std::string> dirs;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(storage->second.base_directory, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_directory() && it->path().filename() == marker) dirs.push_back(it->path().string());
+  }
+  const auto& columns = table.current().columns;
+  const int pk = table.current().PrimaryKeyIndex();
+  const int64_t now_ms = NowMicros() / 1000;
+  const int64_t keep_tombstones_after =
+      store::SeqFloorAt(now_ms - table.deleted_retention_hours * 3600 * 1000);
+  int64_t merged = 0, before = 0, after = 0;
+  for (const auto& dir : dirs) {
+    if (cancelled()) return Status(Code::kInternalError, "Cancelled");
+    Manifest manifest = *cold.Get(dir);
+    if (manifest.segments.empty()) continue;
+    std::string names;
+    for (const auto& c : columns) names += Quoted(c.name) + ", ";
+    const std::string file = "batch-" + std::to_string(manifest.next_batch) + ".parquet";
+    const std::string path = (fs::path(dir) / file).string();
+    const std::string select =
+        "SELECT " + names + "_seq, _deleted FROM (SELECT *, row_number() OVER (PARTITION BY " +
+        Quoted(columns[pk].name) + " ORDER BY _seq DESC) AS __kalam_rn FROM (" +
+        SegmentsSql(table, dir, manifest) + ")) WHERE __kalam_rn = 1 AND NOT (_deleted AND _seq < " +
+        std::to_string(keep_tombstones_after) + ")";
+    KALAM_RETURN_IF_ERROR(RunSql(connection, "COPY (" + select + ") TO " + Literal(path + ".tmp") +
+                                                 " (FORMAT parquet, COMPRESSION zstd)"));
+    if (!SyncPath(path + ".tmp")) return Status(Code::kInternalError, "Cannot sync " + path);
+    fs::rename(path + ".tmp", path, ec);
+    if (ec) return Status(Code::kInternalError, "Cannot rename " + path + ".tmp");
+    SyncPath(dir);
+    auto counted = connection.Query("SELECT count(*), min(_seq), max(_seq) FROM read_parquet(" + Literal(path) + ")");
+    if (counted->HasError()) return Status(Code::kInternalError, counted->GetError());
+    Segment segment;
+    segment.file = file;
+    segment.rows = counted->GetValue(0, 0).GetValue<int64_t>();
+    segment.min_seq = counted->GetValue(1, 0).IsNull() ? 0 : counted->GetValue(1, 0).GetValue<int64_t>();
+    segment.max_seq = counted->GetValue(2, 0).IsNull() ? 0 : counted->GetValue(2, 0).GetValue<int64_t>();
+    segment.schema_version = table.current().version;
+    for (const auto& c : columns) segment.columns.emplace_back(c.id, c.name);
+    segment.stats_json = SegmentStats(connection, table, path);
+    segment.bytes = static_cast<int64_t>(fs::file_size(path, ec));
+    segment.overlaps_earlier = false;  // the scope's only segment
+    std::vector<std::string> old_files;  // kept for now: see below
+    for (const auto& s : manifest.segments) {
+      old_files.push_back(s.file);
+      before += s.rows;
+    }
+    after += segment.rows;
+    Manifest next;
+    next.next_batch = manifest.next_batch + 1;
+    next.segments.push_back(std::move(segment));
+    KALAM_RETURN_IF_ERROR(cold.Commit(dir, std::move(next)));  // the commit point
+    // The replaced segments stay a while: queries planned on the old manifest may still be
+    // reading them. Segments no manifest lists are removed at start-up and, once they are
+    // ten minutes old, by the next compaction here.
+    const auto now = fs::file_time_type::clock::now();
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (!name.starts_with("batch-") || !name.ends_with(".parquet") || name == file) continue;
+      if (std::find(old_files.begin(), old_files.end(), name) != old_files.end()) continue;
+      if (now - entry.last_write_time() > std::chrono::minutes(10)) fs::remove(entry.path(), ec);
+    }
+    ++merged;
+  }
+  return "{\"scopes_compacted\":" + std::to_string(merged) + ",\"rows_before\":" + std::to_string(before) +
+         ",\"rows_after\":" + std::to_string(after) + "}";
+}
+}  // namespace kalam::cold

@@ -1,0 +1,46 @@
+// Flush: a table's hot rows, per scope, into a Parquet segment and the scope's manifest;
+// then the flushed hot rows become key-only markers (tombstones go), unless a newer
+// version replaced them meanwhile. Compaction: a scope's segments merged into one. Both
+// run on the engine's background database (DuckDB types in the interface).
+#pragma once
+
+#include <duckdb.hpp>
+#include <functional>
+#include <optional>
+#include <utility>
+#include <string>
+
+#include "catalog/catalog.h"
+#include "cold/cold_store.h"
+#include "common/status.h"
+
+namespace kalam::store {
+class Committer;
+}
+
+namespace kalam::cold {
+
+inline constexpr const char* kFlushRowsFunction = "kalam_flush_rows";
+
+// The table function COPY reads a flush batch from.
+duckdb::TableFunction MakeFlushRowsFunction();
+
+// Flushes every scope of the table; the JSON result names what was written.
+Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& store,
+                               store::Committer& committer, ColdStore& cold,
+                               const catalog::CatalogState& state, const catalog::TableDef& table,
+                               const std::function<bool()>& cancelled);
+
+// Runs sql on connection; an error names the flush.
+Status RunSql(duckdb::Connection& connection, const std::string& sql);
+// Per-column min, max and null count of a written segment, as JSON text.
+std::string SegmentStats(duckdb::Connection& connection, const catalog::TableDef& table,
+                         const std::string& path);
+
+// Merges each scope's segments into one, keeping the newest version per key and dropping
+// tombstones older than the table's DELETED_RETENTION_HOURS.
+Result<std::string> CompactTable(duckdb::Connection& connection, ColdStore& cold,
+                                 const catalog::CatalogState& state, const catalog::TableDef& table,
+                                 const std::function<bool()>& cancelled);
+
+}  // namespace kalam::cold

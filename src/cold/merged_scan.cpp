@@ -1,0 +1,179 @@
+#include "cold/merged_scan.h"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <limits>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "duckdb/parser/keyword_helper.hpp"
+#include "common/json_text.h"
+#include "common/clock.h"
+#include "query/cells.h"
+#include "query/table_scan.h"
+#include "store/committer.h"
+#include "store/kv_store.h"
+#include "store/row_codec.h"
+
+namespace kalam::cold {
+namespace {
+
+namespace fs = std::filesystem;
+using catalog::TableDef;
+using query::EngineType;
+using query::LiteralDefault;
+using query::WriteCell;
+using query::DecodeCurrentRow;
+using query::kTableScanFunction;
+
+std::string Quoted(const std::string& name) { return duckdb::KeywordHelper::WriteQuoted(name, '"'); }
+std::string Literal(const std::string& text) { return duckdb::KeywordHelper::WriteQuoted(text, '\''); }
+
+}  // namespace
+
+std::optional<std::pair<duckdb::Value, duckdb::Value>> SegmentRange(const Segment& segment,
+                                                                   const catalog::ColumnDef& column) {
+  const auto name = segment.ColumnName(column.id);
+  if (!name) return std::nullopt;
+  const auto range = segment.ColumnRange(*name);
+  if (!range) return std::nullopt;
+  try {
+    const duckdb::LogicalType type = EngineType(column);
+    return std::make_pair(duckdb::Value(range->first).DefaultCastAs(type),
+                          duckdb::Value(range->second).DefaultCastAs(type));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+namespace {
+
+std::string Typed(const std::string& expr, const catalog::ColumnDef& c) {
+  return "CAST(" + expr + " AS " + EngineType(c).ToString() + ") AS " + Quoted(c.name);
+}
+
+}  // namespace
+
+// A segment's rows under the current schema, read by column id: the columns, _seq and
+// _deleted (and extra, when given, after them).
+std::string SegmentSelect(const TableDef& table, const std::string& scope_dir,
+                          const Segment& segment, const std::string& extra) {
+  std::string select = "SELECT ";
+  for (const auto& c : table.current().columns) {
+    // A column added after the segment was written reads as its literal default, as
+    // older hot rows do.
+    std::string source = "NULL";
+    if (auto literal = LiteralDefault(c.default_expr)) source = literal->ToSQLString();
+    if (auto name = segment.ColumnName(c.id)) source = Quoted(*name);
+    select += Typed(source, c) + ", ";
+  }
+  return select + "_seq, _deleted" + extra + " FROM read_parquet(" +
+         Literal((fs::path(scope_dir) / segment.file).string()) + ")";
+}
+
+// Every segment's rows, UNION ALL'd.
+std::string SegmentsSql(const TableDef& table, const std::string& scope_dir,
+                        const Manifest& manifest) {
+  std::string all;
+  for (const auto& segment : manifest.segments) {
+    all += (all.empty() ? "" : " UNION ALL ") + SegmentSelect(table, scope_dir, segment);
+  }
+  return all;
+}
+
+
+std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
+                          const Manifest& manifest,
+                          const std::function<bool(const Segment&)>& may_match) {
+  if (manifest.segments.empty()) return {};
+  const auto& columns = table.current().columns;
+  const int pk = table.current().PrimaryKeyIndex();
+  const catalog::ColumnDef& key = columns[pk];
+  const std::string scan = std::string(kTableScanFunction) + "(" + Literal(table.id());
+  std::string names;
+  for (const auto& c : columns) names += Quoted(c.name) + ", ";
+  // Hot rows are newer than any cold version of their key (a flushed row that changes
+  // comes back to the hot store), so they are read as they are.
+  std::string hot = "SELECT ";
+  for (const auto& c : columns) hot += Typed(Quoted(c.name), c) + ", ";
+  hot += "_seq FROM " + scan + ", false)";
+
+  // Cold rows: the segments the filters may match, minus the keys that have a newer
+  // version: in the hot store (rows and tombstones), or in a later segment that shares
+  // keys with earlier ones (overlaps_earlier). Tombstones hide only older versions, so
+  // they go after that.
+  const int64_t kHotRank = std::numeric_limits<int32_t>::max();
+  bool any_overlap = false;
+  std::string rows;
+  std::vector<std::pair<duckdb::Value, duckdb::Value>> ranges;  // of the keys read
+  bool range_known = true;
+  for (size_t i = 0; i < manifest.segments.size(); ++i) {
+    const Segment& segment = manifest.segments[i];
+    if (i > 0 && segment.overlaps_earlier) any_overlap = true;
+    if (may_match && !may_match(segment)) continue;
+    rows += (rows.empty() ? "" : " UNION ALL ") +
+            SegmentSelect(table, scope_dir, segment, ", " + std::to_string(i) + " AS __kalam_seg");
+    auto r = SegmentRange(segment, key);
+    if (r) {
+      ranges.push_back(std::move(*r));
+    } else {
+      range_known = false;
+    }
+  }
+  if (rows.empty()) return hot;
+  // Hot keys outside the cold key range shadow nothing (new rows, mostly): left out, the
+  // join's build side stays small or empty.
+  std::string newer = "SELECT " + Quoted(key.name) + " AS __kalam_key, " + std::to_string(kHotRank) +
+                      " AS __kalam_seg FROM " + scan + ", true)";
+  if (range_known && !ranges.empty()) {
+    // The segments' key ranges, overlapping ones joined (at most 32: then one range).
+    std::sort(ranges.begin(), ranges.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::pair<duckdb::Value, duckdb::Value>> joined;
+    for (auto& r : ranges) {
+      if (!joined.empty() && !(joined.back().second < r.first)) {
+        if (joined.back().second < r.second) joined.back().second = r.second;
+      } else {
+        joined.push_back(std::move(r));
+      }
+    }
+    if (joined.size() > 32) {
+      duckdb::Value high = joined.front().second;
+      for (const auto& r : joined) {
+        if (high < r.second) high = r.second;
+      }
+      joined = {{joined.front().first, high}};
+    }
+    const std::string type = EngineType(key).ToString();
+    std::string where;
+    for (const auto& [low, high] : joined) {
+      where += (where.empty() ? "" : " OR ") + std::string("(") + Quoted(key.name) + " >= CAST(" +
+               Literal(low.ToString()) + " AS " + type + ") AND " + Quoted(key.name) + " <= CAST(" +
+               Literal(high.ToString()) + " AS " + type + "))";
+    }
+    newer += " WHERE " + where;
+  }
+  if (any_overlap) {
+    for (size_t j = 1; j < manifest.segments.size(); ++j) {
+      const Segment& segment = manifest.segments[j];
+      if (!segment.overlaps_earlier) continue;
+      const auto name = segment.ColumnName(key.id);
+      newer += " UNION ALL SELECT " + Typed(name ? Quoted(*name) : "NULL", key) +
+               ", " + std::to_string(j) + " FROM read_parquet(" +
+               Literal((fs::path(scope_dir) / segment.file).string()) + ")";
+    }
+  }
+  return hot + " UNION ALL SELECT " + names + "_seq FROM (" + rows + ") AS __kalam_cold ANTI JOIN (" +
+         newer + ") AS __kalam_newer ON __kalam_cold." + Quoted(key.name) +
+         " = __kalam_newer.__kalam_key" +
+         (any_overlap ? " AND __kalam_newer.__kalam_seg > __kalam_cold.__kalam_seg" : "") +
+         " WHERE NOT __kalam_cold._deleted";
+}
+
+
+}  // namespace kalam::cold

@@ -1,0 +1,40 @@
+// The merged read of a scope: its hot rows and its cold segments as one relation, the
+// newest version of each key, tombstones hidden. Segments are read by column id under the
+// table's current schema, so renamed, dropped and added columns read right.
+#pragma once
+
+#include <duckdb.hpp>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "catalog/catalog.h"
+#include "cold/cold_store.h"
+
+namespace kalam::cold {
+
+// SQL for the rows of a table in one scope, hot and cold merged (newest version per key,
+// tombstones hidden), with the same columns as the plain scan. Empty when the scope has
+// no cold segment (the plain scan is then the whole story). may_match, when given, leaves
+// out the rows of segments it says no to (their keys still hide older versions).
+std::string MergedScanSql(const catalog::TableDef& table, const std::string& scope_dir,
+                          const Manifest& manifest,
+                          const std::function<bool(const Segment&)>& may_match = {});
+
+// A segment's rows under the current schema: the columns, _seq and _deleted (and extra,
+// when given, after them). A column added after the segment was written reads as its
+// literal default, as older hot rows do.
+std::string SegmentSelect(const catalog::TableDef& table, const std::string& scope_dir,
+                          const Segment& segment, const std::string& extra = {});
+
+// Every segment's rows, UNION ALL'd.
+std::string SegmentsSql(const catalog::TableDef& table, const std::string& scope_dir,
+                        const Manifest& manifest);
+
+// A segment's min and max of a column (statistics of the manifest), typed; nullopt when
+// not recorded.
+std::optional<std::pair<duckdb::Value, duckdb::Value>> SegmentRange(const Segment& segment,
+                                                                   const catalog::ColumnDef& column);
+
+}  // namespace kalam::cold

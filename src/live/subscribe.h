@@ -1,0 +1,91 @@
+// The subscribe lifecycle of a live query, apart from the door it came through: limits,
+// parse, registration with the hub, the snapshot (straight from the hot store, or the
+// engine's merged read when the scope has cold segments), its batches, then ready. The
+// WebSocket connection hands it requests and an Outlet; it never touches the network.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "auth/caller.h"
+#include "common/status.h"
+#include "live/hub.h"
+
+namespace kalam::catalog {
+class Catalog;
+}
+namespace kalam::store {
+class KvStore;
+}
+namespace kalam::cold {
+class ColdStore;
+}
+namespace kalam::query {
+class QueryEngine;
+}
+
+namespace kalam::live {
+
+class SnapshotCache;
+
+struct SubscribeRequest {
+  std::string id;            // the client's subscription id (1 to 128 characters)
+  std::string sql;           // SELECT cols|* FROM ns.t [WHERE cond]
+  std::string options_json;  // as the client sent them, shown in system.live_queries
+  std::optional<int64_t> last_rows;  // keep only the newest N rows of the snapshot
+  std::optional<int64_t> from_seq;   // keep only rows with _seq greater than it
+  int64_t batch_size = 1000;         // rows per initial_data_batch, 1 to 10,000
+};
+
+// What subscribing reads. Everything outlives the connections.
+struct LiveServices {
+  LiveHub& hub;
+  catalog::Catalog& catalog;
+  store::KvStore& store;
+  cold::ColdStore& cold;
+  query::QueryEngine& engine;
+  SnapshotCache& snapshot_cache;
+  int64_t max_subscriptions_per_connection;
+  int64_t max_subscriptions_per_user;
+};
+
+// The subscriptions of one connection, by the client's ids.
+// REQUIRES: a connection's Subscribe and Unsubscribe calls come one at a time and in order
+// (the WebSocket runs them on one strand); RemoveAll may come from any thread.
+class ConnectionSubscriptions {
+ public:
+  ConnectionSubscriptions(LiveServices& services, std::string connection_id);
+
+  // Registers the subscription, then sends its subscription_ack and snapshot batches to
+  // outlet; later commits reach outlet as change events. An error (with the protocol's
+  // code) leaves nothing registered.
+  Status Subscribe(const auth::Caller& caller, const std::shared_ptr<Outlet>& outlet,
+                   const SubscribeRequest& request);
+  // false when the connection has no subscription of that id.
+  bool Unsubscribe(const std::string& id);
+  // Ends every subscription of the connection (it is closing).
+  void RemoveAll();
+
+ private:
+  Result<std::vector<std::string>> ReadSnapshotByEngine(const auth::Caller& caller,
+                                                        const SubscriptionQuery& q,
+                                                        int64_t snapshot_seq,
+                                                        std::optional<int64_t> from_seq,
+                                                        std::optional<int64_t> last_rows);
+
+  LiveServices& services_;
+  const std::string connection_id_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::string> live_ids_;  // client id -> live_id
+};
+
+// The subscription_ack and initial_data_batch messages of a snapshot (rows as JSON objects).
+std::vector<std::string> SnapshotMessages(const std::string& id, const std::string& live_id,
+                                          const SubscriptionQuery& q, int64_t snapshot_seq,
+                                          int64_t batch_size, const std::vector<std::string>& rows);
+
+}  // namespace kalam::live
