@@ -23,9 +23,9 @@ namespace {
 using duckdb::ExpressionClass;
 using query::AppendValue;
 using query::CellToValue;
-using query::CheckRead;
+using auth::CheckRead;
 using query::EngineType;
-using query::ScopeFor;
+using auth::ScopeFor;
 using query::SpecTypeName;
 
 Status Unsupported(std::string what) { return {Code::kUnsupported, std::move(what)}; }
@@ -113,12 +113,10 @@ Result<SubscriptionQuery> ParseSubscription(std::string_view sql, const catalog:
   const auto& base = select.from_table->Cast<duckdb::BaseTableRef>();
   const std::string schema = Lower(base.schema_name);
   const std::string name = Lower(base.table_name);
-  if (schema == "system" || schema == "information_schema") {
-    return Unsupported("System tables can't be subscribed to");
-  }
-  const std::string ns = schema.empty() ? default_namespace : schema;
-  const catalog::TableDef* table = state.FindTable(ns, name);
-  if (table == nullptr) return Status(Code::kNotFound, "Table '" + ns + "." + name + "' does not exist");
+  if (auth::IsSystemSchema(schema)) return Unsupported("System tables can't be subscribed to");
+  auto found = auth::LookupTable(state, schema, name, default_namespace);
+  if (!found.ok()) return found.status();
+  const catalog::TableDef* table = *found;
   KALAM_RETURN_IF_ERROR(CheckRead(*table, caller));
   const std::string qualifier = Lower(base.alias.empty() ? base.table_name : base.alias);
 

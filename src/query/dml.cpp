@@ -32,23 +32,9 @@ std::string Quoted(const std::string& name) { return duckdb::KeywordHelper::Writ
 std::string Lower(const std::string& s) { return duckdb::StringUtil::Lower(s); }
 
 Result<const TableDef*> ResolveTable(const catalog::CatalogState& state,
-                                     const QueryContext& context, const std::string& schema_in,
-                                     const std::string& name_in) {
-  const std::string schema = Lower(schema_in);
-  const std::string name = Lower(name_in);
-  if (schema == "system" || schema == "information_schema") {
-    return Status(Code::kPermissionDenied,
-                  "System table '" + schema + "." + name + "' is read-only");
-  }
-  const std::string ns = schema.empty() ? context.default_namespace : schema;
-  if (!state.namespaces.contains(ns)) {
-    return Status(Code::kNotFound, "Namespace '" + ns + "' does not exist");
-  }
-  const TableDef* table = state.FindTable(ns, name);
-  if (table == nullptr) {
-    return Status(Code::kNotFound, "Table '" + ns + "." + name + "' does not exist");
-  }
-  return table;
+                                     const QueryContext& context, const std::string& schema,
+                                     const std::string& name) {
+  return auth::LookupTable(state, Lower(schema), Lower(name), context.default_namespace);
 }
 
 Result<const TableDef*> ResolveTableRef(const catalog::CatalogState& state,
@@ -255,7 +241,7 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
   auto resolved = ResolveTable(state, context, insert.schema, insert.table);
   if (!resolved.ok()) return resolved.status();
   const TableDef& table = **resolved;
-  KALAM_RETURN_IF_ERROR(CheckWrite(table, context.caller));
+  KALAM_RETURN_IF_ERROR(auth::CheckWrite(table, context.caller));
   const auto& columns = table.current().columns;
   const int pk = table.current().PrimaryKeyIndex();
 
@@ -349,7 +335,7 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
     rows.push_back(std::move(row));
   }
 
-  const std::string scope = ScopeFor(table, context.caller);
+  const std::string scope = auth::ScopeFor(table, context.caller);
   const bool do_update = conflict != nullptr && conflict->action_type == duckdb::OnConflictAction::UPDATE;
   std::shared_mutex& lock = host.TableLock(table.table_num);
   std::unique_lock<std::shared_mutex> exclusive(lock, std::defer_lock);
@@ -547,7 +533,7 @@ Result<SelectedRows> SelectTargets(DmlHost& host, const QueryContext& context, c
   if (!result.ok()) return result.status();
   SelectedRows selected;
   const auto& columns = table.current().columns;
-  const std::string scope = ScopeFor(table, context.caller);
+  const std::string scope = auth::ScopeFor(table, context.caller);
   auto& rows = **result;
   for (idx_t r = 0; r < rows.RowCount(); ++r) {
     WrittenRow row;
@@ -578,7 +564,7 @@ Result<Outcome> RunUpdate(DmlHost& host, const QueryContext& context,
   if (table.type == TableType::kStream) {
     return Status(Code::kInvalidSql, "STREAM tables take INSERT only");
   }
-  KALAM_RETURN_IF_ERROR(CheckWrite(table, context.caller));
+  KALAM_RETURN_IF_ERROR(auth::CheckWrite(table, context.caller));
   if (!update.cte_map.map.empty()) return Status(Code::kInvalidSql, "WITH is not supported in UPDATE");
   const auto& columns = table.current().columns;
   const int pk = table.current().PrimaryKeyIndex();
@@ -624,7 +610,7 @@ Result<Outcome> RunUpdate(DmlHost& host, const QueryContext& context,
   Status committed = host.committer().Commit([&](store::CommitContext& commit) -> Status {
     written.clear();
     seen.clear();
-    store::ChangeEvent event{table.id(), ScopeFor(table, context.caller),
+    store::ChangeEvent event{table.id(), auth::ScopeFor(table, context.caller),
                              store::ChangeEvent::Kind::kUpdate, version, {}, {}};
     for (size_t r = 0; r < rows.size(); ++r) {
       if (!seen.insert(selected->keys[r]).second) continue;
@@ -652,7 +638,7 @@ Result<Outcome> RunDelete(DmlHost& host, const QueryContext& context,
   if (table.type == TableType::kStream) {
     return Status(Code::kInvalidSql, "STREAM tables take INSERT only");
   }
-  KALAM_RETURN_IF_ERROR(CheckWrite(table, context.caller));
+  KALAM_RETURN_IF_ERROR(auth::CheckWrite(table, context.caller));
   if (!del.cte_map.map.empty()) return Status(Code::kInvalidSql, "WITH is not supported in DELETE");
   const std::string alias = AliasOf(*del.table, table);
   std::string from = del.table->ToString();
@@ -668,7 +654,7 @@ Result<Outcome> RunDelete(DmlHost& host, const QueryContext& context,
   Status committed = host.committer().Commit([&](store::CommitContext& commit) -> Status {
     deleted.clear();
     seen.clear();
-    store::ChangeEvent event{table.id(), ScopeFor(table, context.caller),
+    store::ChangeEvent event{table.id(), auth::ScopeFor(table, context.caller),
                              store::ChangeEvent::Kind::kDelete, version, {}, {}};
     for (size_t r = 0; r < selected->rows.size(); ++r) {
       if (!seen.insert(selected->keys[r]).second) continue;

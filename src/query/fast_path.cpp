@@ -91,12 +91,11 @@ std::optional<Result<RowSet>> PointSelect(const duckdb::SelectNode& select,
       !select.where_clause) {
     return std::nullopt;
   }
-  const std::string schema = duckdb::StringUtil::Lower(base.schema_name);
-  if (schema == "system" || schema == "information_schema") return std::nullopt;
-  const catalog::TableDef* table =
-      state.FindTable(schema.empty() ? context.default_namespace : schema,
-                      duckdb::StringUtil::Lower(base.table_name));
-  if (table == nullptr || !CheckRead(*table, context.caller).ok()) return std::nullopt;
+  auto found = auth::LookupTable(state, duckdb::StringUtil::Lower(base.schema_name),
+                                 duckdb::StringUtil::Lower(base.table_name),
+                                 context.default_namespace);
+  if (!found.ok() || !auth::CheckRead(**found, context.caller).ok()) return std::nullopt;
+  const catalog::TableDef* table = *found;
   const int pk = table->current().PrimaryKeyIndex();
   if (pk < 0) return std::nullopt;
   const std::string qualifier =
@@ -151,7 +150,7 @@ std::optional<Result<RowSet>> PointSelect(const duckdb::SelectNode& select,
     types.push_back(index < static_cast<int>(columns.size()) ? EngineType(columns[index])
                                                             : duckdb::LogicalType::BIGINT);
   }
-  std::string key = store::ScopePrefix(table->table_num, ScopeFor(*table, context.caller));
+  std::string key = store::ScopePrefix(table->table_num, auth::ScopeFor(*table, context.caller));
   store::AppendKeyCell(key, columns[pk].type, *key_cell);
   auto stored = store.Get(store::Family::kHot, key);
   if (!stored.ok()) return Result<RowSet>(stored.status());

@@ -270,7 +270,7 @@ class Guard {
         std::find(cte_scope_.begin(), cte_scope_.end(), table) != cte_scope_.end()) {
       return Status::Ok();  // a common table expression of this query
     }
-    if (schema == "system" || schema == "information_schema") {
+    if (auth::IsSystemSchema(schema)) {
       const SystemTable* system_table = FindSystemTable(schema, table);
       if (system_table == nullptr) {
         return {Code::kNotFound, "Table '" + schema + "." + table + "' does not exist"};
@@ -283,18 +283,15 @@ class Guard {
               base.alias.empty() ? table : base.alias);
       return Status::Ok();
     }
-    const std::string ns = schema.empty() ? context_.default_namespace : schema;
-    if (!context_.state.namespaces.contains(ns)) {
-      return {Code::kNotFound, "Namespace '" + ns + "' does not exist"};
-    }
-    const catalog::TableDef* def = context_.state.FindTable(ns, table);
-    if (def == nullptr) return {Code::kNotFound, "Table '" + ns + "." + table + "' does not exist"};
-    KALAM_RETURN_IF_ERROR(CheckRead(*def, context_.caller));
+    auto found = auth::LookupTable(context_.state, schema, table, context_.default_namespace);
+    if (!found.ok()) return found.status();
+    const catalog::TableDef* def = *found;
+    KALAM_RETURN_IF_ERROR(auth::CheckRead(*def, context_.caller));
     const std::string alias = base.alias.empty() ? table : base.alias;
     if (context_.cold != nullptr && def->type != catalog::TableType::kStream) {
       // Rows flushed to cold segments: read hot and cold merged.
       const std::string dir =
-          cold::ColdStore::ScopeDir(context_.state, *def, ScopeFor(*def, context_.caller));
+          cold::ColdStore::ScopeDir(context_.state, *def, auth::ScopeFor(*def, context_.caller));
       auto manifest = context_.cold->Get(dir);
       // With column aliases (t AS a(x, y)) the WHERE's names are not the table's: no pruning.
       const std::string merged = cold::MergedScanSql(

@@ -185,7 +185,7 @@ std::vector<SystemTable> MakeSystemTables() {
           rows.push_back({Text("kalamdb"), Text(t.schema), Text(t.name), Text("SYSTEM TABLE")});
         }
         for (const auto& [id, t] : state.tables) {
-          if (!CheckRead(t, caller).ok()) continue;
+          if (!auth::CheckRead(t, caller).ok()) continue;
           rows.push_back({Text("kalamdb"), Text(t.ns), Text(t.name), Text("BASE TABLE")});
         }
         return rows;
@@ -206,7 +206,7 @@ std::vector<SystemTable> MakeSystemTables() {
           }
         }
         for (const auto& [id, t] : state.tables) {
-          if (!CheckRead(t, caller).ok()) continue;
+          if (!auth::CheckRead(t, caller).ok()) continue;
           const auto& columns = t.current().columns;
           for (size_t i = 0; i < columns.size(); ++i) {
             const auto& c = columns[i];

@@ -105,12 +105,12 @@ duckdb::unique_ptr<duckdb::FunctionData> Bind(duckdb::ClientContext& context,
   auto it = slot.state->tables.find(id);
   if (it == slot.state->tables.end()) throw duckdb::CatalogException("Table does not exist");
   const TableDef& table = it->second;
-  Status allowed = CheckRead(table, slot.caller);  // the guard checked; check again
+  Status allowed = auth::CheckRead(table, slot.caller);  // the guard checked; check again
   if (!allowed.ok()) throw duckdb::PermissionException(allowed.message());
   auto data = duckdb::make_uniq<ScanData>();
   data->state = slot.state;
   data->table = &table;
-  data->scope = ScopeFor(table, slot.caller);
+  data->scope = auth::ScopeFor(table, slot.caller);
   data->store = registry.store;
   data->slot = &slot;
   data->with_tombstones = input.inputs.size() > 1 && input.inputs[1].GetValue<bool>();
@@ -378,23 +378,6 @@ Result<std::optional<CurrentRow>> DecodeCurrentRow(const TableDef& table, std::s
     out.cells.push_back(source >= 0 ? std::move(row.cells[source]) : layout.missing[i]);
   }
   return std::optional<CurrentRow>(std::move(out));
-}
-
-std::string ScopeFor(const TableDef& table, const auth::Caller& caller) {
-  return table.type == TableType::kShared ? std::string() : caller.user_id;
-}
-
-Status CheckRead(const TableDef& table, const auth::Caller& caller) {
-  if (table.type != TableType::kShared || caller.role >= auth::Role::kService) return Status::Ok();
-  if (table.access_level == "public") return Status::Ok();
-  return {Code::kPermissionDenied, "Permission denied: table '" + table.ns + "." + table.name +
-                                       "' is a private shared table"};
-}
-
-Status CheckWrite(const TableDef& table, const auth::Caller& caller) {
-  if (table.type != TableType::kShared || caller.role >= auth::Role::kService) return Status::Ok();
-  return {Code::kPermissionDenied, "Permission denied: role 'user' may not change shared table '" +
-                                       table.ns + "." + table.name + "'"};
 }
 
 std::optional<duckdb::Value> LiteralDefault(const std::string& expr) {

@@ -6,6 +6,7 @@
 
 #include <duckdb.hpp>
 
+#include "auth/table_access.h"
 #include "catalog/models.h"
 #include "query/slots.h"
 #include "store/row_codec.h"
@@ -15,13 +16,6 @@ namespace kalam::query {
 inline constexpr const char* kTableScanFunction = "kalam_table_scan";
 
 duckdb::TableFunction MakeTableScan(duckdb::shared_ptr<ScanRegistry> registry);
-
-// The scope of a caller in a table: their user_id in USER and STREAM tables, "" in SHARED.
-std::string ScopeFor(const catalog::TableDef& table, const auth::Caller& caller);
-
-// Whether the caller may read / write the table's rows (SPEC §3.6).
-Status CheckRead(const catalog::TableDef& table, const auth::Caller& caller);
-Status CheckWrite(const catalog::TableDef& table, const auth::Caller& caller);
 
 // A stored row read under the current schema: cells in current column order and its
 // _seq; nullopt for a tombstone.

@@ -1,6 +1,6 @@
 // The executor: runs a batch of SQL for a caller. It splits the batch, binds parameters,
 // sends KalamDB's own statements to their handlers and everything else to the query
-// engine, and stops at the first failure (SPEC §2.1).
+// engine, and stops at the first failure (statements before it stay applied).
 #pragma once
 
 #include <optional>
@@ -15,7 +15,6 @@
 #include "query/engine.h"
 #include "sql/kalam_statement.h"
 #include "sql/params.h"
-#include "sql/storage_statement.h"
 
 namespace kalam::catalog {
 class Catalog;
@@ -75,22 +74,15 @@ class Executor {
 
   Result<StatementResult> RunStatement(const auth::Caller& caller, const std::string& sql,
                                        const std::string& default_namespace);
-  Result<StatementResult> RunExecuteAs(const auth::Caller& caller, const std::string& sql,
-                                       const std::string& default_namespace);
   Result<StatementResult> Query(const Scope& scope, const std::string& select);
-  // KILL LIVE QUERY 'id' and SUBSCRIBE TO t [WHERE ...] [OPTIONS (...)] (SPEC §3.7).
-  Result<StatementResult> RunKillLiveQuery(const auth::Caller& caller, const std::string& sql);
-  Result<StatementResult> RunSubscribeTo(const Scope& scope, const std::string& sql);
-  // FLUSH TABLE t, STORAGE FLUSH TABLE t, FLUSH ALL TABLES [IN ns]; KILL JOB 'id'.
-  Result<StatementResult> RunFlush(const Scope& scope, const std::string& sql);
-  Result<StatementResult> RunKillJob(const auth::Caller& caller, const std::string& sql);
   // Files of a dropped table: removed by a cleanup job.
   void CleanUpFiles(const catalog::TableDef& table);
-  Result<StatementResult> RunStorage(const auth::Caller& caller, const CreateStorage& stmt);
-  Result<StatementResult> RunStorage(const auth::Caller& caller, const AlterStorage& stmt);
-  Result<StatementResult> RunStorage(const auth::Caller& caller, const DropStorage& stmt);
+  Result<StatementResult> StartFlushJobs(const Scope& scope,
+                                         const std::vector<const catalog::TableDef*>& tables,
+                                         bool compact);
 
-  // KalamDB's own statements (one overload each; tables in table_statements.cpp).
+  // KalamDB's own statements, one overload each: namespaces and EXECUTE AS in executor.cpp,
+  // the others in <family>_statements.cpp.
   Result<StatementResult> Run(const Scope& scope, const CreateNamespace& stmt);
   Result<StatementResult> Run(const Scope& scope, const DropNamespace& stmt);
   Result<StatementResult> Run(const Scope& scope, const AlterNamespace& stmt);
@@ -105,6 +97,15 @@ class Executor {
   Result<StatementResult> Run(const Scope& scope, const ShowTables& stmt);
   Result<StatementResult> Run(const Scope& scope, const DescribeTable& stmt);
   Result<StatementResult> Run(const Scope& scope, const ShowStats& stmt);
+  Result<StatementResult> Run(const Scope& scope, const CreateStorage& stmt);
+  Result<StatementResult> Run(const Scope& scope, const AlterStorage& stmt);
+  Result<StatementResult> Run(const Scope& scope, const DropStorage& stmt);
+  Result<StatementResult> Run(const Scope& scope, const FlushTable& stmt);
+  Result<StatementResult> Run(const Scope& scope, const FlushAllTables& stmt);
+  Result<StatementResult> Run(const Scope& scope, const KillJob& stmt);
+  Result<StatementResult> Run(const Scope& scope, const SubscribeTo& stmt);
+  Result<StatementResult> Run(const Scope& scope, const KillLiveQuery& stmt);
+  Result<StatementResult> Run(const Scope& scope, const ExecuteAs& stmt);
 
   // Removes every row of dropped tables, hot and stream.
   Status RemoveRows(uint64_t table_num);

@@ -1,5 +1,6 @@
 // KalamDB's own statements (those DuckDB's parser does not know): their syntax tree and
-// their parser. Everything else (SELECT, INSERT, ...) goes to DuckDB's parser.
+// their parser, one grammar for all of them (the families are parsed in parse_*.cpp).
+// Everything else (SELECT, INSERT, ...) goes to DuckDB's parser.
 #pragma once
 
 #include <cstdint>
@@ -59,7 +60,7 @@ struct TableName {
 struct ColumnSpec {
   std::string name;  // folded to lower case unless quoted
   // Canonical type: BOOLEAN SMALLINT INT BIGINT FLOAT DOUBLE DECIMAL TEXT BYTES JSON
-  // TIMESTAMP DATE TIME UUID (aliases of SPEC §3.2 resolved).
+  // TIMESTAMP DATE TIME UUID (aliases resolved: INT4 is INT, VARCHAR(n) is TEXT, ...).
   std::string type;
   int precision = 0;  // DECIMAL only: DECIMAL(p,s); plain DECIMAL/NUMERIC is (18,3)
   int scale = 0;
@@ -114,10 +115,71 @@ struct ShowStats {
   TableName table;  // SHOW STATS FOR TABLE t
 };
 
-using KalamStatement = std::variant<CreateNamespace, DropNamespace, AlterNamespace,
-                                    ShowNamespaces, ShowStorages, CreateUser, AlterUser,
-                                    DropUser, CreateTable, DropTable, AlterTable, ShowTables,
-                                    DescribeTable, ShowStats>;
+// CREATE STORAGE [IF NOT EXISTS] id TYPE 't' NAME 'n' [DESCRIPTION 'd'] BASE_DIRECTORY 'p'
+// [SHARED_TABLES_TEMPLATE 't'] [USER_TABLES_TEMPLATE 't'], clauses in any order.
+struct CreateStorage {
+  std::string id;  // folded to lower case unless quoted
+  bool if_not_exists = false;
+  std::string type;  // as written ('filesystem' is the only one)
+  std::string name;
+  std::string description;
+  std::string base_directory;
+  std::optional<std::string> shared_tables_template;
+  std::optional<std::string> user_tables_template;
+};
+
+// ALTER STORAGE id SET NAME | DESCRIPTION | SHARED_TABLES_TEMPLATE | USER_TABLES_TEMPLATE 'v'
+struct AlterStorage {
+  std::string id;
+  std::string field;  // name | description | shared_tables_template | user_tables_template
+  std::string value;
+};
+
+struct DropStorage {
+  std::string id;
+  bool if_exists = false;
+};
+
+// FLUSH TABLE t, STORAGE FLUSH TABLE t (compact = false); STORAGE COMPACT TABLE t (true).
+struct FlushTable {
+  TableName table;
+  bool compact = false;
+};
+
+// FLUSH ALL TABLES [IN ns]
+struct FlushAllTables {
+  std::optional<std::string> ns;
+};
+
+// KILL JOB 'id'
+struct KillJob {
+  std::string job_id;
+};
+
+// KILL LIVE QUERY 'live_id'
+struct KillLiveQuery {
+  std::string live_id;
+};
+
+// SUBSCRIBE TO t [WHERE cond] [OPTIONS (name = n, ...)]
+struct SubscribeTo {
+  TableName table;
+  std::string where_sql;  // the condition as written; "" when there is none
+  std::vector<std::pair<std::string, int64_t>> options;  // names lower case, in order
+};
+
+// EXECUTE AS USER 'name' ( statement ) or EXECUTE AS 'user_id or name' ( statement )
+struct ExecuteAs {
+  std::string user;          // as written
+  bool by_name_only = false;  // the USER form: a user name, never an id
+  std::string statement;     // the text between the parentheses
+};
+
+using KalamStatement =
+    std::variant<CreateNamespace, DropNamespace, AlterNamespace, ShowNamespaces, ShowStorages,
+                 CreateUser, AlterUser, DropUser, CreateTable, DropTable, AlterTable, ShowTables,
+                 DescribeTable, ShowStats, CreateStorage, AlterStorage, DropStorage, FlushTable,
+                 FlushAllTables, KillJob, KillLiveQuery, SubscribeTo, ExecuteAs>;
 
 // nullopt: the statement is not one of these (by its leading keywords) and belongs to
 // the query engine. An error: it is one of these but malformed (INVALID_SQL naming what is

@@ -1,4 +1,4 @@
-// Table statements (SPEC §3.2): CREATE, DROP, ALTER, SHOW TABLES, DESCRIBE, SHOW STATS.
+// Table statements: CREATE, DROP, ALTER, SHOW TABLES, DESCRIBE, SHOW STATS.
 #include <set>
 
 #include <sys/stat.h>
@@ -8,9 +8,12 @@
 
 #include "catalog/catalog.h"
 #include "cold/cold_store.h"
+#include "auth/table_access.h"
 #include "common/clock.h"
+#include "common/text.h"
 #include "live/hub.h"
 #include "sql/executor.h"
+#include "sql/replies.h"
 #include "store/kv_store.h"
 #include "store/row_codec.h"
 
@@ -21,22 +24,7 @@ using catalog::ColumnDef;
 using catalog::TableDef;
 using catalog::TableType;
 
-std::string SqlString(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    out.push_back(c);
-    if (c == '\'') out.push_back('\'');
-  }
-  return out + "'";
-}
-
 Status Invalid(std::string message) { return {Code::kInvalidSql, std::move(message)}; }
-
-Status Denied(const auth::Caller& caller, const std::string& what) {
-  return {Code::kPermissionDenied, "Permission denied: role '" +
-                                       std::string(auth::RoleName(caller.role)) + "' may not " +
-                                       what};
-}
 
 Result<ColumnDef> ToColumn(const ColumnSpec& spec, uint32_t id) {
   if (spec.name == "_seq" || spec.name == "_deleted") {
@@ -183,11 +171,9 @@ Result<StatementResult> Executor::Run(const Scope& scope, const AlterTable& stmt
   if (!auth::MayRunDdl(scope.caller.role)) return Denied(scope.caller, "alter tables");
   const std::string ns = ResolveNamespace(stmt.table, scope.default_namespace);
   auto state = catalog_.snapshot();
-  const TableDef* found = state->FindTable(ns, stmt.table.name);
-  if (found == nullptr) {
-    return Status(Code::kNotFound, "Table '" + ns + "." + stmt.table.name + "' does not exist");
-  }
-  TableDef table = *found;
+  auto found = auth::LookupTable(*state, ns, stmt.table.name, scope.default_namespace);
+  if (!found.ok()) return found.status();
+  TableDef table = **found;
   catalog::TableSchema next = table.current();
   next.version = table.current().version + 1;
   auto find = [&](const std::string& name) -> ColumnDef* {
@@ -269,10 +255,9 @@ Result<StatementResult> Executor::Run(const Scope& scope, const DescribeTable& s
     return r;
   }
   auto state = catalog_.snapshot();
-  const TableDef* table = state->FindTable(ns, stmt.table.name);
-  if (table == nullptr) {
-    return Status(Code::kNotFound, "Table '" + ns + "." + stmt.table.name + "' does not exist");
-  }
+  auto found = auth::LookupTable(*state, ns, stmt.table.name, scope.default_namespace);
+  if (!found.ok()) return found.status();
+  const TableDef* table = *found;
   if (stmt.history) {
     return Query(scope,
                  "SELECT version, columns, changes, created_at FROM system.table_schemas "
@@ -297,10 +282,9 @@ Result<StatementResult> Executor::Run(const Scope& scope, const ShowStats& stmt)
   if (!auth::MayRunDdl(scope.caller.role)) return Denied(scope.caller, "read table statistics");
   const std::string ns = ResolveNamespace(stmt.table, scope.default_namespace);
   auto state = catalog_.snapshot();
-  const TableDef* table = state->FindTable(ns, stmt.table.name);
-  if (table == nullptr) {
-    return Status(Code::kNotFound, "Table '" + ns + "." + stmt.table.name + "' does not exist");
-  }
+  auto found = auth::LookupTable(*state, ns, stmt.table.name, scope.default_namespace);
+  if (!found.ok()) return found.status();
+  const TableDef* table = *found;
   // Hot rows of every scope: live versions, not tombstones.
   int64_t hot_rows = 0;
   const auto family = table->type == TableType::kStream ? store::Family::kStream : store::Family::kHot;

@@ -1,0 +1,44 @@
+// FLUSH TABLE t, FLUSH ALL TABLES [IN ns], STORAGE FLUSH TABLE t, STORAGE COMPACT TABLE t,
+// KILL JOB 'id'.
+#include "sql/statement_parser.h"
+
+namespace kalam::sql {
+
+Result<KalamStatement> StatementParser::ParseFlush() {
+  if (Accept("ALL")) {
+    KALAM_RETURN_IF_ERROR(Expect("TABLES", After("ALL")));
+    FlushAllTables flush;
+    if (Accept("IN")) {
+      Result<std::string> ns = Identifier("a namespace name", After("ALL TABLES IN"));
+      if (!ns.ok()) return ns.status();
+      flush.ns = std::move(*ns);
+    }
+    return KalamStatement(std::move(flush));
+  }
+  if (!Accept("TABLE")) return Fail("TABLE or ALL TABLES", After(""));
+  Result<TableName> table = QualifiedName(After("TABLE"));
+  if (!table.ok()) return table.status();
+  return KalamStatement(FlushTable{std::move(*table), false});
+}
+
+Result<KalamStatement> StatementParser::ParseStorageFlush() {
+  KALAM_RETURN_IF_ERROR(Expect("TABLE", After("")));
+  Result<TableName> table = QualifiedName(After("TABLE"));
+  if (!table.ok()) return table.status();
+  return KalamStatement(FlushTable{std::move(*table), false});
+}
+
+Result<KalamStatement> StatementParser::ParseStorageCompact() {
+  KALAM_RETURN_IF_ERROR(Expect("TABLE", After("")));
+  Result<TableName> table = QualifiedName(After("TABLE"));
+  if (!table.ok()) return table.status();
+  return KalamStatement(FlushTable{std::move(*table), true});
+}
+
+Result<KalamStatement> StatementParser::ParseKillJob() {
+  Result<std::string> id = String("job id", After(""));
+  if (!id.ok()) return id.status();
+  return KalamStatement(KillJob{std::move(*id)});
+}
+
+}  // namespace kalam::sql
