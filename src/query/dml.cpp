@@ -388,19 +388,11 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
         keys.push_back(key);
         continue;
       }
-      const catalog::TableSchema* schema = table.Version(version.schema_version);
-      std::vector<ColumnType> types;
-      for (const auto& c : schema->columns) types.push_back(c.type);
-      KALAM_RETURN_IF_ERROR(store::DecodeRowCells(**stored, types, version));
+      auto current = DecodeCurrentRow(table, **stored);
+      if (!current.ok()) return current.status();
       WrittenRow old;
-      old.seq = version.seq;
-      for (const auto& c : columns) {
-        Cell cell;
-        for (size_t i = 0; i < schema->columns.size(); ++i) {
-          if (schema->columns[i].id == c.id) cell = version.cells[i];
-        }
-        old.cells.push_back(std::move(cell));
-      }
+      old.seq = (*current)->seq;
+      old.cells = std::move((*current)->cells);
       existing.push_back(std::move(old));
       excluded.push_back(row);
       keys.push_back(key);

@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "query/cells.h"
+#include "query/row_mapping.h"
 #include "store/committer.h"
 #include "store/kv_store.h"
 #include "store/row_codec.h"
@@ -39,12 +40,9 @@ struct ScanData : duckdb::TableFunctionData {
   std::optional<std::vector<std::pair<store::Cell, store::Cell>>> key_ranges;
 };
 
-// How rows of one schema version map onto the current columns.
-struct VersionLayout {
-  std::vector<ColumnType> types;     // the version's column types, for decoding
-  std::vector<int> source;           // per current column: index in the version, or -1
-  std::vector<store::Cell> missing;  // per current column: the cell when source is -1
-  std::vector<bool> wanted;          // per version column: read by the scan
+// A schema version's mapping, with which of its columns the scan reads.
+struct VersionLayout : RowMapping {
+  std::vector<bool> wanted;  // per version column: read by the scan
 };
 
 struct ScanState : duckdb::GlobalTableFunctionState {
@@ -60,34 +58,13 @@ struct ScanState : duckdb::GlobalTableFunctionState {
   store::RowVersion row;
 };
 
-VersionLayout MakeLayout(const TableDef& table, uint32_t version) {
-  VersionLayout layout;
-  const catalog::TableSchema* old = table.Version(version);
-  const auto& current = table.current().columns;
-  if (old == nullptr) throw duckdb::IOException("A stored row has an unknown schema version");
-  for (const auto& c : old->columns) layout.types.push_back(c.type);
-  for (const auto& c : current) {
-    int source = -1;
-    for (size_t i = 0; i < old->columns.size(); ++i) {
-      if (old->columns[i].id == c.id) source = static_cast<int>(i);
-    }
-    layout.source.push_back(source);
-    store::Cell fill;
-    if (source < 0) {
-      if (auto literal = LiteralDefault(c.default_expr)) {
-        auto cell = CellFromValue(c, *literal);
-        if (cell.ok()) fill = std::move(cell).value();
-      }
-    }
-    layout.missing.push_back(std::move(fill));
-  }
-  return layout;
-}
-
 const VersionLayout& LayoutFor(ScanState& state, const TableDef& table, uint32_t version) {
   auto it = state.layouts.find(version);
   if (it != state.layouts.end()) return it->second;
-  VersionLayout layout = MakeLayout(table, version);
+  auto mapping = RowMapping::For(table, version);
+  if (!mapping.ok()) throw duckdb::IOException(mapping.status().message());
+  VersionLayout layout;
+  static_cast<RowMapping&>(layout) = std::move(mapping).value();
   layout.wanted.assign(layout.types.size(), false);
   for (const duckdb::column_t id : state.column_ids) {
     if (id < layout.source.size() && layout.source[id] >= 0) layout.wanted[layout.source[id]] = true;
@@ -361,38 +338,6 @@ void Scan(duckdb::ClientContext&, duckdb::TableFunctionInput& input, duckdb::Dat
 }
 
 }  // namespace
-
-Result<std::optional<CurrentRow>> DecodeCurrentRow(const TableDef& table, std::string_view bytes) {
-  store::RowVersion row;
-  KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(bytes, row));
-  if (row.deleted) return std::optional<CurrentRow>();
-  if (table.Version(row.schema_version) == nullptr) {
-    return Status(Code::kInternalError, "A stored row has an unknown schema version");
-  }
-  const VersionLayout layout = MakeLayout(table, row.schema_version);
-  KALAM_RETURN_IF_ERROR(store::DecodeRowCells(bytes, layout.types, row));
-  CurrentRow out;
-  out.seq = row.seq;
-  for (size_t i = 0; i < layout.source.size(); ++i) {
-    const int source = layout.source[i];
-    out.cells.push_back(source >= 0 ? std::move(row.cells[source]) : layout.missing[i]);
-  }
-  return std::optional<CurrentRow>(std::move(out));
-}
-
-std::optional<duckdb::Value> LiteralDefault(const std::string& expr) {
-  if (expr.empty() || expr == "NULL") return std::nullopt;
-  if (expr.front() == '\'') {
-    std::string text;
-    for (size_t i = 1; i + 1 < expr.size(); ++i) {
-      text.push_back(expr[i]);
-      if (expr[i] == '\'') ++i;  // '' stands for '
-    }
-    return duckdb::Value(text);
-  }
-  if (expr.back() == ')') return std::nullopt;  // NOW(), SNOWFLAKE_ID(), ...
-  return duckdb::Value(expr);                   // a number or TRUE/FALSE, cast by the caller
-}
 
 duckdb::TableFunction MakeTableScan(duckdb::shared_ptr<ScanRegistry> registry) {
   duckdb::TableFunction scan(kTableScanFunction,
