@@ -1,9 +1,18 @@
 #include "live/predicate.h"
 
+#include <cmath>
+
 #include <duckdb.hpp>
 
 #include "duckdb/parser/expression/list.hpp"
 #include "query/cells.h"
+
+// The engine's lower(), which ILIKE folds with. Declared here: its header
+// (duckdb/function/scalar/string_common.hpp) includes one that the release does not ship.
+namespace duckdb {
+idx_t LowerLength(const char* input_data, idx_t input_length);
+void LowerCase(const char* input_data, idx_t input_length, char* result_data);
+}  // namespace duckdb
 
 namespace kalam::live {
 namespace {
@@ -23,12 +32,33 @@ struct Row {
   int64_t seq;
 };
 
+// Where SQL raises an error for a row (integer overflow, a failed CAST): the row does not
+// match. Every term is evaluated, so the verdict does not depend on the order of terms,
+// which the engine is free to change.
+struct EvalError {};
+
 class Node {
  public:
   virtual ~Node() = default;
   virtual Value Eval(const Row& row) const = 0;
+  // An integer or string literal: the engine types it after the other operand (1 is an
+  // INTEGER beside an INTEGER column, '2024-01-01' a TIMESTAMP beside a TIMESTAMP).
+  virtual bool IsLiteral() const { return false; }
+  virtual bool IsNullConstant() const { return false; }
 };
 using NodePtr = std::unique_ptr<Node>;
+
+// A string literal compared with a value of another type is cast to that type first.
+Value Adapt(const Node& node, const Value& v, const Value& other) {
+  if (!node.IsLiteral() || v.type().id() != duckdb::LogicalTypeId::VARCHAR ||
+      other.type().id() == duckdb::LogicalTypeId::VARCHAR || other.IsNull()) {
+    return v;
+  }
+  Value out;
+  std::string error;
+  if (!v.DefaultTryCastAs(other.type(), out, &error)) throw EvalError{};
+  return out;
+}
 
 bool Truthy(const Value& v) { return !v.IsNull() && v.GetValue<bool>(); }
 
@@ -49,6 +79,10 @@ class ConstantNode final : public Node {
  public:
   explicit ConstantNode(Value v) : value_(std::move(v)) {}
   Value Eval(const Row&) const override { return value_; }
+  bool IsLiteral() const override {
+    return value_.type().IsIntegral() || value_.type().id() == duckdb::LogicalTypeId::VARCHAR;
+  }
+  bool IsNullConstant() const override { return value_.IsNull(); }
 
  private:
   Value value_;
@@ -58,21 +92,19 @@ class CompareNode final : public Node {
  public:
   CompareNode(ExpressionType op, NodePtr l, NodePtr r) : op_(op), l_(std::move(l)), r_(std::move(r)) {}
   Value Eval(const Row& row) const override {
-    const Value a = l_->Eval(row), b = r_->Eval(row);
-    if (a.IsNull() || b.IsNull()) return Value(duckdb::LogicalType::BOOLEAN);
-    try {
-      switch (op_) {
-        case ExpressionType::COMPARE_EQUAL: return Value::BOOLEAN(a == b);
-        case ExpressionType::COMPARE_NOTEQUAL: return Value::BOOLEAN(!(a == b));
-        case ExpressionType::COMPARE_LESSTHAN: return Value::BOOLEAN(a < b);
-        case ExpressionType::COMPARE_GREATERTHAN: return Value::BOOLEAN(a > b);
-        case ExpressionType::COMPARE_LESSTHANOREQUALTO: return Value::BOOLEAN(a <= b);
-        case ExpressionType::COMPARE_GREATERTHANOREQUALTO: return Value::BOOLEAN(a >= b);
-        default: break;
-      }
-    } catch (const std::exception&) {
+    const Value x = l_->Eval(row), y = r_->Eval(row);
+    if (x.IsNull() || y.IsNull()) return Value(duckdb::LogicalType::BOOLEAN);
+    const Value a = Adapt(*l_, x, y), b = Adapt(*r_, y, x);
+    // Values the engine cannot compare raise (and are refused when the snapshot binds).
+    switch (op_) {
+      case ExpressionType::COMPARE_EQUAL: return Value::BOOLEAN(a == b);
+      case ExpressionType::COMPARE_NOTEQUAL: return Value::BOOLEAN(!(a == b));
+      case ExpressionType::COMPARE_LESSTHAN: return Value::BOOLEAN(a < b);
+      case ExpressionType::COMPARE_GREATERTHAN: return Value::BOOLEAN(a > b);
+      case ExpressionType::COMPARE_LESSTHANOREQUALTO: return Value::BOOLEAN(a <= b);
+      case ExpressionType::COMPARE_GREATERTHANOREQUALTO: return Value::BOOLEAN(a >= b);
+      default: throw EvalError{};
     }
-    return Value(duckdb::LogicalType::BOOLEAN);  // not comparable: unknown
   }
 
  private:
@@ -89,15 +121,16 @@ class LogicNode final : public Node {
       return v.IsNull() ? v : Value::BOOLEAN(!v.GetValue<bool>());
     }
     const bool is_and = op_ == ExpressionType::CONJUNCTION_AND;
-    bool unknown = false;
-    for (const auto& child : children_) {
+    bool unknown = false, decided = false;
+    for (const auto& child : children_) {  // all of them: an error anywhere counts
       const Value v = child->Eval(row);
       if (v.IsNull()) {
         unknown = true;
       } else if (v.GetValue<bool>() != is_and) {
-        return Value::BOOLEAN(!is_and);  // AND meets false, OR meets true
+        decided = true;  // AND meets false, OR meets true
       }
     }
+    if (decided) return Value::BOOLEAN(!is_and);
     return unknown ? Value(duckdb::LogicalType::BOOLEAN) : Value::BOOLEAN(is_and);
   }
 
@@ -122,19 +155,16 @@ class InNode final : public Node {
       : negate_(negate), input_(std::move(input)), list_(std::move(list)) {}
   Value Eval(const Row& row) const override {
     const Value v = input_->Eval(row);
-    if (v.IsNull()) return Value(duckdb::LogicalType::BOOLEAN);
-    bool unknown = false;
-    for (const auto& item : list_) {
+    bool unknown = v.IsNull(), found = false;
+    for (const auto& item : list_) {  // all of them: an error anywhere counts
       const Value c = item->Eval(row);
-      if (c.IsNull()) {
+      if (c.IsNull() || v.IsNull()) {
         unknown = true;
-        continue;
-      }
-      try {
-        if (v == c) return Value::BOOLEAN(!negate_);
-      } catch (const std::exception&) {
+      } else if (Adapt(*input_, v, c) == Adapt(*item, c, v)) {
+        found = true;
       }
     }
+    if (found) return Value::BOOLEAN(!negate_);
     return unknown ? Value(duckdb::LogicalType::BOOLEAN) : Value::BOOLEAN(negate_);
   }
 
@@ -144,14 +174,22 @@ class InNode final : public Node {
   std::vector<NodePtr> list_;
 };
 
-// SQL LIKE: % any run, _ any one character (bytes).
-bool Like(std::string_view s, std::string_view p, bool fold) {
+// The end of the UTF-8 character that starts at i (text is valid UTF-8).
+size_t NextChar(std::string_view s, size_t i) {
+  ++i;
+  while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
+  return i;
+}
+
+// SQL LIKE without an escape character: % any run, _ any one character (not byte);
+// every other byte, backslash included, stands for itself.
+bool Like(std::string_view s, std::string_view p) {
   size_t si = 0, pi = 0, star_p = std::string::npos, star_s = 0;
-  auto eq = [&](char a, char b) {
-    return fold ? std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)) : a == b;
-  };
   while (si < s.size()) {
-    if (pi < p.size() && (p[pi] == '_' || (p[pi] != '%' && eq(p[pi], s[si])))) {
+    if (pi < p.size() && p[pi] == '_') {
+      si = NextChar(s, si);
+      ++pi;
+    } else if (pi < p.size() && p[pi] != '%' && p[pi] == s[si]) {
       ++si;
       ++pi;
     } else if (pi < p.size() && p[pi] == '%') {
@@ -159,13 +197,20 @@ bool Like(std::string_view s, std::string_view p, bool fold) {
       star_s = si;
     } else if (star_p != std::string::npos) {
       pi = star_p + 1;
-      si = ++star_s;
+      si = star_s = NextChar(s, star_s);
     } else {
       return false;
     }
   }
   while (pi < p.size() && p[pi] == '%') ++pi;
   return pi == p.size();
+}
+
+// ILIKE folds both sides as the engine's lower() does (Unicode, not only ASCII).
+std::string Fold(const std::string& s) {
+  std::string out(duckdb::LowerLength(s.data(), s.size()), '\0');
+  duckdb::LowerCase(s.data(), s.size(), out.data());
+  return out;
 }
 
 class LikeNode final : public Node {
@@ -175,7 +220,9 @@ class LikeNode final : public Node {
   Value Eval(const Row& row) const override {
     const Value s = input_->Eval(row), p = pattern_->Eval(row);
     if (s.IsNull() || p.IsNull()) return Value(duckdb::LogicalType::BOOLEAN);
-    return Value::BOOLEAN(Like(s.ToString(), p.ToString(), fold_) != negate_);
+    const std::string text = s.ToString(), pattern = p.ToString();
+    const bool like = fold_ ? Like(Fold(text), Fold(pattern)) : Like(text, pattern);
+    return Value::BOOLEAN(like != negate_);
   }
 
  private:
@@ -183,54 +230,164 @@ class LikeNode final : public Node {
   NodePtr input_, pattern_;
 };
 
+// + - * / % as the engine types them: / divides as DOUBLE (IEEE: x/0 is infinite); with a
+// DOUBLE operand the others are DOUBLE too; with a DECIMAL one, exact decimal arithmetic;
+// integers keep the wider operand's type (a literal takes the other operand's), and a
+// result out of that type's range raises. % by zero is NULL.
 class ArithNode final : public Node {
  public:
   ArithNode(char op, NodePtr l, NodePtr r) : op_(op), l_(std::move(l)), r_(std::move(r)) {}
   Value Eval(const Row& row) const override {
     const Value a = l_->Eval(row), b = r_->Eval(row);
-    if (a.IsNull() || b.IsNull()) return Value(duckdb::LogicalType::DOUBLE);
-    try {
-      if (a.type().IsIntegral() && b.type().IsIntegral()) {
-        const int64_t x = a.GetValue<int64_t>(), y = b.GetValue<int64_t>();
-        switch (op_) {
-          case '+': return Value::BIGINT(x + y);
-          case '-': return Value::BIGINT(x - y);
-          case '*': return Value::BIGINT(x * y);
-          case '/': return y == 0 ? Value(duckdb::LogicalType::BIGINT) : Value::BIGINT(x / y);
-          case '%': return y == 0 ? Value(duckdb::LogicalType::BIGINT) : Value::BIGINT(x % y);
-        }
-      }
+    const auto& ta = a.type();
+    const auto& tb = b.type();
+    auto is_decimal = [](const duckdb::LogicalType& t) {
+      return t.id() == duckdb::LogicalTypeId::DECIMAL;
+    };
+    const bool integral = ta.IsIntegral() && tb.IsIntegral();
+    const bool exact = (ta.IsIntegral() || is_decimal(ta)) && (tb.IsIntegral() || is_decimal(tb));
+    if (op_ == '/' || !exact) {
+      if (a.IsNull() || b.IsNull()) return Value(duckdb::LogicalType::DOUBLE);
       const double x = a.GetValue<double>(), y = b.GetValue<double>();
       switch (op_) {
-        case '+': return Value::DOUBLE(x + y);
-        case '-': return Value::DOUBLE(x - y);
-        case '*': return Value::DOUBLE(x * y);
-        case '/': return y == 0 ? Value(duckdb::LogicalType::DOUBLE) : Value::DOUBLE(x / y);
-        case '%': return y == 0 ? Value(duckdb::LogicalType::DOUBLE) : Value::DOUBLE(std::fmod(x, y));
+        case '+':
+          return Value::DOUBLE(x + y);
+        case '-':
+          return Value::DOUBLE(x - y);
+        case '*':
+          return Value::DOUBLE(x * y);
+        case '/':
+          return Value::DOUBLE(x / y);
+        default:
+          return Value::DOUBLE(std::fmod(x, y));
       }
-    } catch (const std::exception&) {
     }
-    return Value(duckdb::LogicalType::DOUBLE);
+    if (!integral) return Decimal(a, b);
+    const duckdb::LogicalType type = ResultType(a, b);
+    if (a.IsNull() || b.IsNull()) return Value(type);
+    using Wide = __int128;
+    const Wide x = a.GetValue<int64_t>(), y = b.GetValue<int64_t>();
+    const Wide lo = Min(type), hi = -(lo + 1);
+    Wide r = 0;
+    switch (op_) {
+      case '+':
+        r = x + y;
+        break;
+      case '-':
+        r = x - y;
+        break;
+      case '*':
+        r = x * y;
+        break;
+      default:
+        if (y == 0) return Value(type);
+        if (x == lo && y == -1) throw EvalError{};  // the engine reports it as an overflow
+        r = x % y;
+    }
+    if (r < lo || r > hi) throw EvalError{};
+    return Value::Numeric(type, static_cast<int64_t>(r));
   }
 
  private:
+  static __int128 Min(const duckdb::LogicalType& type) {
+    return -(static_cast<__int128>(1) << (duckdb::GetTypeIdSize(type.InternalType()) * 8 - 1));
+  }
+  static int Rank(const duckdb::LogicalType& type) {
+    return static_cast<int>(duckdb::GetTypeIdSize(type.InternalType()));
+  }
+  static bool Fits(const Value& v, const duckdb::LogicalType& type) {
+    if (v.IsNull()) return true;
+    const __int128 x = v.GetValue<int64_t>(), lo = Min(type);
+    return x >= lo && x <= -(lo + 1);
+  }
+  duckdb::LogicalType ResultType(const Value& a, const Value& b) const {
+    if (l_->IsLiteral() && !r_->IsLiteral() && Fits(a, b.type())) return b.type();
+    if (r_->IsLiteral() && !l_->IsLiteral() && Fits(b, a.type())) return a.type();
+    return Rank(a.type()) >= Rank(b.type()) ? a.type() : b.type();
+  }
+
+  // An integer or decimal as (unscaled, scale).
+  static std::pair<__int128, uint8_t> Unscaled(const Value& v) {
+    if (v.type().IsIntegral()) return {v.GetValue<int64_t>(), 0};
+    const uint8_t scale = duckdb::DecimalType::GetScale(v.type());
+    switch (v.type().InternalType()) {
+      case duckdb::PhysicalType::INT16:
+        return {duckdb::SmallIntValue::Get(v), scale};
+      case duckdb::PhysicalType::INT32:
+        return {duckdb::IntegerValue::Get(v), scale};
+      case duckdb::PhysicalType::INT64:
+        return {duckdb::BigIntValue::Get(v), scale};
+      default: {
+        const duckdb::hugeint_t h = duckdb::HugeIntValue::Get(v);
+        return {(static_cast<__int128>(h.upper) << 64) | h.lower, scale};
+      }
+    }
+  }
+
+  Value Decimal(const Value& a, const Value& b) const {
+    if (a.IsNull() || b.IsNull()) return Value(duckdb::LogicalType::DECIMAL(38, 0));
+    auto [x, sx] = Unscaled(a);
+    auto [y, sy] = Unscaled(b);
+    __int128 limit = 1;  // 10^38: DECIMAL(38) is the widest the engine has
+    for (int i = 0; i < 38; ++i) limit *= 10;
+    auto scale_up = [&](__int128& v, int by) {
+      for (; by > 0; --by) {
+        if (v > limit || v < -limit) throw EvalError{};
+        v *= 10;
+      }
+    };
+    __int128 r = 0;
+    int scale = 0;
+    if (op_ == '*') {
+      scale = sx + sy;
+      if (__builtin_mul_overflow(x, y, &r)) throw EvalError{};
+    } else {
+      scale = std::max(sx, sy);
+      scale_up(x, scale - sx);
+      scale_up(y, scale - sy);
+      if (op_ == '+')
+        r = x + y;
+      else if (op_ == '-')
+        r = x - y;
+      else if (y == 0)
+        return Value(duckdb::LogicalType::DECIMAL(38, scale));
+      else
+        r = x % y;
+    }
+    if (r >= limit || r <= -limit || scale > 38) throw EvalError{};
+    duckdb::hugeint_t h;
+    h.lower = static_cast<uint64_t>(r);
+    h.upper = static_cast<int64_t>(r >> 64);
+    return Value::DECIMAL(h, 38, static_cast<uint8_t>(scale));
+  }
+
   char op_;
   NodePtr l_, r_;
 };
 
+// CAST raises where the value does not convert; TRY_CAST gives NULL.
 class CastNode final : public Node {
  public:
-  CastNode(duckdb::LogicalType type, NodePtr child) : type_(std::move(type)), child_(std::move(child)) {}
+  CastNode(duckdb::LogicalType type, bool try_cast, NodePtr child)
+      : type_(std::move(type)), try_cast_(try_cast), child_(std::move(child)) {}
   Value Eval(const Row& row) const override {
     Value v = child_->Eval(row);
+    if (v.IsNull()) return Value(type_);
     Value out;
     std::string error;
-    if (v.IsNull() || !v.DefaultTryCastAs(type_, out, &error)) return Value(type_);
-    return out;
+    bool ok = false;
+    try {
+      ok = v.DefaultTryCastAs(type_, out, &error);
+    } catch (const std::exception&) {
+    }
+    if (ok) return out;
+    if (try_cast_) return Value(type_);
+    throw EvalError{};
   }
 
  private:
   duckdb::LogicalType type_;
+  bool try_cast_;
   NodePtr child_;
 };
 
@@ -238,7 +395,13 @@ class PredicateImpl final : public RowPredicate {
  public:
   explicit PredicateImpl(NodePtr root) : root_(std::move(root)) {}
   bool Matches(const std::vector<store::Cell>& cells, int64_t seq) const override {
-    return Truthy(root_->Eval(Row{cells, seq}));
+    try {
+      return Truthy(root_->Eval(Row{cells, seq}));
+    } catch (const EvalError&) {
+      return false;
+    } catch (const std::exception&) {
+      return false;  // whatever the engine's values raise: still no match, never a crash
+    }
   }
 
  private:
@@ -334,7 +497,8 @@ class Compiler {
         const auto& c = e.Cast<duckdb::CastExpression>();
         auto child = Compile(*c.child);
         if (!child.ok()) return child.status();
-        return NodePtr(std::make_unique<CastNode>(c.cast_type, std::move(*child)));
+        if ((*child)->IsNullConstant()) return Null(c.cast_type);
+        return NodePtr(std::make_unique<CastNode>(c.cast_type, c.try_cast, std::move(*child)));
       }
       case ExpressionClass::FUNCTION: {
         const auto& f = e.Cast<duckdb::FunctionExpression>();
@@ -348,14 +512,19 @@ class Compiler {
         if (!l.ok()) return l.status();
         auto r = Compile(*f.children[1]);
         if (!r.ok()) return r.status();
-        if (name == "~~" || name == "!~~" || name == "~~*" || name == "!~~*") {
+        const bool like = name == "~~" || name == "!~~" || name == "~~*" || name == "!~~*";
+        const bool arith =
+            name.size() == 1 && std::string_view("+-*/%").find(name[0]) != std::string_view::npos;
+        if (!like && !arith) break;
+        // As the engine binds a function of a NULL constant: NULL, the other side unevaluated.
+        if ((*l)->IsNullConstant() || (*r)->IsNullConstant()) {
+          return Null(duckdb::LogicalType::SQLNULL);
+        }
+        if (like) {
           return NodePtr(std::make_unique<LikeNode>(name[0] == '!', name.back() == '*',
                                                     std::move(*l), std::move(*r)));
         }
-        if (name.size() == 1 && std::string_view("+-*/%").find(name[0]) != std::string_view::npos) {
-          return NodePtr(std::make_unique<ArithNode>(name[0], std::move(*l), std::move(*r)));
-        }
-        break;
+        return NodePtr(std::make_unique<ArithNode>(name[0], std::move(*l), std::move(*r)));
       }
       default:
         break;
@@ -364,6 +533,10 @@ class Compiler {
   }
 
  private:
+  static Result<NodePtr> Null(const duckdb::LogicalType& type) {
+    return NodePtr(std::make_unique<ConstantNode>(Value(type)));
+  }
+
   const catalog::TableDef& table_;
   std::string qualifier_;
 };

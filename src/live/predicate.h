@@ -2,7 +2,9 @@
 // router asks it whether a committed change concerns a subscription. Comparisons,
 // AND/OR/NOT, IN, IS [NOT] NULL, BETWEEN, [I]LIKE, casts and + - * / % compile; anything
 // else is refused at compile time (UNSUPPORTED), never ignored. NULLs follow SQL's
-// three-valued logic: a row matches only when the clause is true.
+// three-valued logic: a row matches only when the clause is true. Values are typed and
+// computed as the engine does (integer overflow and a failed CAST raise there); a row for
+// which any term raises does not match, whatever the order of the terms.
 #pragma once
 
 #include <memory>

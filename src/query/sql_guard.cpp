@@ -84,19 +84,25 @@ class Guard {
  public:
   explicit Guard(const GuardContext& context) : context_(context) {}
 
+  // A name resolves to a CTE only where DuckDB binds it to one: a CTE's body sees the
+  // CTEs declared before it in its WITH (and those of enclosing queries), never itself nor
+  // later ones, and the anchor of a recursive CTE does not see its own name. Anywhere else
+  // the name is DuckDB's own relation and is guarded as a table.
   Status Node(QueryNode& node) {
     const size_t scope_size = cte_scope_.size();
-    for (auto& [name, info] : node.cte_map.map) cte_scope_.push_back(Lower(name));
-    Status s = NodeBody(node);
+    Status s;
+    for (auto& [name, info] : node.cte_map.map) {
+      s = Node(*info->query->node);
+      if (!s.ok()) break;
+      cte_scope_.push_back(Lower(name));
+    }
+    if (s.ok()) s = NodeBody(node);
     cte_scope_.resize(scope_size);
     return s;
   }
 
  private:
   Status NodeBody(QueryNode& node) {
-    for (auto& [name, info] : node.cte_map.map) {
-      KALAM_RETURN_IF_ERROR(Node(*info->query->node));
-    }
     switch (node.type) {
       case QueryNodeType::SELECT_NODE: {
         auto& select = node.Cast<duckdb::SelectNode>();
@@ -120,16 +126,16 @@ class Guard {
       }
       case QueryNodeType::RECURSIVE_CTE_NODE: {
         auto& cte = node.Cast<duckdb::RecursiveCTENode>();
+        KALAM_RETURN_IF_ERROR(Child(cte.left));  // the anchor: before the name is bound
         cte_scope_.push_back(Lower(cte.ctename));
-        KALAM_RETURN_IF_ERROR(Child(cte.left));
         KALAM_RETURN_IF_ERROR(Child(cte.right));
         KALAM_RETURN_IF_ERROR(Exprs(cte.key_targets));
         break;
       }
       case QueryNodeType::CTE_NODE: {
         auto& cte = node.Cast<duckdb::CTENode>();
-        cte_scope_.push_back(Lower(cte.ctename));
         KALAM_RETURN_IF_ERROR(Child(cte.query));
+        cte_scope_.push_back(Lower(cte.ctename));
         KALAM_RETURN_IF_ERROR(Child(cte.child));
         break;
       }

@@ -1,6 +1,8 @@
 #include "store/row_codec.h"
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace kalam::store {
 namespace {
@@ -84,9 +86,12 @@ void AppendKeyCell(std::string& key, ColumnType type, const Cell& cell) {
   switch (type) {
     case ColumnType::kFloat:
     case ColumnType::kDouble: {
-      // IEEE order: flip every bit of negatives, only the sign bit of positives.
+      // IEEE order: flip every bit of negatives, only the sign bit of positives. The
+      // engine holds -0.0 equal to +0.0 and every NaN equal and above +inf: one key each.
       uint64_t bits;
-      const double d = std::get<double>(cell);
+      double d = std::get<double>(cell);
+      if (d == 0) d = 0.0;
+      if (std::isnan(d)) d = std::numeric_limits<double>::quiet_NaN();
       std::memcpy(&bits, &d, 8);
       bits = (bits & (1ull << 63)) ? ~bits : bits | (1ull << 63);
       PutBigEndian64(key, bits);
