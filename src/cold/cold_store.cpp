@@ -119,6 +119,8 @@ std::shared_ptr<const Manifest> ColdStore::Get(const std::string& dir) {
       *manifest = Decode(text.str());
     } catch (const std::exception& e) {
       spdlog::error("unreadable manifest in {}: {}", dir, e.what());
+      manifest = std::make_shared<Manifest>();
+      manifest->damaged = true;
     }
   }
   cache_[dir] = manifest;
@@ -152,8 +154,13 @@ Status ColdStore::RemoveOrphans(const std::string& root) {
   }
   dirs.push_back(root);
   for (const auto& dir : dirs) {
+    const auto manifest = Get(dir.string());
+    if (manifest->damaged) {
+      spdlog::error("keeping every file in {}: its manifest is damaged", dir.string());
+      continue;
+    }
     std::set<std::string> listed;
-    for (const auto& s : Get(dir.string())->segments) listed.insert(s.file);
+    for (const auto& s : manifest->segments) listed.insert(s.file);
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
       const std::string name = entry.path().filename().string();
       const bool temp = name.ends_with(".tmp");

@@ -45,6 +45,17 @@ struct Segment {
 struct Manifest {
   uint64_t next_batch = 1;
   std::vector<Segment> segments;
+  // The scope's manifest.json exists but can't be read: its segments are unknown, so the
+  // scope must be neither read (rows would be missing) nor written (a new batch could
+  // overwrite a listed one) nor cleaned up (every segment would look like an orphan).
+  bool damaged = false;
+
+  // INTERNAL_ERROR naming dir when the manifest is damaged.
+  Status CheckReadable(const std::string& dir) const {
+    if (!damaged) return Status::Ok();
+    return {Code::kInternalError, "The manifest of the cold segments in " + dir +
+                                      " is damaged: restore it from a backup"};
+  }
 };
 
 class ColdStore {
@@ -53,7 +64,8 @@ class ColdStore {
   static std::string ScopeDir(const catalog::CatalogState& state, const catalog::TableDef& table,
                               const std::string& scope);
 
-  // The manifest of a scope directory; an empty one when there is none.
+  // The manifest of a scope directory; an empty one when there is none, a damaged one
+  // (see Manifest::damaged) when it can't be read.
   std::shared_ptr<const Manifest> Get(const std::string& dir);
   // Writes manifest.json atomically (temp file, fsync, rename, fsync of the directory).
   Status Commit(const std::string& dir, Manifest manifest);

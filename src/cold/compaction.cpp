@@ -58,6 +58,7 @@ Result<std::string> CompactTable(duckdb::Connection& connection, ColdStore& cold
   for (const auto& dir : dirs) {
     if (cancelled()) return Status(Code::kInternalError, "Cancelled");
     Manifest manifest = *cold.Get(dir);
+    KALAM_RETURN_IF_ERROR(manifest.CheckReadable(dir));
     if (manifest.segments.empty()) continue;
     std::string names;
     for (const auto& c : columns) names += Quoted(c.name) + ", ";

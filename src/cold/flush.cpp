@@ -228,6 +228,7 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
     fs::create_directories(dir, ec);
     if (ec) return {Code::kInternalError, "Cannot create " + dir + ": " + ec.message()};
     std::shared_ptr<const Manifest> current = cold.Get(dir);  // dropped before waiting
+    KALAM_RETURN_IF_ERROR(current->CheckReadable(dir));
     const std::weak_ptr<const Manifest> previous = current;
     Manifest manifest = *current;
     const std::string file = "batch-" + std::to_string(manifest.next_batch) + ".parquet";

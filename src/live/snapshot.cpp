@@ -210,6 +210,7 @@ Result<std::optional<std::vector<std::string>>> ReadSnapshot(
   // Held while the hot rows are read: a first flush of the scope waits for it before its
   // rows leave the hot store.
   const auto manifest = stream ? nullptr : cold.Get(cold::ColdStore::ScopeDir(state, table, q.scope));
+  if (manifest) KALAM_RETURN_IF_ERROR(manifest->CheckReadable(cold::ColdStore::ScopeDir(state, table, q.scope)));
   if (manifest && !manifest->segments.empty()) return Out();
   int64_t min_seq = from_seq.value_or(-1);
 

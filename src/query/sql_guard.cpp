@@ -299,6 +299,7 @@ class Guard {
       const std::string dir =
           cold::ColdStore::ScopeDir(context_.state, *def, auth::ScopeFor(*def, context_.caller));
       auto manifest = context_.cold->Get(dir);
+      KALAM_RETURN_IF_ERROR(manifest->CheckReadable(dir));
       // With column aliases (t AS a(x, y)) the WHERE's names are not the table's: no pruning.
       const std::string merged = cold::MergedScanSql(
           *def, dir, *manifest,

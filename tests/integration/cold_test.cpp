@@ -552,3 +552,65 @@ TEST(ColdStorages, RelativeStoragesFlushAtOnceOutsideOnesAfterARestart) {
 
 }  // namespace
 }  // namespace kalam::testing
+
+namespace kalam::testing {
+namespace {
+
+// A damaged manifest.json must never cost data: start-up keeps the segments beside it,
+// reads and flushes of the scope fail with a clear error instead of answering without the
+// cold rows or writing over a listed segment, and once the manifest is restored every row
+// is back.
+TEST(ColdDamage, ADamagedManifestKeepsItsSegmentsAndFailsClearly) {
+  ServerProcess server;
+  server.Start();
+  auto http = server.Client();
+  ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; "
+                                   "CREATE SHARED TABLE app.d (id BIGINT PRIMARY KEY, v TEXT); "
+                                   "INSERT INTO app.d SELECT range, 'v' || range FROM range(50)").status, 200);
+  ASSERT_EQ(FlushAndWait(http, "app.d"), "completed");
+  std::vector<fs::path> manifests, segments;
+  for (const auto& entry : fs::recursive_directory_iterator(server.data_dir())) {
+    if (entry.path().filename() == "manifest.json") manifests.push_back(entry.path());
+    if (entry.path().extension() == ".parquet") segments.push_back(entry.path());
+  }
+  ASSERT_EQ(manifests.size(), 1u);
+  ASSERT_EQ(segments.size(), 1u);
+  std::string saved;
+  {
+    std::ifstream in(manifests[0]);
+    std::stringstream text;
+    text << in.rdbuf();
+    saved = text.str();
+  }
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+  { std::ofstream(manifests[0], std::ios::trunc) << saved.substr(0, saved.size() / 2); }
+
+  server.Start();
+  http = server.Client();
+  EXPECT_TRUE(fs::exists(segments[0]));  // not taken for an orphan at start-up
+  auto read = Sql(http, RootAuth(), "SELECT count(*) FROM app.d");
+  EXPECT_EQ(read.error_code(), "INTERNAL_ERROR");
+  EXPECT_NE(json::serialize(read.body).find("damaged"), std::string::npos) << json::serialize(read.body);
+  ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.d VALUES (100, 'new')").status, 200);
+  auto started = Sql(http, RootAuth(), "FLUSH TABLE app.d");
+  ASSERT_EQ(started.status, 200) << json::serialize(started.body);
+  const std::string job(started.rows().at(0).at(0).as_string());
+  std::string status;
+  for (int i = 0; i < 500 && (status.empty() || status == "queued" || status == "running"); ++i) {
+    auto r = Sql(http, RootAuth(), "SELECT status FROM system.jobs WHERE job_id = '" + job + "'");
+    status = std::string(r.rows().at(0).at(0).as_string());
+    if (status == "queued" || status == "running") std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(status, "failed");
+  EXPECT_TRUE(fs::exists(segments[0]));
+
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+  { std::ofstream(manifests[0], std::ios::trunc) << saved; }
+  server.Start();
+  http = server.Client();
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*), max(id) FROM app.d")), "[[51,100]]");
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+}
+
+}  // namespace
+}  // namespace kalam::testing

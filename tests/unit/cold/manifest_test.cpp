@@ -1,5 +1,5 @@
 // manifest.json: what ColdStore::Commit writes, a fresh ColdStore (nothing cached) reads
-// back; an unreadable manifest reads as an empty one instead of taking the server down.
+// back; an unreadable manifest reads as damaged instead of taking the server down.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -126,9 +126,9 @@ TEST(ManifestTest, CommitReplacesTheCachedManifestAndForgetRereads) {
   EXPECT_EQ(store.Get(dir.path())->next_batch, 9u);
 }
 
-// Cut short, not JSON, the wrong shape or the wrong types: each reads as an empty manifest
-// (and is logged), never as an exception out of Get.
-TEST(ManifestTest, CorruptManifestsReadAsEmpty) {
+// Cut short, not JSON, the wrong shape or the wrong types: each reads as a damaged manifest
+// without segments (and is logged), never as an exception out of Get.
+TEST(ManifestTest, CorruptManifestsReadAsDamaged) {
   TempDir dir;
   {
     ColdStore store;
@@ -164,8 +164,23 @@ TEST(ManifestTest, CorruptManifestsReadAsEmpty) {
     ASSERT_NO_THROW(manifest = store.Get(dir.path())) << text;
     ASSERT_NE(manifest, nullptr);
     EXPECT_TRUE(manifest->segments.empty()) << text;
-    EXPECT_EQ(manifest->next_batch, 1u) << text;
+    EXPECT_TRUE(manifest->damaged) << text;
+    EXPECT_FALSE(manifest->CheckReadable(dir.path()).ok()) << text;
   }
+}
+
+// A damaged manifest lists nothing, so every segment beside it would look like an orphan:
+// start-up must keep them all.
+TEST(ManifestTest, RemoveOrphansKeepsEveryFileBesideADamagedManifest) {
+  TempDir dir;
+  const fs::path scope = fs::path(dir.path()) / "ns" / "t" / "t9";
+  fs::create_directories(scope);
+  WriteFile(scope / "manifest.json", "{\"next_batch\":3,\"segm");
+  for (const char* name : {"batch-1.parquet", "batch-2.parquet"}) WriteFile(scope / name, "data");
+  ColdStore store;
+  ASSERT_TRUE(store.RemoveOrphans(dir.path()).ok());
+  EXPECT_TRUE(fs::exists(scope / "batch-1.parquet"));
+  EXPECT_TRUE(fs::exists(scope / "batch-2.parquet"));
 }
 
 TEST(ManifestTest, ColumnRangeNeedsTextMinAndMax) {
