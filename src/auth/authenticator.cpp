@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include "common/text.h"
 #include "auth/jwt.h"
 #include "auth/password.h"
 #include "catalog/catalog.h"
@@ -27,11 +28,7 @@ std::string Sha256(std::string_view data) {
 }
 
 bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
-  }
-  return true;
+  return s.size() >= prefix.size() && EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/text.h"
 #include "cli/meta_commands.h"
 
 namespace kalam::cli {
@@ -25,14 +26,8 @@ constexpr std::string_view kKeywords[] = {
     "TIMESTAMP", "TO",       "TRUE",     "TTL_SECONDS", "UNION",     "UPDATE",       "USER",
     "USING",     "UUID",     "VALUES",   "WHEN",        "WHERE",     "WITH"};
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool HasPrefix(std::string_view text, std::string_view prefix) {
-  return Lower(text.substr(0, prefix.size())) == Lower(prefix);
+  return EqualsIgnoreCase(text.substr(0, std::min(prefix.size(), text.size())), prefix);
 }
 
 // Keywords follow the word's case: "sel" gives "select", "SEL" or "Sel" gives "SELECT".

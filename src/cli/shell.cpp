@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "common/text.h"
 #include "cli/meta_commands.h"
 #include "cli/spinner.h"
 #include "cli/statement_buffer.h"
@@ -20,8 +21,7 @@ namespace {
 // CREATE, DROP and ALTER change what completion offers.
 bool ChangesSchema(std::string_view sql) {
   const size_t end = sql.find_first_of(" \t\r\n(");
-  std::string word(sql.substr(0, end));
-  for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const std::string word = Upper(sql.substr(0, end));
   return word == "CREATE" || word == "DROP" || word == "ALTER";
 }
 

@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/text.h"
 #include "duckdb/parser/keyword_helper.hpp"
 #include "common/json_text.h"
 #include "common/clock.h"
@@ -32,8 +33,6 @@ using query::WriteCell;
 using query::DecodeCurrentRow;
 using query::kTableScanFunction;
 
-std::string Quoted(const std::string& name) { return duckdb::KeywordHelper::WriteQuoted(name, '"'); }
-std::string Literal(const std::string& text) { return duckdb::KeywordHelper::WriteQuoted(text, '\''); }
 
 }  // namespace
 
@@ -61,21 +60,21 @@ Result<std::string> CompactTable(duckdb::Connection& connection, ColdStore& cold
     KALAM_RETURN_IF_ERROR(manifest.CheckReadable(dir));
     if (manifest.segments.empty()) continue;
     std::string names;
-    for (const auto& c : columns) names += Quoted(c.name) + ", ";
+    for (const auto& c : columns) names += QuotedIdentifier(c.name) + ", ";
     const std::string file = "batch-" + std::to_string(manifest.next_batch) + ".parquet";
     const std::string path = (fs::path(dir) / file).string();
     const std::string select =
         "SELECT " + names + "_seq, _deleted FROM (SELECT *, row_number() OVER (PARTITION BY " +
-        Quoted(columns[pk].name) + " ORDER BY _seq DESC) AS __kalam_rn FROM (" +
+        QuotedIdentifier(columns[pk].name) + " ORDER BY _seq DESC) AS __kalam_rn FROM (" +
         SegmentsSql(table, dir, manifest) + ")) WHERE __kalam_rn = 1 AND NOT (_deleted AND _seq < " +
         std::to_string(keep_tombstones_after) + ")";
-    KALAM_RETURN_IF_ERROR(RunSql(connection, "COPY (" + select + ") TO " + Literal(path + ".tmp") +
+    KALAM_RETURN_IF_ERROR(RunSql(connection, "COPY (" + select + ") TO " + SqlString(path + ".tmp") +
                                                  " (FORMAT parquet, COMPRESSION zstd)"));
     if (!SyncPath(path + ".tmp")) return Status(Code::kInternalError, "Cannot sync " + path);
     fs::rename(path + ".tmp", path, ec);
     if (ec) return Status(Code::kInternalError, "Cannot rename " + path + ".tmp");
     SyncPath(dir);
-    auto counted = connection.Query("SELECT count(*), min(_seq), max(_seq) FROM read_parquet(" + Literal(path) + ")");
+    auto counted = connection.Query("SELECT count(*), min(_seq), max(_seq) FROM read_parquet(" + SqlString(path) + ")");
     if (counted->HasError()) return Status(Code::kInternalError, counted->GetError());
     Segment segment;
     segment.file = file;

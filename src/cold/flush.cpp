@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/text.h"
 #include "duckdb/parser/keyword_helper.hpp"
 #include "common/json_text.h"
 #include "common/clock.h"
@@ -32,8 +33,6 @@ using query::WriteCell;
 using query::DecodeCurrentRow;
 using query::kTableScanFunction;
 
-std::string Quoted(const std::string& name) { return duckdb::KeywordHelper::WriteQuoted(name, '"'); }
-std::string Literal(const std::string& text) { return duckdb::KeywordHelper::WriteQuoted(text, '\''); }
 
 struct FlushRow {
   std::string key;
@@ -117,11 +116,11 @@ std::string SegmentStats(duckdb::Connection& connection, const TableDef& table, 
   const auto& columns = table.current().columns;
   std::string sql = "SELECT ";
   for (size_t i = 0; i < columns.size(); ++i) {
-    const std::string c = Quoted(columns[i].name);
+    const std::string c = QuotedIdentifier(columns[i].name);
     if (i > 0) sql += ", ";
     sql += "min(" + c + ")::VARCHAR, max(" + c + ")::VARCHAR, count(*) - count(" + c + ")";
   }
-  sql += " FROM read_parquet(" + Literal(path) + ")";
+  sql += " FROM read_parquet(" + SqlString(path) + ")";
   auto result = connection.Query(sql);
   if (result->HasError() || result->RowCount() == 0) return "{}";
   std::string json = "{";
@@ -158,14 +157,14 @@ bool OverlapsEarlier(duckdb::Connection& connection, const TableDef& table, cons
     }
     const auto name = segment.ColumnName(key.id);
     if (!name) return true;
-    older += (older.empty() ? "" : " UNION ALL ") + std::string("SELECT CAST(") + Quoted(*name) +
+    older += (older.empty() ? "" : " UNION ALL ") + std::string("SELECT CAST(") + QuotedIdentifier(*name) +
              " AS " + type + ") AS k FROM read_parquet(" +
-             Literal((fs::path(dir) / segment.file).string()) + ")";
+             SqlString((fs::path(dir) / segment.file).string()) + ")";
   }
   if (older.empty()) return false;
   auto result = connection.Query("SELECT 1 FROM (" + older + ") o SEMI JOIN (SELECT CAST(" +
-                                 Quoted(key.name) + " AS " + type + ") AS k FROM read_parquet(" +
-                                 Literal(path) + ")) n ON o.k = n.k LIMIT 1");
+                                 QuotedIdentifier(key.name) + " AS " + type + ") AS k FROM read_parquet(" +
+                                 SqlString(path) + ")) n ON o.k = n.k LIMIT 1");
   return result->HasError() || result->RowCount() > 0;
 }
 
@@ -240,7 +239,7 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
       batches[handle] = FlushBatch{&table, &rows};
     }
     Status written = RunSql(connection, "COPY (SELECT * FROM " + std::string(kFlushRowsFunction) + "(" +
-                                            std::to_string(handle) + ")) TO " + Literal(path + ".tmp") +
+                                            std::to_string(handle) + ")) TO " + SqlString(path + ".tmp") +
                                             " (FORMAT parquet, COMPRESSION zstd)");
     {
       std::lock_guard lock(batches_mutex);

@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/text.h"
 #include "duckdb/parser/keyword_helper.hpp"
 #include "common/json_text.h"
 #include "common/clock.h"
@@ -31,8 +32,6 @@ using query::WriteCell;
 using query::DecodeCurrentRow;
 using query::kTableScanFunction;
 
-std::string Quoted(const std::string& name) { return duckdb::KeywordHelper::WriteQuoted(name, '"'); }
-std::string Literal(const std::string& text) { return duckdb::KeywordHelper::WriteQuoted(text, '\''); }
 
 }  // namespace
 
@@ -54,7 +53,7 @@ std::optional<std::pair<duckdb::Value, duckdb::Value>> SegmentRange(const Segmen
 namespace {
 
 std::string Typed(const std::string& expr, const catalog::ColumnDef& c) {
-  return "CAST(" + expr + " AS " + EngineType(c).ToString() + ") AS " + Quoted(c.name);
+  return "CAST(" + expr + " AS " + EngineType(c).ToString() + ") AS " + QuotedIdentifier(c.name);
 }
 
 }  // namespace
@@ -69,11 +68,11 @@ std::string SegmentSelect(const TableDef& table, const std::string& scope_dir,
     // older hot rows do.
     std::string source = "NULL";
     if (auto literal = LiteralDefault(c.default_expr)) source = literal->ToSQLString();
-    if (auto name = segment.ColumnName(c.id)) source = Quoted(*name);
+    if (auto name = segment.ColumnName(c.id)) source = QuotedIdentifier(*name);
     select += Typed(source, c) + ", ";
   }
   return select + "_seq, _deleted" + extra + " FROM read_parquet(" +
-         Literal((fs::path(scope_dir) / segment.file).string()) + ")";
+         SqlString((fs::path(scope_dir) / segment.file).string()) + ")";
 }
 
 // Every segment's rows, UNION ALL'd.
@@ -94,13 +93,13 @@ std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
   const auto& columns = table.current().columns;
   const int pk = table.current().PrimaryKeyIndex();
   const catalog::ColumnDef& key = columns[pk];
-  const std::string scan = std::string(kTableScanFunction) + "(" + Literal(table.id());
+  const std::string scan = std::string(kTableScanFunction) + "(" + SqlString(table.id());
   std::string names;
-  for (const auto& c : columns) names += Quoted(c.name) + ", ";
+  for (const auto& c : columns) names += QuotedIdentifier(c.name) + ", ";
   // Hot rows are newer than any cold version of their key (a flushed row that changes
   // comes back to the hot store), so they are read as they are.
   std::string hot = "SELECT ";
-  for (const auto& c : columns) hot += Typed(Quoted(c.name), c) + ", ";
+  for (const auto& c : columns) hot += Typed(QuotedIdentifier(c.name), c) + ", ";
   hot += "_seq FROM " + scan + ", false)";
 
   // Cold rows: the segments the filters may match, minus the keys that have a newer
@@ -128,7 +127,7 @@ std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
   if (rows.empty()) return hot;
   // Hot keys outside the cold key range shadow nothing (new rows, mostly): left out, the
   // join's build side stays small or empty.
-  std::string newer = "SELECT " + Quoted(key.name) + " AS __kalam_key, " + std::to_string(kHotRank) +
+  std::string newer = "SELECT " + QuotedIdentifier(key.name) + " AS __kalam_key, " + std::to_string(kHotRank) +
                       " AS __kalam_seg FROM " + scan + ", true)";
   if (range_known && !ranges.empty()) {
     // The segments' key ranges, overlapping ones joined (at most 32: then one range).
@@ -152,9 +151,9 @@ std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
     const std::string type = EngineType(key).ToString();
     std::string where;
     for (const auto& [low, high] : joined) {
-      where += (where.empty() ? "" : " OR ") + std::string("(") + Quoted(key.name) + " >= CAST(" +
-               Literal(low.ToString()) + " AS " + type + ") AND " + Quoted(key.name) + " <= CAST(" +
-               Literal(high.ToString()) + " AS " + type + "))";
+      where += (where.empty() ? "" : " OR ") + std::string("(") + QuotedIdentifier(key.name) + " >= CAST(" +
+               SqlString(low.ToString()) + " AS " + type + ") AND " + QuotedIdentifier(key.name) + " <= CAST(" +
+               SqlString(high.ToString()) + " AS " + type + "))";
     }
     newer += " WHERE " + where;
   }
@@ -163,13 +162,13 @@ std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
       const Segment& segment = manifest.segments[j];
       if (!segment.overlaps_earlier) continue;
       const auto name = segment.ColumnName(key.id);
-      newer += " UNION ALL SELECT " + Typed(name ? Quoted(*name) : "NULL", key) +
+      newer += " UNION ALL SELECT " + Typed(name ? QuotedIdentifier(*name) : "NULL", key) +
                ", " + std::to_string(j) + " FROM read_parquet(" +
-               Literal((fs::path(scope_dir) / segment.file).string()) + ")";
+               SqlString((fs::path(scope_dir) / segment.file).string()) + ")";
     }
   }
   return hot + " UNION ALL SELECT " + names + "_seq FROM (" + rows + ") AS __kalam_cold ANTI JOIN (" +
-         newer + ") AS __kalam_newer ON __kalam_cold." + Quoted(key.name) +
+         newer + ") AS __kalam_newer ON __kalam_cold." + QuotedIdentifier(key.name) +
          " = __kalam_newer.__kalam_key" +
          (any_overlap ? " AND __kalam_newer.__kalam_seg > __kalam_cold.__kalam_seg" : "") +
          " WHERE NOT __kalam_cold._deleted";

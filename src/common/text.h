@@ -52,6 +52,16 @@ inline std::string SqlString(std::string_view text) {
   return out + "'";
 }
 
+// name in double quotes ("" for "), which SQL reads as exactly that name.
+inline std::string QuotedIdentifier(std::string_view name) {
+  std::string out = "\"";
+  for (const char c : name) {
+    out += c;
+    if (c == '"') out += c;
+  }
+  return out + "\"";
+}
+
 // name as a SQL identifier: bare when it is a plain lower-case name ([a-z_][a-z0-9_]*),
 // else in double quotes ("" for "). (A plain name that is also a reserved word stays bare.)
 inline std::string SqlIdentifier(std::string_view name) {
@@ -59,13 +69,7 @@ inline std::string SqlIdentifier(std::string_view name) {
   for (const char c : name) {
     plain = plain && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
   }
-  if (plain) return std::string(name);
-  std::string out = "\"";
-  for (const char c : name) {
-    out += c;
-    if (c == '"') out += c;
-  }
-  return out + "\"";
+  return plain ? std::string(name) : QuotedIdentifier(name);
 }
 
 }  // namespace kalam

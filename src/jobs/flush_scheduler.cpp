@@ -12,30 +12,14 @@ FlushScheduler::FlushScheduler(catalog::Catalog& catalog, JobManager& jobs,
       jobs_(jobs),
       submit_(std::move(submit)),
       interval_(std::max<int64_t>(1, check_interval_secs)),
-      thread_([this] { Loop(); }) {}
+      task_(interval_, [this] { Check(); }) {}
 
-FlushScheduler::~FlushScheduler() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
-}
+FlushScheduler::~FlushScheduler() = default;
 
 void FlushScheduler::Count(const std::vector<store::ChangeEvent>& events) {
   std::lock_guard lock(mutex_);
   for (const auto& e : events) {
     tables_[e.table_id].rows_since_flush += static_cast<int64_t>(e.rows.size());
-  }
-}
-
-void FlushScheduler::Loop() {
-  std::unique_lock lock(mutex_);
-  while (!cv_.wait_for(lock, interval_, [&] { return stopping_; })) {
-    lock.unlock();
-    Check();
-    lock.lock();
   }
 }
 

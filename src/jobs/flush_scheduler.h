@@ -3,15 +3,14 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "common/periodic_task.h"
 #include "store/committer.h"
 
 namespace kalam::catalog {
@@ -33,7 +32,6 @@ class FlushScheduler {
   void Count(const std::vector<store::ChangeEvent>& events);
 
  private:
-  void Loop();
   void Check();
 
   struct TableState {
@@ -46,12 +44,10 @@ class FlushScheduler {
   JobManager& jobs_;
   std::function<std::string(const std::string&)> submit_;
   const std::chrono::seconds interval_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
+  std::mutex mutex_;  // guards tables_
   std::map<std::string, TableState> tables_;  // by table id
   std::chrono::steady_clock::time_point next_job_cleanup_ = std::chrono::steady_clock::now();
-  std::thread thread_;
+  PeriodicTask task_;  // last: stops first
 };
 
 }  // namespace kalam::jobs

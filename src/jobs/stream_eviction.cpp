@@ -54,16 +54,9 @@ StreamEvictor::StreamEvictor(catalog::Catalog& catalog, store::KvStore& store,
       committer_(committer),
       jobs_(jobs),
       interval_secs_(std::max<int64_t>(1, interval_secs)),
-      thread_([this] { Loop(); }) {}
+      task_(std::chrono::seconds(interval_secs_), [this] { Tick(); }) {}
 
-StreamEvictor::~StreamEvictor() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
-}
+StreamEvictor::~StreamEvictor() = default;
 
 void StreamEvictor::Submit() {
   if (!last_job_.empty()) {  // still queued behind other work: that one will do
@@ -86,20 +79,15 @@ void StreamEvictor::Submit() {
   if (job.ok()) last_job_ = *job;
 }
 
-void StreamEvictor::Loop() {
-  std::unique_lock lock(mutex_);
-  while (!cv_.wait_for(lock, std::chrono::seconds(interval_secs_), [&] { return stopping_; })) {
-    lock.unlock();
-    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-    auto expired = EvictExpiredStreamRows(catalog_, store_, committer_, now, true);
-    if (!expired.ok()) {
-      spdlog::warn("stream eviction failed: {}", expired.status().message());
-    } else if (*expired > 0) {
-      Submit();
-    }
-    lock.lock();
+void StreamEvictor::Tick() {
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  auto expired = EvictExpiredStreamRows(catalog_, store_, committer_, now, true);
+  if (!expired.ok()) {
+    spdlog::warn("stream eviction failed: {}", expired.status().message());
+  } else if (*expired > 0) {
+    Submit();
   }
 }
 

@@ -4,12 +4,10 @@
 // type are kept, so a busy stream does not flood system.jobs).
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <string>
-#include <thread>
 
+#include "common/periodic_task.h"
 #include "common/status.h"
 
 namespace kalam::catalog {
@@ -41,7 +39,7 @@ class StreamEvictor {
   ~StreamEvictor();
 
  private:
-  void Loop();
+  void Tick();
   void Submit();
 
   catalog::Catalog& catalog_;
@@ -49,11 +47,8 @@ class StreamEvictor {
   store::Committer& committer_;
   JobManager& jobs_;
   const int64_t interval_secs_;
-  std::string last_job_;  // the job last submitted
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  std::string last_job_;  // the job last submitted (touched by the task's thread only)
+  PeriodicTask task_;     // last: stops first
 };
 
 }  // namespace kalam::jobs

@@ -4,6 +4,7 @@
 
 #include <duckdb.hpp>
 
+#include "common/text.h"
 #include "duckdb/parser/expression/list.hpp"
 #include "query/cells.h"
 
@@ -25,7 +26,6 @@ using query::CellFromValue;
 using query::CellToValue;
 
 Status Unsupported(std::string what) { return {Code::kUnsupported, std::move(what)}; }
-std::string Lower(const std::string& s) { return duckdb::StringUtil::Lower(s); }
 
 struct Row {
   const std::vector<store::Cell>& cells;

@@ -5,6 +5,7 @@
 
 #include <duckdb.hpp>
 
+#include "common/text.h"
 #include "common/json_text.h"
 #include "duckdb/parser/expression/list.hpp"
 #include "duckdb/parser/keyword_helper.hpp"
@@ -29,8 +30,6 @@ using auth::ScopeFor;
 using query::SpecTypeName;
 
 Status Unsupported(std::string what) { return {Code::kUnsupported, std::move(what)}; }
-std::string Lower(const std::string& s) { return duckdb::StringUtil::Lower(s); }
-std::string Quoted(const std::string& name) { return duckdb::KeywordHelper::WriteQuoted(name, '"'); }
 
 // One shared copy of a table's definition per (table, schema version) for all the
 // subscriptions on it: holding the catalog snapshot instead would keep every snapshot a
@@ -74,9 +73,9 @@ std::string SelectSql(const SubscriptionQuery& q) {
   for (size_t i = 0; i < q.projection.size(); ++i) {
     const int index = q.projection[i];
     if (i > 0) sql += ", ";
-    sql += Quoted(index == seq_index ? "_seq" : columns[index].name) + " AS " + Quoted(q.names[i]);
+    sql += QuotedIdentifier(index == seq_index ? "_seq" : columns[index].name) + " AS " + QuotedIdentifier(q.names[i]);
   }
-  return sql + " FROM " + Quoted(q.table->ns) + "." + Quoted(q.table->name) + " AS " + Quoted(q.qualifier);
+  return sql + " FROM " + QuotedIdentifier(q.table->ns) + "." + QuotedIdentifier(q.table->name) + " AS " + QuotedIdentifier(q.qualifier);
 }
 
 Result<SubscriptionQuery> ParseSubscription(std::string_view sql, const catalog::CatalogState& state,

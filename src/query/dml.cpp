@@ -6,6 +6,7 @@
 #include <mutex>
 #include <set>
 
+#include "common/text.h"
 #include "common/clock.h"
 #include "duckdb/parser/expression/constant_expression.hpp"
 #include "duckdb/parser/keyword_helper.hpp"
@@ -28,8 +29,6 @@ using catalog::TableDef;
 using catalog::TableType;
 using store::Cell;
 
-std::string Quoted(const std::string& name) { return duckdb::KeywordHelper::WriteQuoted(name, '"'); }
-std::string Lower(const std::string& s) { return duckdb::StringUtil::Lower(s); }
 
 Result<const TableDef*> ResolveTable(const catalog::CatalogState& state,
                                      const QueryContext& context, const std::string& schema,
@@ -165,8 +164,8 @@ std::string ValuesSql(const TableDef& table, const std::vector<WrittenRow>& rows
     }
     sql += std::to_string(rows[r].seq) + "::BIGINT)";
   }
-  sql += ") AS " + Quoted(alias) + "(";
-  for (const auto& c : columns) sql += Quoted(c.name) + ", ";
+  sql += ") AS " + QuotedIdentifier(alias) + "(";
+  for (const auto& c : columns) sql += QuotedIdentifier(c.name) + ", ";
   sql += "\"_seq\")";
   return sql;
 }
@@ -231,41 +230,30 @@ std::optional<std::vector<SourceRow>> LiteralValues(duckdb::InsertStatement& ins
   return rows;
 }
 
-}  // namespace
-
-Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
-                          const catalog::CatalogState& state, duckdb::InsertStatement& insert) {
-  if (!insert.catalog.empty()) {
-    return Status(Code::kInvalidSql, "Catalog-qualified table names are not supported");
-  }
-  auto resolved = ResolveTable(state, context, insert.schema, insert.table);
-  if (!resolved.ok()) return resolved.status();
-  const TableDef& table = **resolved;
-  KALAM_RETURN_IF_ERROR(auth::CheckWrite(table, context.caller));
+// ON CONFLICT (pk) DO NOTHING | DO UPDATE SET ...: the clause checked against the table.
+Status CheckConflictClause(const duckdb::OnConflictInfo* conflict, const TableDef& table) {
+  if (conflict == nullptr) return Status::Ok();
   const auto& columns = table.current().columns;
   const int pk = table.current().PrimaryKeyIndex();
-
-  // ON CONFLICT (pk) DO NOTHING | DO UPDATE SET ...
-  const auto* conflict = insert.on_conflict_info.get();
-  if (conflict != nullptr) {
-    if (pk < 0) return Status(Code::kInvalidSql, "STREAM tables have no key to conflict on");
-    for (const auto& c : conflict->indexed_columns) {
-      if (Lower(c) != columns[pk].name) {
-        return Status(Code::kInvalidSql, "ON CONFLICT must name the primary key '" +
-                                             columns[pk].name + "', not '" + c + "'");
-      }
-    }
-    if (conflict->action_type != duckdb::OnConflictAction::NOTHING &&
-        conflict->action_type != duckdb::OnConflictAction::UPDATE) {
-      return Status(Code::kInvalidSql, "ON CONFLICT supports DO NOTHING and DO UPDATE");
+  if (pk < 0) return Status(Code::kInvalidSql, "STREAM tables have no key to conflict on");
+  for (const auto& c : conflict->indexed_columns) {
+    if (Lower(c) != columns[pk].name) {
+      return Status(Code::kInvalidSql, "ON CONFLICT must name the primary key '" +
+                                           columns[pk].name + "', not '" + c + "'");
     }
   }
-  if (insert.column_order != duckdb::InsertColumnOrder::INSERT_BY_POSITION) {
-    return Status(Code::kInvalidSql, "INSERT BY NAME is not supported");
+  if (conflict->action_type != duckdb::OnConflictAction::NOTHING &&
+      conflict->action_type != duckdb::OnConflictAction::UPDATE) {
+    return Status(Code::kInvalidSql, "ON CONFLICT supports DO NOTHING and DO UPDATE");
   }
+  return Status::Ok();
+}
 
-  // Target columns: those named, or all of them in order.
+// The target columns (current indices): those named, or all of them in order.
+Result<std::vector<size_t>> InsertTargets(const duckdb::InsertStatement& insert, const TableDef& table) {
+  const auto& columns = table.current().columns;
   std::vector<size_t> targets;
+  if (insert.default_values) return targets;
   if (insert.columns.empty()) {
     for (size_t i = 0; i < columns.size(); ++i) targets.push_back(i);
   } else {
@@ -283,12 +271,16 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
       targets.push_back(i);
     }
   }
+  return targets;
+}
 
-  // The source rows.
+// The source rows: literal VALUES without the engine, else the engine's SELECT (which may
+// be a VALUES list with expressions).
+Result<std::vector<SourceRow>> InsertSources(DmlHost& host, const QueryContext& context,
+                                             duckdb::InsertStatement& insert) {
   std::vector<SourceRow> source;
   if (insert.default_values) {
     source.emplace_back();
-    targets.clear();
   } else if (auto literal = LiteralValues(insert)) {
     source = std::move(*literal);
   } else {
@@ -305,8 +297,14 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
       source.push_back(std::move(row));
     }
   }
+  return source;
+}
 
-  // The new rows, complete and checked.
+// The new rows: every column given or defaulted, NOT NULL checked.
+Result<std::vector<WrittenRow>> CompleteRows(DmlHost& host, const QueryContext& context,
+                                             const TableDef& table, const std::vector<size_t>& targets,
+                                             const std::vector<SourceRow>& source) {
+  const auto& columns = table.current().columns;
   std::vector<WrittenRow> rows;
   rows.reserve(source.size());
   for (const SourceRow& src : source) {
@@ -335,8 +333,152 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
     rows.push_back(std::move(row));
   }
 
+  return rows;
+}
+
+// The stored rows an upsert's new rows run into, each with the new row it meets and its key.
+struct Conflicts {
+  std::vector<WrittenRow> existing, excluded;
+  std::vector<std::string> keys;
+};
+
+// REQUIRES: the table is held exclusively (the rows read here are the rows replaced).
+Result<Conflicts> ReadConflicts(DmlHost& host, const QueryContext& context, const TableDef& table,
+                                const std::string& scope, const std::vector<WrittenRow>& rows) {
+  const auto& columns = table.current().columns;
+  const int pk = table.current().PrimaryKeyIndex();
+  Conflicts found;
+  auto& [existing, excluded, keys] = found;
+  for (const auto& row : rows) {
+    const std::string key = RowKey(table, scope, row.cells, 0);
+    auto stored = host.store().Get(store::Family::kHot, key);
+    if (!stored.ok()) return stored.status();
+    store::RowVersion version;
+    bool in_cold = false;  // only the key is hot (a marker): the row is in a cold segment
+    if (stored->has_value()) {
+      KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(**stored, version));
+    } else {
+      auto marker = host.store().Get(store::Family::kHot, store::MarkerKey(key));
+      if (!marker.ok()) return marker.status();
+      if (!marker->has_value()) continue;
+      in_cold = true;
+    }
+    if (version.deleted) continue;
+    if (in_cold) {
+      // The row lives in a cold segment: read it through the merged scan.
+      const ColumnDef& key_column = columns[pk];
+      auto found = host.Select(context, "SELECT * FROM " + QuotedIdentifier(table.ns) + "." +
+                                            QuotedIdentifier(table.name) + " WHERE " +
+                                            QuotedIdentifier(key_column.name) + " = " +
+                                            CellToValue(key_column, row.cells[pk]).ToSQLString());
+      if (!found.ok()) return found.status();
+      if ((*found)->RowCount() == 0) continue;
+      WrittenRow old;
+      for (size_t c = 0; c < columns.size(); ++c) {
+        auto cell = CellFromValue(columns[c], (*found)->GetValue(c, 0));
+        if (!cell.ok()) return cell.status();
+        old.cells.push_back(std::move(cell).value());
+      }
+      old.seq = (*found)->GetValue(columns.size(), 0).GetValue<int64_t>();
+      existing.push_back(std::move(old));
+      excluded.push_back(row);
+      keys.push_back(key);
+      continue;
+    }
+    auto current = DecodeCurrentRow(table, **stored);
+    if (!current.ok()) return current.status();
+    WrittenRow old;
+    old.seq = (*current)->seq;
+    old.cells = std::move((*current)->cells);
+    existing.push_back(std::move(old));
+    excluded.push_back(row);
+    keys.push_back(key);
+  }
+  return found;
+}
+
+// DO UPDATE SET ... [WHERE ...] over the conflicts: the replacement of each row the
+// condition accepts (updates) and the row it replaces (replaced), by key.
+Status ComputeUpdates(DmlHost& host, const QueryContext& context, const TableDef& table,
+                      const duckdb::OnConflictInfo& conflict, const Conflicts& found,
+                      std::map<std::string, WrittenRow>& updates,
+                      std::map<std::string, WrittenRow>& replaced) {
+  const auto& columns = table.current().columns;
+  const int pk = table.current().PrimaryKeyIndex();
+  const auto& [existing, excluded, keys] = found;
+  if (!existing.empty()) {
+    const auto& set = *conflict.set_info;
+    std::string select = "SELECT ";
+    const auto* condition = set.condition ? set.condition.get() : conflict.condition.get();
+    select += condition ? "(" + condition->ToString() + ")" : std::string("true");
+    for (const auto& e : set.expressions) select += ", " + e->ToString();
+    // Row i of each side pairs up through a row number.
+    std::vector<WrittenRow> numbered_old = existing, numbered_new = excluded;
+    for (size_t i = 0; i < existing.size(); ++i) {
+      numbered_old[i].seq = static_cast<int64_t>(i);
+      numbered_new[i].seq = static_cast<int64_t>(i);
+    }
+    select += " FROM " + ValuesSql(table, numbered_old, table.name) + " JOIN " +
+              ValuesSql(table, numbered_new, "excluded") + " ON " + QuotedIdentifier(table.name) +
+              "._seq = excluded._seq ORDER BY " + QuotedIdentifier(table.name) + "._seq";
+    auto result = host.Select(context, select);
+    if (!result.ok()) return result.status();
+    auto& out = **result;
+    for (idx_t r = 0; r < out.RowCount(); ++r) {
+      const duckdb::Value apply = out.GetValue(0, r);
+      if (apply.IsNull() || !apply.GetValue<bool>()) continue;
+      WrittenRow updated = existing[r];
+      for (size_t k = 0; k < set.columns.size(); ++k) {
+        const std::string name = Lower(set.columns[k]);
+        size_t i = 0;
+        while (i < columns.size() && columns[i].name != name) ++i;
+        if (i == columns.size()) {
+          return Status(Code::kInvalidSql, "Table '" + table.ns + "." + table.name +
+                                               "' has no column '" + set.columns[k] + "'");
+        }
+        if (static_cast<int>(i) == pk) {
+          return Status(Code::kInvalidSql, "The primary key can't be updated");
+        }
+        auto cell = CellFromValue(columns[i], out.GetValue(k + 1, r));
+        if (!cell.ok()) return cell.status();
+        updated.cells[i] = std::move(cell).value();
+      }
+      KALAM_RETURN_IF_ERROR(CheckNotNull(table, updated.cells));
+      replaced[keys[r]] = existing[r];
+      updates[keys[r]] = std::move(updated);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
+                          const catalog::CatalogState& state, duckdb::InsertStatement& insert) {
+  if (!insert.catalog.empty()) {
+    return Status(Code::kInvalidSql, "Catalog-qualified table names are not supported");
+  }
+  auto resolved = ResolveTable(state, context, insert.schema, insert.table);
+  if (!resolved.ok()) return resolved.status();
+  const TableDef& table = **resolved;
+  KALAM_RETURN_IF_ERROR(auth::CheckWrite(table, context.caller));
+  const int pk = table.current().PrimaryKeyIndex();
+  const auto* conflict = insert.on_conflict_info.get();
+  KALAM_RETURN_IF_ERROR(CheckConflictClause(conflict, table));
+  if (insert.column_order != duckdb::InsertColumnOrder::INSERT_BY_POSITION) {
+    return Status(Code::kInvalidSql, "INSERT BY NAME is not supported");
+  }
+  auto targets = InsertTargets(insert, table);
+  if (!targets.ok()) return targets.status();
+  auto source = InsertSources(host, context, insert);
+  if (!source.ok()) return source.status();
+  auto completed = CompleteRows(host, context, table, *targets, *source);
+  if (!completed.ok()) return completed.status();
+  std::vector<WrittenRow>& rows = *completed;
+
   const std::string scope = auth::ScopeFor(table, context.caller);
   const bool do_update = conflict != nullptr && conflict->action_type == duckdb::OnConflictAction::UPDATE;
+  // An upsert reads the rows it replaces: nobody may change them meanwhile.
   std::shared_mutex& lock = host.TableLock(table.table_num);
   std::unique_lock<std::shared_mutex> exclusive(lock, std::defer_lock);
   std::shared_lock<std::shared_mutex> shared(lock, std::defer_lock);
@@ -345,99 +487,13 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
   } else {
     shared.lock();
   }
-
-  // DO UPDATE: with the table held, read the rows in the way and compute their new values.
   std::map<std::string, WrittenRow> updates;   // key -> replacement
   std::map<std::string, WrittenRow> replaced;  // key -> the row it replaces (for live queries)
   if (do_update) {
-    std::vector<WrittenRow> existing, excluded;
-    std::vector<std::string> keys;
-    for (const auto& row : rows) {
-      const std::string key = RowKey(table, scope, row.cells, 0);
-      auto stored = host.store().Get(store::Family::kHot, key);
-      if (!stored.ok()) return stored.status();
-      store::RowVersion version;
-      bool in_cold = false;  // only the key is hot (a marker): the row is in a cold segment
-      if (stored->has_value()) {
-        KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(**stored, version));
-      } else {
-        auto marker = host.store().Get(store::Family::kHot, store::MarkerKey(key));
-        if (!marker.ok()) return marker.status();
-        if (!marker->has_value()) continue;
-        in_cold = true;
-      }
-      if (version.deleted) continue;
-      if (in_cold) {
-        // The row lives in a cold segment: read it through the merged scan.
-        const ColumnDef& key_column = columns[pk];
-        auto found = host.Select(context, "SELECT * FROM " + Quoted(table.ns) + "." +
-                                              Quoted(table.name) + " WHERE " +
-                                              Quoted(key_column.name) + " = " +
-                                              CellToValue(key_column, row.cells[pk]).ToSQLString());
-        if (!found.ok()) return found.status();
-        if ((*found)->RowCount() == 0) continue;
-        WrittenRow old;
-        for (size_t c = 0; c < columns.size(); ++c) {
-          auto cell = CellFromValue(columns[c], (*found)->GetValue(c, 0));
-          if (!cell.ok()) return cell.status();
-          old.cells.push_back(std::move(cell).value());
-        }
-        old.seq = (*found)->GetValue(columns.size(), 0).GetValue<int64_t>();
-        existing.push_back(std::move(old));
-        excluded.push_back(row);
-        keys.push_back(key);
-        continue;
-      }
-      auto current = DecodeCurrentRow(table, **stored);
-      if (!current.ok()) return current.status();
-      WrittenRow old;
-      old.seq = (*current)->seq;
-      old.cells = std::move((*current)->cells);
-      existing.push_back(std::move(old));
-      excluded.push_back(row);
-      keys.push_back(key);
-    }
-    if (!existing.empty()) {
-      const auto& set = *conflict->set_info;
-      std::string select = "SELECT ";
-      const auto* condition = set.condition ? set.condition.get() : conflict->condition.get();
-      select += condition ? "(" + condition->ToString() + ")" : std::string("true");
-      for (const auto& e : set.expressions) select += ", " + e->ToString();
-      // Row i of each side pairs up through a row number.
-      std::vector<WrittenRow> numbered_old = existing, numbered_new = excluded;
-      for (size_t i = 0; i < existing.size(); ++i) {
-        numbered_old[i].seq = static_cast<int64_t>(i);
-        numbered_new[i].seq = static_cast<int64_t>(i);
-      }
-      select += " FROM " + ValuesSql(table, numbered_old, table.name) + " JOIN " +
-                ValuesSql(table, numbered_new, "excluded") + " ON " + Quoted(table.name) +
-                "._seq = excluded._seq ORDER BY " + Quoted(table.name) + "._seq";
-      auto result = host.Select(context, select);
-      if (!result.ok()) return result.status();
-      auto& out = **result;
-      for (idx_t r = 0; r < out.RowCount(); ++r) {
-        const duckdb::Value apply = out.GetValue(0, r);
-        if (apply.IsNull() || !apply.GetValue<bool>()) continue;
-        WrittenRow updated = existing[r];
-        for (size_t k = 0; k < set.columns.size(); ++k) {
-          const std::string name = Lower(set.columns[k]);
-          size_t i = 0;
-          while (i < columns.size() && columns[i].name != name) ++i;
-          if (i == columns.size()) {
-            return Status(Code::kInvalidSql, "Table '" + table.ns + "." + table.name +
-                                                 "' has no column '" + set.columns[k] + "'");
-          }
-          if (static_cast<int>(i) == pk) {
-            return Status(Code::kInvalidSql, "The primary key can't be updated");
-          }
-          auto cell = CellFromValue(columns[i], out.GetValue(k + 1, r));
-          if (!cell.ok()) return cell.status();
-          updated.cells[i] = std::move(cell).value();
-        }
-        KALAM_RETURN_IF_ERROR(CheckNotNull(table, updated.cells));
-        replaced[keys[r]] = existing[r];
-        updates[keys[r]] = std::move(updated);
-      }
+    auto found = ReadConflicts(host, context, table, scope, rows);
+    if (!found.ok()) return found.status();
+    if (!found->existing.empty()) {
+      KALAM_RETURN_IF_ERROR(ComputeUpdates(host, context, table, *conflict, *found, updates, replaced));
     }
   }
 
@@ -519,7 +575,7 @@ struct SelectedRows {
 Result<SelectedRows> SelectTargets(DmlHost& host, const QueryContext& context, const TableDef& table,
                                    const std::string& alias, const std::string& from,
                                    const std::string& extra_select, const std::string& where) {
-  std::string select = "SELECT " + Quoted(alias) + ".*" + extra_select + " FROM " + from;
+  std::string select = "SELECT " + QuotedIdentifier(alias) + ".*" + extra_select + " FROM " + from;
   if (!where.empty()) select += " WHERE " + where;
   auto result = host.Select(context, select);
   if (!result.ok()) return result.status();

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/text.h"
 #include "duckdb/parser/expression/columnref_expression.hpp"
 #include "duckdb/parser/expression/constant_expression.hpp"
 #include "duckdb/parser/expression/function_expression.hpp"
@@ -62,7 +63,6 @@ bool IsDeniedFunction(const std::string& name) {
   return false;
 }
 
-std::string Lower(const std::string& s) { return duckdb::StringUtil::Lower(s); }
 
 bool IsCurrentUserFunction(const std::string& name) {
   const std::string lower = Lower(name);
