@@ -1,4 +1,4 @@
-// kalam: the KalamDB command-line client (SPEC §7). Interactive at a terminal; with -c, -f
+// kalam: the KalamDB command-line client (docs/cli.md). Interactive at a terminal; with -c, -f
 // or piped input it runs the statements and exits: 0 when all succeeded, 1 after a failed
 // statement or command, 2 when the server can't be reached.
 #include <unistd.h>

@@ -1,4 +1,4 @@
-// kalamdb-server: configuration (SPEC §6), logging, start-up and graceful shutdown.
+// kalamdb-server: configuration (src/common/config.h), logging, start-up and graceful shutdown.
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 

@@ -75,7 +75,7 @@ Result<Caller> Authenticator::CheckPassword(const std::string& username,
   const catalog::User* user = state->FindUserByName(username);
   if (user == nullptr || user->deleted()) return BadCredentials();
   if (user->password_hash.empty()) {
-    // Root without a configured password: loopback and an empty password only (SPEC §1).
+    // Root without a configured password: loopback and an empty password only.
     if (from_loopback && password.empty()) return CallerOf(*user);
     return BadCredentials();
   }

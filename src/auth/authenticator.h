@@ -1,4 +1,4 @@
-// Who is calling: Basic and Bearer authentication (SPEC §2), login and token refresh.
+// Who is calling: Basic and Bearer authentication, login and token refresh.
 #pragma once
 
 #include <chrono>

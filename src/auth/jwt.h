@@ -1,4 +1,4 @@
-// JSON Web Tokens, HS256 only (SPEC §1).
+// JSON Web Tokens, HS256 only, signed with auth.jwt_secret.
 #pragma once
 
 #include <cstdint>

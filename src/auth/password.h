@@ -8,8 +8,8 @@
 
 namespace kalam::auth {
 
-// SPEC §1: 8 to 72 bytes. INVALID_SQL otherwise (the password comes from a statement),
-// with a message that says why.
+// Passwords are 8 to 72 bytes (bcrypt reads no further). INVALID_SQL otherwise (the
+// password comes from a statement), with a message that says why.
 Status ValidatePassword(std::string_view password);
 
 // A "$2b$<cost>$..." hash with a fresh random salt. cost is 4..31.

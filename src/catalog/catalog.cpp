@@ -183,7 +183,7 @@ std::string NewUserId() {
   return "u_" + HexEncode(bytes);
 }
 
-// SPEC §1: namespaces and tables are ^[a-z][a-z0-9_]*$ (at most 64 here).
+// Namespaces and tables are ^[a-z][a-z0-9_]*$, at most 64 bytes (docs/api.md).
 Status ValidateName(const char* what, const std::string& name) {
   bool ok = !name.empty() && name.size() <= 64 && name[0] >= 'a' && name[0] <= 'z';
   for (char c : name) {

@@ -43,7 +43,7 @@ class Catalog {
 
   std::shared_ptr<const CatalogState> snapshot() const;
 
-  // Namespaces. Names are validated here (SPEC §1).
+  // Namespaces. Names are validated here (^[a-z][a-z0-9_]*$, at most 64 bytes).
   Status CreateNamespace(const std::string& name, bool if_not_exists);
   // Refused while the namespace holds tables, unless cascade; then the tables go too and
   // are returned, so their rows can be removed.
@@ -67,8 +67,8 @@ class Catalog {
   // Replaces the stored definition (ALTER TABLE appends a schema version).
   Status UpdateTable(const TableDef& table);
 
-  // Storages (SPEC §3.4). Templates are validated here; `local` can't be dropped, nor a
-  // storage a table uses.
+  // Storages. Templates are validated here; `local` can't be dropped, nor a storage a
+  // table uses.
   Status CreateStorage(Storage storage, bool if_not_exists);
   Status UpdateStorage(const Storage& storage);
   Status DropStorage(const std::string& id, bool if_exists);

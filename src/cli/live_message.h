@@ -1,4 +1,4 @@
-// The server's messages on /v1/ws (SPEC §5), decoded for display.
+// The server's messages on /v1/ws (docs/api.md), decoded for display.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The answer of POST /v1/api/sql (SPEC §2.1), decoded into plain values for display.
+// The answer of POST /v1/api/sql (docs/api.md), decoded into plain values for display.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +13,7 @@ namespace kalam::cli {
 
 struct Column {
   std::string name;
-  std::string data_type;  // SPEC name: "BigInt", "Text", "Decimal(10,2)", ...
+  std::string data_type;  // the API's name: "BigInt", "Text", "Decimal(10,2)", ...
 };
 
 // One cell. `text` is what a person reads: numbers with all their digits, strings without
@@ -55,7 +55,7 @@ Result<SqlReply> ParseSqlReply(int http_status, std::string_view body);
 // description of the HTTP status when the body has none.
 ServerError ParseErrorBody(int http_status, std::string_view body);
 
-// True for the SPEC type names whose values are numbers (they are right-aligned).
+// True for the data_type names whose values are numbers (they are right-aligned).
 bool IsNumericType(std::string_view data_type);
 
 }  // namespace kalam::cli

@@ -1,4 +1,4 @@
-// Cold storage (DESIGN §3): per scope (one user of a USER table, or a SHARED table) a
+// Cold storage: per scope (one user of a USER table, or a SHARED table) a
 // directory of batch-<n>.parquet segments and the manifest.json that lists them. The
 // manifest is the commit point: a segment not in it does not exist, and is removed at
 // start-up. Manifests are cached in memory after their first read.

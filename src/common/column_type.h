@@ -1,4 +1,4 @@
-// The column types of SPEC §3.2, shared by the catalog (schemas) and the store (rows).
+// The column types of CREATE TABLE, shared by the catalog (schemas) and the store (rows).
 #pragma once
 
 #include <cstdint>

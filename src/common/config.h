@@ -1,5 +1,6 @@
-// Server configuration (SPEC §6): built-in defaults, then a TOML file, then environment
-// variables, then command-line flags.
+// Server configuration: built-in defaults, then a TOML file, then environment
+// variables, then command-line flags. Each field is the TOML key of the same name in the
+// section of its struct ([server] host, ...); negative numbers are refused when loading.
 #pragma once
 
 #include <cstdint>
@@ -12,48 +13,87 @@ namespace kalam {
 
 struct Config {
   struct Server {
+    // The address to listen on (KALAMDB_HOST, --host). Default: loopback only.
     std::string host = "127.0.0.1";
+    // The TCP port of HTTP and the WebSocket (KALAMDB_PORT, --port). 0 (from a file or a
+    // flag): any free port, named in the log.
     uint16_t port = 8080;
-    int workers = 0;  // 0: one per core
+    // I/O threads of the HTTP and WebSocket server; statements run on a pool of their own.
+    // 0: one per core.
+    int workers = 0;
   } server;
   struct Storage {
+    // The data directory: RocksDB, the local storage's Parquet files, the lock and the
+    // generated JWT secret (KALAMDB_DATA_PATH, --data-path). Relative to the working
+    // directory.
     std::string data_path = "./data";
     // true: every acknowledged statement is fsynced (durable against power loss).
     // false: durable against a process crash only. Costs one fsync per group commit.
     bool sync_writes = false;
   } storage;
   struct Auth {
-    std::string jwt_secret;     // empty: generated once and kept in the data directory
-    std::string root_password;  // empty: root logs in from loopback only, no password
+    // HS256 key of the tokens (KALAMDB_JWT_SECRET). Empty: generated once and kept in
+    // <data_path>/jwt_secret. Changing it invalidates every token issued.
+    std::string jwt_secret;
+    // root's password, applied at every start (KALAMDB_ROOT_PASSWORD). Empty: root keeps
+    // the password it has; with none, it logs in from loopback only, with an empty password.
+    std::string root_password;
+    // bcrypt work factor for new password hashes, 4 to 31; each step doubles the cost of a
+    // login and of a Basic check not in the cache.
     int bcrypt_cost = 12;
     bool trust_user_header = false;  // honour X-USER-ID (development only)
+    // Lifetime of access tokens, in seconds (default one hour).
     int64_t access_token_ttl_secs = 3600;
+    // Lifetime of refresh tokens, in seconds (default seven days).
     int64_t refresh_token_ttl_secs = 604800;
   } auth;
+  // Defaults of the FLUSH_POLICY of tables created without one (STREAM tables never flush).
   struct Flush {
+    // Flush once this many rows were written since the last flush. 0: at every check
+    // that finds new rows.
     int64_t default_row_limit = 10000;
+    // Flush once this many seconds have passed since the last flush, if rows were
+    // written. 0: at every check that finds new rows.
     int64_t default_interval_secs = 300;
+    // How often, in seconds, the flush policies are checked. 0 counts as 1.
     int64_t check_interval_secs = 5;
   } flush;
   struct Stream {
+    // TTL_SECONDS of STREAM tables created without one: rows older than this are hidden
+    // at once and removed by the next eviction. 0: rows expire as soon as written.
     int64_t default_ttl_secs = 3600;
+    // How often, in seconds, expired STREAM rows are removed from the store. 0 counts as 1.
     int64_t eviction_interval_secs = 10;
   } stream;
   struct Limits {
+    // Largest request body, in bytes (default 4 MiB); larger: 413 PAYLOAD_TOO_LARGE.
     uint64_t max_request_bytes = 4 * 1024 * 1024;
-    uint64_t max_result_rows = 0;  // 0: no limit
+    // Rows a SELECT returns at most; the rest are cut off. 0: no limit.
+    uint64_t max_result_rows = 0;
   } limits;
   struct RateLimit {
-    uint32_t queries_per_sec_per_user = 0;  // 0: off
+    // POST /v1/api/sql requests per second per user (a token bucket holding one second's
+    // worth); past it: 429 RATE_LIMIT_EXCEEDED. 0: off.
+    uint32_t queries_per_sec_per_user = 0;
   } rate_limit;
   struct WebSocket {
+    // Seconds a connection not authenticated at the upgrade has to send its
+    // authenticate message; then auth_error AUTH_REQUIRED and close.
     int64_t auth_timeout_secs = 5;
+    // Live subscriptions on one connection at most; past it SUBSCRIPTION_LIMIT_EXCEEDED.
+    // 0: none allowed.
     int64_t max_subscriptions_per_connection = 100;
-    int64_t max_subscriptions_per_user = 1000;  // over all of a user's connections
+    // The same over all of a user's connections.
+    int64_t max_subscriptions_per_user = 1000;
+    // Bytes of messages a connection may have waiting to be sent (default 8 MiB); past
+    // it the client gets MESSAGE_TOO_LARGE, its subscriptions end and it is closed, so a
+    // slow client never holds back writers or other subscribers.
     uint64_t max_pending_bytes = 8 * 1024 * 1024;
   } websocket;
   struct Logging {
-    std::string level = "info";  // trace | debug | info | warn | error
+    // trace | debug | info | warn | error. Not checked when loading: a name spdlog does
+    // not know turns logging off.
+    std::string level = "info";
     std::string format = "text";  // text | json
   } logging;
 };

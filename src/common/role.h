@@ -1,4 +1,4 @@
-// Roles (SPEC §1): user < service < dba < system.
+// Roles: user < service < dba < system.
 #pragma once
 
 #include <optional>

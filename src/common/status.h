@@ -1,4 +1,4 @@
-// One error type for the whole project: a SPEC error code and a human message.
+// One error type for the whole project: an API error code and a human message.
 // Exceptions do not cross module boundaries; functions return Status or Result<T>.
 #pragma once
 
@@ -10,7 +10,7 @@
 
 namespace kalam {
 
-// The error codes of SPEC §2.1 (and §5 for the WebSocket).
+// The error codes of the HTTP API and the WebSocket protocol (docs/api.md).
 enum class Code {
   kOk,
   kInvalidSql,
@@ -31,7 +31,7 @@ enum class Code {
   kPayloadTooLarge,
   kRateLimitExceeded,
   kInternalError,
-  // WebSocket only (SPEC §5).
+  // Live queries: sent on the WebSocket, and by SUBSCRIBE TO over HTTP (as 400).
   kAuthRequired,
   kUnauthorized,
   kInvalidSubscriptionId,
@@ -43,7 +43,7 @@ enum class Code {
 
 // "INVALID_SQL", ...
 std::string_view CodeName(Code code);
-// The HTTP status SPEC §2.1 gives the code.
+// The HTTP status of the code (docs/api.md).
 int HttpStatus(Code code);
 
 class Status {

@@ -1,4 +1,4 @@
-// Automatic flush (SPEC §3.4): each table's FLUSH_POLICY ('rows:N', 'interval:S' or both)
+// Automatic flush: each table's FLUSH_POLICY ('rows:N', 'interval:S' or both)
 // is checked every flush.check_interval_secs; a table due gets a flush job, one at a time.
 #pragma once
 

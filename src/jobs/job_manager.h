@@ -1,4 +1,4 @@
-// Background jobs (SPEC §3.4): flush, compaction, cleanup... Each job is a record in the
+// Background jobs, listed in system.jobs: flush, compaction, cleanup... Each job is a record in the
 // store's jobs family (queued → running → completed | failed | cancelled) and runs on one
 // worker thread, so background work never takes more than one core from the foreground.
 #pragma once

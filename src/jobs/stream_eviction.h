@@ -1,4 +1,4 @@
-// STREAM tables keep rows for TTL_SECONDS (SPEC §3.2). Scans hide expired rows at once;
+// STREAM tables keep rows for their TTL_SECONDS. Scans hide expired rows at once;
 // this periodic eviction removes them from the store, one range delete per user, as a
 // stream_eviction job whenever there is something to remove (the latest records of that
 // type are kept, so a busy stream does not flood system.jobs).

@@ -1,4 +1,4 @@
-// Live queries (DESIGN §5): the subscriptions of every connection, routed by table and
+// Live queries: the subscriptions of every connection, routed by table and
 // scope, fed by the committer in commit order.
 //
 // Hand-off: a subscription is registered first, under the hub's lock, and learns the last
@@ -119,7 +119,8 @@ class LiveHub {
   std::unordered_map<std::string, int64_t> last_change_;                  // by table_id
 };
 
-// A change message of SPEC §5 for one subscription.
+// The {"type":"error",...} message of /v1/ws for one subscription (for the connection
+// as a whole when subscription_id is empty).
 std::string ErrorMessage(std::string_view subscription_id, std::string_view code,
                          const std::string& message);
 

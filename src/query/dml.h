@@ -1,4 +1,4 @@
-// INSERT, UPDATE and DELETE on user, shared and stream tables (SPEC §3.3, DESIGN §4.5).
+// INSERT, UPDATE and DELETE on user, shared and stream tables.
 // Values and WHERE clauses are evaluated by the engine over the caller's scope (literal
 // VALUES skip it); the new row versions are checked and committed in one group-commit
 // write. Internal to query/ (DuckDB types).

@@ -1,4 +1,4 @@
-// The query engine: DuckDB behind the one query path of DESIGN §4. Every SELECT is parsed
+// The query engine: DuckDB behind the one query path. Every SELECT is parsed
 // by DuckDB, validated, has its table references replaced by scans bound to the caller,
 // and runs on a pooled connection; results come back encoded as JSON.
 #pragma once
@@ -35,7 +35,7 @@ struct EngineOptions {
   uint64_t max_result_rows = 0;  // 0: no limit
 };
 
-// A row-returning statement's result, already JSON: schema_json is the SPEC "schema" array
+// A row-returning statement's result, already JSON: schema_json is the API's "schema" array
 // and rows_json the "rows" array.
 struct RowSet {
   std::string schema_json;

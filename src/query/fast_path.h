@@ -1,4 +1,4 @@
-// SELECTs answered without an engine query (DESIGN §4): a SELECT of constants ("SELECT 1"),
+// SELECTs answered without an engine query: a SELECT of constants ("SELECT 1"),
 // and the primary-key point SELECT of one table. Each costs a parse, one store read at most
 // and the encoding; the engine would cost ~45 µs more. Internal to query/.
 #pragma once

@@ -1,4 +1,4 @@
-// DuckDB results to the JSON of SPEC §2.1, straight from the result chunks.
+// DuckDB results to the JSON of POST /v1/api/sql (docs/api.md), straight from the result chunks.
 // Internal to query/ (DuckDB types).
 #pragma once
 
@@ -10,10 +10,10 @@
 
 namespace kalam::query {
 
-// The SPEC data_type name of a DuckDB type: BigInt, Text, Decimal(10,2), ...
+// The API's data_type name of a DuckDB type: BigInt, Text, Decimal(10,2), ...
 std::string SpecTypeName(const duckdb::LogicalType& type);
 
-// One value as JSON, by the rules of SPEC §2.1.
+// One value as JSON, by the value encoding of docs/api.md.
 void AppendValue(std::string& out, const duckdb::Value& value);
 
 // Builds a RowSet chunk by chunk.

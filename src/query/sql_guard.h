@@ -1,4 +1,4 @@
-// The first wall of the query path (DESIGN §4): a parsed statement is validated and each
+// The first wall of the query path: a parsed statement is validated and each
 // table reference is replaced by the scan of that table for the caller. What is not
 // known to be safe is refused. Internal to query/ (DuckDB types).
 #pragma once

@@ -173,7 +173,7 @@ std::vector<SystemTable> MakeSystemTables() {
                            {"last_update", ts}, {"changes", bigint}, {"node", text}},
                           NoRows));
 
-  // information_schema lists the tables a caller may read, with SPEC type names.
+  // information_schema lists the tables a caller may read, with the API's type names.
   tables.push_back(Define(
       "information_schema", "tables", Role::kUser,
       {{"table_catalog", text}, {"table_schema", text}, {"table_name", text},

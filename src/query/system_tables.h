@@ -1,4 +1,4 @@
-// The system tables of SPEC §4 and information_schema: their schemas, who may read them,
+// The system tables (system.*) and information_schema: their schemas, who may read them,
 // and their rows for a caller. Internal to query/ (DuckDB types).
 #pragma once
 

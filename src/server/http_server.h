@@ -1,4 +1,4 @@
-// HTTP on Boost.Beast (SPEC §2): the listener, keep-alive sessions and graceful shutdown.
+// HTTP on Boost.Beast: the listener, keep-alive sessions and graceful shutdown.
 // Statements run on a pool of their own; the I/O threads only read and write.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The routes of SPEC §2: request in, JSON response out. No I/O here.
+// The HTTP routes of docs/api.md: request in, JSON response out. No I/O here.
 #pragma once
 
 #include <boost/beast/http.hpp>

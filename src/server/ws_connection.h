@@ -1,4 +1,4 @@
-// One WebSocket connection of SPEC §5: authentication, subscribe / unsubscribe / ping,
+// One WebSocket connection of /v1/ws (docs/api.md): authentication, subscribe / unsubscribe / ping,
 // and a bounded outbound queue that writers and the commit path never wait on.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Group commit with commit-ordered _seq (DESIGN §3, SPEC §3.2).
+// Group commit with commit-ordered _seq.
 //
 // Statements hand the committer a function that turns their prepared rows into changes.
 // One thread at a time — the leader — runs the functions of every statement waiting, in

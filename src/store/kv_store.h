@@ -1,5 +1,6 @@
 // The RocksDB instance under <data_path>/rocksdb, seen through a small interface so that
-// no other part includes RocksDB. Column families by role (DESIGN §3), not per table.
+// no other part includes RocksDB. Column families by role, not per table: a million
+// tables must not mean a million column families.
 #pragma once
 
 #include <functional>

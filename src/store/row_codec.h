@@ -1,4 +1,4 @@
-// Row keys and row values of the hot store (DESIGN §3). No JSON here: rows are a compact
+// Row keys and row values of the hot store. No JSON here: rows are a compact
 // binary form, keys are order-preserving.
 //
 // Key:   table_num (8 bytes, big endian) | scope | 0x00 | primary key
@@ -44,7 +44,7 @@ struct RowVersion {
 std::string ScopePrefix(uint64_t table_num, std::string_view scope);
 // The prefix of all of a table's rows, in every scope.
 std::string TablePrefix(uint64_t table_num);
-// Where a flushed row's key is kept (DESIGN §3): the key of a row whose newest cold version
+// Where a flushed row's key is kept: the key of a row whose newest cold version
 // is live, so that key checks (duplicates, ON CONFLICT) see it. Markers sit apart from the
 // rows (the table number's top bit set), so scans of hot rows never walk them.
 std::string MarkerKey(std::string_view row_key);

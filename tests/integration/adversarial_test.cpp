@@ -1,5 +1,5 @@
 // SQL that tries to reach files, settings, extensions or other databases is refused, and
-// refusing it leaves no trace (SPEC §3.3, DESIGN §4).
+// refusing it leaves no trace.
 #include <gtest/gtest.h>
 
 #include <filesystem>

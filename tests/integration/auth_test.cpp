@@ -1,4 +1,4 @@
-// Authentication (SPEC §1, §2): Basic, Bearer, login/refresh/me, every 401 code, users.
+// Authentication: Basic, Bearer, login/refresh/me, every 401 code, users.
 #include <gtest/gtest.h>
 
 #include <thread>

@@ -1,4 +1,4 @@
-// Cold storage (SPEC §3.4): flush to Parquet with manifests, merged reads, jobs, crashes.
+// Cold storage: flush to Parquet with manifests, merged reads, jobs, crashes.
 #include <gtest/gtest.h>
 
 #include <atomic>

@@ -1,5 +1,5 @@
 // The server as a process: restart, crash, the data directory lock, graceful shutdown,
-// configuration from file, environment and flags (SPEC §6).
+// configuration from file, environment and flags.
 #include <gtest/gtest.h>
 
 #include <csignal>

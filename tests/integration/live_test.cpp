@@ -1,4 +1,4 @@
-// Live queries over WebSocket (SPEC §5) through the real server.
+// Live queries over WebSocket (/v1/ws) through the real server.
 #include <gtest/gtest.h>
 
 #include <atomic>

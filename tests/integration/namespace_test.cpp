@@ -1,4 +1,4 @@
-// Namespaces (SPEC §3.1): create, drop, alter options, show; names and reserved names.
+// Namespaces: create, drop, alter options, show; names and reserved names.
 #include <gtest/gtest.h>
 
 #include "server_process.h"

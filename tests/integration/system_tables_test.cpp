@@ -1,4 +1,4 @@
-// Every system table answers any SELECT through the one query path (SPEC §4), over both
+// Every system table answers any SELECT through the one query path, over both
 // SQL routes: WHERE, ORDER BY, LIMIT, JOIN, GROUP BY, subqueries.
 #include <gtest/gtest.h>
 

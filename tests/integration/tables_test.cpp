@@ -1,4 +1,4 @@
-// Tables and data (SPEC §3.2, §3.3) through the real server: types, constraints,
+// Tables and data through the real server: types, constraints,
 // isolation by storage key, EXECUTE AS, schema evolution, persistence, crashes and
 // concurrent writers.
 #include <gtest/gtest.h>

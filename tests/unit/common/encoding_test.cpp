@@ -25,7 +25,7 @@ TEST(Base64Test, DecodesPaddedAndUnpadded) {
   EXPECT_EQ(Base64Decode("Zm9vYmE"), "fooba");
   EXPECT_EQ(Base64Decode("Zm9vYmFy"), "foobar");
   EXPECT_EQ(Base64Decode(""), "");
-  // Basic auth, SPEC §2.
+  // An Authorization: Basic credential.
   EXPECT_EQ(Base64Decode("cm9vdDpzZWNyZXQ="), "root:secret");
 }
 

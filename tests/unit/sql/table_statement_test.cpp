@@ -1,4 +1,4 @@
-// The table statements of SPEC §3.2: CREATE / DROP / ALTER TABLE, SHOW TABLES,
+// The table statements: CREATE / DROP / ALTER TABLE, SHOW TABLES,
 // DESCRIBE TABLE and SHOW STATS.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
