@@ -119,7 +119,7 @@ class LiveHub {
   std::unordered_map<std::string, int64_t> last_change_;                  // by table_id
 };
 
-// A change message of SPEC §5 for one subscription.
+// An error message for a subscription (or, with no id, for the connection).
 std::string ErrorMessage(std::string_view subscription_id, std::string_view code,
                          const std::string& message);
 

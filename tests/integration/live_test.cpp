@@ -1,6 +1,7 @@
 // Live queries over WebSocket (SPEC §5) through the real server.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -189,7 +190,7 @@ TEST_F(Live, SnapshotInBatchesThenOrderedChanges) {
   ASSERT_EQ(As("ann", "UPDATE app.msgs SET room = 'r9' WHERE id = 2").status, 200);
   auto stops = s.Next();
   EXPECT_EQ(stops.at("change_type").as_string(), "delete");  // stops matching
-  EXPECT_EQ(stops.at("rows").at(0).at("id").as_int64(), 2);
+  EXPECT_EQ(stops.at("old_values").at(0).at("id").as_int64(), 2);
   ASSERT_EQ(As("ann", "DELETE FROM app.msgs WHERE id = 4").status, 200);
   auto deleted = s.Next();
   EXPECT_EQ(deleted.at("change_type").as_string(), "delete");
@@ -251,6 +252,102 @@ TEST_F(Live, SharedTablesRouteByEquality) {
   ASSERT_EQ(Root("UPDATE app.board SET topic = 't2' WHERE id = 1").status, 200);
   EXPECT_EQ(sockets[1]->Next().at("change_type").as_string(), "delete");
   EXPECT_EQ(sockets[2]->Next().at("change_type").as_string(), "insert");
+}
+
+// The keys of a message, sorted: which of rows and old_values a change carries.
+std::vector<std::string> Keys(const json::value& m) {
+  std::vector<std::string> keys;
+  for (const auto& field : m.as_object()) keys.emplace_back(field.key());
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+// A row of a change without its _seq (checked on its own).
+json::value Cells(const json::value& row) {
+  json::object cells = row.as_object();
+  cells.erase("_seq");
+  return cells;
+}
+
+// Each kind of change has its own shape: insert `rows`; update `rows` and `old_values`
+// (the same rows before); delete `old_values` only. Updates that move a row into or out of
+// the subscription's WHERE are inserts and deletes.
+TEST_F(Live, ChangeEventsCarryRowsOrOldValuesByKind) {
+  ASSERT_EQ(Root("CREATE SHARED TABLE app.shape (id BIGINT PRIMARY KEY, topic TEXT, n INT) "
+                 "WITH (ACCESS_LEVEL = 'public')").status, 200);
+  Socket s = Connect("ann");
+  s.Send(SubscribeMessage("w", "SELECT id, n FROM app.shape WHERE topic = 'on'"));
+  ASSERT_FALSE(s.NextOf("subscription_ack").is_null());
+  using Names = std::vector<std::string>;
+  const Names insert_keys{"change_type", "rows", "subscription_id", "type"};
+  const Names update_keys{"change_type", "old_values", "rows", "subscription_id", "type"};
+  const Names delete_keys{"change_type", "old_values", "subscription_id", "type"};
+  int64_t last_seq = 0;
+  // The next change, which must be of kind and carry rising _seq in its rows.
+  auto next_change = [&](const std::string& kind) {
+    json::value m = s.NextOf("change");
+    EXPECT_FALSE(m.is_null()) << "no " << kind;
+    if (m.is_null()) return m;
+    EXPECT_EQ(m.at("change_type").as_string(), kind) << json::serialize(m);
+    EXPECT_EQ(m.at("subscription_id").as_string(), "w");
+    const char* current = kind == "delete" ? "old_values" : "rows";
+    for (const auto& row : m.at(current).as_array()) {
+      EXPECT_GT(row.at("_seq").as_int64(), last_seq) << json::serialize(m);
+      last_seq = row.at("_seq").as_int64();
+    }
+    return m;
+  };
+
+  ASSERT_EQ(Root("INSERT INTO app.shape VALUES (1, 'on', 1), (2, 'off', 5)").status, 200);
+  auto insert = next_change("insert");
+  EXPECT_EQ(Keys(insert), insert_keys);
+  ASSERT_EQ(insert.at("rows").as_array().size(), 1u);
+  EXPECT_EQ(Cells(insert.at("rows").at(0)), json::parse(R"({"id":1,"n":1})"));
+  const int64_t inserted_seq = insert.at("rows").at(0).at("_seq").as_int64();
+
+  ASSERT_EQ(Root("UPDATE app.shape SET n = 2 WHERE id = 1").status, 200);
+  auto update = next_change("update");
+  EXPECT_EQ(Keys(update), update_keys);
+  ASSERT_EQ(update.at("rows").as_array().size(), 1u);
+  ASSERT_EQ(update.at("old_values").as_array().size(), 1u);
+  EXPECT_EQ(Cells(update.at("rows").at(0)), json::parse(R"({"id":1,"n":2})"));
+  EXPECT_EQ(Cells(update.at("old_values").at(0)), json::parse(R"({"id":1,"n":1})"));
+  EXPECT_EQ(update.at("old_values").at(0).at("_seq").as_int64(), inserted_seq);
+
+  // Row 2 starts matching: an insert of the row as it is now.
+  ASSERT_EQ(Root("UPDATE app.shape SET topic = 'on', n = 6 WHERE id = 2").status, 200);
+  auto starts = next_change("insert");
+  EXPECT_EQ(Keys(starts), insert_keys);
+  ASSERT_EQ(starts.at("rows").as_array().size(), 1u);
+  EXPECT_EQ(Cells(starts.at("rows").at(0)), json::parse(R"({"id":2,"n":6})"));
+
+  // Row 1 stops matching: a delete of the row as it was.
+  ASSERT_EQ(Root("UPDATE app.shape SET topic = 'off', n = 3 WHERE id = 1").status, 200);
+  auto stops = next_change("delete");
+  EXPECT_EQ(Keys(stops), delete_keys);
+  ASSERT_EQ(stops.at("old_values").as_array().size(), 1u);
+  EXPECT_EQ(Cells(stops.at("old_values").at(0)), json::parse(R"({"id":1,"n":2})"));
+
+  // Changes to rows that match neither before nor after send nothing; the next event is
+  // the delete of row 2, as it was.
+  ASSERT_EQ(Root("UPDATE app.shape SET n = 4 WHERE id = 1; DELETE FROM app.shape WHERE id = 1").status, 200);
+  ASSERT_EQ(Root("DELETE FROM app.shape WHERE id = 2").status, 200);
+  auto deleted = next_change("delete");
+  EXPECT_EQ(Keys(deleted), delete_keys);
+  ASSERT_EQ(deleted.at("old_values").as_array().size(), 1u);
+  EXPECT_EQ(Cells(deleted.at("old_values").at(0)), json::parse(R"({"id":2,"n":6})"));
+
+  // One statement, several rows: one message holding them all.
+  ASSERT_EQ(Root("INSERT INTO app.shape VALUES (3, 'on', 30), (4, 'on', 40)").status, 200);
+  EXPECT_EQ(next_change("insert").at("rows").as_array().size(), 2u);
+  ASSERT_EQ(Root("DELETE FROM app.shape WHERE id IN (3, 4)").status, 200);
+  auto both = next_change("delete");
+  EXPECT_EQ(Keys(both), delete_keys);
+  std::set<int64_t> ids;
+  for (const auto& row : both.at("old_values").as_array()) ids.insert(row.at("id").as_int64());
+  EXPECT_EQ(ids, (std::set<int64_t>{3, 4}));
+  EXPECT_TRUE(s.Next(300ms).is_null());
+  ASSERT_EQ(Root("DROP TABLE app.shape").status, 200);
 }
 
 // The ids of a subscription's snapshot (all batches), in the order sent.
@@ -433,7 +530,7 @@ TEST_F(Live, NoGapsOrDuplicatesUnderConcurrentWrites) {
       auto apply = [&](const json::value& m) {
         const std::string type(m.at("type").as_string());
         const bool del = type == "change" && m.at("change_type").as_string() == "delete";
-        for (const auto& row : m.at("rows").as_array()) {
+        for (const auto& row : m.at(del ? "old_values" : "rows").as_array()) {
           const int64_t seq = row.at("_seq").as_int64();
           if (type == "change" && seq <= last_seq) ++failures;  // out of order or twice
           if (type == "change") last_seq = seq;
