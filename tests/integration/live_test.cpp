@@ -46,6 +46,12 @@ class Socket {
     return nullptr;
   }
   bool closed() const { return ws_.closed(); }
+  // Whether the next thing the server does within the deadline, with no message before it,
+  // is to close: a close frame, then the end of the TCP connection.
+  bool NextIsClose(std::chrono::milliseconds deadline = 3000ms) {
+    if (ws_.Receive(deadline)) return false;  // a message, not the close
+    return ws_.closed_by_server_frame();
+  }
 
  private:
   client::WsClient ws_;
@@ -106,20 +112,44 @@ TEST_F(Live, AuthenticatesThreeWays) {
     s.Send(R"({"type":"authenticate","method":"basic","username":"ben","password":"ben-password"})");
     EXPECT_EQ(s.Next().at("type").as_string(), "auth_success");
   }
-  {
-    Socket s(*server_, "/ws?token=not.a.token");
+}
+
+// Whatever refused the credentials, auth_error is the last message: the server closes the
+// connection right after it (close frame, then TCP close), and the client's next read sees
+// that.
+TEST_F(Live, AuthErrorClosesTheConnection) {
+  struct Attempt {
+    const char* how;
+    std::string target;
+    client::Headers headers;
+    std::string first_message;  // "" when the upgrade carries the credentials
+  };
+  const std::vector<Attempt> attempts = {
+      {"bearer header", "/v1/ws", {{"Authorization", "Bearer not.a.token"}}, ""},
+      {"basic header", "/v1/ws", {{"Authorization", client::BasicAuth("ann", "wrong-password")}}, ""},
+      {"?token=", "/v1/ws?token=not.a.token", {}, ""},
+      {"?token= on /ws", "/ws?token=not.a.token", {}, ""},
+      {"authenticate jwt", "/v1/ws", {}, R"({"type":"authenticate","method":"jwt","token":"not.a.token"})"},
+      {"authenticate basic", "/v1/ws", {},
+       R"({"type":"authenticate","method":"basic","username":"ann","password":"wrong-password"})"},
+      {"authenticate, unknown method", "/v1/ws", {}, R"({"type":"authenticate","method":"magic"})"},
+  };
+  for (const Attempt& a : attempts) {
+    Socket s(*server_, a.target, a.headers);
+    if (!a.first_message.empty()) s.Send(a.first_message);
     auto m = s.Next();
-    EXPECT_EQ(m.at("type").as_string(), "auth_error");
-    EXPECT_EQ(m.at("code").as_string(), "UNAUTHORIZED");
-    s.Next(1000ms);
-    EXPECT_TRUE(s.closed());
+    ASSERT_FALSE(m.is_null()) << a.how;
+    EXPECT_EQ(m.at("type").as_string(), "auth_error") << a.how;
+    EXPECT_EQ(m.at("code").as_string(), "UNAUTHORIZED") << a.how;
+    EXPECT_TRUE(s.NextIsClose()) << a.how;
   }
-  {
-    Socket s(*server_);
-    s.Send(SubscribeMessage("x", "SELECT * FROM app.msgs"));
-    auto m = s.Next();
-    EXPECT_EQ(m.at("code").as_string(), "AUTH_REQUIRED");
-  }
+  // Anything but authenticate first: the error, then the close.
+  Socket s(*server_);
+  s.Send(SubscribeMessage("x", "SELECT * FROM app.msgs"));
+  auto m = s.Next();
+  ASSERT_FALSE(m.is_null());
+  EXPECT_EQ(m.at("code").as_string(), "AUTH_REQUIRED");
+  EXPECT_TRUE(s.NextIsClose());
 }
 
 TEST_F(Live, PingPongAndProtocolErrors) {
@@ -586,6 +616,7 @@ TEST(LiveLimits, AuthTimeoutAndSlowConsumers) {
     ASSERT_FALSE(m.is_null());
     EXPECT_EQ(m.at("type").as_string(), "auth_error");
     EXPECT_EQ(m.at("code").as_string(), "AUTH_REQUIRED");
+    EXPECT_TRUE(silent.NextIsClose());
   }
   auto http = server.Client();
   ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; CREATE SHARED TABLE app.flood (id BIGINT PRIMARY KEY, body TEXT)").status, 200);
