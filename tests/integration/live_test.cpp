@@ -473,11 +473,9 @@ TEST_F(Live, BurstsKeepTheirOrderAndCloseCleansUp) {
     EXPECT_EQ(seen[22], "y19");
     EXPECT_EQ(As("ben", "SELECT count(*) FROM system.live_queries").rows()[0].at(0).as_int64(), 21);
   }
-  for (int i = 0; i < 100; ++i) {
-    if (As("ben", "SELECT count(*) FROM system.live_queries").rows()[0].at(0).as_int64() == 0) break;
-    std::this_thread::sleep_for(20ms);
-  }
-  EXPECT_EQ(As("ben", "SELECT count(*) FROM system.live_queries").rows()[0].at(0).as_int64(), 0);
+  auto live = [&] { return As("ben", "SELECT count(*) FROM system.live_queries").rows()[0].at(0).as_int64(); };
+  WaitUntil([&] { return live() == 0; }, 2000ms);
+  EXPECT_EQ(live(), 0);
 }
 
 TEST_F(Live, KillDropLimitsAndResume) {
@@ -646,8 +644,9 @@ TEST(LiveLimits, AuthTimeoutAndSlowConsumers) {
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
   // Its subscriptions are gone, and so is the connection.
-  std::this_thread::sleep_for(500ms);
-  EXPECT_EQ(json::serialize(Sql(http, RootAuth(), "SELECT count(*) FROM system.live_queries").rows()), "[[0]]");
+  auto live = [&] { return json::serialize(Sql(http, RootAuth(), "SELECT count(*) FROM system.live_queries").rows()); };
+  WaitUntil([&] { return live() == "[[0]]"; }, 5000ms);
+  EXPECT_EQ(live(), "[[0]]");
   bool saw_error = false;
   for (auto m = slow.Next(2000ms); !m.is_null(); m = slow.Next(2000ms)) {
     if (m.at("type").as_string() == "error" && m.at("code").as_string() == "MESSAGE_TOO_LARGE") saw_error = true;
