@@ -15,6 +15,24 @@ std::string Field(const json::object& o, std::string_view key) {
   return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
+// The rows of the array at key (missing: none), laid out in the order of columns.
+std::vector<std::vector<Value>> Rows(const json::object& o, std::string_view key,
+                                     const std::vector<Column>& columns) {
+  std::vector<std::vector<Value>> out;
+  const json::value* rows = o.if_contains(key);
+  if (rows == nullptr || !rows->is_array()) return out;
+  for (const json::value& row : rows->get_array()) {
+    if (!row.is_object()) continue;
+    std::vector<Value> values;
+    for (const Column& c : columns) {
+      const json::value* v = row.get_object().if_contains(c.name);
+      values.push_back(v != nullptr ? DecodeValue(*v) : Value{});
+    }
+    out.push_back(std::move(values));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<LiveMessage> ParseLiveMessage(std::string_view text, const std::vector<Column>& columns) {
@@ -44,17 +62,8 @@ Result<LiveMessage> ParseLiveMessage(std::string_view text, const std::vector<Co
       }
     }
   }
-  if (const json::value* rows = o.if_contains("rows"); rows && rows->is_array()) {
-    for (const json::value& row : rows->get_array()) {
-      if (!row.is_object()) continue;
-      std::vector<Value> values;
-      for (const Column& c : columns) {
-        const json::value* v = row.get_object().if_contains(c.name);
-        values.push_back(v != nullptr ? DecodeValue(*v) : Value{});
-      }
-      m.rows.push_back(std::move(values));
-    }
-  }
+  m.rows = Rows(o, "rows", columns);
+  m.old_values = Rows(o, "old_values", columns);
   return m;
 }
 

@@ -19,7 +19,10 @@ struct LiveMessage {
   std::string live_id;         // subscription_ack
   int64_t total_rows = 0;      // subscription_ack
   bool ready = false;          // batch_control.status is "ready": the snapshot is complete
-  std::vector<std::vector<Value>> rows;  // laid out in the order of the columns given
+  // Laid out in the order of the columns given. A change has `rows` (insert, update: the
+  // rows as they are now) and `old_values` (update, delete: the rows as they were).
+  std::vector<std::vector<Value>> rows;
+  std::vector<std::vector<Value>> old_values;
   ServerError error;                     // error, auth_error
 };
 

@@ -157,7 +157,9 @@ Outcome RunLiveView(Shell& shell, const std::string& sql) {
         shell.Print(*text + "\n");
         continue;
       }
-      output.Add(message->change_type, message->rows);
+      // A delete carries the rows as they were in old_values, and no rows.
+      output.Add(message->change_type,
+                 message->change_type == "delete" ? message->old_values : message->rows);
       output.Flush();
     }
   }

@@ -81,6 +81,10 @@ std::optional<std::string> WsClient::Receive(std::chrono::milliseconds timeout) 
 
 bool WsClient::closed() const { return impl_->closed; }
 
+bool WsClient::closed_by_server_frame() const {
+  return impl_->closed && impl_->read_error == websocket::error::closed;
+}
+
 void WsClient::Close() {
   if (impl_->open && !impl_->closed) {
     beast::error_code ec;

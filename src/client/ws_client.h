@@ -26,6 +26,10 @@ class WsClient {
   // The next text message, or nullopt after timeout (or when the server closed: see closed()).
   std::optional<std::string> Receive(std::chrono::milliseconds timeout);
   bool closed() const;
+  // After closed(): whether the server closed with a close frame and then ended the TCP
+  // connection (the client waits for that end before it reports the close), rather than
+  // dropping the connection without one.
+  bool closed_by_server_frame() const;
   void Close();
 
  private:

@@ -14,9 +14,10 @@ bool Matches(const Subscription& sub, const store::RowImage& row) {
   return !sub.query.predicate || sub.query.predicate->Matches(row.cells, row.seq);
 }
 
-// The changes of one statement for one subscription, by kind.
+// The changes of one statement for one subscription, by kind. updates and updated_from
+// hold the same rows, after and before; deletes holds the rows as they were.
 struct Pending {
-  std::string inserts, updates, old_values, deletes;
+  std::string inserts, updates, updated_from, deletes;
   size_t n_inserts = 0, n_updates = 0, n_deletes = 0;
 };
 
@@ -45,13 +46,16 @@ void AppendRow(std::string& list, size_t& n, const Subscription& sub, const stor
   list += cache.Encoded(sub, row);
 }
 
-std::string ChangeMessage(const Subscription& sub, std::string_view kind, const std::string& rows,
+// The shape clients rely on (docs/api.md): an insert has `rows` only, a delete
+// `old_values` only (the rows as they were), an update both.
+std::string ChangeMessage(const Subscription& sub, std::string_view kind, const std::string* rows,
                           const std::string* old_values) {
   std::string out = "{\"type\":\"change\",\"subscription_id\":";
   AppendJsonString(out, sub.subscription_id);
   out += ",\"change_type\":\"";
   out += kind;
-  out += "\",\"rows\":[" + rows + "]";
+  out += "\"";
+  if (rows != nullptr) out += ",\"rows\":[" + *rows + "]";
   if (old_values != nullptr) out += ",\"old_values\":[" + *old_values + "]";
   out += "}";
   return out;
@@ -268,6 +272,10 @@ void LiveHub::Publish(std::vector<ChangeEvent>& events, int64_t last_seq) {
       return pending[sub->pending_slot].second;
     };
     RowCache cache;
+    // Updates that make a row stop matching, as deletes: the row as it was, stamped with the
+    // update's _seq like any delete, so _seq keeps rising per subscription. By row index;
+    // the cache keys on their addresses, which stay put.
+    std::unordered_map<size_t, store::RowImage> stopped;
     std::vector<Subscription*> stale;
     for (size_t i = 0; i < event.rows.size(); ++i) {
       const store::RowImage& row = event.rows[i];
@@ -296,11 +304,13 @@ void LiveHub::Publish(std::vector<ChangeEvent>& events, int64_t last_seq) {
             if (was && is) {
               size_t n_old = p.n_updates;
               AppendRow(p.updates, p.n_updates, *sub, row, cache);
-              AppendRow(p.old_values, n_old, *sub, *old, cache);
+              AppendRow(p.updated_from, n_old, *sub, *old, cache);
             } else if (is) {
               AppendRow(p.inserts, p.n_inserts, *sub, row, cache);
             } else if (was) {
-              AppendRow(p.deletes, p.n_deletes, *sub, *old, cache);
+              const store::RowImage& as_was =
+                  stopped.try_emplace(i, store::RowImage{old->cells, row.seq}).first->second;
+              AppendRow(p.deletes, p.n_deletes, *sub, as_was, cache);
             }
             break;
           }
@@ -308,9 +318,11 @@ void LiveHub::Publish(std::vector<ChangeEvent>& events, int64_t last_seq) {
       }
     }
     for (auto& [sub, p] : pending) {
-      if (p.n_inserts > 0) Deliver(sub, ChangeMessage(*sub, "insert", p.inserts, nullptr));
-      if (p.n_updates > 0) Deliver(sub, ChangeMessage(*sub, "update", p.updates, &p.old_values));
-      if (p.n_deletes > 0) Deliver(sub, ChangeMessage(*sub, "delete", p.deletes, nullptr));
+      if (p.n_inserts > 0) Deliver(sub, ChangeMessage(*sub, "insert", &p.inserts, nullptr));
+      if (p.n_updates > 0) {
+        Deliver(sub, ChangeMessage(*sub, "update", &p.updates, &p.updated_from));
+      }
+      if (p.n_deletes > 0) Deliver(sub, ChangeMessage(*sub, "delete", nullptr, &p.deletes));
     }
     std::sort(stale.begin(), stale.end());
     stale.erase(std::unique(stale.begin(), stale.end()), stale.end());

@@ -119,8 +119,7 @@ class LiveHub {
   std::unordered_map<std::string, int64_t> last_change_;                  // by table_id
 };
 
-// The {"type":"error",...} message of /v1/ws for one subscription (for the connection
-// as a whole when subscription_id is empty).
+// An error message for a subscription (or, with no id, for the connection).
 std::string ErrorMessage(std::string_view subscription_id, std::string_view code,
                          const std::string& message);
 

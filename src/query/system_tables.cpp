@@ -3,7 +3,6 @@
 #include "common/json_text.h"
 #include "query/cells.h"
 #include "query/result_encoder.h"
-#include "query/table_scan.h"
 
 namespace kalam::query {
 namespace {
@@ -173,19 +172,21 @@ std::vector<SystemTable> MakeSystemTables() {
                            {"last_update", ts}, {"changes", bigint}, {"node", text}},
                           NoRows));
 
-  // information_schema lists the tables a caller may read, with the API's type names.
+  // information_schema describes every table, with the API's type names. Like
+  // system.tables and system.table_schemas it is catalog metadata, the same for every
+  // signed-in caller (as PostgreSQL's catalogs are): that a table exists and what its
+  // columns are is no secret. Who may read a table's rows is the guard's rule (CheckRead,
+  // min_role), applied when they are read.
   tables.push_back(Define(
       "information_schema", "tables", Role::kUser,
       {{"table_catalog", text}, {"table_schema", text}, {"table_name", text},
        {"table_type", text}},
-      [](const catalog::CatalogState& state, const auth::Caller& caller) {
+      [](const catalog::CatalogState& state, const auth::Caller&) {
         std::vector<Row> rows;
         for (const auto& t : SystemTables()) {
-          if (caller.role < t.min_role) continue;
           rows.push_back({Text("kalamdb"), Text(t.schema), Text(t.name), Text("SYSTEM TABLE")});
         }
         for (const auto& [id, t] : state.tables) {
-          if (!auth::CheckRead(t, caller).ok()) continue;
           rows.push_back({Text("kalamdb"), Text(t.ns), Text(t.name), Text("BASE TABLE")});
         }
         return rows;
@@ -195,10 +196,9 @@ std::vector<SystemTable> MakeSystemTables() {
       {{"table_catalog", text}, {"table_schema", text}, {"table_name", text},
        {"column_name", text}, {"ordinal_position", integer}, {"data_type", text},
        {"is_nullable", text}, {"column_default", text}},
-      [](const catalog::CatalogState& state, const auth::Caller& caller) {
+      [](const catalog::CatalogState& state, const auth::Caller&) {
         std::vector<Row> rows;
         for (const auto& t : SystemTables()) {
-          if (caller.role < t.min_role) continue;
           for (size_t i = 0; i < t.column_names.size(); ++i) {
             rows.push_back({Text("kalamdb"), Text(t.schema), Text(t.name),
                             Text(t.column_names[i]), Value::INTEGER(static_cast<int32_t>(i + 1)),
@@ -206,7 +206,6 @@ std::vector<SystemTable> MakeSystemTables() {
           }
         }
         for (const auto& [id, t] : state.tables) {
-          if (!auth::CheckRead(t, caller).ok()) continue;
           const auto& columns = t.current().columns;
           for (size_t i = 0; i < columns.size(); ++i) {
             const auto& c = columns[i];

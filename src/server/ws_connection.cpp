@@ -18,6 +18,8 @@ using asio::awaitable;
 using asio::use_awaitable;
 
 constexpr size_t kMaxMessageBytes = 1024 * 1024;
+// How long a client has to answer the server's close frame before the socket is closed.
+constexpr std::chrono::seconds kCloseGrace(5);
 
 std::string_view WsCode(Code code) {
   switch (code) {
@@ -43,6 +45,11 @@ std::string TokenFromQuery(std::string_view target) {
     query.remove_prefix(amp + 1);
   }
   return {};
+}
+
+std::string AuthError(const Status& refused) {
+  return "{\"type\":\"auth_error\",\"code\":" + JsonString(WsCode(refused.code())) +
+         ",\"message\":" + JsonString(refused.message()) + "}";
 }
 
 std::string String(const json::object& o, const char* key) {
@@ -114,12 +121,7 @@ void WsConnection::SendMany(std::vector<std::string> messages) {
             "", "MESSAGE_TOO_LARGE", "Too many messages pending for this connection: closing"));
         self->wake_.cancel();
         // The error goes out once the client reads again; a client that never does is cut.
-        auto timer = std::make_shared<asio::steady_timer>(self->ws_.get_executor(),
-                                                          std::chrono::seconds(10));
-        timer->async_wait([self, timer](beast::error_code) {
-          beast::error_code ignored;
-          beast::get_lowest_layer(self->ws_).socket().close(ignored);
-        });
+        self->CutAfter(std::chrono::seconds(10));
       });
     }
     return;
@@ -141,6 +143,26 @@ void WsConnection::Close() {
 void WsConnection::SendError(std::string_view subscription_id, std::string_view code,
                              const std::string& text) {
   Send(live::ErrorMessage(subscription_id, code, text));
+}
+
+void WsConnection::SendLastAndClose(std::string message) {
+  // Not Close(): cancelling the socket's operations would fail the stream, and neither the
+  // message nor the close frame would go out.
+  if (closing_.exchange(true)) return;
+  pending_bytes_ += message.size();
+  outbox_.push_back(std::move(message));
+  wake_.cancel();
+  CutAfter(kCloseGrace);
+}
+
+void WsConnection::CutAfter(std::chrono::seconds delay) {
+  auto timer = std::make_shared<asio::steady_timer>(ws_.get_executor(), delay);
+  timer->async_wait([connection = weak_from_this(), timer](beast::error_code) {
+    if (auto self = connection.lock()) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    }
+  });
 }
 
 awaitable<void> WsConnection::WriteLoop() {
@@ -169,8 +191,11 @@ awaitable<void> WsConnection::WriteLoop() {
     auto [ec] = co_await wake_.async_wait(asio::as_tuple(use_awaitable));
     (void)ec;
   }
+  // The close frame; with the client's answer (a pending read takes it) Beast ends the TCP
+  // connection. Whether or not the handshake completed, the socket is closed after it.
   beast::error_code ignored;
   co_await ws_.async_close(websocket::close_code::policy_error, asio::redirect_error(use_awaitable, ignored));
+  beast::get_lowest_layer(ws_).socket().close(ignored);
   writer_done_ = true;
 }
 
@@ -202,9 +227,7 @@ awaitable<void> WsConnection::Run(Request upgrade, bool from_loopback) {
     auto caller = app_.authenticator().Authenticate(authorization, from_loopback_, std::nullopt);
     co_await asio::post(asio::bind_executor(ws_.get_executor(), use_awaitable));
     if (!caller.ok()) {
-      Send("{\"type\":\"auth_error\",\"code\":" + JsonString(WsCode(caller.status().code())) +
-           ",\"message\":" + JsonString(caller.status().message()) + "}");
-      Close();
+      SendLastAndClose(AuthError(caller.status()));
       co_return;
     }
     caller_ = *caller;
@@ -216,9 +239,8 @@ awaitable<void> WsConnection::Run(Request upgrade, bool from_loopback) {
         ws_.get_executor(), std::chrono::seconds(app_.config().websocket.auth_timeout_secs));
     timer->async_wait([self, timer](beast::error_code ec) {
       if (!ec && !self->caller_) {
-        self->Send("{\"type\":\"auth_error\",\"code\":\"AUTH_REQUIRED\",\"message\":"
-                   "\"Authenticate within the timeout\"}");
-        self->Close();
+        self->SendLastAndClose(
+            AuthError({Code::kAuthRequired, "Authenticate within the timeout"}));
       }
     });
   }
@@ -269,8 +291,7 @@ awaitable<void> WsConnection::Handle(const std::string& text) {
     co_return;
   }
   if (!caller_) {
-    SendError("", "AUTH_REQUIRED", "Authenticate first");
-    Close();
+    SendLastAndClose(live::ErrorMessage("", "AUTH_REQUIRED", "Authenticate first"));
     co_return;
   }
   // Subscribing and unsubscribing run on the query pool, one at a time per connection and
@@ -313,9 +334,7 @@ awaitable<void> WsConnection::Authenticate(const json::object& message) {
   }
   co_await asio::post(asio::bind_executor(ws_.get_executor(), use_awaitable));
   if (!caller.ok()) {
-    Send("{\"type\":\"auth_error\",\"code\":" + JsonString(WsCode(caller.status().code())) +
-         ",\"message\":" + JsonString(caller.status().message()) + "}");
-    Close();
+    SendLastAndClose(AuthError(caller.status()));
     co_return;
   }
   caller_ = *caller;

@@ -5,8 +5,9 @@
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <boost/json.hpp>
-#include <mutex>
 #include <atomic>
+#include <chrono>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,12 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   void Subscribe(const boost::json::object& message);  // on work_
   void Unsubscribe(const std::string& id);              // on work_
   void SendError(std::string_view subscription_id, std::string_view code, const std::string& text);
+  // On the connection's executor. Queues message as the last one: the writer sends it, then
+  // a close frame, and the TCP connection ends with the closing handshake (cut after a few
+  // seconds if the client never answers). Nothing is read or sent after it.
+  void SendLastAndClose(std::string message);
+  // Thread-safe: closes the socket after delay, whatever state the connection is in.
+  void CutAfter(std::chrono::seconds delay);
 
   App& app_;
   Stream ws_;

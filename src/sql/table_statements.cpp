@@ -243,7 +243,7 @@ Result<StatementResult> Executor::Run(const Scope& scope, const ShowTables& stmt
 Result<StatementResult> Executor::Run(const Scope& scope, const DescribeTable& stmt) {
   const std::string ns = ResolveNamespace(stmt.table, scope.default_namespace);
   if ((ns == "system" || ns == "information_schema") && !stmt.history) {
-    // System tables are described by information_schema, which knows who may read them.
+    // System tables are not in the catalog: information_schema describes them.
     auto r = Query(scope,
                    "SELECT column_name, data_type, is_nullable = 'YES' AS is_nullable, false AS "
                    "is_primary_key, column_default FROM information_schema.columns WHERE "

@@ -319,7 +319,13 @@ TEST_F(Cli, ExpiredStoredTokenIsRefreshed) {
                 .exit_code,
             0);
   const std::string before = ReadFile(home_ + "/.kalam/credentials");
-  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  // Wait until the server refuses the stored access token as expired.
+  const std::string token(
+      boost::json::parse(before).at(url).at("access_token").as_string());
+  auto http = short_lived.Client();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return Sql(http, "Bearer " + token, "SELECT 1").error_code() == "TOKEN_EXPIRED"; },
+      std::chrono::seconds(10)));
   CliRun r = Run({"-u", url, "-c", "SELECT 'fresh' AS token"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find(" fresh"), std::string::npos) << r.out;

@@ -31,18 +31,21 @@ std::string RunJob(client::HttpClient& http, const std::string& statement) {
   EXPECT_EQ(started.status, 200) << json::serialize(started.body);
   if (started.status != 200) return "not started";
   const std::string job(started.rows().at(0).at(0).as_string());
-  for (int i = 0; i < 200; ++i) {
-    auto r = Sql(http, RootAuth(), "SELECT status, result, error_message FROM system.jobs WHERE job_id = '" + job + "'");
-    const auto& row = r.rows().at(0).as_array();
-    const std::string status(row.at(0).as_string());
-    if (status != "queued" && status != "running") {
-      EXPECT_EQ(status, "completed") << json::serialize(row);
-      return row.at(1).is_null() ? "" : std::string(row.at(1).as_string());
-    }
-    std::this_thread::sleep_for(20ms);
+  json::array row;  // status, result, error_message
+  const bool ended = WaitUntil(
+      [&] {
+        auto r = Sql(http, RootAuth(),
+                     "SELECT status, result, error_message FROM system.jobs WHERE job_id = '" + job + "'");
+        row = r.rows().at(0).as_array();
+        return row.at(0).as_string() != "queued" && row.at(0).as_string() != "running";
+      },
+      30s);
+  if (!ended) {
+    ADD_FAILURE() << statement << ": the job did not end";
+    return "timeout";
   }
-  ADD_FAILURE() << statement << ": the job did not end";
-  return "timeout";
+  EXPECT_EQ(row.at(0).as_string(), "completed") << json::serialize(row);
+  return row.at(1).is_null() ? "" : std::string(row.at(1).as_string());
 }
 
 // Flushes and returns "completed" when the flush job completed.
@@ -132,10 +135,10 @@ TEST(Cold, RowsStayRightAcrossFlushUpdateDeleteAndRestart) {
 
   // DROP TABLE removes the files by a cleanup job.
   ASSERT_EQ(Sql(http, RootAuth(), "DROP TABLE app.s").status, 200);
-  for (int i = 0; i < 100 && fs::exists(files[0]); ++i) std::this_thread::sleep_for(20ms);
+  const std::string cleanup_jobs = "SELECT job_type, status FROM system.jobs WHERE job_type = 'cleanup'";
+  WaitUntil([&] { return Rows(Sql(http, RootAuth(), cleanup_jobs)) == R"([["cleanup","completed"]])"; }, 10s);
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), cleanup_jobs)), R"([["cleanup","completed"]])");
   EXPECT_FALSE(fs::exists(files[0]));
-  auto jobs = Sql(http, RootAuth(), "SELECT job_type, status FROM system.jobs WHERE job_type = 'cleanup'");
-  EXPECT_EQ(Rows(jobs), R"([["cleanup","completed"]])");
 }
 
 TEST(Cold, JobsAndFlushErrors) {
@@ -153,10 +156,10 @@ TEST(Cold, JobsAndFlushErrors) {
   EXPECT_EQ(all.rows().size(), 2u);  // a and b; the stream table is never flushed
   auto storage = Sql(http, RootAuth(), "STORAGE FLUSH TABLE app.a");
   EXPECT_EQ(storage.status, 200);
-  std::this_thread::sleep_for(500ms);
-  auto done = Sql(http, RootAuth(), "SELECT count(*) FROM system.jobs WHERE job_type = 'flush' AND status = 'completed' "
-                                    "AND started_at >= created_at AND completed_at >= started_at");
-  EXPECT_EQ(Rows(done), "[[3]]");
+  const std::string completed = "SELECT count(*) FROM system.jobs WHERE job_type = 'flush' AND status = 'completed' "
+                                "AND started_at >= created_at AND completed_at >= started_at";
+  WaitUntil([&] { return Rows(Sql(http, RootAuth(), completed)) == "[[3]]"; }, 10s);
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), completed)), "[[3]]");
   const std::string job(all.rows().at(0).at(0).as_string());
   EXPECT_EQ(Sql(http, RootAuth(), "KILL JOB '" + job + "'").error_code(), "INVALID_SQL");  // already ended
   EXPECT_EQ(Sql(http, RootAuth(), "KILL JOB 'job-none'").error_code(), "NOT_FOUND");
@@ -256,9 +259,7 @@ TEST(ColdPolicy, TablesFlushByThemselvesPerFlushPolicy) {
     auto stats = Sql(http, RootAuth(), "SHOW STATS FOR TABLE app." + table);
     return std::string(stats.rows().at(1).at(1).as_string());
   };
-  for (int i = 0; i < 100 && (cold_rows("by_rows") != "6" || cold_rows("by_time") != "1"); ++i) {
-    std::this_thread::sleep_for(50ms);
-  }
+  WaitUntil([&] { return cold_rows("by_rows") == "6" && cold_rows("by_time") == "1"; }, 10s);
   EXPECT_EQ(cold_rows("by_rows"), "6");
   EXPECT_EQ(cold_rows("by_time"), "1");
   EXPECT_EQ(cold_rows("idle"), "0");
@@ -321,11 +322,12 @@ TEST(ColdJobs, JobCleanupRunsAndKillJobCancelsQueuedFlushes) {
     jobs.emplace_back(r.rows().at(0).at(0).as_string());
   }
   auto killed = Sql(http, RootAuth(), "KILL JOB '" + jobs[2] + "'");
-  for (int i = 0; i < 300; ++i) {
-    auto r = Sql(http, RootAuth(), "SELECT count(*) FROM system.jobs WHERE status IN ('queued', 'running')");
-    if (Rows(r) == "[[0]]") break;
-    std::this_thread::sleep_for(20ms);
-  }
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return Rows(Sql(http, RootAuth(),
+                        "SELECT count(*) FROM system.jobs WHERE status IN ('queued', 'running')")) == "[[0]]";
+      },
+      60s));
   auto status = Sql(http, RootAuth(), "SELECT status FROM system.jobs WHERE job_id = '" + jobs[2] + "'");
   if (killed.status == 200) {
     EXPECT_EQ(Rows(status), R"([["cancelled"]])");
@@ -334,11 +336,12 @@ TEST(ColdJobs, JobCleanupRunsAndKillJobCancelsQueuedFlushes) {
   }
   EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT count(*), count(DISTINCT id) FROM app.big")), "[[200000,200000]]");
   // The scheduler's first round queues a job_cleanup job.
-  for (int i = 0; i < 100; ++i) {
-    auto r = Sql(http, RootAuth(), "SELECT status FROM system.jobs WHERE job_type = 'job_cleanup'");
-    if (Rows(r) == R"([["completed"]])") break;
-    std::this_thread::sleep_for(50ms);
-  }
+  WaitUntil(
+      [&] {
+        return Rows(Sql(http, RootAuth(), "SELECT status FROM system.jobs WHERE job_type = 'job_cleanup'")) ==
+               R"([["completed"]])";
+      },
+      10s);
   EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT status, result FROM system.jobs WHERE job_type = 'job_cleanup'")),
             R"([["completed","{\"records_removed\":0}"]])");
 }

@@ -1,6 +1,7 @@
 // Live queries over WebSocket (/v1/ws) through the real server.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -45,6 +46,12 @@ class Socket {
     return nullptr;
   }
   bool closed() const { return ws_.closed(); }
+  // Whether the next thing the server does within the deadline, with no message before it,
+  // is to close: a close frame, then the end of the TCP connection.
+  bool NextIsClose(std::chrono::milliseconds deadline = 3000ms) {
+    if (ws_.Receive(deadline)) return false;  // a message, not the close
+    return ws_.closed_by_server_frame();
+  }
 
  private:
   client::WsClient ws_;
@@ -105,20 +112,44 @@ TEST_F(Live, AuthenticatesThreeWays) {
     s.Send(R"({"type":"authenticate","method":"basic","username":"ben","password":"ben-password"})");
     EXPECT_EQ(s.Next().at("type").as_string(), "auth_success");
   }
-  {
-    Socket s(*server_, "/ws?token=not.a.token");
+}
+
+// Whatever refused the credentials, auth_error is the last message: the server closes the
+// connection right after it (close frame, then TCP close), and the client's next read sees
+// that.
+TEST_F(Live, AuthErrorClosesTheConnection) {
+  struct Attempt {
+    const char* how;
+    std::string target;
+    client::Headers headers;
+    std::string first_message;  // "" when the upgrade carries the credentials
+  };
+  const std::vector<Attempt> attempts = {
+      {"bearer header", "/v1/ws", {{"Authorization", "Bearer not.a.token"}}, ""},
+      {"basic header", "/v1/ws", {{"Authorization", client::BasicAuth("ann", "wrong-password")}}, ""},
+      {"?token=", "/v1/ws?token=not.a.token", {}, ""},
+      {"?token= on /ws", "/ws?token=not.a.token", {}, ""},
+      {"authenticate jwt", "/v1/ws", {}, R"({"type":"authenticate","method":"jwt","token":"not.a.token"})"},
+      {"authenticate basic", "/v1/ws", {},
+       R"({"type":"authenticate","method":"basic","username":"ann","password":"wrong-password"})"},
+      {"authenticate, unknown method", "/v1/ws", {}, R"({"type":"authenticate","method":"magic"})"},
+  };
+  for (const Attempt& a : attempts) {
+    Socket s(*server_, a.target, a.headers);
+    if (!a.first_message.empty()) s.Send(a.first_message);
     auto m = s.Next();
-    EXPECT_EQ(m.at("type").as_string(), "auth_error");
-    EXPECT_EQ(m.at("code").as_string(), "UNAUTHORIZED");
-    s.Next(1000ms);
-    EXPECT_TRUE(s.closed());
+    ASSERT_FALSE(m.is_null()) << a.how;
+    EXPECT_EQ(m.at("type").as_string(), "auth_error") << a.how;
+    EXPECT_EQ(m.at("code").as_string(), "UNAUTHORIZED") << a.how;
+    EXPECT_TRUE(s.NextIsClose()) << a.how;
   }
-  {
-    Socket s(*server_);
-    s.Send(SubscribeMessage("x", "SELECT * FROM app.msgs"));
-    auto m = s.Next();
-    EXPECT_EQ(m.at("code").as_string(), "AUTH_REQUIRED");
-  }
+  // Anything but authenticate first: the error, then the close.
+  Socket s(*server_);
+  s.Send(SubscribeMessage("x", "SELECT * FROM app.msgs"));
+  auto m = s.Next();
+  ASSERT_FALSE(m.is_null());
+  EXPECT_EQ(m.at("code").as_string(), "AUTH_REQUIRED");
+  EXPECT_TRUE(s.NextIsClose());
 }
 
 TEST_F(Live, PingPongAndProtocolErrors) {
@@ -189,7 +220,7 @@ TEST_F(Live, SnapshotInBatchesThenOrderedChanges) {
   ASSERT_EQ(As("ann", "UPDATE app.msgs SET room = 'r9' WHERE id = 2").status, 200);
   auto stops = s.Next();
   EXPECT_EQ(stops.at("change_type").as_string(), "delete");  // stops matching
-  EXPECT_EQ(stops.at("rows").at(0).at("id").as_int64(), 2);
+  EXPECT_EQ(stops.at("old_values").at(0).at("id").as_int64(), 2);
   ASSERT_EQ(As("ann", "DELETE FROM app.msgs WHERE id = 4").status, 200);
   auto deleted = s.Next();
   EXPECT_EQ(deleted.at("change_type").as_string(), "delete");
@@ -251,6 +282,102 @@ TEST_F(Live, SharedTablesRouteByEquality) {
   ASSERT_EQ(Root("UPDATE app.board SET topic = 't2' WHERE id = 1").status, 200);
   EXPECT_EQ(sockets[1]->Next().at("change_type").as_string(), "delete");
   EXPECT_EQ(sockets[2]->Next().at("change_type").as_string(), "insert");
+}
+
+// The keys of a message, sorted: which of rows and old_values a change carries.
+std::vector<std::string> Keys(const json::value& m) {
+  std::vector<std::string> keys;
+  for (const auto& field : m.as_object()) keys.emplace_back(field.key());
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+// A row of a change without its _seq (checked on its own).
+json::value Cells(const json::value& row) {
+  json::object cells = row.as_object();
+  cells.erase("_seq");
+  return cells;
+}
+
+// Each kind of change has its own shape: insert `rows`; update `rows` and `old_values`
+// (the same rows before); delete `old_values` only. Updates that move a row into or out of
+// the subscription's WHERE are inserts and deletes.
+TEST_F(Live, ChangeEventsCarryRowsOrOldValuesByKind) {
+  ASSERT_EQ(Root("CREATE SHARED TABLE app.shape (id BIGINT PRIMARY KEY, topic TEXT, n INT) "
+                 "WITH (ACCESS_LEVEL = 'public')").status, 200);
+  Socket s = Connect("ann");
+  s.Send(SubscribeMessage("w", "SELECT id, n FROM app.shape WHERE topic = 'on'"));
+  ASSERT_FALSE(s.NextOf("subscription_ack").is_null());
+  using Names = std::vector<std::string>;
+  const Names insert_keys{"change_type", "rows", "subscription_id", "type"};
+  const Names update_keys{"change_type", "old_values", "rows", "subscription_id", "type"};
+  const Names delete_keys{"change_type", "old_values", "subscription_id", "type"};
+  int64_t last_seq = 0;
+  // The next change, which must be of kind and carry rising _seq in its rows.
+  auto next_change = [&](const std::string& kind) {
+    json::value m = s.NextOf("change");
+    EXPECT_FALSE(m.is_null()) << "no " << kind;
+    if (m.is_null()) return m;
+    EXPECT_EQ(m.at("change_type").as_string(), kind) << json::serialize(m);
+    EXPECT_EQ(m.at("subscription_id").as_string(), "w");
+    const char* current = kind == "delete" ? "old_values" : "rows";
+    for (const auto& row : m.at(current).as_array()) {
+      EXPECT_GT(row.at("_seq").as_int64(), last_seq) << json::serialize(m);
+      last_seq = row.at("_seq").as_int64();
+    }
+    return m;
+  };
+
+  ASSERT_EQ(Root("INSERT INTO app.shape VALUES (1, 'on', 1), (2, 'off', 5)").status, 200);
+  auto insert = next_change("insert");
+  EXPECT_EQ(Keys(insert), insert_keys);
+  ASSERT_EQ(insert.at("rows").as_array().size(), 1u);
+  EXPECT_EQ(Cells(insert.at("rows").at(0)), json::parse(R"({"id":1,"n":1})"));
+  const int64_t inserted_seq = insert.at("rows").at(0).at("_seq").as_int64();
+
+  ASSERT_EQ(Root("UPDATE app.shape SET n = 2 WHERE id = 1").status, 200);
+  auto update = next_change("update");
+  EXPECT_EQ(Keys(update), update_keys);
+  ASSERT_EQ(update.at("rows").as_array().size(), 1u);
+  ASSERT_EQ(update.at("old_values").as_array().size(), 1u);
+  EXPECT_EQ(Cells(update.at("rows").at(0)), json::parse(R"({"id":1,"n":2})"));
+  EXPECT_EQ(Cells(update.at("old_values").at(0)), json::parse(R"({"id":1,"n":1})"));
+  EXPECT_EQ(update.at("old_values").at(0).at("_seq").as_int64(), inserted_seq);
+
+  // Row 2 starts matching: an insert of the row as it is now.
+  ASSERT_EQ(Root("UPDATE app.shape SET topic = 'on', n = 6 WHERE id = 2").status, 200);
+  auto starts = next_change("insert");
+  EXPECT_EQ(Keys(starts), insert_keys);
+  ASSERT_EQ(starts.at("rows").as_array().size(), 1u);
+  EXPECT_EQ(Cells(starts.at("rows").at(0)), json::parse(R"({"id":2,"n":6})"));
+
+  // Row 1 stops matching: a delete of the row as it was.
+  ASSERT_EQ(Root("UPDATE app.shape SET topic = 'off', n = 3 WHERE id = 1").status, 200);
+  auto stops = next_change("delete");
+  EXPECT_EQ(Keys(stops), delete_keys);
+  ASSERT_EQ(stops.at("old_values").as_array().size(), 1u);
+  EXPECT_EQ(Cells(stops.at("old_values").at(0)), json::parse(R"({"id":1,"n":2})"));
+
+  // Changes to rows that match neither before nor after send nothing; the next event is
+  // the delete of row 2, as it was.
+  ASSERT_EQ(Root("UPDATE app.shape SET n = 4 WHERE id = 1; DELETE FROM app.shape WHERE id = 1").status, 200);
+  ASSERT_EQ(Root("DELETE FROM app.shape WHERE id = 2").status, 200);
+  auto deleted = next_change("delete");
+  EXPECT_EQ(Keys(deleted), delete_keys);
+  ASSERT_EQ(deleted.at("old_values").as_array().size(), 1u);
+  EXPECT_EQ(Cells(deleted.at("old_values").at(0)), json::parse(R"({"id":2,"n":6})"));
+
+  // One statement, several rows: one message holding them all.
+  ASSERT_EQ(Root("INSERT INTO app.shape VALUES (3, 'on', 30), (4, 'on', 40)").status, 200);
+  EXPECT_EQ(next_change("insert").at("rows").as_array().size(), 2u);
+  ASSERT_EQ(Root("DELETE FROM app.shape WHERE id IN (3, 4)").status, 200);
+  auto both = next_change("delete");
+  EXPECT_EQ(Keys(both), delete_keys);
+  std::set<int64_t> ids;
+  for (const auto& row : both.at("old_values").as_array()) ids.insert(row.at("id").as_int64());
+  EXPECT_EQ(ids, (std::set<int64_t>{3, 4}));
+  EXPECT_TRUE(s.Next(300ms).is_null());
+  ASSERT_EQ(Root("DROP TABLE app.shape").status, 200);
 }
 
 // The ids of a subscription's snapshot (all batches), in the order sent.
@@ -346,11 +473,9 @@ TEST_F(Live, BurstsKeepTheirOrderAndCloseCleansUp) {
     EXPECT_EQ(seen[22], "y19");
     EXPECT_EQ(As("ben", "SELECT count(*) FROM system.live_queries").rows()[0].at(0).as_int64(), 21);
   }
-  for (int i = 0; i < 100; ++i) {
-    if (As("ben", "SELECT count(*) FROM system.live_queries").rows()[0].at(0).as_int64() == 0) break;
-    std::this_thread::sleep_for(20ms);
-  }
-  EXPECT_EQ(As("ben", "SELECT count(*) FROM system.live_queries").rows()[0].at(0).as_int64(), 0);
+  auto live = [&] { return As("ben", "SELECT count(*) FROM system.live_queries").rows()[0].at(0).as_int64(); };
+  WaitUntil([&] { return live() == 0; }, 2000ms);
+  EXPECT_EQ(live(), 0);
 }
 
 TEST_F(Live, KillDropLimitsAndResume) {
@@ -433,7 +558,7 @@ TEST_F(Live, NoGapsOrDuplicatesUnderConcurrentWrites) {
       auto apply = [&](const json::value& m) {
         const std::string type(m.at("type").as_string());
         const bool del = type == "change" && m.at("change_type").as_string() == "delete";
-        for (const auto& row : m.at("rows").as_array()) {
+        for (const auto& row : m.at(del ? "old_values" : "rows").as_array()) {
           const int64_t seq = row.at("_seq").as_int64();
           if (type == "change" && seq <= last_seq) ++failures;  // out of order or twice
           if (type == "change") last_seq = seq;
@@ -489,6 +614,7 @@ TEST(LiveLimits, AuthTimeoutAndSlowConsumers) {
     ASSERT_FALSE(m.is_null());
     EXPECT_EQ(m.at("type").as_string(), "auth_error");
     EXPECT_EQ(m.at("code").as_string(), "AUTH_REQUIRED");
+    EXPECT_TRUE(silent.NextIsClose());
   }
   auto http = server.Client();
   ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; CREATE SHARED TABLE app.flood (id BIGINT PRIMARY KEY, body TEXT)").status, 200);
@@ -518,8 +644,9 @@ TEST(LiveLimits, AuthTimeoutAndSlowConsumers) {
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
   // Its subscriptions are gone, and so is the connection.
-  std::this_thread::sleep_for(500ms);
-  EXPECT_EQ(json::serialize(Sql(http, RootAuth(), "SELECT count(*) FROM system.live_queries").rows()), "[[0]]");
+  auto live = [&] { return json::serialize(Sql(http, RootAuth(), "SELECT count(*) FROM system.live_queries").rows()); };
+  WaitUntil([&] { return live() == "[[0]]"; }, 5000ms);
+  EXPECT_EQ(live(), "[[0]]");
   bool saw_error = false;
   for (auto m = slow.Next(2000ms); !m.is_null(); m = slow.Next(2000ms)) {
     if (m.at("type").as_string() == "error" && m.at("code").as_string() == "MESSAGE_TOO_LARGE") saw_error = true;

@@ -153,4 +153,13 @@ SqlResponse Sql(client::HttpClient& http, const std::string& authorization,
 
 std::string RootAuth() { return client::BasicAuth("root", kRootPassword); }
 
+bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds deadline) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
 }  // namespace kalam::testing

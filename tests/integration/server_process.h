@@ -5,6 +5,8 @@
 #include <sys/types.h>
 
 #include <boost/json.hpp>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -66,6 +68,11 @@ SqlResponse Sql(client::HttpClient& http, const std::string& authorization,
                 const std::string& path = "/v1/api/sql");
 
 std::string RootAuth();
+
+// Polls condition until it holds or the deadline passes, and says whether it held. Tests
+// wait for an outcome this way, never by sleeping a guessed time and then asserting: as
+// fast as the server is, and not flaky when the machine is busy.
+bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds deadline);
 
 }  // namespace kalam::testing
 

@@ -137,5 +137,72 @@ INSTANTIATE_TEST_SUITE_P(BothRoutes, SystemTables,
                          ::testing::Values("/v1/api/sql", "/api/sql"),
                          [](const auto& info) { return info.index == 0 ? "v1" : "legacy"; });
 
+// The catalog is metadata, the same for every signed-in caller; a table's rows are not.
+class Catalog : public ServerTest {};
+
+TEST_F(Catalog, EveryCallerSeesTheSameTablesButNotTheSameRows) {
+  ASSERT_EQ(Root("CREATE USER 'u1' WITH PASSWORD 'password-123' ROLE user").status, 200);
+  ASSERT_EQ(Root("CREATE NAMESPACE app; "
+                 "CREATE USER TABLE app.notes (id BIGINT PRIMARY KEY, body TEXT); "
+                 "CREATE SHARED TABLE app.ledger (id BIGINT PRIMARY KEY, amount INT NOT NULL, "
+                 "memo TEXT DEFAULT 'none'); "
+                 "INSERT INTO app.ledger VALUES (1, 10, 'root only')").status, 200);
+  const std::string u1 = client::BasicAuth("u1", "password-123");
+  auto rows = [&](const std::string& auth, const std::string& sql) {
+    auto r = Sql(http_, auth, sql);
+    EXPECT_EQ(r.status, 200) << sql << ": " << json::serialize(r.body);
+    return r.status == 200 ? json::serialize(r.rows()) : json::serialize(r.body);
+  };
+  // The tables each part of the catalog lists, as [["ns.table"], ...].
+  const std::vector<std::pair<std::string, std::string>> lists = {
+      {"system.tables", "SELECT namespace_id || '.' || table_name FROM system.tables ORDER BY 1"},
+      {"system.table_schemas",
+       "SELECT DISTINCT namespace_id || '.' || table_name FROM system.table_schemas ORDER BY 1"},
+      {"information_schema.tables",
+       "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+       "WHERE table_type = 'BASE TABLE' ORDER BY 1"},
+      {"information_schema.columns",
+       "SELECT DISTINCT table_schema || '.' || table_name FROM information_schema.columns "
+       "WHERE table_schema NOT IN ('system', 'information_schema') ORDER BY 1"},
+  };
+  const std::string created = R"([["app.ledger"],["app.notes"]])";
+  for (const auto& [view, sql] : lists) {
+    EXPECT_EQ(rows(u1, sql), created) << view << " as a user";
+    EXPECT_EQ(rows(RootAuth(), sql), created) << view << " as root";
+  }
+  // System tables are listed alike too, though a user may read only some of them.
+  const std::string everything =
+      "SELECT table_schema, table_name, table_type FROM information_schema.tables ORDER BY ALL";
+  EXPECT_EQ(rows(u1, everything), rows(RootAuth(), everything));
+
+  // DESCRIBE and information_schema.columns agree, for a user as for root.
+  for (const char* table : {"notes", "ledger"}) {
+    const std::string describe = std::string("DESCRIBE TABLE app.") + table;
+    const std::string columns =
+        std::string("SELECT column_name, data_type, is_nullable, column_default "
+                    "FROM information_schema.columns WHERE table_schema = 'app' AND "
+                    "table_name = '") + table + "' ORDER BY ordinal_position";
+    EXPECT_EQ(rows(u1, describe), rows(RootAuth(), describe)) << table;
+    EXPECT_EQ(rows(u1, columns), rows(RootAuth(), columns)) << table;
+    const auto by_describe = Sql(http_, u1, describe);
+    const auto by_schema = Sql(http_, u1, columns);
+    ASSERT_EQ(by_describe.status, 200) << json::serialize(by_describe.body);
+    ASSERT_EQ(by_schema.status, 200) << json::serialize(by_schema.body);
+    json::array names, from_schema;
+    for (const auto& row : by_describe.rows()) names.push_back(row.at(0));
+    for (const auto& row : by_schema.rows()) from_schema.push_back(row.at(0));
+    EXPECT_EQ(names, from_schema) << table;
+    EXPECT_FALSE(names.empty()) << table;
+  }
+
+  // The data is another matter: the private SHARED table's rows stay closed to a user.
+  auto refused = Sql(http_, u1, "SELECT * FROM app.ledger");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(refused.error_code(), "PERMISSION_DENIED");
+  EXPECT_EQ(Sql(http_, u1, "SELECT count(*) FROM app.ledger").error_code(), "PERMISSION_DENIED");
+  EXPECT_EQ(rows(u1, "SELECT count(*) FROM app.notes"), "[[0]]");  // its own rows: none yet
+  EXPECT_EQ(rows(RootAuth(), "SELECT memo FROM app.ledger"), R"([["root only"]])");
+}
+
 }  // namespace
 }  // namespace kalam::testing

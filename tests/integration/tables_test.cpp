@@ -335,7 +335,13 @@ TEST(TablesCrash, EveryAcknowledgedRowSurvivesSigkill) {
       }
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  // The kill lands while the writers are well under way, some of them mid-statement.
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        std::lock_guard lock(mutex);
+        return acknowledged.size() >= 200;
+      },
+      std::chrono::seconds(30)));
   EXPECT_EQ(server.Stop(SIGKILL), 128 + SIGKILL);
   stop = true;
   for (auto& t : writers) t.join();
@@ -410,14 +416,18 @@ TEST(StreamTtl, ExpiredRowsVanishFromReadsThenFromTheStore) {
                 .status,
             200);
   ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.typing VALUES ('a'), ('b'); INSERT INTO app.kept VALUES ('k')").status, 200);
-  EXPECT_EQ(json::serialize(Sql(http, RootAuth(), "SELECT count(*) FROM app.typing").rows()), "[[2]]");
-  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
-  EXPECT_EQ(json::serialize(Sql(http, RootAuth(), "SELECT count(*) FROM app.typing").rows()), "[[0]]");
+  auto count = [&] { return json::serialize(Sql(http, RootAuth(), "SELECT count(*) FROM app.typing").rows()); };
+  EXPECT_EQ(count(), "[[2]]");
+  // Past the TTL reads skip them, before any eviction.
+  EXPECT_TRUE(WaitUntil([&] { return count() == "[[0]]"; }, std::chrono::seconds(10))) << count();
   ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.typing VALUES ('fresh')").status, 200);
   EXPECT_EQ(json::serialize(Sql(http, RootAuth(), "SELECT who FROM app.typing").rows()), R"([["fresh"]])");
-  std::this_thread::sleep_for(std::chrono::milliseconds(2600));
-  auto stats = Sql(http, RootAuth(), "SHOW STATS FOR TABLE app.typing");
-  EXPECT_EQ(json::serialize(stats.rows().at(0)), R"(["hot_rows","0"])");  // evicted from the store
+  // Then eviction removes every expired row from the store, the fresh one too in time.
+  auto hot_rows = [&] {
+    return json::serialize(Sql(http, RootAuth(), "SHOW STATS FOR TABLE app.typing").rows().at(0));
+  };
+  EXPECT_TRUE(WaitUntil([&] { return hot_rows() == R"(["hot_rows","0"])"; }, std::chrono::seconds(15)))
+      << hot_rows();
   EXPECT_EQ(json::serialize(Sql(http, RootAuth(), "SELECT who FROM app.kept").rows()), R"([["k"]])");
   // Each removal ran as a stream_eviction job.
   auto jobs = Sql(http, RootAuth(), "SELECT count(*), min(status), max(status), sum(CAST(json_extract(result, '$.scopes_trimmed') AS INT)) "
