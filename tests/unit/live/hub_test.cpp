@@ -55,8 +55,8 @@ catalog::TableDef Table(uint64_t num, const char* name, catalog::TableType type)
   return def;
 }
 
-// A change as the hub reports it: kind, then the rows' "id/room", then for an update the
-// old rows'. Enough to tell which rows went where; the row encoding has tests of its own.
+// A change as the hub reports it: kind, then the rows' "id/room", then "old" and the
+// old_values' (an update's rows before it; a delete carries old_values only). Enough to tell which rows went where; the row encoding has tests of its own.
 std::string Summary(const std::string& message) {
   static const std::regex kind_re(R"re("change_type":"(\w+)")re");
   static const std::regex row_re(R"re("id":(-?\d+),"room":("[^"]*"|null))re");
@@ -195,11 +195,11 @@ TEST_F(LiveHubTest, SharedTableRoutesByTheIndexedEquality) {
                   Row(4, "A", 101)})});
   Publish({Event("app:msgs", "", kDelete, {Row(2, "b", 102), Row(11, "a", 102)})});
 
-  EXPECT_EQ(Got(room_a), (Strings{"insert 1/a 11/a", "delete 11/a"}));
-  EXPECT_EQ(Got(room_b), (Strings{"insert 2/b", "delete 2/b"}));
-  EXPECT_EQ(Got(a_big), (Strings{"insert 11/a", "delete 11/a"}));
-  EXPECT_EQ(Got(not_a), (Strings{"insert 2/b 4/A", "delete 2/b"}));
-  EXPECT_EQ(Got(all), (Strings{"insert 1/a 2/b 11/a 3/null 4/A", "delete 2/b 11/a"}));
+  EXPECT_EQ(Got(room_a), (Strings{"insert 1/a 11/a", "delete old 11/a"}));
+  EXPECT_EQ(Got(room_b), (Strings{"insert 2/b", "delete old 2/b"}));
+  EXPECT_EQ(Got(a_big), (Strings{"insert 11/a", "delete old 11/a"}));
+  EXPECT_EQ(Got(not_a), (Strings{"insert 2/b 4/A", "delete old 2/b"}));
+  EXPECT_EQ(Got(all), (Strings{"insert 1/a 2/b 11/a 3/null 4/A", "delete old 2/b 11/a"}));
 }
 
 TEST_F(LiveHubTest, UpdatesThatEnterOrLeaveASubscriptionBecomeInsertsAndDeletes) {
@@ -212,8 +212,8 @@ TEST_F(LiveHubTest, UpdatesThatEnterOrLeaveASubscriptionBecomeInsertsAndDeletes)
                  {Row(1, "a", 101), Row(2, "a", 101), Row(3, std::nullopt, 101)},
                  {Row(1, "b", 50), Row(2, "a", 50), Row(3, "a", 50)})});
 
-  EXPECT_EQ(Got(room_a), (Strings{"insert 1/a", "update 2/a old 2/a", "delete 3/a"}));
-  EXPECT_EQ(Got(room_b), (Strings{"delete 1/b"}));
+  EXPECT_EQ(Got(room_a), (Strings{"insert 1/a", "update 2/a old 2/a", "delete old 3/a"}));
+  EXPECT_EQ(Got(room_b), (Strings{"delete old 1/b"}));
   EXPECT_EQ(Got(all), (Strings{"update 1/a 2/a 3/null old 1/b 2/a 3/a"}));
 }
 
@@ -224,7 +224,7 @@ TEST_F(LiveHubTest, EventsBeforeTheSnapshotIsQueuedAreHeldThenSentInOrder) {
   EXPECT_TRUE(Got(early).empty());
   hub_.MarkReady(early->live_id);
   Publish({Event("app:msgs", "", kInsert, {Row(2, "a", 103)})});
-  EXPECT_EQ(Got(early), (Strings{"insert 1/a", "delete 1/a", "insert 2/a"}));
+  EXPECT_EQ(Got(early), (Strings{"insert 1/a", "delete old 1/a", "insert 2/a"}));
 }
 
 TEST_F(LiveHubTest, RemoveConnectionEndsItsSubscriptionsOnly) {
@@ -354,7 +354,7 @@ TEST_F(LiveHubTest, RandomChangesReachExactlyTheSubscriptionsTheyConcern) {
       auto& want = expected[m.sub->subscription_id];
       if (!ins.empty()) want.push_back("insert" + ins);
       if (!upd.empty()) want.push_back("update" + upd + " old" + old);
-      if (!del.empty()) want.push_back("delete" + del);
+      if (!del.empty()) want.push_back("delete old" + del);
     }
     Publish({std::move(event)});
   }
