@@ -1,40 +1,16 @@
 #include "cold/flush.h"
 
-#include <algorithm>
-#include <chrono>
-#include <deque>
-#include <limits>
 #include <filesystem>
-#include <map>
-#include <mutex>
-#include <thread>
 
-#include <spdlog/spdlog.h>
-
-#include "common/text.h"
-#include "duckdb/parser/keyword_helper.hpp"
-#include "common/json_text.h"
-#include "common/clock.h"
-#include "query/cells.h"
-#include "query/table_scan.h"
-#include "store/committer.h"
-#include "store/kv_store.h"
-#include "store/row_codec.h"
 #include "cold/merged_scan.h"
+#include "common/clock.h"
+#include "common/text.h"
+#include "store/committer.h"
 
 namespace kalam::cold {
-namespace {
 
 namespace fs = std::filesystem;
 using catalog::TableDef;
-using query::EngineType;
-using query::LiteralDefault;
-using query::WriteCell;
-using query::DecodeCurrentRow;
-using query::kTableScanFunction;
-
-
-}  // namespace
 
 Result<std::string> CompactTable(duckdb::Connection& connection, ColdStore& cold,
                                  const catalog::CatalogState& state, const TableDef& table,

@@ -27,12 +27,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using catalog::TableDef;
-using query::EngineType;
-using query::LiteralDefault;
-using query::WriteCell;
 using query::DecodeCurrentRow;
-using query::kTableScanFunction;
-
+using query::EngineType;
+using query::WriteCell;
 
 struct FlushRow {
   std::string key;

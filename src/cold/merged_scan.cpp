@@ -1,39 +1,20 @@
 #include "cold/merged_scan.h"
 
-#include <algorithm>
-#include <chrono>
-#include <deque>
-#include <limits>
 #include <filesystem>
-#include <map>
-#include <mutex>
-#include <thread>
-
-#include <spdlog/spdlog.h>
+#include <limits>
 
 #include "common/text.h"
-#include "duckdb/parser/keyword_helper.hpp"
-#include "common/json_text.h"
-#include "common/clock.h"
 #include "query/cells.h"
+#include "query/row_mapping.h"
 #include "query/table_scan.h"
-#include "store/committer.h"
-#include "store/kv_store.h"
-#include "store/row_codec.h"
 
 namespace kalam::cold {
-namespace {
 
 namespace fs = std::filesystem;
 using catalog::TableDef;
 using query::EngineType;
-using query::LiteralDefault;
-using query::WriteCell;
-using query::DecodeCurrentRow;
 using query::kTableScanFunction;
-
-
-}  // namespace
+using query::LiteralDefault;
 
 std::optional<std::pair<duckdb::Value, duckdb::Value>> SegmentRange(const Segment& segment,
                                                                    const catalog::ColumnDef& column) {

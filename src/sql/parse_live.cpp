@@ -23,21 +23,12 @@ Result<KalamStatement> StatementParser::ParseSubscribeTo() {
     if (subscribe.where_sql.empty()) return Fail("a condition", After("WHERE"));
   }
   if (Accept("OPTIONS")) {
-    KALAM_RETURN_IF_ERROR(ExpectSymbol('(', After("OPTIONS")));
-    std::string_view after = "'('";
-    do {
-      Result<std::string> key = OptionKey(After(after));
-      after = "','";
-      if (!key.ok()) return key.status();
-      const std::string option = fmt::format("option '{}'", *key);
-      KALAM_RETURN_IF_ERROR(ExpectSymbol('=', After(option)));
+    KALAM_RETURN_IF_ERROR(OptionList("OPTIONS", [&](std::string key, const std::string& option) {
       Result<int64_t> value = Integer(0, After("'=' of " + option));
       if (!value.ok()) return value.status();
-      subscribe.options.emplace_back(std::move(*key), *value);
-      if (!IsSymbol(Peek(), ',') && !IsSymbol(Peek(), ')')) {
-        return Fail("',' or ')'", After("the value of " + option));
-      }
-    } while (IsSymbol(Take(), ','));
+      subscribe.options.emplace_back(std::move(key), *value);
+      return Status::Ok();
+    }));
   }
   if (!AtEnd()) return Fail("WHERE, OPTIONS or the end", After("the table name"));
   return KalamStatement(std::move(subscribe));

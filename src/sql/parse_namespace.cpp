@@ -31,26 +31,17 @@ Result<KalamStatement> StatementParser::ParseAlterNamespace() {
   alter.name = std::move(*name);
   KALAM_RETURN_IF_ERROR(Expect("SET", After("the namespace name")));
   KALAM_RETURN_IF_ERROR(Expect("OPTIONS", After("SET")));
-  KALAM_RETURN_IF_ERROR(ExpectSymbol('(', After("SET OPTIONS")));
-  std::string_view after = "'('";
-  do {
-    Result<std::string> key = OptionKey(After(after));
-    after = "','";
-    if (!key.ok()) return key.status();
-    const std::string option = fmt::format("option '{}'", *key);
+  KALAM_RETURN_IF_ERROR(OptionList("SET OPTIONS", [&](std::string key, const std::string& option) {
     if (std::any_of(alter.options.begin(), alter.options.end(),
-                    [&](const auto& kv) { return kv.first == *key; })) {
+                    [&](const auto& kv) { return kv.first == key; })) {
       return Status(Code::kInvalidSql,
                     fmt::format("The {} is given twice in {}", option, statement_));
     }
-    KALAM_RETURN_IF_ERROR(ExpectSymbol('=', After(option)));
     Result<std::string> value = OptionValue(option);
     if (!value.ok()) return value.status();
-    alter.options.emplace_back(std::move(*key), std::move(*value));
-    if (!IsSymbol(Peek(), ',') && !IsSymbol(Peek(), ')')) {
-      return Fail("',' or ')'", After("the value of " + option));
-    }
-  } while (IsSymbol(Take(), ','));
+    alter.options.emplace_back(std::move(key), std::move(*value));
+    return Status::Ok();
+  }));
   return KalamStatement(std::move(alter));
 }
 

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -247,6 +248,26 @@ class StatementParser {
                     fmt::format("The {} is given twice in {}", what, statement_));
     }
     field = std::move(value);
+    return Status::Ok();
+  }
+
+  // '(' name = value, ... ')' after what: each name (lower case) with "option 'name'" for
+  // messages, handed to read_value once its '=' is read; read_value reads the value.
+  Status OptionList(std::string_view what,
+                    const std::function<Status(std::string name, const std::string& option)>& read_value) {
+    KALAM_RETURN_IF_ERROR(ExpectSymbol('(', After(what)));
+    std::string_view after = "'('";
+    do {
+      Result<std::string> key = OptionKey(After(after));
+      after = "','";
+      if (!key.ok()) return key.status();
+      const std::string option = fmt::format("option '{}'", *key);
+      KALAM_RETURN_IF_ERROR(ExpectSymbol('=', After(option)));
+      KALAM_RETURN_IF_ERROR(read_value(std::move(*key), option));
+      if (!IsSymbol(Peek(), ',') && !IsSymbol(Peek(), ')')) {
+        return Fail("',' or ')'", After("the value of " + option));
+      }
+    } while (IsSymbol(Take(), ','));
     return Status::Ok();
   }
 
