@@ -45,6 +45,7 @@ Status ApplyFile(const std::string& path, Config& c) {
   read("server", "host", c.server.host);
   read("server", "port", c.server.port);
   read("server", "workers", c.server.workers);
+  read("server", "max_connections", c.server.max_connections);
   read("storage", "data_path", c.storage.data_path);
   read("storage", "sync_writes", c.storage.sync_writes);
   read("auth", "jwt_secret", c.auth.jwt_secret);
@@ -60,6 +61,7 @@ Status ApplyFile(const std::string& path, Config& c) {
   read("stream", "eviction_interval_secs", c.stream.eviction_interval_secs);
   read("limits", "max_request_bytes", c.limits.max_request_bytes);
   read("limits", "max_result_rows", c.limits.max_result_rows);
+  read("limits", "statement_timeout_ms", c.limits.statement_timeout_ms);
   read("rate_limit", "queries_per_sec_per_user", c.rate_limit.queries_per_sec_per_user);
   read("websocket", "auth_timeout_secs", c.websocket.auth_timeout_secs);
   read("websocket", "max_subscriptions_per_connection",

@@ -21,6 +21,10 @@ struct Config {
     // I/O threads of the HTTP and WebSocket server; statements run on a pool of their own.
     // 0: one per core.
     int workers = 0;
+    // Open HTTP and WebSocket connections at most (default 10,000). A connection past it
+    // is answered 503 SERVICE_UNAVAILABLE and closed, so the server keeps descriptors
+    // for the connections it serves. 0: no cap.
+    int64_t max_connections = 10000;
   } server;
   struct Storage {
     // The data directory: RocksDB, the local storage's Parquet files, the lock and the
@@ -70,6 +74,10 @@ struct Config {
     uint64_t max_request_bytes = 4 * 1024 * 1024;
     // Rows a SELECT returns at most; the rest are cut off. 0: no limit.
     uint64_t max_result_rows = 0;
+    // Milliseconds a statement may run (default 30,000), waiting for a query connection
+    // included; past it the engine interrupts it and it answers 408 STATEMENT_TIMEOUT,
+    // with nothing of it applied. 0: no limit.
+    int64_t statement_timeout_ms = 30000;
   } limits;
   struct RateLimit {
     // POST /v1/api/sql requests per second per user (a token bucket holding one second's

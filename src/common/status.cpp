@@ -23,6 +23,8 @@ std::string_view CodeName(Code code) {
     case Code::kPayloadTooLarge: return "PAYLOAD_TOO_LARGE";
     case Code::kRateLimitExceeded: return "RATE_LIMIT_EXCEEDED";
     case Code::kInternalError: return "INTERNAL_ERROR";
+    case Code::kStatementTimeout: return "STATEMENT_TIMEOUT";
+    case Code::kServiceUnavailable: return "SERVICE_UNAVAILABLE";
     case Code::kAuthRequired: return "AUTH_REQUIRED";
     case Code::kUnauthorized: return "UNAUTHORIZED";
     case Code::kInvalidSubscriptionId: return "INVALID_SUBSCRIPTION_ID";
@@ -47,6 +49,8 @@ int HttpStatus(Code code) {
     case Code::kPayloadTooLarge: return 413;
     case Code::kRateLimitExceeded: return 429;
     case Code::kInternalError: return 500;
+    case Code::kStatementTimeout: return 408;
+    case Code::kServiceUnavailable: return 503;
     default: return 400;
   }
 }

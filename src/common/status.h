@@ -31,6 +31,8 @@ enum class Code {
   kPayloadTooLarge,
   kRateLimitExceeded,
   kInternalError,
+  kStatementTimeout,    // the statement ran past [limits] statement_timeout_ms (408)
+  kServiceUnavailable,  // the server is at [server] max_connections, or shutting down (503)
   // Live queries: sent on the WebSocket, and by SUBSCRIBE TO over HTTP (as 400).
   kAuthRequired,
   kUnauthorized,

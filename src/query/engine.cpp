@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "catalog/catalog.h"
+#include "common/periodic_task.h"
 #include "duckdb/main/extension/extension_loader.hpp"
 #include "duckdb/parser/keyword_helper.hpp"
 #include "duckdb/parser/parser.hpp"
@@ -103,6 +104,27 @@ void SystemScan(duckdb::ClientContext&, duckdb::TableFunctionInput& input,
   output.SetCardinality(count);
 }
 
+using Clock = std::chrono::steady_clock;
+
+// The deadline of the statement the thread runs: set by Execute, read by every query it
+// runs on a pooled connection (a DML statement runs several).
+thread_local Clock::time_point statement_deadline = Clock::time_point::max();
+
+// Sets the thread's statement deadline for the scope of one statement (nested scopes keep
+// the outer one).
+class StatementDeadline {
+ public:
+  explicit StatementDeadline(int64_t timeout_ms) : outer_(statement_deadline) {
+    if (outer_ == Clock::time_point::max() && timeout_ms > 0) {
+      statement_deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    }
+  }
+  ~StatementDeadline() { statement_deadline = outer_; }
+
+ private:
+  const Clock::time_point outer_;
+};
+
 class Engine final : public QueryEngine, public DmlHost {
  public:
   Engine(catalog::Catalog& catalog, store::KvStore& store, store::Committer& committer,
@@ -149,6 +171,9 @@ class Engine final : public QueryEngine, public DmlHost {
         free_.push_back(slot.get());
         slots_.push_back(std::move(slot));
       }
+      if (options_.statement_timeout_ms > 0) {
+        watchdog_ = std::make_unique<PeriodicTask>(std::chrono::milliseconds(20), [this] { Watch(); });
+      }
       duckdb::TableFunction system_scan(kSystemScanFunction, {duckdb::LogicalType::VARCHAR},
                                         SystemScan, SystemScanBind, SystemScanInit);
       system_scan.function_info = registry_;
@@ -162,6 +187,7 @@ class Engine final : public QueryEngine, public DmlHost {
   }
 
   Result<Outcome> Execute(const QueryContext& context, std::string_view sql) override {
+    StatementDeadline deadline(options_.statement_timeout_ms);
     auto statement = Parse(sql);
     if (!statement.ok()) return statement.status();
     auto state = catalog_.snapshot();
@@ -310,7 +336,15 @@ class Engine final : public QueryEngine, public DmlHost {
     // Taken now, while the manifests are pinned: waiting for a connection below cannot let
     // a flush turn rows this statement must read hot into markers.
     auto snapshot = store_.TakeSnapshot();
-    ConnectionSlot* slot = Acquire();
+    auto acquired = Acquire();
+    if (!acquired.ok()) return acquired.status();
+    ConnectionSlot* slot = *acquired;
+    {
+      std::lock_guard lock(slot->run_mutex);
+      slot->running = true;
+      slot->timed_out = false;
+      slot->deadline = statement_deadline;
+    }
     slot->caller = context.caller;
     slot->state = std::move(state);
     slot->pinned = std::move(pinned);
@@ -327,9 +361,42 @@ class Engine final : public QueryEngine, public DmlHost {
     } catch (const std::exception& e) {
       result = FromError(duckdb::ErrorData(e));
     }
+    bool timed_out = false;
+    {
+      std::lock_guard lock(slot->run_mutex);
+      slot->running = false;
+      timed_out = slot->timed_out;
+    }
     slot->EndStatement();
     Release(slot);
+    if (!result.ok() && timed_out) return Interrupted();
     return result;
+  }
+
+  // Why a statement the watchdog interrupted failed.
+  Status Interrupted() const {
+    if (cancelled_all_) return {Code::kServiceUnavailable, "The server is shutting down"};
+    return {Code::kStatementTimeout, "The statement ran longer than the statement timeout of " +
+                                         std::to_string(options_.statement_timeout_ms) +
+                                         " ms and was cancelled"};
+  }
+
+  // Interrupts the statements past their deadline (all of them once cancelled_all_).
+  void Watch() {
+    const auto now = Clock::now();
+    for (const auto& slot : slots_) {
+      std::lock_guard lock(slot->run_mutex);
+      if (slot->running && !slot->timed_out && (cancelled_all_ || now >= slot->deadline)) {
+        slot->timed_out = true;
+        slot->connection->Interrupt();
+      }
+    }
+  }
+
+  void CancelAll() override {
+    cancelled_all_ = true;
+    pool_cv_.notify_all();
+    Watch();
   }
 
   // The second wall (the first is sql_guard): DuckDB itself reaches no file outside the
@@ -374,9 +441,18 @@ class Engine final : public QueryEngine, public DmlHost {
     return !rel.empty() && *rel.begin() != "..";
   }
 
-  ConnectionSlot* Acquire() {
+  // A free connection, waiting for one until the statement's deadline at most.
+  Result<ConnectionSlot*> Acquire() {
     std::unique_lock lock(pool_mutex_);
-    pool_cv_.wait(lock, [&] { return !free_.empty(); });
+    auto ready = [&] { return !free_.empty() || cancelled_all_; };
+    if (statement_deadline == Clock::time_point::max()) {
+      pool_cv_.wait(lock, ready);
+    } else if (!pool_cv_.wait_until(lock, statement_deadline, ready)) {
+      return Status(Code::kStatementTimeout,
+                    "No query connection came free within the statement timeout of " +
+                        std::to_string(options_.statement_timeout_ms) + " ms");
+    }
+    if (cancelled_all_) return Status(Code::kServiceUnavailable, "The server is shutting down");
     ConnectionSlot* slot = free_.back();
     free_.pop_back();
     return slot;
@@ -410,6 +486,9 @@ class Engine final : public QueryEngine, public DmlHost {
   store::SeqGenerator ids_;  // SNOWFLAKE_ID() values
   std::mutex flushing_mutex_;
   std::set<uint64_t> flushing_;  // tables with a flush running
+  std::atomic<bool> cancelled_all_ = false;
+  // Last: started once the connections exist, stopped before they go.
+  std::unique_ptr<PeriodicTask> watchdog_;
 };
 
 }  // namespace

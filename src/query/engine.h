@@ -33,6 +33,7 @@ struct EngineOptions {
   int threads = 0;            // DuckDB worker threads; 0: one per core
   int connections = 4;        // pooled connections (statements running at once)
   uint64_t max_result_rows = 0;  // 0: no limit
+  int64_t statement_timeout_ms = 0;  // 0: none; else STATEMENT_TIMEOUT past it
 };
 
 // A row-returning statement's result, already JSON: schema_json is the API's "schema" array
@@ -102,6 +103,10 @@ class QueryEngine {
   // Compacts the table's cold segments (the work of a compact job).
   virtual Result<std::string> Compact(const std::string& table_id,
                                       const std::function<bool()>& cancelled) = 0;
+
+  // Interrupts every running statement and refuses new ones (SERVICE_UNAVAILABLE): the
+  // server is shutting down and must not wait for them past its deadline.
+  virtual void CancelAll() = 0;
 
   // A SELECT's rows (used for SHOW/DESCRIBE statements rewritten as queries).
   Result<RowSet> Query(const QueryContext& context, std::string_view sql);

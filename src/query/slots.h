@@ -3,6 +3,7 @@
 #pragma once
 
 #include <duckdb.hpp>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -39,6 +40,13 @@ struct ConnectionSlot {
     if (!snapshot_) snapshot_ = store.TakeSnapshot();
     return snapshot_.get();
   }
+  // The statement running on the connection, for the watchdog that interrupts it past its
+  // deadline (and for shutdown). Guarded by run_mutex.
+  std::mutex run_mutex;
+  bool running = false;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  bool timed_out = false;
+
   // After the statement: drops its snapshot and pins.
   void EndStatement() {
     std::lock_guard lock(snapshot_mutex_);

@@ -99,6 +99,7 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
     engine_options.storage_dirs.push_back(storage.base_directory);
   }
   engine_options.max_result_rows = config.limits.max_result_rows;
+  engine_options.statement_timeout_ms = config.limits.statement_timeout_ms;
   engine_options.connections =
       std::max(2, static_cast<int>(std::thread::hardware_concurrency()) * 2);
   auto committer = store::Committer::Open(*app->store_, /*node_id=*/1);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
@@ -10,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "common/log_throttle.h"
 #include "server/app.h"
 #include "server/routes.h"
 #include "server/ws_connection.h"
@@ -85,22 +87,56 @@ class Server final : public HttpServer {
 
  private:
   awaitable<void> Accept() {
+    // Out of descriptors (or memory), accept fails at once until something closes: back off
+    // instead of spinning, and log the failure once a second, not once a try.
+    auto backoff = std::chrono::milliseconds(0);
+    asio::steady_timer pause(io_);
     while (acceptor_.is_open()) {
       auto [ec, socket] =
           co_await acceptor_.async_accept(asio::make_strand(io_), asio::as_tuple(use_awaitable));
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
-        spdlog::warn("accept failed: {}", ec.message());
+        if (auto held_back = accept_errors_.Allow()) {
+          spdlog::warn("accept failed: {}{}", ec.message(),
+                       *held_back > 0 ? fmt::format(" ({} more since the last report)", *held_back)
+                                      : std::string());
+        }
+        backoff = std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+        pause.expires_after(backoff);
+        co_await pause.async_wait(asio::as_tuple(use_awaitable));
         continue;
       }
+      backoff = std::chrono::milliseconds(0);
       socket.set_option(tcp::no_delay(true), ec);
       auto session = std::make_shared<Session>(std::move(socket));
+      const int64_t cap = app_.config().server.max_connections;
       {
         std::lock_guard lock(sessions_mutex_);
+        if (cap > 0 && static_cast<int64_t>(sessions_.size()) >= cap) {
+          asio::co_spawn(session->stream.get_executor(), Refuse(session), asio::detached);
+          continue;
+        }
         sessions_.insert(session.get());
       }
       asio::co_spawn(session->stream.get_executor(), Serve(session), asio::detached);
     }
+  }
+
+  // A connection past server.max_connections: told why (503 SERVICE_UNAVAILABLE), then
+  // closed, without reading its request.
+  awaitable<void> Refuse(std::shared_ptr<Session> session) {
+    if (auto held_back = refused_.Allow()) {
+      spdlog::warn("refusing a connection: {} connections are open (server.max_connections){}",
+                   app_.config().server.max_connections,
+                   *held_back > 0 ? fmt::format(" ({} more refused since the last report)", *held_back)
+                                  : std::string());
+    }
+    co_await Write(*session, routes_.Error(Code::kServiceUnavailable,
+                                           "The server has too many open connections: try again later",
+                                           11, false));
+    beast::error_code ignored;
+    session->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    session->stream.close();
   }
 
   awaitable<void> Serve(std::shared_ptr<Session> session) {
@@ -233,7 +269,8 @@ class Server final : public HttpServer {
     deadline_ = std::make_unique<asio::steady_timer>(io_, kShutdownDeadline);
     deadline_->async_wait([this](beast::error_code e) {
       if (!e) {
-        spdlog::warn("requests still running after the shutdown deadline: stopping anyway");
+        spdlog::warn("requests still running after the shutdown deadline: cancelling them");
+        app_.engine().CancelAll();
         io_.stop();
       }
     });
@@ -251,6 +288,8 @@ class Server final : public HttpServer {
   std::mutex sessions_mutex_;
   std::set<Session*> sessions_;
   std::unique_ptr<asio::steady_timer> deadline_;
+  LogThrottle accept_errors_;
+  LogThrottle refused_;
 };
 
 }  // namespace

@@ -46,7 +46,7 @@ TEST_F(Auth, EachUnauthorizedCode) {
 }
 
 TEST(AuthTokens, ExpiredTokenIsTokenExpired) {
-  ServerProcess server({"access_token_ttl_secs = 1", "", {}, true});
+  ServerProcess server({"access_token_ttl_secs = 1", "", {}, true, ""});
   server.Start();
   auto http = server.Client();
   auto login = http.Send("POST", "/v1/api/auth/login",
@@ -220,7 +220,7 @@ TEST_F(Auth, UserHeaderIgnoredUnlessTrusted) {
   auto r = http_.Send("POST", "/v1/api/sql", R"({"sql":"SELECT 1"})", {{"X-USER-ID", "root"}});
   EXPECT_EQ(r->status, 401);
 
-  ServerProcess trusting({"trust_user_header = true", "", {}, true});
+  ServerProcess trusting({"trust_user_header = true", "", {}, true, ""});
   trusting.Start();
   auto http = trusting.Client();
   auto ok = http.Send("POST", "/v1/api/sql", R"({"sql":"SELECT username FROM system.users"})",
@@ -232,7 +232,7 @@ TEST_F(Auth, UserHeaderIgnoredUnlessTrusted) {
 }
 
 TEST(AuthRoot, WithoutPasswordOnlyFromLoopbackWithEmptyPassword) {
-  ServerProcess server({"", "", {}, false});
+  ServerProcess server({"", "", {}, false, ""});
   server.Start();
   auto http = server.Client();
   EXPECT_EQ(Sql(http, client::BasicAuth("root", ""), "SELECT 1").status, 200);

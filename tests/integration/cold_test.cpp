@@ -251,7 +251,7 @@ namespace kalam::testing {
 namespace {
 
 TEST(ColdPolicy, TablesFlushByThemselvesPerFlushPolicy) {
-  ServerProcess server({"", "[flush]\ncheck_interval_secs = 1\n", {}, true});
+  ServerProcess server({"", "[flush]\ncheck_interval_secs = 1\n", {}, true, ""});
   server.Start();
   auto http = server.Client();
   ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; "
@@ -315,7 +315,7 @@ namespace kalam::testing {
 namespace {
 
 TEST(ColdJobs, JobCleanupRunsAndKillJobCancelsQueuedFlushes) {
-  ServerProcess server({"", "[flush]\ncheck_interval_secs = 1\n", {}, true});
+  ServerProcess server({"", "[flush]\ncheck_interval_secs = 1\n", {}, true, ""});
   server.Start();
   auto http = server.Client();
   ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; CREATE TABLE app.big (id BIGINT PRIMARY KEY, v TEXT); "

@@ -82,7 +82,7 @@ TEST(Lifecycle, GracefulShutdownExitsCleanlyWithIdleKeepAliveConnections) {
 }
 
 TEST(Lifecycle, EnvironmentOverridesTheFile) {
-  ServerProcess server({"", "", {{"KALAMDB_JWT_SECRET", "a-secret-from-the-environment"}}, true});
+  ServerProcess server({"", "", {{"KALAMDB_JWT_SECRET", "a-secret-from-the-environment"}}, true, ""});
   server.Start();
   auto http = server.Client();
   const std::string token = LoginToken(http, "root", kRootPassword);
@@ -92,7 +92,7 @@ TEST(Lifecycle, EnvironmentOverridesTheFile) {
 }
 
 TEST(Lifecycle, BadConfigurationIsAClearError) {
-  ServerProcess server({"", "[limits]\nmax_request_bytes = \"big\"\n", {}, true});
+  ServerProcess server({"", "[limits]\nmax_request_bytes = \"big\"\n", {}, true, ""});
   auto [status, log] = server.RunSecondInstance();
   EXPECT_EQ(status, 2);
   EXPECT_NE(log.find("limits.max_request_bytes"), std::string::npos) << log;

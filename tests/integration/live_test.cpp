@@ -606,7 +606,7 @@ namespace {
 TEST(LiveLimits, AuthTimeoutAndSlowConsumers) {
   ServerProcess server({"", "[websocket]\nauth_timeout_secs = 1\nmax_pending_bytes = 65536\n"
                             "max_subscriptions_per_connection = 2\nmax_subscriptions_per_user = 3\n",
-                        {}, true});
+                        {}, true, ""});
   server.Start();
   {
     Socket silent(server);

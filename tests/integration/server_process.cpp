@@ -76,6 +76,7 @@ std::string ServerProcess::WriteConfig(uint16_t port) const {
   const std::string path = work_dir_ + "/server.toml";
   std::ofstream out(path, std::ios::trunc);
   out << "[server]\nhost = \"127.0.0.1\"\nport = " << port << "\nworkers = 2\n"
+      << options_.server_config << "\n"
       << "[auth]\nbcrypt_cost = 4\n"
       << options_.auth_config << "\n"
       << "[logging]\nlevel = \"info\"\n"

@@ -21,6 +21,7 @@ struct ServerOptions {
   std::string extra_config;  // TOML appended to the generated configuration (other sections)
   std::map<std::string, std::string> env;
   bool root_password = true;  // set KALAMDB_ROOT_PASSWORD
+  std::string server_config;  // lines for the [server] section
 };
 
 class ServerProcess {

@@ -233,7 +233,7 @@ namespace kalam::testing {
 namespace {
 
 TEST(RateLimit, PerUserLimitAnswers429ThenRecovers) {
-  ServerProcess server({"", "[rate_limit]\nqueries_per_sec_per_user = 3\n", {}, true});
+  ServerProcess server({"", "[rate_limit]\nqueries_per_sec_per_user = 3\n", {}, true, ""});
   server.Start();
   auto http = server.Client();
   int limited = 0;

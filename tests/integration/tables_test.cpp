@@ -301,7 +301,7 @@ TEST(TablesLifecycle, RowsSurviveRestartAndDropRemovesThem) {
 }
 
 TEST(TablesCrash, EveryAcknowledgedRowSurvivesSigkill) {
-  ServerProcess server({"", "[storage]\nsync_writes = true\n", {}, true});
+  ServerProcess server({"", "[storage]\nsync_writes = true\n", {}, true, ""});
   server.Start();
   {
     auto http = server.Client();
@@ -408,7 +408,7 @@ namespace kalam::testing {
 namespace {
 
 TEST(StreamTtl, ExpiredRowsVanishFromReadsThenFromTheStore) {
-  ServerProcess server({"", "[stream]\neviction_interval_secs = 1\n", {}, true});
+  ServerProcess server({"", "[stream]\neviction_interval_secs = 1\n", {}, true, ""});
   server.Start();
   auto http = server.Client();
   ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; CREATE STREAM TABLE app.typing (who TEXT) "
