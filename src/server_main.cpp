@@ -2,6 +2,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <optional>
 
@@ -54,6 +56,9 @@ int main(int argc, char** argv) {
   if (data_path) config->storage.data_path = *data_path;
   SetUpLogging(config->logging);
 
+  // Everything the server creates is its owner's alone: RocksDB files hold password
+  // hashes, Parquet segments hold users' rows.
+  ::umask(077);
   auto app = kalam::server::App::Open(*config);
   if (!app.ok()) {
     spdlog::critical("cannot start: {}", app.status().message());

@@ -69,11 +69,24 @@ Result<Caller> Authenticator::Authenticate(std::string_view authorization, bool 
                 "Authorization header must be 'Basic <credentials>' or 'Bearer <token>'");
 }
 
+const std::string& Authenticator::DummyHash() {
+  std::call_once(dummy_hash_once_, [this] {
+    auto hash = HashPassword("no user has this password", config_.bcrypt_cost);
+    dummy_hash_ = hash.ok() ? *hash : std::string();
+  });
+  return dummy_hash_;
+}
+
 Result<Caller> Authenticator::CheckPassword(const std::string& username,
                                             const std::string& password, bool from_loopback) {
   auto state = catalog_.snapshot();
   const catalog::User* user = state->FindUserByName(username);
-  if (user == nullptr || user->deleted()) return BadCredentials();
+  if (user == nullptr || user->deleted()) {
+    // As slow as a wrong password of a real user: the answer's time tells nobody which
+    // user names exist.
+    VerifyPassword(password, DummyHash());
+    return BadCredentials();
+  }
   if (user->password_hash.empty()) {
     // Root without a configured password: loopback and an empty password only.
     if (from_loopback && password.empty()) return CallerOf(*user);
@@ -146,7 +159,7 @@ Result<TokenPair> Authenticator::Refresh(std::string_view refresh_token) {
 
 Status Authenticator::ApplyRootPassword(const std::string& password) {
   if (password.empty()) return Status::Ok();
-  KALAM_RETURN_IF_ERROR(ValidatePassword(password));
+  KALAM_RETURN_IF_ERROR(ValidatePassword(password, static_cast<size_t>(config_.password_min_length)));
   auto state = catalog_.snapshot();
   const catalog::User* root = state->FindUser("root");
   if (root == nullptr) return {Code::kInternalError, "The root user is missing"};

@@ -48,6 +48,8 @@ class Authenticator {
                                bool from_loopback);
   Result<Caller> CheckBearer(std::string_view token, const char* want_typ);
   TokenPair Issue(const Caller& caller) const;
+  // A hash of the configured cost that no password matches, made on first use.
+  const std::string& DummyHash();
 
   catalog::Catalog& catalog_;
   Config::Auth config_;
@@ -63,6 +65,8 @@ class Authenticator {
   };
   std::mutex cache_mutex_;
   std::unordered_map<std::string, CachedCredential> cache_;
+  std::once_flag dummy_hash_once_;
+  std::string dummy_hash_;
 };
 
 }  // namespace kalam::auth

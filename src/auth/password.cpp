@@ -4,14 +4,28 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <memory>
+#include <string>
+
+#include "common/text.h"
 
 namespace kalam::auth {
 namespace {
 
-constexpr size_t kMinPasswordBytes = 8;
+// The most common passwords of at least 8 characters in public breach lists, lower case:
+// the first ones an attacker tries.
+constexpr std::string_view kCommonPasswords[] = {
+    "password", "12345678", "123456789", "1234567890", "password1", "password123",
+    "qwertyuiop", "qwerty123", "11111111", "00000000", "iloveyou", "sunshine", "princess",
+    "football", "baseball", "welcome1", "admin123", "administrator", "letmein1", "passw0rd",
+    "p@ssw0rd", "abc12345", "12341234", "87654321", "1q2w3e4r", "qwertyui", "asdfghjk",
+    "zaq12wsx", "changeme", "trustno1", "superman", "whatever", "starwars", "dragon123",
+    "monkey123", "computer", "internet", "michael1", "jennifer", "123123123", "1qaz2wsx",
+    "aaaaaaaa", "q1w2e3r4", "qwerty12", "987654321", "access14", "master123", "secret123",
+    "kalamdb1", "kalamdb123", "rootroot", "root1234", "password!", "welcome123"};
 constexpr size_t kMaxPasswordBytes = 72;  // bcrypt ignores everything after byte 72
 constexpr int kMinCost = 4;
 constexpr int kMaxCost = 31;
@@ -26,15 +40,25 @@ bool IsBcryptHash(std::string_view hash) {
 
 }  // namespace
 
-Status ValidatePassword(std::string_view password) {
-  if (password.size() < kMinPasswordBytes) {
-    return {Code::kInvalidSql, "password must be at least 8 bytes long"};
+Status ValidatePassword(std::string_view password, size_t min_length) {
+  min_length = std::clamp<size_t>(min_length, 1, kMaxPasswordBytes);
+  if (password.size() < min_length) {
+    return {Code::kInvalidSql,
+            "password must be at least " + std::to_string(min_length) + " bytes long"};
   }
   if (password.size() > kMaxPasswordBytes) {
     return {Code::kInvalidSql, "password must be at most 72 bytes long"};
   }
   if (HasNul(password)) {
     return {Code::kInvalidSql, "password must not contain a NUL byte"};
+  }
+  if (Trim(password).empty()) {
+    return {Code::kInvalidSql, "password must not be only whitespace"};
+  }
+  const std::string folded = Lower(password);
+  if (std::find(std::begin(kCommonPasswords), std::end(kCommonPasswords), folded) !=
+      std::end(kCommonPasswords)) {
+    return {Code::kInvalidSql, "password is one of the most common passwords: choose another"};
   }
   return Status::Ok();
 }

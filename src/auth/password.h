@@ -8,9 +8,10 @@
 
 namespace kalam::auth {
 
-// Passwords are 8 to 72 bytes (bcrypt reads no further). INVALID_SQL otherwise (the
+// Passwords are min_length to 72 bytes (bcrypt reads no further), not all whitespace and
+// none of the most common passwords (whatever their case). INVALID_SQL otherwise (the
 // password comes from a statement), with a message that says why.
-Status ValidatePassword(std::string_view password);
+Status ValidatePassword(std::string_view password, size_t min_length = 8);
 
 // A "$2b$<cost>$..." hash with a fresh random salt. cost is 4..31.
 Result<std::string> HashPassword(std::string_view password, int cost);

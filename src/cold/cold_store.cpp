@@ -111,7 +111,20 @@ std::shared_ptr<const Manifest> ColdStore::Get(const std::string& dir) {
   auto it = cache_.find(dir);
   if (it != cache_.end()) return it->second;
   auto manifest = std::make_shared<Manifest>();
-  std::ifstream in(fs::path(dir) / kManifest);
+  const fs::path path = fs::path(dir) / kManifest;
+  std::ifstream in(path);
+  std::error_code ec;
+  if (!in && fs::exists(path, ec)) {
+    // There but unreadable (permissions, I/O): as unknown as a corrupt one.
+    spdlog::error("cannot open the manifest in {}", dir);
+    manifest->damaged = true;
+    return manifest;  // not cached: a repaired file is read at the next use
+  }
+  if (!in && ec) {
+    spdlog::error("cannot tell whether {} has a manifest: {}", dir, ec.message());
+    manifest->damaged = true;
+    return manifest;
+  }
   if (in) {
     std::stringstream text;
     text << in.rdbuf();

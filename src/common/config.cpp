@@ -51,6 +51,7 @@ Status ApplyFile(const std::string& path, Config& c) {
   read("auth", "jwt_secret", c.auth.jwt_secret);
   read("auth", "root_password", c.auth.root_password);
   read("auth", "bcrypt_cost", c.auth.bcrypt_cost);
+  read("auth", "password_min_length", c.auth.password_min_length);
   read("auth", "trust_user_header", c.auth.trust_user_header);
   read("auth", "access_token_ttl_secs", c.auth.access_token_ttl_secs);
   read("auth", "refresh_token_ttl_secs", c.auth.refresh_token_ttl_secs);

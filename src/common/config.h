@@ -45,6 +45,9 @@ struct Config {
     // bcrypt work factor for new password hashes, 4 to 31; each step doubles the cost of a
     // login and of a Basic check not in the cache.
     int bcrypt_cost = 12;
+    // Shortest password accepted, in bytes (default 8; at most 72, bcrypt's limit). Besides,
+    // all-whitespace passwords and the most common ones are always refused.
+    int64_t password_min_length = 8;
     bool trust_user_header = false;  // honour X-USER-ID (development only)
     // Lifetime of access tokens, in seconds (default one hour).
     int64_t access_token_ttl_secs = 3600;

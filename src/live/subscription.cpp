@@ -7,6 +7,7 @@
 
 #include "common/text.h"
 #include "common/json_text.h"
+#include "common/sql_lexer.h"
 #include "duckdb/parser/expression/list.hpp"
 #include "duckdb/parser/keyword_helper.hpp"
 #include "duckdb/parser/parser.hpp"
@@ -84,7 +85,8 @@ Result<SubscriptionQuery> ParseSubscription(std::string_view sql, const catalog:
   duckdb::unique_ptr<duckdb::SQLStatement> statement;
   try {
     duckdb::Parser parser;
-    parser.ParseQuery(std::string(sql));
+    // Without comments: DuckDB's lexer takes quadratic time over many block comments.
+    parser.ParseQuery(sql::StripComments(sql));
     if (parser.statements.size() != 1) return Status(Code::kInvalidSql, "Subscribe to one query");
     statement = std::move(parser.statements[0]);
   } catch (const std::exception& e) {

@@ -186,7 +186,7 @@ Result<std::optional<RowSet>> Returning(DmlHost& host, const QueryContext& conte
   } else {
     select += " FROM " + ValuesSql(table, rows, alias);
   }
-  auto result = host.Select(context, select);
+  auto result = host.SelectCommitted(context, select);
   if (!result.ok()) return result.status();
   auto encoded = EncodeResult(**result, 0);
   if (!encoded.ok()) return encoded.status();

@@ -24,6 +24,10 @@ class DmlHost {
   // Parses, guards and runs a SELECT for the caller; all its rows.
   virtual Result<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> Select(
       const QueryContext& context, const std::string& sql) = 0;
+  // The same after the statement has committed (RETURNING): past the statement's deadline
+  // and during shutdown too, since a committed change must be answered as applied.
+  virtual Result<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> SelectCommitted(
+      const QueryContext& context, const std::string& sql) = 0;
   virtual store::Committer& committer() = 0;
   virtual store::KvStore& store() = 0;
   // Writers of one table: statements that read rows before writing them (UPDATE, DELETE,

@@ -109,14 +109,18 @@ using Clock = std::chrono::steady_clock;
 // The deadline of the statement the thread runs: set by Execute, read by every query it
 // runs on a pooled connection (a DML statement runs several).
 thread_local Clock::time_point statement_deadline = Clock::time_point::max();
+// Set while the thread answers for a statement that has committed: it is never cut short.
+thread_local bool answering_committed = false;
 
 // Sets the thread's statement deadline for the scope of one statement (nested scopes keep
 // the outer one).
 class StatementDeadline {
  public:
   explicit StatementDeadline(int64_t timeout_ms) : outer_(statement_deadline) {
+    // At most a year: a larger timeout would overflow the clock.
+    constexpr int64_t kLongest = 365LL * 24 * 3600 * 1000;
     if (outer_ == Clock::time_point::max() && timeout_ms > 0) {
-      statement_deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+      statement_deadline = Clock::now() + std::chrono::milliseconds(std::min(timeout_ms, kLongest));
     }
   }
   ~StatementDeadline() { statement_deadline = outer_; }
@@ -299,6 +303,15 @@ class Engine final : public QueryEngine, public DmlHost {
     }
     return Run(context, catalog_.snapshot(), std::move(statement).value());
   }
+  Result<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> SelectCommitted(
+      const QueryContext& context, const std::string& sql) override {
+    const Clock::time_point outer = std::exchange(statement_deadline, Clock::time_point::max());
+    answering_committed = true;
+    auto result = Select(context, sql);
+    answering_committed = false;
+    statement_deadline = outer;
+    return result;
+  }
   store::Committer& committer() override { return committer_; }
   store::KvStore& store() override { return store_; }
   std::shared_mutex& TableLock(uint64_t table_num) override {
@@ -341,9 +354,19 @@ class Engine final : public QueryEngine, public DmlHost {
     ConnectionSlot* slot = *acquired;
     {
       std::lock_guard lock(slot->run_mutex);
-      slot->running = true;
+      slot->running = !answering_committed;  // the watchdog leaves a committed statement's answer be
       slot->timed_out = false;
       slot->deadline = statement_deadline;
+    }
+    if (!answering_committed && (Clock::now() >= statement_deadline || cancelled_all_)) {
+      // Past its deadline already: an interrupt now would be erased as the query starts.
+      {
+        std::lock_guard lock(slot->run_mutex);
+        slot->running = false;
+      }
+      slot->EndStatement();
+      Release(slot);
+      return Interrupted();
     }
     slot->caller = context.caller;
     slot->state = std::move(state);
@@ -381,12 +404,14 @@ class Engine final : public QueryEngine, public DmlHost {
                                          " ms and was cancelled"};
   }
 
-  // Interrupts the statements past their deadline (all of them once cancelled_all_).
+  // Interrupts the statements past their deadline (all of them once cancelled_all_), on
+  // every tick while they run: an interrupt that lands before DuckDB starts the query is
+  // cleared by it, so one is not enough.
   void Watch() {
     const auto now = Clock::now();
     for (const auto& slot : slots_) {
       std::lock_guard lock(slot->run_mutex);
-      if (slot->running && !slot->timed_out && (cancelled_all_ || now >= slot->deadline)) {
+      if (slot->running && (cancelled_all_ || now >= slot->deadline)) {
         slot->timed_out = true;
         slot->connection->Interrupt();
       }
@@ -394,8 +419,15 @@ class Engine final : public QueryEngine, public DmlHost {
   }
 
   void CancelAll() override {
-    cancelled_all_ = true;
+    {
+      std::lock_guard lock(pool_mutex_);
+      cancelled_all_ = true;
+    }
     pool_cv_.notify_all();
+    // Without a statement timeout there is no watchdog: start one to keep interrupting.
+    if (!watchdog_) {
+      watchdog_ = std::make_unique<PeriodicTask>(std::chrono::milliseconds(20), [this] { Watch(); });
+    }
     Watch();
   }
 
@@ -444,7 +476,7 @@ class Engine final : public QueryEngine, public DmlHost {
   // A free connection, waiting for one until the statement's deadline at most.
   Result<ConnectionSlot*> Acquire() {
     std::unique_lock lock(pool_mutex_);
-    auto ready = [&] { return !free_.empty() || cancelled_all_; };
+    auto ready = [&] { return !free_.empty() || (cancelled_all_ && !answering_committed); };
     if (statement_deadline == Clock::time_point::max()) {
       pool_cv_.wait(lock, ready);
     } else if (!pool_cv_.wait_until(lock, statement_deadline, ready)) {
@@ -452,7 +484,7 @@ class Engine final : public QueryEngine, public DmlHost {
                     "No query connection came free within the statement timeout of " +
                         std::to_string(options_.statement_timeout_ms) + " ms");
     }
-    if (cancelled_all_) return Status(Code::kServiceUnavailable, "The server is shutting down");
+    if (free_.empty()) return Status(Code::kServiceUnavailable, "The server is shutting down");
     ConnectionSlot* slot = free_.back();
     free_.pop_back();
     return slot;

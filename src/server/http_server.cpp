@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
@@ -101,9 +102,14 @@ class Server final : public HttpServer {
                        *held_back > 0 ? fmt::format(" ({} more since the last report)", *held_back)
                                       : std::string());
         }
-        backoff = std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
-        pause.expires_after(backoff);
-        co_await pause.async_wait(asio::as_tuple(use_awaitable));
+        // Only running out of descriptors or memory is the server's state; other errors
+        // concern one connection (a client that reset before accept) and need no pause.
+        const int code = ec.value();
+        if (code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM) {
+          backoff = std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+          pause.expires_after(backoff);
+          co_await pause.async_wait(asio::as_tuple(use_awaitable));
+        }
         continue;
       }
       backoff = std::chrono::milliseconds(0);
@@ -134,8 +140,11 @@ class Server final : public HttpServer {
     co_await Write(*session, routes_.Error(Code::kServiceUnavailable,
                                            "The server has too many open connections: try again later",
                                            11, false));
-    beast::error_code ignored;
-    session->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    // Reading what the client sent before closing keeps the close from resetting the
+    // connection before the refusal is read; a few refusals at a time only, since each holds
+    // a descriptor while it drains.
+    if (refusals_draining_.fetch_add(1) < kMaxRefusalsDraining) co_await Drain(*session);
+    --refusals_draining_;
     session->stream.close();
   }
 
@@ -290,6 +299,8 @@ class Server final : public HttpServer {
   std::unique_ptr<asio::steady_timer> deadline_;
   LogThrottle accept_errors_;
   LogThrottle refused_;
+  static constexpr int kMaxRefusalsDraining = 64;
+  std::atomic<int> refusals_draining_ = 0;
 };
 
 }  // namespace

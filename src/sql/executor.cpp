@@ -1,6 +1,7 @@
 #include "sql/executor.h"
 
 #include "catalog/catalog.h"
+#include "common/sql_lexer.h"
 #include "live/hub.h"
 #include "sql/replies.h"
 #include "sql/splitter.h"
@@ -62,8 +63,10 @@ BatchResult Executor::Execute(const Caller& caller, const BatchRequest& request)
 }
 
 
-Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::string& sql,
+Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::string& text,
                                                const std::string& default_namespace) {
+  // Without comments: DuckDB's lexer takes quadratic time over many block comments.
+  const std::string sql = StripComments(text);
   auto parsed = ParseKalamStatement(sql);
   if (!parsed.ok()) return parsed.status();
   if (!parsed->has_value()) {

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "sql/lexer.h"
+#include "common/sql_lexer.h"
 
 namespace kalam::sql {
 

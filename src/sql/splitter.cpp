@@ -1,18 +1,9 @@
 #include "sql/splitter.h"
 
-#include "sql/lexer.h"
+#include "common/sql_lexer.h"
+#include "common/text.h"
 
 namespace kalam::sql {
-
-namespace {
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && IsSpace(text.front())) text.remove_prefix(1);
-  while (!text.empty() && IsSpace(text.back())) text.remove_suffix(1);
-  return text;
-}
-
-}  // namespace
 
 std::vector<std::string> SplitStatements(std::string_view sql) {
   std::vector<std::string> statements;

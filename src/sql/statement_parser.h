@@ -22,7 +22,7 @@
 #include "common/json_text.h"
 #include "common/text.h"
 #include "sql/kalam_statement.h"
-#include "sql/lexer.h"
+#include "common/sql_lexer.h"
 
 namespace kalam::sql {
 

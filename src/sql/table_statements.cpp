@@ -254,6 +254,10 @@ Result<StatementResult> Executor::Run(const Scope& scope, const DescribeTable& s
     }
     return r;
   }
+  if (auth::IsSystemSchema(ns)) {
+    return Status(Code::kNotFound, "System table '" + ns + "." + stmt.table.name +
+                                       "' has no schema history or statistics");
+  }
   auto state = catalog_.snapshot();
   auto found = auth::LookupTable(*state, ns, stmt.table.name, scope.default_namespace);
   if (!found.ok()) return found.status();
@@ -281,6 +285,10 @@ Result<StatementResult> Executor::Run(const Scope& scope, const DescribeTable& s
 Result<StatementResult> Executor::Run(const Scope& scope, const ShowStats& stmt) {
   if (!auth::MayRunDdl(scope.caller.role)) return Denied(scope.caller, "read table statistics");
   const std::string ns = ResolveNamespace(stmt.table, scope.default_namespace);
+  if (auth::IsSystemSchema(ns)) {
+    return Status(Code::kNotFound, "System table '" + ns + "." + stmt.table.name +
+                                       "' has no schema history or statistics");
+  }
   auto state = catalog_.snapshot();
   auto found = auth::LookupTable(*state, ns, stmt.table.name, scope.default_namespace);
   if (!found.ok()) return found.status();

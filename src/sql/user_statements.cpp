@@ -36,7 +36,8 @@ Result<StatementResult> Executor::Run(const Scope& scope, const CreateUser& stmt
     return Denied(caller, "create users with role '" + stmt.role + "'");
   }
   KALAM_RETURN_IF_ERROR(catalog::Catalog::ValidateUsername(stmt.username));
-  KALAM_RETURN_IF_ERROR(auth::ValidatePassword(stmt.password));
+  KALAM_RETURN_IF_ERROR(
+      auth::ValidatePassword(stmt.password, static_cast<size_t>(config_.auth.password_min_length)));
   auto state = catalog_.snapshot();
   if (const auto* existing = state->FindUserByName(stmt.username);
       existing != nullptr && !existing->deleted()) {
@@ -68,7 +69,8 @@ Result<StatementResult> Executor::Run(const Scope& scope, const AlterUser& stmt)
       if (!self && !MayManage(caller, user.role)) {
         return Denied(caller, "change the password of '" + stmt.username + "'");
       }
-      KALAM_RETURN_IF_ERROR(auth::ValidatePassword(stmt.value));
+      KALAM_RETURN_IF_ERROR(auth::ValidatePassword(
+          stmt.value, static_cast<size_t>(config_.auth.password_min_length)));
       auto hash = auth::HashPassword(stmt.value, config_.auth.bcrypt_cost);
       if (!hash.ok()) return hash.status();
       user.password_hash = std::move(hash).value();

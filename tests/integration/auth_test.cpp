@@ -1,6 +1,9 @@
 // Authentication: Basic, Bearer, login/refresh/me, every 401 code, users.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <vector>
 
 #include "common/encoding.h"
 #include "server_process.h"
@@ -43,6 +46,32 @@ TEST_F(Auth, EachUnauthorizedCode) {
   auto garbage = Sql(http_, "Bearer not.a.token", "SELECT 1");
   EXPECT_EQ(garbage.status, 401);
   EXPECT_EQ(garbage.error_code(), "INVALID_TOKEN");
+}
+
+// A wrong password for an existing user and any password for an unknown one take alike:
+// both run bcrypt, so the answer's time names no user. (Medians of a few tries, compared
+// loosely: one bcrypt at cost 10 is tens of milliseconds, a lookup alone microseconds.)
+TEST(AuthTiming, UnknownUsersTakeAsLongAsWrongPasswords) {
+  ServerProcess server({"bcrypt_cost = 10", "", {}, true, ""});
+  server.Start();
+  auto http = server.Client();
+  ASSERT_EQ(Sql(http, RootAuth(), "CREATE USER 'known' WITH PASSWORD 'known-password' ROLE user").status, 200);
+  auto median_ms = [&](const std::string& user) {
+    std::vector<double> times;
+    for (int i = 0; i < 5; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      auto r = http.Send("POST", "/v1/api/auth/login",
+                         R"({"username":")" + user + R"(","password":"wrong-password-)" +
+                             std::to_string(i) + "\"}");
+      EXPECT_EQ(r->status, 401);
+      times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+    std::sort(times.begin(), times.end());
+    return times[2];
+  };
+  const double known = median_ms("known");
+  const double unknown = median_ms("nobody-by-this-name");
+  EXPECT_GT(unknown, known / 4) << "known " << known << " ms, unknown " << unknown << " ms";
 }
 
 TEST(AuthTokens, ExpiredTokenIsTokenExpired) {
@@ -171,16 +200,16 @@ TEST_F(Auth, RolePermissions) {
   CreateUser("svc", "service");
   CreateUser("admin", "dba");
 
-  auto create = As("plain", "CREATE USER 'x1' WITH PASSWORD 'password1' ROLE user");
+  auto create = As("plain", "CREATE USER 'x1' WITH PASSWORD 'pass-word-1' ROLE user");
   EXPECT_EQ(create.status, 403);
   EXPECT_EQ(create.error_code(), "PERMISSION_DENIED");
-  EXPECT_EQ(As("svc", "CREATE USER 'x1' WITH PASSWORD 'password1' ROLE user").status, 403);
-  EXPECT_EQ(As("admin", "CREATE USER 'x1' WITH PASSWORD 'password1' ROLE user").status, 200);
+  EXPECT_EQ(As("svc", "CREATE USER 'x1' WITH PASSWORD 'pass-word-1' ROLE user").status, 403);
+  EXPECT_EQ(As("admin", "CREATE USER 'x1' WITH PASSWORD 'pass-word-1' ROLE user").status, 200);
   // A dba can't mint system users or touch root.
-  EXPECT_EQ(As("admin", "CREATE USER 'x2' WITH PASSWORD 'password1' ROLE system").status, 403);
-  EXPECT_EQ(As("admin", "ALTER USER 'root' SET PASSWORD 'password1'").status, 403);
+  EXPECT_EQ(As("admin", "CREATE USER 'x2' WITH PASSWORD 'pass-word-1' ROLE system").status, 403);
+  EXPECT_EQ(As("admin", "ALTER USER 'root' SET PASSWORD 'pass-word-1'").status, 403);
   // A user can't change someone else's password or their own role.
-  EXPECT_EQ(As("plain", "ALTER USER 'svc' SET PASSWORD 'password1'").status, 403);
+  EXPECT_EQ(As("plain", "ALTER USER 'svc' SET PASSWORD 'pass-word-1'").status, 403);
   EXPECT_EQ(As("plain", "ALTER USER 'plain' SET ROLE dba").status, 403);
 
   auto jobs = As("plain", "SELECT * FROM system.jobs");

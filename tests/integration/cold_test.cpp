@@ -590,6 +590,13 @@ TEST(ColdDamage, ADamagedManifestKeepsItsSegmentsAndFailsClearly) {
     text << in.rdbuf();
     saved = text.str();
   }
+  // Files and directories the server made are its owner's alone (they hold password
+  // hashes and users' rows).
+  for (const auto& entry : fs::recursive_directory_iterator(server.data_dir())) {
+    const auto perms = fs::status(entry.path()).permissions();
+    EXPECT_EQ(perms & (fs::perms::group_all | fs::perms::others_all), fs::perms::none)
+        << entry.path();
+  }
   EXPECT_EQ(server.Stop(SIGTERM), 0);
   { std::ofstream(manifests[0], std::ios::trunc) << saved.substr(0, saved.size() / 2); }
 

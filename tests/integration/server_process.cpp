@@ -77,7 +77,8 @@ std::string ServerProcess::WriteConfig(uint16_t port) const {
   std::ofstream out(path, std::ios::trunc);
   out << "[server]\nhost = \"127.0.0.1\"\nport = " << port << "\nworkers = 2\n"
       << options_.server_config << "\n"
-      << "[auth]\nbcrypt_cost = 4\n"
+      << "[auth]\n"
+      << (options_.auth_config.find("bcrypt_cost") == std::string::npos ? "bcrypt_cost = 4\n" : "")
       << options_.auth_config << "\n"
       << "[logging]\nlevel = \"info\"\n"
       << options_.extra_config << "\n";

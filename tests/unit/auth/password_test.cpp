@@ -10,7 +10,7 @@ namespace {
 constexpr int kFastCost = 4;  // the lowest bcrypt allows; real servers use 12
 
 TEST(ValidatePasswordTest, AcceptsEightToSeventyTwoBytes) {
-  EXPECT_TRUE(ValidatePassword(std::string(8, 'a')).ok());
+  EXPECT_TRUE(ValidatePassword(std::string(8, 'k')).ok());
   EXPECT_TRUE(ValidatePassword(std::string(72, 'a')).ok());
 }
 
@@ -79,6 +79,30 @@ TEST(VerifyPasswordTest, AcceptsPublishedVector) {
   const std::string hash = "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW";
   EXPECT_TRUE(VerifyPassword("U*U", hash));
   EXPECT_FALSE(VerifyPassword("U*V", hash));
+}
+
+}  // namespace
+}  // namespace kalam::auth
+
+namespace kalam::auth {
+namespace {
+
+TEST(ValidatePasswordTest, RefusesWhitespaceAndCommonPasswordsInAnyCase) {
+  EXPECT_EQ(ValidatePassword("        ").code(), Code::kInvalidSql);
+  EXPECT_EQ(ValidatePassword("\t \n    ").code(), Code::kInvalidSql);
+  for (const char* common : {"password", "PASSWORD", "12345678", "Qwerty123", "iloveyou"}) {
+    EXPECT_EQ(ValidatePassword(common).code(), Code::kInvalidSql) << common;
+  }
+  EXPECT_TRUE(ValidatePassword("correct horse battery").ok());
+  EXPECT_TRUE(ValidatePassword(" padded password ").ok());
+}
+
+TEST(ValidatePasswordTest, MinimumLengthIsConfigurable) {
+  EXPECT_EQ(ValidatePassword("x7!kq2#m", 12).code(), Code::kInvalidSql);
+  EXPECT_TRUE(ValidatePassword("x7!kq2#m9pz$", 12).ok());
+  EXPECT_TRUE(ValidatePassword("x7!kq", 4).ok());
+  // Past bcrypt's 72 bytes the minimum can't be met: it is held at 72.
+  EXPECT_TRUE(ValidatePassword(std::string(72, 'z'), 500).ok());
 }
 
 }  // namespace

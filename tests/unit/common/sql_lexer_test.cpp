@@ -1,4 +1,4 @@
-#include "sql/lexer.h"
+#include "common/sql_lexer.h"
 
 #include <gtest/gtest.h>
 
@@ -61,6 +61,28 @@ TEST(SpanAt, PrefixesOnlyAtWordStart) {
   EXPECT_EQ(dollar->body_end, 6u);
   EXPECT_EQ(dollar->end, 9u);
   EXPECT_TRUE(dollar->terminated);
+}
+
+}  // namespace
+}  // namespace kalam::sql
+
+namespace kalam::sql {
+namespace {
+
+TEST(StripComments, ReplacesTerminatedCommentsAndKeepsQuotedText) {
+  EXPECT_EQ(StripComments("SELECT /* a */ 1 -- b\n, '/* c */', \"--d\", $$/*e*/$$"),
+            "SELECT   1  \n, '/* c */', \"--d\", $$/*e*/$$");
+  EXPECT_EQ(StripComments("SELECT 1 /* open"), "SELECT 1 /* open");
+  EXPECT_EQ(StripComments("/* a /* nested */ still */SELECT 1"), " SELECT 1");
+}
+
+TEST(StripComments, IsLinearOverManyBlockComments) {
+  std::string sql;
+  for (int i = 0; i < 1000000; ++i) sql += "/**/";
+  sql += "SELECT 1";
+  const std::string stripped = StripComments(sql);
+  EXPECT_EQ(stripped.size(), 1000000u + 8u);
+  EXPECT_TRUE(stripped.ends_with("SELECT 1"));
 }
 
 }  // namespace

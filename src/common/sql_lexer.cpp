@@ -1,4 +1,4 @@
-#include "sql/lexer.h"
+#include "common/sql_lexer.h"
 
 #include <algorithm>
 
@@ -258,6 +258,25 @@ std::vector<Token> Tokenize(std::string_view sql) {
   }
   tokens.push_back({TokenKind::kEnd, "", sql.substr(sql.size())});
   return tokens;
+}
+
+std::string StripComments(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size());
+  size_t pos = 0;
+  while (pos < sql.size()) {
+    if (std::optional<Span> span = SpanAt(sql, pos)) {
+      if (IsComment(span->kind) && span->terminated) {
+        out += ' ';
+      } else {
+        out.append(sql.substr(pos, span->end - pos));
+      }
+      pos = span->end;
+      continue;
+    }
+    out += sql[pos++];
+  }
+  return out;
 }
 
 }  // namespace kalam::sql

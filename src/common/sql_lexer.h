@@ -1,6 +1,7 @@
-// Lexing SQL text the way DuckDB's (PostgreSQL's) scanner does, for the three places that
-// read SQL before DuckDB does: the statement splitter, parameter binding and the parser of
-// KalamDB's own statements. Spans find where quoted text and comments begin and end, so
+// Lexing SQL text the way DuckDB's (PostgreSQL's) scanner does, for the places that read
+// SQL before DuckDB does: the statement splitter, parameter binding, the parser of
+// KalamDB's own statements, and the removal of comments before DuckDB's parser (whose
+// lexer takes quadratic time over many block comments). Spans find where quoted text and comments begin and end, so
 // that a ';' or '$1' inside them is never taken for syntax; tokens feed the parser.
 #pragma once
 
@@ -55,6 +56,10 @@ struct Token {
   std::string text;
   std::string_view source;  // the token as written in the input
 };
+
+// sql with each terminated comment replaced by one space, in linear time; quoted text is
+// kept as written, and an unterminated comment stays for DuckDB to report.
+std::string StripComments(std::string_view sql);
 
 // The tokens of sql, comments and whitespace dropped; the last one is always kEnd.
 // Lexing never fails: what cannot be read becomes a kInvalid token.
