@@ -47,6 +47,11 @@ std::string TokenFromQuery(std::string_view target) {
   return {};
 }
 
+std::string AuthSuccess(const auth::Caller& caller) {
+  return "{\"type\":\"auth_success\",\"user_id\":" + JsonString(caller.user_id) +
+         ",\"role\":" + JsonString(auth::RoleName(caller.role)) + "}";
+}
+
 std::string AuthError(const Status& refused) {
   return "{\"type\":\"auth_error\",\"code\":" + JsonString(WsCode(refused.code())) +
          ",\"message\":" + JsonString(refused.message()) + "}";
@@ -231,8 +236,7 @@ awaitable<void> WsConnection::Run(Request upgrade, bool from_loopback) {
       co_return;
     }
     caller_ = *caller;
-    Send("{\"type\":\"auth_success\",\"user_id\":" + JsonString(caller_->user_id) +
-         ",\"role\":" + JsonString(auth::RoleName(caller_->role)) + "}");
+    Send(AuthSuccess(*caller_));
   } else {
     // The first message must authenticate within the timeout.
     auto timer = std::make_shared<asio::steady_timer>(
@@ -338,8 +342,7 @@ awaitable<void> WsConnection::Authenticate(const json::object& message) {
     co_return;
   }
   caller_ = *caller;
-  Send("{\"type\":\"auth_success\",\"user_id\":" + JsonString(caller_->user_id) +
-       ",\"role\":" + JsonString(auth::RoleName(caller_->role)) + "}");
+  Send(AuthSuccess(*caller_));
 }
 
 void WsConnection::Subscribe(const json::object& message) {
