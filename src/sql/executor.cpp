@@ -65,8 +65,12 @@ BatchResult Executor::Execute(const Caller& caller, const BatchRequest& request)
 
 Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::string& text,
                                                const std::string& default_namespace) {
-  // Without comments: DuckDB's lexer takes quadratic time over many block comments.
-  const std::string sql = StripComments(text);
+  // Without comments: DuckDB's lexer takes quadratic time over many block comments. Most
+  // statements have none, and are not copied.
+  const bool may_have_comments =
+      text.find("--") != std::string::npos || text.find("/*") != std::string::npos;
+  const std::string stripped = may_have_comments ? StripComments(text) : std::string();
+  const std::string& sql = may_have_comments ? stripped : text;
   auto parsed = ParseKalamStatement(sql);
   if (!parsed.ok()) return parsed.status();
   if (!parsed->has_value()) {

@@ -68,6 +68,17 @@ std::string ResolveNamespace(const TableName& name, const std::string& default_n
   return name.ns.empty() ? default_namespace : name.ns;
 }
 
+// The user table DESCRIBE ... HISTORY and SHOW STATS describe (ns already resolved): the
+// system's relations have no schema versions or statistics.
+Result<const TableDef*> TableWithHistory(const catalog::CatalogState& state, const std::string& ns,
+                                         const std::string& name) {
+  if (auth::IsSystemSchema(ns)) {
+    return Status(Code::kNotFound,
+                  "System table '" + ns + "." + name + "' has no schema history or statistics");
+  }
+  return auth::LookupTable(state, ns, name, ns);
+}
+
 uint32_t NextColumnId(const TableDef& table) {
   uint32_t max = 0;
   for (const auto& schema : table.schemas) {
@@ -254,12 +265,8 @@ Result<StatementResult> Executor::Run(const Scope& scope, const DescribeTable& s
     }
     return r;
   }
-  if (auth::IsSystemSchema(ns)) {
-    return Status(Code::kNotFound, "System table '" + ns + "." + stmt.table.name +
-                                       "' has no schema history or statistics");
-  }
   auto state = catalog_.snapshot();
-  auto found = auth::LookupTable(*state, ns, stmt.table.name, scope.default_namespace);
+  auto found = TableWithHistory(*state, ns, stmt.table.name);
   if (!found.ok()) return found.status();
   const TableDef* table = *found;
   if (stmt.history) {
@@ -285,12 +292,8 @@ Result<StatementResult> Executor::Run(const Scope& scope, const DescribeTable& s
 Result<StatementResult> Executor::Run(const Scope& scope, const ShowStats& stmt) {
   if (!auth::MayRunDdl(scope.caller.role)) return Denied(scope.caller, "read table statistics");
   const std::string ns = ResolveNamespace(stmt.table, scope.default_namespace);
-  if (auth::IsSystemSchema(ns)) {
-    return Status(Code::kNotFound, "System table '" + ns + "." + stmt.table.name +
-                                       "' has no schema history or statistics");
-  }
   auto state = catalog_.snapshot();
-  auto found = auth::LookupTable(*state, ns, stmt.table.name, scope.default_namespace);
+  auto found = TableWithHistory(*state, ns, stmt.table.name);
   if (!found.ok()) return found.status();
   const TableDef* table = *found;
   // Hot rows of every scope: live versions, not tombstones.

@@ -8,30 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "../temp_dir.h"
 #include "catalog/models.h"
 
 namespace kalam::cold::testing {
 
-// A directory under /tmp, removed with everything in it at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/kalam-unit-cold-XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    EXPECT_NE(made, nullptr);
-    if (made != nullptr) path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using kalam::testing::TempDir;
 
 inline catalog::ColumnDef Column(uint32_t id, std::string name, ColumnType type,
                                  bool primary_key = false, std::string default_expr = {}) {

@@ -15,32 +15,17 @@
 #include <thread>
 #include <vector>
 
+#include "../temp_dir.h"
 #include "store/committer.h"
 #include "store/kv_store.h"
 
 namespace kalam::store {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/kalam-unit-store-XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    EXPECT_NE(made, nullptr);
-    if (made != nullptr) path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  std::string path() const { return path_ + "/rocksdb"; }
-
- private:
-  std::string path_;
-};
+using kalam::testing::TempDir;
 
 std::unique_ptr<KvStore> OpenStore(const TempDir& dir) {
-  auto store = KvStore::Open(dir.path(), /*sync=*/false);
+  auto store = KvStore::Open(dir.path() + "/rocksdb", /*sync=*/false);
   EXPECT_TRUE(store.ok()) << store.status().message();
   return store.ok() ? std::move(store).value() : nullptr;
 }
