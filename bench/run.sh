@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # KalamDB benchmarks against PostgreSQL 15, Redis 7 and DuckDB (see bench/README.md).
 #
-#   bench/run.sh [SUITE...]      SUITE: roundtrip | tables | rocksdb | live | cold | all
+#   bench/run.sh [SUITE...]      SUITE: roundtrip | tables | rocksdb | live | cold |
+#                                transactions | all
 #                                (default: roundtrip tables rocksdb; all = every suite)
 #
 # roundtrip (bench/roundtrip.sh): POST /v1/api/sql {"sql":"SELECT 1"} and
@@ -18,6 +19,9 @@
 # cold (bench/cold.sh): 10 million rows flushed to Parquet (+100k hot): GROUP BY and a
 #   selective filter over HTTP against DuckDB reading the same Parquet files
 #   (bench/duckdb_query.cpp), flush rows/s, INSERT latency during a flush.
+# transactions (bench/transactions.sh): BEGIN; 10 single-row INSERTs; COMMIT and a
+#   read-modify-write transaction over HTTP batches, 1 and 16 clients, against PostgreSQL
+#   doing the same through pgbench, durable commits off on both sides.
 # Each suite starts its own throw-away kalamdb-server(s); one PostgreSQL 15 cluster serves
 # the run. Prints Markdown tables (stdout; progress on stderr) and whether the aims are met.
 #
@@ -38,6 +42,8 @@
 #   BENCH_COLD_FLUSH_EVERY cold: 500k-row chunks per flush (default 4); BENCH_COLD_REPEATS (3)
 #   KALAMDB_BIN           server binary (default build/kalamdb-server)
 #   PG_BIN                PostgreSQL bin dir (default /usr/lib/postgresql/15/bin)
+#   BENCH_TXN_CLIENTS     transactions client counts (default "1 16")
+#   BENCH_TXN_DURATION    seconds per transactions measurement (default BENCH_TABLE_DURATION)
 #   BENCH_KEEP            1 = keep the temp dir (raw outputs, server logs) after the run
 set -uo pipefail
 
@@ -45,13 +51,13 @@ here="$(cd "$(dirname "$0")" && pwd)"
 
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(roundtrip tables rocksdb)
-case " ${suites[*]} " in *" all "*) suites=(roundtrip tables rocksdb live cold) ;; esac
+case " ${suites[*]} " in *" all "*) suites=(roundtrip tables rocksdb live cold transactions) ;; esac
 want() { local s; for s in "${suites[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 for s in "${suites[@]}"; do
   case "$s" in
-    roundtrip | tables | rocksdb | live | cold) ;;
+    roundtrip | tables | rocksdb | live | cold | transactions) ;;
     -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench: unknown suite '$s' (roundtrip, tables, rocksdb, live, cold, all)" >&2; exit 2 ;;
+    *) echo "bench: unknown suite '$s' (roundtrip, tables, rocksdb, live, cold, transactions, all)" >&2; exit 2 ;;
   esac
 done
 
@@ -65,8 +71,10 @@ done
 . "$here/live.sh"
 # shellcheck source=bench/cold.sh
 . "$here/cold.sh"
+# shellcheck source=bench/transactions.sh
+. "$here/transactions.sh"
 
-if want roundtrip || want tables; then need_servers; fi
+if want roundtrip || want tables || want transactions; then need_servers; fi
 
 started_at="$(date +%s)"
 want roundtrip && suite_roundtrip
@@ -74,6 +82,7 @@ want tables && suite_tables
 want rocksdb && suite_rocksdb
 want live && suite_live
 want cold && suite_cold
+want transactions && suite_transactions
 
 # ---------------------------------------------------------------- report
 echo
@@ -88,6 +97,7 @@ elif want rocksdb; then
 fi
 want live && report_live
 want cold && report_cold
+want transactions && report_transactions
 if [ -n "$pg_notes" ]; then
   echo
   echo "pgbench reuses a cached clock reading when its thread was descheduled mid-transaction:$pg_notes"

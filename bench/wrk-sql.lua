@@ -2,7 +2,11 @@
 -- Environment (read once per wrk thread):
 --   BENCH_SQL          the statement to send (default: SELECT 1). Every "{r}" in it is
 --                      replaced, per request, by a random integer in [0, BENCH_RAND_MAX).
+--                      Every "{k}" is replaced by one random integer in the same range,
+--                      the same for all of them in a request (a key read, then written).
 --   BENCH_RAND_MAX     see above (default 100000)
+--   BENCH_TXN_INSERTS  when > 0 (with BENCH_INSERT_ROWS = 1): each request is a transaction,
+--                      "BEGIN; " then this many single-row INSERTs as below, then "COMMIT".
 --   BENCH_INSERT_ROWS  when > 0, BENCH_SQL is ignored and each request is one
 --                      INSERT INTO BENCH_TABLE (id, room, author, body, created_at) VALUES
 --                      with this many rows of literals: ids unique per request (below), room
@@ -48,6 +52,7 @@ local sql = os.getenv("BENCH_SQL") or "SELECT 1"
 local auth = os.getenv("BENCH_AUTH") or ""
 local rand_max = tonumber(os.getenv("BENCH_RAND_MAX") or "100000")
 local insert_rows = tonumber(os.getenv("BENCH_INSERT_ROWS") or "0")
+local txn_inserts = tonumber(os.getenv("BENCH_TXN_INSERTS") or "0")
 local tbl = os.getenv("BENCH_TABLE") or "bench.messages"
 local body_bytes = tonumber(os.getenv("BENCH_BODY_BYTES") or "100")
 local id_base = tonumber(os.getenv("BENCH_ID_BASE") or "0")
@@ -84,7 +89,7 @@ sum_us = 0
 local last_sql = nil
 local sent_at = nil
 local counter = 0
-local dynamic = insert_rows > 0 or sql:find("{r}", 1, true) ~= nil
+local dynamic = insert_rows > 0 or sql:find("{r}", 1, true) ~= nil or sql:find("{k}", 1, true) ~= nil
 local body_text = string.rep("x", body_bytes)
 local static_request = nil
 
@@ -108,11 +113,17 @@ end
 if dynamic or one_conn then
   function request()
     local req
-    if insert_rows > 0 then
+    if txn_inserts > 0 then
+      local parts = {}
+      for _ = 1, txn_inserts do parts[#parts + 1] = next_insert() end
+      last_sql = "BEGIN; " .. table.concat(parts, "; ") .. "; COMMIT"
+      req = wrk.format(nil, nil, nil, json_body(last_sql))
+    elseif insert_rows > 0 then
       last_sql = next_insert()
       req = wrk.format(nil, nil, nil, json_body(last_sql))
     elseif dynamic then
-      last_sql = sql:gsub("{r}", function() return tostring(math.random(0, rand_max - 1)) end)
+      local key = tostring(math.random(0, rand_max - 1))
+      last_sql = sql:gsub("{r}", function() return tostring(math.random(0, rand_max - 1)) end):gsub("{k}", key)
       req = wrk.format(nil, nil, nil, json_body(last_sql))
     else
       req = static_request or wrk.format()

@@ -1,6 +1,7 @@
 #include "cold/flush.h"
 
 #include <filesystem>
+#include <thread>
 
 #include "cold/merged_scan.h"
 #include "common/clock.h"
@@ -12,9 +13,16 @@ namespace kalam::cold {
 namespace fs = std::filesystem;
 using catalog::TableDef;
 
-Result<std::string> CompactTable(duckdb::Connection& connection, ColdStore& cold,
-                                 const catalog::CatalogState& state, const TableDef& table,
-                                 const std::function<bool()>& cancelled) {
+Result<std::string> CompactTable(duckdb::Connection& connection, store::Committer& committer,
+                                 ColdStore& cold, const catalog::CatalogState& state,
+                                 const TableDef& table, const std::function<bool()>& cancelled) {
+  // Every row in the segments was committed by now: a transaction that began later sees
+  // the newest version of each key anyway. One that began earlier may read an older one.
+  const int64_t started = committer.last_seq();
+  while (committer.OldestOpenTransaction() < started) {
+    if (cancelled()) return Status(Code::kInternalError, "Cancelled");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   auto storage = state.storages.find(table.storage_id);
   if (storage == state.storages.end()) return Status(Code::kNotFound, "The table's storage does not exist");
   const std::string marker = "t" + std::to_string(table.table_num);

@@ -283,6 +283,7 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
           // Unread: a later statement of the group that reads r.key finds the flushed
           // version, as good as the marker for key checks, and writes after this delete.
           commit.DeleteUnread(store::Family::kHot, r.key);
+          commit.NoteRemovedFromHot(table.table_num, r.seq);
           if (r.deleted) {
             commit.DeleteUnread(store::Family::kHot, store::MarkerKey(r.key));
           } else {

@@ -38,9 +38,11 @@ std::string SegmentStats(duckdb::Connection& connection, const catalog::TableDef
                          const std::string& path);
 
 // Merges each scope's segments into one, keeping the newest version per key and dropping
-// tombstones older than the table's DELETED_RETENTION_HOURS.
-Result<std::string> CompactTable(duckdb::Connection& connection, ColdStore& cold,
-                                 const catalog::CatalogState& state, const catalog::TableDef& table,
+// tombstones older than the table's DELETED_RETENTION_HOURS. It first waits for the
+// transactions open when it starts: their snapshots may need the older versions it drops.
+Result<std::string> CompactTable(duckdb::Connection& connection, store::Committer& committer,
+                                 ColdStore& cold, const catalog::CatalogState& state,
+                                 const catalog::TableDef& table,
                                  const std::function<bool()>& cancelled);
 
 }  // namespace kalam::cold

@@ -69,8 +69,13 @@ std::string SegmentsSql(const TableDef& table, const std::string& scope_dir,
 
 std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
                           const Manifest& manifest,
-                          const std::function<bool(const Segment&)>& may_match) {
+                          const std::function<bool(const Segment&)>& may_match,
+                          std::optional<int64_t> visible_seq) {
   if (manifest.segments.empty()) return {};
+  // A transaction reads the versions committed up to its snapshot: later segments' rows
+  // neither show nor hide older versions.
+  const std::string visible = visible_seq ? " WHERE _seq <= " + std::to_string(*visible_seq) : "";
+  auto too_new = [&](const Segment& segment) { return visible_seq && segment.min_seq > *visible_seq; };
   const auto& columns = table.current().columns;
   const int pk = table.current().PrimaryKeyIndex();
   const catalog::ColumnDef& key = columns[pk];
@@ -94,10 +99,11 @@ std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
   bool range_known = true;
   for (size_t i = 0; i < manifest.segments.size(); ++i) {
     const Segment& segment = manifest.segments[i];
+    if (too_new(segment)) continue;
     if (i > 0 && segment.overlaps_earlier) any_overlap = true;
     if (may_match && !may_match(segment)) continue;
     rows += (rows.empty() ? "" : " UNION ALL ") +
-            SegmentSelect(table, scope_dir, segment, ", " + std::to_string(i) + " AS __kalam_seg");
+            SegmentSelect(table, scope_dir, segment, ", " + std::to_string(i) + " AS __kalam_seg") + visible;
     auto r = SegmentRange(segment, key);
     if (r) {
       ranges.push_back(std::move(*r));
@@ -141,11 +147,11 @@ std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
   if (any_overlap) {
     for (size_t j = 1; j < manifest.segments.size(); ++j) {
       const Segment& segment = manifest.segments[j];
-      if (!segment.overlaps_earlier) continue;
+      if (!segment.overlaps_earlier || too_new(segment)) continue;
       const auto name = segment.ColumnName(key.id);
       newer += " UNION ALL SELECT " + Typed(name ? QuotedIdentifier(*name) : "NULL", key) +
                ", " + std::to_string(j) + " FROM read_parquet(" +
-               SqlString((fs::path(scope_dir) / segment.file).string()) + ")";
+               SqlString((fs::path(scope_dir) / segment.file).string()) + ")" + visible;
     }
   }
   return hot + " UNION ALL SELECT " + names + "_seq FROM (" + rows + ") AS __kalam_cold ANTI JOIN (" +

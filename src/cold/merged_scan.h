@@ -18,9 +18,11 @@ namespace kalam::cold {
 // tombstones hidden), with the same columns as the plain scan. Empty when the scope has
 // no cold segment (the plain scan is then the whole story). may_match, when given, leaves
 // out the rows of segments it says no to (their keys still hide older versions).
+// visible_seq (a transaction's snapshot): cold rows with a later _seq are left out.
 std::string MergedScanSql(const catalog::TableDef& table, const std::string& scope_dir,
                           const Manifest& manifest,
-                          const std::function<bool(const Segment&)>& may_match = {});
+                          const std::function<bool(const Segment&)>& may_match = {},
+                          std::optional<int64_t> visible_seq = std::nullopt);
 
 // A segment's rows under the current schema: the columns, _seq and _deleted (and extra,
 // when given, after them). A column added after the segment was written reads as its

@@ -63,6 +63,8 @@ Status ApplyFile(const std::string& path, Config& c) {
   read("limits", "max_request_bytes", c.limits.max_request_bytes);
   read("limits", "max_result_rows", c.limits.max_result_rows);
   read("limits", "statement_timeout_ms", c.limits.statement_timeout_ms);
+  read("limits", "max_transaction_rows", c.limits.max_transaction_rows);
+  read("limits", "idle_in_transaction_timeout_secs", c.limits.idle_in_transaction_timeout_secs);
   read("rate_limit", "queries_per_sec_per_user", c.rate_limit.queries_per_sec_per_user);
   read("websocket", "auth_timeout_secs", c.websocket.auth_timeout_secs);
   read("websocket", "max_subscriptions_per_connection",

@@ -81,6 +81,12 @@ struct Config {
     // included; past it the engine interrupts it and it answers 408 STATEMENT_TIMEOUT,
     // with nothing of it applied. 0: no limit.
     int64_t statement_timeout_ms = 30000;
+    // Row versions one transaction may write (every INSERT/UPDATE/DELETE row counts) before
+    // COMMIT; past it the transaction is rolled back with 507 RESOURCE_EXHAUSTED. 0: no limit.
+    uint64_t max_transaction_rows = 100000;
+    // Seconds a transaction may wait between statements; past it the next statement is
+    // refused with TRANSACTION_ABORTED and the transaction rolled back. 0: no limit.
+    int64_t idle_in_transaction_timeout_secs = 60;
   } limits;
   struct RateLimit {
     // POST /v1/api/sql requests per second per user (a token bucket holding one second's

@@ -25,6 +25,9 @@ std::string_view CodeName(Code code) {
     case Code::kInternalError: return "INTERNAL_ERROR";
     case Code::kStatementTimeout: return "STATEMENT_TIMEOUT";
     case Code::kServiceUnavailable: return "SERVICE_UNAVAILABLE";
+    case Code::kTransactionConflict: return "TRANSACTION_CONFLICT";
+    case Code::kTransactionAborted: return "TRANSACTION_ABORTED";
+    case Code::kResourceExhausted: return "RESOURCE_EXHAUSTED";
     case Code::kAuthRequired: return "AUTH_REQUIRED";
     case Code::kUnauthorized: return "UNAUTHORIZED";
     case Code::kInvalidSubscriptionId: return "INVALID_SUBSCRIPTION_ID";
@@ -51,6 +54,8 @@ int HttpStatus(Code code) {
     case Code::kInternalError: return 500;
     case Code::kStatementTimeout: return 408;
     case Code::kServiceUnavailable: return 503;
+    case Code::kTransactionConflict: return 409;
+    case Code::kResourceExhausted: return 507;
     default: return 400;
   }
 }

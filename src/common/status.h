@@ -33,6 +33,9 @@ enum class Code {
   kInternalError,
   kStatementTimeout,    // the statement ran past [limits] statement_timeout_ms (408)
   kServiceUnavailable,  // the server is at [server] max_connections, or shutting down (503)
+  kTransactionConflict,  // a transaction wrote a row another one changed and committed first (409)
+  kTransactionAborted,   // a statement after an error in the transaction, or it idled too long
+  kResourceExhausted,    // past a limit on what one statement or transaction may hold (507)
   // Live queries: sent on the WebSocket, and by SUBSCRIBE TO over HTTP (as 400).
   kAuthRequired,
   kUnauthorized,

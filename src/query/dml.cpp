@@ -351,14 +351,14 @@ Result<Conflicts> ReadConflicts(DmlHost& host, const QueryContext& context, cons
   auto& [existing, excluded, keys] = found;
   for (const auto& row : rows) {
     const std::string key = RowKey(table, scope, row.cells, 0);
-    auto stored = host.store().Get(store::Family::kHot, key);
+    auto stored = host.Read(context, store::Family::kHot, key);
     if (!stored.ok()) return stored.status();
     store::RowVersion version;
     bool in_cold = false;  // only the key is hot (a marker): the row is in a cold segment
     if (stored->has_value()) {
       KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(**stored, version));
     } else {
-      auto marker = host.store().Get(store::Family::kHot, store::MarkerKey(key));
+      auto marker = host.Read(context, store::Family::kHot, store::MarkerKey(key));
       if (!marker.ok()) return marker.status();
       if (!marker->has_value()) continue;
       in_cold = true;
@@ -502,7 +502,7 @@ Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
   const auto family = table.type == TableType::kStream ? store::Family::kStream : store::Family::kHot;
   std::vector<WrittenRow> written;
   std::set<std::string> keys_written;
-  Status committed = host.committer().Commit([&](store::CommitContext& commit) -> Status {
+  Status committed = host.Write(context, [&](store::Writer& commit) -> Status {
     written.clear();
     keys_written.clear();
     store::ChangeEvent inserted{table.id(), scope, store::ChangeEvent::Kind::kInsert, version, {}, {}};
@@ -655,7 +655,7 @@ Result<Outcome> RunUpdate(DmlHost& host, const QueryContext& context,
   const std::vector<ColumnType> types = CurrentTypes(table);
   const uint32_t version = table.current().version;
   std::vector<WrittenRow> written;
-  Status committed = host.committer().Commit([&](store::CommitContext& commit) -> Status {
+  Status committed = host.Write(context, [&](store::Writer& commit) -> Status {
     written.clear();
     seen.clear();
     store::ChangeEvent event{table.id(), auth::ScopeFor(table, context.caller),
@@ -699,7 +699,7 @@ Result<Outcome> RunDelete(DmlHost& host, const QueryContext& context,
   std::set<std::string> seen;
   const uint32_t version = table.current().version;
   std::vector<WrittenRow> deleted;
-  Status committed = host.committer().Commit([&](store::CommitContext& commit) -> Status {
+  Status committed = host.Write(context, [&](store::Writer& commit) -> Status {
     deleted.clear();
     seen.clear();
     store::ChangeEvent event{table.id(), auth::ScopeFor(table, context.caller),

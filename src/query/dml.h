@@ -9,11 +9,8 @@
 
 #include "catalog/catalog.h"
 #include "query/engine.h"
+#include "store/committer.h"
 
-namespace kalam::store {
-class KvStore;
-class Committer;
-}
 
 namespace kalam::query {
 
@@ -28,8 +25,14 @@ class DmlHost {
   // and during shutdown too, since a committed change must be answered as applied.
   virtual Result<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> SelectCommitted(
       const QueryContext& context, const std::string& sql) = 0;
-  virtual store::Committer& committer() = 0;
-  virtual store::KvStore& store() = 0;
+  // Runs apply on the statement's rows: under the group committer (the statement commits
+  // on its own), or into the caller's open transaction (it commits at COMMIT).
+  virtual Status Write(const QueryContext& context,
+                       const std::function<Status(store::Writer&)>& apply) = 0;
+  // A stored value as the statement sees it: committed data, or in a transaction its
+  // snapshot under its own writes.
+  virtual Result<std::optional<std::string>> Read(const QueryContext& context, store::Family family,
+                                                  const std::string& key) = 0;
   // Writers of one table: statements that read rows before writing them (UPDATE, DELETE,
   // ON CONFLICT DO UPDATE) hold it exclusively, plain INSERTs share it.
   virtual std::shared_mutex& TableLock(uint64_t table_num) = 0;

@@ -1,5 +1,6 @@
 #include "query/engine.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -25,6 +26,7 @@
 #include "query/live_query_rows.h"
 #include "query/table_scan.h"
 #include "store/committer.h"
+#include "store/transaction.h"
 
 namespace kalam::query {
 namespace {
@@ -209,7 +211,7 @@ class Engine final : public QueryEngine, public DmlHost {
     } catch (const std::exception& e) {
       return FromError(duckdb::ErrorData(e));
     }
-    if (auto fast = TryFastSelect(**statement, *state, context, store_, cold_)) {
+    if (auto fast = TryFastSelect(**statement, *state, context, store_)) {
       if (!fast->ok()) return fast->status();
       Outcome out;
       out.row_count = (*fast)->row_count;
@@ -224,6 +226,24 @@ class Engine final : public QueryEngine, public DmlHost {
     out.row_count = rows->row_count;
     out.rows = std::move(rows).value();
     return out;
+  }
+
+  Status Commit(store::Transaction& transaction) override {
+    if (transaction.empty()) return Status::Ok();
+    auto state = catalog_.snapshot();
+    for (const uint64_t table_num : transaction.tables()) {
+      const bool exists = std::any_of(state->tables.begin(), state->tables.end(),
+                                      [&](const auto& t) { return t.second.table_num == table_num; });
+      if (!exists) {
+        return Status(Code::kTransactionConflict,
+                      "A table the transaction wrote was dropped before it committed; nothing was applied");
+      }
+    }
+    // Held like an UPDATE holds its table (tables() is ordered: no two commits deadlock): a
+    // single statement that read a row before writing it commits wholly before or after.
+    std::vector<std::unique_lock<std::shared_mutex>> locks;
+    for (const uint64_t table_num : transaction.tables()) locks.emplace_back(TableLock(table_num));
+    return committer_.Commit([&](store::CommitContext& commit) { return transaction.Apply(commit); });
   }
 
   void SetLiveQuerySource(std::function<std::vector<LiveQueryRow>()> source) override {
@@ -281,7 +301,7 @@ class Engine final : public QueryEngine, public DmlHost {
     {
       std::lock_guard background(background_mutex_);
       try {
-        result = compact ? cold::CompactTable(*background_connection_, cold_, *state, it->second, cancelled)
+        result = compact ? cold::CompactTable(*background_connection_, committer_, cold_, *state, it->second, cancelled)
                          : cold::FlushTable(*background_connection_, store_, committer_, cold_, *state,
                                       it->second, cancelled);
       } catch (const std::exception& e) {
@@ -312,8 +332,21 @@ class Engine final : public QueryEngine, public DmlHost {
     statement_deadline = outer;
     return result;
   }
-  store::Committer& committer() override { return committer_; }
-  store::KvStore& store() override { return store_; }
+  Status Write(const QueryContext& context,
+               const std::function<Status(store::Writer&)>& apply) override {
+    if (context.transaction != nullptr) {
+      if (context.transaction->read_only) {
+        return Status(Code::kInvalidSql, "The transaction is READ ONLY: it can't change rows");
+      }
+      return apply(context.transaction->writer());
+    }
+    return committer_.Commit([&](store::CommitContext& commit) { return apply(commit); });
+  }
+  Result<std::optional<std::string>> Read(const QueryContext& context, store::Family family,
+                                          const std::string& key) override {
+    if (context.transaction != nullptr) return context.transaction->Get(family, key);
+    return store_.Get(family, key);
+  }
   std::shared_mutex& TableLock(uint64_t table_num) override {
     std::lock_guard lock(table_locks_mutex_);
     auto& slot = table_locks_[table_num];
@@ -344,11 +377,14 @@ class Engine final : public QueryEngine, public DmlHost {
       const QueryContext& context, std::shared_ptr<const catalog::CatalogState> state,
       duckdb::unique_ptr<duckdb::SQLStatement> statement) {
     std::vector<std::shared_ptr<const cold::Manifest>> pinned;
-    GuardContext guard{*state, context.caller, context.default_namespace, &cold_, &pinned};
+    std::optional<int64_t> visible_seq;
+    if (context.transaction != nullptr) visible_seq = context.transaction->begin_seq();
+    GuardContext guard{*state, context.caller, context.default_namespace, &cold_, &pinned, visible_seq};
     KALAM_RETURN_IF_ERROR(GuardStatement(*statement, guard));
     // Taken now, while the manifests are pinned: waiting for a connection below cannot let
-    // a flush turn rows this statement must read hot into markers.
-    auto snapshot = store_.TakeSnapshot();
+    // a flush turn rows this statement must read hot into markers. A transaction reads the
+    // snapshot it began with (its cold rows are those up to its begin _seq).
+    auto snapshot = context.transaction != nullptr ? context.transaction->snapshot() : store_.TakeSnapshot();
     auto acquired = Acquire();
     if (!acquired.ok()) return acquired.status();
     ConnectionSlot* slot = *acquired;
@@ -369,6 +405,7 @@ class Engine final : public QueryEngine, public DmlHost {
       return Interrupted();
     }
     slot->caller = context.caller;
+    slot->transaction = context.transaction;
     slot->state = std::move(state);
     slot->pinned = std::move(pinned);
     slot->SetStatementSnapshot(std::move(snapshot));

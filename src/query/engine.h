@@ -20,6 +20,7 @@ class Catalog;
 namespace kalam::store {
 class KvStore;
 class Committer;
+class Transaction;
 }
 namespace kalam::cold {
 class ColdStore;
@@ -54,6 +55,9 @@ struct Outcome {
 struct QueryContext {
   auth::Caller caller;
   std::string default_namespace = "default";
+  // The caller's open transaction: statements read its snapshot under its own writes and
+  // write into it. Null: each statement commits on its own.
+  store::Transaction* transaction = nullptr;
 };
 
 // A row of system.live_queries.
@@ -85,6 +89,11 @@ class QueryEngine {
   // databases, changes settings or calls table functions is refused with INVALID_SQL or
   // PERMISSION_DENIED before it runs.
   virtual Result<Outcome> Execute(const QueryContext& context, std::string_view sql) = 0;
+
+  // COMMIT: writes the transaction's rows as one atomic group (their live events follow
+  // it), or nothing: TRANSACTION_CONFLICT when a transaction that committed after it began
+  // changed one of its rows, or when a table it wrote was dropped meanwhile.
+  virtual Status Commit(store::Transaction& transaction) = 0;
 
   // Where system.live_queries gets its rows. Set once, before statements run.
   virtual void SetLiveQuerySource(std::function<std::vector<LiveQueryRow>()> source) = 0;

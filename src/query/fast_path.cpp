@@ -11,6 +11,7 @@
 #include "query/result_encoder.h"
 #include "query/table_scan.h"
 #include "store/kv_store.h"
+#include "store/transaction.h"
 
 namespace kalam::query {
 namespace {
@@ -152,10 +153,14 @@ std::optional<Result<RowSet>> PointSelect(const duckdb::SelectNode& select,
   }
   std::string key = store::ScopePrefix(table->table_num, auth::ScopeFor(*table, context.caller));
   store::AppendKeyCell(key, columns[pk].type, *key_cell);
-  auto stored = store.Get(store::Family::kHot, key);
+  auto read = [&](const std::string& k) {
+    return context.transaction != nullptr ? context.transaction->Get(store::Family::kHot, k)
+                                          : store.Get(store::Family::kHot, k);
+  };
+  auto stored = read(key);
   if (!stored.ok()) return Result<RowSet>(stored.status());
   if (!stored->has_value()) {
-    auto marker = store.Get(store::Family::kHot, store::MarkerKey(key));
+    auto marker = read(store::MarkerKey(key));
     if (!marker.ok()) return Result<RowSet>(marker.status());
     if (marker->has_value()) return std::nullopt;  // in a cold segment: the merged read finds it
   }
@@ -187,8 +192,7 @@ std::optional<Result<RowSet>> PointSelect(const duckdb::SelectNode& select,
 
 std::optional<Result<RowSet>> TryFastSelect(const duckdb::SQLStatement& statement,
                                             const catalog::CatalogState& state,
-                                            const QueryContext& context, store::KvStore& store,
-                                            cold::ColdStore&) {
+                                            const QueryContext& context, store::KvStore& store) {
   const duckdb::SelectNode* select = PlainSelect(statement);
   if (select == nullptr || !select->from_table) return std::nullopt;
   switch (select->from_table->type) {

@@ -12,17 +12,14 @@
 namespace kalam::store {
 class KvStore;
 }
-namespace kalam::cold {
-class ColdStore;
-}
 
 namespace kalam::query {
 
 // nullopt: not one of these shapes (or anything unusual about it) — take the general path,
 // which also reports every error.
+// In a transaction the row is read from its snapshot under its own writes.
 std::optional<Result<RowSet>> TryFastSelect(const duckdb::SQLStatement& statement,
                                             const catalog::CatalogState& state,
-                                            const QueryContext& context, store::KvStore& store,
-                                            cold::ColdStore& cold);
+                                            const QueryContext& context, store::KvStore& store);
 
 }  // namespace kalam::query

@@ -15,6 +15,7 @@
 #include "cold/cold_store.h"
 #include "query/engine.h"
 #include "store/kv_store.h"
+#include "store/transaction.h"
 
 
 namespace kalam::query {
@@ -25,6 +26,8 @@ struct ConnectionSlot {
   std::unique_ptr<duckdb::Connection> connection;
   auth::Caller caller;
   std::shared_ptr<const catalog::CatalogState> state;
+  // The caller's open transaction, if any: scans read its snapshot under its writes.
+  const store::Transaction* transaction = nullptr;
   // The manifests the statement's merged reads were planned on (a flush waits for them).
   std::vector<std::shared_ptr<const cold::Manifest>> pinned;
 
@@ -53,6 +56,7 @@ struct ConnectionSlot {
     snapshot_.reset();
     pinned.clear();
     state.reset();
+    transaction = nullptr;
   }
 
  private:

@@ -303,7 +303,8 @@ class Guard {
       // With column aliases (t AS a(x, y)) the WHERE's names are not the table's: no pruning.
       const std::string merged = cold::MergedScanSql(
           *def, dir, *manifest,
-          base.column_name_alias.empty() ? cold::SegmentFilter(*def, where, alias) : nullptr);
+          base.column_name_alias.empty() ? cold::SegmentFilter(*def, where, alias) : nullptr,
+          context_.visible_seq);
       if (context_.pinned != nullptr) context_.pinned->push_back(std::move(manifest));
       if (!merged.empty()) return ReplaceWithQuery(ref, merged, alias);
     }

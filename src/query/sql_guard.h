@@ -6,6 +6,7 @@
 #include <duckdb.hpp>
 #include <memory>
 #include <string>
+#include <optional>
 #include <vector>
 
 #include "auth/caller.h"
@@ -31,6 +32,9 @@ struct GuardContext {
   // Receives the manifests the rewritten statement reads; the caller keeps them until it
   // has run (a flush waits for them before it turns flushed hot rows into markers).
   std::vector<std::shared_ptr<const cold::Manifest>>* pinned = nullptr;
+  // In a transaction: the last _seq its snapshot holds; cold rows written later are not
+  // read. Unset: every row.
+  std::optional<int64_t> visible_seq;
 };
 
 // Ok: the statement is a query that only reads what the caller may read, through scans.

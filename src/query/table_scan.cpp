@@ -17,6 +17,7 @@
 #include "store/committer.h"
 #include "store/kv_store.h"
 #include "store/row_codec.h"
+#include "store/transaction.h"
 
 namespace kalam::query {
 namespace {
@@ -228,13 +229,15 @@ duckdb::unique_ptr<duckdb::GlobalTableFunctionState> Init(duckdb::ClientContext&
     for (const auto& cell : *data.point_keys) {
       std::string key = store::ScopePrefix(table.table_num, data.scope);
       store::AppendKeyCell(key, table.current().columns[pk].type, cell);
-      auto value = data.store->Get(family, key, at);
+      auto value = data.slot->transaction != nullptr ? data.slot->transaction->Get(family, key)
+                                                     : data.store->Get(family, key, at);
       if (!value.ok()) throw duckdb::IOException(value.status().message());
       if (value->has_value()) state->point_rows.emplace_back(key, std::move(**value));
     }
   } else {
     const std::string prefix = store::ScopePrefix(data.table->table_num, data.scope);
-    state->cursor = data.store->NewCursor(family, prefix, at);
+    state->cursor = data.slot->transaction != nullptr ? data.slot->transaction->NewCursor(family, prefix)
+                                                      : data.store->NewCursor(family, prefix, at);
     if (data.key_ranges) {
       const ColumnType type = data.table->current().columns[data.table->current().PrimaryKeyIndex()].type;
       std::vector<std::pair<std::string, std::string>> ranges;

@@ -30,6 +30,16 @@ bool MayActAs(const Caller& caller, const catalog::User& target) {
 }  // namespace
 
 BatchResult Executor::Execute(const Caller& caller, const BatchRequest& request) {
+  Session session(session_limits());
+  BatchResult batch = Execute(caller, request, session);
+  if (batch.error.ok() && session.state() != Session::State::kIdle) {
+    batch.error = {Code::kTransactionAborted,
+                   "The request ended inside a transaction (BEGIN without COMMIT): it was rolled back"};
+  }
+  return batch;
+}
+
+BatchResult Executor::Execute(const Caller& caller, const BatchRequest& request, Session& session) {
   BatchResult batch;
   std::vector<std::string> statements = SplitStatements(request.sql);
   if (statements.empty()) {
@@ -42,17 +52,23 @@ BatchResult Executor::Execute(const Caller& caller, const BatchRequest& request)
   }
   for (size_t i = 0; i < statements.size(); ++i) {
     std::string sql = std::move(statements[i]);
+    Status bind = Status::Ok();
     if (request.params) {
       auto bound = BindParams(sql, *request.params);
-      if (!bound.ok()) {
-        batch.error = bound.status();
-        batch.statement_index = i + 1;
-        return batch;
+      if (bound.ok()) {
+        sql = std::move(bound).value();
+      } else {
+        bind = bound.status();
       }
-      sql = std::move(bound).value();
     }
-    auto result = RunStatement(caller, sql, request.default_namespace);
+    Result<StatementResult> result =
+        bind.ok() ? RunStatement(caller, sql, request.default_namespace, session) : Result<StatementResult>(bind);
+    if (result.ok()) {
+      Status within = session.AfterStatement();
+      if (!within.ok()) result = within;
+    }
     if (!result.ok()) {
+      session.Fail(result.status());  // inside a transaction, an error aborts it
       batch.error = result.status();
       batch.statement_index = i + 1;
       return batch;
@@ -62,9 +78,32 @@ BatchResult Executor::Execute(const Caller& caller, const BatchRequest& request)
   return batch;
 }
 
+namespace {
+
+// What may run inside a transaction besides queries and data changes: reads of the
+// catalog, and the statements that end it. DDL, FLUSH, KILL and user management may not.
+bool RunsInTransaction(const KalamStatement& statement) {
+  return std::holds_alternative<ShowNamespaces>(statement) ||
+         std::holds_alternative<ShowStorages>(statement) ||
+         std::holds_alternative<ShowTables>(statement) ||
+         std::holds_alternative<DescribeTable>(statement) ||
+         std::holds_alternative<ShowStats>(statement) ||
+         std::holds_alternative<ExecuteAs>(statement) ||
+         std::holds_alternative<BeginTransaction>(statement) ||
+         std::holds_alternative<CommitTransaction>(statement) ||
+         std::holds_alternative<RollbackTransaction>(statement);
+}
+
+bool EndsTransaction(const KalamStatement& statement) {
+  return std::holds_alternative<CommitTransaction>(statement) ||
+         std::holds_alternative<RollbackTransaction>(statement);
+}
+
+}  // namespace
 
 Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::string& text,
-                                               const std::string& default_namespace) {
+                                               const std::string& default_namespace,
+                                               Session& session) {
   // Without comments: DuckDB's lexer takes quadratic time over many block comments. Most
   // statements have none, and are not copied.
   const bool may_have_comments =
@@ -73,8 +112,11 @@ Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::
   const std::string& sql = may_have_comments ? stripped : text;
   auto parsed = ParseKalamStatement(sql);
   if (!parsed.ok()) return parsed.status();
+  if (!parsed->has_value() || !EndsTransaction(parsed->value())) {
+    KALAM_RETURN_IF_ERROR(session.BeforeStatement());
+  }
   if (!parsed->has_value()) {
-    auto outcome = engine_.Execute({caller, default_namespace}, sql);
+    auto outcome = engine_.Execute({caller, default_namespace, session.transaction()}, sql);
     if (!outcome.ok()) return outcome.status();
     StatementResult r;
     r.rows = std::move(outcome->rows);
@@ -82,8 +124,43 @@ Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::
     r.message = std::move(outcome->message);
     return r;
   }
-  const Scope scope{caller, default_namespace};
+  if (session.state() != Session::State::kIdle && !RunsInTransaction(parsed->value())) {
+    return Status(Code::kUnsupported,
+                  "DDL, FLUSH, KILL and user management can't run inside a transaction; the "
+                  "transaction was aborted");
+  }
+  const Scope scope{caller, default_namespace, session};
   return std::visit([&](const auto& stmt) { return Run(scope, stmt); }, parsed->value());
+}
+
+Result<StatementResult> Executor::Run(const Scope& scope, const BeginTransaction& stmt) {
+  if (scope.session.state() != Session::State::kIdle) {
+    return Done("A transaction is already in progress");
+  }
+  scope.session.Begin(store_, committer_, stmt.read_only);
+  return Done("Transaction started");
+}
+
+Result<StatementResult> Executor::Run(const Scope& scope, const CommitTransaction&) {
+  switch (scope.session.state()) {
+    case Session::State::kIdle:
+      return Done("No transaction in progress");
+    case Session::State::kFailed:
+      scope.session.End();
+      return Status(Code::kTransactionAborted,
+                    "The transaction was aborted by an earlier error and rolled back; nothing was committed");
+    case Session::State::kInTransaction:
+      break;
+  }
+  std::unique_ptr<store::Transaction> transaction = scope.session.Take();
+  KALAM_RETURN_IF_ERROR(engine_.Commit(*transaction));
+  return Done("Transaction committed");
+}
+
+Result<StatementResult> Executor::Run(const Scope& scope, const RollbackTransaction&) {
+  if (scope.session.state() == Session::State::kIdle) return Done("No transaction in progress");
+  scope.session.End();
+  return Done("Transaction rolled back");
 }
 
 // The user is a user id or, failing that, a user name (only a name in the USER form).
@@ -100,13 +177,13 @@ Result<StatementResult> Executor::Run(const Scope& scope, const ExecuteAs& stmt)
     return Status(Code::kInvalidSql, "EXECUTE AS can't be nested");
   }
   const Caller as{target->user_id, target->username, target->role};
-  auto result = RunStatement(as, stmt.statement, scope.default_namespace);
+  auto result = RunStatement(as, stmt.statement, scope.default_namespace, scope.session);
   if (result.ok()) result->as_user = target->user_id;
   return result;
 }
 
 Result<StatementResult> Executor::Query(const Scope& scope, const std::string& select) {
-  auto rows = engine_.Query({scope.caller, scope.default_namespace}, select);
+  auto rows = engine_.Query({scope.caller, scope.default_namespace, scope.session.transaction()}, select);
   if (!rows.ok()) return rows.status();
   StatementResult r;
   r.row_count = rows->row_count;

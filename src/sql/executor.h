@@ -1,6 +1,7 @@
 // The executor: runs a batch of SQL for a caller. It splits the batch, binds parameters,
 // sends KalamDB's own statements to their handlers and everything else to the query
-// engine, and stops at the first failure (statements before it stay applied).
+// engine, and stops at the first failure (statements before it stay applied, unless they
+// are inside a transaction, which the failure aborts).
 #pragma once
 
 #include <optional>
@@ -15,6 +16,7 @@
 #include "query/engine.h"
 #include "sql/kalam_statement.h"
 #include "sql/params.h"
+#include "sql/session.h"
 
 namespace kalam::catalog {
 class Catalog;
@@ -64,16 +66,26 @@ class Executor {
         jobs_(jobs),
         config_(config) {}
 
+  // One HTTP request: the batch is its session. A transaction it leaves open (no COMMIT)
+  // is rolled back and the batch answers TRANSACTION_ABORTED.
   BatchResult Execute(const auth::Caller& caller, const BatchRequest& request);
+  // A batch in a session that outlives it (a Postgres-wire connection): a transaction may
+  // span batches.
+  BatchResult Execute(const auth::Caller& caller, const BatchRequest& request, Session& session);
+
+  SessionLimits session_limits() const {
+    return {config_.limits.max_transaction_rows, config_.limits.idle_in_transaction_timeout_secs};
+  }
 
  private:
   struct Scope {
     const auth::Caller& caller;
     const std::string& default_namespace;
+    Session& session;
   };
 
   Result<StatementResult> RunStatement(const auth::Caller& caller, const std::string& sql,
-                                       const std::string& default_namespace);
+                                       const std::string& default_namespace, Session& session);
   Result<StatementResult> Query(const Scope& scope, const std::string& select);
   // Files of a dropped table: removed by a cleanup job.
   void CleanUpFiles(const catalog::TableDef& table);
@@ -106,6 +118,9 @@ class Executor {
   Result<StatementResult> Run(const Scope& scope, const SubscribeTo& stmt);
   Result<StatementResult> Run(const Scope& scope, const KillLiveQuery& stmt);
   Result<StatementResult> Run(const Scope& scope, const ExecuteAs& stmt);
+  Result<StatementResult> Run(const Scope& scope, const BeginTransaction& stmt);
+  Result<StatementResult> Run(const Scope& scope, const CommitTransaction& stmt);
+  Result<StatementResult> Run(const Scope& scope, const RollbackTransaction& stmt);
 
   // Removes every row of dropped tables, hot and stream.
   Status RemoveRows(uint64_t table_num);

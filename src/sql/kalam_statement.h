@@ -175,11 +175,19 @@ struct ExecuteAs {
   std::string statement;     // the text between the parentheses
 };
 
+// BEGIN / START TRANSACTION, COMMIT / END, ROLLBACK / ABORT.
+struct BeginTransaction {
+  bool read_only = false;  // BEGIN READ ONLY
+};
+struct CommitTransaction {};
+struct RollbackTransaction {};
+
 using KalamStatement =
     std::variant<CreateNamespace, DropNamespace, AlterNamespace, ShowNamespaces, ShowStorages,
                  CreateUser, AlterUser, DropUser, CreateTable, DropTable, AlterTable, ShowTables,
                  DescribeTable, ShowStats, CreateStorage, AlterStorage, DropStorage, FlushTable,
-                 FlushAllTables, KillJob, KillLiveQuery, SubscribeTo, ExecuteAs>;
+                 FlushAllTables, KillJob, KillLiveQuery, SubscribeTo, ExecuteAs, BeginTransaction,
+                 CommitTransaction, RollbackTransaction>;
 
 // nullopt: the statement is not one of these (by its leading keywords) and belongs to
 // the query engine. An error: it is one of these but malformed (INVALID_SQL naming what is

@@ -135,6 +135,12 @@ constexpr Form kForms[] = {
     {"DESC TABLE", &StatementParser::ParseDescribeTable},
     {"DESCRIBE", &StatementParser::ParseDescribeTable, &ContinuesDescribeTable},
     {"DESC", &StatementParser::ParseDescribeTable, &ContinuesDescribeTable},
+    {"BEGIN", &StatementParser::ParseBegin},
+    {"START TRANSACTION", &StatementParser::ParseBegin},
+    {"COMMIT", &StatementParser::ParseCommit},
+    {"END", &StatementParser::ParseCommit},
+    {"ROLLBACK", &StatementParser::ParseRollback},
+    {"ABORT", &StatementParser::ParseRollback},
 };
 
 // How many tokens the form's keywords take at the start of tokens; 0 when it is not this form.

@@ -93,6 +93,11 @@ class StatementParser {
   Result<KalamStatement> ParseExecuteAsUser();  // after EXECUTE AS USER
   Result<KalamStatement> ParseExecuteAs();      // after EXECUTE AS
 
+  // ---- transactions (parse_transaction.cpp) ----
+  Result<KalamStatement> ParseBegin();     // after BEGIN or START TRANSACTION
+  Result<KalamStatement> ParseCommit();    // after COMMIT or END
+  Result<KalamStatement> ParseRollback();  // after ROLLBACK or ABORT
+
   // An optional ';', then nothing.
   Status ExpectEnd() {
     if (IsSymbol(Peek(), ';')) Take();

@@ -1,6 +1,7 @@
 #include "store/committer.h"
 
 #include <chrono>
+#include <limits>
 
 namespace kalam::store {
 namespace {
@@ -117,6 +118,29 @@ Result<std::unique_ptr<Committer>> Committer::Open(KvStore& store, int node_id) 
   return std::unique_ptr<Committer>(new Committer(store, node_id, floor));
 }
 
+Committer::Begun Committer::BeginTransaction() {
+  Begun begun;
+  {
+    std::shared_lock write(write_mutex_);
+    begun.snapshot = store_.TakeSnapshot();
+    begun.seq = durable_seq_;
+  }
+  std::lock_guard lock(open_mutex_);
+  open_.insert(begun.seq);
+  return begun;
+}
+
+void Committer::EndTransaction(int64_t begin_seq) {
+  std::lock_guard lock(open_mutex_);
+  auto it = open_.find(begin_seq);
+  if (it != open_.end()) open_.erase(it);
+}
+
+int64_t Committer::OldestOpenTransaction() {
+  std::lock_guard lock(open_mutex_);
+  return open_.empty() ? std::numeric_limits<int64_t>::max() : *open_.begin();
+}
+
 Status Committer::Commit(const std::function<Status(CommitContext&)>& apply) {
   Pending self{&apply, Status::Ok(), false};
   std::unique_lock lock(mutex_);
@@ -133,7 +157,7 @@ Status Committer::Commit(const std::function<Status(CommitContext&)>& apply) {
   }
   lock.unlock();
 
-  CommitContext context(store_, seq_);
+  CommitContext context(store_, seq_, removed_from_hot_);
   const int64_t seq_before = seq_.last();
   for (Pending* p : group) {
     context.current_ = WriteSet();
@@ -151,7 +175,9 @@ Status Committer::Commit(const std::function<Status(CommitContext&)>& apply) {
   Status written = Status::Ok();
   if (!context.group_.empty() || seq_.last() != seq_before) {
     context.group_.Put(Family::kMeta, kSeqKey, std::to_string(seq_.last()));
+    std::unique_lock write(write_mutex_);
     written = store_.Write(context.group_);
+    if (written.ok()) durable_seq_ = seq_.last();
   }
   if (written.ok() && listener_ && !context.group_events_.empty()) {
     listener_(context.group_events_, seq_.last());

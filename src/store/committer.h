@@ -16,7 +16,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -80,16 +83,32 @@ class KeyWatch {
   std::unordered_set<std::string> keys_;
 };
 
-// What a statement's function sees while it runs under the leader.
-class CommitContext {
+// Where a statement writes its rows: the group committer (below), or an open transaction
+// that keeps them until COMMIT (store/transaction.h).
+class Writer {
  public:
-  CommitContext(KvStore& store, SeqGenerator& seq) : store_(store), seq_(seq) {}
+  virtual ~Writer() = default;
+  virtual int64_t NextSeq() = 0;
+  // The value the statement sees: committed data plus what it (and, in a transaction, the
+  // statements before it) wrote.
+  virtual Result<std::optional<std::string>> Get(Family family, const std::string& key) = 0;
+  virtual void Put(Family family, std::string key, std::string value) = 0;
+  // Published to live queries once committed, in commit order.
+  virtual void Emit(ChangeEvent event) = 0;
+};
 
-  int64_t NextSeq() { return seq_.Next(); }
+// What a statement's function sees while it runs under the leader.
+class CommitContext final : public Writer {
+ public:
+  CommitContext(KvStore& store, SeqGenerator& seq,
+                std::unordered_map<uint64_t, int64_t>& removed_from_hot)
+      : store_(store), seq_(seq), removed_from_hot_(removed_from_hot) {}
+
+  int64_t NextSeq() override { return seq_.Next(); }
   // The value as of this commit: the store plus the changes of statements committed
   // earlier in the same group.
-  Result<std::optional<std::string>> Get(Family family, const std::string& key);
-  void Put(Family family, std::string key, std::string value);
+  Result<std::optional<std::string>> Get(Family family, const std::string& key) override;
+  void Put(Family family, std::string key, std::string value) override;
   void Delete(Family family, std::string key);
   void DeleteRange(Family family, std::string begin, std::string end);
   // Changes that no statement reads back through Get within the group (a flush's markers):
@@ -99,7 +118,19 @@ class CommitContext {
   }
   void DeleteUnread(Family family, std::string key) { current_.Delete(family, std::move(key)); }
   // Published to live queries once the group is durable, in commit order.
-  void Emit(ChangeEvent event) { current_events_.push_back(std::move(event)); }
+  void Emit(ChangeEvent event) override { current_events_.push_back(std::move(event)); }
+
+  // A flush took rows of the table out of the hot store, the newest with this _seq: a key
+  // with no hot trace may have been written that late (transactions check it at commit).
+  void NoteRemovedFromHot(uint64_t table_num, int64_t seq) {
+    int64_t& newest = removed_from_hot_[table_num];
+    newest = std::max(newest, seq);
+  }
+  // The newest _seq a flush took out of the table's hot rows (0: none since the start).
+  int64_t RemovedFromHot(uint64_t table_num) const {
+    auto it = removed_from_hot_.find(table_num);
+    return it == removed_from_hot_.end() ? 0 : it->second;
+  }
 
  private:
   friend class Committer;
@@ -107,6 +138,7 @@ class CommitContext {
   std::vector<ChangeEvent> group_events_;
   KvStore& store_;
   SeqGenerator& seq_;
+  std::unordered_map<uint64_t, int64_t>& removed_from_hot_;
   WriteSet group_;    // every change of the group so far
   WriteSet current_;  // the changes of the running statement
   std::map<std::pair<Family, std::string>, std::optional<std::string>> overlay_;
@@ -136,14 +168,26 @@ class Committer {
   // it holds them, and every later write is recorded.
   std::shared_ptr<const KeyWatch> Watch(uint64_t table_num);
 
-  // The last _seq handed out (before any statement runs: the last one before the restart).
+  // The last _seq written (before any statement runs: the last one before the restart).
   int64_t last_seq() {
-    std::lock_guard lock(mutex_);
-    return seq_.last();
+    std::shared_lock lock(write_mutex_);
+    return durable_seq_;
   }
 
+  // A transaction's start: a snapshot of the store between two group writes and the last
+  // _seq it holds. The transaction counts as open until EndTransaction(seq).
+  struct Begun {
+    std::shared_ptr<const KvStore::Snapshot> snapshot;
+    int64_t seq = 0;
+  };
+  Begun BeginTransaction();
+  void EndTransaction(int64_t begin_seq);
+  // The begin _seq of the oldest open transaction; INT64_MAX when none is open.
+  int64_t OldestOpenTransaction();
+
  private:
-  Committer(KvStore& store, int node_id, int64_t floor) : store_(store), seq_(node_id, floor) {}
+  Committer(KvStore& store, int node_id, int64_t floor)
+      : store_(store), seq_(node_id, floor), durable_seq_(floor) {}
 
   struct Pending {
     const std::function<Status(CommitContext&)>* apply;
@@ -158,6 +202,13 @@ class Committer {
   std::deque<Pending*> queue_;
   bool leader_active_ = false;
   Listener listener_;
+  // Held exclusively while a group is written, shared while a transaction takes its
+  // snapshot: a snapshot holds every group up to durable_seq_ and none after.
+  std::shared_mutex write_mutex_;
+  int64_t durable_seq_;
+  std::unordered_map<uint64_t, int64_t> removed_from_hot_;  // the leader's (CommitContext)
+  std::mutex open_mutex_;
+  std::multiset<int64_t> open_;  // begin _seq of each open transaction
 
   // REQUIRES: called by the leader for each statement that succeeded.
   void Record(const WriteSet& changes);

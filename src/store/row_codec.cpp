@@ -194,6 +194,12 @@ std::string EncodeRow(const RowVersion& row, const std::vector<ColumnType>& colu
   return out;
 }
 
+void SetRowSeq(std::string& bytes, int64_t seq) {
+  std::string header;
+  PutRaw<int64_t>(header, seq);
+  bytes.replace(sizeof(uint32_t), header.size(), header);
+}
+
 Status DecodeRowHeader(std::string_view bytes, RowVersion& row) {
   if (bytes.size() < kHeaderSize) return Corrupt();
   GetRaw(bytes, row.schema_version);

@@ -59,6 +59,8 @@ std::string_view ScopeOfKey(std::string_view key);
 
 // types: the column types of row.schema_version, in order.
 std::string EncodeRow(const RowVersion& row, const std::vector<ColumnType>& types);
+// Replaces the _seq of an encoded row (a transaction's rows get theirs at commit).
+void SetRowSeq(std::string& bytes, int64_t seq);
 // The header only: cheap, for version and tombstone checks.
 Status DecodeRowHeader(std::string_view bytes, RowVersion& row);
 // The cells, after DecodeRowHeader; types are those of row.schema_version. With wanted,

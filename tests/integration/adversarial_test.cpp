@@ -66,7 +66,6 @@ TEST_F(Adversarial, FileAndEngineAccessIsRefusedForEveryRole) {
       "CREATE SECRET s (TYPE S3, KEY_ID 'x', SECRET 'y')",
       "CHECKPOINT",
       "VACUUM",
-      "BEGIN TRANSACTION",
       "SUMMARIZE SELECT 1",
       "DESCRIBE SELECT * FROM read_csv('/etc/passwd')",
       "EXPLAIN SELECT * FROM read_csv('/etc/passwd')",

@@ -24,35 +24,6 @@ using namespace std::chrono_literals;
 std::string Rows(const SqlResponse& r) { return json::serialize(r.rows()); }
 std::string Basic(const std::string& user) { return client::BasicAuth(user, user + "-password"); }
 
-// Runs a statement that starts one job (FLUSH TABLE, STORAGE COMPACT TABLE) and waits for
-// the job to end: its system.jobs row (status, result, error_message), or an empty array
-// (and a test failure) when it did not start or end.
-json::array StartJobAndWait(client::HttpClient& http, const std::string& statement) {
-  auto started = Sql(http, RootAuth(), statement);
-  EXPECT_EQ(started.status, 200) << json::serialize(started.body);
-  if (started.status != 200) return {};
-  const std::string job(started.rows().at(0).at(0).as_string());
-  json::array row;
-  const bool ended = WaitUntil(
-      [&] {
-        auto r = Sql(http, RootAuth(),
-                     "SELECT status, result, error_message FROM system.jobs WHERE job_id = '" + job + "'");
-        row = r.rows().at(0).as_array();
-        return row.at(0).as_string() != "queued" && row.at(0).as_string() != "running";
-      },
-      30s);
-  if (!ended) ADD_FAILURE() << statement << ": the job did not end";
-  return ended ? row : json::array();
-}
-
-// The same, expecting the job completed: its result JSON ("" if none).
-std::string RunJob(client::HttpClient& http, const std::string& statement) {
-  const json::array row = StartJobAndWait(http, statement);
-  if (row.empty()) return "not ended";
-  EXPECT_EQ(row.at(0).as_string(), "completed") << json::serialize(row);
-  return row.at(1).is_null() ? "" : std::string(row.at(1).as_string());
-}
-
 // Flushes and returns "completed" when the flush job completed.
 std::string FlushAndWait(client::HttpClient& http, const std::string& table) {
   const std::string result = RunJob(http, "FLUSH TABLE " + table);

@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "common/json_text.h"
 
 namespace kalam::testing {
@@ -162,6 +164,32 @@ bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return true;
+}
+
+
+boost::json::array StartJobAndWait(client::HttpClient& http, const std::string& statement) {
+  auto started = Sql(http, RootAuth(), statement);
+  EXPECT_EQ(started.status, 200) << boost::json::serialize(started.body);
+  if (started.status != 200) return {};
+  const std::string job(started.rows().at(0).at(0).as_string());
+  boost::json::array row;
+  const bool ended = WaitUntil(
+      [&] {
+        auto r = Sql(http, RootAuth(),
+                     "SELECT status, result, error_message FROM system.jobs WHERE job_id = '" + job + "'");
+        row = r.rows().at(0).as_array();
+        return row.at(0).as_string() != "queued" && row.at(0).as_string() != "running";
+      },
+      std::chrono::seconds(30));
+  if (!ended) ADD_FAILURE() << statement << ": the job did not end";
+  return ended ? row : boost::json::array();
+}
+
+std::string RunJob(client::HttpClient& http, const std::string& statement) {
+  const boost::json::array row = StartJobAndWait(http, statement);
+  if (row.empty()) return "not ended";
+  EXPECT_EQ(row.at(0).as_string(), "completed") << boost::json::serialize(row);
+  return row.at(1).is_null() ? "" : std::string(row.at(1).as_string());
 }
 
 }  // namespace kalam::testing

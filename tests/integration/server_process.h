@@ -75,6 +75,13 @@ std::string RootAuth();
 // fast as the server is, and not flaky when the machine is busy.
 bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds deadline);
 
+// Runs a statement that starts one job (FLUSH TABLE, STORAGE COMPACT TABLE) as root and
+// waits for the job to end: its system.jobs row (status, result, error_message), or an
+// empty array (and a test failure) when it did not start or end.
+boost::json::array StartJobAndWait(client::HttpClient& http, const std::string& statement);
+// The same, expecting the job completed: its result JSON ("" if none).
+std::string RunJob(client::HttpClient& http, const std::string& statement);
+
 }  // namespace kalam::testing
 
 #include <gtest/gtest.h>

@@ -55,7 +55,7 @@ class SqlGuardTest : public ::testing::Test {
     EXPECT_EQ(parser.statements.size(), 1u) << sql;
     const auth::Caller caller{"u1", "alice", role};
     const std::string default_namespace = "app";
-    GuardContext context{state_, caller, default_namespace};
+    GuardContext context{state_, caller, default_namespace, nullptr, nullptr, std::nullopt};
     return GuardStatement(*parser.statements[0], context);
   }
 
