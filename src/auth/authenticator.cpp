@@ -2,23 +2,34 @@
 
 #include <openssl/sha.h>
 
-#include "common/text.h"
+#include <utility>
+
 #include "auth/jwt.h"
 #include "auth/password.h"
+#include "auth/refresh_families.h"
 #include "catalog/catalog.h"
 #include "common/clock.h"
 #include "common/encoding.h"
+#include "common/text.h"
 
 namespace kalam::auth {
 namespace {
 
 constexpr auto kCredentialTtl = std::chrono::seconds(60);
 constexpr size_t kMaxCachedCredentials = 10000;
+constexpr size_t kFamilyIdBytes = 8;
+constexpr size_t kTokenIdBytes = 16;
 
-Caller CallerOf(const catalog::User& user) { return {user.user_id, user.username, user.role}; }
+Caller CallerOf(const catalog::User& user) {
+  return {user.user_id, user.username, user.role, user.token_version};
+}
 
-Status BadCredentials() {
-  return {Code::kInvalidCredentials, "Invalid username or password"};
+Status BadCredentials() { return {Code::kInvalidCredentials, "Invalid username or password"}; }
+
+Status Revoked() {
+  return {Code::kInvalidToken,
+          "The token was revoked (the user's password or role changed, or a refresh token "
+          "was used twice): sign in again"};
 }
 
 std::string Sha256(std::string_view data) {
@@ -31,13 +42,21 @@ bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
 }
 
+// "username:password" from "Basic <base64>"; nullopt when it is not Basic or not well formed.
+std::optional<std::string> BasicCredentials(std::string_view authorization) {
+  if (!StartsWithNoCase(authorization, "basic ")) return std::nullopt;
+  auto decoded = Base64Decode(authorization.substr(6));
+  if (!decoded || decoded->find(':') == std::string::npos) return std::nullopt;
+  return decoded;
+}
+
 }  // namespace
 
 Authenticator::Authenticator(catalog::Catalog& catalog, const Config::Auth& config,
                              std::string jwt_secret)
-    : catalog_(catalog), config_(config), secret_(std::move(jwt_secret)) {}
+    : catalog_(catalog), config_(config), secret_(std::move(jwt_secret)), throttle_(config) {}
 
-Result<Caller> Authenticator::Authenticate(std::string_view authorization, bool from_loopback,
+Result<Caller> Authenticator::Authenticate(std::string_view authorization, const Peer& peer,
                                            std::optional<std::string_view> user_header) {
   if (authorization.empty()) {
     if (config_.trust_user_header && user_header && !user_header->empty()) {
@@ -57,16 +76,25 @@ Result<Caller> Authenticator::Authenticate(std::string_view authorization, bool 
     return CheckBearer(authorization.substr(7), "access");
   }
   if (StartsWithNoCase(authorization, "basic ")) {
-    auto decoded = Base64Decode(authorization.substr(6));
-    const size_t colon = decoded ? decoded->find(':') : std::string::npos;
-    if (colon == std::string::npos) {
+    const std::optional<std::string> credentials = BasicCredentials(authorization);
+    if (!credentials) {
       return Status(Code::kInvalidAuthorizationHeader,
                     "Basic credentials must be base64 of username:password");
     }
-    return CheckPassword(decoded->substr(0, colon), decoded->substr(colon + 1), from_loopback);
+    const size_t colon = credentials->find(':');
+    return CheckPassword(credentials->substr(0, colon), credentials->substr(colon + 1), peer);
   }
   return Status(Code::kInvalidAuthorizationHeader,
                 "Authorization header must be 'Basic <credentials>' or 'Bearer <token>'");
+}
+
+bool Authenticator::NeedsPasswordCheck(std::string_view authorization) {
+  const std::optional<std::string> credentials = BasicCredentials(authorization);
+  if (!credentials) return false;
+  const std::string key = Sha256(*credentials);
+  std::lock_guard lock(cache_mutex_);
+  auto it = cache_.find(key);
+  return it == cache_.end() || it->second.expires <= std::chrono::steady_clock::now();
 }
 
 const std::string& Authenticator::DummyHash() {
@@ -78,7 +106,19 @@ const std::string& Authenticator::DummyHash() {
 }
 
 Result<Caller> Authenticator::CheckPassword(const std::string& username,
-                                            const std::string& password, bool from_loopback) {
+                                            const std::string& password, const Peer& peer) {
+  KALAM_RETURN_IF_ERROR(throttle_.Check(username, peer, ThrottleClock::now()));
+  Result<Caller> checked = Verify(username, password, peer);
+  if (checked.ok()) {
+    throttle_.Succeeded(username);
+  } else if (checked.status().code() == Code::kInvalidCredentials) {
+    throttle_.Failed(username, peer, ThrottleClock::now());
+  }
+  return checked;
+}
+
+Result<Caller> Authenticator::Verify(const std::string& username, const std::string& password,
+                                     const Peer& peer) {
   auto state = catalog_.snapshot();
   const catalog::User* user = state->FindUserByName(username);
   if (user == nullptr || user->deleted()) {
@@ -89,7 +129,7 @@ Result<Caller> Authenticator::CheckPassword(const std::string& username,
   }
   if (user->password_hash.empty()) {
     // Root without a configured password: loopback and an empty password only.
-    if (from_loopback && password.empty()) return CallerOf(*user);
+    if (peer.loopback && password.empty()) return CallerOf(*user);
     return BadCredentials();
   }
   const std::string key = Sha256(username + ":" + password);
@@ -115,51 +155,118 @@ Result<Caller> Authenticator::CheckBearer(std::string_view token, const char* wa
   if (claims->typ != want_typ) {
     return Status(Code::kInvalidToken, std::string("Expected an ") + want_typ + " token");
   }
-  // The token names the user; the catalog says whether they still exist and their role now.
+  // The token names the user; the catalog says whether they still exist, whether the token
+  // is still theirs, and their role now.
   auto state = catalog_.snapshot();
   const catalog::User* user = state->FindUser(claims->sub);
   if (user == nullptr || user->deleted()) {
     return Status(Code::kInvalidToken, "The token's user no longer exists");
   }
+  if (claims->ver != user->token_version) return Revoked();
   return CallerOf(*user);
 }
 
-TokenPair Authenticator::Issue(const Caller& caller) const {
-  const int64_t now = NowSeconds();
-  TokenClaims claims{caller.user_id, caller.username, std::string(RoleName(caller.role)),
-                     "access", now, now + config_.access_token_ttl_secs};
+TokenPair Authenticator::Sign(const Caller& caller, const std::string& family,
+                              const std::string& jti, int64_t now) const {
+  TokenClaims claims{.sub = caller.user_id,
+                     .username = caller.username,
+                     .role = std::string(RoleName(caller.role)),
+                     .typ = "access",
+                     .iat = now,
+                     .exp = now + config_.access_token_ttl_secs,
+                     .ver = caller.token_version,
+                     .jti = {},
+                     .fam = {}};
   TokenPair pair;
   pair.access_token = SignToken(claims, secret_);
   claims.typ = "refresh";
   claims.exp = now + config_.refresh_token_ttl_secs;
+  claims.jti = jti;
+  claims.fam = family;
   pair.refresh_token = SignToken(claims, secret_);
   pair.expires_in = config_.access_token_ttl_secs;
   pair.user = caller;
   return pair;
 }
 
-Result<TokenPair> Authenticator::Login(const std::string& username, const std::string& password,
-                                       bool from_loopback) {
-  auto caller = CheckPassword(username, password, from_loopback);
-  if (!caller.ok()) return caller.status();
-  auto state = catalog_.snapshot();
-  if (const catalog::User* user = state->FindUser(caller->user_id)) {
-    catalog::User seen = *user;
-    seen.last_seen = NowMicros();
-    KALAM_RETURN_IF_ERROR(catalog_.UpdateUser(seen));
+Result<Caller> Authenticator::SignIn(const std::string& username, const std::string& password,
+                                     const Peer& peer) {
+  auto caller = CheckPassword(username, password, peer);
+  if (!caller.ok()) return caller;
+  KALAM_RETURN_IF_ERROR(catalog_.ModifyUser(caller->user_id, [](catalog::User& user) {
+    if (user.deleted()) return false;
+    user.last_seen = NowMicros();
+    return true;
+  }));
+  return caller;
+}
+
+Result<TokenPair> Authenticator::IssueTokens(const Caller& caller) {
+  const int64_t now = NowSeconds();
+  const std::string family = RandomHex(kFamilyIdBytes);
+  const std::string jti = RandomHex(kTokenIdBytes);
+  std::optional<Caller> current;
+  KALAM_RETURN_IF_ERROR(catalog_.ModifyUser(caller.user_id, [&](catalog::User& user) {
+    if (user.deleted() || user.token_version != caller.token_version) return false;
+    OpenFamily(user, family, jti, now, now + config_.refresh_token_ttl_secs);
+    current = CallerOf(user);
+    return true;
+  }));
+  if (!current) {
+    return Status(Code::kInvalidCredentials,
+                  "The user's credentials changed while signing in: sign in again");
   }
-  return Issue(*caller);
+  return Sign(*current, family, jti, now);
 }
 
 Result<TokenPair> Authenticator::Refresh(std::string_view refresh_token) {
-  auto caller = CheckBearer(refresh_token, "refresh");
-  if (!caller.ok()) return caller.status();
-  return Issue(*caller);
+  const int64_t now = NowSeconds();
+  auto claims = VerifyToken(refresh_token, secret_, now);
+  if (!claims.ok()) return claims.status();
+  if (claims->typ != "refresh") return Status(Code::kInvalidToken, "Expected a refresh token");
+  if (claims->jti.empty() || claims->fam.empty()) {
+    return Status(Code::kInvalidToken, "The refresh token has no id: sign in again");
+  }
+  const std::string next_jti = RandomHex(kTokenIdBytes);
+  Status refused;
+  Caller current;
+  const Status written = catalog_.ModifyUser(claims->sub, [&](catalog::User& user) {
+    if (user.deleted()) {
+      refused = {Code::kInvalidToken, "The token's user no longer exists"};
+      return false;
+    }
+    if (user.token_version != claims->ver) {
+      refused = Revoked();
+      return false;
+    }
+    switch (Rotate(user, claims->fam, claims->jti, next_jti, now,
+                   now + config_.refresh_token_ttl_secs)) {
+      case Rotation::kRotated:
+        current = CallerOf(user);
+        return true;
+      case Rotation::kUnknown:
+        refused = {Code::kInvalidToken, "The refresh token's session has ended: sign in again"};
+        return false;
+      case Rotation::kReused:
+        refused = {Code::kInvalidToken,
+                   "The refresh token was used before: every token of the user is revoked; "
+                   "sign in again"};
+        return true;  // stores the revocation
+    }
+    return false;
+  });
+  if (written.code() == Code::kNotFound) {
+    return Status(Code::kInvalidToken, "The token's user no longer exists");
+  }
+  KALAM_RETURN_IF_ERROR(written);
+  KALAM_RETURN_IF_ERROR(refused);
+  return Sign(current, claims->fam, next_jti, now);
 }
 
 Status Authenticator::ApplyRootPassword(const std::string& password) {
   if (password.empty()) return Status::Ok();
-  KALAM_RETURN_IF_ERROR(ValidatePassword(password, static_cast<size_t>(config_.password_min_length)));
+  KALAM_RETURN_IF_ERROR(
+      ValidatePassword(password, static_cast<size_t>(config_.password_min_length)));
   auto state = catalog_.snapshot();
   const catalog::User* root = state->FindUser("root");
   if (root == nullptr) return {Code::kInternalError, "The root user is missing"};
@@ -168,10 +275,11 @@ Status Authenticator::ApplyRootPassword(const std::string& password) {
   }
   auto hash = HashPassword(password, config_.bcrypt_cost);
   if (!hash.ok()) return hash.status();
-  catalog::User updated = *root;
-  updated.password_hash = *hash;
-  updated.updated_at = NowMicros();
-  return catalog_.UpdateUser(updated);
+  return catalog_.ModifyUser("root", [&](catalog::User& user) {
+    user.password_hash = *hash;
+    user.updated_at = NowMicros();
+    return true;
+  });
 }
 
 }  // namespace kalam::auth

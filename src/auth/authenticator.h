@@ -1,4 +1,6 @@
-// Who is calling: Basic and Bearer authentication, login and token refresh.
+// Who is calling: Basic and Bearer authentication, sign-in, tokens and their refresh.
+// Checking a password runs bcrypt, slow on purpose: the server runs the calls that may check
+// one (Authenticate when NeedsPasswordCheck says so, SignIn) on threads of their own.
 #pragma once
 
 #include <chrono>
@@ -10,6 +12,7 @@
 #include <unordered_map>
 
 #include "auth/caller.h"
+#include "auth/login_throttle.h"
 #include "common/config.h"
 #include "common/status.h"
 
@@ -31,29 +34,45 @@ class Authenticator {
   Authenticator(catalog::Catalog& catalog, const Config::Auth& config, std::string jwt_secret);
 
   // authorization: the Authorization header ("" when absent). user_header: X-USER-ID,
-  // honoured only when auth.trust_user_header is on. from_loopback: the peer is 127.0.0.1
-  // or ::1 (root without a password may log in only from there).
-  Result<Caller> Authenticate(std::string_view authorization, bool from_loopback,
+  // honoured only when auth.trust_user_header is on. peer: root without a password may sign
+  // in only from loopback, and failed sign-ins are counted per address (login_throttle.h).
+  Result<Caller> Authenticate(std::string_view authorization, const Peer& peer,
                               std::optional<std::string_view> user_header);
+  // Whether Authenticate would check a password for authorization: Basic credentials not
+  // verified within the last minute.
+  bool NeedsPasswordCheck(std::string_view authorization);
 
-  Result<TokenPair> Login(const std::string& username, const std::string& password,
-                          bool from_loopback);
+  // A sign-in with a password (the login route, the WebSocket's basic method): checks it,
+  // throttled like Basic credentials, and records the user's last_seen.
+  Result<Caller> SignIn(const std::string& username, const std::string& password, const Peer& peer);
+  // Access and refresh tokens for a caller just signed in, opening a refresh family
+  // (refresh_families.h). INVALID_CREDENTIALS when the user's tokens were revoked since the
+  // caller's credentials were checked (a password changed meanwhile).
+  Result<TokenPair> IssueTokens(const Caller& caller);
+  // A new pair for the newest refresh token of its family; that token stops refreshing.
+  // INVALID_TOKEN for a revoked one, and for a reused one (then every token of the user is
+  // revoked).
   Result<TokenPair> Refresh(std::string_view refresh_token);
 
   // Sets root's password from the configuration when one is given and differs.
   Status ApplyRootPassword(const std::string& password);
 
  private:
+  // Verify, throttled: refused at once while the name or the address is, and its outcome
+  // counted.
   Result<Caller> CheckPassword(const std::string& username, const std::string& password,
-                               bool from_loopback);
+                               const Peer& peer);
+  Result<Caller> Verify(const std::string& username, const std::string& password, const Peer& peer);
   Result<Caller> CheckBearer(std::string_view token, const char* want_typ);
-  TokenPair Issue(const Caller& caller) const;
+  TokenPair Sign(const Caller& caller, const std::string& family, const std::string& jti,
+                 int64_t now) const;
   // A hash of the configured cost that no password matches, made on first use.
   const std::string& DummyHash();
 
   catalog::Catalog& catalog_;
   Config::Auth config_;
   std::string secret_;
+  LoginThrottle throttle_;
 
   // Verified Basic credentials, so bcrypt runs once per credential and TTL rather than
   // per request. Keyed by SHA-256 of "username:password"; an entry holds the password

@@ -1,7 +1,9 @@
-// Who runs a statement: the authenticated user, fixed for the whole request. Scans bind
-// it into their key ranges; nothing in SQL can change it.
+// Who runs a statement (Caller): the authenticated user, fixed for the whole request. Scans
+// bind it into their key ranges; nothing in SQL can change it. Where a request comes from
+// (Peer).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "common/role.h"
@@ -12,6 +14,17 @@ struct Caller {
   std::string user_id;
   std::string username;
   Role role = Role::kUser;
+  // The user's token_version when these credentials were checked: tokens are issued to the
+  // caller only while it still stands (a password changed meanwhile refuses them).
+  int64_t token_version = 0;
+};
+
+// The client's end of the connection.
+struct Peer {
+  // Its IP address as text; for IPv6, its /64 network (one host usually holds a whole /64).
+  // Failed sign-ins are counted per this key.
+  std::string address;
+  bool loopback = false;  // 127.0.0.0/8 or ::1
 };
 
 }  // namespace kalam::auth

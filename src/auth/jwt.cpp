@@ -63,10 +63,13 @@ Status InvalidToken(std::string message) { return {Code::kInvalidToken, std::mov
 }  // namespace
 
 std::string SignToken(const TokenClaims& claims, std::string_view secret) {
-  const json::object payload{
+  json::object payload{
       {"sub", claims.sub}, {"username", claims.username}, {"role", claims.role},
       {"typ", claims.typ}, {"iat", claims.iat},           {"exp", claims.exp},
+      {"ver", claims.ver},
   };
+  if (!claims.jti.empty()) payload["jti"] = claims.jti;
+  if (!claims.fam.empty()) payload["fam"] = claims.fam;
   std::string token = Base64UrlEncode(kHeader);
   token += '.';
   token += Base64UrlEncode(json::serialize(payload));
@@ -115,8 +118,9 @@ Result<TokenClaims> VerifyToken(std::string_view token, std::string_view secret,
   std::optional<std::string> typ = StringClaim(*payload, "typ");
   const std::optional<int64_t> iat = IntegerClaim(*payload, "iat");
   const std::optional<int64_t> exp = IntegerClaim(*payload, "exp");
-  if (!sub || !username || !role || !typ || !iat || !exp) {
-    return InvalidToken("token lacks a claim (sub, username, role, typ, iat, exp)");
+  const std::optional<int64_t> ver = IntegerClaim(*payload, "ver");
+  if (!sub || !username || !role || !typ || !iat || !exp || !ver) {
+    return InvalidToken("token lacks a claim (sub, username, role, typ, iat, exp, ver)");
   }
   // RFC 7519 §4.1.4: the token is not accepted on or after exp.
   if (now_secs >= *exp) return Status(Code::kTokenExpired, "token has expired");
@@ -128,17 +132,23 @@ Result<TokenClaims> VerifyToken(std::string_view token, std::string_view secret,
       .typ = std::move(*typ),
       .iat = *iat,
       .exp = *exp,
+      .ver = *ver,
+      .jti = StringClaim(*payload, "jti").value_or(""),
+      .fam = StringClaim(*payload, "fam").value_or(""),
   };
 }
 
-std::string GenerateSecret() {
-  std::array<unsigned char, 32> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    // No error path is declared, and a predictable secret would let anyone forge tokens.
-    std::fputs("kalamdb: OpenSSL could not produce random bytes for a JWT secret\n", stderr);
+std::string RandomHex(size_t size) {
+  std::string bytes(size, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(size)) != 1) {
+    // No error path is declared, and a predictable secret or token id would let anyone forge
+    // or replay tokens.
+    std::fputs("kalamdb: OpenSSL could not produce random bytes\n", stderr);
     std::abort();
   }
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  return HexEncode(bytes);
 }
+
+std::string GenerateSecret() { return RandomHex(32); }
 
 }  // namespace kalam::auth

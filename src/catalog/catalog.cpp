@@ -44,7 +44,13 @@ std::string Encode(const User& u) {
                  {"created_at", u.created_at},
                  {"updated_at", u.updated_at},
                  {"last_seen", Opt(u.last_seen)},
-                 {"deleted_at", Opt(u.deleted_at)}};
+                 {"deleted_at", Opt(u.deleted_at)},
+                 {"token_version", u.token_version}};
+  json::array families;
+  for (const RefreshFamily& f : u.refresh_families) {
+    families.push_back(json::object{{"id", f.id}, {"jti", f.jti}, {"expires_at", f.expires_at}});
+  }
+  o["refresh_families"] = std::move(families);
   return json::serialize(o);
 }
 User DecodeUser(const json::object& o) {
@@ -59,6 +65,15 @@ User DecodeUser(const json::object& o) {
   u.updated_at = o.at("updated_at").to_number<int64_t>();
   u.last_seen = OptFrom<int64_t>(o, "last_seen");
   u.deleted_at = OptFrom<int64_t>(o, "deleted_at");
+  // Users stored before tokens were versioned have neither field.
+  u.token_version = OptFrom<int64_t>(o, "token_version").value_or(0);
+  if (const json::value* families = o.if_contains("refresh_families")) {
+    for (const json::value& f : families->as_array()) {
+      u.refresh_families.push_back({json::value_to<std::string>(f.at("id")),
+                                    json::value_to<std::string>(f.at("jti")),
+                                    f.at("expires_at").to_number<int64_t>()});
+    }
+  }
   return u;
 }
 
@@ -450,17 +465,21 @@ Status Catalog::CreateUser(User user, bool if_not_exists) {
   return Status::Ok();
 }
 
-Status Catalog::UpdateUser(const User& user) {
+Status Catalog::ModifyUser(const std::string& user_id, const std::function<bool(User&)>& change) {
   std::lock_guard lock(write_mutex_);
   auto current = snapshot();
-  if (!current->users.contains(user.user_id)) {
-    return {Code::kNotFound, "User '" + user.username + "' does not exist"};
-  }
+  const User* found = current->FindUser(user_id);
+  if (found == nullptr) return {Code::kNotFound, "User '" + user_id + "' does not exist"};
+  User user = *found;
+  if (!change(user)) return Status::Ok();
+  user.user_id = found->user_id;
+  user.username = found->username;
+  if (RevokesTokens(*found, user)) user.RevokeTokens();
   store::WriteSet changes;
   changes.Put(Family::kMeta, Key(kUserPrefix, user.user_id), Encode(user));
   KALAM_RETURN_IF_ERROR(store_.Write(changes));
   auto next = std::make_shared<CatalogState>(*current);
-  next->users[user.user_id] = user;
+  next->users[user.user_id] = std::move(user);
   Publish(std::move(next));
   return Status::Ok();
 }

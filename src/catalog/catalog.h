@@ -3,6 +3,7 @@
 // writers are serialized (DDL is rare) and publish a new snapshot after the store write.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -55,8 +56,11 @@ class Catalog {
   // Users. CreateUser fills user_id, created_at, updated_at.
   // Returns ALREADY_EXISTS unless if_not_exists (then Ok without change).
   Status CreateUser(User user, bool if_not_exists);
-  // Replaces the stored user with the same user_id.
-  Status UpdateUser(const User& user);
+  // Changes the user user_id as now stored, under the writers' lock, so concurrent changes
+  // of one user never undo each other. change edits the record and returns whether to store
+  // it (user_id and username stay). A change of password, role or deletion also revokes the
+  // user's tokens (RevokesTokens). NOT_FOUND when there is no such user.
+  Status ModifyUser(const std::string& user_id, const std::function<bool(User&)>& change);
 
   // Tables. CreateTable fills table_num and created_at; the namespace must exist.
   // Returns false (and changes nothing) when it exists and if_not_exists.

@@ -1,7 +1,12 @@
 #include "catalog/models.h"
 
-
 namespace kalam::catalog {
+
+bool RevokesTokens(const User& before, const User& after) {
+  return before.password_hash != after.password_hash || before.role != after.role ||
+         before.deleted() != after.deleted();
+}
+
 std::string_view TableTypeName(TableType type) {
   switch (type) {
     case TableType::kUser: return "user";

@@ -13,6 +13,14 @@
 
 namespace kalam::catalog {
 
+// One signed-in session's refresh tokens (auth/refresh_families.h): only the newest of them,
+// jti, refreshes.
+struct RefreshFamily {
+  std::string id;
+  std::string jti;
+  int64_t expires_at = 0;  // seconds since the epoch: when the newest refresh token expires
+};
+
 struct User {
   std::string user_id;  // stable and never reused; "root" for the bootstrap user
   std::string username;
@@ -24,9 +32,23 @@ struct User {
   int64_t updated_at = 0;
   std::optional<int64_t> last_seen;
   std::optional<int64_t> deleted_at;  // soft delete: set by DROP USER, login refused
+  // Every token carries the version it was issued under; a token of another version is
+  // refused. Catalog::ModifyUser raises it when the password, the role or the deletion
+  // changes (RevokesTokens), which revokes every token of the user.
+  int64_t token_version = 0;
+  std::vector<RefreshFamily> refresh_families;  // at most auth's cap; expired ones pruned
 
   bool deleted() const { return deleted_at.has_value(); }
+  // Ends every session: tokens issued so far stop working.
+  void RevokeTokens() {
+    ++token_version;
+    refresh_families.clear();
+  }
 };
+
+// Whether changing before into after revokes the user's tokens: a new password, a new role,
+// a drop (or an undrop).
+bool RevokesTokens(const User& before, const User& after);
 
 struct Namespace {
   std::string name;  // also its id

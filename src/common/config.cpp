@@ -55,6 +55,11 @@ Status ApplyFile(const std::string& path, Config& c) {
   read("auth", "trust_user_header", c.auth.trust_user_header);
   read("auth", "access_token_ttl_secs", c.auth.access_token_ttl_secs);
   read("auth", "refresh_token_ttl_secs", c.auth.refresh_token_ttl_secs);
+  read("auth", "max_failed_logins_per_user", c.auth.max_failed_logins_per_user);
+  read("auth", "max_failed_logins_per_address", c.auth.max_failed_logins_per_address);
+  read("auth", "failed_login_window_secs", c.auth.failed_login_window_secs);
+  read("auth", "password_check_threads", c.auth.password_check_threads);
+  read("auth", "password_check_queue", c.auth.password_check_queue);
   read("flush", "default_row_limit", c.flush.default_row_limit);
   read("flush", "default_interval_secs", c.flush.default_interval_secs);
   read("flush", "check_interval_secs", c.flush.check_interval_secs);
@@ -100,6 +105,9 @@ Result<Config> LoadConfig(const std::optional<std::string>& path) {
   if (const char* v = Env("KALAMDB_ROOT_PASSWORD")) c.auth.root_password = v;
   if (c.auth.bcrypt_cost < 4 || c.auth.bcrypt_cost > 31) {
     return Status(Code::kInvalidInput, "auth.bcrypt_cost must be between 4 and 31");
+  }
+  if (c.auth.password_check_threads < 1) {
+    return Status(Code::kInvalidInput, "auth.password_check_threads must be at least 1");
   }
   if (c.logging.format != "text" && c.logging.format != "json") {
     return Status(Code::kInvalidInput, "logging.format must be text or json");

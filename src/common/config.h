@@ -53,6 +53,22 @@ struct Config {
     int64_t access_token_ttl_secs = 3600;
     // Lifetime of refresh tokens, in seconds (default seven days).
     int64_t refresh_token_ttl_secs = 604800;
+    // Failed sign-ins (login, Basic credentials, WebSocket authentication) one user name may
+    // have within failed_login_window_secs; then it is refused for one window, even with the
+    // right password: 429 RATE_LIMIT_EXCEEDED. A successful sign-in forgets the count. 0: off.
+    // root from a loopback address is never refused.
+    int64_t max_failed_logins_per_user = 10;
+    // The same per client address (IPv6: per /64), over all the names it tries. Behind a
+    // reverse proxy every client has the proxy's address: raise it or set 0 (off) there.
+    int64_t max_failed_logins_per_address = 50;
+    // The window of the two limits above, in seconds (default five minutes).
+    int64_t failed_login_window_secs = 300;
+    // Threads that verify passwords (bcrypt), apart from the threads that run statements,
+    // so a flood of sign-ins can't hold up queries. Each costs a core while it hashes.
+    int64_t password_check_threads = 2;
+    // Password checks that may wait for one of those threads; past it a sign-in is answered
+    // 503 SERVICE_UNAVAILABLE at once.
+    int64_t password_check_queue = 64;
   } auth;
   // Defaults of the FLUSH_POLICY of tables created without one (STREAM tables never flush).
   struct Flush {

@@ -14,6 +14,7 @@
 
 #include "common/log_throttle.h"
 #include "server/app.h"
+#include "server/password_pool.h"
 #include "server/routes.h"
 #include "server/ws_connection.h"
 
@@ -33,6 +34,22 @@ constexpr auto kShutdownDeadline = std::chrono::seconds(30);
 
 class Server;
 
+// The client's address, as failed sign-ins are counted: IPv4 (also when mapped into IPv6) as
+// is, IPv6 by its /64 network.
+auth::Peer PeerOf(const tcp::socket& socket) {
+  beast::error_code ec;
+  const tcp::endpoint endpoint = socket.remote_endpoint(ec);
+  if (ec) return {"unknown", false};
+  asio::ip::address address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  if (address.is_v4()) return {address.to_string(), address.is_loopback()};
+  asio::ip::address_v6::bytes_type network = address.to_v6().to_bytes();
+  std::fill(network.begin() + 8, network.end(), 0);
+  return {asio::ip::address_v6(network).to_string() + "/64", address.is_loopback()};
+}
+
 // One connection. Idle sessions are closed on shutdown; a busy one finishes its request.
 struct Session {
   beast::tcp_stream stream;
@@ -48,6 +65,8 @@ class Server final : public HttpServer {
         io_(io_threads),
         io_threads_(io_threads),
         query_pool_(static_cast<size_t>(std::max(2, io_threads * 2))),
+        password_pool_(static_cast<size_t>(app.config().auth.password_check_threads),
+                       static_cast<size_t>(app.config().auth.password_check_queue)),
         acceptor_(io_),
         signals_(io_, SIGINT, SIGTERM),
         routes_(app) {}
@@ -84,6 +103,7 @@ class Server final : public HttpServer {
     io_.run();
     for (auto& t : threads) t.join();
     query_pool_.join();
+    password_pool_.join();
   }
 
  private:
@@ -150,11 +170,7 @@ class Server final : public HttpServer {
 
   awaitable<void> Serve(std::shared_ptr<Session> session) {
     beast::flat_buffer buffer;
-    const bool loopback = [&] {
-      beast::error_code ec;
-      auto ep = session->stream.socket().remote_endpoint(ec);
-      return !ec && ep.address().is_loopback();
-    }();
+    const auth::Peer peer = PeerOf(session->stream.socket());
     while (!stopping_) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(app_.config().limits.max_request_bytes);
@@ -188,6 +204,7 @@ class Server final : public HttpServer {
       if (beast::websocket::is_upgrade(request) && (path == "/v1/ws" || path == "/ws")) {
         const auto executor = session->stream.get_executor();
         auto ws = std::make_shared<WsConnection>(app_, std::move(session->stream), query_pool_,
+                                                 password_pool_,
                                                  "conn-" + std::to_string(++next_connection_));
         {
           std::lock_guard lock(sessions_mutex_);
@@ -196,18 +213,24 @@ class Server final : public HttpServer {
         }
         // The WebSocket runs on its own; this coroutine ends, and with it the HTTP read
         // buffer and parser an idle connection would otherwise keep.
-        asio::co_spawn(executor, ws->Run(std::move(request), loopback),
+        asio::co_spawn(executor, ws->Run(std::move(request), peer),
                        [this, session, ws](std::exception_ptr) { EndSession(session.get()); });
         co_return;
       }
+      // Password checks block on bcrypt, statements on DuckDB and RocksDB: each runs on a
+      // pool of its own, and a refused password is answered here.
+      const Routes::Work work = routes_.WorkOf(request);
+      std::optional<Result<auth::Caller>> caller;
+      if (work == Routes::Work::kPasswordThenQuery) {
+        caller = co_await password_pool_.Run([&] { return routes_.Authenticate(request, peer); });
+      }
       http::response<http::string_body> response;
-      if (Routes::NeedsPool(request)) {
-        // Statements block (bcrypt, DuckDB, RocksDB): run them on the query pool.
-        co_await asio::post(asio::bind_executor(query_pool_, use_awaitable));
-        response = routes_.Handle(request, loopback);
-        co_await asio::post(asio::bind_executor(session->stream.get_executor(), use_awaitable));
+      if (work == Routes::Work::kInPlace || (caller && !caller->ok())) {
+        response = routes_.Handle(request, peer, std::move(caller));
       } else {
-        response = routes_.Handle(request, loopback);
+        co_await asio::post(asio::bind_executor(query_pool_, use_awaitable));
+        response = routes_.Handle(request, peer, std::move(caller));
+        co_await asio::post(asio::bind_executor(session->stream.get_executor(), use_awaitable));
       }
       const bool keep_alive = response.keep_alive() && !stopping_;
       response.keep_alive(keep_alive);
@@ -289,6 +312,7 @@ class Server final : public HttpServer {
   asio::io_context io_;
   int io_threads_;
   asio::thread_pool query_pool_;
+  PasswordPool password_pool_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
   Routes routes_;

@@ -16,6 +16,7 @@ namespace http = boost::beast::http;
 namespace json = boost::json;
 
 constexpr const char* kVersion = "0.1.0";
+constexpr std::string_view kLoginRoute = "/v1/api/auth/login";
 
 std::string ErrorBody(Code code, const std::string& message) {
   std::string body = R"({"status":"error","error":{"code":)";
@@ -121,10 +122,31 @@ void AppendStatementResult(std::string& out, const sql::StatementResult& r,
 Routes::Routes(App& app)
     : app_(app), rate_limiter_(app.config().rate_limit.queries_per_sec_per_user) {}
 
-bool Routes::NeedsPool(const Request& request) {
+Routes::Work Routes::WorkOf(const Request& request) {
   const std::string_view target = Target(request);
-  return target != "/health" && target != "/v1/api/healthcheck" &&
-         request.method() != http::verb::options;
+  if (target == "/health" || target == "/v1/api/healthcheck" ||
+      request.method() == http::verb::options) {
+    return Work::kInPlace;
+  }
+  if ((target == kLoginRoute && request.method() == http::verb::post) ||
+      app_.authenticator().NeedsPasswordCheck(HeaderValue(request, http::field::authorization))) {
+    return Work::kPasswordThenQuery;
+  }
+  return Work::kQuery;
+}
+
+Result<auth::Caller> Routes::Authenticate(const Request& request, const auth::Peer& peer) {
+  if (Target(request) != kLoginRoute) {
+    return app_.authenticator().Authenticate(HeaderValue(request, http::field::authorization),
+                                             peer, UserHeader(request));
+  }
+  auto body = ParseBody(request);
+  if (!body.ok()) return body.status();
+  auto username = StringField(*body, "username", true);
+  if (!username.ok()) return username.status();
+  auto password = StringField(*body, "password", true);
+  if (!password.ok()) return password.status();
+  return app_.authenticator().SignIn(*username, *password, peer);
 }
 
 Response Routes::Json(unsigned status, std::string body, const Request& request) const {
@@ -148,13 +170,15 @@ Response Routes::Error(Code code, const std::string& message, unsigned version,
   return response;
 }
 
-Response Routes::Handle(const Request& request, bool from_loopback) {
+Response Routes::Handle(const Request& request, const auth::Peer& peer,
+                        std::optional<Result<auth::Caller>> caller) {
   const std::string_view target = Target(request);
   const http::verb method = request.method();
   auto error = [&](Code code, const std::string& message) {
     return Error(code, message, request.version(), request.keep_alive());
   };
   auto only = [&](http::verb allowed) { return method == allowed; };
+  auto authenticated = [&] { return caller ? std::move(*caller) : Authenticate(request, peer); };
 
   if (method == http::verb::options) {  // CORS preflight
     Response response = Json(204, "", request);
@@ -178,11 +202,11 @@ Response Routes::Handle(const Request& request, bool from_loopback) {
     }
     if (target == "/v1/api/sql" || target == "/api/sql") {
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST for SQL");
-      return Sql(request, from_loopback);
+      return Sql(request, authenticated());
     }
-    if (target == "/v1/api/auth/login") {
+    if (target == kLoginRoute) {
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST to log in");
-      return Login(request, from_loopback);
+      return Login(request, authenticated());
     }
     if (target == "/v1/api/auth/refresh") {
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST to refresh a token");
@@ -190,7 +214,7 @@ Response Routes::Handle(const Request& request, bool from_loopback) {
     }
     if (target == "/v1/api/auth/me") {
       if (!only(http::verb::get)) return error(Code::kNotFound, "Use GET /v1/api/auth/me");
-      return Me(request, from_loopback);
+      return Me(request, authenticated());
     }
     return error(Code::kNotFound, "No route for " + std::string(request.method_string()) + " " +
                                       std::string(target));
@@ -201,13 +225,11 @@ Response Routes::Handle(const Request& request, bool from_loopback) {
   }
 }
 
-Response Routes::Sql(const Request& request, bool from_loopback) {
+Response Routes::Sql(const Request& request, const Result<auth::Caller>& caller) {
   const auto start = std::chrono::steady_clock::now();
   auto fail = [&](const Status& s) {
     return Error(s.code(), s.message(), request.version(), request.keep_alive());
   };
-  auto caller = app_.authenticator().Authenticate(HeaderValue(request, http::field::authorization),
-                                                  from_loopback, UserHeader(request));
   if (!caller.ok()) return fail(caller.status());
   if (!rate_limiter_.Allow(caller->user_id)) {
     return fail({Code::kRateLimitExceeded, "Too many queries: the limit is " +
@@ -259,17 +281,12 @@ Response Routes::Sql(const Request& request, bool from_loopback) {
   return Json(status, std::move(out), request);
 }
 
-Response Routes::Login(const Request& request, bool from_loopback) {
+Response Routes::Login(const Request& request, const Result<auth::Caller>& caller) {
   auto fail = [&](const Status& s) {
     return Error(s.code(), s.message(), request.version(), request.keep_alive());
   };
-  auto body = ParseBody(request);
-  if (!body.ok()) return fail(body.status());
-  auto username = StringField(*body, "username", true);
-  if (!username.ok()) return fail(username.status());
-  auto password = StringField(*body, "password", true);
-  if (!password.ok()) return fail(password.status());
-  auto pair = app_.authenticator().Login(*username, *password, from_loopback);
+  if (!caller.ok()) return fail(caller.status());
+  auto pair = app_.authenticator().IssueTokens(*caller);
   if (!pair.ok()) return fail(pair.status());
   return Json(200, TokenBody(*pair), request);
 }
@@ -287,9 +304,7 @@ Response Routes::Refresh(const Request& request) {
   return Json(200, TokenBody(*pair), request);
 }
 
-Response Routes::Me(const Request& request, bool from_loopback) {
-  auto caller = app_.authenticator().Authenticate(HeaderValue(request, http::field::authorization),
-                                                  from_loopback, UserHeader(request));
+Response Routes::Me(const Request& request, const Result<auth::Caller>& caller) {
   if (!caller.ok()) {
     return Error(caller.status().code(), caller.status().message(), request.version(),
                  request.keep_alive());

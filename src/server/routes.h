@@ -2,8 +2,10 @@
 #pragma once
 
 #include <boost/beast/http.hpp>
+#include <optional>
 #include <string>
 
+#include "auth/caller.h"
 #include "common/status.h"
 #include "server/rate_limiter.h"
 
@@ -18,17 +20,29 @@ class Routes {
  public:
   explicit Routes(App& app);
 
-  Response Handle(const Request& request, bool from_loopback);
+  // Where a request is handled: health checks and CORS preflights in place, on the I/O
+  // thread; a request whose credentials need a password checked (the login route; Basic
+  // credentials not verified lately) first on the password pool, for Authenticate, then on
+  // the query pool; everything else on the query pool.
+  enum class Work { kInPlace, kQuery, kPasswordThenQuery };
+  Work WorkOf(const Request& request);
+
+  // Who the request's credentials name: those of its Authorization header, or, on the login
+  // route, those of its body (a sign-in).
+  Result<auth::Caller> Authenticate(const Request& request, const auth::Peer& peer);
+
+  // caller: Authenticate's answer when it ran already; otherwise the route authenticates the
+  // request itself.
+  Response Handle(const Request& request, const auth::Peer& peer,
+                  std::optional<Result<auth::Caller>> caller = std::nullopt);
   // A JSON error response: {"status":"error","error":{"code","message"}}.
   Response Error(Code code, const std::string& message, unsigned version, bool keep_alive) const;
-  // Whether handling may block (authentication, statements): then it runs on the query pool.
-  static bool NeedsPool(const Request& request);
 
  private:
-  Response Sql(const Request& request, bool from_loopback);
-  Response Login(const Request& request, bool from_loopback);
+  Response Sql(const Request& request, const Result<auth::Caller>& caller);
+  Response Login(const Request& request, const Result<auth::Caller>& caller);
   Response Refresh(const Request& request);
-  Response Me(const Request& request, bool from_loopback);
+  Response Me(const Request& request, const Result<auth::Caller>& caller);
   Response Json(unsigned status, std::string body, const Request& request) const;
 
   App& app_;

@@ -6,6 +6,7 @@
 #include "live/hub.h"
 #include "live/snapshot.h"
 #include "server/app.h"
+#include "server/password_pool.h"
 
 namespace kalam::server {
 namespace {
@@ -73,10 +74,10 @@ std::optional<int64_t> Int(const json::object& o, const char* key) {
 }  // namespace
 
 WsConnection::WsConnection(App& app, beast::tcp_stream stream, asio::thread_pool& pool,
-                           std::string connection_id)
+                           PasswordPool& password_pool, std::string connection_id)
     : app_(app),
       ws_(std::move(stream)),
-      pool_(pool),
+      password_pool_(password_pool),
       work_(asio::make_strand(pool)),
       connection_id_(std::move(connection_id)),
       wake_(ws_.get_executor()),
@@ -204,8 +205,8 @@ awaitable<void> WsConnection::WriteLoop() {
   writer_done_ = true;
 }
 
-awaitable<void> WsConnection::Run(Request upgrade, bool from_loopback) {
-  from_loopback_ = from_loopback;
+awaitable<void> WsConnection::Run(Request upgrade, auth::Peer peer) {
+  peer_ = std::move(peer);
   beast::get_lowest_layer(ws_).expires_never();
   ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
   ws_.read_message_max(kMaxMessageBytes);
@@ -228,15 +229,8 @@ awaitable<void> WsConnection::Run(Request upgrade, bool from_loopback) {
   asio::co_spawn(ws_.get_executor(), [self]() { return self->WriteLoop(); }, asio::detached);
 
   if (!authorization.empty()) {
-    co_await asio::post(asio::bind_executor(pool_, use_awaitable));
-    auto caller = app_.authenticator().Authenticate(authorization, from_loopback_, std::nullopt);
-    co_await asio::post(asio::bind_executor(ws_.get_executor(), use_awaitable));
-    if (!caller.ok()) {
-      SendLastAndClose(AuthError(caller.status()));
-      co_return;
-    }
-    caller_ = *caller;
-    Send(AuthSuccess(*caller_));
+    Authenticated(co_await Authorize(authorization));
+    if (!caller_) co_return;
   } else {
     // The first message must authenticate within the timeout.
     auto timer = std::make_shared<asio::steady_timer>(
@@ -322,24 +316,31 @@ awaitable<void> WsConnection::Authenticate(const json::object& message) {
     co_return;
   }
   const std::string method = String(message, "method");
-  co_await asio::post(asio::bind_executor(pool_, use_awaitable));
   Result<auth::Caller> caller = Status(Code::kInvalidCredentials, "Unknown authentication method");
   if (method == "jwt") {
-    caller = app_.authenticator().Authenticate("Bearer " + String(message, "token"), from_loopback_,
-                                               std::nullopt);
+    caller = co_await Authorize("Bearer " + String(message, "token"));
   } else if (method == "basic") {
-    auto pair = app_.authenticator().Login(String(message, "username"), String(message, "password"),
-                                           from_loopback_);
-    if (pair.ok()) {
-      caller = pair->user;
-    } else {
-      caller = pair.status();
-    }
+    caller = co_await password_pool_.Run([&] {
+      return app_.authenticator().SignIn(String(message, "username"), String(message, "password"),
+                                         peer_);
+    });
   }
-  co_await asio::post(asio::bind_executor(ws_.get_executor(), use_awaitable));
+  Authenticated(caller);
+}
+
+awaitable<Result<auth::Caller>> WsConnection::Authorize(const std::string& authorization) {
+  auth::Authenticator& authenticator = app_.authenticator();
+  if (!authenticator.NeedsPasswordCheck(authorization)) {
+    co_return authenticator.Authenticate(authorization, peer_, std::nullopt);
+  }
+  co_return co_await password_pool_.Run(
+      [&] { return authenticator.Authenticate(authorization, peer_, std::nullopt); });
+}
+
+void WsConnection::Authenticated(const Result<auth::Caller>& caller) {
   if (!caller.ok()) {
     SendLastAndClose(AuthError(caller.status()));
-    co_return;
+    return;
   }
   caller_ = *caller;
   Send(AuthSuccess(*caller_));

@@ -25,6 +25,7 @@ class Outlet;
 namespace kalam::server {
 
 class App;
+class PasswordPool;
 
 class WsConnection : public std::enable_shared_from_this<WsConnection> {
  public:
@@ -32,11 +33,11 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
   WsConnection(App& app, boost::beast::tcp_stream stream, boost::asio::thread_pool& pool,
-               std::string connection_id);
+               PasswordPool& password_pool, std::string connection_id);
   ~WsConnection();
 
   // Accepts the upgrade and serves until the connection closes.
-  boost::asio::awaitable<void> Run(Request upgrade, bool from_loopback);
+  boost::asio::awaitable<void> Run(Request upgrade, auth::Peer peer);
 
   // Thread-safe. Queues a text message; past websocket.max_pending_bytes the client gets
   // an error and is closed (the caller never waits).
@@ -50,6 +51,12 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   boost::asio::awaitable<void> WriteLoop();
   boost::asio::awaitable<void> Handle(const std::string& text);
   boost::asio::awaitable<void> Authenticate(const boost::json::object& message);
+  // authorization as the Authorization header would carry it: checked in place for a token,
+  // on the password pool for a password.
+  boost::asio::awaitable<Result<auth::Caller>> Authorize(const std::string& authorization);
+  // On the connection's executor: the connection is the caller's, or it is told why not and
+  // closed.
+  void Authenticated(const Result<auth::Caller>& caller);
   void Subscribe(const boost::json::object& message);  // on work_
   void Unsubscribe(const std::string& id);              // on work_
   void SendError(std::string_view subscription_id, std::string_view code, const std::string& text);
@@ -62,11 +69,11 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
 
   App& app_;
   Stream ws_;
-  boost::asio::thread_pool& pool_;
+  PasswordPool& password_pool_;
   // The query pool, one task at a time for this connection: subscribes and unsubscribes.
   boost::asio::strand<boost::asio::thread_pool::executor_type> work_;
   const std::string connection_id_;
-  bool from_loopback_ = false;
+  auth::Peer peer_;
   std::optional<auth::Caller> caller_;
 
   // Outbound queue: touched on the strand only; pending_bytes_ by any thread.

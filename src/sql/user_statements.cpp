@@ -1,4 +1,6 @@
 // CREATE / ALTER / DROP USER.
+#include <functional>
+
 #include "auth/password.h"
 #include "catalog/catalog.h"
 #include "common/clock.h"
@@ -62,41 +64,46 @@ Result<StatementResult> Executor::Run(const Scope& scope, const AlterUser& stmt)
   if (found == nullptr || found->deleted()) {
     return Status(Code::kNotFound, "User '" + stmt.username + "' does not exist");
   }
-  catalog::User user = *found;
-  const bool self = user.user_id == caller.user_id;
+  const bool self = found->user_id == caller.user_id;
+  // What changes, decided (and the password hashed) before the catalog's writer lock.
+  std::function<void(catalog::User&)> apply;
   switch (stmt.field) {
     case AlterUser::Field::kPassword: {
-      if (!self && !MayManage(caller, user.role)) {
+      if (!self && !MayManage(caller, found->role)) {
         return Denied(caller, "change the password of '" + stmt.username + "'");
       }
       KALAM_RETURN_IF_ERROR(auth::ValidatePassword(
           stmt.value, static_cast<size_t>(config_.auth.password_min_length)));
       auto hash = auth::HashPassword(stmt.value, config_.auth.bcrypt_cost);
       if (!hash.ok()) return hash.status();
-      user.password_hash = std::move(hash).value();
+      apply = [hash = std::move(hash).value()](catalog::User& u) { u.password_hash = hash; };
       break;
     }
     case AlterUser::Field::kRole: {
       auto role = ParseRoleOrError(stmt.value);
       if (!role.ok()) return role.status();
-      if (!MayManage(caller, user.role) || !MayManage(caller, *role)) {
+      if (!MayManage(caller, found->role) || !MayManage(caller, *role)) {
         return Denied(caller, "change the role of '" + stmt.username + "'");
       }
-      if (user.user_id == "root") {
+      if (found->user_id == "root") {
         return Status(Code::kPermissionDenied, "The role of 'root' cannot change");
       }
-      user.role = *role;
+      apply = [role = *role](catalog::User& u) { u.role = role; };
       break;
     }
     case AlterUser::Field::kEmail:
-      if (!self && !MayManage(caller, user.role)) {
+      if (!self && !MayManage(caller, found->role)) {
         return Denied(caller, "change the email of '" + stmt.username + "'");
       }
-      user.email = stmt.value;
+      apply = [email = stmt.value](catalog::User& u) { u.email = email; };
       break;
   }
-  user.updated_at = NowMicros();
-  KALAM_RETURN_IF_ERROR(catalog_.UpdateUser(user));
+  KALAM_RETURN_IF_ERROR(catalog_.ModifyUser(found->user_id, [&](catalog::User& u) {
+    if (u.deleted()) return false;
+    apply(u);
+    u.updated_at = NowMicros();
+    return true;
+  }));
   return Done("User '" + stmt.username + "' altered", 1);
 }
 
@@ -113,9 +120,11 @@ Result<StatementResult> Executor::Run(const Scope& scope, const DropUser& stmt) 
   if (found->user_id == "root") {
     return Status(Code::kPermissionDenied, "The user 'root' cannot be dropped");
   }
-  catalog::User user = *found;
-  user.deleted_at = user.updated_at = NowMicros();
-  KALAM_RETURN_IF_ERROR(catalog_.UpdateUser(user));
+  KALAM_RETURN_IF_ERROR(catalog_.ModifyUser(found->user_id, [](catalog::User& u) {
+    if (u.deleted()) return false;
+    u.deleted_at = u.updated_at = NowMicros();
+    return true;
+  }));
   return Done("User '" + stmt.username + "' dropped", 1);
 }
 

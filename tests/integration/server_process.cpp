@@ -155,6 +155,28 @@ SqlResponse Sql(client::HttpClient& http, const std::string& authorization,
   return out;
 }
 
+namespace {
+
+SqlResponse PostJson(client::HttpClient& http, const std::string& target, const std::string& body) {
+  auto res = http.Send("POST", target, body);
+  if (!res.ok()) throw std::runtime_error(res.status().message());
+  return {res->status, boost::json::parse(res->body)};
+}
+
+}  // namespace
+
+SqlResponse LogIn(client::HttpClient& http, const std::string& username,
+                  const std::string& password) {
+  return PostJson(
+      http, "/v1/api/auth/login",
+      "{\"username\":" + JsonString(username) + ",\"password\":" + JsonString(password) + "}");
+}
+
+SqlResponse Refresh(client::HttpClient& http, const std::string& refresh_token) {
+  return PostJson(http, "/v1/api/auth/refresh",
+                  "{\"refresh_token\":" + JsonString(refresh_token) + "}");
+}
+
 std::string RootAuth() { return client::BasicAuth("root", kRootPassword); }
 
 bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds deadline) {

@@ -52,7 +52,7 @@ class ServerProcess {
   pid_t pid_ = -1;
 };
 
-// The response of POST /v1/api/sql, parsed.
+// The response of POST /v1/api/sql (or another route answering JSON), parsed.
 struct SqlResponse {
   int status = 0;
   boost::json::value body;
@@ -67,6 +67,11 @@ struct SqlResponse {
 SqlResponse Sql(client::HttpClient& http, const std::string& authorization,
                 const std::string& sql, const std::string& extra_fields = "",
                 const std::string& path = "/v1/api/sql");
+
+// POST /v1/api/auth/login (and POST /v1/api/auth/refresh), the answer parsed.
+SqlResponse LogIn(client::HttpClient& http, const std::string& username,
+                  const std::string& password);
+SqlResponse Refresh(client::HttpClient& http, const std::string& refresh_token);
 
 std::string RootAuth();
 

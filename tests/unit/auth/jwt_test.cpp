@@ -20,7 +20,10 @@ TokenClaims AccessClaims() {
           .role = "dba",
           .typ = "access",
           .iat = kNow,
-          .exp = kNow + 3600};
+          .exp = kNow + 3600,
+          .ver = 3,
+          .jti = {},
+          .fam = {}};
 }
 
 // A token with any header and payload, correctly HS256-signed, so a test can show that a
@@ -37,7 +40,7 @@ std::string SignedToken(std::string_view header_json, std::string_view payload_j
 
 constexpr std::string_view kHs256Header = R"({"alg":"HS256","typ":"JWT"})";
 constexpr std::string_view kFullPayload =
-    R"({"sub":"u_1","username":"bob","role":"user","typ":"refresh","iat":1700000000,"exp":1700003600})";
+    R"({"sub":"u_1","username":"bob","role":"user","typ":"refresh","iat":1700000000,"exp":1700003600,"ver":0,"jti":"j1","fam":"f1"})";
 
 TEST(JwtTest, RoundTripsClaims) {
   const std::string token = SignToken(AccessClaims(), kSecret);
@@ -49,6 +52,20 @@ TEST(JwtTest, RoundTripsClaims) {
   EXPECT_EQ(claims->typ, "access");
   EXPECT_EQ(claims->iat, kNow);
   EXPECT_EQ(claims->exp, kNow + 3600);
+  EXPECT_EQ(claims->ver, 3);
+  EXPECT_EQ(claims->jti, "");  // access tokens carry neither id nor family
+  EXPECT_EQ(claims->fam, "");
+}
+
+TEST(JwtTest, RoundTripsRefreshIds) {
+  TokenClaims refresh = AccessClaims();
+  refresh.typ = "refresh";
+  refresh.jti = "0123abcd";
+  refresh.fam = "f00d";
+  const Result<TokenClaims> claims = VerifyToken(SignToken(refresh, kSecret), kSecret, kNow);
+  ASSERT_TRUE(claims.ok()) << claims.status().message();
+  EXPECT_EQ(claims->jti, "0123abcd");
+  EXPECT_EQ(claims->fam, "f00d");
 }
 
 TEST(JwtTest, HeaderIsHs256Jwt) {
@@ -151,15 +168,17 @@ TEST(JwtTest, RefusesOtherAlgorithms) {
 TEST(JwtTest, RefusesMissingOrMistypedClaims) {
   for (
       const std::string_view payload : {
-          R"({"username":"bob","role":"user","typ":"access","iat":1,"exp":1800000000})",
-          R"({"sub":"u_1","role":"user","typ":"access","iat":1,"exp":1800000000})",
-          R"({"sub":"u_1","username":"bob","typ":"access","iat":1,"exp":1800000000})",
-          R"({"sub":"u_1","username":"bob","role":"user","iat":1,"exp":1800000000})",
-          R"({"sub":"u_1","username":"bob","role":"user","typ":"access","exp":1800000000})",
-          R"({"sub":"u_1","username":"bob","role":"user","typ":"access","iat":1})",
-          R"({"sub":"u_1","username":"bob","role":"user","typ":"access","iat":1,"exp":"1800000000"})",
-          R"({"sub":1,"username":"bob","role":"user","typ":"access","iat":1,"exp":1800000000})",
-          R"({"sub":"u_1","username":"bob","role":"user","typ":"access","iat":1,"exp":1.5})",
+          R"({"username":"bob","role":"user","typ":"access","iat":1,"exp":1800000000,"ver":0})",
+          R"({"sub":"u_1","role":"user","typ":"access","iat":1,"exp":1800000000,"ver":0})",
+          R"({"sub":"u_1","username":"bob","typ":"access","iat":1,"exp":1800000000,"ver":0})",
+          R"({"sub":"u_1","username":"bob","role":"user","iat":1,"exp":1800000000,"ver":0})",
+          R"({"sub":"u_1","username":"bob","role":"user","typ":"access","exp":1800000000,"ver":0})",
+          R"({"sub":"u_1","username":"bob","role":"user","typ":"access","iat":1,"ver":0})",
+          R"({"sub":"u_1","username":"bob","role":"user","typ":"access","iat":1,"exp":"1800000000","ver":0})",
+          R"({"sub":1,"username":"bob","role":"user","typ":"access","iat":1,"exp":1800000000,"ver":0})",
+          R"({"sub":"u_1","username":"bob","role":"user","typ":"access","iat":1,"exp":1.5,"ver":0})",
+          R"({"sub":"u_1","username":"bob","role":"user","typ":"access","iat":1,"exp":1800000000})",
+          R"({"sub":"u_1","username":"bob","role":"user","typ":"access","iat":1,"exp":1800000000,"ver":"0"})",
           R"(["not an object"])",
           R"(not json)",
       }) {
