@@ -36,7 +36,9 @@ suite_transactions() {
 
   kalam_start transactions false
   kalam_create_insert_table
-  kalam_sql_ok "CREATE SHARED TABLE bench.accounts (id BIGINT PRIMARY KEY, balance BIGINT)" >/dev/null
+  # Kept hot (a flush policy that never fires here), like the read table of the tables suite:
+  # point reads of cold rows are a cost of their own, measured by the cold suite.
+  kalam_sql_ok "CREATE SHARED TABLE bench.accounts (id BIGINT PRIMARY KEY, balance BIGINT) WITH (FLUSH_POLICY = 'rows:1000000000,interval:86400')" >/dev/null
   kalam_sql_ok "INSERT INTO bench.accounts SELECT range, 0 FROM range(100000)" >/dev/null
   pg_session_options="-c synchronous_commit=off"
   local n t base

@@ -120,11 +120,11 @@ Result<std::unique_ptr<Committer>> Committer::Open(KvStore& store, int node_id) 
 
 Committer::Begun Committer::BeginTransaction() {
   Begun begun;
-  {
-    std::shared_lock write(write_mutex_);
-    begun.snapshot = store_.TakeSnapshot();
-    begun.seq = durable_seq_;
-  }
+  std::shared_lock write(write_mutex_);
+  begun.snapshot = store_.TakeSnapshot();
+  begun.seq = durable_seq_;
+  // Counted open before a later group can be written: whoever reads last_seq() after this
+  // and waits for older transactions (compaction) finds it.
   std::lock_guard lock(open_mutex_);
   open_.insert(begun.seq);
   return begun;

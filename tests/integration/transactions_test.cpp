@@ -73,6 +73,18 @@ TEST_F(Transactions, CommitIsAtomicAcrossUserAndSharedTables) {
   EXPECT_EQ(r.result(3).at("message").as_string(), "Transaction rolled back");
   EXPECT_EQ(Rows(Root("SELECT id FROM tx.notes ORDER BY id"), 0), "[[1],[2]]");
 
+  // STREAM rows too: read back inside, keyed and stamped with their final _seq at COMMIT.
+  r = Root("BEGIN; INSERT INTO tx.pings (who) VALUES ('a'), ('b'); SELECT who FROM tx.pings ORDER BY _seq; "
+           "INSERT INTO tx.notes (id, body) VALUES (7, 'with pings'); COMMIT");
+  ASSERT_EQ(r.status, 200) << Body(r);
+  EXPECT_EQ(Rows(r, 2), R"([["a"],["b"]])");
+  r = Root("SELECT who, _seq FROM tx.pings ORDER BY _seq");
+  ASSERT_EQ(r.rows(0).size(), 2u) << Body(r);
+  const int64_t note_seq = Count(http_, RootAuth(), "SELECT _seq FROM tx.notes WHERE id = 7");
+  EXPECT_LT(r.rows(0).at(0).at(1).as_int64(), r.rows(0).at(1).at(1).as_int64());
+  EXPECT_LT(r.rows(0).at(1).at(1).as_int64(), note_seq);  // statement order
+  EXPECT_EQ(Count(http_, RootAuth(), "SELECT count(*) FROM tx.pings WHERE _seq > " + std::to_string(note_seq)), 0);
+
   // A request that ends without COMMIT applies nothing and says so.
   r = Root("BEGIN; INSERT INTO tx.notes (id, body) VALUES (5, 'five')");
   EXPECT_EQ(r.status, 400) << Body(r);
