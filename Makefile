@@ -2,7 +2,7 @@
 BUILD_DIR ?= build
 JOBS ?= 2
 
-.PHONY: all deps configure build run test bench clean
+.PHONY: all deps configure build run test bench crash-trials clean
 
 all: build
 
@@ -23,6 +23,11 @@ test: build
 
 bench: build
 	./bench/run.sh
+
+# SIGKILL trials under concurrent transactions, writes, flushes, compactions and DDL.
+TRIALS ?= 100
+crash-trials: build
+	KALAM_CRASH_TRIALS=$(TRIALS) ./$(BUILD_DIR)/integration_tests --gtest_filter='CrashTrials.*'
 
 clean:
 	rm -rf $(BUILD_DIR)
