@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "common/config.h"
+#include "jobs/backup.h"
 #include "server/app.h"
 #include "server/http_server.h"
 
@@ -44,6 +45,10 @@ int main(int argc, char** argv) {
   cli.add_option("--host", host, "address to listen on (default 127.0.0.1)");
   cli.add_option("--port", port, "port to listen on (default 8080)");
   cli.add_option("--data-path", data_path, "data directory (default ./data)");
+  std::optional<std::string> restore;
+  cli.add_option("--restore", restore,
+                 "put the backup in this directory into the data directory (which must be new or "
+                 "empty), then exit");
   CLI11_PARSE(cli, argc, argv);
 
   auto config = kalam::LoadConfig(config_path);
@@ -59,6 +64,15 @@ int main(int argc, char** argv) {
   // Everything the server creates is its owner's alone: RocksDB files hold password
   // hashes, Parquet segments hold users' rows.
   ::umask(077);
+  if (restore) {
+    kalam::Status restored = kalam::jobs::RestoreDatabase(*restore, config->storage.data_path);
+    if (!restored.ok()) {
+      spdlog::critical("cannot restore: {}", restored.message());
+      return 1;
+    }
+    spdlog::info("restored the backup {} into {}", *restore, config->storage.data_path);
+    return 0;
+  }
   auto app = kalam::server::App::Open(*config);
   if (!app.ok()) {
     spdlog::critical("cannot start: {}", app.status().message());

@@ -311,6 +311,14 @@ Status Catalog::Bootstrap(const std::string& storage_dir) {
     changes.Put(Family::kMeta, Key(kNamespacePrefix, n.name), Encode(n));
     next->namespaces[n.name] = n;
   }
+  if (auto local = next->storages.find("local");
+      local != next->storages.end() && local->second.base_directory != storage_dir) {
+    // The data directory moved (or a backup was restored into another): the local storage
+    // is the storage/ directory of wherever it is now.
+    local->second.base_directory = storage_dir;
+    local->second.updated_at = now;
+    changes.Put(Family::kMeta, Key(kStoragePrefix, "local"), Encode(local->second));
+  }
   if (!next->storages.contains("local")) {
     Storage s;
     s.storage_id = "local";

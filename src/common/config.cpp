@@ -15,6 +15,20 @@ Status Read(const toml::table& root, const char* section, const char* key, T& ou
       out = *v;
       return Status::Ok();
     }
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    if (const toml::array* list = node->as_array()) {
+      std::vector<std::string> values;
+      for (const auto& item : *list) {
+        auto v = item.value<std::string>();
+        if (!v) {
+          return {Code::kInvalidInput,
+                  std::string("Configuration key ") + section + "." + key + " must be a list of strings"};
+        }
+        values.push_back(*v);
+      }
+      out = std::move(values);
+      return Status::Ok();
+    }
   } else if constexpr (std::is_same_v<T, bool>) {
     if (auto v = node->value<bool>()) {
       out = *v;
@@ -48,6 +62,7 @@ Status ApplyFile(const std::string& path, Config& c) {
   read("server", "max_connections", c.server.max_connections);
   read("storage", "data_path", c.storage.data_path);
   read("storage", "sync_writes", c.storage.sync_writes);
+  read("backup", "allowed_directories", c.backup.allowed_directories);
   read("auth", "jwt_secret", c.auth.jwt_secret);
   read("auth", "root_password", c.auth.root_password);
   read("auth", "bcrypt_cost", c.auth.bcrypt_cost);

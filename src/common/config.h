@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -35,6 +36,11 @@ struct Config {
     // false: durable against a process crash only. Costs one fsync per group commit.
     bool sync_writes = false;
   } storage;
+  struct Backup {
+    // Where BACKUP DATABASE may write and RESTORE DATABASE may read (directories and
+    // everything under them). Empty: both are refused.
+    std::vector<std::string> allowed_directories;
+  } backup;
   struct Auth {
     // HS256 key of the tokens (KALAMDB_JWT_SECRET). Empty: generated once and kept in
     // <data_path>/jwt_secret. Changing it invalidates every token issued.

@@ -281,6 +281,11 @@ class Engine final : public QueryEngine, public DmlHost {
                       "its tables can be flushed after a restart");
   }
 
+  Result<std::string> WithoutBackgroundWork(const std::function<Result<std::string>()>& work) override {
+    std::lock_guard background(background_mutex_);
+    return work();
+  }
+
   // Flushes and compactions of a table take turns: one at a time per table.
   Result<std::string> FlushOrCompact(const std::string& table_id,
                                      const std::function<bool()>& cancelled, bool compact) {

@@ -113,6 +113,10 @@ class QueryEngine {
   virtual Result<std::string> Compact(const std::string& table_id,
                                       const std::function<bool()>& cancelled) = 0;
 
+  // Runs work while no flush or compaction runs (they wait): the store and the manifests
+  // then describe one moment (BACKUP DATABASE).
+  virtual Result<std::string> WithoutBackgroundWork(const std::function<Result<std::string>()>& work) = 0;
+
   // Interrupts every running statement and refuses new ones (SERVICE_UNAVAILABLE): the
   // server is shutting down and must not wait for them past its deadline.
   virtual void CancelAll() = 0;

@@ -1,5 +1,7 @@
 #include "server/app.h"
 
+#include "jobs/backup.h"
+
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
@@ -70,6 +72,11 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   auto lock = LockDataDirectory(dir);
   if (!lock.ok()) return lock.status();
   app->lock_fd_ = *lock;
+  // RESTORE DATABASE staged a backup: it takes the place of the data now, before anything
+  // opens it.
+  auto restored = jobs::ApplyStagedRestore(dir.string());
+  if (!restored.ok()) return restored.status();
+  if (*restored) spdlog::info("restored the staged backup into {}", dir.string());
 
   auto store = store::KvStore::Open((dir / "rocksdb").string(), config.storage.sync_writes);
   if (!store.ok()) return store.status();

@@ -118,6 +118,8 @@ class Executor {
   Result<StatementResult> Run(const Scope& scope, const SubscribeTo& stmt);
   Result<StatementResult> Run(const Scope& scope, const KillLiveQuery& stmt);
   Result<StatementResult> Run(const Scope& scope, const ExecuteAs& stmt);
+  Result<StatementResult> Run(const Scope& scope, const BackupDatabaseTo& stmt);
+  Result<StatementResult> Run(const Scope& scope, const RestoreDatabaseFrom& stmt);
   Result<StatementResult> Run(const Scope& scope, const BeginTransaction& stmt);
   Result<StatementResult> Run(const Scope& scope, const CommitTransaction& stmt);
   Result<StatementResult> Run(const Scope& scope, const RollbackTransaction& stmt);

@@ -175,6 +175,14 @@ struct ExecuteAs {
   std::string statement;     // the text between the parentheses
 };
 
+// BACKUP DATABASE TO 'path', RESTORE DATABASE FROM 'path'.
+struct BackupDatabaseTo {
+  std::string path;
+};
+struct RestoreDatabaseFrom {
+  std::string path;
+};
+
 // BEGIN / START TRANSACTION, COMMIT / END, ROLLBACK / ABORT.
 struct BeginTransaction {
   bool read_only = false;  // BEGIN READ ONLY
@@ -187,7 +195,7 @@ using KalamStatement =
                  CreateUser, AlterUser, DropUser, CreateTable, DropTable, AlterTable, ShowTables,
                  DescribeTable, ShowStats, CreateStorage, AlterStorage, DropStorage, FlushTable,
                  FlushAllTables, KillJob, KillLiveQuery, SubscribeTo, ExecuteAs, BeginTransaction,
-                 CommitTransaction, RollbackTransaction>;
+                 CommitTransaction, RollbackTransaction, BackupDatabaseTo, RestoreDatabaseFrom>;
 
 // nullopt: the statement is not one of these (by its leading keywords) and belongs to
 // the query engine. An error: it is one of these but malformed (INVALID_SQL naming what is

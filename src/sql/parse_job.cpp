@@ -1,5 +1,5 @@
 // FLUSH TABLE t, FLUSH ALL TABLES [IN ns], STORAGE FLUSH TABLE t, STORAGE COMPACT TABLE t,
-// KILL JOB 'id'.
+// KILL JOB 'id', BACKUP DATABASE TO 'path', RESTORE DATABASE FROM 'path'.
 #include "sql/statement_parser.h"
 
 namespace kalam::sql {
@@ -39,6 +39,20 @@ Result<KalamStatement> StatementParser::ParseKillJob() {
   Result<std::string> id = String("job id", After(""));
   if (!id.ok()) return id.status();
   return KalamStatement(KillJob{std::move(*id)});
+}
+
+Result<KalamStatement> StatementParser::ParseBackup() {
+  KALAM_RETURN_IF_ERROR(Expect("TO", After("")));
+  Result<std::string> path = String("backup directory", After("TO"));
+  if (!path.ok()) return path.status();
+  return KalamStatement(BackupDatabaseTo{std::move(*path)});
+}
+
+Result<KalamStatement> StatementParser::ParseRestore() {
+  KALAM_RETURN_IF_ERROR(Expect("FROM", After("")));
+  Result<std::string> path = String("backup directory", After("FROM"));
+  if (!path.ok()) return path.status();
+  return KalamStatement(RestoreDatabaseFrom{std::move(*path)});
 }
 
 }  // namespace kalam::sql

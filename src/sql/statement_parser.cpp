@@ -113,6 +113,8 @@ constexpr Form kForms[] = {
     {"STORAGE COMPACT", &StatementParser::ParseStorageCompact},
     {"FLUSH", &StatementParser::ParseFlush},
     {"KILL JOB", &StatementParser::ParseKillJob},
+    {"BACKUP DATABASE", &StatementParser::ParseBackup},
+    {"RESTORE DATABASE", &StatementParser::ParseRestore},
     {"KILL LIVE QUERY", &StatementParser::ParseKillLiveQuery},
     {"SUBSCRIBE TO", &StatementParser::ParseSubscribeTo},
     {"EXECUTE AS USER", &StatementParser::ParseExecuteAsUser},

@@ -84,6 +84,8 @@ class StatementParser {
   Result<KalamStatement> ParseStorageFlush();    // after STORAGE FLUSH: TABLE t
   Result<KalamStatement> ParseStorageCompact();  // after STORAGE COMPACT: TABLE t
   Result<KalamStatement> ParseKillJob();
+  Result<KalamStatement> ParseBackup();   // after BACKUP DATABASE: TO 'path'
+  Result<KalamStatement> ParseRestore();  // after RESTORE DATABASE: FROM 'path'
 
   // ---- live queries (parse_live.cpp) ----
   Result<KalamStatement> ParseSubscribeTo();

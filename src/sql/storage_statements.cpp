@@ -9,6 +9,8 @@
 #include "common/text.h"
 #include "jobs/job_manager.h"
 #include "sql/executor.h"
+
+#include "jobs/backup.h"
 #include "sql/replies.h"
 
 namespace kalam::sql {
@@ -66,6 +68,35 @@ Result<StatementResult> Executor::StartFlushJobs(const Scope& scope,
   }
   if (values.empty()) return Done("No table to flush");
   return Query(scope, "SELECT * FROM (VALUES " + values + ") AS jobs(job_id, table_name)");
+}
+
+// A backup job: the store's checkpoint and the cold files with flushes and compactions
+// held off, so both describe one moment; writes go on meanwhile.
+Result<StatementResult> Executor::Run(const Scope& scope, const BackupDatabaseTo& stmt) {
+  if (scope.caller.role < auth::Role::kDba) return Denied(scope.caller, "back up the database");
+  auto path = jobs::AllowedBackupPath(stmt.path, config_.backup.allowed_directories);
+  if (!path.ok()) return path.status();
+  auto job = jobs_.Submit("backup", "", "", "{\"path\":" + JsonString(*path) + "}",
+                          [this, target = *path](const jobs::JobContext& job) {
+                            return engine_.WithoutBackgroundWork([&]() -> Result<std::string> {
+                              return jobs::BackupDatabase(store_, *catalog_.snapshot(),
+                                                          config_.storage.data_path, target,
+                                                          committer_.last_seq(),
+                                                          [&job] { return job.cancelled(); });
+                            });
+                          });
+  if (!job.ok()) return job.status();
+  return Query(scope, "SELECT * FROM (VALUES ('" + *job + "', " + SqlString(*path) + ")) AS jobs(job_id, path)");
+}
+
+// Checked now, applied at the next start (the running server keeps its data until then).
+Result<StatementResult> Executor::Run(const Scope& scope, const RestoreDatabaseFrom& stmt) {
+  if (scope.caller.role < auth::Role::kDba) return Denied(scope.caller, "restore the database");
+  auto path = jobs::AllowedBackupPath(stmt.path, config_.backup.allowed_directories);
+  if (!path.ok()) return path.status();
+  KALAM_RETURN_IF_ERROR(jobs::StageRestore(*path, config_.storage.data_path));
+  return Done("Restore of '" + *path + "' staged: it replaces the data at the next start "
+              "(the current data is kept in the data directory under replaced-<time>/)");
 }
 
 Result<StatementResult> Executor::Run(const Scope& scope, const KillJob& stmt) {

@@ -1,5 +1,6 @@
 #include "store/kv_store.h"
 
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/options.h>
@@ -169,6 +170,15 @@ class RocksStore final : public KvStore {
     // Background compactions and memtable flushes go on meanwhile: writers never stall on it.
     options.exclusive_manual_compaction = false;
     return FromRocks(db_->CompactRange(options, handle(family), &from, &to));
+  }
+
+  Status Checkpoint(const std::string& dir) override {
+    std::shared_lock lock(close_mutex_);
+    if (!db_) return {Code::kInternalError, "storage is closed"};
+    rocksdb::Checkpoint* checkpoint = nullptr;
+    KALAM_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &checkpoint)));
+    std::unique_ptr<rocksdb::Checkpoint> owned(checkpoint);
+    return FromRocks(owned->CreateCheckpoint(dir));
   }
 
   Status Close() override {

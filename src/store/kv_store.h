@@ -80,6 +80,10 @@ class KvStore {
   // Compacts the keys in [begin, end) now: deleted keys stop costing reads.
   virtual Status CompactRange(Family family, std::string_view begin, std::string_view end) = 0;
 
+  // A consistent copy of the whole store in dir (which must not exist), as of now: hard
+  // links to the immutable files where the file system allows, copies otherwise.
+  virtual Status Checkpoint(const std::string& dir) = 0;
+
   // Flushes memtables and closes; further calls fail.
   virtual Status Close() = 0;
 };
