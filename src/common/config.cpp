@@ -1,6 +1,7 @@
 #include "common/config.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <toml++/toml.h>
 
 namespace kalam {
@@ -62,7 +63,11 @@ Status ApplyFile(const std::string& path, Config& c) {
   read("server", "max_connections", c.server.max_connections);
   read("storage", "data_path", c.storage.data_path);
   read("storage", "sync_writes", c.storage.sync_writes);
-  read("backup", "allowed_directories", c.backup.allowed_directories);
+  if (root.at_path("backup.allowed_directories").node() != nullptr) {
+    std::vector<std::string> dirs;
+    read("backup", "allowed_directories", dirs);
+    c.backup.allowed_directories = std::move(dirs);
+  }
   read("auth", "jwt_secret", c.auth.jwt_secret);
   read("auth", "root_password", c.auth.root_password);
   read("auth", "bcrypt_cost", c.auth.bcrypt_cost);
@@ -128,6 +133,12 @@ Result<Config> LoadConfig(const std::optional<std::string>& path) {
     return Status(Code::kInvalidInput, "logging.format must be text or json");
   }
   return c;
+}
+
+std::vector<std::string> Config::BackupDirectories() const {
+  if (backup.allowed_directories) return *backup.allowed_directories;
+  const std::filesystem::path data = std::filesystem::absolute(storage.data_path).lexically_normal();
+  return {(data.parent_path() / "backups").string()};
 }
 
 }  // namespace kalam

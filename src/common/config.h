@@ -38,9 +38,11 @@ struct Config {
   } storage;
   struct Backup {
     // Where BACKUP DATABASE may write and RESTORE DATABASE may read (directories and
-    // everything under them). Empty: both are refused.
-    std::vector<std::string> allowed_directories;
+    // everything under them). Unset: <data_path>/../backups. Empty: both are refused.
+    std::optional<std::vector<std::string>> allowed_directories;
   } backup;
+  // [backup] allowed_directories, or its default.
+  std::vector<std::string> BackupDirectories() const;
   struct Auth {
     // HS256 key of the tokens (KALAMDB_JWT_SECRET). Empty: generated once and kept in
     // <data_path>/jwt_secret. Changing it invalidates every token issued.

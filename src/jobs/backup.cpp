@@ -96,7 +96,7 @@ Result<std::string> AllowedBackupPath(const std::string& path, const std::vector
   }
   if (allowed.empty()) {
     return Status(Code::kPermissionDenied,
-                  "Backups are off: set [backup] allowed_directories to the directories they may use");
+                  "Backups are off ([backup] allowed_directories is empty): list the directories they may use");
   }
   return Status(Code::kPermissionDenied,
                 "'" + normal.string() + "' is not under [backup] allowed_directories");

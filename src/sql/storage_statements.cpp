@@ -74,7 +74,7 @@ Result<StatementResult> Executor::StartFlushJobs(const Scope& scope,
 // held off, so both describe one moment; writes go on meanwhile.
 Result<StatementResult> Executor::Run(const Scope& scope, const BackupDatabaseTo& stmt) {
   if (scope.caller.role < auth::Role::kDba) return Denied(scope.caller, "back up the database");
-  auto path = jobs::AllowedBackupPath(stmt.path, config_.backup.allowed_directories);
+  auto path = jobs::AllowedBackupPath(stmt.path, config_.BackupDirectories());
   if (!path.ok()) return path.status();
   auto job = jobs_.Submit("backup", "", "", "{\"path\":" + JsonString(*path) + "}",
                           [this, target = *path](const jobs::JobContext& job) {
@@ -92,7 +92,7 @@ Result<StatementResult> Executor::Run(const Scope& scope, const BackupDatabaseTo
 // Checked now, applied at the next start (the running server keeps its data until then).
 Result<StatementResult> Executor::Run(const Scope& scope, const RestoreDatabaseFrom& stmt) {
   if (scope.caller.role < auth::Role::kDba) return Denied(scope.caller, "restore the database");
-  auto path = jobs::AllowedBackupPath(stmt.path, config_.backup.allowed_directories);
+  auto path = jobs::AllowedBackupPath(stmt.path, config_.BackupDirectories());
   if (!path.ok()) return path.status();
   KALAM_RETURN_IF_ERROR(jobs::StageRestore(*path, config_.storage.data_path));
   return Done("Restore of '" + *path + "' staged: it replaces the data at the next start "

@@ -180,13 +180,22 @@ TEST(Backup, PathsAndRolesAreChecked) {
   // Inside a transaction: refused.
   EXPECT_EQ(Sql(http, RootAuth(), "BEGIN; BACKUP DATABASE TO '" + backups.dir() + "/two'; COMMIT").error_code(), "UNSUPPORTED");
 
-  // Without [backup] allowed_directories, backups are off.
+  // Without [backup] allowed_directories, backups go beside the data directory
+  // (<data_path>/../backups); an empty list turns them off.
   ServerProcess plain;
   plain.Start();
   auto p = plain.Client();
   auto r = Sql(p, RootAuth(), "BACKUP DATABASE TO '/tmp/anything'");
   EXPECT_EQ(r.error_code(), "PERMISSION_DENIED");
   EXPECT_NE(Body(r).find("allowed_directories"), std::string::npos);
+  const std::string beside = (fs::path(plain.data_dir()).parent_path() / "backups" / "b").string();
+  EXPECT_NE(RunJob(p, "BACKUP DATABASE TO '" + beside + "'").find("segment_files"), std::string::npos);
+  ServerProcess off({"", "[backup]\nallowed_directories = []\n", {}, true, ""});
+  off.Start();
+  auto o = off.Client();
+  r = Sql(o, RootAuth(), "BACKUP DATABASE TO '" + beside + "2'");
+  EXPECT_EQ(r.error_code(), "PERMISSION_DENIED");
+  EXPECT_NE(Body(r).find("off"), std::string::npos) << Body(r);
 }
 
 }  // namespace
