@@ -81,7 +81,8 @@ BatchResult Executor::Execute(const Caller& caller, const BatchRequest& request,
 namespace {
 
 // What may run inside a transaction besides queries and data changes: reads of the
-// catalog, and the statements that end it. DDL, FLUSH, KILL and user management may not.
+// catalog, EXECUTE AS, and the statements that begin and end it. DDL, FLUSH, KILL, user
+// and storage management, SUBSCRIBE TO, BACKUP and RESTORE may not.
 bool RunsInTransaction(const KalamStatement& statement) {
   return std::holds_alternative<ShowNamespaces>(statement) ||
          std::holds_alternative<ShowStorages>(statement) ||
@@ -126,8 +127,9 @@ Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::
   }
   if (session.state() != Session::State::kIdle && !RunsInTransaction(parsed->value())) {
     return Status(Code::kUnsupported,
-                  "DDL, FLUSH, KILL and user management can't run inside a transaction; the "
-                  "transaction was aborted");
+                  "Inside a transaction only queries, INSERT, UPDATE, DELETE, SHOW, DESCRIBE and "
+                  "EXECUTE AS run (not DDL, FLUSH, KILL, user or storage management, SUBSCRIBE, "
+                  "BACKUP or RESTORE); the transaction was aborted");
   }
   const Scope scope{caller, default_namespace, session};
   return std::visit([&](const auto& stmt) { return Run(scope, stmt); }, parsed->value());
