@@ -156,6 +156,11 @@ struct KillJob {
   std::string job_id;
 };
 
+// KILL QUERY 'query_id' (a statement of system.running_queries)
+struct KillQuery {
+  std::string query_id;
+};
+
 // KILL LIVE QUERY 'live_id'
 struct KillLiveQuery {
   std::string live_id;
@@ -186,7 +191,7 @@ using KalamStatement =
     std::variant<CreateNamespace, DropNamespace, AlterNamespace, ShowNamespaces, ShowStorages,
                  CreateUser, AlterUser, DropUser, CreateTable, DropTable, AlterTable, ShowTables,
                  DescribeTable, ShowStats, CreateStorage, AlterStorage, DropStorage, FlushTable,
-                 FlushAllTables, KillJob, KillLiveQuery, SubscribeTo, ExecuteAs, BeginTransaction,
+                 FlushAllTables, KillJob, KillQuery, KillLiveQuery, SubscribeTo, ExecuteAs, BeginTransaction,
                  CommitTransaction, RollbackTransaction>;
 
 // nullopt: the statement is not one of these (by its leading keywords) and belongs to

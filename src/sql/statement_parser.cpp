@@ -113,6 +113,7 @@ constexpr Form kForms[] = {
     {"STORAGE COMPACT", &StatementParser::ParseStorageCompact},
     {"FLUSH", &StatementParser::ParseFlush},
     {"KILL JOB", &StatementParser::ParseKillJob},
+    {"KILL QUERY", &StatementParser::ParseKillQuery},
     {"KILL LIVE QUERY", &StatementParser::ParseKillLiveQuery},
     {"SUBSCRIBE TO", &StatementParser::ParseSubscribeTo},
     {"EXECUTE AS USER", &StatementParser::ParseExecuteAsUser},
