@@ -14,6 +14,7 @@ packages=(
   libboost1.81-dev librocksdb-dev libssl-dev libtomlplusplus-dev
   libspdlog-dev libfmt-dev libcli11-dev libedit-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  prometheus-cpp-dev prometheus
   curl ca-certificates
   postgresql postgresql-contrib
 )

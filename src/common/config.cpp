@@ -96,6 +96,7 @@ Status ApplyFile(const std::string& path, Config& c) {
        c.websocket.max_subscriptions_per_connection);
   read("websocket", "max_subscriptions_per_user", c.websocket.max_subscriptions_per_user);
   read("websocket", "max_pending_bytes", c.websocket.max_pending_bytes);
+  read("metrics", "enabled", c.metrics.enabled);
   read("logging", "level", c.logging.level);
   read("logging", "format", c.logging.format);
   return s;

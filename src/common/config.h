@@ -131,6 +131,12 @@ struct Config {
     // slow client never holds back writers or other subscribers.
     uint64_t max_pending_bytes = 8 * 1024 * 1024;
   } websocket;
+  struct Metrics {
+    // GET /metrics answers the server's figures in the Prometheus text format: without
+    // authentication to a client on a loopback address, otherwise to dba and system only.
+    // false: the route is NOT_FOUND. Counting costs a few atomic increments per request.
+    bool enabled = true;
+  } metrics;
   struct Logging {
     // trace | debug | info | warn | error. Not checked when loading: a name spdlog does
     // not know turns logging off.

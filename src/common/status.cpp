@@ -28,6 +28,7 @@ std::string_view CodeName(Code code) {
     case Code::kTransactionConflict: return "TRANSACTION_CONFLICT";
     case Code::kTransactionAborted: return "TRANSACTION_ABORTED";
     case Code::kResourceExhausted: return "RESOURCE_EXHAUSTED";
+    case Code::kQueryCancelled: return "QUERY_CANCELLED";
     case Code::kAuthRequired: return "AUTH_REQUIRED";
     case Code::kUnauthorized: return "UNAUTHORIZED";
     case Code::kInvalidSubscriptionId: return "INVALID_SUBSCRIPTION_ID";

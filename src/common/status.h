@@ -36,6 +36,7 @@ enum class Code {
   kTransactionConflict,  // a transaction wrote a row another one changed and committed first (409)
   kTransactionAborted,   // a statement after an error in the transaction, or it idled too long
   kResourceExhausted,    // past a limit on what one statement or transaction may hold (507)
+  kQueryCancelled,       // KILL QUERY, or the client went away, stopped the statement (400)
   // Live queries: sent on the WebSocket, and by SUBSCRIBE TO over HTTP (as 400).
   kAuthRequired,
   kUnauthorized,

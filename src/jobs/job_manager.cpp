@@ -247,6 +247,12 @@ void JobManager::Loop() {
     Save(done);
     cancel_flags_.erase(job.job_id);
     cv_.notify_all();
+    if (end_listener_) {
+      const JobRecord ended = done;
+      lock.unlock();
+      end_listener_(ended);
+      lock.lock();
+    }
   }
 }
 

@@ -66,6 +66,10 @@ class JobManager {
   size_t RemoveOldRecords(std::chrono::seconds retention);
   // Removes records of ended jobs of the type but the newest keep; returns how many.
   size_t KeepLatest(const std::string& type, size_t keep);
+  // Called on the worker thread after each job that ran has ended, with its record. Set
+  // once, before jobs are submitted.
+  using EndListener = std::function<void(const JobRecord&)>;
+  void SetEndListener(EndListener listener) { end_listener_ = std::move(listener); }
   // Waits until the job has ended (tests and FLUSH ... WAIT use it); false on timeout.
   bool Wait(const std::string& job_id, std::chrono::milliseconds timeout);
 
@@ -75,6 +79,7 @@ class JobManager {
   void Save(const JobRecord& record);  // REQUIRES: mutex_ held
 
   store::KvStore& store_;
+  EndListener end_listener_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::map<std::string, JobRecord> records_;

@@ -83,6 +83,9 @@ duckdb::unique_ptr<duckdb::FunctionData> SystemScanBind(
     data->rows = LiveQueryRows(registry.live_queries(), slot.caller);
   }
   if (table->name == "jobs" && registry.jobs) data->rows = JobRows(registry.jobs());
+  if (table->name == "running_queries" && registry.running_queries) {
+    data->rows = RunningQueryRows(registry.running_queries(), slot.caller);
+  }
   return_types.assign(table->column_types.begin(), table->column_types.end());
   names.assign(table->column_names.begin(), table->column_names.end());
   return data;
@@ -177,9 +180,9 @@ class Engine final : public QueryEngine, public DmlHost {
         free_.push_back(slot.get());
         slots_.push_back(std::move(slot));
       }
-      if (options_.statement_timeout_ms > 0) {
-        watchdog_ = std::make_unique<PeriodicTask>(std::chrono::milliseconds(20), [this] { Watch(); });
-      }
+      // Always running: statements are cancelled (KILL QUERY, clients gone) with or without a
+      // statement timeout.
+      watchdog_ = std::make_unique<PeriodicTask>(std::chrono::milliseconds(20), [this] { Watch(); });
       duckdb::TableFunction system_scan(kSystemScanFunction, {duckdb::LogicalType::VARCHAR},
                                         SystemScan, SystemScanBind, SystemScanInit);
       system_scan.function_info = registry_;
@@ -251,6 +254,9 @@ class Engine final : public QueryEngine, public DmlHost {
   }
   void SetJobSource(std::function<std::vector<JobRow>()> source) override {
     registry_->jobs = std::move(source);
+  }
+  void SetRunningQuerySource(std::function<std::vector<RunningQueryRow>()> source) override {
+    registry_->running_queries = std::move(source);
   }
 
   Result<std::string> Flush(const std::string& table_id,
@@ -339,6 +345,10 @@ class Engine final : public QueryEngine, public DmlHost {
   }
   Status Write(const QueryContext& context,
                const std::function<Status(store::Writer&)>& apply) override {
+    // Cancelled after its rows were computed: it commits nothing.
+    if (context.cancellation != nullptr && context.cancellation->cancelled()) {
+      return CancelledStatus(context.cancellation->reason());
+    }
     if (context.transaction != nullptr) {
       if (context.transaction->read_only) {
         return Status(Code::kInvalidSql, "The transaction is READ ONLY: it can't change rows");
@@ -396,18 +406,21 @@ class Engine final : public QueryEngine, public DmlHost {
     {
       std::lock_guard lock(slot->run_mutex);
       slot->running = !answering_committed;  // the watchdog leaves a committed statement's answer be
-      slot->timed_out = false;
+      slot->interrupted = false;
       slot->deadline = statement_deadline;
+      slot->cancellation = context.cancellation;
     }
-    if (!answering_committed && (Clock::now() >= statement_deadline || cancelled_all_)) {
-      // Past its deadline already: an interrupt now would be erased as the query starts.
+    if (!answering_committed && ShouldStop(*slot, Clock::now())) {
+      // Past its deadline or cancelled already: an interrupt now would be erased as the
+      // query starts.
       {
         std::lock_guard lock(slot->run_mutex);
         slot->running = false;
+        slot->cancellation = nullptr;
       }
       slot->EndStatement();
       Release(slot);
-      return Interrupted();
+      return Interrupted(context);
     }
     slot->caller = context.caller;
     slot->transaction = context.transaction;
@@ -426,35 +439,46 @@ class Engine final : public QueryEngine, public DmlHost {
     } catch (const std::exception& e) {
       result = FromError(duckdb::ErrorData(e));
     }
-    bool timed_out = false;
+    bool interrupted = false;
     {
       std::lock_guard lock(slot->run_mutex);
       slot->running = false;
-      timed_out = slot->timed_out;
+      slot->cancellation = nullptr;
+      interrupted = slot->interrupted;
     }
     slot->EndStatement();
     Release(slot);
-    if (!result.ok() && timed_out) return Interrupted();
+    if (!result.ok() && interrupted) return Interrupted(context);
     return result;
   }
 
   // Why a statement the watchdog interrupted failed.
-  Status Interrupted() const {
+  Status Interrupted(const QueryContext& context) const {
     if (cancelled_all_) return {Code::kServiceUnavailable, "The server is shutting down"};
+    if (context.cancellation != nullptr && context.cancellation->cancelled()) {
+      return CancelledStatus(context.cancellation->reason());
+    }
     return {Code::kStatementTimeout, "The statement ran longer than the statement timeout of " +
                                          std::to_string(options_.statement_timeout_ms) +
                                          " ms and was cancelled"};
   }
 
-  // Interrupts the statements past their deadline (all of them once cancelled_all_), on
-  // every tick while they run: an interrupt that lands before DuckDB starts the query is
-  // cleared by it, so one is not enough.
+  // Whether the statement on the slot is to be interrupted. The thread that runs it sets
+  // the fields it reads, under run_mutex; the watchdog only reads them.
+  bool ShouldStop(const ConnectionSlot& slot, Clock::time_point now) const {
+    return cancelled_all_ || now >= slot.deadline ||
+           (slot.cancellation != nullptr && slot.cancellation->cancelled());
+  }
+
+  // Interrupts the statements past their deadline or cancelled (all of them once
+  // cancelled_all_), on every tick while they run: an interrupt that lands before DuckDB
+  // starts the query is cleared by it, so one is not enough.
   void Watch() {
     const auto now = Clock::now();
     for (const auto& slot : slots_) {
       std::lock_guard lock(slot->run_mutex);
-      if (slot->running && (cancelled_all_ || now >= slot->deadline)) {
-        slot->timed_out = true;
+      if (slot->running && ShouldStop(*slot, now)) {
+        slot->interrupted = true;
         slot->connection->Interrupt();
       }
     }
@@ -466,10 +490,6 @@ class Engine final : public QueryEngine, public DmlHost {
       cancelled_all_ = true;
     }
     pool_cv_.notify_all();
-    // Without a statement timeout there is no watchdog: start one to keep interrupting.
-    if (!watchdog_) {
-      watchdog_ = std::make_unique<PeriodicTask>(std::chrono::milliseconds(20), [this] { Watch(); });
-    }
     Watch();
   }
 

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "auth/caller.h"
+#include "common/cancellation.h"
 #include "common/status.h"
 
 namespace kalam::catalog {
@@ -58,6 +59,9 @@ struct QueryContext {
   // The caller's open transaction: statements read its snapshot under its own writes and
   // write into it. Null: each statement commits on its own.
   store::Transaction* transaction = nullptr;
+  // Set when the statement is to stop (KILL QUERY, its client went away): its engine
+  // queries are interrupted, and it commits nothing. Null: only its deadline stops it.
+  const Cancellation* cancellation = nullptr;
 };
 
 // A row of system.live_queries.
@@ -66,6 +70,13 @@ struct LiveQueryRow {
   std::string query, options_json, node;
   int64_t created_at = 0, last_update = 0;  // microseconds
   int64_t changes = 0;
+};
+
+// A row of system.running_queries.
+struct RunningQueryRow {
+  std::string query_id, query, user_id, username;
+  int64_t started_at = 0;  // microseconds
+  int64_t elapsed_ms = 0;
 };
 
 // A row of system.jobs.
@@ -99,6 +110,8 @@ class QueryEngine {
   virtual void SetLiveQuerySource(std::function<std::vector<LiveQueryRow>()> source) = 0;
   // Where system.jobs gets its rows. Set once, before statements run.
   virtual void SetJobSource(std::function<std::vector<JobRow>()> source) = 0;
+  // Where system.running_queries gets its rows. Set once, before statements run.
+  virtual void SetRunningQuerySource(std::function<std::vector<RunningQueryRow>()> source) = 0;
 
   // Flushes the table's hot rows to Parquet segments (the work of a flush job); the JSON
   // result says what was written. One flush per table at a time.

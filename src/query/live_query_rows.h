@@ -1,4 +1,6 @@
-// system.live_queries rows for a caller: admins see every subscription, others their own.
+// Rows of the system tables whose data lives outside the catalog (live queries, running
+// statements, jobs), for a caller: admins see every live query and statement, others their
+// own.
 #pragma once
 
 #include <duckdb.hpp>
@@ -9,11 +11,16 @@
 
 namespace kalam::query {
 
+// Whether the caller sees a row that belongs to owner (a user_id).
+inline bool SeesRowOf(const auth::Caller& caller, const std::string& owner) {
+  return auth::IsAdmin(caller.role) || owner == caller.user_id;
+}
+
 inline std::vector<Row> LiveQueryRows(const std::vector<LiveQueryRow>& live,
                                       const auth::Caller& caller) {
   std::vector<Row> rows;
   for (const auto& q : live) {
-    if (!auth::IsAdmin(caller.role) && q.user_id != caller.user_id) continue;
+    if (!SeesRowOf(caller, q.user_id)) continue;
     rows.push_back({duckdb::Value(q.live_id), duckdb::Value(q.connection_id),
                     duckdb::Value(q.subscription_id), duckdb::Value(q.namespace_id),
                     duckdb::Value(q.table_name), duckdb::Value(q.user_id), duckdb::Value(q.query),
@@ -21,6 +28,19 @@ inline std::vector<Row> LiveQueryRows(const std::vector<LiveQueryRow>& live,
                     duckdb::Value::TIMESTAMP(duckdb::timestamp_t(q.created_at)),
                     duckdb::Value::TIMESTAMP(duckdb::timestamp_t(q.last_update)),
                     duckdb::Value::BIGINT(q.changes), duckdb::Value(q.node)});
+  }
+  return rows;
+}
+
+inline std::vector<Row> RunningQueryRows(const std::vector<RunningQueryRow>& running,
+                                         const auth::Caller& caller) {
+  std::vector<Row> rows;
+  for (const auto& q : running) {
+    if (!SeesRowOf(caller, q.user_id)) continue;
+    rows.push_back({duckdb::Value(q.query_id), duckdb::Value(q.query), duckdb::Value(q.user_id),
+                    duckdb::Value(q.username),
+                    duckdb::Value::TIMESTAMP(duckdb::timestamp_t(q.started_at)),
+                    duckdb::Value::BIGINT(q.elapsed_ms)});
   }
   return rows;
 }

@@ -44,11 +44,12 @@ struct ConnectionSlot {
     return snapshot_.get();
   }
   // The statement running on the connection, for the watchdog that interrupts it past its
-  // deadline (and for shutdown). Guarded by run_mutex.
+  // deadline, when it is cancelled (and for shutdown). Guarded by run_mutex.
   std::mutex run_mutex;
   bool running = false;
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
-  bool timed_out = false;
+  const Cancellation* cancellation = nullptr;  // outlives the statement's run
+  bool interrupted = false;
 
   // After the statement: drops its snapshot and pins.
   void EndStatement() {
@@ -69,6 +70,7 @@ struct ScanRegistry : duckdb::TableFunctionInfo {
   store::KvStore* store = nullptr;
   std::function<std::vector<LiveQueryRow>()> live_queries;  // may be empty
   std::function<std::vector<JobRow>()> jobs;                // may be empty
+  std::function<std::vector<RunningQueryRow>()> running_queries;  // may be empty
   std::unordered_map<const duckdb::ClientContext*, ConnectionSlot*> slots;  // fixed at start
 
   const ConnectionSlot& SlotFor(duckdb::ClientContext& context) const {

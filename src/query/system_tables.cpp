@@ -172,6 +172,13 @@ std::vector<SystemTable> MakeSystemTables() {
                            {"last_update", ts}, {"changes", bigint}, {"node", text}},
                           NoRows));
 
+  // The statements running now; its rows come from the executor (a source the engine is
+  // given). Like system.live_queries: admins see every row, others their own.
+  tables.push_back(Define("system", "running_queries", Role::kUser,
+                          {{"query_id", text}, {"query", text}, {"user_id", text},
+                           {"username", text}, {"started_at", ts}, {"elapsed_ms", bigint}},
+                          NoRows));
+
   // information_schema describes every table, with the API's type names. Like
   // system.tables and system.table_schemas it is catalog metadata, the same for every
   // signed-in caller (as PostgreSQL's catalogs are): that a table exists and what its

@@ -117,6 +117,9 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   App* self = app.get();
   app->committer_->SetListener([self](std::vector<store::ChangeEvent>& events, int64_t last_seq) {
     if (self->flush_scheduler_) self->flush_scheduler_->Count(events);
+    uint64_t rows = 0;
+    for (const auto& e : events) rows += e.rows.size();
+    self->metrics_.CountCommit(rows);
     self->hub_.Publish(events, last_seq);
   });
   auto engine =
@@ -137,6 +140,10 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   if (!jobs.ok()) return jobs.status();
   app->jobs_ = std::move(jobs).value();
   jobs::JobManager* manager = app->jobs_.get();
+  manager->SetEndListener([self](const jobs::JobRecord& job) {
+    const double seconds = job.started_at > 0 ? static_cast<double>(job.completed_at - job.started_at) / 1e6 : 0;
+    self->metrics_.CountJob(job.job_type, job.status, seconds);
+  });
   app->engine_->SetJobSource([manager] {
     std::vector<query::JobRow> rows;
     for (const auto& j : manager->List()) {
@@ -149,6 +156,11 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   app->executor_ = std::make_unique<sql::Executor>(*app->catalog_, *app->engine_, *app->store_,
                                                    *app->committer_, *hub, *app->jobs_,
                                                    app->config_);
+  sql::RunningStatements* running = &app->executor_->running();
+  app->engine_->SetRunningQuerySource([running] { return running->Rows(); });
+  app->executor_->SetStatementObserver([self](std::string_view sql, Code outcome, double seconds) {
+    self->metrics_.CountStatement(StatementKind(sql), outcome, seconds);
+  });
   query::QueryEngine* flush_engine = app->engine_.get();
   app->flush_scheduler_ = std::make_unique<jobs::FlushScheduler>(
       *app->catalog_, *app->jobs_,

@@ -16,6 +16,7 @@
 #include "live/snapshot.h"
 #include "live/subscribe.h"
 #include "query/engine.h"
+#include "server/metrics.h"
 #include "sql/executor.h"
 #include "store/committer.h"
 #include "store/kv_store.h"
@@ -36,6 +37,7 @@ class App {
   store::KvStore& store() { return *store_; }
   cold::ColdStore& cold() { return cold_; }
   live::LiveServices& live_services() { return *live_services_; }
+  Metrics& metrics() { return metrics_; }
 
   // Closes the store cleanly. Safe to call twice.
   Status Close();
@@ -45,6 +47,7 @@ class App {
 
   Config config_;
   int lock_fd_ = -1;
+  Metrics metrics_;
   live::LiveHub hub_;  // outlives every part that publishes to it
   cold::ColdStore cold_;
   live::SnapshotCache snapshot_cache_{[this](const std::string& table_id) { return hub_.LastChange(table_id); }};

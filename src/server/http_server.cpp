@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <sys/socket.h>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
@@ -34,6 +35,12 @@ constexpr auto kShutdownDeadline = std::chrono::seconds(30);
 
 class Server;
 
+// A request running on the query pool, watched for its client going away.
+struct ClientWatch {
+  Cancellation gone;      // set when the client closed its connection
+  bool finished = false;  // the request has its answer; on the session's strand only
+};
+
 // The client's address, as failed sign-ins are counted: IPv4 (also when mapped into IPv6) as
 // is, IPv6 by its /64 network.
 auth::Peer PeerOf(const tcp::socket& socket) {
@@ -54,6 +61,7 @@ auth::Peer PeerOf(const tcp::socket& socket) {
 struct Session {
   beast::tcp_stream stream;
   bool busy = false;  // guarded by Server::sessions_mutex_
+  bool websocket = false;  // guarded by Server::sessions_mutex_
   std::weak_ptr<WsConnection> ws;  // set once the connection is a WebSocket
   explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
 };
@@ -144,6 +152,7 @@ class Server final : public HttpServer {
         }
         sessions_.insert(session.get());
       }
+      ++app_.metrics().http_connections;
       asio::co_spawn(session->stream.get_executor(), Serve(session), asio::detached);
     }
   }
@@ -210,7 +219,10 @@ class Server final : public HttpServer {
           std::lock_guard lock(sessions_mutex_);
           session->ws = ws;
           session->busy = false;
+          session->websocket = true;
         }
+        --app_.metrics().http_connections;
+        ++app_.metrics().websocket_connections;
         // The WebSocket runs on its own; this coroutine ends, and with it the HTTP read
         // buffer and parser an idle connection would otherwise keep.
         asio::co_spawn(executor, ws->Run(std::move(request), peer),
@@ -219,6 +231,7 @@ class Server final : public HttpServer {
       }
       // Password checks block on bcrypt, statements on DuckDB and RocksDB: each runs on a
       // pool of its own, and a refused password is answered here.
+      const auto started = std::chrono::steady_clock::now();
       const Routes::Work work = routes_.WorkOf(request);
       std::optional<Result<auth::Caller>> caller;
       if (work == Routes::Work::kPasswordThenQuery) {
@@ -228,10 +241,19 @@ class Server final : public HttpServer {
       if (work == Routes::Work::kInPlace || (caller && !caller->ok())) {
         response = routes_.Handle(request, peer, std::move(caller));
       } else {
+        // While the request runs, a client that goes away cancels it.
+        auto watch = std::make_shared<ClientWatch>();
+        asio::co_spawn(session->stream.get_executor(), WatchClient(session, watch), asio::detached);
         co_await asio::post(asio::bind_executor(query_pool_, use_awaitable));
-        response = routes_.Handle(request, peer, std::move(caller));
+        response = routes_.Handle(request, peer, std::move(caller), &watch->gone);
         co_await asio::post(asio::bind_executor(session->stream.get_executor(), use_awaitable));
+        watch->finished = true;
+        beast::error_code ignored;
+        session->stream.socket().cancel(ignored);  // ends WatchClient's wait
       }
+      app_.metrics().CountRequest(
+          Routes::Label(path), response.result_int(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       const bool keep_alive = response.keep_alive() && !stopping_;
       response.keep_alive(keep_alive);
       const bool written = co_await Write(*session, std::move(response));
@@ -242,6 +264,24 @@ class Server final : public HttpServer {
     session->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     session->stream.close();
     EndSession(session.get());
+  }
+
+  // Waits for the socket to turn readable while a request runs on the query pool: when the
+  // client has closed it (or reset it), the request is cancelled. Bytes that arrive instead
+  // are a pipelined request, read after this one, and end the watch. Runs on the session's
+  // strand; Serve cancels the socket's wait when the request is done.
+  awaitable<void> WatchClient(std::shared_ptr<Session> session, std::shared_ptr<ClientWatch> watch) {
+    auto& socket = session->stream.socket();
+    while (!watch->finished) {
+      auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, asio::as_tuple(use_awaitable));
+      if (ec || watch->finished) co_return;
+      char byte = 0;
+      const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n > 0) co_return;  // a pipelined request
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
+      watch->gone.Cancel(CancelReason::kClientGone);  // end of stream, or an error
+      co_return;
+    }
   }
 
   // After refusing a request whose body is still arriving: stop sending, then read and
@@ -277,6 +317,7 @@ class Server final : public HttpServer {
 
   void EndSession(Session* session) {
     std::lock_guard lock(sessions_mutex_);
+    --(session->websocket ? app_.metrics().websocket_connections : app_.metrics().http_connections);
     sessions_.erase(session);
     if (stopping_ && sessions_.empty()) io_.stop();
   }

@@ -171,7 +171,8 @@ Response Routes::Error(Code code, const std::string& message, unsigned version,
 }
 
 Response Routes::Handle(const Request& request, const auth::Peer& peer,
-                        std::optional<Result<auth::Caller>> caller) {
+                        std::optional<Result<auth::Caller>> caller,
+                        const Cancellation* cancellation) {
   const std::string_view target = Target(request);
   const http::verb method = request.method();
   auto error = [&](Code code, const std::string& message) {
@@ -202,7 +203,7 @@ Response Routes::Handle(const Request& request, const auth::Peer& peer,
     }
     if (target == "/v1/api/sql" || target == "/api/sql") {
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST for SQL");
-      return Sql(request, authenticated());
+      return Sql(request, authenticated(), cancellation);
     }
     if (target == kLoginRoute) {
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST to log in");
@@ -211,6 +212,14 @@ Response Routes::Handle(const Request& request, const auth::Peer& peer,
     if (target == "/v1/api/auth/refresh") {
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST to refresh a token");
       return Refresh(request);
+    }
+    if (target == "/metrics" && app_.config().metrics.enabled) {
+      if (!only(http::verb::get)) return error(Code::kNotFound, "Use GET /metrics");
+      // From loopback no credentials are needed (none are checked unless sent).
+      if (peer.loopback && !request.count(http::field::authorization)) {
+        return Metrics(request, peer, auth::Caller{});
+      }
+      return Metrics(request, peer, authenticated());
     }
     if (target == "/v1/api/auth/me") {
       if (!only(http::verb::get)) return error(Code::kNotFound, "Use GET /v1/api/auth/me");
@@ -225,7 +234,8 @@ Response Routes::Handle(const Request& request, const auth::Peer& peer,
   }
 }
 
-Response Routes::Sql(const Request& request, const Result<auth::Caller>& caller) {
+Response Routes::Sql(const Request& request, const Result<auth::Caller>& caller,
+                     const Cancellation* cancellation) {
   const auto start = std::chrono::steady_clock::now();
   auto fail = [&](const Status& s) {
     return Error(s.code(), s.message(), request.version(), request.keep_alive());
@@ -245,6 +255,7 @@ Response Routes::Sql(const Request& request, const Result<auth::Caller>& caller)
 
   sql::BatchRequest batch_request;
   batch_request.sql = *sql;
+  batch_request.cancellation = cancellation;
   if (!ns->empty()) batch_request.default_namespace = *ns;
   if (const json::value* p = body->if_contains("params"); p != nullptr && !p->is_null()) {
     auto params = Params(*p);
@@ -279,6 +290,34 @@ Response Routes::Sql(const Request& request, const Result<auth::Caller>& caller)
   }
   out += '}';
   return Json(status, std::move(out), request);
+}
+
+std::string_view Routes::Label(std::string_view target) {
+  for (const std::string_view route :
+       {"/v1/api/sql", "/api/sql", "/v1/api/auth/login", "/v1/api/auth/refresh", "/v1/api/auth/me",
+        "/health", "/v1/api/healthcheck", "/v1/ws", "/ws", "/metrics"}) {
+    if (target.substr(0, target.find('?')) == route) return route;
+  }
+  return "other";
+}
+
+// Loopback callers without credentials, and dba and system anywhere, may read the metrics.
+Response Routes::Metrics(const Request& request, const auth::Peer& peer,
+                         const Result<auth::Caller>& caller) {
+  auto fail = [&](const Status& s) {
+    return Error(s.code(), s.message(), request.version(), request.keep_alive());
+  };
+  if (!caller.ok()) return fail(caller.status());
+  const bool anonymous_loopback = peer.loopback && caller->user_id.empty();
+  if (!anonymous_loopback && !auth::IsAdmin(caller->role)) {
+    return fail({Code::kPermissionDenied, "Permission denied: only dba and system may read /metrics"});
+  }
+  server::Metrics::Levels levels;
+  levels.subscriptions = static_cast<int64_t>(app_.hub().List().size());
+  levels.running_statements = static_cast<int64_t>(app_.executor().running().Rows().size());
+  Response response = Json(200, app_.metrics().Render(levels), request);
+  response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  return response;
 }
 
 Response Routes::Login(const Request& request, const Result<auth::Caller>& caller) {

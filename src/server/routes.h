@@ -6,6 +6,7 @@
 #include <string>
 
 #include "auth/caller.h"
+#include "common/cancellation.h"
 #include "common/status.h"
 #include "server/rate_limiter.h"
 
@@ -32,17 +33,24 @@ class Routes {
   Result<auth::Caller> Authenticate(const Request& request, const auth::Peer& peer);
 
   // caller: Authenticate's answer when it ran already; otherwise the route authenticates the
-  // request itself.
+  // request itself. cancellation: the request's, set when its client goes away (may be null).
   Response Handle(const Request& request, const auth::Peer& peer,
-                  std::optional<Result<auth::Caller>> caller = std::nullopt);
+                  std::optional<Result<auth::Caller>> caller = std::nullopt,
+                  const Cancellation* cancellation = nullptr);
+  // The route a request's target names, as the metrics label it; "other" for none.
+  static std::string_view Label(std::string_view target);
+
   // A JSON error response: {"status":"error","error":{"code","message"}}.
   Response Error(Code code, const std::string& message, unsigned version, bool keep_alive) const;
 
  private:
-  Response Sql(const Request& request, const Result<auth::Caller>& caller);
+  Response Sql(const Request& request, const Result<auth::Caller>& caller,
+               const Cancellation* cancellation);
   Response Login(const Request& request, const Result<auth::Caller>& caller);
   Response Refresh(const Request& request);
   Response Me(const Request& request, const Result<auth::Caller>& caller);
+  Response Metrics(const Request& request, const auth::Peer& peer,
+                   const Result<auth::Caller>& caller);
   Response Json(unsigned status, std::string body, const Request& request) const;
 
   App& app_;

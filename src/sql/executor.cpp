@@ -1,5 +1,7 @@
 #include "sql/executor.h"
 
+#include <chrono>
+
 #include "catalog/catalog.h"
 #include "common/sql_lexer.h"
 #include "live/hub.h"
@@ -61,8 +63,19 @@ BatchResult Executor::Execute(const Caller& caller, const BatchRequest& request,
         bind = bound.status();
       }
     }
-    Result<StatementResult> result =
-        bind.ok() ? RunStatement(caller, sql, request.default_namespace, session) : Result<StatementResult>(bind);
+    Result<StatementResult> result = bind;
+    if (bind.ok()) {
+      const auto started = std::chrono::steady_clock::now();
+      const auto running = running_.Start(caller, sql, request.cancellation);
+      const Cancellation& cancellation = running.cancellation();
+      result = cancellation.cancelled()
+                   ? Result<StatementResult>(CancelledStatus(cancellation.reason()))
+                   : RunStatement(caller, sql, request.default_namespace, session, cancellation);
+      if (observer_) {
+        observer_(sql, result.status().code(),
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      }
+    }
     if (result.ok()) {
       Status within = session.AfterStatement();
       if (!within.ok()) result = within;
@@ -104,7 +117,7 @@ bool EndsTransaction(const KalamStatement& statement) {
 
 Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::string& text,
                                                const std::string& default_namespace,
-                                               Session& session) {
+                                               Session& session, const Cancellation& cancellation) {
   // Without comments: DuckDB's lexer takes quadratic time over many block comments. Most
   // statements have none, and are not copied.
   const bool may_have_comments =
@@ -117,7 +130,7 @@ Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::
     KALAM_RETURN_IF_ERROR(session.BeforeStatement());
   }
   if (!parsed->has_value()) {
-    auto outcome = engine_.Execute({caller, default_namespace, session.transaction()}, sql);
+    auto outcome = engine_.Execute({caller, default_namespace, session.transaction(), &cancellation}, sql);
     if (!outcome.ok()) return outcome.status();
     StatementResult r;
     r.rows = std::move(outcome->rows);
@@ -131,7 +144,7 @@ Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::
                   "EXECUTE AS run (not DDL, FLUSH, KILL, user or storage management, SUBSCRIBE, "
                   "BACKUP or RESTORE); the transaction was aborted");
   }
-  const Scope scope{caller, default_namespace, session};
+  const Scope scope{caller, default_namespace, session, cancellation};
   return std::visit([&](const auto& stmt) { return Run(scope, stmt); }, parsed->value());
 }
 
@@ -179,13 +192,14 @@ Result<StatementResult> Executor::Run(const Scope& scope, const ExecuteAs& stmt)
     return Status(Code::kInvalidSql, "EXECUTE AS can't be nested");
   }
   const Caller as{target->user_id, target->username, target->role};
-  auto result = RunStatement(as, stmt.statement, scope.default_namespace, scope.session);
+  auto result = RunStatement(as, stmt.statement, scope.default_namespace, scope.session, scope.cancellation);
   if (result.ok()) result->as_user = target->user_id;
   return result;
 }
 
 Result<StatementResult> Executor::Query(const Scope& scope, const std::string& select) {
-  auto rows = engine_.Query({scope.caller, scope.default_namespace, scope.session.transaction()}, select);
+  auto rows = engine_.Query(
+      {scope.caller, scope.default_namespace, scope.session.transaction(), &scope.cancellation}, select);
   if (!rows.ok()) return rows.status();
   StatementResult r;
   r.row_count = rows->row_count;

@@ -4,6 +4,7 @@
 // are inside a transaction, which the failure aborts).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include "query/engine.h"
 #include "sql/kalam_statement.h"
 #include "sql/params.h"
+#include "sql/running_statements.h"
 #include "sql/session.h"
 
 namespace kalam::catalog {
@@ -51,6 +53,8 @@ struct BatchRequest {
   std::string_view sql;
   std::optional<std::vector<ParamValue>> params;
   std::string default_namespace = "default";
+  // The request's: cancelled when its client goes away (may be null).
+  const Cancellation* cancellation = nullptr;
 };
 
 class Executor {
@@ -73,6 +77,14 @@ class Executor {
   // span batches.
   BatchResult Execute(const auth::Caller& caller, const BatchRequest& request, Session& session);
 
+  // Called after each statement of a batch with its text, outcome and duration. Set once,
+  // before statements run.
+  using StatementObserver = std::function<void(std::string_view sql, Code outcome, double seconds)>;
+  void SetStatementObserver(StatementObserver observer) { observer_ = std::move(observer); }
+
+  // The statements running now (system.running_queries, KILL QUERY).
+  RunningStatements& running() { return running_; }
+
   SessionLimits session_limits() const {
     return {config_.limits.max_transaction_rows, config_.limits.idle_in_transaction_timeout_secs};
   }
@@ -82,10 +94,12 @@ class Executor {
     const auth::Caller& caller;
     const std::string& default_namespace;
     Session& session;
+    const Cancellation& cancellation;
   };
 
   Result<StatementResult> RunStatement(const auth::Caller& caller, const std::string& sql,
-                                       const std::string& default_namespace, Session& session);
+                                       const std::string& default_namespace, Session& session,
+                                       const Cancellation& cancellation);
   Result<StatementResult> Query(const Scope& scope, const std::string& select);
   // Files of a dropped table: removed by a cleanup job.
   void CleanUpFiles(const catalog::TableDef& table);
@@ -117,6 +131,7 @@ class Executor {
   Result<StatementResult> Run(const Scope& scope, const KillJob& stmt);
   Result<StatementResult> Run(const Scope& scope, const SubscribeTo& stmt);
   Result<StatementResult> Run(const Scope& scope, const KillLiveQuery& stmt);
+  Result<StatementResult> Run(const Scope& scope, const KillQuery& stmt);
   Result<StatementResult> Run(const Scope& scope, const ExecuteAs& stmt);
   Result<StatementResult> Run(const Scope& scope, const BackupDatabaseTo& stmt);
   Result<StatementResult> Run(const Scope& scope, const RestoreDatabaseFrom& stmt);
@@ -134,6 +149,8 @@ class Executor {
   live::LiveHub& hub_;
   jobs::JobManager& jobs_;
   const Config& config_;
+  RunningStatements running_;
+  StatementObserver observer_;
 };
 
 }  // namespace kalam::sql

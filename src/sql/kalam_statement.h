@@ -156,6 +156,11 @@ struct KillJob {
   std::string job_id;
 };
 
+// KILL QUERY 'query_id' (a statement of system.running_queries)
+struct KillQuery {
+  std::string query_id;
+};
+
 // KILL LIVE QUERY 'live_id'
 struct KillLiveQuery {
   std::string live_id;
@@ -194,8 +199,9 @@ using KalamStatement =
     std::variant<CreateNamespace, DropNamespace, AlterNamespace, ShowNamespaces, ShowStorages,
                  CreateUser, AlterUser, DropUser, CreateTable, DropTable, AlterTable, ShowTables,
                  DescribeTable, ShowStats, CreateStorage, AlterStorage, DropStorage, FlushTable,
-                 FlushAllTables, KillJob, KillLiveQuery, SubscribeTo, ExecuteAs, BeginTransaction,
-                 CommitTransaction, RollbackTransaction, BackupDatabaseTo, RestoreDatabaseFrom>;
+                 FlushAllTables, KillJob, KillQuery, KillLiveQuery, SubscribeTo, ExecuteAs,
+                 BeginTransaction, CommitTransaction, RollbackTransaction, BackupDatabaseTo,
+                 RestoreDatabaseFrom>;
 
 // nullopt: the statement is not one of these (by its leading keywords) and belongs to
 // the query engine. An error: it is one of these but malformed (INVALID_SQL naming what is

@@ -1,5 +1,5 @@
 // FLUSH TABLE t, FLUSH ALL TABLES [IN ns], STORAGE FLUSH TABLE t, STORAGE COMPACT TABLE t,
-// KILL JOB 'id', BACKUP DATABASE TO 'path', RESTORE DATABASE FROM 'path'.
+// KILL JOB 'id', KILL QUERY 'id', BACKUP DATABASE TO 'path', RESTORE DATABASE FROM 'path'.
 #include "sql/statement_parser.h"
 
 namespace kalam::sql {
@@ -39,6 +39,12 @@ Result<KalamStatement> StatementParser::ParseKillJob() {
   Result<std::string> id = String("job id", After(""));
   if (!id.ok()) return id.status();
   return KalamStatement(KillJob{std::move(*id)});
+}
+
+Result<KalamStatement> StatementParser::ParseKillQuery() {
+  Result<std::string> id = String("query id", After(""));
+  if (!id.ok()) return id.status();
+  return KalamStatement(KillQuery{std::move(*id)});
 }
 
 Result<KalamStatement> StatementParser::ParseBackup() {

@@ -113,6 +113,7 @@ constexpr Form kForms[] = {
     {"STORAGE COMPACT", &StatementParser::ParseStorageCompact},
     {"FLUSH", &StatementParser::ParseFlush},
     {"KILL JOB", &StatementParser::ParseKillJob},
+    {"KILL QUERY", &StatementParser::ParseKillQuery},
     {"BACKUP DATABASE", &StatementParser::ParseBackup},
     {"RESTORE DATABASE", &StatementParser::ParseRestore},
     {"KILL LIVE QUERY", &StatementParser::ParseKillLiveQuery},

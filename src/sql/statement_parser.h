@@ -79,11 +79,12 @@ class StatementParser {
   Result<KalamStatement> ParseDropStorage();
   Result<KalamStatement> ParseShowStorages() { return KalamStatement(ShowStorages{}); }
 
-  // ---- flush, compaction and jobs (parse_job.cpp) ----
+  // ---- flush, compaction, jobs and running statements (parse_job.cpp) ----
   Result<KalamStatement> ParseFlush();  // after FLUSH: TABLE t | ALL TABLES [IN ns]
   Result<KalamStatement> ParseStorageFlush();    // after STORAGE FLUSH: TABLE t
   Result<KalamStatement> ParseStorageCompact();  // after STORAGE COMPACT: TABLE t
   Result<KalamStatement> ParseKillJob();
+  Result<KalamStatement> ParseKillQuery();
   Result<KalamStatement> ParseBackup();   // after BACKUP DATABASE: TO 'path'
   Result<KalamStatement> ParseRestore();  // after RESTORE DATABASE: FROM 'path'
 

@@ -1,5 +1,5 @@
 // The statements that once had parsers of their own: storages, FLUSH / STORAGE FLUSH /
-// STORAGE COMPACT, KILL JOB, KILL LIVE QUERY, SUBSCRIBE TO and EXECUTE AS.
+// STORAGE COMPACT, KILL JOB, KILL QUERY, KILL LIVE QUERY, SUBSCRIBE TO and EXECUTE AS.
 #include <gtest/gtest.h>
 
 #include "statement_test_helpers.h"
@@ -41,7 +41,7 @@ TEST(FlushStatement, AllTables) {
 }
 
 TEST(TrailingText, IsRefusedEverywhere) {
-  for (const char* sql : {"KILL JOB 'x' and then some", "KILL LIVE QUERY 'x' y", "FLUSH TABLE t u",
+  for (const char* sql : {"KILL JOB 'x' and then some", "KILL LIVE QUERY 'x' y", "KILL QUERY 'q1' now", "FLUSH TABLE t u",
                           "FLUSH ALL TABLES IN ns x", "STORAGE COMPACT TABLE t now",
                           "DROP STORAGE s t", "ALTER STORAGE s SET NAME 'n' x",
                           "EXECUTE AS 'u' (SELECT 1) x", "SUBSCRIBE TO t OPTIONS (a = 1) b"}) {
@@ -56,8 +56,13 @@ TEST(KillStatements, TakeStringLiterals) {
   auto live = ParseAs<KillLiveQuery>("kill live query 'it''s';");
   ASSERT_TRUE(live);
   EXPECT_EQ(live->live_id, "it's");
+  auto query = ParseAs<KillQuery>("KILL QUERY 'q17'");
+  ASSERT_TRUE(query);
+  EXPECT_EQ(query->query_id, "q17");
   ErrorOf("KILL JOB flush1");
   ErrorOf("KILL LIVE QUERY");
+  ErrorOf("KILL QUERY 17");
+  ErrorOf("KILL QUERY");
 }
 
 TEST(SubscribeTo, ConditionRunsToTheOptionsClause) {

@@ -1,0 +1,52 @@
+// The server's figures for GET /metrics, in the Prometheus text exposition format. Events
+// are counted as they happen (requests, statements, jobs, commits); levels (connections,
+// subscriptions) are read when scraped. Thread-safe. prometheus-cpp stays in metrics.cpp.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace kalam::server {
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // An HTTP request answered; route is one of the API's routes or "other".
+  void CountRequest(std::string_view route, int status, double seconds);
+  // A statement run; kind as StatementKind names it, outcome its error code (kOk: none).
+  void CountStatement(std::string_view kind, Code outcome, double seconds);
+  // A job ended ("completed", "failed", "cancelled").
+  void CountJob(std::string_view type, std::string_view status, double seconds);
+  // A group commit written, with the rows its statements changed.
+  void CountCommit(uint64_t rows);
+
+  // Open connections by kind; the server keeps them up to date.
+  std::atomic<int64_t> http_connections = 0;
+  std::atomic<int64_t> websocket_connections = 0;
+
+  // Levels read at scrape time.
+  struct Levels {
+    int64_t subscriptions = 0;
+    int64_t running_statements = 0;
+  };
+  std::string Render(const Levels& levels) const;
+
+ private:
+  struct Families;
+  std::unique_ptr<Families> families_;
+};
+
+// A statement's kind for the metrics: select, insert, update, delete, ddl, transaction or
+// other, by its first keyword.
+std::string_view StatementKind(std::string_view sql);
+
+}  // namespace kalam::server
