@@ -16,6 +16,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl ca-certificates
   postgresql postgresql-contrib
+  postgresql-client           # psql: the Postgres wire tests
 )
 
 # Node.js and npm fetch the DuckDB tarballs; some machines carry a Node.js of their own
