@@ -7,6 +7,7 @@
 #include "auth/authenticator.h"
 #include "auth/password_pool.h"
 #include "auth/peer.h"
+#include "auth/rate_limiter.h"
 #include "pgwire/command_tag.h"
 #include "pgwire/results.h"
 #include "sql/executor.h"
@@ -254,9 +255,13 @@ awaitable<void> Connection::Serve(bool refuse) {
           co_await Fail("08P01", "invalid Query message");
           co_return;
         }
-        co_await asio::post(asio::bind_executor(services_.statements, use_awaitable));
-        RunQuery(text);
-        co_await asio::post(asio::bind_executor(socket_.get_executor(), use_awaitable));
+        if (Status admitted = services_.rate_limiter.Admit(caller_.user_id); !admitted.ok()) {
+          AppendError(out_, "ERROR", SqlState(admitted.code()), admitted.message());
+        } else {
+          co_await asio::post(asio::bind_executor(services_.statements, use_awaitable));
+          RunQuery(text);
+          co_await asio::post(asio::bind_executor(socket_.get_executor(), use_awaitable));
+        }
         AppendReadyForQuery(out_, TransactionStatus());
         break;
       }

@@ -19,6 +19,7 @@ class Executor;
 namespace kalam::auth {
 class Authenticator;
 class PasswordPool;
+class RateLimiter;
 }
 
 namespace kalam::pgwire {
@@ -28,6 +29,7 @@ struct Services {
   sql::Executor& executor;
   auth::Authenticator& authenticator;
   auth::PasswordPool& passwords;         // sign-ins run bcrypt here
+  auth::RateLimiter& rate_limiter;       // a Query message takes a token, as an HTTP request
   boost::asio::thread_pool& statements;  // statements run here, never on I/O threads
   const Config& config;
 };

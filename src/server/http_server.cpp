@@ -63,7 +63,8 @@ class Server final : public HttpServer {
     KALAM_RETURN_IF_ERROR(kalam::Listen(acceptor_, cfg.host, cfg.port, "server.host"));
     if (app_.config().postgres_wire.enabled) {
       auto pg = pgwire::Listener::Bind(
-          io_, {app_.executor(), app_.authenticator(), password_pool_, query_pool_, app_.config()});
+          io_, {app_.executor(), app_.authenticator(), password_pool_, app_.rate_limiter(), query_pool_,
+                app_.config()});
       if (!pg.ok()) return pg.status();
       pg_ = std::move(pg).value();
       pg_drained_ = false;
