@@ -119,6 +119,8 @@ kalam_start() {
   {
     echo "[auth]"
     echo "bcrypt_cost = 4"
+    echo "[postgres_wire]"
+    echo "port = $(free_port)"
     if [ -n "$sync" ]; then
       echo "[storage]"
       echo "sync_writes = $sync"

@@ -17,6 +17,7 @@ packages=(
   prometheus-cpp-dev prometheus
   curl ca-certificates
   postgresql postgresql-contrib
+  postgresql-client           # psql: the Postgres wire tests
 )
 
 # Node.js and npm fetch the DuckDB tarballs; some machines carry a Node.js of their own

@@ -36,7 +36,7 @@ const char* malloc_conf = "background_thread:true,dirty_decay_ms:1000,muzzy_deca
 }
 
 int main(int argc, char** argv) {
-  CLI::App cli{"KalamDB server: SQL over HTTP, live queries over WebSocket"};
+  CLI::App cli{"KalamDB server: SQL over HTTP and the Postgres wire protocol, live queries over WebSocket"};
   std::optional<std::string> config_path;
   std::optional<std::string> host;
   std::optional<uint16_t> port;
@@ -86,6 +86,9 @@ int main(int argc, char** argv) {
   spdlog::info("kalamdb-server listening on http://{}:{} (data in {})", config->server.host,
                (*server)->port(), config->storage.data_path);
   (*server)->Run();
+  // Connections the shutdown deadline cut off still hold sessions (open transactions):
+  // they end with the server, before the store closes.
+  server->reset();
   kalam::Status closed = (*app)->Close();
   if (!closed.ok()) {
     spdlog::error("closing the store failed: {}", closed.message());

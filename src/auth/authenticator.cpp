@@ -201,6 +201,13 @@ Result<Caller> Authenticator::SignIn(const std::string& username, const std::str
   return caller;
 }
 
+bool Authenticator::NeedsPassword(const std::string& username, const Peer& peer) const {
+  if (!peer.loopback) return true;
+  auto state = catalog_.snapshot();
+  const catalog::User* user = state->FindUserByName(username);
+  return user == nullptr || user->deleted() || !user->password_hash.empty();
+}
+
 Result<TokenPair> Authenticator::IssueTokens(const Caller& caller) {
   const int64_t now = NowSeconds();
   const std::string family = RandomHex(kFamilyIdBytes);

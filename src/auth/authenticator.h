@@ -45,6 +45,11 @@ class Authenticator {
   // A sign-in with a password (the login route, the WebSocket's basic method): checks it,
   // throttled like Basic credentials, and records the user's last_seen.
   Result<Caller> SignIn(const std::string& username, const std::string& password, const Peer& peer);
+  // Whether a sign-in of username from peer must give a password: false only for a user
+  // without one (root before one is set) from a loopback address, who signs in with an
+  // empty password. Doors that ask for the password in a round trip of their own (the
+  // Postgres wire) skip asking then.
+  bool NeedsPassword(const std::string& username, const Peer& peer) const;
   // Access and refresh tokens for a caller just signed in, opening a refresh family
   // (refresh_families.h). INVALID_CREDENTIALS when the user's tokens were revoked since the
   // caller's credentials were checked (a password changed meanwhile).

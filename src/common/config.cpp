@@ -97,6 +97,12 @@ Status ApplyFile(const std::string& path, Config& c) {
   read("websocket", "max_subscriptions_per_user", c.websocket.max_subscriptions_per_user);
   read("websocket", "max_pending_bytes", c.websocket.max_pending_bytes);
   read("metrics", "enabled", c.metrics.enabled);
+  read("postgres_wire", "enabled", c.postgres_wire.enabled);
+  read("postgres_wire", "host", c.postgres_wire.host);
+  read("postgres_wire", "port", c.postgres_wire.port);
+  read("postgres_wire", "max_connections", c.postgres_wire.max_connections);
+  read("postgres_wire", "max_message_bytes", c.postgres_wire.max_message_bytes);
+  read("postgres_wire", "startup_timeout_secs", c.postgres_wire.startup_timeout_secs);
   read("logging", "level", c.logging.level);
   read("logging", "format", c.logging.format);
   return s;

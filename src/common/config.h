@@ -137,6 +137,24 @@ struct Config {
     // false: the route is NOT_FOUND. Counting costs a few atomic increments per request.
     bool enabled = true;
   } metrics;
+  // The Postgres wire protocol door (src/pgwire/): psql and Postgres drivers connect here.
+  struct PostgresWire {
+    bool enabled = true;  // false: no listener
+    // The address to listen on. Empty: the same as [server] host.
+    std::string host;
+    // The TCP port (default 5433, beside a local PostgreSQL's 5432). 0: any free port,
+    // named in the log.
+    uint16_t port = 5433;
+    // Open connections at most (default 1,000); past it a client gets an ErrorResponse
+    // with SQLSTATE 53300 and is closed. 0: no cap.
+    int64_t max_connections = 1000;
+    // Largest message a client may send, in bytes (default 64 MiB): the buffer one
+    // connection may ask the server to hold. Larger: an error, then the connection closes.
+    uint64_t max_message_bytes = 64 * 1024 * 1024;
+    // Seconds a new connection has to finish its start-up and authentication (default
+    // 10); then it is closed, so half-open connections don't hold descriptors.
+    int64_t startup_timeout_secs = 10;
+  } postgres_wire;
   struct Logging {
     // trace | debug | info | warn | error. Not checked when loading: a name spdlog does
     // not know turns logging off.

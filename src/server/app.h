@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "auth/authenticator.h"
+#include "auth/rate_limiter.h"
 #include "catalog/catalog.h"
 #include "cold/cold_store.h"
 #include "common/config.h"
@@ -31,6 +32,7 @@ class App {
   const Config& config() const { return config_; }
   auth::Authenticator& authenticator() { return *authenticator_; }
   sql::Executor& executor() { return *executor_; }
+  auth::RateLimiter& rate_limiter() { return rate_limiter_; }
   catalog::Catalog& catalog() { return *catalog_; }
   query::QueryEngine& engine() { return *engine_; }
   live::LiveHub& hub() { return hub_; }
@@ -43,9 +45,11 @@ class App {
   Status Close();
 
  private:
-  explicit App(const Config& config) : config_(config) {}
+  explicit App(const Config& config)
+      : config_(config), rate_limiter_(config.rate_limit.queries_per_sec_per_user) {}
 
   Config config_;
+  auth::RateLimiter rate_limiter_;
   int lock_fd_ = -1;
   Metrics metrics_;
   live::LiveHub hub_;  // outlives every part that publishes to it

@@ -13,9 +13,12 @@
 #include <set>
 #include <thread>
 
+#include "common/accept_loop.h"
 #include "common/log_throttle.h"
+#include "pgwire/listener.h"
 #include "server/app.h"
-#include "server/password_pool.h"
+#include "auth/password_pool.h"
+#include "auth/peer.h"
 #include "server/routes.h"
 #include "server/ws_connection.h"
 
@@ -41,22 +44,6 @@ struct ClientWatch {
   bool finished = false;  // the request has its answer; on the session's strand only
 };
 
-// The client's address, as failed sign-ins are counted: IPv4 (also when mapped into IPv6) as
-// is, IPv6 by its /64 network.
-auth::Peer PeerOf(const tcp::socket& socket) {
-  beast::error_code ec;
-  const tcp::endpoint endpoint = socket.remote_endpoint(ec);
-  if (ec) return {"unknown", false};
-  asio::ip::address address = endpoint.address();
-  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-  }
-  if (address.is_v4()) return {address.to_string(), address.is_loopback()};
-  asio::ip::address_v6::bytes_type network = address.to_v6().to_bytes();
-  std::fill(network.begin() + 8, network.end(), 0);
-  return {asio::ip::address_v6(network).to_string() + "/64", address.is_loopback()};
-}
-
 // One connection. Idle sessions are closed on shutdown; a busy one finishes its request.
 struct Session {
   beast::tcp_stream stream;
@@ -81,17 +68,17 @@ class Server final : public HttpServer {
 
   Status Listen() {
     const auto& cfg = app_.config().server;
-    beast::error_code ec;
-    auto address = asio::ip::make_address(cfg.host, ec);
-    if (ec) return {Code::kInvalidInput, "server.host is not an IP address: " + cfg.host};
-    tcp::endpoint endpoint(address, cfg.port);
-    acceptor_.open(endpoint.protocol(), ec);
-    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(endpoint, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return {Code::kInternalError,
-              "Cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + ": " + ec.message()};
+    KALAM_RETURN_IF_ERROR(kalam::Listen(acceptor_, cfg.host, cfg.port, "server.host"));
+    if (app_.config().postgres_wire.enabled) {
+      auto pg = pgwire::Listener::Bind(
+          io_, {app_.executor(), app_.authenticator(), password_pool_, app_.rate_limiter(), query_pool_,
+                app_.config()});
+      if (!pg.ok()) return pg.status();
+      pg_ = std::move(pg).value();
+      pg_drained_ = false;
+      spdlog::info("Postgres wire protocol on {}:{}",
+                   app_.config().postgres_wire.host.empty() ? cfg.host : app_.config().postgres_wire.host,
+                   pg_->port());
     }
     return Status::Ok();
   }
@@ -105,7 +92,9 @@ class Server final : public HttpServer {
         BeginShutdown();
       }
     });
-    asio::co_spawn(io_, Accept(), asio::detached);
+    asio::co_spawn(io_, AcceptLoop(acceptor_, "http", [this](tcp::socket socket) { Accept(std::move(socket)); }),
+                   asio::detached);
+    if (pg_) pg_->Start();
     std::vector<std::thread> threads;
     for (int i = 1; i < io_threads_; ++i) threads.emplace_back([this] { io_.run(); });
     io_.run();
@@ -115,46 +104,19 @@ class Server final : public HttpServer {
   }
 
  private:
-  awaitable<void> Accept() {
-    // Out of descriptors (or memory), accept fails at once until something closes: back off
-    // instead of spinning, and log the failure once a second, not once a try.
-    auto backoff = std::chrono::milliseconds(0);
-    asio::steady_timer pause(io_);
-    while (acceptor_.is_open()) {
-      auto [ec, socket] =
-          co_await acceptor_.async_accept(asio::make_strand(io_), asio::as_tuple(use_awaitable));
-      if (ec) {
-        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
-        if (auto held_back = accept_errors_.Allow()) {
-          spdlog::warn("accept failed: {}{}", ec.message(),
-                       *held_back > 0 ? fmt::format(" ({} more since the last report)", *held_back)
-                                      : std::string());
-        }
-        // Only running out of descriptors or memory is the server's state; other errors
-        // concern one connection (a client that reset before accept) and need no pause.
-        const int code = ec.value();
-        if (code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM) {
-          backoff = std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
-          pause.expires_after(backoff);
-          co_await pause.async_wait(asio::as_tuple(use_awaitable));
-        }
-        continue;
+  void Accept(tcp::socket socket) {
+    auto session = std::make_shared<Session>(std::move(socket));
+    const int64_t cap = app_.config().server.max_connections;
+    {
+      std::lock_guard lock(sessions_mutex_);
+      if (cap > 0 && static_cast<int64_t>(sessions_.size()) >= cap) {
+        asio::co_spawn(session->stream.get_executor(), Refuse(session), asio::detached);
+        return;
       }
-      backoff = std::chrono::milliseconds(0);
-      socket.set_option(tcp::no_delay(true), ec);
-      auto session = std::make_shared<Session>(std::move(socket));
-      const int64_t cap = app_.config().server.max_connections;
-      {
-        std::lock_guard lock(sessions_mutex_);
-        if (cap > 0 && static_cast<int64_t>(sessions_.size()) >= cap) {
-          asio::co_spawn(session->stream.get_executor(), Refuse(session), asio::detached);
-          continue;
-        }
-        sessions_.insert(session.get());
-      }
-      ++app_.metrics().http_connections;
-      asio::co_spawn(session->stream.get_executor(), Serve(session), asio::detached);
+      sessions_.insert(session.get());
     }
+    ++app_.metrics().http_connections;
+    asio::co_spawn(session->stream.get_executor(), Serve(session), asio::detached);
   }
 
   // A connection past server.max_connections: told why (503 SERVICE_UNAVAILABLE), then
@@ -179,7 +141,7 @@ class Server final : public HttpServer {
 
   awaitable<void> Serve(std::shared_ptr<Session> session) {
     beast::flat_buffer buffer;
-    const auth::Peer peer = PeerOf(session->stream.socket());
+    const auth::Peer peer = auth::PeerOf(session->stream.socket());
     while (!stopping_) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(app_.config().limits.max_request_bytes);
@@ -319,15 +281,22 @@ class Server final : public HttpServer {
     std::lock_guard lock(sessions_mutex_);
     --(session->websocket ? app_.metrics().websocket_connections : app_.metrics().http_connections);
     sessions_.erase(session);
-    if (stopping_ && sessions_.empty()) io_.stop();
+    if (stopping_ && sessions_.empty() && pg_drained_) io_.stop();
   }
 
   void BeginShutdown() {
     stopping_ = true;
     beast::error_code ec;
     acceptor_.close(ec);
+    if (pg_) {
+      pg_->BeginShutdown([this] {
+        std::lock_guard lock(sessions_mutex_);
+        pg_drained_ = true;
+        if (sessions_.empty()) io_.stop();
+      });
+    }
     std::lock_guard lock(sessions_mutex_);
-    if (sessions_.empty()) {
+    if (sessions_.empty() && pg_drained_) {
       io_.stop();
       return;
     }
@@ -353,7 +322,7 @@ class Server final : public HttpServer {
   asio::io_context io_;
   int io_threads_;
   asio::thread_pool query_pool_;
-  PasswordPool password_pool_;
+  auth::PasswordPool password_pool_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
   Routes routes_;
@@ -362,7 +331,9 @@ class Server final : public HttpServer {
   std::mutex sessions_mutex_;
   std::set<Session*> sessions_;
   std::unique_ptr<asio::steady_timer> deadline_;
-  LogThrottle accept_errors_;
+  // The Postgres wire door, on the same I/O threads and pools; null when disabled.
+  std::unique_ptr<pgwire::Listener> pg_;
+  bool pg_drained_ = true;  // guarded by sessions_mutex_ once running
   LogThrottle refused_;
   static constexpr int kMaxRefusalsDraining = 64;
   std::atomic<int> refusals_draining_ = 0;

@@ -1,5 +1,7 @@
-// HTTP on Boost.Beast: the listener, keep-alive sessions and graceful shutdown.
-// Statements run on a pool of their own; the I/O threads only read and write.
+// HTTP on Boost.Beast: the listener, keep-alive sessions and graceful shutdown. The
+// Postgres wire door (pgwire/listener.h) runs beside it on the same I/O threads and pools,
+// and shuts down with it. Statements run on a pool of their own; the I/O threads only read
+// and write.
 #pragma once
 
 #include <memory>

@@ -120,7 +120,7 @@ void AppendStatementResult(std::string& out, const sql::StatementResult& r,
 }  // namespace
 
 Routes::Routes(App& app)
-    : app_(app), rate_limiter_(app.config().rate_limit.queries_per_sec_per_user) {}
+    : app_(app) {}
 
 Routes::Work Routes::WorkOf(const Request& request) {
   const std::string_view target = Target(request);
@@ -241,11 +241,7 @@ Response Routes::Sql(const Request& request, const Result<auth::Caller>& caller,
     return Error(s.code(), s.message(), request.version(), request.keep_alive());
   };
   if (!caller.ok()) return fail(caller.status());
-  if (!rate_limiter_.Allow(caller->user_id)) {
-    return fail({Code::kRateLimitExceeded, "Too many queries: the limit is " +
-                                               std::to_string(app_.config().rate_limit.queries_per_sec_per_user) +
-                                               " per second per user"});
-  }
+  if (Status admitted = app_.rate_limiter().Admit(caller->user_id); !admitted.ok()) return fail(admitted);
   auto body = ParseBody(request);
   if (!body.ok()) return fail(body.status());
   auto sql = StringField(*body, "sql", true);

@@ -8,7 +8,6 @@
 #include "auth/caller.h"
 #include "common/cancellation.h"
 #include "common/status.h"
-#include "server/rate_limiter.h"
 
 namespace kalam::server {
 
@@ -54,7 +53,6 @@ class Routes {
   Response Json(unsigned status, std::string body, const Request& request) const;
 
   App& app_;
-  RateLimiter rate_limiter_;
 };
 
 }  // namespace kalam::server

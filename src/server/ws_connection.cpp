@@ -6,7 +6,7 @@
 #include "live/hub.h"
 #include "live/snapshot.h"
 #include "server/app.h"
-#include "server/password_pool.h"
+#include "auth/password_pool.h"
 
 namespace kalam::server {
 namespace {
@@ -74,7 +74,7 @@ std::optional<int64_t> Int(const json::object& o, const char* key) {
 }  // namespace
 
 WsConnection::WsConnection(App& app, beast::tcp_stream stream, asio::thread_pool& pool,
-                           PasswordPool& password_pool, std::string connection_id)
+                           auth::PasswordPool& password_pool, std::string connection_id)
     : app_(app),
       ws_(std::move(stream)),
       password_pool_(password_pool),

@@ -22,10 +22,13 @@ namespace kalam::live {
 class Outlet;
 }
 
+namespace kalam::auth {
+class PasswordPool;
+}
+
 namespace kalam::server {
 
 class App;
-class PasswordPool;
 
 class WsConnection : public std::enable_shared_from_this<WsConnection> {
  public:
@@ -33,7 +36,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
   WsConnection(App& app, boost::beast::tcp_stream stream, boost::asio::thread_pool& pool,
-               PasswordPool& password_pool, std::string connection_id);
+               auth::PasswordPool& password_pool, std::string connection_id);
   ~WsConnection();
 
   // Accepts the upgrade and serves until the connection closes.
@@ -69,7 +72,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
 
   App& app_;
   Stream ws_;
-  PasswordPool& password_pool_;
+  auth::PasswordPool& password_pool_;
   // The query pool, one task at a time for this connection: subscribes and unsubscribes.
   boost::asio::strand<boost::asio::thread_pool::executor_type> work_;
   const std::string connection_id_;

@@ -31,13 +31,6 @@ struct CliRun {
   std::string err;
 };
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 int WaitWithTimeout(pid_t pid, std::chrono::seconds timeout) {
   const auto deadline = Clock::now() + timeout;
   int status = 0;

@@ -74,7 +74,7 @@ ServerProcess::~ServerProcess() {
   fs::remove_all(work_dir_, ec);
 }
 
-std::string ServerProcess::WriteConfig(uint16_t port) const {
+std::string ServerProcess::WriteConfig(uint16_t port, uint16_t pg_port) const {
   const std::string path = work_dir_ + "/server.toml";
   std::ofstream out(path, std::ios::trunc);
   out << "[server]\nhost = \"127.0.0.1\"\nport = " << port << "\nworkers = 2\n"
@@ -82,15 +82,27 @@ std::string ServerProcess::WriteConfig(uint16_t port) const {
       << "[auth]\n"
       << (options_.auth_config.find("bcrypt_cost") == std::string::npos ? "bcrypt_cost = 4\n" : "")
       << options_.auth_config << "\n"
-      << "[logging]\nlevel = \"info\"\n"
-      << options_.extra_config << "\n";
+      << "[logging]\nlevel = \"info\"\n";
+  // Every server gets a free port for the Postgres wire, so servers never contend for 5433.
+  const std::string pg_section = "[postgres_wire]\n";
+  const std::string pg_port_line = "port = " + std::to_string(pg_port) + "\n";
+  std::string extra = options_.extra_config;
+  if (const size_t at = extra.find(pg_section); at != std::string::npos) {
+    extra.insert(at + pg_section.size(), pg_port_line);
+  } else {
+    extra += "\n" + pg_section + pg_port_line;
+  }
+  out << extra << "\n";
   return path;
 }
 
 void ServerProcess::Start() {
   for (int attempt = 0; attempt < 3; ++attempt) {
     port_ = FreePort();
-    pid_ = Spawn(WriteConfig(port_), work_dir_ + "/server.log", options_.env);
+    do {
+      pg_port_ = FreePort();
+    } while (pg_port_ == port_);
+    pid_ = Spawn(WriteConfig(port_, pg_port_), work_dir_ + "/server.log", options_.env);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
       int status = 0;
@@ -118,20 +130,19 @@ int ServerProcess::Stop(int signal) {
 
 std::pair<int, std::string> ServerProcess::RunSecondInstance() {
   const std::string log_path = work_dir_ + "/second.log";
-  pid_t pid = Spawn(WriteConfig(FreePort()), log_path, options_.env);
+  pid_t pid = Spawn(WriteConfig(FreePort(), FreePort()), log_path, options_.env);
   int status = WaitExit(pid);
-  std::ifstream in(log_path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return {status, text.str()};
+  return {status, ReadFile(log_path)};
 }
 
-std::string ServerProcess::log() const {
-  std::ifstream in(work_dir_ + "/server.log");
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
 }
+
+std::string ServerProcess::log() const { return ReadFile(work_dir_ + "/server.log"); }
 
 std::string SqlResponse::error_code() const {
   const auto* error = body.as_object().if_contains("error");

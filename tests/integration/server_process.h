@@ -18,7 +18,9 @@ inline constexpr const char* kRootPassword = "root-secret-1";
 
 struct ServerOptions {
   std::string auth_config;   // lines for the [auth] section
-  std::string extra_config;  // TOML appended to the generated configuration (other sections)
+  // TOML appended to the generated configuration (other sections). A [postgres_wire]
+  // section here gets the port line the generated configuration would have had.
+  std::string extra_config;
   std::map<std::string, std::string> env;
   bool root_password = true;  // set KALAMDB_ROOT_PASSWORD
   std::string server_config;  // lines for the [server] section
@@ -38,17 +40,19 @@ class ServerProcess {
   std::pair<int, std::string> RunSecondInstance();
 
   uint16_t port() const { return port_; }
+  uint16_t pg_port() const { return pg_port_; }  // the Postgres wire listener's
   const std::string& data_dir() const { return data_dir_; }
   std::string log() const;  // the server's standard error so far
   client::HttpClient Client() const { return client::HttpClient("127.0.0.1", port_); }
 
  private:
-  std::string WriteConfig(uint16_t port) const;
+  std::string WriteConfig(uint16_t port, uint16_t pg_port) const;
 
   ServerOptions options_;
   std::string work_dir_;
   std::string data_dir_;
   uint16_t port_ = 0;
+  uint16_t pg_port_ = 0;
   pid_t pid_ = -1;
 };
 
@@ -74,6 +78,9 @@ SqlResponse LogIn(client::HttpClient& http, const std::string& username,
 SqlResponse Refresh(client::HttpClient& http, const std::string& refresh_token);
 
 std::string RootAuth();
+
+// A file's whole content ("" when it can't be read).
+std::string ReadFile(const std::string& path);
 
 // Polls condition until it holds or the deadline passes, and says whether it held. Tests
 // wait for an outcome this way, never by sleeping a guessed time and then asserting: as

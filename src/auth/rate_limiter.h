@@ -1,5 +1,6 @@
 // Per-user query rate limit (rate_limit.queries_per_sec_per_user): a token bucket per
-// user that holds at most one second's worth of queries.
+// user that holds at most one second's worth of queries. One limiter serves every door:
+// an SQL request over HTTP and a Query message over the Postgres wire each take a token.
 #pragma once
 
 #include <chrono>
@@ -8,13 +9,23 @@
 #include <string>
 #include <unordered_map>
 
-namespace kalam::server {
+#include "common/status.h"
+
+namespace kalam::auth {
 
 class RateLimiter {
  public:
   explicit RateLimiter(uint32_t per_second) : per_second_(per_second) {}
 
-  // True when the user may run one more query now. Always true when the limit is off (0).
+  // Ok when the user may run one more query now (always, when the limit is off);
+  // RATE_LIMIT_EXCEEDED otherwise.
+  Status Admit(const std::string& user_id) {
+    if (Allow(user_id)) return Status::Ok();
+    return {Code::kRateLimitExceeded,
+            "Too many queries: the limit is " + std::to_string(per_second_) + " per second per user"};
+  }
+
+ private:
   bool Allow(const std::string& user_id) {
     if (per_second_ == 0) return true;
     const auto now = std::chrono::steady_clock::now();
@@ -29,7 +40,6 @@ class RateLimiter {
     return true;
   }
 
- private:
   struct Bucket {
     double tokens;
     std::chrono::steady_clock::time_point last;
@@ -39,4 +49,4 @@ class RateLimiter {
   std::unordered_map<std::string, Bucket> buckets_;
 };
 
-}  // namespace kalam::server
+}  // namespace kalam::auth

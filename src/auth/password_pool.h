@@ -13,7 +13,7 @@
 #include "auth/caller.h"
 #include "common/status.h"
 
-namespace kalam::server {
+namespace kalam::auth {
 
 class PasswordPool {
  public:
@@ -22,7 +22,7 @@ class PasswordPool {
   // Runs check on one of the pool's threads and resumes the calling coroutine on its own
   // executor with the answer. SERVICE_UNAVAILABLE at once, check not run, when max_waiting
   // checks already wait.
-  boost::asio::awaitable<Result<auth::Caller>> Run(std::function<Result<auth::Caller>()> check);
+  boost::asio::awaitable<Result<Caller>> Run(std::function<Result<Caller>()> check);
 
   // Waits for the checks under way (at shutdown).
   void join() { pool_.join(); }
@@ -33,4 +33,4 @@ class PasswordPool {
   std::atomic<size_t> admitted_ = 0;  // checks running or waiting now
 };
 
-}  // namespace kalam::server
+}  // namespace kalam::auth

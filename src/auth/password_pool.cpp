@@ -1,18 +1,18 @@
-#include "server/password_pool.h"
+#include "auth/password_pool.h"
 
 #include <spdlog/spdlog.h>
 
 #include <exception>
 
-namespace kalam::server {
+namespace kalam::auth {
 
 namespace asio = boost::asio;
 
 PasswordPool::PasswordPool(size_t threads, size_t max_waiting)
     : pool_(threads), capacity_(threads + max_waiting) {}
 
-asio::awaitable<Result<auth::Caller>> PasswordPool::Run(
-    std::function<Result<auth::Caller>()> check) {
+asio::awaitable<Result<Caller>> PasswordPool::Run(
+    std::function<Result<Caller>()> check) {
   if (admitted_.fetch_add(1) >= capacity_) {
     --admitted_;
     co_return Status(Code::kServiceUnavailable,
@@ -20,7 +20,7 @@ asio::awaitable<Result<auth::Caller>> PasswordPool::Run(
   }
   const auto home = co_await asio::this_coro::executor;
   co_await asio::post(asio::bind_executor(pool_, asio::use_awaitable));
-  Result<auth::Caller> answer = Status(Code::kInternalError, "The password check failed");
+  Result<Caller> answer = Status(Code::kInternalError, "The password check failed");
   try {
     answer = check();
   } catch (const std::exception& e) {
@@ -31,4 +31,4 @@ asio::awaitable<Result<auth::Caller>> PasswordPool::Run(
   co_return answer;
 }
 
-}  // namespace kalam::server
+}  // namespace kalam::auth

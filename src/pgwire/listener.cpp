@@ -1,0 +1,128 @@
+#include "pgwire/listener.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+
+#include "common/accept_loop.h"
+#include "common/log_throttle.h"
+#include "pgwire/connection.h"
+
+namespace kalam::pgwire {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+
+class TcpListener final : public Listener {
+ public:
+  TcpListener(asio::io_context& io, Services services)
+      : io_(io), services_(services), acceptor_(io) {}
+
+  Status Listen() {
+    const auto& cfg = services_.config.postgres_wire;
+    const std::string host = cfg.host.empty() ? services_.config.server.host : cfg.host;
+    const Status listening = kalam::Listen(acceptor_, host, cfg.port, "postgres_wire.host");
+    if (listening.code() == Code::kInternalError) {
+      return {listening.code(), "Postgres wire protocol: " + listening.message() +
+                                    " (set [postgres_wire] port, or enabled = false)"};
+    }
+    return listening;
+  }
+
+  void Start() override {
+    asio::co_spawn(io_, AcceptLoop(acceptor_, "postgres wire", [this](tcp::socket socket) { Accept(std::move(socket)); }),
+                   asio::detached);
+  }
+
+  uint16_t port() const override { return acceptor_.local_endpoint().port(); }
+
+  void BeginShutdown(std::function<void()> on_drained) override {
+    std::vector<std::shared_ptr<Connection>> open;
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+      on_drained_ = std::move(on_drained);
+      open.assign(connections_.begin(), connections_.end());
+    }
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    if (open.empty()) {
+      Drained();
+      return;
+    }
+    for (const auto& connection : open) {
+      asio::post(connection->executor(), [connection] { connection->StopIfIdle(); });
+    }
+  }
+
+ private:
+  void Accept(tcp::socket socket) {
+    auto connection = std::make_shared<Connection>(std::move(socket), services_, ++next_process_id_, stopping_);
+    const int64_t cap = services_.config.postgres_wire.max_connections;
+    bool refuse = false;
+    {
+      std::lock_guard lock(mutex_);
+      refuse = cap > 0 && static_cast<int64_t>(connections_.size()) >= cap;
+      if (!refuse) connections_.insert(connection);
+    }
+    if (refuse) {
+      if (auto held_back = refused_.Allow()) {
+        spdlog::warn("postgres wire: refusing a connection: {} are open (postgres_wire.max_connections; {} more refused since the last report)",
+                     cap, *held_back);
+      }
+      asio::co_spawn(connection->executor(), connection->Run(true),
+                     [connection](std::exception_ptr) {});  // keeps it alive to the end
+      return;
+    }
+    asio::co_spawn(connection->executor(), connection->Run(false),
+                   [this, connection](std::exception_ptr error) {
+                     if (error) spdlog::error("postgres wire: a connection failed unexpectedly");
+                     End(connection);
+                   });
+  }
+
+  void End(const std::shared_ptr<Connection>& connection) {
+    bool drained = false;
+    {
+      std::lock_guard lock(mutex_);
+      connections_.erase(connection);
+      drained = stopping_ && connections_.empty();
+    }
+    if (drained) Drained();
+  }
+
+  void Drained() {
+    std::function<void()> done;
+    {
+      std::lock_guard lock(mutex_);
+      done = std::move(on_drained_);
+      on_drained_ = nullptr;
+    }
+    if (done) done();
+  }
+
+  asio::io_context& io_;
+  Services services_;
+  tcp::acceptor acceptor_;
+  std::atomic<bool> stopping_ = false;
+  std::atomic<int32_t> next_process_id_ = 0;
+  std::mutex mutex_;
+  std::set<std::shared_ptr<Connection>> connections_;  // guarded by mutex_
+  std::function<void()> on_drained_;                   // guarded by mutex_
+  LogThrottle refused_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Listener>> Listener::Bind(asio::io_context& io, Services services) {
+  auto listener = std::make_unique<TcpListener>(io, services);
+  KALAM_RETURN_IF_ERROR(listener->Listen());
+  return std::unique_ptr<Listener>(std::move(listener));
+}
+
+}  // namespace kalam::pgwire

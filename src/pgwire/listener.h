@@ -1,0 +1,53 @@
+// The Postgres wire door: a listener on [postgres_wire] host:port beside the HTTP server,
+// on the same I/O threads; statements go to the same executor, on the same statement
+// pool, as over HTTP. One connection is one sql::Session, so a transaction may span
+// Query messages; a connection that drops discards its open transaction.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "common/config.h"
+#include "common/status.h"
+
+namespace kalam::sql {
+class Executor;
+}
+namespace kalam::auth {
+class Authenticator;
+class PasswordPool;
+class RateLimiter;
+}
+
+namespace kalam::pgwire {
+
+// What a connection uses, all owned by the server and outliving the listener.
+struct Services {
+  sql::Executor& executor;
+  auth::Authenticator& authenticator;
+  auth::PasswordPool& passwords;         // sign-ins run bcrypt here
+  auth::RateLimiter& rate_limiter;       // a Query message takes a token, as an HTTP request
+  boost::asio::thread_pool& statements;  // statements run here, never on I/O threads
+  const Config& config;
+};
+
+class Listener {
+ public:
+  // Binds [postgres_wire] host (empty: [server] host) and port. A port in use is an error
+  // here, not later.
+  static Result<std::unique_ptr<Listener>> Bind(boost::asio::io_context& io, Services services);
+  virtual ~Listener() = default;
+
+  // Accepts connections until BeginShutdown.
+  virtual void Start() = 0;
+  // Stops accepting and closes connections waiting for a message (telling them why); a
+  // connection running a statement is closed once it is answered. on_drained runs once no
+  // connection is left (at once if none is open).
+  virtual void BeginShutdown(std::function<void()> on_drained) = 0;
+  virtual uint16_t port() const = 0;
+};
+
+}  // namespace kalam::pgwire

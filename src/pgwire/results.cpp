@@ -1,0 +1,201 @@
+#include "pgwire/results.h"
+
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "common/encoding.h"
+#include "common/text.h"
+#include "pgwire/protocol.h"
+
+namespace kalam::pgwire {
+namespace json = boost::json;
+
+namespace {
+
+// How a column's values are written in text format.
+enum class TextForm { kPlain, kBool, kBytes, kJson, kTimestamp, kTime };
+
+struct Column {
+  std::string name;
+  int32_t oid = 25;
+  int16_t size = -1;  // pg_type.typlen
+  TextForm form = TextForm::kPlain;
+};
+
+struct TypeInfo {
+  std::string_view data_type;
+  int32_t oid;
+  int16_t size;
+  TextForm form;
+};
+
+constexpr TypeInfo kTypes[] = {
+    {"Boolean", 16, 1, TextForm::kBool},       {"SmallInt", 21, 2, TextForm::kPlain},
+    {"Int", 23, 4, TextForm::kPlain},          {"BigInt", 20, 8, TextForm::kPlain},
+    {"Float", 700, 4, TextForm::kPlain},       {"Double", 701, 8, TextForm::kPlain},
+    {"Decimal", 1700, -1, TextForm::kPlain},   {"Text", 25, -1, TextForm::kPlain},
+    {"Bytes", 17, -1, TextForm::kBytes},       {"Json", 114, -1, TextForm::kJson},
+    {"Timestamp", 1114, 8, TextForm::kTimestamp}, {"Date", 1082, 4, TextForm::kPlain},
+    {"Time", 1083, 8, TextForm::kTime},        {"Uuid", 2950, 16, TextForm::kPlain},
+};
+
+const TypeInfo* FindType(std::string_view data_type) {
+  // Decimal(p,s): the name before the parenthesis.
+  data_type = data_type.substr(0, data_type.find('('));
+  for (const TypeInfo& t : kTypes) {
+    if (t.data_type == data_type) return &t;
+  }
+  return nullptr;
+}
+
+// Fractional seconds as Postgres prints them: trailing zeros (and a bare dot) dropped.
+void TrimFraction(std::string& text) {
+  const size_t dot = text.rfind('.');
+  if (dot == std::string::npos || text.find_first_not_of("0123456789", dot + 1) != std::string::npos) return;
+  size_t end = text.size();
+  while (end > dot + 1 && text[end - 1] == '0') --end;
+  if (end == dot + 1) end = dot;
+  text.resize(end);
+}
+
+// The text format of one value; false for SQL NULL.
+bool ValueText(const json::value& value, TextForm form, std::string& text) {
+  if (value.is_null()) return false;
+  if (form == TextForm::kJson) {
+    text = json::serialize(value);
+    return true;
+  }
+  switch (value.kind()) {
+    case json::kind::bool_:
+      text = value.get_bool() ? "t" : "f";
+      return true;
+    case json::kind::int64:
+      text = std::to_string(value.get_int64());
+      return true;
+    case json::kind::uint64:
+      text = std::to_string(value.get_uint64());
+      return true;
+    case json::kind::double_: {
+      char buffer[32];
+      auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value.get_double());
+      text.assign(buffer, ec == std::errc() ? end : buffer);
+      return true;
+    }
+    case json::kind::string:
+      break;
+    default:  // arrays and objects of a column that is not Json
+      text = json::serialize(value);
+      return true;
+  }
+  const json::string& s = value.get_string();
+  text.assign(s.data(), s.size());
+  if (form == TextForm::kBytes) {
+    auto bytes = Base64Decode(text);
+    if (bytes) text = "\\x" + HexEncode(*bytes);
+  } else if (form == TextForm::kTimestamp) {
+    // RFC 3339 UTC (2026-11-24T05:00:00.123456Z) to 2026-11-24 05:00:00.123456.
+    if (text.size() > 10 && text[10] == 'T') text[10] = ' ';
+    if (!text.empty() && text.back() == 'Z') text.pop_back();
+    TrimFraction(text);
+  } else if (form == TextForm::kTime) {
+    TrimFraction(text);
+  }
+  return true;
+}
+
+Status Malformed() { return {Code::kInternalError, "A result could not be converted for the Postgres wire"}; }
+
+}  // namespace
+
+int32_t TypeOid(std::string_view data_type) {
+  const TypeInfo* type = FindType(data_type);
+  return type != nullptr ? type->oid : 25;
+}
+
+Status AppendRows(std::string& out, const query::RowSet& rows) {
+  boost::system::error_code ec;
+  const json::value schema = json::parse(rows.schema_json, ec);
+  if (ec || !schema.is_array()) return Malformed();
+  std::vector<Column> columns;
+  for (const json::value& field : schema.get_array()) {
+    const json::object* object = field.if_object();
+    const json::value* name = object != nullptr ? object->if_contains("name") : nullptr;
+    const json::value* data_type = object != nullptr ? object->if_contains("data_type") : nullptr;
+    if (name == nullptr || !name->is_string() || data_type == nullptr || !data_type->is_string()) {
+      return Malformed();
+    }
+    Column column;
+    column.name = std::string(name->get_string());
+    if (const TypeInfo* type = FindType(data_type->get_string())) {
+      column.oid = type->oid;
+      column.size = type->size;
+      column.form = type->form;
+    }
+    columns.push_back(std::move(column));
+  }
+  MessageBuilder description('T');
+  description.Int16(static_cast<int16_t>(columns.size()));
+  for (const Column& c : columns) {
+    description.CString(c.name).Int32(0).Int16(0).Int32(c.oid).Int16(c.size).Int32(-1).Int16(0);
+  }
+  description.AppendTo(out);
+
+  const json::value values = json::parse(rows.rows_json, ec);
+  if (ec || !values.is_array()) return Malformed();
+  std::string text;
+  for (const json::value& row : values.get_array()) {
+    const json::array* cells = row.if_array();
+    if (cells == nullptr || cells->size() != columns.size()) return Malformed();
+    MessageBuilder data('D');
+    data.Int16(static_cast<int16_t>(columns.size()));
+    for (size_t c = 0; c < columns.size(); ++c) {
+      if (ValueText((*cells)[c], columns[c].form, text)) {
+        data.Int32(static_cast<int32_t>(text.size())).Bytes(text);
+      } else {
+        data.Int32(-1);
+      }
+    }
+    data.AppendTo(out);
+  }
+  return Status::Ok();
+}
+
+std::string_view SqlState(Code code) {
+  switch (code) {
+    case Code::kOk: return "00000";
+    case Code::kInvalidSql:
+    case Code::kEmptySql: return "42601";  // syntax_error
+    case Code::kNotFound: return "42P01";  // undefined_table
+    case Code::kAlreadyExists: return "42P07";  // duplicate_table
+    case Code::kPermissionDenied: return "42501";
+    case Code::kConstraintViolation: return "23505";  // unique_violation
+    case Code::kInvalidCredentials:
+    case Code::kMissingAuthorization:
+    case Code::kInvalidAuthorizationHeader:
+    case Code::kTokenExpired:
+    case Code::kInvalidToken:
+    case Code::kAuthRequired:
+    case Code::kUnauthorized: return "28P01";  // invalid_password
+    case Code::kTransactionConflict: return "40001";  // serialization_failure
+    case Code::kTransactionAborted: return "25P02";  // in_failed_sql_transaction
+    case Code::kRateLimitExceeded: return "53400";  // configuration_limit_exceeded
+    case Code::kStatementTimeout:
+    case Code::kQueryCancelled: return "57014";  // query_canceled
+    case Code::kUnsupported: return "0A000";  // feature_not_supported
+    case Code::kResourceExhausted:
+    case Code::kPayloadTooLarge:
+    case Code::kMessageTooLarge:
+    case Code::kSubscriptionLimitExceeded: return "53200";  // out_of_memory
+    case Code::kServiceUnavailable: return "53300";  // too_many_connections
+    case Code::kInvalidParameter:
+    case Code::kParamsWithBatch:
+    case Code::kInvalidInput:
+    case Code::kInvalidSubscriptionId: return "22023";  // invalid_parameter_value
+    case Code::kProtocol: return "08P01";  // protocol_violation
+    case Code::kSqlExecutionError: return "42000";  // syntax_error_or_access_rule_violation
+    case Code::kInternalError: return "XX000";
+  }
+  return "XX000";
+}
+
+}  // namespace kalam::pgwire

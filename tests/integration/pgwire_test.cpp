@@ -1,0 +1,470 @@
+// The Postgres wire door through the real server: psql scripts (Debian's postgresql-client)
+// for what clients do, and a raw socket for what they must not be able to do to the server.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <sys/wait.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "server_process.h"
+
+namespace kalam::testing {
+namespace {
+
+struct PsqlRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs script with psql as user (-X: no ~/.psqlrc; -At: rows only, unaligned; errors with
+// their SQLSTATE; ON_ERROR_STOP so a failed statement ends the script with exit code 3).
+PsqlRun Psql(uint16_t port, const std::string& user, const std::string& password,
+             const std::string& script) {
+  char dir_pattern[] = "/tmp/kalamdb-psql-XXXXXX";
+  const std::string dir = ::mkdtemp(dir_pattern);
+  {
+    std::ofstream(dir + "/script.sql") << script;
+  }
+  const std::string command =
+      "PGPASSWORD='" + password + "' PGCONNECT_TIMEOUT=10 timeout 60 psql -X -At -h 127.0.0.1 -p " +
+      std::to_string(port) + " -U '" + user + "' -d kalam -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -f " +
+      dir + "/script.sql >" + dir + "/out 2>" + dir + "/err";
+  const int status = std::system(command.c_str());
+  PsqlRun run{WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(dir + "/out"), ReadFile(dir + "/err")};
+  std::filesystem::remove_all(dir);
+  return run;
+}
+
+// A Postgres client on a plain socket, message by message, for what psql won't send.
+class RawClient {
+ public:
+  explicit RawClient(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeval timeout{10, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~RawClient() { ::close(fd_); }
+
+  bool connected() const { return connected_; }
+  void Send(const std::string& bytes) { (void)!::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+  void ShutdownWrite() { ::shutdown(fd_, SHUT_WR); }
+
+  static std::string Int32(int32_t v) {
+    const uint32_t n = htonl(static_cast<uint32_t>(v));
+    return std::string(reinterpret_cast<const char*>(&n), 4);
+  }
+  static std::string Message(char type, const std::string& body) {
+    return std::string(1, type) + Int32(static_cast<int32_t>(body.size() + 4)) + body;
+  }
+  static std::string Startup(const std::string& user, int32_t version = 196608) {
+    const std::string body = Int32(version) + "user" + '\0' + user + '\0' + "database" + '\0' + "kalam" + '\0' + '\0';
+    return Int32(static_cast<int32_t>(body.size() + 4)) + body;
+  }
+
+  // Exactly n bytes; shorter when the server closed or went quiet for 10 s.
+  std::string Read(size_t n) {
+    std::string out;
+    char buffer[4096];
+    while (out.size() < n) {
+      const ssize_t got = ::recv(fd_, buffer, std::min(sizeof buffer, n - out.size()), 0);
+      if (got <= 0) break;
+      out.append(buffer, static_cast<size_t>(got));
+    }
+    return out;
+  }
+
+  struct Reply {
+    char type = 0;  // 0: the connection closed
+    std::string body;
+  };
+  Reply Next() {
+    const std::string header = Read(5);
+    if (header.size() < 5) return {};
+    uint32_t length = 0;
+    std::memcpy(&length, header.data() + 1, 4);
+    return {header[0], Read(ntohl(length) - 4)};
+  }
+  // Replies up to and including ReadyForQuery (or an error that closes, or the close).
+  std::vector<Reply> UntilReady() {
+    std::vector<Reply> replies;
+    while (true) {
+      Reply r = Next();
+      replies.push_back(r);
+      if (r.type == 'Z' || r.type == 0) return replies;
+    }
+  }
+  // True when the server has closed the connection (a read sees the end, not a timeout).
+  bool ClosedByServer() {
+    char c;
+    return ::recv(fd_, &c, 1, 0) == 0;
+  }
+
+  bool LogIn(const std::string& user, const std::string& password) {
+    Send(Startup(user));
+    Reply r = Next();
+    if (r.type == 'R' && r.body == Int32(3)) {
+      Send(Message('p', password + '\0'));
+      r = Next();
+    }
+    if (r.type != 'R' || r.body != Int32(0)) return false;
+    return UntilReady().back().type == 'Z';
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+// The SQLSTATE (field 'C') of an ErrorResponse body.
+std::string SqlStateOf(const RawClient::Reply& reply) {
+  size_t i = 0;
+  while (i < reply.body.size() && reply.body[i] != '\0') {
+    const char field = reply.body[i++];
+    const size_t end = reply.body.find('\0', i);
+    if (end == std::string::npos) break;
+    if (field == 'C') return reply.body.substr(i, end - i);
+    i = end + 1;
+  }
+  return "";
+}
+
+// The status byte of the final ReadyForQuery.
+char StatusOf(const std::vector<RawClient::Reply>& replies) {
+  return !replies.empty() && replies.back().type == 'Z' && !replies.back().body.empty() ? replies.back().body[0] : '?';
+}
+
+class PgWireTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ServerOptions options;
+    options.extra_config =
+        "[postgres_wire]\nmax_message_bytes = 1048576\nstartup_timeout_secs = 2\nmax_connections = 20\n";
+    server_ = new ServerProcess(options);
+    server_->Start();
+    auto http = server_->Client();
+    for (const char* user : {"alice", "bob", "carol"}) {
+      auto r = Sql(http, RootAuth(),
+                   std::string("CREATE USER IF NOT EXISTS '") + user + "' WITH PASSWORD '" + user +
+                       "-password' ROLE user");
+      ASSERT_EQ(r.status, 200) << boost::json::serialize(r.body);
+    }
+    auto r = Sql(http, RootAuth(),
+                 "CREATE NAMESPACE IF NOT EXISTS pg; "
+                 "CREATE USER TABLE pg.notes (id BIGINT PRIMARY KEY, body TEXT); "
+                 "CREATE SHARED TABLE pg.items (id BIGINT PRIMARY KEY, name TEXT, price DOUBLE, "
+                 "ok BOOLEAN, added TIMESTAMP, data BYTES)");
+    ASSERT_EQ(r.status, 200) << boost::json::serialize(r.body);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  PsqlRun Root(const std::string& script) { return Psql(server_->pg_port(), "root", kRootPassword, script); }
+  PsqlRun As(const std::string& user, const std::string& script) {
+    return Psql(server_->pg_port(), user, user + "-password", script);
+  }
+  // psql still connects and answers: the server survived what the test did.
+  void ExpectServing() {
+    const PsqlRun run = Root("SELECT 41 + 1;");
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(run.out, "42\n");
+  }
+
+  static inline ServerProcess* server_ = nullptr;
+};
+
+TEST_F(PgWireTest, PsqlCreatesInsertsAndSelectsWithEveryCommandTag) {
+  const PsqlRun run = Root(
+      "CREATE NAMESPACE tags;\n"
+      "CREATE SHARED TABLE tags.t (id BIGINT PRIMARY KEY, name TEXT);\n"
+      "INSERT INTO tags.t (id, name) VALUES (1, 'one'), (2, 'two');\n"
+      "UPDATE tags.t SET name = 'uno' WHERE id = 1;\n"
+      "SELECT id, name FROM tags.t ORDER BY id;\n"
+      "DELETE FROM tags.t WHERE id = 2;\n"
+      "SELECT count(*) FROM tags.t;\n");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out,
+            "CREATE NAMESPACE\nCREATE TABLE\nINSERT 0 2\nUPDATE 1\n1|uno\n2|two\nDELETE 1\n1\n");
+}
+
+TEST_F(PgWireTest, ValuesOfEachTypeInTextFormat) {
+  const PsqlRun run = Root(
+      "INSERT INTO pg.items (id, name, price, ok, added, data) VALUES "
+      "(9007199254740993, 'big', 2.5, true, '2026-01-02 03:04:05.123456', 'xy'), "
+      "(7, NULL, NULL, false, NULL, NULL);\n"
+      "SELECT id, name, price, ok, added, data FROM pg.items ORDER BY id;\n"
+      "SELECT id::INT, id::SMALLINT, CAST('{\"a\": [1]}' AS JSON), DATE '2026-03-04', "
+      "TIME '05:06:07', UUID '6b1c1b5e-0d8c-4f57-9d2b-3b1f5f0b8a11', 1.25::DECIMAL(5,2) "
+      "FROM pg.items WHERE id = 7;\n");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out,
+            "INSERT 0 2\n"
+            "7|||f||\n"
+            "9007199254740993|big|2.5|t|2026-01-02 03:04:05.123456|\\x7879\n"
+            "7|7|{\"a\":[1]}|2026-03-04|05:06:07|6b1c1b5e-0d8c-4f57-9d2b-3b1f5f0b8a11|1.25\n");
+}
+
+TEST_F(PgWireTest, SeveralStatementsInOneQueryMessage) {
+  RawClient client(server_->pg_port());
+  ASSERT_TRUE(client.LogIn("root", kRootPassword));
+  client.Send(RawClient::Message('Q', std::string("SELECT 1; SELECT 2; SELECT 3") + '\0'));
+  std::string types;
+  for (const auto& r : client.UntilReady()) types += r.type;
+  EXPECT_EQ(types, "TDCTDCTDCZ");  // RowDescription, DataRow, CommandComplete per statement
+  client.Send(RawClient::Message('Q', std::string("  ;  -- nothing\n") + '\0'));
+  types.clear();
+  for (const auto& r : client.UntilReady()) types += r.type;
+  EXPECT_EQ(types, "IZ");  // EmptyQueryResponse
+}
+
+TEST_F(PgWireTest, ErrorMidScriptStopsItWithTheSqlState) {
+  const PsqlRun run = Root(
+      "INSERT INTO pg.items (id, name) VALUES (100, 'before');\n"
+      "SELECT * FROM pg.no_such_table;\n"
+      "INSERT INTO pg.items (id, name) VALUES (101, 'after');\n");
+  EXPECT_EQ(run.exit_code, 3);
+  EXPECT_NE(run.err.find("ERROR:  42P01:"), std::string::npos) << run.err;
+  const PsqlRun check = Root("SELECT name FROM pg.items WHERE id IN (100, 101) ORDER BY id;");
+  EXPECT_EQ(check.out, "before\n");
+  // A syntax error and a permission error keep their SQLSTATEs too.
+  EXPECT_NE(Root("SELEC 1;").err.find("42601"), std::string::npos);
+  EXPECT_NE(As("alice", "CREATE NAMESPACE not_hers;").err.find("42501"), std::string::npos);
+}
+
+TEST_F(PgWireTest, TransactionsSpanQueryMessagesWithTheirStatus) {
+  RawClient client(server_->pg_port());
+  ASSERT_TRUE(client.LogIn("carol", "carol-password"));
+  auto query = [&](const std::string& sql) {
+    client.Send(RawClient::Message('Q', sql + '\0'));
+    return client.UntilReady();
+  };
+  EXPECT_EQ(StatusOf(query("BEGIN")), 'T');
+  EXPECT_EQ(StatusOf(query("INSERT INTO pg.notes (id, body) VALUES (1, 'kept')")), 'T');
+  // Not visible to another connection of the same user until COMMIT.
+  EXPECT_EQ(As("carol", "SELECT count(*) FROM pg.notes;").out, "0\n");
+  EXPECT_EQ(StatusOf(query("COMMIT")), 'I');
+  EXPECT_EQ(As("carol", "SELECT body FROM pg.notes;").out, "kept\n");
+
+  EXPECT_EQ(StatusOf(query("BEGIN; INSERT INTO pg.notes (id, body) VALUES (2, 'dropped')")), 'T');
+  auto failed = query("SELECT * FROM pg.missing");
+  EXPECT_EQ(StatusOf(failed), 'E');
+  auto refused = query("SELECT 1");
+  ASSERT_EQ(refused.front().type, 'E');
+  EXPECT_EQ(SqlStateOf(refused.front()), "25P02");
+  auto ended = query("COMMIT");  // of a failed transaction: rolled back, as in Postgres
+  ASSERT_EQ(ended.front().type, 'C');
+  EXPECT_EQ(ended.front().body, std::string("ROLLBACK") + '\0');
+  EXPECT_EQ(StatusOf(ended), 'I');
+  EXPECT_EQ(As("carol", "SELECT id FROM pg.notes ORDER BY id;").out, "1\n");
+
+  // A transaction left open by a dropped connection is discarded.
+  {
+    RawClient dropped(server_->pg_port());
+    ASSERT_TRUE(dropped.LogIn("carol", "carol-password"));
+    dropped.Send(RawClient::Message('Q', std::string("BEGIN; INSERT INTO pg.notes (id, body) VALUES (3, 'lost')") + '\0'));
+    EXPECT_EQ(StatusOf(dropped.UntilReady()), 'T');
+  }
+  EXPECT_EQ(As("carol", "SELECT id FROM pg.notes ORDER BY id;").out, "1\n");
+
+  const PsqlRun psql = As("carol",
+                          "BEGIN;\nINSERT INTO pg.notes (id, body) VALUES (4, 'undone');\nROLLBACK;\n"
+                          "SELECT count(*) FROM pg.notes;\n");
+  EXPECT_EQ(psql.out, "BEGIN\nINSERT 0 1\nROLLBACK\n1\n") << psql.err;
+}
+
+TEST_F(PgWireTest, UsersSeeOnlyTheirOwnRowsOfAUserTable) {
+  ASSERT_EQ(As("alice", "INSERT INTO pg.notes (id, body) VALUES (10, 'alice only');").exit_code, 0);
+  EXPECT_EQ(As("alice", "SELECT body FROM pg.notes WHERE id = 10;").out, "alice only\n");
+  EXPECT_EQ(As("bob", "SELECT count(*) FROM pg.notes;").out, "0\n");
+}
+
+TEST_F(PgWireTest, SessionSettingsAndWhatClientsAskAtConnect) {
+  const PsqlRun run = As("alice",
+                         "SET client_encoding TO 'UTF8';\nSET extra_float_digits = 3;\n"
+                         "SET application_name = 'reports';\nSHOW application_name;\n"
+                         "SHOW server_version;\nSHOW standard_conforming_strings;\n"
+                         "SELECT current_database();\nSELECT current_schema();\n"
+                         "SET search_path TO pg;\nSELECT current_schema();\nSELECT count(*) FROM notes WHERE id < 0;\n"
+                         "USE default;\nSHOW search_path;\n");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out,
+            "SET\nSET\nSET\nreports\n15.0\non\nkalam\ndefault\nSET\npg\n0\nSET\ndefault\n");
+  const PsqlRun version = Root("SELECT version();");
+  EXPECT_EQ(version.out.rfind("PostgreSQL 15.0 (KalamDB)", 0), 0u) << version.out;
+  // Settings changes stay out of the engine: SET of an engine setting is not run there.
+  EXPECT_EQ(Root("SET threads = 1;\nSELECT 1;").exit_code, 0);
+  EXPECT_NE(Root("SET client_encoding TO 'LATIN1';").err.find("0A000"), std::string::npos);
+}
+
+TEST_F(PgWireTest, WrongPasswordsAreRefusedAndThrottled) {
+  const PsqlRun run = Psql(server_->pg_port(), "alice", "not-her-password", "SELECT 1;");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("password authentication failed for user \"alice\""), std::string::npos) << run.err;
+
+  auto attempt = [&](const std::string& user, const std::string& password) {
+    RawClient client(server_->pg_port());
+    client.Send(RawClient::Startup(user));
+    if (client.Next().type != 'R') return std::string("no password request");
+    client.Send(RawClient::Message('p', password + '\0'));
+    const RawClient::Reply reply = client.Next();
+    return reply.type == 'E' ? SqlStateOf(reply) : std::string(1, reply.type);
+  };
+  EXPECT_EQ(attempt("nobody-here", "x"), "28P01");
+  // [auth] max_failed_logins_per_user (10): then the name is refused even with its password.
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(attempt("bob", "wrong"), "28P01");
+  EXPECT_EQ(attempt("bob", "bob-password"), "53400");
+}
+
+TEST_F(PgWireTest, StartUpRequestsAnsweredAsPostgresDoes) {
+  {  // SSLRequest: 'N', then the start-up goes on in the clear.
+    RawClient client(server_->pg_port());
+    client.Send(RawClient::Int32(8) + RawClient::Int32(80877103));
+    EXPECT_EQ(client.Read(1), "N");
+    EXPECT_TRUE(client.LogIn("alice", "alice-password"));
+  }
+  {  // Protocol 2.0: refused with an error, then closed.
+    RawClient client(server_->pg_port());
+    client.Send(RawClient::Startup("alice", 2 << 16));
+    const RawClient::Reply reply = client.Next();
+    ASSERT_EQ(reply.type, 'E');
+    EXPECT_EQ(SqlStateOf(reply), "0A000");
+    EXPECT_TRUE(client.ClosedByServer());
+  }
+  {  // No user name.
+    RawClient client(server_->pg_port());
+    const std::string body = RawClient::Int32(196608) + std::string(1, '\0');
+    client.Send(RawClient::Int32(static_cast<int32_t>(body.size() + 4)) + body);
+    EXPECT_EQ(SqlStateOf(client.Next()), "28000");
+  }
+  ExpectServing();
+}
+
+TEST_F(PgWireTest, GarbageTruncatedAndOversizedInputIsAnsweredAndClosed) {
+  {  // An HTTP request on the Postgres port: a bad start-up length.
+    RawClient client(server_->pg_port());
+    client.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    const RawClient::Reply reply = client.Next();
+    EXPECT_EQ(reply.type, 'E');
+    EXPECT_EQ(SqlStateOf(reply), "08P01");
+    EXPECT_TRUE(client.ClosedByServer());
+  }
+  {  // Random bytes after logging in: an unknown message type.
+    RawClient client(server_->pg_port());
+    ASSERT_TRUE(client.LogIn("alice", "alice-password"));
+    client.Send(std::string("\x01\x00\x00\x00\x08garbage!", 13));
+    const RawClient::Reply reply = client.Next();
+    EXPECT_EQ(reply.type, 'E');
+    EXPECT_EQ(SqlStateOf(reply), "08P01");
+    EXPECT_TRUE(client.ClosedByServer());
+  }
+  {  // A message claiming more than max_message_bytes (1 MiB here): refused before it is read.
+    RawClient client(server_->pg_port());
+    ASSERT_TRUE(client.LogIn("alice", "alice-password"));
+    client.Send(std::string("Q") + RawClient::Int32(1 << 30) + "SELECT");
+    const RawClient::Reply reply = client.Next();
+    EXPECT_EQ(reply.type, 'E');
+    EXPECT_EQ(SqlStateOf(reply), "54000");
+    EXPECT_TRUE(client.ClosedByServer());
+  }
+  {  // A length below its own size.
+    RawClient client(server_->pg_port());
+    ASSERT_TRUE(client.LogIn("alice", "alice-password"));
+    client.Send(std::string("Q") + RawClient::Int32(2));
+    EXPECT_EQ(SqlStateOf(client.Next()), "08P01");
+  }
+  {  // A truncated message, then the client stops sending: the server just closes.
+    RawClient client(server_->pg_port());
+    ASSERT_TRUE(client.LogIn("alice", "alice-password"));
+    client.Send(std::string("Q") + RawClient::Int32(100) + "SELECT 1");
+    client.ShutdownWrite();
+    EXPECT_TRUE(client.ClosedByServer());
+  }
+  {  // A start-up packet cut short.
+    RawClient client(server_->pg_port());
+    client.Send(RawClient::Int32(100) + RawClient::Int32(196608));
+    client.ShutdownWrite();
+    EXPECT_TRUE(client.ClosedByServer());
+  }
+  ExpectServing();
+}
+
+TEST_F(PgWireTest, AStartUpThatNeverFinishesIsClosedAtTheTimeout) {
+  RawClient silent(server_->pg_port());
+  RawClient half(server_->pg_port());
+  half.Send(RawClient::Startup("alice"));  // asked for a password, never sends it
+  ASSERT_EQ(half.Next().type, 'R');
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(silent.ClosedByServer());  // startup_timeout_secs = 2 here; the read waits 10 s at most
+  EXPECT_TRUE(half.ClosedByServer());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(8));
+  ExpectServing();
+}
+
+TEST_F(PgWireTest, ConnectionsPastTheCapAreRefusedWith53300) {
+  std::vector<std::unique_ptr<RawClient>> open;
+  // max_connections = 20 here; other tests' connections have all ended.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        while (open.size() < 20) {
+          auto client = std::make_unique<RawClient>(server_->pg_port());
+          if (!client->LogIn("alice", "alice-password")) return false;
+          open.push_back(std::move(client));
+        }
+        return true;
+      },
+      std::chrono::seconds(20)));
+  RawClient refused(server_->pg_port());
+  refused.Send(RawClient::Startup("alice"));
+  const RawClient::Reply reply = refused.Next();
+  EXPECT_EQ(reply.type, 'E');
+  EXPECT_EQ(SqlStateOf(reply), "53300");
+  open.pop_back();
+  // One slot free again: a new connection gets in (once the server saw the close).
+  EXPECT_TRUE(WaitUntil([&] { return RawClient(server_->pg_port()).LogIn("alice", "alice-password"); },
+                        std::chrono::seconds(10)));
+}
+
+TEST(PgWireShutdownTest, IdleConnectionsAreToldAndTheServerStops) {
+  ServerProcess server;
+  server.Start();
+  RawClient idle(server.pg_port());
+  ASSERT_TRUE(idle.LogIn("root", kRootPassword));
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+  const RawClient::Reply reply = idle.Next();
+  EXPECT_EQ(reply.type, 'E');
+  EXPECT_EQ(SqlStateOf(reply), "57P01");
+}
+
+TEST(PgWireRootTest, RootWithoutAPasswordFromLoopbackIsNotAskedForOne) {
+  ServerOptions options;
+  options.root_password = false;
+  ServerProcess server(options);
+  server.Start();
+  RawClient client(server.pg_port());
+  client.Send(RawClient::Startup("root"));
+  const RawClient::Reply reply = client.Next();
+  EXPECT_EQ(reply.type, 'R');
+  EXPECT_EQ(reply.body, RawClient::Int32(0));  // AuthenticationOk at once
+  const PsqlRun run = Psql(server.pg_port(), "root", "", "SELECT 'in';");
+  EXPECT_EQ(run.out, "in\n") << run.err;
+}
+
+}  // namespace
+}  // namespace kalam::testing

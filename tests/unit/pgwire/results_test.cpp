@@ -1,0 +1,98 @@
+// Command tags, SQLSTATEs, result conversion and locally answered session statements.
+#include <gtest/gtest.h>
+
+#include "pgwire/command_tag.h"
+#include "pgwire/protocol.h"
+#include "pgwire/results.h"
+#include "pgwire/session_settings.h"
+
+namespace kalam::pgwire {
+namespace {
+
+TEST(CommandTagTest, NamesStatementsAsPostgresDoes) {
+  EXPECT_EQ(CommandTag("select * from t", 3, true), "SELECT 3");
+  EXPECT_EQ(CommandTag("/* c */ INSERT INTO t VALUES (1)", 1, false), "INSERT 0 1");
+  EXPECT_EQ(CommandTag("insert into t values (1) returning id", 1, true), "INSERT 0 1");
+  EXPECT_EQ(CommandTag("UPDATE t SET a = 1", 2, false), "UPDATE 2");
+  EXPECT_EQ(CommandTag("-- x\nDELETE FROM t", 0, false), "DELETE 0");
+  EXPECT_EQ(CommandTag("CREATE USER TABLE app.t (id BIGINT PRIMARY KEY)", 0, false), "CREATE TABLE");
+  EXPECT_EQ(CommandTag("create namespace app", 0, false), "CREATE NAMESPACE");
+  EXPECT_EQ(CommandTag("START TRANSACTION", 0, false), "BEGIN");
+  EXPECT_EQ(CommandTag("end", 0, false), "COMMIT");
+  EXPECT_EQ(CommandTag("SHOW TABLES", 4, true), "SELECT 4");
+}
+
+TEST(SqlStateTest, MapsOurCodes) {
+  EXPECT_EQ(SqlState(Code::kInvalidSql), "42601");
+  EXPECT_EQ(SqlState(Code::kNotFound), "42P01");
+  EXPECT_EQ(SqlState(Code::kPermissionDenied), "42501");
+  EXPECT_EQ(SqlState(Code::kConstraintViolation), "23505");
+  EXPECT_EQ(SqlState(Code::kInvalidCredentials), "28P01");
+  EXPECT_EQ(SqlState(Code::kTransactionConflict), "40001");
+  EXPECT_EQ(SqlState(Code::kStatementTimeout), "57014");
+  EXPECT_EQ(SqlState(Code::kInternalError), "XX000");
+}
+
+TEST(ResultsTest, RowsInTextFormatWithTheirOids) {
+  query::RowSet rows;
+  rows.schema_json =
+      R"j([{"name":"id","data_type":"BigInt","index":0},{"name":"at","data_type":"Timestamp","index":1},)j"
+      R"j({"name":"d","data_type":"Decimal(10,2)","index":2},{"name":"b","data_type":"Bytes","index":3}])j";
+  rows.rows_json = R"j([[9007199254740993,"2026-01-02T03:04:05.500000Z","1.50","eHk="],[1,null,null,null]])j";
+  std::string out;
+  ASSERT_TRUE(AppendRows(out, rows).ok());
+  EXPECT_EQ(out[0], 'T');
+  EXPECT_NE(out.find("9007199254740993"), std::string::npos);
+  EXPECT_NE(out.find("2026-01-02 03:04:05.5"), std::string::npos);
+  EXPECT_EQ(out.find("05.500"), std::string::npos);
+  EXPECT_NE(out.find("\\x7879"), std::string::npos);
+  EXPECT_EQ(TypeOid("Decimal(10,2)"), 1700);
+  EXPECT_EQ(TypeOid("Timestamp"), 1114);
+  EXPECT_EQ(TypeOid("Interval"), 25);
+  rows.rows_json = R"j([[1]])j";  // fewer cells than columns
+  EXPECT_FALSE(AppendRows(out, rows).ok());
+}
+
+TEST(SessionSettingsTest, AnswersSessionStatementsLocally) {
+  SessionSettings settings = SessionSettings::AtStartup({{"user", "alice"}, {"database", "db"}});
+  EXPECT_FALSE(AnswerLocally("SELECT * FROM t", settings));
+  EXPECT_FALSE(AnswerLocally("SHOW TABLES", settings));
+  EXPECT_FALSE(AnswerLocally("SELECT version() FROM t", settings));
+  auto set = AnswerLocally("SET search_path TO \"app\", public", settings);
+  ASSERT_TRUE(set && set->error.ok());
+  EXPECT_EQ(set->tag, "SET");
+  EXPECT_EQ(settings.namespace_id, "app");
+  ASSERT_TRUE(AnswerLocally("use other;", settings));
+  EXPECT_EQ(settings.namespace_id, "other");
+  auto name = AnswerLocally("SET application_name = 'x'", settings);
+  ASSERT_TRUE(name);
+  ASSERT_EQ(name->reported.size(), 1u);
+  EXPECT_EQ(name->reported[0].first, "application_name");
+  auto zone = AnswerLocally("SET TIME ZONE 'Europe/Paris'", settings);
+  ASSERT_TRUE(zone);
+  EXPECT_FALSE(zone->notice.empty());
+  auto encoding = AnswerLocally("SET client_encoding TO 'LATIN1'", settings);
+  ASSERT_TRUE(encoding);
+  EXPECT_EQ(encoding->error.code(), Code::kUnsupported);
+  auto db = AnswerLocally("select pg_catalog.current_database() as d", settings);
+  ASSERT_TRUE(db && db->rows);
+  EXPECT_NE(db->rows->rows_json.find("\"db\""), std::string::npos);
+  EXPECT_NE(db->rows->schema_json.find("\"d\""), std::string::npos);
+  ASSERT_TRUE(AnswerLocally("RESET ALL", settings));
+  EXPECT_EQ(settings.namespace_id, "default");
+}
+
+TEST(ProtocolTest, MessagesCarryTheirLength) {
+  std::string out;
+  AppendReadyForQuery(out, TxStatus::kInTransaction);
+  EXPECT_EQ(out, std::string("Z\0\0\0\5T", 6));
+  BodyReader reader(std::string_view("ab\0\0\0\0\7", 7));
+  EXPECT_EQ(reader.CString(), "ab");
+  EXPECT_EQ(reader.Int32(), 7);
+  EXPECT_TRUE(reader.ok() && reader.at_end());
+  EXPECT_EQ(reader.Int16(), 0);
+  EXPECT_FALSE(reader.ok());
+}
+
+}  // namespace
+}  // namespace kalam::pgwire
