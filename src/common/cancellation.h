@@ -10,7 +10,8 @@
 
 namespace kalam {
 
-enum class CancelReason { kNone, kKilled, kClientGone };
+// kClientRequest: the client asked to cancel it (a Postgres CancelRequest).
+enum class CancelReason { kNone, kKilled, kClientGone, kClientRequest };
 
 // A statement's cancellation may have a parent, its request's: cancelling the request (its
 // client went away) cancels the statement running and every later one of the batch.
@@ -42,6 +43,9 @@ class Cancellation {
 inline Status CancelledStatus(CancelReason why) {
   if (why == CancelReason::kClientGone) {
     return {Code::kQueryCancelled, "The client went away: the statement was cancelled and applied nothing"};
+  }
+  if (why == CancelReason::kClientRequest) {
+    return {Code::kQueryCancelled, "The statement was cancelled at the client's request and applied nothing"};
   }
   return {Code::kQueryCancelled, "The statement was cancelled by KILL QUERY and applied nothing"};
 }

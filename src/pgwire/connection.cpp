@@ -10,6 +10,7 @@
 #include "auth/rate_limiter.h"
 #include "pgwire/command_tag.h"
 #include "pgwire/results.h"
+#include "pgwire/values.h"
 #include "sql/executor.h"
 #include "sql/splitter.h"
 
@@ -24,6 +25,8 @@ namespace {
 
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
 constexpr auto kDrainTime = std::chrono::seconds(2);
+constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kFlushBytes = 256 * 1024;  // replies held back for a pipeline at most
 
 int32_t RandomSecret() {
   static thread_local std::mt19937 random{std::random_device{}()};
@@ -33,11 +36,13 @@ int32_t RandomSecret() {
 }  // namespace
 
 Connection::Connection(Socket socket, Services services, int32_t process_id,
-                       const std::atomic<bool>& stopping)
+                       const std::atomic<bool>& stopping, CancelHandler on_cancel)
     : socket_(std::move(socket)),
       services_(services),
       process_id_(process_id),
+      secret_(RandomSecret()),
       stopping_(stopping),
+      on_cancel_(std::move(on_cancel)),
       peer_(auth::PeerOf(socket_)),
       timer_(socket_.get_executor()),
       session_(services.executor.session_limits()) {}
@@ -119,7 +124,11 @@ awaitable<bool> Connection::ReadStartup(Startup& startup) {
       if (!co_await Flush()) co_return false;
       continue;
     }
-    if (code == kCancelRequest) co_return false;  // not supported yet: no answer is sent
+    if (code == kCancelRequest) {
+      // Another connection's backend key: cancel its statement. No answer, as in Postgres.
+      if (body.size() == 8 && on_cancel_) on_cancel_(ReadInt32(body.data()), ReadInt32(body.data() + 4));
+      co_return false;
+    }
     if ((code >> 16) != 3) {
       co_await Fail("0A000", "unsupported frontend protocol " + std::to_string(code >> 16) + "." +
                                  std::to_string(code & 0xffff) + ": the server supports 3.0");
@@ -183,17 +192,42 @@ awaitable<bool> Connection::Authenticate(const Startup& startup) {
   co_return true;
 }
 
+bool Connection::MessageBuffered() const {
+  const size_t have = in_.size() - in_pos_;
+  if (have < 5) return false;
+  const int32_t length = ReadInt32(in_.data() + in_pos_ + 1);
+  return length >= 4 && have >= 1 + static_cast<size_t>(length);
+}
+
+awaitable<bool> Connection::Fill(size_t n) {
+  while (in_.size() - in_pos_ < n) {
+    if (in_pos_ > 0) {
+      in_.erase(0, in_pos_);
+      in_pos_ = 0;
+    }
+    const size_t have = in_.size();
+    in_.resize(std::max(have + kReadChunk, n));
+    waiting_for_message_ = have == 0;
+    auto [ec, got] = co_await socket_.async_read_some(asio::buffer(in_.data() + have, in_.size() - have),
+                                                      asio::as_tuple(use_awaitable));
+    waiting_for_message_ = false;
+    in_.resize(have + (ec ? 0 : got));
+    if (ec) co_return false;
+  }
+  co_return true;
+}
+
 awaitable<bool> Connection::ReadMessage(Message& message) {
-  std::string header;
-  waiting_for_message_ = true;
-  const bool read = co_await ReadExactly(header, 5);
-  waiting_for_message_ = false;
-  if (!read) {
+  if (in_pos_ == in_.size() && in_.capacity() > kReadChunk * 4) {
+    std::string().swap(in_);  // a large message is done with: give its buffer back
+    in_pos_ = 0;
+  }
+  if (!co_await Fill(5)) {
     if (stopping_) co_await Fail("57P01", "terminating connection: the server is shutting down");
     co_return false;
   }
-  message.type = header[0];
-  const int32_t length = ReadInt32(header.data() + 1);
+  message.type = in_[in_pos_];
+  const int32_t length = ReadInt32(in_.data() + in_pos_ + 1);
   if (length < 4) {
     co_await Fail("08P01", "invalid message length");
     co_return false;
@@ -204,7 +238,16 @@ awaitable<bool> Connection::ReadMessage(Message& message) {
                                std::to_string(services_.config.postgres_wire.max_message_bytes) + ")");
     co_return false;
   }
-  co_return co_await ReadExactly(message.body, size);
+  if (!co_await Fill(5 + size)) co_return false;
+  message.body.assign(in_, in_pos_ + 5, size);
+  in_pos_ += 5 + size;
+  co_return true;
+}
+
+void Connection::Cancel(int32_t process_id, int32_t secret) {
+  if (process_id != process_id_ || secret != secret_) return;
+  std::lock_guard lock(running_mutex_);
+  if (running_ != nullptr) running_->Cancel(CancelReason::kClientRequest);
 }
 
 TxStatus Connection::TransactionStatus() const {
@@ -224,6 +267,10 @@ awaitable<void> Connection::Run(bool refuse) {
   timer_.cancel();  // the watchdog sees the socket closed and ends
 }
 
+// GCC 12 warns, wrongly, that this coroutine's frame is freed by a mismatched operator
+// delete: the frame is allocated and freed by Asio's own pair.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 awaitable<void> Connection::Serve(bool refuse) {
   const auto& cfg = services_.config.postgres_wire;
   if (cfg.startup_timeout_secs > 0) SetDeadline(Clock::now() + std::chrono::seconds(cfg.startup_timeout_secs));
@@ -241,12 +288,19 @@ awaitable<void> Connection::Serve(bool refuse) {
 
   AppendAuthentication(out_, 0);
   for (const auto& [name, value] : settings_.Reported()) AppendParameterStatus(out_, name, value);
-  AppendBackendKeyData(out_, process_id_, RandomSecret());
+  AppendBackendKeyData(out_, process_id_, secret_);
   AppendReadyForQuery(out_, TransactionStatus());
   bool skipping_to_sync = false;  // after an error in the extended protocol
-  while (co_await Flush() && !stopping_) {
+  bool flush = true;
+  while (!stopping_) {
+    // Replies wait while the client's next message is already here (a pipeline), unless
+    // they grow large or the client asked for them (Sync, Flush, Query).
+    if ((flush || !MessageBuffered() || out_.size() > kFlushBytes) && !co_await Flush()) co_return;
+    flush = false;
     Message message;
     if (!co_await ReadMessage(message)) co_return;
+    if (skipping_to_sync && message.type != 'S' && message.type != 'X') continue;
+    Refusal refusal;
     switch (message.type) {
       case 'Q': {
         BodyReader reader(message.body);
@@ -255,6 +309,8 @@ awaitable<void> Connection::Serve(bool refuse) {
           co_await Fail("08P01", "invalid Query message");
           co_return;
         }
+        prepared_.erase("");
+        portals_.erase("");
         if (Status admitted = services_.rate_limiter.Admit(caller_.user_id); !admitted.ok()) {
           AppendError(out_, "ERROR", SqlState(admitted.code()), admitted.message());
         } else {
@@ -263,30 +319,52 @@ awaitable<void> Connection::Serve(bool refuse) {
           co_await asio::post(asio::bind_executor(socket_.get_executor(), use_awaitable));
         }
         AppendReadyForQuery(out_, TransactionStatus());
+        flush = true;
         break;
       }
       case 'X':  // Terminate
         co_return;
-      case 'P': case 'B': case 'D': case 'E': case 'C':
-        if (!skipping_to_sync) {
-          AppendError(out_, "ERROR", "0A000",
-                      "the extended query protocol is not supported yet: use the simple query protocol");
-          skipping_to_sync = true;
-        }
+      case 'P':
+        if (Parse(message.body, refusal)) MessageBuilder('1').AppendTo(out_);
+        break;
+      case 'B':
+        if (Bind(message.body, refusal)) MessageBuilder('2').AppendTo(out_);
+        break;
+      case 'D':
+        co_await Describe(message.body, refusal);
+        break;
+      case 'E':
+        co_await Execute(message.body, refusal);
+        break;
+      case 'C':
+        if (Close(message.body, refusal)) MessageBuilder('3').AppendTo(out_);
         break;
       case 'H':  // Flush
+        flush = true;
         break;
-      case 'S':  // Sync
+      case 'S':  // Sync: the end of an extended-protocol exchange
         skipping_to_sync = false;
+        if (session_.state() == sql::Session::State::kIdle) portals_.clear();  // they end with their transaction
         AppendReadyForQuery(out_, TransactionStatus());
+        flush = true;
         break;
       default:
         co_await Fail("08P01", std::string("invalid frontend message type ") +
                                    std::to_string(static_cast<unsigned char>(message.type)));
         co_return;
     }
+    if (!refusal.sqlstate.empty()) {
+      if (refusal.sqlstate == "08P01") {  // the bytes are not what the protocol says: no way to go on
+        co_await Fail(refusal.sqlstate, refusal.message);
+        co_return;
+      }
+      AppendError(out_, "ERROR", refusal.sqlstate, refusal.message);
+      skipping_to_sync = true;
+    }
   }
 }
+
+#pragma GCC diagnostic pop
 
 void Connection::RunQuery(std::string_view text) {
   const std::vector<std::string> statements = sql::SplitStatements(text);
@@ -295,50 +373,367 @@ void Connection::RunQuery(std::string_view text) {
     return;
   }
   for (const std::string& statement : statements) {
-    if (!RunStatement(statement)) break;  // Postgres stops a Query message at its first error
+    Result<Answer> answer = Run(statement, std::nullopt);
+    if (!answer.ok()) {  // Postgres stops a Query message at its first error
+      AppendError(out_, "ERROR", SqlState(answer.status().code()), answer.status().message());
+      return;
+    }
+    if (answer->rows) answer->rows->AppendDescription(out_, {});
+    Status sent = Status::Ok();
+    for (size_t i = 0; answer->rows && i < answer->rows->size() && sent.ok(); ++i) {
+      sent = answer->rows->AppendRow(out_, i, {});
+    }
+    if (!sent.ok()) {
+      AppendError(out_, "ERROR", SqlState(sent.code()), sent.message());
+      return;
+    }
+    AppendCompletion(*answer, answer->tag);
   }
 }
 
-bool Connection::RunStatement(const std::string& statement) {
-  auto fail = [this](const Status& error) {
-    AppendError(out_, "ERROR", SqlState(error.code()), error.message());
-    return false;
-  };
-  if (std::optional<LocalAnswer> local = AnswerLocally(statement, settings_)) {
-    const Status refused = session_.BeforeStatement();  // not inside a failed transaction
-    if (!refused.ok()) return fail(refused);
-    if (!local->error.ok()) {
-      session_.Fail(local->error);
-      return fail(local->error);
+void Connection::AppendCompletion(const Answer& answer, std::string_view tag) {
+  if (!answer.notice.empty()) AppendNotice(out_, "01000", answer.notice);
+  for (const auto& [name, value] : answer.reported) AppendParameterStatus(out_, name, value);
+  AppendCommandComplete(out_, tag);
+}
+
+Result<Connection::Answer> Connection::Run(const std::string& statement,
+                                           std::optional<std::vector<sql::ParamValue>> params) {
+  Answer answer;
+  if (!params) {
+    if (std::optional<LocalAnswer> local = AnswerLocally(statement, settings_)) {
+      KALAM_RETURN_IF_ERROR(session_.BeforeStatement());  // not inside a failed transaction
+      if (!local->error.ok()) {
+        session_.Fail(local->error);
+        return local->error;
+      }
+      if (local->rows) {
+        auto rows = ResultRows::Parse(*local->rows);
+        if (!rows.ok()) return rows.status();
+        answer.rows = std::move(rows).value();
+      }
+      answer.tag = std::move(local->tag);
+      answer.reported = std::move(local->reported);
+      answer.notice = std::move(local->notice);
+      return answer;
     }
-    if (!local->notice.empty()) AppendNotice(out_, "01000", local->notice);
-    if (local->rows) {
-      const Status encoded = AppendRows(out_, *local->rows);
-      if (!encoded.ok()) return fail(encoded);
-    }
-    for (const auto& [name, value] : local->reported) AppendParameterStatus(out_, name, value);
-    AppendCommandComplete(out_, local->tag);
-    return true;
   }
   const sql::Session::State before = session_.state();
-  sql::BatchRequest request{.sql = statement, .params = std::nullopt, .default_namespace = settings_.namespace_id};
+  Cancellation cancellation;
+  {
+    std::lock_guard lock(running_mutex_);
+    running_ = &cancellation;
+  }
+  sql::BatchRequest request{.sql = statement,
+                            .params = std::move(params),
+                            .default_namespace = settings_.namespace_id,
+                            .cancellation = &cancellation};
   sql::BatchResult batch = services_.executor.Execute(caller_, request, session_);
+  {
+    std::lock_guard lock(running_mutex_);
+    running_ = nullptr;
+  }
   if (!batch.error.ok()) {
     // COMMIT of a failed transaction ends it as ROLLBACK, as in Postgres.
     if (before == sql::Session::State::kFailed && batch.error.code() == Code::kTransactionAborted &&
         CommandTag(statement, 0, false) == "COMMIT") {
-      AppendCommandComplete(out_, "ROLLBACK");
-      return true;
+      answer.tag = "ROLLBACK";
+      return answer;
     }
-    return fail(batch.error);
+    return batch.error;
   }
-  for (const sql::StatementResult& result : batch.results) {
+  uint64_t count = 0;
+  bool returned_rows = false;
+  if (!batch.results.empty()) {
+    sql::StatementResult& result = batch.results.back();
     if (result.rows) {
-      const Status encoded = AppendRows(out_, *result.rows);
-      if (!encoded.ok()) return fail(encoded);
+      auto rows = ResultRows::Parse(*result.rows);
+      if (!rows.ok()) return rows.status();
+      count = rows->size();
+      returned_rows = true;
+      answer.rows = std::move(rows).value();
+    } else {
+      count = result.row_count;
     }
-    const uint64_t count = result.rows ? result.rows->row_count : result.row_count;
-    AppendCommandComplete(out_, CommandTag(statement, count, result.rows.has_value()));
+  }
+  answer.tag = CommandTag(statement, count, returned_rows);
+  return answer;
+}
+
+namespace {
+
+Connection::Refusal Refuse(const Status& error) {
+  return {std::string(SqlState(error.code())), error.message()};
+}
+
+}  // namespace
+
+bool Connection::Parse(std::string_view body, Refusal& refusal) {
+  BodyReader reader(body);
+  const std::string name(reader.CString());
+  const std::string_view query = reader.CString();
+  const int16_t count = reader.Int16();
+  std::vector<int32_t> types;
+  for (int16_t i = 0; i < count && reader.ok(); ++i) types.push_back(reader.Int32());
+  if (!reader.ok() || !reader.at_end() || count < 0) {
+    refusal = {"08P01", "invalid Parse message"};
+    return false;
+  }
+  if (!name.empty() && prepared_.contains(name)) {
+    refusal = {"42P05", "prepared statement \"" + name + "\" already exists"};
+    return false;
+  }
+  const std::vector<std::string> statements = sql::SplitStatements(query);
+  if (statements.size() > 1) {
+    refusal = {"42601", "cannot insert multiple commands into a prepared statement"};
+    return false;
+  }
+  auto prepared = std::make_shared<Prepared>();
+  if (!statements.empty()) prepared->sql = statements[0];
+  types.resize(std::max(types.size(), sql::HighestParam(prepared->sql)), oid::kUnspecified);
+  prepared->param_types = std::move(types);
+  prepared_[name] = std::move(prepared);
+  return true;
+}
+
+bool Connection::Bind(std::string_view body, Refusal& refusal) {
+  BodyReader reader(body);
+  const std::string portal_name(reader.CString());
+  const std::string statement_name(reader.CString());
+  std::vector<int16_t> param_formats(static_cast<size_t>(std::max<int16_t>(reader.Int16(), 0)));
+  for (int16_t& f : param_formats) f = reader.Int16();
+  const int16_t param_count = reader.Int16();
+  std::vector<std::optional<std::string_view>> values;
+  for (int16_t i = 0; i < param_count && reader.ok(); ++i) {
+    const int32_t length = reader.Int32();
+    if (length < 0) {
+      values.emplace_back(std::nullopt);
+    } else {
+      values.emplace_back(reader.Bytes(static_cast<size_t>(length)));
+    }
+  }
+  std::vector<int16_t> result_formats(static_cast<size_t>(std::max<int16_t>(reader.Int16(), 0)));
+  for (int16_t& f : result_formats) f = reader.Int16();
+  if (!reader.ok() || !reader.at_end() || param_count < 0) {
+    refusal = {"08P01", "invalid Bind message"};
+    return false;
+  }
+  auto statement = prepared_.find(statement_name);
+  if (statement == prepared_.end()) {
+    refusal = {"26000", "prepared statement \"" + statement_name + "\" does not exist"};
+    return false;
+  }
+  const std::vector<int32_t>& types = statement->second->param_types;
+  if (values.size() != types.size()) {
+    refusal = {"08P01", "bind message supplies " + std::to_string(values.size()) +
+                            " parameters, but prepared statement \"" + statement_name + "\" requires " +
+                            std::to_string(types.size())};
+    return false;
+  }
+  if (param_formats.size() > 1 && param_formats.size() != values.size()) {
+    refusal = {"08P01", "bind message has " + std::to_string(param_formats.size()) + " parameter formats but " +
+                            std::to_string(values.size()) + " parameters"};
+    return false;
+  }
+  for (const int16_t f : result_formats) {
+    if (f != kTextFormat && f != kBinaryFormat) {
+      refusal = {"22023", "unsupported format code: " + std::to_string(f)};
+      return false;
+    }
+  }
+  if (!portal_name.empty() && portals_.contains(portal_name)) {
+    refusal = {"42P03", "portal \"" + portal_name + "\" already exists"};
+    return false;
+  }
+  Portal portal;
+  portal.statement = statement->second;
+  for (size_t i = 0; i < values.size(); ++i) {
+    Result<sql::ParamValue> value = DecodeParam(types[i], FormatOf(param_formats, i), values[i], i + 1);
+    if (!value.ok()) {
+      refusal = value.status().code() == Code::kInvalidParameter
+                    ? Refusal{"22P02", value.status().message()}  // invalid_text_representation
+                    : Refuse(value.status());
+      return false;
+    }
+    portal.params.push_back(std::move(value).value());
+  }
+  portal.result_formats = std::move(result_formats);
+  portals_[portal_name] = std::move(portal);
+  return true;
+}
+
+awaitable<void> Connection::RunPortal(Portal& portal, Refusal& refusal) {
+  if (portal.answer) co_return;
+  const Prepared& statement = *portal.statement;
+  if (statement.sql.empty()) {
+    portal.answer = Answer{};  // the empty query
+    co_return;
+  }
+  if (Status admitted = services_.rate_limiter.Admit(caller_.user_id); !admitted.ok()) {
+    refusal = Refuse(admitted);
+    co_return;
+  }
+  co_await asio::post(asio::bind_executor(services_.statements, use_awaitable));
+  std::optional<std::vector<sql::ParamValue>> params;
+  if (!portal.params.empty()) params = portal.params;
+  Result<Answer> answer = Run(statement.sql, std::move(params));
+  co_await asio::post(asio::bind_executor(socket_.get_executor(), use_awaitable));
+  if (!answer.ok()) {
+    refusal = Refuse(answer.status());
+    co_return;
+  }
+  portal.answer = std::move(answer).value();
+}
+
+bool Connection::AppendDescription(const std::optional<ResultRows>& rows, const std::vector<int16_t>& formats,
+                                   Refusal& refusal) {
+  if (!rows) {
+    MessageBuilder('n').AppendTo(out_);  // NoData
+    return true;
+  }
+  if (formats.size() > 1 && formats.size() != rows->columns().size()) {
+    refusal = {"08P01", "bind message has " + std::to_string(formats.size()) + " result formats but query has " +
+                            std::to_string(rows->columns().size()) + " columns"};
+    return false;
+  }
+  rows->AppendDescription(out_, formats);
+  return true;
+}
+
+awaitable<void> Connection::Describe(std::string body, Refusal& refusal) {
+  BodyReader reader(body);
+  const std::string_view kind = reader.Bytes(1);
+  const std::string name(reader.CString());
+  if (!reader.ok() || !reader.at_end() || (kind != "S" && kind != "P")) {
+    refusal = {"08P01", "invalid Describe message"};
+    co_return;
+  }
+  if (kind == "P") {
+    auto portal = portals_.find(name);
+    if (portal == portals_.end()) {
+      refusal = {"34000", "portal \"" + name + "\" does not exist"};
+      co_return;
+    }
+    co_await RunPortal(portal->second, refusal);
+    if (refusal.sqlstate.empty()) {
+      AppendDescription(portal->second.answer->rows, portal->second.result_formats, refusal);
+    }
+    if (!refusal.sqlstate.empty()) portals_.erase(name);
+    co_return;
+  }
+  auto found = prepared_.find(name);
+  if (found == prepared_.end()) {
+    refusal = {"26000", "prepared statement \"" + name + "\" does not exist"};
+    co_return;
+  }
+  const std::shared_ptr<const Prepared> statement = found->second;
+  MessageBuilder parameters('t');
+  parameters.Int16(static_cast<int16_t>(statement->param_types.size()));
+  for (const int32_t type : statement->param_types) {
+    parameters.Int32(type == oid::kUnspecified ? oid::kText : type);  // unknown: sent as text
+  }
+  parameters.AppendTo(out_);
+  co_await asio::post(asio::bind_executor(services_.statements, use_awaitable));
+  Result<std::optional<ResultRows>> rows = DescribeStatement(*statement);
+  co_await asio::post(asio::bind_executor(socket_.get_executor(), use_awaitable));
+  if (!rows.ok()) {
+    refusal = Refuse(rows.status());
+    co_return;
+  }
+  AppendDescription(*rows, {}, refusal);
+}
+
+// The rows a statement would return, without running it for real: a query runs with its
+// parameters NULL under LIMIT 0; SHOW runs (it reads only); anything else returns none.
+Result<std::optional<ResultRows>> Connection::DescribeStatement(const Prepared& statement) {
+  const std::vector<std::string> words = LeadingWords(statement.sql, 1);
+  const std::string first = words.empty() ? std::string() : words[0];
+  std::optional<std::vector<sql::ParamValue>> nulls;
+  if (!statement.param_types.empty()) nulls.emplace(statement.param_types.size(), std::monostate{});
+  if (!nulls) {
+    SessionSettings scratch = settings_;  // a local answer must not change the session here
+    if (std::optional<LocalAnswer> local = AnswerLocally(statement.sql, scratch)) {
+      if (!local->error.ok()) return local->error;
+      if (!local->rows) return std::optional<ResultRows>();
+      auto rows = ResultRows::Parse(*local->rows);
+      if (!rows.ok()) return rows.status();
+      return std::optional<ResultRows>(std::move(rows).value());
+    }
+  }
+  std::string probe;
+  if (first == "SELECT" || first == "WITH" || first == "VALUES" || first == "TABLE") {
+    probe = "SELECT * FROM (" + statement.sql + ") AS described LIMIT 0";
+  } else if (first == "SHOW") {
+    probe = statement.sql;
+  } else {
+    return std::optional<ResultRows>();
+  }
+  Result<Answer> answer = Run(probe, std::move(nulls));
+  if (!answer.ok()) return answer.status();
+  return std::move(answer->rows);
+}
+
+awaitable<void> Connection::Execute(std::string body, Refusal& refusal) {
+  BodyReader reader(body);
+  const std::string name(reader.CString());
+  const int32_t max_rows = reader.Int32();
+  if (!reader.ok() || !reader.at_end()) {
+    refusal = {"08P01", "invalid Execute message"};
+    co_return;
+  }
+  auto found = portals_.find(name);
+  if (found == portals_.end()) {
+    refusal = {"34000", "portal \"" + name + "\" does not exist"};
+    co_return;
+  }
+  Portal& portal = found->second;
+  co_await RunPortal(portal, refusal);
+  if (!refusal.sqlstate.empty()) {
+    portals_.erase(name);
+    co_return;
+  }
+  const Answer& answer = *portal.answer;
+  if (!answer.rows) {
+    if (answer.tag.empty()) {
+      AppendEmptyQueryResponse(out_);
+    } else {
+      AppendCompletion(answer, answer.tag);
+    }
+    co_return;
+  }
+  const ResultRows& rows = *answer.rows;
+  if (portal.result_formats.size() > 1 && portal.result_formats.size() != rows.columns().size()) {
+    AppendDescription(answer.rows, portal.result_formats, refusal);  // says why
+    co_return;
+  }
+  const size_t first = portal.sent;
+  const size_t end = max_rows > 0 ? std::min(rows.size(), first + static_cast<size_t>(max_rows)) : rows.size();
+  for (size_t i = first; i < end; ++i) {
+    if (Status sent = rows.AppendRow(out_, i, portal.result_formats); !sent.ok()) {
+      refusal = Refuse(sent);
+      co_return;
+    }
+  }
+  portal.sent = end;
+  if (end < rows.size()) {
+    MessageBuilder('s').AppendTo(out_);  // PortalSuspended: Execute again for more
+    co_return;
+  }
+  AppendCompletion(answer, first == 0 ? answer.tag : CommandTag(portal.statement->sql, end - first, true));
+}
+
+bool Connection::Close(std::string_view body, Refusal& refusal) {
+  BodyReader reader(body);
+  const std::string_view kind = reader.Bytes(1);
+  const std::string name(reader.CString());
+  if (!reader.ok() || !reader.at_end() || (kind != "S" && kind != "P")) {
+    refusal = {"08P01", "invalid Close message"};
+    return false;
+  }
+  if (kind == "S") {
+    prepared_.erase(name);  // closing what does not exist is no error
+  } else {
+    portals_.erase(name);
   }
   return true;
 }

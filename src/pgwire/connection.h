@@ -1,6 +1,9 @@
 // One Postgres wire connection, from its start-up packet to Terminate: start-up and
-// authentication, then the simple query protocol. Runs as a coroutine on a strand of its
-// own; statements run on the statement pool. Internal to pgwire/.
+// authentication, then the simple and the extended query protocols. Runs as a coroutine
+// on a strand of its own; statements run on the statement pool. Internal to pgwire/.
+//
+// Replies are buffered and written when the client has no further message waiting (a
+// pipelined Parse/Bind/Execute/Sync is answered in one write), or when they grow large.
 //
 // Bounds: a start-up must finish within [postgres_wire] startup_timeout_secs; a message
 // larger than max_message_bytes, or bytes that are no message, are answered with an error
@@ -10,15 +13,22 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "auth/caller.h"
 #include "pgwire/listener.h"
+#include "common/cancellation.h"
 #include "pgwire/protocol.h"
+#include "pgwire/results.h"
 #include "pgwire/session_settings.h"
+#include "sql/params.h"
 #include "sql/session.h"
 
 namespace kalam::pgwire {
@@ -27,8 +37,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using Socket = boost::asio::ip::tcp::socket;
 
+  // A CancelRequest's backend key, handed to the listener, which finds the connection.
+  using CancelHandler = std::function<void(int32_t process_id, int32_t secret)>;
+
   // stopping: set by the listener when the server shuts down.
-  Connection(Socket socket, Services services, int32_t process_id, const std::atomic<bool>& stopping);
+  Connection(Socket socket, Services services, int32_t process_id, const std::atomic<bool>& stopping,
+             CancelHandler on_cancel);
 
   // Serves the connection until it ends. refuse: the listener is at max_connections; the
   // client is told so (SQLSTATE 53300) once it has sent its start-up packet.
@@ -36,14 +50,46 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Closes the connection if it is waiting for a message. REQUIRES: on the strand.
   void StopIfIdle();
   Socket::executor_type executor() { return socket_.get_executor(); }
+  // Cancels the statement running now, if the secret is this connection's (BackendKeyData).
+  // Any thread.
+  void Cancel(int32_t process_id, int32_t secret);
 
  private:
   struct Message {
     char type = 0;
     std::string body;
   };
+
+ public:
+  // An error of the extended protocol: its SQLSTATE ("" none) and message.
+  struct Refusal {
+    std::string sqlstate;
+    std::string message;
+  };
+
+ private:
   struct Startup {
     std::map<std::string, std::string> parameters;
+  };
+  // What a statement answered.
+  struct Answer {
+    std::optional<ResultRows> rows;  // a row-returning statement's rows
+    std::string tag;                 // CommandComplete ("" with no rows: the empty query)
+    std::vector<std::pair<std::string, std::string>> reported;  // ParameterStatus to send
+    std::string notice;
+  };
+  // A Parse: one statement and the types of its parameters.
+  struct Prepared {
+    std::string sql;                   // "" for the empty query
+    std::vector<int32_t> param_types;  // one per parameter; 0: unspecified
+  };
+  // A Bind: a prepared statement with its values, run at its first Describe or Execute.
+  struct Portal {
+    std::shared_ptr<const Prepared> statement;
+    std::vector<sql::ParamValue> params;
+    std::vector<int16_t> result_formats;
+    std::optional<Answer> answer;  // set once it ran
+    size_t sent = 0;               // rows sent by Executes so far
   };
 
   // The protocol, from the start-up packet to the end; Run closes the socket after it.
@@ -56,10 +102,34 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::awaitable<bool> ReadStartup(Startup& startup);
   boost::asio::awaitable<bool> Authenticate(const Startup& startup);  // sets caller_
   boost::asio::awaitable<bool> ReadMessage(Message& message);
-  // Runs a Query message's statements on the statement pool; appends the replies to out_.
+  // Whether in_ holds a whole message: then replies may wait to be written with its own.
+  bool MessageBuffered() const;
+  // Ensures in_ holds n unread bytes. false when the connection ended first.
+  boost::asio::awaitable<bool> Fill(size_t n);
+
+  // The simple query protocol: runs a Query message's statements on the statement pool;
+  // appends the replies to out_.
   void RunQuery(std::string_view text);
-  // false when it failed (an ErrorResponse was appended).
-  bool RunStatement(const std::string& statement);
+  // Runs one statement (on the statement pool): answered by the connection itself or by
+  // the executor.
+  Result<Answer> Run(const std::string& statement, std::optional<std::vector<sql::ParamValue>> params);
+  // A statement's notice, ParameterStatus and CommandComplete (with tag).
+  void AppendCompletion(const Answer& answer, std::string_view tag);
+
+  // The extended query protocol, one message each. An error is set in refusal, not
+  // appended: the caller answers it and skips to Sync (08P01: closes). The bool ones
+  // return whether they succeeded.
+  bool Parse(std::string_view body, Refusal& refusal);
+  bool Bind(std::string_view body, Refusal& refusal);
+  boost::asio::awaitable<void> Describe(std::string body, Refusal& refusal);
+  boost::asio::awaitable<void> Execute(std::string body, Refusal& refusal);
+  bool Close(std::string_view body, Refusal& refusal);
+  // Runs the portal on the statement pool unless it ran already.
+  boost::asio::awaitable<void> RunPortal(Portal& portal, Refusal& refusal);
+  // RowDescription (formats: the Bind's, or none) or NoData for a statement's answer.
+  bool AppendDescription(const std::optional<ResultRows>& rows, const std::vector<int16_t>& formats,
+                         Refusal& refusal);
+  Result<std::optional<ResultRows>> DescribeStatement(const Prepared& statement);
   TxStatus TransactionStatus() const;
 
   boost::asio::awaitable<bool> ReadExactly(std::string& into, size_t n);
@@ -74,7 +144,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Socket socket_;
   Services services_;
   const int32_t process_id_;
+  const int32_t secret_;
   const std::atomic<bool>& stopping_;
+  CancelHandler on_cancel_;
   auth::Peer peer_;
   boost::asio::steady_timer timer_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
@@ -83,6 +155,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   SessionSettings settings_;
   sql::Session session_;
   std::string out_;  // replies not yet written
+  std::string in_;   // bytes read, not yet taken as messages from in_pos_ on
+  size_t in_pos_ = 0;
+  std::unordered_map<std::string, std::shared_ptr<const Prepared>> prepared_;  // "" unnamed
+  std::unordered_map<std::string, Portal> portals_;                             // "" unnamed
+  // The cancellation of the statement running now, for CancelRequest.
+  std::mutex running_mutex_;
+  Cancellation* running_ = nullptr;  // guarded by running_mutex_
 };
 
 }  // namespace kalam::pgwire

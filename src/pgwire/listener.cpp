@@ -62,7 +62,9 @@ class TcpListener final : public Listener {
 
  private:
   void Accept(tcp::socket socket) {
-    auto connection = std::make_shared<Connection>(std::move(socket), services_, ++next_process_id_, stopping_);
+    auto connection = std::make_shared<Connection>(
+        std::move(socket), services_, ++next_process_id_, stopping_,
+        [this](int32_t process_id, int32_t secret) { CancelStatement(process_id, secret); });
     const int64_t cap = services_.config.postgres_wire.max_connections;
     bool refuse = false;
     {
@@ -84,6 +86,12 @@ class TcpListener final : public Listener {
                      if (error) spdlog::error("postgres wire: a connection failed unexpectedly");
                      End(connection);
                    });
+  }
+
+  // A CancelRequest: the connection with that backend key cancels its running statement.
+  void CancelStatement(int32_t process_id, int32_t secret) {
+    std::lock_guard lock(mutex_);
+    for (const auto& connection : connections_) connection->Cancel(process_id, secret);
   }
 
   void End(const std::shared_ptr<Connection>& connection) {

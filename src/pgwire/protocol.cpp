@@ -2,6 +2,22 @@
 
 namespace kalam::pgwire {
 
+void AppendInt16(std::string& out, int16_t v) {
+  const auto u = static_cast<uint16_t>(v);
+  out += static_cast<char>(u >> 8);
+  out += static_cast<char>(u & 0xff);
+}
+
+void AppendInt32(std::string& out, int32_t v) {
+  const auto u = static_cast<uint32_t>(v);
+  for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((u >> shift) & 0xff);
+}
+
+void AppendInt64(std::string& out, int64_t v) {
+  const auto u = static_cast<uint64_t>(v);
+  for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((u >> shift) & 0xff);
+}
+
 MessageBuilder::MessageBuilder(char type) {
   bytes_.push_back(type);
   bytes_.append(4, '\0');  // the length, set by AppendTo
@@ -13,15 +29,12 @@ MessageBuilder& MessageBuilder::Int8(uint8_t v) {
 }
 
 MessageBuilder& MessageBuilder::Int16(int16_t v) {
-  const auto u = static_cast<uint16_t>(v);
-  bytes_.push_back(static_cast<char>(u >> 8));
-  bytes_.push_back(static_cast<char>(u));
+  AppendInt16(bytes_, v);
   return *this;
 }
 
 MessageBuilder& MessageBuilder::Int32(int32_t v) {
-  const auto u = static_cast<uint32_t>(v);
-  for (int shift = 24; shift >= 0; shift -= 8) bytes_.push_back(static_cast<char>(u >> shift));
+  AppendInt32(bytes_, v);
   return *this;
 }
 

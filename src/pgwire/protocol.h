@@ -28,6 +28,11 @@ inline constexpr int32_t kMaxStartupPacket = 10000;
 // Transaction status of ReadyForQuery.
 enum class TxStatus : char { kIdle = 'I', kInTransaction = 'T', kFailed = 'E' };
 
+// Big-endian integers appended to out.
+void AppendInt16(std::string& out, int16_t v);
+void AppendInt32(std::string& out, int32_t v);
+void AppendInt64(std::string& out, int64_t v);
+
 // One backend message, built field by field; the length is filled in by Finish.
 class MessageBuilder {
  public:

@@ -1,26 +1,18 @@
 #include "pgwire/results.h"
 
 #include <boost/json.hpp>
+#include <bit>
 #include <charconv>
 
 #include "common/encoding.h"
 #include "common/text.h"
 #include "pgwire/protocol.h"
+#include "pgwire/values.h"
 
 namespace kalam::pgwire {
 namespace json = boost::json;
 
 namespace {
-
-// How a column's values are written in text format.
-enum class TextForm { kPlain, kBool, kBytes, kJson, kTimestamp, kTime };
-
-struct Column {
-  std::string name;
-  int32_t oid = 25;
-  int16_t size = -1;  // pg_type.typlen
-  TextForm form = TextForm::kPlain;
-};
 
 struct TypeInfo {
   std::string_view data_type;
@@ -103,6 +95,76 @@ bool ValueText(const json::value& value, TextForm form, std::string& text) {
   return true;
 }
 
+// The binary (send) format of one value; false for SQL NULL. A value that is not of the
+// column's type goes as its text, which a client reading binary will refuse loudly.
+bool ValueBinary(const json::value& value, const ResultColumn& column, std::string& out) {
+  if (value.is_null()) return false;
+  switch (column.oid) {
+    case oid::kBool:
+      if (value.is_bool()) {
+        out += value.get_bool() ? '\1' : '\0';
+        return true;
+      }
+      break;
+    case oid::kInt2:
+    case oid::kInt4:
+    case oid::kInt8:
+      if (value.is_int64() || value.is_uint64()) {
+        const int64_t v = value.is_int64() ? value.get_int64() : static_cast<int64_t>(value.get_uint64());
+        if (column.oid == oid::kInt2) AppendInt16(out, static_cast<int16_t>(v));
+        if (column.oid == oid::kInt4) AppendInt32(out, static_cast<int32_t>(v));
+        if (column.oid == oid::kInt8) AppendInt64(out, v);
+        return true;
+      }
+      break;
+    case oid::kFloat4:
+    case oid::kFloat8:
+      if (value.is_number()) {
+        const double v = value.to_number<double>();
+        if (column.oid == oid::kFloat4) {
+          AppendInt32(out, static_cast<int32_t>(std::bit_cast<uint32_t>(static_cast<float>(v))));
+        } else {
+          AppendInt64(out, static_cast<int64_t>(std::bit_cast<uint64_t>(v)));
+        }
+        return true;
+      }
+      break;
+    case oid::kNumeric: {
+      std::string text;
+      ValueText(value, TextForm::kPlain, text);
+      if (AppendNumericBinary(out, text)) return true;
+      break;
+    }
+    case oid::kTimestamp:
+      if (value.is_string() && AppendTimestampBinary(out, value.get_string())) return true;
+      break;
+    case oid::kDate:
+      if (value.is_string() && AppendDateBinary(out, value.get_string())) return true;
+      break;
+    case oid::kTime:
+      if (value.is_string() && AppendTimeBinary(out, value.get_string())) return true;
+      break;
+    case oid::kUuid:
+      if (value.is_string() && AppendUuidBinary(out, value.get_string())) return true;
+      break;
+    case oid::kBytea:
+      if (value.is_string()) {
+        if (auto bytes = Base64Decode(value.get_string())) {
+          out += *bytes;
+          return true;
+        }
+      }
+      break;
+    default:
+      break;
+  }
+  // Text, Json, and what the engine sends without an OID of its own: the text is the binary form.
+  std::string text;
+  ValueText(value, column.form, text);
+  out += text;
+  return true;
+}
+
 Status Malformed() { return {Code::kInternalError, "A result could not be converted for the Postgres wire"}; }
 
 }  // namespace
@@ -112,11 +174,11 @@ int32_t TypeOid(std::string_view data_type) {
   return type != nullptr ? type->oid : 25;
 }
 
-Status AppendRows(std::string& out, const query::RowSet& rows) {
+Result<ResultRows> ResultRows::Parse(const query::RowSet& rows) {
+  ResultRows result;
   boost::system::error_code ec;
   const json::value schema = json::parse(rows.schema_json, ec);
   if (ec || !schema.is_array()) return Malformed();
-  std::vector<Column> columns;
   for (const json::value& field : schema.get_array()) {
     const json::object* object = field.if_object();
     const json::value* name = object != nullptr ? object->if_contains("name") : nullptr;
@@ -124,39 +186,67 @@ Status AppendRows(std::string& out, const query::RowSet& rows) {
     if (name == nullptr || !name->is_string() || data_type == nullptr || !data_type->is_string()) {
       return Malformed();
     }
-    Column column;
+    ResultColumn column;
     column.name = std::string(name->get_string());
-    if (const TypeInfo* type = FindType(data_type->get_string())) {
+    column.data_type = std::string(data_type->get_string());
+    if (const TypeInfo* type = FindType(column.data_type)) {
       column.oid = type->oid;
       column.size = type->size;
       column.form = type->form;
     }
-    columns.push_back(std::move(column));
+    result.columns_.push_back(std::move(column));
   }
+  json::value values = json::parse(rows.rows_json, ec);
+  if (ec || !values.is_array()) return Malformed();
+  result.rows_ = std::move(values.get_array());
+  for (const json::value& row : result.rows_) {
+    const json::array* cells = row.if_array();
+    if (cells == nullptr || cells->size() != result.columns_.size()) return Malformed();
+  }
+  return result;
+}
+
+int16_t FormatOf(const std::vector<int16_t>& formats, size_t c) {
+  if (formats.empty()) return 0;
+  return formats.size() == 1 ? formats[0] : formats[c];
+}
+
+void ResultRows::AppendDescription(std::string& out, const std::vector<int16_t>& formats) const {
   MessageBuilder description('T');
-  description.Int16(static_cast<int16_t>(columns.size()));
-  for (const Column& c : columns) {
-    description.CString(c.name).Int32(0).Int16(0).Int32(c.oid).Int16(c.size).Int32(-1).Int16(0);
+  description.Int16(static_cast<int16_t>(columns_.size()));
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    const ResultColumn& column = columns_[c];
+    description.CString(column.name).Int32(0).Int16(0).Int32(column.oid).Int16(column.size).Int32(-1).Int16(
+        FormatOf(formats, c));
   }
   description.AppendTo(out);
+}
 
-  const json::value values = json::parse(rows.rows_json, ec);
-  if (ec || !values.is_array()) return Malformed();
-  std::string text;
-  for (const json::value& row : values.get_array()) {
-    const json::array* cells = row.if_array();
-    if (cells == nullptr || cells->size() != columns.size()) return Malformed();
-    MessageBuilder data('D');
-    data.Int16(static_cast<int16_t>(columns.size()));
-    for (size_t c = 0; c < columns.size(); ++c) {
-      if (ValueText((*cells)[c], columns[c].form, text)) {
-        data.Int32(static_cast<int32_t>(text.size())).Bytes(text);
-      } else {
-        data.Int32(-1);
-      }
+Status ResultRows::AppendRow(std::string& out, size_t i, const std::vector<int16_t>& formats) const {
+  const json::array& cells = rows_[i].get_array();
+  MessageBuilder data('D');
+  data.Int16(static_cast<int16_t>(columns_.size()));
+  std::string bytes;
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    bytes.clear();
+    const bool present = FormatOf(formats, c) == kBinaryFormat ? ValueBinary(cells[c], columns_[c], bytes)
+                                                               : ValueText(cells[c], columns_[c].form, bytes);
+    if (!present) {
+      data.Int32(-1);
+      continue;
     }
-    data.AppendTo(out);
+    if (bytes.size() > static_cast<size_t>(INT32_MAX)) return Malformed();
+    data.Int32(static_cast<int32_t>(bytes.size())).Bytes(bytes);
   }
+  data.AppendTo(out);
+  return Status::Ok();
+}
+
+Status AppendRows(std::string& out, const query::RowSet& rows) {
+  auto parsed = ResultRows::Parse(rows);
+  if (!parsed.ok()) return parsed.status();
+  parsed->AppendDescription(out, {});
+  for (size_t i = 0; i < parsed->size(); ++i) KALAM_RETURN_IF_ERROR(parsed->AppendRow(out, i, {}));
   return Status::Ok();
 }
 

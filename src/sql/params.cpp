@@ -48,6 +48,8 @@ Result<std::string> Literal(const ParamValue& value, size_t n) {
       return NumberLiteral(std::move(text));
     }
     Result<std::string> operator()(const std::string& s) const { return StringLiteral(s); }
+    // Parenthesized, as a negative number: "x-$1" must not become "x--5".
+    Result<std::string> operator()(const SqlLiteral& l) const { return "(" + l.text + ")"; }
   };
   return std::visit(Visitor{n}, value);
 }
@@ -59,12 +61,10 @@ bool IsParameterAt(std::string_view sql, size_t pos) {
          (pos == 0 || !IsIdentifierChar(sql[pos - 1]));
 }
 
-}  // namespace
-
-Result<std::string> BindParams(std::string_view statement, const std::vector<ParamValue>& params) {
-  std::string bound;
-  std::vector<bool> used(params.size(), false);
-  size_t copied = 0;  // statement[0, copied) is already in bound
+// Calls on_param(pos, end, n) for every $n of statement, in order; n is capped at cap + 1.
+// Stops at the first error it returns.
+template <typename OnParam>
+Status ForEachParam(std::string_view statement, size_t cap, OnParam on_param) {
   size_t pos = 0;
   while (pos < statement.size()) {
     if (std::optional<Span> span = SpanAt(statement, pos)) {
@@ -78,8 +78,31 @@ Result<std::string> BindParams(std::string_view statement, const std::vector<Par
     size_t end = pos + 1;
     size_t n = 0;
     for (; end < statement.size() && IsDigit(statement[end]); ++end) {
-      n = std::min(n * 10 + static_cast<size_t>(statement[end] - '0'), params.size() + 1);
+      n = std::min(n * 10 + static_cast<size_t>(statement[end] - '0'), cap + 1);
     }
+    KALAM_RETURN_IF_ERROR(on_param(pos, end, n));
+    pos = end;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+size_t HighestParam(std::string_view statement) {
+  constexpr size_t kCap = 65535;  // a Bind message counts its parameters in an int16
+  size_t highest = 0;
+  (void)ForEachParam(statement, kCap, [&](size_t, size_t, size_t n) {
+    highest = std::max(highest, n);
+    return Status::Ok();
+  });
+  return highest;
+}
+
+Result<std::string> BindParams(std::string_view statement, const std::vector<ParamValue>& params) {
+  std::string bound;
+  std::vector<bool> used(params.size(), false);
+  size_t copied = 0;  // statement[0, copied) is already in bound
+  const Status walked = ForEachParam(statement, params.size(), [&](size_t pos, size_t end, size_t n) -> Status {
     if (n == 0 || n > params.size()) {
       return Status(Code::kInvalidParameter,
                     fmt::format("Parameter {} has no value ({} given)",
@@ -90,8 +113,10 @@ Result<std::string> BindParams(std::string_view statement, const std::vector<Par
     bound.append(statement.substr(copied, pos - copied));
     bound += *literal;
     used[n - 1] = true;
-    copied = pos = end;
-  }
+    copied = end;
+    return Status::Ok();
+  });
+  if (!walked.ok()) return walked;
   bound.append(statement.substr(copied));
 
   for (size_t i = 0; i < used.size(); ++i) {
