@@ -1,6 +1,7 @@
 #include "auth/authenticator.h"
 
 #include <openssl/sha.h>
+#include <spdlog/spdlog.h>
 
 #include <utility>
 
@@ -143,6 +144,7 @@ Result<Caller> Authenticator::Verify(const std::string& username, const std::str
     }
   }
   if (!VerifyPassword(password, user->password_hash)) return BadCredentials();
+  if (user->scram_verifier.empty()) KeepScramVerifier(*user, password);
   std::lock_guard lock(cache_mutex_);
   if (cache_.size() >= kMaxCachedCredentials) cache_.clear();
   cache_[key] = {user->user_id, user->password_hash, now + kCredentialTtl};
@@ -201,11 +203,59 @@ Result<Caller> Authenticator::SignIn(const std::string& username, const std::str
   return caller;
 }
 
-bool Authenticator::NeedsPassword(const std::string& username, const Peer& peer) const {
-  if (!peer.loopback) return true;
+void Authenticator::KeepScramVerifier(const catalog::User& user, const std::string& password) {
+  const std::string verifier = MakeScramVerifier(password);
+  const std::string hash = user.password_hash;
+  // Only for the password just checked: a change meanwhile brought its own verifier.
+  const Status kept = catalog_.ModifyUser(user.user_id, [&](catalog::User& u) {
+    if (u.password_hash != hash || !u.scram_verifier.empty()) return false;
+    u.scram_verifier = verifier;
+    return true;
+  });
+  if (!kept.ok()) spdlog::warn("could not store the SCRAM verifier of '{}': {}", user.username, kept.message());
+}
+
+Result<Authenticator::PostgresSignIn> Authenticator::StartPostgresSignIn(const std::string& username,
+                                                                         const Peer& peer) {
+  KALAM_RETURN_IF_ERROR(throttle_.Check(username, peer, ThrottleClock::now()));
   auto state = catalog_.snapshot();
   const catalog::User* user = state->FindUserByName(username);
-  return user == nullptr || user->deleted() || !user->password_hash.empty();
+  PostgresSignIn sign_in;
+  if (user == nullptr || user->deleted()) {
+    sign_in.verifier = MockScramVerifier(username, secret_);
+    return sign_in;
+  }
+  if (user->password_hash.empty()) {
+    if (peer.loopback) {
+      sign_in.method = PostgresMethod::kNoPassword;
+    } else {
+      sign_in.verifier = MockScramVerifier(username, secret_);  // no password matches
+    }
+    return sign_in;
+  }
+  std::optional<ScramVerifier> verifier = ParseScramVerifier(user->scram_verifier);
+  if (!verifier) {
+    sign_in.method = PostgresMethod::kCleartext;
+    return sign_in;
+  }
+  sign_in.verifier = std::move(*verifier);
+  return sign_in;
+}
+
+Result<Caller> Authenticator::FinishScramSignIn(const std::string& username, const Peer& peer, bool proof_ok) {
+  auto state = catalog_.snapshot();
+  const catalog::User* user = state->FindUserByName(username);
+  if (!proof_ok || user == nullptr || user->deleted()) {
+    throttle_.Failed(username, peer, ThrottleClock::now());
+    return BadCredentials();
+  }
+  throttle_.Succeeded(username);
+  KALAM_RETURN_IF_ERROR(catalog_.ModifyUser(user->user_id, [](catalog::User& u) {
+    if (u.deleted()) return false;
+    u.last_seen = NowMicros();
+    return true;
+  }));
+  return CallerOf(*user);
 }
 
 Result<TokenPair> Authenticator::IssueTokens(const Caller& caller) {
@@ -278,12 +328,15 @@ Status Authenticator::ApplyRootPassword(const std::string& password) {
   const catalog::User* root = state->FindUser("root");
   if (root == nullptr) return {Code::kInternalError, "The root user is missing"};
   if (!root->password_hash.empty() && VerifyPassword(password, root->password_hash)) {
+    if (root->scram_verifier.empty()) KeepScramVerifier(*root, password);
     return Status::Ok();
   }
   auto hash = HashPassword(password, config_.bcrypt_cost);
   if (!hash.ok()) return hash.status();
+  const std::string verifier = MakeScramVerifier(password);
   return catalog_.ModifyUser("root", [&](catalog::User& user) {
     user.password_hash = *hash;
+    user.scram_verifier = verifier;
     user.updated_at = NowMicros();
     return true;
   });

@@ -13,11 +13,13 @@
 
 #include "auth/caller.h"
 #include "auth/login_throttle.h"
+#include "auth/scram.h"
 #include "common/config.h"
 #include "common/status.h"
 
 namespace kalam::catalog {
 class Catalog;
+struct User;
 }
 
 namespace kalam::auth {
@@ -45,11 +47,20 @@ class Authenticator {
   // A sign-in with a password (the login route, the WebSocket's basic method): checks it,
   // throttled like Basic credentials, and records the user's last_seen.
   Result<Caller> SignIn(const std::string& username, const std::string& password, const Peer& peer);
-  // Whether a sign-in of username from peer must give a password: false only for a user
-  // without one (root before one is set) from a loopback address, who signs in with an
-  // empty password. Doors that ask for the password in a round trip of their own (the
-  // Postgres wire) skip asking then.
-  bool NeedsPassword(const std::string& username, const Peer& peer) const;
+  // How a Postgres-wire sign-in of username from peer goes on: SCRAM-SHA-256 against the
+  // user's verifier (a mock one for a name that is no user, so the exchange tells nothing);
+  // a cleartext password for a user whose password predates verifiers (checked by SignIn,
+  // which then stores one); no password for a user without one (root before one is set)
+  // from a loopback address. Refused at once while the name or the address is throttled.
+  enum class PostgresMethod { kNoPassword, kScram, kCleartext };
+  struct PostgresSignIn {
+    PostgresMethod method = PostgresMethod::kScram;
+    ScramVerifier verifier;
+  };
+  Result<PostgresSignIn> StartPostgresSignIn(const std::string& username, const Peer& peer);
+  // A SCRAM exchange's outcome, counted as a sign-in: the caller (last_seen recorded), or
+  // INVALID_CREDENTIALS.
+  Result<Caller> FinishScramSignIn(const std::string& username, const Peer& peer, bool proof_ok);
   // Access and refresh tokens for a caller just signed in, opening a refresh family
   // (refresh_families.h). INVALID_CREDENTIALS when the user's tokens were revoked since the
   // caller's credentials were checked (a password changed meanwhile).
@@ -68,6 +79,8 @@ class Authenticator {
   Result<Caller> CheckPassword(const std::string& username, const std::string& password,
                                const Peer& peer);
   Result<Caller> Verify(const std::string& username, const std::string& password, const Peer& peer);
+  // Stores the SCRAM verifier of a password just verified, for a user who has none.
+  void KeepScramVerifier(const catalog::User& user, const std::string& password);
   Result<Caller> CheckBearer(std::string_view token, const char* want_typ);
   TokenPair Sign(const Caller& caller, const std::string& family, const std::string& jti,
                  int64_t now) const;

@@ -39,6 +39,7 @@ std::string Encode(const User& u) {
                  {"username", u.username},
                  {"role", std::string(auth::RoleName(u.role))},
                  {"password_hash", u.password_hash},
+                 {"scram_verifier", u.scram_verifier},
                  {"email", Opt(u.email)},
                  {"auth_type", u.auth_type},
                  {"created_at", u.created_at},
@@ -59,6 +60,7 @@ User DecodeUser(const json::object& o) {
   u.username = json::value_to<std::string>(o.at("username"));
   u.role = auth::ParseRole(json::value_to<std::string>(o.at("role"))).value_or(auth::Role::kUser);
   u.password_hash = json::value_to<std::string>(o.at("password_hash"));
+  u.scram_verifier = OptFrom<std::string>(o, "scram_verifier").value_or("");  // absent before verifiers
   u.email = OptFrom<std::string>(o, "email");
   u.auth_type = json::value_to<std::string>(o.at("auth_type"));
   u.created_at = o.at("created_at").to_number<int64_t>();

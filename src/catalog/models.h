@@ -26,6 +26,9 @@ struct User {
   std::string username;
   auth::Role role = auth::Role::kUser;
   std::string password_hash;  // bcrypt; empty: no password (root without one)
+  // The password's SCRAM-SHA-256 verifier (auth/scram.h) for the Postgres wire; empty for a
+  // password set before verifiers were kept, until its next password sign-in over HTTP.
+  std::string scram_verifier;
   std::optional<std::string> email;
   std::string auth_type = "password";
   int64_t created_at = 0;

@@ -161,25 +161,34 @@ awaitable<bool> Connection::Authenticate(const Startup& startup) {
     co_return false;
   }
   const std::string username = user->second;
-  std::string password;
-  if (services_.authenticator.NeedsPassword(username, peer_)) {
-    AppendAuthentication(out_, 3);  // AuthenticationCleartextPassword
-    if (!co_await Flush()) co_return false;
-    Message message;
-    if (!co_await ReadMessage(message)) co_return false;
-    if (message.type != 'p') {
-      co_await Fail("08P01", "expected a password message");
-      co_return false;
-    }
-    BodyReader reader(message.body);
-    password = std::string(reader.CString());
-    if (!reader.ok()) {
-      co_await Fail("08P01", "invalid password message");
-      co_return false;
-    }
+  Result<auth::Authenticator::PostgresSignIn> sign_in = services_.authenticator.StartPostgresSignIn(username, peer_);
+  if (!sign_in.ok()) {
+    co_await Fail(std::string(SqlState(sign_in.status().code())), sign_in.status().message());
+    co_return false;
   }
-  Result<auth::Caller> caller = co_await services_.passwords.Run(
-      [this, &username, &password] { return services_.authenticator.SignIn(username, password, peer_); });
+  Result<auth::Caller> caller = Status(Code::kInvalidCredentials, "");
+  using Method = auth::Authenticator::PostgresMethod;
+  if (sign_in->method == Method::kScram) {
+    if (!co_await Scram(username, sign_in->verifier, caller)) co_return false;
+  } else {
+    std::string password;
+    if (sign_in->method == Method::kCleartext) {
+      // A password set before SCRAM verifiers were kept: asked in the clear, checked with
+      // bcrypt; the sign-in stores its verifier, so the next one is SCRAM.
+      AppendAuthentication(out_, 3);  // AuthenticationCleartextPassword
+      if (!co_await Flush()) co_return false;
+      Message message;
+      if (!co_await ReadMessage(message)) co_return false;
+      BodyReader reader(message.body);
+      password = std::string(reader.CString());
+      if (message.type != 'p' || !reader.ok()) {
+        co_await Fail("08P01", "expected a password message");
+        co_return false;
+      }
+    }
+    caller = co_await services_.passwords.Run(
+        [this, &username, &password] { return services_.authenticator.SignIn(username, password, peer_); });
+  }
   if (!caller.ok()) {
     std::string message = caller.status().message();
     if (caller.status().code() == Code::kInvalidCredentials) {
@@ -189,6 +198,49 @@ awaitable<bool> Connection::Authenticate(const Startup& startup) {
     co_return false;
   }
   caller_ = std::move(caller).value();
+  co_return true;
+}
+
+awaitable<bool> Connection::Scram(const std::string& username, const auth::ScramVerifier& verifier,
+                                  Result<auth::Caller>& caller) {
+  MessageBuilder('R').Int32(10).CString("SCRAM-SHA-256").CString("").AppendTo(out_);  // AuthenticationSASL
+  if (!co_await Flush()) co_return false;
+  Message message;
+  if (!co_await ReadMessage(message)) co_return false;
+  BodyReader reader(message.body);
+  const std::string_view mechanism = reader.CString();
+  const int32_t length = reader.Int32();
+  const std::string_view client_first = reader.Bytes(length < 0 ? 0 : static_cast<size_t>(length));
+  if (message.type != 'p' || !reader.ok() || !reader.at_end()) {
+    co_await Fail("08P01", "expected a SASLInitialResponse message");
+    co_return false;
+  }
+  if (mechanism != "SCRAM-SHA-256") {
+    co_await Fail("28000", "client selected an invalid SASL authentication mechanism");
+    co_return false;
+  }
+  auth::ScramExchange exchange(verifier);
+  Result<std::string> server_first = exchange.Start(client_first);
+  if (!server_first.ok()) {
+    co_await Fail("08P01", server_first.status().message());
+    co_return false;
+  }
+  MessageBuilder('R').Int32(11).Bytes(*server_first).AppendTo(out_);  // AuthenticationSASLContinue
+  if (!co_await Flush()) co_return false;
+  if (!co_await ReadMessage(message)) co_return false;
+  if (message.type != 'p') {
+    co_await Fail("08P01", "expected a SASLResponse message");
+    co_return false;
+  }
+  Result<std::string> server_final = exchange.Finish(message.body);
+  if (!server_final.ok() && server_final.status().code() != Code::kInvalidCredentials) {
+    co_await Fail("08P01", server_final.status().message());
+    co_return false;
+  }
+  caller = co_await services_.passwords.Run([this, &username, ok = server_final.ok()] {
+    return services_.authenticator.FinishScramSignIn(username, peer_, ok);
+  });
+  if (caller.ok()) MessageBuilder('R').Int32(12).Bytes(*server_final).AppendTo(out_);  // AuthenticationSASLFinal
   co_return true;
 }
 
@@ -354,7 +406,7 @@ awaitable<void> Connection::Serve(bool refuse) {
         co_return;
     }
     if (!refusal.sqlstate.empty()) {
-      if (refusal.sqlstate == "08P01") {  // the bytes are not what the protocol says: no way to go on
+      if (refusal.fatal) {
         co_await Fail(refusal.sqlstate, refusal.message);
         co_return;
       }
@@ -476,7 +528,7 @@ bool Connection::Parse(std::string_view body, Refusal& refusal) {
   std::vector<int32_t> types;
   for (int16_t i = 0; i < count && reader.ok(); ++i) types.push_back(reader.Int32());
   if (!reader.ok() || !reader.at_end() || count < 0) {
-    refusal = {"08P01", "invalid Parse message"};
+    refusal = {"08P01", "invalid Parse message", true};
     return false;
   }
   if (!name.empty() && prepared_.contains(name)) {
@@ -515,7 +567,7 @@ bool Connection::Bind(std::string_view body, Refusal& refusal) {
   std::vector<int16_t> result_formats(static_cast<size_t>(std::max<int16_t>(reader.Int16(), 0)));
   for (int16_t& f : result_formats) f = reader.Int16();
   if (!reader.ok() || !reader.at_end() || param_count < 0) {
-    refusal = {"08P01", "invalid Bind message"};
+    refusal = {"08P01", "invalid Bind message", true};
     return false;
   }
   auto statement = prepared_.find(statement_name);
@@ -605,7 +657,7 @@ awaitable<void> Connection::Describe(std::string body, Refusal& refusal) {
   const std::string_view kind = reader.Bytes(1);
   const std::string name(reader.CString());
   if (!reader.ok() || !reader.at_end() || (kind != "S" && kind != "P")) {
-    refusal = {"08P01", "invalid Describe message"};
+    refusal = {"08P01", "invalid Describe message", true};
     co_return;
   }
   if (kind == "P") {
@@ -678,7 +730,7 @@ awaitable<void> Connection::Execute(std::string body, Refusal& refusal) {
   const std::string name(reader.CString());
   const int32_t max_rows = reader.Int32();
   if (!reader.ok() || !reader.at_end()) {
-    refusal = {"08P01", "invalid Execute message"};
+    refusal = {"08P01", "invalid Execute message", true};
     co_return;
   }
   auto found = portals_.find(name);
@@ -727,7 +779,7 @@ bool Connection::Close(std::string_view body, Refusal& refusal) {
   const std::string_view kind = reader.Bytes(1);
   const std::string name(reader.CString());
   if (!reader.ok() || !reader.at_end() || (kind != "S" && kind != "P")) {
-    refusal = {"08P01", "invalid Close message"};
+    refusal = {"08P01", "invalid Close message", true};
     return false;
   }
   if (kind == "S") {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "auth/caller.h"
+#include "auth/scram.h"
 #include "pgwire/listener.h"
 #include "common/cancellation.h"
 #include "pgwire/protocol.h"
@@ -61,10 +62,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
 
  public:
-  // An error of the extended protocol: its SQLSTATE ("" none) and message.
+  // An error of the extended protocol: its SQLSTATE ("" none) and message. fatal: the
+  // message's bytes are not what the protocol says, so the connection closes.
   struct Refusal {
     std::string sqlstate;
     std::string message;
+    bool fatal = false;
   };
 
  private:
@@ -101,6 +104,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Reads start-up packets until a StartupMessage, answering SSLRequest with 'N'.
   boost::asio::awaitable<bool> ReadStartup(Startup& startup);
   boost::asio::awaitable<bool> Authenticate(const Startup& startup);  // sets caller_
+  // The SCRAM-SHA-256 exchange; caller is its outcome. false when the connection closed.
+  boost::asio::awaitable<bool> Scram(const std::string& username, const auth::ScramVerifier& verifier,
+                                     Result<auth::Caller>& caller);
   boost::asio::awaitable<bool> ReadMessage(Message& message);
   // Whether in_ holds a whole message: then replies may wait to be written with its own.
   bool MessageBuffered() const;
@@ -117,7 +123,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void AppendCompletion(const Answer& answer, std::string_view tag);
 
   // The extended query protocol, one message each. An error is set in refusal, not
-  // appended: the caller answers it and skips to Sync (08P01: closes). The bool ones
+  // appended: the caller answers it and skips to Sync (or closes, when fatal). The bool ones
   // return whether they succeeded.
   bool Parse(std::string_view body, Refusal& refusal);
   bool Bind(std::string_view body, Refusal& refusal);

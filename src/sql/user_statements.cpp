@@ -2,6 +2,7 @@
 #include <functional>
 
 #include "auth/password.h"
+#include "auth/scram.h"
 #include "catalog/catalog.h"
 #include "common/clock.h"
 #include "sql/executor.h"
@@ -52,6 +53,7 @@ Result<StatementResult> Executor::Run(const Scope& scope, const CreateUser& stmt
   user.username = stmt.username;
   user.role = *role;
   user.password_hash = std::move(hash).value();
+  user.scram_verifier = auth::MakeScramVerifier(stmt.password);
   user.email = stmt.email;
   KALAM_RETURN_IF_ERROR(catalog_.CreateUser(std::move(user), stmt.if_not_exists));
   return Done("User '" + stmt.username + "' created", 1);
@@ -76,7 +78,10 @@ Result<StatementResult> Executor::Run(const Scope& scope, const AlterUser& stmt)
           stmt.value, static_cast<size_t>(config_.auth.password_min_length)));
       auto hash = auth::HashPassword(stmt.value, config_.auth.bcrypt_cost);
       if (!hash.ok()) return hash.status();
-      apply = [hash = std::move(hash).value()](catalog::User& u) { u.password_hash = hash; };
+      apply = [hash = std::move(hash).value(), verifier = auth::MakeScramVerifier(stmt.value)](catalog::User& u) {
+        u.password_hash = hash;
+        u.scram_verifier = verifier;
+      };
       break;
     }
     case AlterUser::Field::kRole: {

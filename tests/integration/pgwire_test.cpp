@@ -8,12 +8,18 @@
 
 #include <sys/wait.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "server_process.h"
@@ -44,6 +50,45 @@ PsqlRun Psql(uint16_t port, const std::string& user, const std::string& password
   PsqlRun run{WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(dir + "/out"), ReadFile(dir + "/err")};
   std::filesystem::remove_all(dir);
   return run;
+}
+
+std::string Hmac(const std::string& key, const std::string& message) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
+       message.size(), out, &length);
+  return std::string(reinterpret_cast<const char*>(out), length);
+}
+
+std::string Sha256(const std::string& bytes) {
+  unsigned char out[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out);
+  return std::string(reinterpret_cast<const char*>(out), sizeof out);
+}
+
+std::string Base64(const std::string& bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::string Unbase64(const std::string& text) {
+  std::string out(3 * text.size() / 4 + 1, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  out.resize(static_cast<size_t>(std::max(n, 0)) - static_cast<size_t>(std::count(text.begin(), text.end(), '=')));
+  return out;
+}
+
+// Attribute name of a SCRAM message ("r=...,s=...,i=...").
+std::string ScramField(const std::string& message, char name) {
+  const std::string key = std::string(1, name) + "=";
+  size_t at = message.starts_with(key) ? 0 : message.find("," + key);
+  if (at == std::string::npos) return "";
+  at += at == 0 ? 2 : 3;
+  return message.substr(at, message.find(',', at) - at);
 }
 
 // A Postgres client on a plain socket, message by message, for what psql won't send.
@@ -105,26 +150,105 @@ class RawClient {
     std::vector<Reply> replies;
     while (true) {
       Reply r = Next();
+      if (r.type == 'K' && r.body.size() == 8) {  // BackendKeyData: what a CancelRequest names
+        process_id = static_cast<int32_t>(ntohl(*reinterpret_cast<const uint32_t*>(r.body.data())));
+        secret = static_cast<int32_t>(ntohl(*reinterpret_cast<const uint32_t*>(r.body.data() + 4)));
+      }
       replies.push_back(r);
       if (r.type == 'Z' || r.type == 0) return replies;
     }
   }
+  // The types of replies up to ReadyForQuery, as a string ("12TDDsZ").
+  std::string TypesUntilReady() {
+    std::string types;
+    for (const Reply& r : UntilReady()) types += r.type == 0 ? '!' : r.type;
+    return types;
+  }
+
+  // Extended-protocol messages.
+  static std::string Int16(int16_t v) {
+    const uint16_t n = htons(static_cast<uint16_t>(v));
+    return std::string(reinterpret_cast<const char*>(&n), 2);
+  }
+  static std::string Parse(const std::string& name, const std::string& sql, const std::vector<int32_t>& types = {}) {
+    std::string body = name + '\0' + sql + '\0' + Int16(static_cast<int16_t>(types.size()));
+    for (const int32_t t : types) body += Int32(t);
+    return Message('P', body);
+  }
+  // Text parameters (nullopt: NULL), results in result_format for every column.
+  static std::string Bind(const std::string& portal, const std::string& statement,
+                          const std::vector<std::optional<std::string>>& params = {}, int16_t result_format = 0) {
+    std::string body = portal + '\0' + statement + '\0' + Int16(0) + Int16(static_cast<int16_t>(params.size()));
+    for (const auto& p : params) body += p ? Int32(static_cast<int32_t>(p->size())) + *p : Int32(-1);
+    return Message('B', body + Int16(1) + Int16(result_format));
+  }
+  static std::string Describe(char kind, const std::string& name) { return Message('D', std::string(1, kind) + name + '\0'); }
+  static std::string Execute(const std::string& portal, int32_t max_rows = 0) {
+    return Message('E', portal + '\0' + Int32(max_rows));
+  }
+  static std::string Sync() { return Message('S', ""); }
+
+  int32_t process_id = 0;
+  int32_t secret = 0;
   // True when the server has closed the connection (a read sees the end, not a timeout).
   bool ClosedByServer() {
     char c;
     return ::recv(fd_, &c, 1, 0) == 0;
   }
 
-  bool LogIn(const std::string& user, const std::string& password) {
+  // Signs in as libpq does: SCRAM-SHA-256 when offered (the client's side written here
+  // from RFC 5802), a cleartext password when asked for one. method: what was offered.
+  bool LogIn(const std::string& user, const std::string& password, int* method = nullptr) {
     Send(Startup(user));
     Reply r = Next();
+    if (r.type == 'R' && r.body.size() >= 4) {
+      if (method != nullptr) *method = ntohl(*reinterpret_cast<const uint32_t*>(r.body.data()));
+    }
     if (r.type == 'R' && r.body == Int32(3)) {
       Send(Message('p', password + '\0'));
       r = Next();
+    } else if (r.type == 'R' && r.body.starts_with(Int32(10))) {
+      if (r.body.find("SCRAM-SHA-256") == std::string::npos) return false;
+      const std::string client_first_bare = "n=,r=" + Base64(std::string(18, 'n'));
+      const std::string first = "n,," + client_first_bare;
+      Send(Message('p', std::string("SCRAM-SHA-256") + '\0' + Int32(static_cast<int32_t>(first.size())) + first));
+      r = Next();
+      if (r.type != 'R' || !r.body.starts_with(Int32(11))) {
+        refusal = r;
+        return false;
+      }
+      const std::string server_first = r.body.substr(4);
+      const std::string nonce = ScramField(server_first, 'r');
+      const std::string salt = Unbase64(ScramField(server_first, 's'));
+      const int iterations = std::stoi(ScramField(server_first, 'i'));
+      unsigned char salted[32];
+      PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                        reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()),
+                        iterations, EVP_sha256(), 32, salted);
+      const std::string salted_password(reinterpret_cast<const char*>(salted), 32);
+      const std::string without_proof = "c=biws,r=" + nonce;
+      const std::string auth_message = client_first_bare + "," + server_first + "," + without_proof;
+      const std::string client_key = Hmac(salted_password, "Client Key");
+      const std::string signature = Hmac(Sha256(client_key), auth_message);
+      std::string proof = client_key;
+      for (size_t i = 0; i < proof.size(); ++i) proof[i] = static_cast<char>(proof[i] ^ signature[i]);
+      Send(Message('p', without_proof + ",p=" + Base64(proof)));
+      r = Next();
+      if (r.type != 'R' || !r.body.starts_with(Int32(12))) {
+        refusal = r;
+        return false;
+      }
+      const std::string server_signature = Base64(Hmac(Hmac(salted_password, "Server Key"), auth_message));
+      if (r.body.substr(4) != "v=" + server_signature) return false;  // the server knows the verifier
+      r = Next();
     }
-    if (r.type != 'R' || r.body != Int32(0)) return false;
+    if (r.type != 'R' || r.body != Int32(0)) {
+      refusal = r;
+      return false;
+    }
     return UntilReady().back().type == 'Z';
   }
+  Reply refusal;  // the reply that ended a failed LogIn
 
  private:
   int fd_ = -1;
@@ -320,11 +444,8 @@ TEST_F(PgWireTest, WrongPasswordsAreRefusedAndThrottled) {
 
   auto attempt = [&](const std::string& user, const std::string& password) {
     RawClient client(server_->pg_port());
-    client.Send(RawClient::Startup(user));
-    if (client.Next().type != 'R') return std::string("no password request");
-    client.Send(RawClient::Message('p', password + '\0'));
-    const RawClient::Reply reply = client.Next();
-    return reply.type == 'E' ? SqlStateOf(reply) : std::string(1, reply.type);
+    if (client.LogIn(user, password)) return std::string("signed in");
+    return client.refusal.type == 'E' ? SqlStateOf(client.refusal) : std::string(1, client.refusal.type);
   };
   EXPECT_EQ(attempt("nobody-here", "x"), "28P01");
   // [auth] max_failed_logins_per_user (10): then the name is refused even with its password.
@@ -439,6 +560,142 @@ TEST_F(PgWireTest, ConnectionsPastTheCapAreRefusedWith53300) {
   // One slot free again: a new connection gets in (once the server saw the close).
   EXPECT_TRUE(WaitUntil([&] { return RawClient(server_->pg_port()).LogIn("alice", "alice-password"); },
                         std::chrono::seconds(10)));
+}
+
+TEST_F(PgWireTest, SignInIsScramAndTheServerProvesItKnowsTheVerifier) {
+  RawClient client(server_->pg_port());
+  int method = 0;
+  ASSERT_TRUE(client.LogIn("alice", "alice-password", &method));
+  EXPECT_EQ(method, 10);  // AuthenticationSASL: the password never crosses the wire
+  for (const std::string user : {"alice", "no-such-user"}) {
+    RawClient wrong(server_->pg_port());
+    method = 0;
+    EXPECT_FALSE(wrong.LogIn(user, "not-the-password", &method));
+    EXPECT_EQ(method, 10) << user << ": unknown names are challenged the same way";
+  }
+  // A user created over the Postgres wire signs in there at once.
+  ASSERT_EQ(Root("CREATE USER 'dave' WITH PASSWORD 'dave-password' ROLE user;").exit_code, 0);
+  const PsqlRun dave = Psql(server_->pg_port(), "dave", "dave-password", "SELECT current_user;");
+  EXPECT_EQ(dave.exit_code, 0) << dave.err;
+  const PsqlRun wrong = Psql(server_->pg_port(), "dave", "dave-passworx", "SELECT 1;");
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.err.find("password authentication failed for user \"dave\""), std::string::npos) << wrong.err;
+}
+
+TEST_F(PgWireTest, ExtendedProtocolExecuteWithARowLimitSuspendsThePortal) {
+  ASSERT_EQ(Root("CREATE NAMESPACE IF NOT EXISTS ext; CREATE SHARED TABLE IF NOT EXISTS ext.five (n INT PRIMARY KEY);"
+                 "INSERT INTO ext.five (n) VALUES (1), (2), (3), (4), (5) ON CONFLICT (n) DO NOTHING;")
+                .exit_code,
+            0);
+  RawClient client(server_->pg_port());
+  ASSERT_TRUE(client.LogIn("root", kRootPassword));
+  client.Send(RawClient::Parse("", "SELECT n FROM ext.five ORDER BY n") + RawClient::Bind("", "") +
+              RawClient::Describe('P', "") + RawClient::Execute("", 2) + RawClient::Execute("", 2) +
+              RawClient::Execute("", 2) + RawClient::Sync());
+  std::vector<RawClient::Reply> replies = client.UntilReady();
+  std::string types;
+  for (const auto& r : replies) types += r.type;
+  EXPECT_EQ(types, "12TDDsDDsDCZ");
+  EXPECT_EQ(replies[replies.size() - 2].body, std::string("SELECT 1") + '\0');  // the last Execute's rows
+  // Named statements are reused by later Binds; parameters bind by number.
+  client.Send(RawClient::Parse("by_n", "SELECT n * 10 FROM ext.five WHERE n = $1", {23}) + RawClient::Sync());
+  EXPECT_EQ(client.TypesUntilReady(), "1Z");
+  for (const char* n : {"2", "4"}) {
+    client.Send(RawClient::Bind("", "by_n", {std::string(n)}) + RawClient::Execute("") + RawClient::Sync());
+    replies = client.UntilReady();
+    ASSERT_EQ(replies.size(), 4u);
+    EXPECT_EQ(replies[1].type, 'D');
+    EXPECT_NE(replies[1].body.find(std::to_string(std::stoi(n) * 10)), std::string::npos);
+  }
+}
+
+TEST_F(PgWireTest, ExtendedProtocolErrorsSkipToSyncAndTheSessionGoesOn) {
+  RawClient client(server_->pg_port());
+  ASSERT_TRUE(client.LogIn("alice", "alice-password"));
+  // The failing Execute's error; the messages after it are skipped until Sync.
+  client.Send(RawClient::Parse("", "SELEC 1") + RawClient::Bind("", "") + RawClient::Execute("") +
+              RawClient::Parse("", "SELECT 1") + RawClient::Bind("", "") + RawClient::Execute("") + RawClient::Sync());
+  std::vector<RawClient::Reply> replies = client.UntilReady();
+  std::string types;
+  for (const auto& r : replies) types += r.type;
+  EXPECT_EQ(types, "12EZ");
+  EXPECT_EQ(SqlStateOf(replies[2]), "42601");
+  // Unknown statements and portals, and a Bind with the wrong number of parameters.
+  client.Send(RawClient::Bind("", "missing") + RawClient::Sync());
+  replies = client.UntilReady();
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(SqlStateOf(replies[0]), "26000");
+  client.Send(RawClient::Execute("nowhere") + RawClient::Sync());
+  EXPECT_EQ(SqlStateOf(client.UntilReady()[0]), "34000");
+  client.Send(RawClient::Parse("two", "SELECT $1::INT + $2::INT") + RawClient::Bind("", "two", {std::string("1")}) +
+              RawClient::Sync());
+  replies = client.UntilReady();
+  ASSERT_EQ(replies.size(), 3u);
+  EXPECT_EQ(SqlStateOf(replies[1]), "08P01");
+  client.Send(RawClient::Parse("two", "SELECT 1") + RawClient::Sync());
+  EXPECT_EQ(SqlStateOf(client.UntilReady()[0]), "42P05");  // the name is taken
+  // A parameter that is not a value of its declared type.
+  client.Send(RawClient::Parse("", "SELECT $1", {20}) + RawClient::Bind("", "", {std::string("12x")}) +
+              RawClient::Sync());
+  replies = client.UntilReady();
+  ASSERT_EQ(replies.size(), 3u);
+  EXPECT_EQ(SqlStateOf(replies[1]), "22P02");
+  // Several statements in one Parse are refused, as Postgres does.
+  client.Send(RawClient::Parse("", "SELECT 1; SELECT 2") + RawClient::Sync());
+  EXPECT_EQ(SqlStateOf(client.UntilReady()[0]), "42601");
+  // Still serving: the same connection answers.
+  client.Send(RawClient::Parse("", "SELECT $1::INT + $2::INT") +
+              RawClient::Bind("", "", {std::string("40"), std::string("2")}) + RawClient::Execute("") +
+              RawClient::Sync());
+  replies = client.UntilReady();
+  ASSERT_EQ(replies.size(), 5u);
+  EXPECT_NE(replies[2].body.find("42"), std::string::npos);
+}
+
+TEST_F(PgWireTest, DescribeOfAStatementGivesParameterAndColumnTypes) {
+  RawClient client(server_->pg_port());
+  ASSERT_TRUE(client.LogIn("root", kRootPassword));
+  client.Send(RawClient::Parse("q", "SELECT id, name, price FROM pg.items WHERE id = $1", {20}) +
+              RawClient::Describe('S', "q") + RawClient::Parse("i", "INSERT INTO pg.items (id, name) VALUES ($1, $2)") +
+              RawClient::Describe('S', "i") + RawClient::Sync());
+  const std::vector<RawClient::Reply> replies = client.UntilReady();
+  std::string types;
+  for (const auto& r : replies) types += r.type;
+  ASSERT_EQ(types, "1tT1tnZ");
+  EXPECT_EQ(replies[1].body, RawClient::Int16(1) + RawClient::Int32(20));
+  const std::string& columns = replies[2].body;
+  EXPECT_EQ(columns.substr(0, 2), RawClient::Int16(3));
+  EXPECT_NE(columns.find(std::string("id") + '\0' + RawClient::Int32(0) + RawClient::Int16(0) + RawClient::Int32(20)),
+            std::string::npos);
+  EXPECT_NE(columns.find(std::string("price") + '\0' + RawClient::Int32(0) + RawClient::Int16(0) +
+                         RawClient::Int32(701)),
+            std::string::npos);
+  EXPECT_EQ(replies[4].body, RawClient::Int16(2) + RawClient::Int32(25) + RawClient::Int32(25));  // unknown: text
+}
+
+TEST_F(PgWireTest, CancelRequestStopsTheRunningStatement) {
+  RawClient client(server_->pg_port());
+  ASSERT_TRUE(client.LogIn("alice", "alice-password"));
+  ASSERT_NE(client.process_id, 0);
+  const std::string endless = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r";
+  client.Send(RawClient::Message('Q', endless + '\0'));
+  // A wrong secret cancels nothing; the right one cancels at once.
+  const auto cancel = [&](int32_t secret) {
+    RawClient canceller(server_->pg_port());
+    canceller.Send(RawClient::Int32(16) + RawClient::Int32(80877102) + RawClient::Int32(client.process_id) +
+                   RawClient::Int32(secret));
+    EXPECT_TRUE(canceller.ClosedByServer());  // no answer, as in Postgres
+  };
+  cancel(client.secret + 1);
+  const auto started = std::chrono::steady_clock::now();
+  cancel(client.secret);
+  const std::vector<RawClient::Reply> replies = client.UntilReady();
+  ASSERT_GE(replies.size(), 2u);
+  EXPECT_EQ(replies[0].type, 'E');
+  EXPECT_EQ(SqlStateOf(replies[0]), "57014");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_EQ(StatusOf(replies), 'I');
+  ExpectServing();
 }
 
 TEST(PgWireShutdownTest, IdleConnectionsAreToldAndTheServerStops) {
