@@ -17,7 +17,8 @@ packages=(
   prometheus-cpp-dev prometheus
   curl ca-certificates
   postgresql postgresql-contrib
-  postgresql-client           # psql: the Postgres wire tests
+  postgresql-client           # psql and pgbench: the Postgres wire tests and benchmark
+  python3-psycopg             # psycopg 3: the Postgres wire tests
 )
 
 # Node.js and npm fetch the DuckDB tarballs; some machines carry a Node.js of their own
@@ -59,12 +60,12 @@ if [ ! -f "$duck_dir/lib/libduckdb.so" ] || [ ! -f "$duck_dir/include/duckdb.hpp
   tar -xzf "$hdr_tgz" -C "$duck_dir/include" --strip-components=5 package/src/duckdb/src/include
   rm -rf "$(dirname "$lib_tgz")" "$(dirname "$hdr_tgz")"
 fi
-# The WebSocket client the tests use to check the server against a client this project did
-# not write: the `ws` package from the npm registry, pinned.
-node_dir="$here/third_party/node"
-if [ ! -f "$node_dir/node_modules/ws/package.json" ]; then
-  echo "install-deps: fetching the ws package from the npm registry"
-  mkdir -p "$node_dir"
-  (cd "$node_dir" && npm install --no-save --no-audit --no-fund --silent ws@8.18.3)
+# Clients this project did not write, which the integration tests drive: `ws` (WebSocket)
+# and `pg` (node-postgres), pinned by the committed lockfile.
+node_clients="$here/tests/integration/node"
+if ! cmp -s "$node_clients/package-lock.json" "$node_clients/node_modules/.installed-from-lock"; then
+  echo "install-deps: installing the Node test clients (npm ci)"
+  (cd "$node_clients" && npm ci --no-audit --no-fund --silent &&
+    cp package-lock.json node_modules/.installed-from-lock)
 fi
 echo "install-deps: done"

@@ -231,6 +231,14 @@ std::optional<std::string> NumericFromBinary(std::string_view bytes) {
   return text;
 }
 
+// Text as a string parameter. Postgres text holds no NUL byte, nor does an SQL literal.
+Result<sql::ParamValue> TextValue(std::string_view text, size_t number) {
+  if (text.find('\0') != std::string_view::npos) {
+    return BadValue(number, "text", "a NUL byte (0x00) in a value");
+  }
+  return sql::ParamValue(std::string(text));
+}
+
 Result<sql::ParamValue> FromText(int32_t type_oid, std::string_view text, size_t number) {
   switch (type_oid) {
     case oid::kBool: {
@@ -277,7 +285,7 @@ Result<sql::ParamValue> FromText(int32_t type_oid, std::string_view text, size_t
     case oid::kDate: return sql::ParamValue(Cast(text, "DATE"));
     case oid::kTime: return sql::ParamValue(Cast(text, "TIME"));
     case oid::kUuid: return sql::ParamValue(Cast(text, "UUID"));
-    default: return sql::ParamValue(std::string(text));
+    default: return TextValue(text, number);
   }
 }
 
@@ -344,13 +352,14 @@ Result<sql::ParamValue> FromBinary(int32_t type_oid, std::string_view bytes, siz
     }
     case oid::kJsonb:
       if (bytes.empty() || bytes[0] != 1) return BadValue(number, "jsonb", "unknown binary version");
-      return sql::ParamValue(std::string(bytes.substr(1)));
-    case oid::kUnspecified:
+      return TextValue(bytes.substr(1), number);
+    case oid::kUnspecified:  // bytes of a type the client did not name: node-postgres sends Buffers so
+      return sql::ParamValue(BlobLiteral(bytes));
     case oid::kText:
     case oid::kVarchar:
     case oid::kBpchar:
     case oid::kName:
-    case oid::kJson: return sql::ParamValue(std::string(bytes));
+    case oid::kJson: return TextValue(bytes, number);
     default:
       return Status(Code::kUnsupported,
                     fmt::format("Parameter ${}: the binary format of type OID {} is not supported; send it as text",

@@ -663,7 +663,7 @@ namespace {
 
 // The server against a WebSocket client this project did not write: `ws` from npm.
 TEST(LiveNodeClient, TheWsPackageSubscribesAndReceivesChanges) {
-  const std::string modules = std::string(KALAMDB_SOURCE_DIR) + "/third_party/node/node_modules";
+  const std::string modules = std::string(KALAMDB_SOURCE_DIR) + "/tests/integration/node/node_modules";
   ASSERT_TRUE(std::filesystem::exists(modules + "/ws")) << "run scripts/install-deps.sh";
   ServerProcess server;
   server.Start();

@@ -278,7 +278,7 @@ class PgWireTest : public ::testing::Test {
   static void SetUpTestSuite() {
     ServerOptions options;
     options.extra_config =
-        "[postgres_wire]\nmax_message_bytes = 1048576\nstartup_timeout_secs = 2\nmax_connections = 20\n";
+        "[postgres_wire]\nmax_message_bytes = 1048576\nstartup_timeout_secs = 2\nmax_connections = 24\n";
     server_ = new ServerProcess(options);
     server_->Start();
     auto http = server_->Client();
@@ -540,10 +540,10 @@ TEST_F(PgWireTest, AStartUpThatNeverFinishesIsClosedAtTheTimeout) {
 
 TEST_F(PgWireTest, ConnectionsPastTheCapAreRefusedWith53300) {
   std::vector<std::unique_ptr<RawClient>> open;
-  // max_connections = 20 here; other tests' connections have all ended.
+  // max_connections = 24 here; other tests' connections have all ended.
   ASSERT_TRUE(WaitUntil(
       [&] {
-        while (open.size() < 20) {
+        while (open.size() < 24) {
           auto client = std::make_unique<RawClient>(server_->pg_port());
           if (!client->LogIn("alice", "alice-password")) return false;
           open.push_back(std::move(client));
@@ -696,6 +696,61 @@ TEST_F(PgWireTest, CancelRequestStopsTheRunningStatement) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
   EXPECT_EQ(StatusOf(replies), 'I');
   ExpectServing();
+}
+
+// Runs command, returning its exit status and what it printed (stdout and stderr).
+std::pair<int, std::string> RunClient(const std::string& command) {
+  std::string output;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return {-1, "popen failed"};
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+TEST_F(PgWireTest, PsycopgParametersPreparedStatementsTransactionsIsolationAndCancel) {
+  // Debian's python3, where python3-psycopg is installed (not a python3 earlier on PATH).
+  const auto [status, output] = RunClient("timeout 300 /usr/bin/python3 '" + std::string(KALAMDB_SOURCE_DIR) +
+                                          "/tests/integration/pg/psycopg_client.py' " +
+                                          std::to_string(server_->pg_port()) + " '" + kRootPassword + "'");
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_NE(output.find("all passed"), std::string::npos) << output;
+  ExpectServing();
+}
+
+TEST_F(PgWireTest, NodePostgresCoreCasesAndAPoolOfTwentyUnderLoad) {
+  const std::string dir = std::string(KALAMDB_SOURCE_DIR) + "/tests/integration/node";
+  const auto [status, output] = RunClient("cd '" + dir + "' && timeout 300 node pg_client.js " +
+                                          std::to_string(server_->pg_port()) + " '" + kRootPassword + "'");
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_NE(output.find("all passed"), std::string::npos) << output;
+  ExpectServing();
+}
+
+TEST_F(PgWireTest, PgbenchRunsCustomScriptsInEveryProtocolMode) {
+  ASSERT_EQ(Root("CREATE NAMESPACE IF NOT EXISTS bench; "
+                 "CREATE SHARED TABLE IF NOT EXISTS bench.kv (id BIGINT PRIMARY KEY, v TEXT);")
+                .exit_code,
+            0);
+  char dir_pattern[] = "/tmp/kalamdb-pgbench-XXXXXX";
+  const std::string dir = ::mkdtemp(dir_pattern);
+  std::ofstream(dir + "/script.sql") << "\\set id random(1, 100000)\n"
+                                        "INSERT INTO bench.kv (id, v) VALUES (:id, 'x') ON CONFLICT (id) DO NOTHING;\n"
+                                        "SELECT v FROM bench.kv WHERE id = :id;\n"
+                                        "BEGIN;\nSELECT 1;\nCOMMIT;\n";
+  for (const char* mode : {"simple", "extended", "prepared"}) {
+    const auto [status, output] =
+        RunClient("PGPASSWORD='" + std::string(kRootPassword) + "' timeout 120 pgbench -n -h 127.0.0.1 -p " +
+                  std::to_string(server_->pg_port()) + " -U root -M " + mode + " -c 4 -j 2 -t 50 -f " + dir +
+                  "/script.sql kalam");
+    EXPECT_EQ(status, 0) << mode << ": " << output;
+    EXPECT_NE(output.find("number of transactions actually processed: 200/200"), std::string::npos)
+        << mode << ": " << output;
+    EXPECT_NE(output.find("number of failed transactions: 0"), std::string::npos) << mode << ": " << output;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(PgWireShutdownTest, IdleConnectionsAreToldAndTheServerStops) {
