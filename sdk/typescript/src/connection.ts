@@ -290,9 +290,9 @@ export class LiveConnection {
     }, delay);
   }
 
+  /** Whether a failure now is followed by another attempt (giving up is reported apart). */
   private willRetry(): boolean {
-    return this.wanted && this.policy.autoReconnect &&
-      (this.policy.maxAttempts === 0 || this.attempts < this.policy.maxAttempts);
+    return this.wanted && this.policy.autoReconnect;
   }
 
   private send(message: Record<string, unknown>): void {
