@@ -3,24 +3,20 @@
 // row's current version once, in order.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { appServer, clientAs } from '../support/fixtures.js';
-import { checkReader, FEED_TABLE, startReader, startWriter } from '../support/feed.js';
-import { CuttableProxy } from '../support/proxy.js';
+import { clientAs } from '../support/fixtures.js';
+import { checkReader, feedServer, startReader, startWriter } from '../support/feed.js';
 import { waitFor } from '../support/server.js';
 
 let server;
 let proxy;
+let feed;
 
 before(async () => {
-  server = await appServer();
-  await server.rootSql(FEED_TABLE);
-  proxy = await new CuttableProxy(server.port).listen();
+  feed = await feedServer();
+  ({ server, proxy } = feed);
 });
 
-after(async () => {
-  await proxy?.close();
-  await server?.dispose();
-});
+after(() => feed?.dispose());
 
 test('resume after a dropped socket and after a server restart, with a writer going on', async () => {
   const writerClient = clientAs(server, 'alice');

@@ -3,25 +3,21 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Auth, createClient } from '../../dist/index.js';
-import { appServer, clientAs, PASSWORD } from '../support/fixtures.js';
-import { checkReader, FEED_TABLE, startReader, startWriter } from '../support/feed.js';
-import { CuttableProxy } from '../support/proxy.js';
+import { clientAs, PASSWORD } from '../support/fixtures.js';
+import { checkReader, feedServer, startReader, startWriter } from '../support/feed.js';
 import { waitFor } from '../support/server.js';
 
 const TTL_SECS = 3;
 let server;
 let proxy;
+let feed;
 
 before(async () => {
-  server = await appServer({ accessTokenTtlSecs: TTL_SECS });
-  await server.rootSql(FEED_TABLE);
-  proxy = await new CuttableProxy(server.port).listen();
+  feed = await feedServer({ accessTokenTtlSecs: TTL_SECS });
+  ({ server, proxy } = feed);
 });
 
-after(async () => {
-  await proxy?.close();
-  await server?.dispose();
-});
+after(() => feed?.dispose());
 
 test('a token expiring mid-subscription is refreshed before expiry; no event lost', async () => {
   const writerClient = clientAs(server, 'alice');

@@ -64,3 +64,20 @@ export async function checkReader(reader, client) {
   assert.deepEqual(missing.map((row) => row.id.asString()), [], 'every row\'s current version reached the event log');
   return fresh.length;
 }
+
+/** A server with app.feed, behind a proxy whose connections a test can cut. */
+export async function feedServer(options) {
+  const { appServer } = await import('./fixtures.js');
+  const { CuttableProxy } = await import('./proxy.js');
+  const server = await appServer(options);
+  await server.rootSql(FEED_TABLE);
+  const proxy = await new CuttableProxy(server.port).listen();
+  return {
+    server,
+    proxy,
+    dispose: async () => {
+      await proxy.close();
+      await server.dispose();
+    },
+  };
+}
