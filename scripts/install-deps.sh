@@ -18,6 +18,7 @@ packages=(
   curl ca-certificates
   postgresql postgresql-contrib
   postgresql-client           # psql: the Postgres wire tests
+  chromium                    # the TypeScript SDK's browser test (examples/chat)
 )
 
 # Node.js and npm fetch the DuckDB tarballs; some machines carry a Node.js of their own
@@ -67,4 +68,14 @@ if [ ! -f "$node_dir/node_modules/ws/package.json" ]; then
   mkdir -p "$node_dir"
   (cd "$node_dir" && npm install --no-save --no-audit --no-fund --silent ws@8.18.3)
 fi
+# The TypeScript SDK and the chat example: their npm packages, exactly as the committed
+# lockfiles say (npm ci also builds the SDK's dist/). puppeteer-core drives Debian's
+# chromium, so no browser is downloaded.
+for dir in sdk/typescript examples/chat; do
+  if [ ! -d "$here/$dir/node_modules" ] || [ "$here/$dir/package-lock.json" -nt "$here/$dir/node_modules" ]; then
+    echo "install-deps: npm ci in $dir"
+    (cd "$here/$dir" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+    touch "$here/$dir/node_modules"
+  fi
+done
 echo "install-deps: done"
