@@ -37,15 +37,3 @@ export const Auth = {
     return { type: 'none' };
   },
 } as const;
-
-/** base64 of UTF-8 text, in browsers and Node alike. */
-export function base64(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
-export function basicAuthorization(user: string, password: string): string {
-  return `Basic ${base64(`${user}:${password}`)}`;
-}
