@@ -119,8 +119,9 @@ kalam_start() {
   {
     echo "[auth]"
     echo "bcrypt_cost = 4"
+    kalam_pg_port="$(free_port)"
     echo "[postgres_wire]"
-    echo "port = $(free_port)"
+    echo "port = $kalam_pg_port"
     if [ -n "$sync" ]; then
       echo "[storage]"
       echo "sync_writes = $sync"
@@ -231,15 +232,19 @@ run_wrk() {
 }
 
 # run_pgbench KEY CLIENTS SECONDS THREADS SCRIPT [pgbench args...]
-#   pgbench -n -f SCRIPT over TCP loopback, simple query protocol. PGOPTIONS from the
-#   variable pg_session_options (e.g. "-c synchronous_commit=off").
+#   pgbench -n -f SCRIPT over TCP loopback against PostgreSQL, simple query protocol.
+#   PGOPTIONS from the variable pg_session_options (e.g. "-c synchronous_commit=off").
+#   pgbench_mode (simple | extended | prepared) sets the protocol; pgbench_target=kalam
+#   points it at KalamDB's Postgres wire door instead (user root, database kalam).
 run_pgbench() {
   local key="$1" n="$2" secs="$3" threads="$4" script="$5" out dir="$tmp/pg/$1"
   shift 5
   mkdir -p "$dir"
-  out="$(cd "$dir" && PGOPTIONS="${pg_session_options:-}" "$pg_bin/pgbench" -n -f "$script" \
-    -c "$n" -j "$threads" -T "$secs" "$@" \
-    -h 127.0.0.1 -p "$pg_port" -U postgres --log --log-prefix="$dir/tx" postgres 2>&1)"
+  local port="$pg_port" user=postgres db=postgres options="${pg_session_options:-}"
+  if [ "${pgbench_target:-}" = kalam ]; then port="$kalam_pg_port" user=root db=kalam options=""; fi
+  out="$(cd "$dir" && PGPASSWORD="$password" PGOPTIONS="$options" "$pg_bin/pgbench" -n -f "$script" \
+    -M "${pgbench_mode:-simple}" -c "$n" -j "$threads" -T "$secs" "$@" \
+    -h 127.0.0.1 -p "$port" -U "$user" --log --log-prefix="$dir/tx" "$db" 2>&1)"
   echo "$out" >"$tmp/$key.pgbench.txt"
   local tps failed avg
   tps="$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' <<<"$out" | head -1)"

@@ -2,7 +2,7 @@
 # KalamDB benchmarks against PostgreSQL 15, Redis 7 and DuckDB (see bench/README.md).
 #
 #   bench/run.sh [SUITE...]      SUITE: roundtrip | tables | rocksdb | live | cold |
-#                                transactions | all
+#                                transactions | pgwire | sdk | all
 #                                (default: roundtrip tables rocksdb; all = every suite)
 #
 # roundtrip (bench/roundtrip.sh): POST /v1/api/sql {"sql":"SELECT 1"} and
@@ -22,6 +22,12 @@
 # transactions (bench/transactions.sh): BEGIN; 10 single-row INSERTs; COMMIT and a
 #   read-modify-write transaction over HTTP batches, 1 and 16 clients, against PostgreSQL
 #   doing the same through pgbench, durable commits off on both sides.
+# pgwire (bench/pgwire.sh): the same pgbench scripts against PostgreSQL and KalamDB's
+#   Postgres wire door (SELECT 1, point SELECT, 200-row filter, 1-row INSERT), simple and
+#   prepared protocol, 1/8/16 clients, with the HTTP door's figures beside them.
+# sdk (bench/sdk.sh, bench/sdk.js): change events/s into the TypeScript SDK's
+#   subscribeWithSql() and live() against a raw `ws` client, 1,000 subscriptions on one
+#   socket, with the client's CPU per event.
 # Each suite starts its own throw-away kalamdb-server(s); one PostgreSQL 15 cluster serves
 # the run. Prints Markdown tables (stdout; progress on stderr) and whether the aims are met.
 #
@@ -38,6 +44,7 @@
 #   BENCH_INSERT_CLIENTS  tables INSERT client counts (default "1 16")
 #   BENCH_LIVE_*          live: CONNS (1000), FAN_SUBS (10), SETUP_SUBS (100), MEM_SUBS (10),
 #                         LATENCY_N (3000), ROUNDS (100), SETUP_TIMEOUT (60 s), BODY (22)
+#   BENCH_SDK_SUBS, BENCH_SDK_INSERTS  sdk: subscriptions per client (1000), INSERTs (100)
 #   BENCH_COLD_ROWS       cold: rows flushed to Parquet (default 10000000, multiple of 500000)
 #   BENCH_COLD_FLUSH_EVERY cold: 500k-row chunks per flush (default 4); BENCH_COLD_REPEATS (3)
 #   KALAMDB_BIN           server binary (default build/kalamdb-server)
@@ -51,13 +58,13 @@ here="$(cd "$(dirname "$0")" && pwd)"
 
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(roundtrip tables rocksdb)
-case " ${suites[*]} " in *" all "*) suites=(roundtrip tables rocksdb live cold transactions) ;; esac
+case " ${suites[*]} " in *" all "*) suites=(roundtrip tables rocksdb live cold transactions pgwire sdk) ;; esac
 want() { local s; for s in "${suites[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 for s in "${suites[@]}"; do
   case "$s" in
-    roundtrip | tables | rocksdb | live | cold | transactions) ;;
+    roundtrip | tables | rocksdb | live | cold | transactions | pgwire | sdk) ;;
     -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench: unknown suite '$s' (roundtrip, tables, rocksdb, live, cold, transactions, all)" >&2; exit 2 ;;
+    *) echo "bench: unknown suite '$s' (roundtrip, tables, rocksdb, live, cold, transactions, pgwire, sdk, all)" >&2; exit 2 ;;
   esac
 done
 
@@ -73,8 +80,12 @@ done
 . "$here/cold.sh"
 # shellcheck source=bench/transactions.sh
 . "$here/transactions.sh"
+# shellcheck source=bench/pgwire.sh
+. "$here/pgwire.sh"
+# shellcheck source=bench/sdk.sh
+. "$here/sdk.sh"
 
-if want roundtrip || want tables || want transactions; then need_servers; fi
+if want roundtrip || want tables || want transactions || want pgwire; then need_servers; fi
 
 started_at="$(date +%s)"
 want roundtrip && suite_roundtrip
@@ -83,6 +94,8 @@ want rocksdb && suite_rocksdb
 want live && suite_live
 want cold && suite_cold
 want transactions && suite_transactions
+want pgwire && suite_pgwire
+want sdk && suite_sdk
 
 # ---------------------------------------------------------------- report
 echo
@@ -98,6 +111,8 @@ fi
 want live && report_live
 want cold && report_cold
 want transactions && report_transactions
+want pgwire && report_pgwire
+want sdk && report_sdk
 if [ -n "$pg_notes" ]; then
   echo
   echo "pgbench reuses a cached clock reading when its thread was descheduled mid-transaction:$pg_notes"

@@ -19,6 +19,7 @@ packages=(
   postgresql postgresql-contrib
   postgresql-client           # psql and pgbench: the Postgres wire tests and benchmark
   python3-psycopg             # psycopg 3: the Postgres wire tests
+  chromium                    # the TypeScript SDK's browser test (examples/chat)
 )
 
 # Node.js and npm fetch the DuckDB tarballs; some machines carry a Node.js of their own
@@ -68,4 +69,14 @@ if ! cmp -s "$node_clients/package-lock.json" "$node_clients/node_modules/.insta
   (cd "$node_clients" && npm ci --no-audit --no-fund --silent &&
     cp package-lock.json node_modules/.installed-from-lock)
 fi
+# The TypeScript SDK and the chat example: their npm packages, exactly as the committed
+# lockfiles say (npm ci also builds the SDK's dist/). puppeteer-core drives Debian's
+# chromium, so no browser is downloaded.
+for dir in sdk/typescript examples/chat; do
+  if [ ! -d "$here/$dir/node_modules" ] || [ "$here/$dir/package-lock.json" -nt "$here/$dir/node_modules" ]; then
+    echo "install-deps: npm ci in $dir"
+    (cd "$here/$dir" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+    touch "$here/$dir/node_modules"
+  fi
+done
 echo "install-deps: done"
