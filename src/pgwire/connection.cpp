@@ -27,6 +27,8 @@ constexpr auto kWriteTimeout = std::chrono::seconds(30);
 constexpr auto kDrainTime = std::chrono::seconds(2);
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kFlushBytes = 256 * 1024;  // replies held back for a pipeline at most
+// How SUBSCRIBE TO's answer begins (the executor's hand-off to the WebSocket).
+constexpr std::string_view kSubscriptionHandOff = R"({"status":"subscription_required")";
 
 int32_t RandomSecret() {
   static thread_local std::mt19937 random{std::random_device{}()};
@@ -430,6 +432,11 @@ void Connection::RunQuery(std::string_view text) {
       AppendError(out_, "ERROR", SqlState(answer.status().code()), answer.status().message());
       return;
     }
+    if (answer->copy) {
+      AppendCopyOut(out_, *answer->copy, *answer->rows);
+      AppendCompletion(*answer, answer->tag);
+      continue;
+    }
     if (answer->rows) answer->rows->AppendDescription(out_, {});
     Status sent = Status::Ok();
     for (size_t i = 0; answer->rows && i < answer->rows->size() && sent.ok(); ++i) {
@@ -445,6 +452,7 @@ void Connection::RunQuery(std::string_view text) {
 
 void Connection::AppendCompletion(const Answer& answer, std::string_view tag) {
   if (!answer.notice.empty()) AppendNotice(out_, "01000", answer.notice);
+  if (!answer.warning.empty()) AppendNotice(out_, answer.warning_sqlstate, answer.warning, "WARNING");
   for (const auto& [name, value] : answer.reported) AppendParameterStatus(out_, name, value);
   AppendCommandComplete(out_, tag);
 }
@@ -452,6 +460,19 @@ void Connection::AppendCompletion(const Answer& answer, std::string_view tag) {
 Result<Connection::Answer> Connection::Run(const std::string& statement,
                                            std::optional<std::vector<sql::ParamValue>> params) {
   Answer answer;
+  if (std::optional<Result<CopyOut>> copy = ParseCopy(statement)) {
+    if (!copy->ok()) {
+      KALAM_RETURN_IF_ERROR(session_.BeforeStatement());  // not inside a failed transaction
+      session_.Fail(copy->status());
+      return copy->status();
+    }
+    Result<Answer> rows = Run((*copy)->select, std::move(params));
+    if (!rows.ok()) return rows;
+    if (!rows->rows) return Status(Code::kInvalidSql, "COPY (query) needs a query that returns rows");
+    rows->tag = "COPY " + std::to_string(rows->rows->size());
+    rows->copy = std::move(copy->value());
+    return rows;
+  }
   if (!params) {
     if (std::optional<LocalAnswer> local = AnswerLocally(statement, settings_)) {
       KALAM_RETURN_IF_ERROR(session_.BeforeStatement());  // not inside a failed transaction
@@ -504,11 +525,26 @@ Result<Connection::Answer> Connection::Run(const std::string& statement,
       count = rows->size();
       returned_rows = true;
       answer.rows = std::move(rows).value();
+    } else if (result.message.starts_with(kSubscriptionHandOff)) {
+      // SUBSCRIBE TO: where and how to subscribe over the WebSocket, as a one-row result.
+      auto rows = ResultRows::Parse({R"([{"name":"subscription","data_type":"Json"}])", "[[" + result.message + "]]", 1});
+      if (!rows.ok()) return rows.status();
+      count = 1;
+      returned_rows = true;
+      answer.rows = std::move(rows).value();
     } else {
       count = result.row_count;
     }
   }
   answer.tag = CommandTag(statement, count, returned_rows);
+  // Where Postgres warns about transaction statements that change nothing.
+  if (answer.tag == "BEGIN" && before != sql::Session::State::kIdle) {
+    answer.warning_sqlstate = "25001";
+    answer.warning = "there is already a transaction in progress";
+  } else if ((answer.tag == "COMMIT" || answer.tag == "ROLLBACK") && before == sql::Session::State::kIdle) {
+    answer.warning_sqlstate = "25P01";
+    answer.warning = "there is no transaction in progress";
+  }
   return answer;
 }
 
@@ -668,7 +704,8 @@ awaitable<void> Connection::Describe(std::string body, Refusal& refusal) {
     }
     co_await RunPortal(portal->second, refusal);
     if (refusal.sqlstate.empty()) {
-      AppendDescription(portal->second.answer->rows, portal->second.result_formats, refusal);
+      const Answer& answer = *portal->second.answer;
+      AppendDescription(answer.copy ? std::nullopt : answer.rows, portal->second.result_formats, refusal);
     }
     if (!refusal.sqlstate.empty()) portals_.erase(name);
     co_return;
@@ -751,6 +788,11 @@ awaitable<void> Connection::Execute(std::string body, Refusal& refusal) {
     } else {
       AppendCompletion(answer, answer.tag);
     }
+    co_return;
+  }
+  if (answer.copy) {
+    AppendCopyOut(out_, *answer.copy, *answer.rows);
+    AppendCompletion(answer, answer.tag);
     co_return;
   }
   const ResultRows& rows = *answer.rows;

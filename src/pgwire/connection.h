@@ -26,6 +26,7 @@
 #include "auth/scram.h"
 #include "pgwire/listener.h"
 #include "common/cancellation.h"
+#include "pgwire/copy.h"
 #include "pgwire/protocol.h"
 #include "pgwire/results.h"
 #include "pgwire/session_settings.h"
@@ -77,9 +78,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // What a statement answered.
   struct Answer {
     std::optional<ResultRows> rows;  // a row-returning statement's rows
+    std::optional<CopyOut> copy;     // COPY ... TO STDOUT: the rows go out as CopyData
     std::string tag;                 // CommandComplete ("" with no rows: the empty query)
     std::vector<std::pair<std::string, std::string>> reported;  // ParameterStatus to send
     std::string notice;
+    std::string warning_sqlstate;  // a WARNING where Postgres warns ("" none)
+    std::string warning;
   };
   // A Parse: one statement and the types of its parameters.
   struct Prepared {

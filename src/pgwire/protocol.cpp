@@ -94,8 +94,9 @@ void AppendError(std::string& out, std::string_view severity, std::string_view s
   AppendFields(out, 'E', severity, sqlstate, message);
 }
 
-void AppendNotice(std::string& out, std::string_view sqlstate, std::string_view message) {
-  AppendFields(out, 'N', "NOTICE", sqlstate, message);
+void AppendNotice(std::string& out, std::string_view sqlstate, std::string_view message,
+                  std::string_view severity) {
+  AppendFields(out, 'N', severity, sqlstate, message);
 }
 
 int32_t ReadInt32(const char* p) {

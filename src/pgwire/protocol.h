@@ -59,7 +59,8 @@ void AppendEmptyQueryResponse(std::string& out);
 // ErrorResponse (severity ERROR or FATAL) or NoticeResponse (severity NOTICE, WARNING).
 void AppendError(std::string& out, std::string_view severity, std::string_view sqlstate,
                  std::string_view message);
-void AppendNotice(std::string& out, std::string_view sqlstate, std::string_view message);
+void AppendNotice(std::string& out, std::string_view sqlstate, std::string_view message,
+                  std::string_view severity = "NOTICE");
 
 // Reads a frontend message body front to back. A read past the end, or a string without
 // its NUL, marks the reader bad and returns an empty value; check ok() once at the end.

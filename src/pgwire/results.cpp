@@ -222,6 +222,10 @@ void ResultRows::AppendDescription(std::string& out, const std::vector<int16_t>&
   description.AppendTo(out);
 }
 
+bool ResultRows::CellText(size_t i, size_t c, std::string& text) const {
+  return ValueText(rows_[i].get_array()[c], columns_[c].form, text);
+}
+
 Status ResultRows::AppendRow(std::string& out, size_t i, const std::vector<int16_t>& formats) const {
   const json::array& cells = rows_[i].get_array();
   MessageBuilder data('D');

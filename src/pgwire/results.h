@@ -43,6 +43,8 @@ class ResultRows {
   const std::vector<ResultColumn>& columns() const { return columns_; }
   size_t size() const { return rows_.size(); }
   void AppendDescription(std::string& out, const std::vector<int16_t>& formats) const;
+  // The text format of row i's cell c into text; false for NULL.
+  bool CellText(size_t i, size_t c, std::string& text) const;
   // DataRow of row i. INTERNAL_ERROR when a cell is not a value of its column's type.
   Status AppendRow(std::string& out, size_t i, const std::vector<int16_t>& formats) const;
 

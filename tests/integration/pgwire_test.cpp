@@ -753,6 +753,38 @@ TEST_F(PgWireTest, PgbenchRunsCustomScriptsInEveryProtocolMode) {
   std::filesystem::remove_all(dir);
 }
 
+TEST_F(PgWireTest, PsqlCopiesOutInTextAndCsvAndRefusesWhatItCannotDo) {
+  char dir_pattern[] = "/tmp/kalamdb-copy-XXXXXX";
+  const std::string dir = ::mkdtemp(dir_pattern);
+  const PsqlRun run = Root(
+      "CREATE NAMESPACE IF NOT EXISTS cp;\n"
+      "CREATE SHARED TABLE IF NOT EXISTS cp.t (id INT PRIMARY KEY, v TEXT);\n"
+      "INSERT INTO cp.t (id, v) VALUES (1, 'a,b'), (2, NULL), (3, E'tab\\tx'), (4, ''), (5, 'say \"hi\"');\n"
+      "\\copy (SELECT id, v FROM cp.t ORDER BY id) TO '" + dir + "/out.csv' CSV HEADER\n"
+      "\\copy cp.t (id, v) TO '" + dir + "/out.txt'\n");
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(ReadFile(dir + "/out.csv"), "id,v\n1,\"a,b\"\n2,\n3,tab\tx\n4,\"\"\n5,\"say \"\"hi\"\"\"\n");
+  // Text format: tab-separated, \N for NULL, the tab inside a value escaped. (Order: the scan's.)
+  const std::string text = ReadFile(dir + "/out.txt");
+  EXPECT_NE(text.find("2\t\\N\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("3\ttab\\tx\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("4\t\n"), std::string::npos) << text;
+  const PsqlRun from = Root("\\copy cp.t FROM '" + dir + "/out.txt'\n");
+  EXPECT_NE(from.err.find("0A000"), std::string::npos) << from.err;
+  const PsqlRun server_file = Root("COPY cp.t TO '/tmp/anything';\n");
+  EXPECT_NE(server_file.err.find("42501"), std::string::npos) << server_file.err;
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(PgWireTest, SubscribeToAnswersWithTheWebSocketHandOffAndTransactionStatementsWarn) {
+  const PsqlRun run = As("alice", "SUBSCRIBE TO pg.notes;\nBEGIN;\nBEGIN;\nCOMMIT;\nCOMMIT;\n");
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("\"status\":\"subscription_required\""), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("/v1/ws"), std::string::npos) << run.out;
+  EXPECT_NE(run.err.find("25001"), std::string::npos) << run.err;  // already in a transaction
+  EXPECT_NE(run.err.find("25P01"), std::string::npos) << run.err;  // no transaction in progress
+}
+
 TEST(PgWireShutdownTest, IdleConnectionsAreToldAndTheServerStops) {
   ServerProcess server;
   server.Start();
