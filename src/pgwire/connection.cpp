@@ -62,6 +62,13 @@ awaitable<void> Connection::Watchdog() {
     if (!socket_.is_open()) break;
     if (!ec && Clock::now() >= deadline_) {
       boost::system::error_code ignored;
+      if (idle_in_transaction_ && waiting_for_message_) {
+        // Idle in a transaction past the limit: the read ends, and the connection says why.
+        idle_expired_ = true;
+        SetDeadline(Clock::time_point::max());
+        socket_.cancel(ignored);
+        continue;
+      }
       socket_.close(ignored);
       break;
     }
@@ -278,6 +285,12 @@ awaitable<bool> Connection::ReadMessage(Message& message) {
   }
   if (!co_await Fill(5)) {
     if (stopping_) co_await Fail("57P01", "terminating connection: the server is shutting down");
+    if (idle_expired_) {
+      co_await Fail("25P03", "terminating connection due to idle-in-transaction timeout "
+                             "(limits.idle_in_transaction_timeout_secs is " +
+                                 std::to_string(services_.executor.session_limits().idle_in_transaction_timeout_secs) +
+                                 "): the transaction was rolled back");
+    }
     co_return false;
   }
   message.type = in_[in_pos_];
@@ -352,7 +365,17 @@ awaitable<void> Connection::Serve(bool refuse) {
     if ((flush || !MessageBuffered() || out_.size() > kFlushBytes) && !co_await Flush()) co_return;
     flush = false;
     Message message;
-    if (!co_await ReadMessage(message)) co_return;
+    // Inside a transaction, the wait for the next message is bounded: a transaction left
+    // open holds its snapshot (and keeps compaction from reclaiming what it may read).
+    const int64_t idle_limit = services_.executor.session_limits().idle_in_transaction_timeout_secs;
+    idle_in_transaction_ = idle_limit > 0 && session_.state() != sql::Session::State::kIdle;
+    if (idle_in_transaction_) SetDeadline(Clock::now() + std::chrono::seconds(idle_limit));
+    const bool read = co_await ReadMessage(message);
+    if (idle_in_transaction_) {
+      idle_in_transaction_ = false;
+      SetDeadline(Clock::time_point::max());
+    }
+    if (!read) co_return;
     if (skipping_to_sync && message.type != 'S' && message.type != 'X') continue;
     Refusal refusal;
     switch (message.type) {

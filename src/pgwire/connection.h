@@ -161,6 +161,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::steady_timer timer_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   bool waiting_for_message_ = false;  // on the strand
+  bool idle_in_transaction_ = false;  // the deadline is the idle-in-transaction limit
+  bool idle_expired_ = false;         // it passed: the connection closes saying so
   auth::Caller caller_;
   SessionSettings settings_;
   sql::Session session_;

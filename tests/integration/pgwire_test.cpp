@@ -21,6 +21,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "server_process.h"
 
@@ -783,6 +784,35 @@ TEST_F(PgWireTest, SubscribeToAnswersWithTheWebSocketHandOffAndTransactionStatem
   EXPECT_NE(run.out.find("/v1/ws"), std::string::npos) << run.out;
   EXPECT_NE(run.err.find("25001"), std::string::npos) << run.err;  // already in a transaction
   EXPECT_NE(run.err.find("25P01"), std::string::npos) << run.err;  // no transaction in progress
+}
+
+TEST(PgWireIdleTest, ATransactionLeftIdlePastTheLimitEndsTheConnectionSayingWhy) {
+  ServerOptions options;
+  options.extra_config = "[limits]\nidle_in_transaction_timeout_secs = 1\n";
+  ServerProcess server(options);
+  server.Start();
+  RawClient client(server.pg_port());
+  ASSERT_TRUE(client.LogIn("root", kRootPassword));
+  client.Send(RawClient::Message('Q', std::string("CREATE NAMESPACE idle; CREATE SHARED TABLE idle.t (id INT PRIMARY KEY)") + '\0'));
+  ASSERT_EQ(StatusOf(client.UntilReady()), 'I');
+  // Idle outside a transaction: nothing happens.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  client.Send(RawClient::Message('Q', std::string("BEGIN; INSERT INTO idle.t (id) VALUES (1)") + '\0'));
+  ASSERT_EQ(StatusOf(client.UntilReady()), 'T');
+  const auto started = std::chrono::steady_clock::now();
+  const RawClient::Reply reply = client.Next();  // nothing sent: the server speaks first
+  EXPECT_EQ(reply.type, 'E');
+  EXPECT_EQ(SqlStateOf(reply), "25P03");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_TRUE(client.ClosedByServer());
+  // The transaction was rolled back.
+  RawClient again(server.pg_port());
+  ASSERT_TRUE(again.LogIn("root", kRootPassword));
+  again.Send(RawClient::Message('Q', std::string("SELECT count(*) FROM idle.t") + '\0'));
+  const std::vector<RawClient::Reply> replies = again.UntilReady();
+  ASSERT_GE(replies.size(), 2u);
+  EXPECT_EQ(replies[1].type, 'D');
+  EXPECT_EQ(replies[1].body, RawClient::Int16(1) + RawClient::Int32(1) + "0");  // one column: "0"
 }
 
 TEST(PgWireShutdownTest, IdleConnectionsAreToldAndTheServerStops) {
