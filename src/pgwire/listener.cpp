@@ -72,6 +72,7 @@ class TcpListener final : public Listener {
       refuse = cap > 0 && static_cast<int64_t>(connections_.size()) >= cap;
       if (!refuse) connections_.insert(connection);
     }
+    if (!refuse) ++services_.open_connections;
     if (refuse) {
       if (auto held_back = refused_.Allow()) {
         spdlog::warn("postgres wire: refusing a connection: {} are open (postgres_wire.max_connections; {} more refused since the last report)",
@@ -101,6 +102,7 @@ class TcpListener final : public Listener {
       connections_.erase(connection);
       drained = stopping_ && connections_.empty();
     }
+    --services_.open_connections;
     if (drained) Drained();
   }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <atomic>
 #include <boost/asio/thread_pool.hpp>
 #include <cstdint>
 #include <functional>
@@ -32,6 +33,7 @@ struct Services {
   auth::RateLimiter& rate_limiter;       // a Query message takes a token, as an HTTP request
   boost::asio::thread_pool& statements;  // statements run here, never on I/O threads
   const Config& config;
+  std::atomic<int64_t>& open_connections;  // the connections served now, for the metrics
 };
 
 class Listener {

@@ -122,6 +122,8 @@ std::string Metrics::Render(const Levels& levels) const {
   families_->connections.Add({{"kind", "http"}}).Set(static_cast<double>(http_connections.load()));
   families_->connections.Add({{"kind", "websocket"}})
       .Set(static_cast<double>(websocket_connections.load()));
+  families_->connections.Add({{"kind", "postgres"}})
+      .Set(static_cast<double>(postgres_connections.load()));
   families_->subscriptions.Set(static_cast<double>(levels.subscriptions));
   families_->running.Set(static_cast<double>(levels.running_statements));
   return prom::TextSerializer().Serialize(families_->registry.Collect());

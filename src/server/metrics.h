@@ -32,6 +32,7 @@ class Metrics {
   // Open connections by kind; the server keeps them up to date.
   std::atomic<int64_t> http_connections = 0;
   std::atomic<int64_t> websocket_connections = 0;
+  std::atomic<int64_t> postgres_connections = 0;  // kept by the Postgres wire listener
 
   // Levels read at scrape time.
   struct Levels {

@@ -786,6 +786,26 @@ TEST_F(PgWireTest, SubscribeToAnswersWithTheWebSocketHandOffAndTransactionStatem
   EXPECT_NE(run.err.find("25P01"), std::string::npos) << run.err;  // no transaction in progress
 }
 
+TEST_F(PgWireTest, OpenConnectionsAreCountedInTheMetrics) {
+  auto scrape = [&] {
+    auto http = server_->Client();
+    auto r = http.Send("GET", "/metrics", "", {});
+    EXPECT_TRUE(r.ok());
+    const std::string series = "\nkalamdb_open_connections{kind=\"postgres\"} ";
+    const size_t at = r.ok() ? r->body.find(series) : std::string::npos;
+    return at == std::string::npos ? -1.0 : std::strtod(r->body.c_str() + at + series.size(), nullptr);
+  };
+  std::vector<std::unique_ptr<RawClient>> open;
+  for (int i = 0; i < 3; ++i) {
+    open.push_back(std::make_unique<RawClient>(server_->pg_port()));
+    ASSERT_TRUE(open.back()->LogIn("alice", "alice-password"));
+  }
+  EXPECT_GE(scrape(), 3);
+  const double with_them = scrape();
+  open.clear();
+  EXPECT_TRUE(WaitUntil([&] { return scrape() <= with_them - 3; }, std::chrono::seconds(10)));
+}
+
 TEST(PgWireIdleTest, ATransactionLeftIdlePastTheLimitEndsTheConnectionSayingWhy) {
   ServerOptions options;
   options.extra_config = "[limits]\nidle_in_transaction_timeout_secs = 1\n";
