@@ -9,6 +9,7 @@
 #include "auth/peer.h"
 #include "auth/rate_limiter.h"
 #include "pgwire/command_tag.h"
+#include "pgwire/postgres_syntax.h"
 #include "pgwire/results.h"
 #include "sql/executor.h"
 #include "sql/splitter.h"
@@ -321,7 +322,7 @@ bool Connection::RunStatement(const std::string& statement) {
     return true;
   }
   const sql::Session::State before = session_.state();
-  sql::BatchRequest request{.sql = statement, .params = std::nullopt, .default_namespace = settings_.namespace_id};
+  sql::BatchRequest request{.sql = RewritePostgresSyntax(statement), .params = std::nullopt, .default_namespace = settings_.namespace_id};
   sql::BatchResult batch = services_.executor.Execute(caller_, request, session_);
   if (!batch.error.ok()) {
     // COMMIT of a failed transaction ends it as ROLLBACK, as in Postgres.
