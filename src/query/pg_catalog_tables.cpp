@@ -137,7 +137,8 @@ SystemTable PgAttribute() {
           const bool collatable = category == 'S';
           rows.push_back({Oid(relid), Str(a.name), Oid(type.oid), Int4(-1), Int2(length),
                           Int2(number), Int4(category == 'A' ? 1 : 0), Int4(-1),
-                          Int4(type.typmod), Bool(by_value), Char('i'), Char('x'), Char('\0'),
+                          Int4(type.typmod), Bool(by_value), Char('i'), Char(length == -1 ? 'x' : 'p'),
+                          Char('\0'),
                           Bool(a.not_null), Bool(!a.default_expr.empty()), Bool(false),
                           Char('\0'), Char('\0'), Bool(false), Bool(true), Int4(0),
                           Oid(collatable ? kDefaultCollation : 0), Null(kTextArray),

@@ -24,6 +24,11 @@ constexpr PgFunction kFunctions[] = {
     {"shobj_description", PgFunctionKind::kOurs},
     {"pg_relation_is_publishable", PgFunctionKind::kOurs},
     {"pg_get_statisticsobjdef_columns", PgFunctionKind::kOurs},
+    {"pg_type_is_visible", PgFunctionKind::kOurs},
+    {"pg_table_size", PgFunctionKind::kOurs},
+    {"pg_relation_size", PgFunctionKind::kOurs},
+    {"pg_total_relation_size", PgFunctionKind::kOurs},
+    {"pg_database_size", PgFunctionKind::kOurs},
     // The session's values.
     {"current_schema", PgFunctionKind::kSession},
     {"current_schemas", PgFunctionKind::kSession},
@@ -51,6 +56,7 @@ constexpr PgFunction kFunctions[] = {
     {"has_database_privilege", PgFunctionKind::kEngine, "has_database_privilege"},
     {"pg_has_role", PgFunctionKind::kEngine, "pg_has_role"},
     {"pg_typeof", PgFunctionKind::kEngine, "pg_typeof"},
+    {"pg_size_pretty", PgFunctionKind::kEngine, "pg_size_pretty"},
 };
 
 // What a function computes from its arguments for the connection's caller and catalog.
@@ -168,6 +174,19 @@ void RegisterPgFunctions(duckdb::ExtensionLoader& loader, duckdb::shared_ptr<Sca
   Register(loader, registry, "col_description", {oid, int4}, text, null_text);
   Register(loader, registry, "shobj_description", {oid, text}, text, null_text);
   Register(loader, registry, "pg_get_statisticsobjdef_columns", {oid}, text, null_text);
+  // Every type of pg_type is in pg_catalog, which every search path holds.
+  Register(loader, registry, "pg_type_is_visible", {oid}, boolean, [](const ConnectionSlot&, const std::vector<Value>& a) {
+    for (const pg::Type& t : pg::Types()) {
+      if (t.oid == OidOf(a[0])) return Value::BOOLEAN(true);
+    }
+    return Value(LogicalType::BOOLEAN);
+  });
+  // Sizes on disk are not known without reading every scope's segments: NULL, shown blank.
+  auto unknown_size = [](const ConnectionSlot&, const std::vector<Value>&) { return Value(LogicalType::BIGINT); };
+  for (const char* name : {"pg_table_size", "pg_relation_size", "pg_total_relation_size", "pg_database_size"}) {
+    Register(loader, registry, name, {oid}, LogicalType::BIGINT, unknown_size);
+  }
+  Register(loader, registry, "pg_database_size", {text}, LogicalType::BIGINT, unknown_size);
   Register(loader, registry, "pg_relation_is_publishable", {oid}, boolean, [](const ConnectionSlot&, const std::vector<Value>&) {
     return Value::BOOLEAN(false);
   });

@@ -349,6 +349,12 @@ TEST_F(PgWireTest, PsqlDescribesNamespacesTablesAndColumns) {
     EXPECT_NE(describe.out.find(line), std::string::npos) << line << "\n" << describe.out;
   }
 
+  // The + forms read sizes and descriptions, which KalamDB leaves blank.
+  const PsqlRun plus = Root("\\dt+ cat.*\n\\d+ cat.carts\n\\l+\n\\dn+\n\\di cat.*\n");
+  EXPECT_EQ(plus.exit_code, 0) << plus.err;
+  EXPECT_NE(plus.out.find("cat|carts|table|root|permanent|heap||\n"), std::string::npos) << plus.out;
+  EXPECT_NE(plus.out.find("cat|carts_pkey|index|root|carts\n"), std::string::npos) << plus.out;
+
   // What psql's tab completion sends for SELECT * FROM <TAB>, and for the columns of a table.
   const PsqlRun completion = Root(
       "SET search_path TO cat;\n"
