@@ -19,6 +19,12 @@ struct Caller {
   int64_t token_version = 0;
 };
 
+// Whether the caller may see a user's record (system.users, pg_catalog.pg_roles): admins
+// every user's, others only their own.
+inline bool MaySeeUser(const Caller& caller, const std::string& user_id) {
+  return IsAdmin(caller.role) || user_id == caller.user_id;
+}
+
 // The client's end of the connection.
 struct Peer {
   // Its IP address as text; for IPv6, its /64 network (one host usually holds a whole /64).

@@ -23,7 +23,7 @@ Status CheckWrite(const TableDef& table, const Caller& caller) {
 }
 
 bool IsSystemSchema(std::string_view schema) {
-  return schema == "system" || schema == "information_schema";
+  return schema == "system" || schema == "information_schema" || schema == "pg_catalog";
 }
 
 Result<const TableDef*> LookupTable(const catalog::CatalogState& state, const std::string& schema,

@@ -23,7 +23,7 @@ Status CheckRead(const catalog::TableDef& table, const Caller& caller);
 // service up, whatever their access level.
 Status CheckWrite(const catalog::TableDef& table, const Caller& caller);
 
-// Whether schema names the system's own relations (system, information_schema).
+// Whether schema names the system's own relations (system, information_schema, pg_catalog).
 bool IsSystemSchema(std::string_view schema);
 
 // The user table [schema.]name names (schema empty: default_namespace); both already

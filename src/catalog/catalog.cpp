@@ -213,7 +213,7 @@ Status ValidateName(const char* what, const std::string& name) {
 }
 
 bool IsReservedNamespace(const std::string& name) {
-  return name == "system" || name == "information_schema";
+  return name == "system" || name == "information_schema" || name == "pg_catalog";
 }
 
 }  // namespace

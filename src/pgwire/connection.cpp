@@ -9,6 +9,7 @@
 #include "auth/peer.h"
 #include "auth/rate_limiter.h"
 #include "pgwire/command_tag.h"
+#include "pgwire/postgres_syntax.h"
 #include "pgwire/results.h"
 #include "pgwire/values.h"
 #include "sql/executor.h"
@@ -520,7 +521,9 @@ Result<Connection::Answer> Connection::Run(const std::string& statement,
     std::lock_guard lock(running_mutex_);
     running_ = &cancellation;
   }
-  sql::BatchRequest request{.sql = statement,
+  // Spellings of psql's and the drivers' catalog queries the engine does not read.
+  const std::string rewritten = RewritePostgresSyntax(statement);
+  sql::BatchRequest request{.sql = rewritten,
                             .params = std::move(params),
                             .default_namespace = settings_.namespace_id,
                             .cancellation = &cancellation};

@@ -28,25 +28,6 @@ constexpr std::pair<std::string_view, std::string_view> kReportedNames[] = {
     {"in_hot_standby", "in_hot_standby"},
 };
 
-// Settings KalamDB's behaviour fixes: a SET may name the value in force (or, for the
-// encoding, an equivalent), anything else is refused or ignored with a notice.
-constexpr std::pair<std::string_view, std::string_view> kFixed[] = {
-    {"server_version", kServerVersion},
-    {"server_version_num", kServerVersionNum},
-    {"server_encoding", "UTF8"},
-    {"client_encoding", "UTF8"},
-    {"datestyle", "ISO, MDY"},
-    {"timezone", "UTC"},
-    {"intervalstyle", "postgres"},
-    {"integer_datetimes", "on"},
-    {"standard_conforming_strings", "on"},
-    {"in_hot_standby", "off"},
-    {"max_identifier_length", "63"},
-    // Snapshot isolation, which Postgres calls repeatable read.
-    {"transaction_isolation", "repeatable read"},
-    {"default_transaction_isolation", "repeatable read"},
-};
-
 std::string_view ReportedName(std::string_view name) {
   for (const auto& [lower, reported] : kReportedNames) {
     if (lower == name) return reported;
@@ -55,7 +36,7 @@ std::string_view ReportedName(std::string_view name) {
 }
 
 const std::string_view* FixedValue(std::string_view name) {
-  for (const auto& [fixed, value] : kFixed) {
+  for (const auto& [fixed, value] : query::pg::kFixedSettings) {
     if (fixed == name) return &value;
   }
   return nullptr;
@@ -218,7 +199,7 @@ std::optional<LocalAnswer> SelectFunction(const std::vector<Token>& t, const Ses
   if (parens) i += 2;
   std::string value;
   if (fn == "version" && parens) {
-    value = "PostgreSQL " + std::string(kServerVersion) + " (KalamDB) on x86_64-pc-linux-gnu";
+    value = query::pg::kVersionText;
   } else if (fn == "current_schema") {
     value = settings.namespace_id;
   } else if (fn == "current_database" && parens) {
@@ -242,7 +223,7 @@ constexpr size_t kMaxLocalSelect = 200;
 
 SessionSettings SessionSettings::AtStartup(const std::map<std::string, std::string>& startup) {
   SessionSettings settings;
-  for (const auto& [name, value] : kFixed) settings.values[std::string(name)] = value;
+  for (const auto& [name, value] : query::pg::kFixedSettings) settings.values[std::string(name)] = value;
   settings.values["application_name"] = "";
   settings.values["extra_float_digits"] = "1";
   settings.values["default_transaction_read_only"] = "off";

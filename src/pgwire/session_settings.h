@@ -14,11 +14,9 @@
 
 #include "common/status.h"
 #include "query/engine.h"
+#include "query/pg_compat.h"
 
 namespace kalam::pgwire {
-
-inline constexpr std::string_view kServerVersion = "15.0";
-inline constexpr std::string_view kServerVersionNum = "150000";
 
 struct SessionSettings {
   std::string namespace_id = "default";  // where unqualified table names resolve

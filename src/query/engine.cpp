@@ -19,6 +19,7 @@
 #include "cold/merged_scan.h"
 #include "cold/cold_store.h"
 #include <set>
+#include "query/pg_functions.h"
 #include "query/result_encoder.h"
 #include "query/slots.h"
 #include "query/sql_guard.h"
@@ -189,6 +190,7 @@ class Engine final : public QueryEngine, public DmlHost {
       duckdb::ExtensionLoader loader(*db_->instance, "kalam");
       loader.RegisterFunction(system_scan);
       loader.RegisterFunction(MakeTableScan(registry_));
+      RegisterPgFunctions(loader, registry_);
     } catch (const std::exception& e) {
       return {Code::kInternalError, std::string("Cannot start the query engine: ") + e.what()};
     }
@@ -423,6 +425,7 @@ class Engine final : public QueryEngine, public DmlHost {
       return Interrupted(context);
     }
     slot->caller = context.caller;
+    slot->default_namespace = context.default_namespace;
     slot->transaction = context.transaction;
     slot->state = std::move(state);
     slot->pinned = std::move(pinned);

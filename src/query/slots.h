@@ -25,6 +25,7 @@ namespace kalam::query {
 struct ConnectionSlot {
   std::unique_ptr<duckdb::Connection> connection;
   auth::Caller caller;
+  std::string default_namespace;  // where unqualified names resolve (pg_table_is_visible)
   std::shared_ptr<const catalog::CatalogState> state;
   // The caller's open transaction, if any: scans read its snapshot under its writes.
   const store::Transaction* transaction = nullptr;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/text.h"
+#include "duckdb/parser/expression/cast_expression.hpp"
 #include "duckdb/parser/expression/columnref_expression.hpp"
 #include "duckdb/parser/expression/constant_expression.hpp"
 #include "duckdb/parser/expression/function_expression.hpp"
@@ -22,6 +23,8 @@
 #include "duckdb/parser/tableref/pivotref.hpp"
 #include "duckdb/parser/tableref/subqueryref.hpp"
 #include "duckdb/parser/tableref/table_function_ref.hpp"
+#include "query/pg_catalog.h"
+#include "query/pg_functions.h"
 #include "query/system_tables.h"
 #include "query/table_scan.h"
 #include "cold/flush.h"
@@ -41,13 +44,16 @@ using duckdb::TableRef;
 using duckdb::TableReferenceType;
 using duckdb::unique_ptr;
 
-// Scalar functions that read settings, variables, the environment or run SQL of their own.
-constexpr std::array<const char*, 12> kDeniedFunctions = {
+// Scalar functions that read settings, variables, the environment or run SQL of their own,
+// and the engine's pg_catalog macros that read its own catalog (pg_functions.h has ours).
+constexpr std::array<const char*, 11> kDeniedFunctions = {
     "current_setting", "getvariable",        "getenv",           "json_execute_serialized_sql",
-    "json_deserialize_sql", "json_serialize_sql", "current_database", "current_schema",
-    "current_schemas",  "current_catalog",    "write_log",        "query"};
-constexpr std::array<const char*, 7> kDeniedPrefixes = {"duckdb_", "pragma_", "read_",  "glob",
-                                                         "parquet_", "sqlite_", "query_"};
+    "json_deserialize_sql", "json_serialize_sql", "current_catalog", "write_log",
+    "query",            "pg_get_viewdef",     "format_pg_type"};
+// kalam_: the engine's functions of our own (scans, pg_catalog functions), for the guard's
+// rewrites only.
+constexpr std::array<const char*, 8> kDeniedPrefixes = {"duckdb_", "pragma_", "read_",  "glob",
+                                                         "parquet_", "sqlite_", "query_", "kalam_"};
 // Table functions that only generate values.
 constexpr std::array<const char*, 3> kAllowedTableFunctions = {"range", "generate_series",
                                                                "unnest"};
@@ -88,15 +94,33 @@ class Guard {
   // CTEs declared before it in its WITH (and those of enclosing queries), never itself nor
   // later ones, and the anchor of a recursive CTE does not see its own name. Anywhere else
   // the name is DuckDB's own relation and is guarded as a table.
-  Status Node(QueryNode& node) {
+  //
+  // The parser gives a WITH twice: as the cte_map that every node of it carries (a copy
+  // each), and as a chain of CTE_NODEs, one a CTE (its query, then its child: the next CTE
+  // or the query's body). The binder may read either copy of a body, so every copy is
+  // guarded, each with the names it sees. chain_member: node is a CTE_NODE's child, and
+  // the names its parents declared are in scope already.
+  Status Node(QueryNode& node, bool chain_member = false) {
     const size_t scope_size = cte_scope_.size();
+    // Where this WITH's names begin: a chain member's parents pushed the earlier ones.
+    const size_t base = chain_member ? with_base_ : scope_size;
+    const std::vector<std::string> declared(cte_scope_.begin() + static_cast<std::ptrdiff_t>(base),
+                                            cte_scope_.end());
+    cte_scope_.resize(base);
     Status s;
     for (auto& [name, info] : node.cte_map.map) {
       s = Node(*info->query->node);
       if (!s.ok()) break;
       cte_scope_.push_back(Lower(name));
     }
+    if (node.type == QueryNodeType::CTE_NODE || chain_member) {
+      // The chain declares its names itself, one CTE_NODE at a time.
+      cte_scope_.resize(base);
+      cte_scope_.insert(cte_scope_.end(), declared.begin(), declared.end());
+    }
+    const size_t outer_base = std::exchange(with_base_, base);
     if (s.ok()) s = NodeBody(node);
+    with_base_ = outer_base;
     cte_scope_.resize(scope_size);
     return s;
   }
@@ -136,7 +160,7 @@ class Guard {
         auto& cte = node.Cast<duckdb::CTENode>();
         KALAM_RETURN_IF_ERROR(Child(cte.query));
         cte_scope_.push_back(Lower(cte.ctename));
-        KALAM_RETURN_IF_ERROR(Child(cte.child));
+        if (cte.child) KALAM_RETURN_IF_ERROR(Node(*cte.child, /*chain_member=*/true));
         break;
       }
       default:
@@ -165,6 +189,20 @@ class Guard {
         // The name alone decides, so a qualified name (main.read_csv) changes nothing.
         if (IsDeniedFunction(f.function_name)) {
           return Denied("Function '" + f.function_name + "' is not allowed");
+        }
+        if (const PgFunction* pg = FindPgFunction(Lower(f.function_name));
+            pg != nullptr && f.catalog.empty() &&
+            (f.schema.empty() || Lower(f.schema) == pg::kCatalogSchema)) {
+          if (pg->kind == PgFunctionKind::kSession) {
+            expr = SessionValue(*pg, f, expr->alias);
+            return Status::Ok();
+          }
+          f.function_name = pg->kind == PgFunctionKind::kOurs
+                                ? std::string(kPgFunctionPrefix) + std::string(pg->name)
+                                : std::string(pg->engine_name);
+          f.schema.clear();
+        } else if (Lower(f.schema) == pg::kCatalogSchema) {
+          return Invalid("Function 'pg_catalog." + f.function_name + "' is not supported");
         }
         if (f.children.empty() && IsCurrentUserFunction(f.function_name)) {
           // The engine's own answer would be its internal user: answer with the caller.
@@ -209,6 +247,41 @@ class Guard {
     return s;
   }
 
+  // current_schema(), current_schemas(b), current_database(), version(): constants of the
+  // statement's context.
+  unique_ptr<ParsedExpression> SessionValue(const PgFunction& pg, const duckdb::FunctionExpression& f,
+                                            const std::string& alias) const {
+    duckdb::Value value;
+    if (pg.name == "current_schema") {
+      value = duckdb::Value(context_.default_namespace);
+    } else if (pg.name == "current_schemas") {
+      bool implicit = true;  // include pg_catalog, unless told not to by a constant false
+      if (f.children.size() == 1) {
+        // TRUE and FALSE parse as casts of 't' and 'f'.
+        const ParsedExpression* arg = f.children[0].get();
+        if (arg->GetExpressionClass() == ExpressionClass::CAST) {
+          arg = arg->Cast<duckdb::CastExpression>().child.get();
+        }
+        if (arg->GetExpressionClass() == ExpressionClass::CONSTANT) {
+          const duckdb::Value& flag = arg->Cast<duckdb::ConstantExpression>().value;
+          const std::string text = flag.IsNull() ? "t" : Lower(flag.ToString());
+          implicit = !(text == "f" || text == "false" || text == "0");
+        }
+      }
+      duckdb::vector<duckdb::Value> schemas;
+      if (implicit) schemas.emplace_back(std::string(pg::kCatalogSchema));
+      schemas.emplace_back(context_.default_namespace);
+      value = duckdb::Value::LIST(duckdb::LogicalType::VARCHAR, std::move(schemas));
+    } else if (pg.name == "current_database") {
+      value = duckdb::Value(std::string(pg::kDatabaseName));
+    } else {
+      value = duckdb::Value(std::string(pg::kVersionText));
+    }
+    auto constant = duckdb::make_uniq<duckdb::ConstantExpression>(std::move(value));
+    constant->alias = alias.empty() ? std::string(pg.name) : alias;
+    return constant;
+  }
+
   Status Ref(unique_ptr<TableRef>& ref) {
     if (!ref) return Status::Ok();
     switch (ref->type) {
@@ -236,11 +309,16 @@ class Guard {
         }
         auto& f = tf.function->Cast<duckdb::FunctionExpression>();
         const std::string name = duckdb::StringUtil::Lower(f.function_name);
+        // The generators are pg_catalog's too (psql writes pg_catalog.generate_series).
+        if (Lower(f.schema) == pg::kCatalogSchema) f.schema.clear();
         bool allowed = f.catalog.empty() && f.schema.empty() &&
                        std::find(kAllowedTableFunctions.begin(), kAllowedTableFunctions.end(),
                                  name) != kAllowedTableFunctions.end();
         if (!allowed) return Denied("Table function '" + f.function_name + "' is not allowed");
         if (tf.subquery) return Denied("Table function '" + f.function_name + "' is not allowed");
+        // As in Postgres, a generator's one column takes the alias of the function:
+        // generate_series(1, 3) s yields s, not a row named s.
+        if (!tf.alias.empty() && tf.column_name_alias.empty()) tf.column_name_alias.push_back(tf.alias);
         return Exprs(f.children);
       }
       case TableReferenceType::PIVOT: {
@@ -275,6 +353,10 @@ class Guard {
     if (schema.empty() &&
         std::find(cte_scope_.begin(), cte_scope_.end(), table) != cte_scope_.end()) {
       return Status::Ok();  // a common table expression of this query
+    }
+    // As in Postgres, pg_catalog comes first in every search path.
+    if (schema.empty() && FindSystemTable(pg::kCatalogSchema, table) != nullptr) {
+      schema = pg::kCatalogSchema;
     }
     if (auth::IsSystemSchema(schema)) {
       const SystemTable* system_table = FindSystemTable(schema, table);
@@ -339,6 +421,7 @@ class Guard {
 
   const GuardContext& context_;
   std::vector<std::string> cte_scope_;
+  size_t with_base_ = 0;  // see Node()
   const ParsedExpression* from_where_ = nullptr;  // for the base table being guarded
 };
 

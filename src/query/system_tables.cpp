@@ -2,6 +2,7 @@
 
 #include "common/json_text.h"
 #include "query/cells.h"
+#include "query/pg_catalog.h"
 #include "query/result_encoder.h"
 
 namespace kalam::query {
@@ -18,23 +19,6 @@ Value OptTimestamp(const std::optional<int64_t>& micros) {
   return micros ? Timestamp(*micros) : Value(LogicalType::TIMESTAMP);
 }
 
-struct Column {
-  const char* name;
-  LogicalType type;
-};
-
-SystemTable Define(std::string schema, std::string name, Role min_role,
-                   std::vector<Column> columns,
-                   std::function<std::vector<Row>(const catalog::CatalogState&,
-                                                  const auth::Caller&)> rows) {
-  SystemTable t{std::move(schema), std::move(name), {}, {}, min_role, std::move(rows)};
-  for (auto& c : columns) {
-    t.column_names.emplace_back(c.name);
-    t.column_types.push_back(c.type);
-  }
-  return t;
-}
-
 std::vector<Row> NoRows(const catalog::CatalogState&, const auth::Caller&) { return {}; }
 
 std::vector<SystemTable> MakeSystemTables() {
@@ -44,7 +28,7 @@ std::vector<SystemTable> MakeSystemTables() {
   const LogicalType ts = LogicalType::TIMESTAMP;
   std::vector<SystemTable> tables;
 
-  tables.push_back(Define(
+  tables.push_back(DefineSystemTable(
       "system", "users", Role::kUser,
       {{"user_id", text}, {"username", text}, {"role", text}, {"email", text},
        {"auth_type", text}, {"created_at", ts}, {"updated_at", ts}, {"last_seen", ts},
@@ -53,7 +37,7 @@ std::vector<SystemTable> MakeSystemTables() {
         // No column of this table, for any role, holds a password hash.
         std::vector<Row> rows;
         for (const auto& [id, u] : state.users) {
-          if (!auth::IsAdmin(caller.role) && id != caller.user_id) continue;
+          if (!auth::MaySeeUser(caller, id)) continue;
           rows.push_back({Text(u.user_id), Text(u.username), Text(std::string(RoleName(u.role))),
                           u.email ? Text(*u.email) : NullText(), Text(u.auth_type),
                           Timestamp(u.created_at), Timestamp(u.updated_at),
@@ -62,7 +46,7 @@ std::vector<SystemTable> MakeSystemTables() {
         return rows;
       }));
 
-  tables.push_back(Define(
+  tables.push_back(DefineSystemTable(
       "system", "namespaces", Role::kUser,
       {{"namespace_id", text}, {"name", text}, {"options", text}, {"table_count", integer},
        {"created_at", ts}},
@@ -76,7 +60,7 @@ std::vector<SystemTable> MakeSystemTables() {
         return rows;
       }));
 
-  tables.push_back(Define(
+  tables.push_back(DefineSystemTable(
       "system", "tables", Role::kUser,
       {{"table_id", text}, {"namespace_id", text}, {"table_name", text}, {"table_type", text},
        {"storage_id", text}, {"flush_policy", text}, {"ttl_seconds", bigint},
@@ -97,7 +81,7 @@ std::vector<SystemTable> MakeSystemTables() {
         return rows;
       }));
 
-  tables.push_back(Define(
+  tables.push_back(DefineSystemTable(
       "system", "table_schemas", Role::kUser,
       {{"schema_id", text}, {"table_id", text}, {"namespace_id", text}, {"table_name", text},
        {"version", integer}, {"columns", text}, {"changes", text}, {"created_at", ts}},
@@ -146,26 +130,26 @@ std::vector<SystemTable> MakeSystemTables() {
       return rows;
     };
   };
-  tables.push_back(Define("system", "storages", Role::kService,
+  tables.push_back(DefineSystemTable("system", "storages", Role::kService,
                           {{"storage_id", text}, {"storage_name", text}, {"description", text},
                            {"storage_type", text}, {"base_directory", text},
                            {"shared_tables_template", text}, {"user_tables_template", text},
                            {"created_at", ts}, {"updated_at", ts}},
                           storage_rows(false)));
-  tables.push_back(Define("system", "storage_locations", Role::kService,
+  tables.push_back(DefineSystemTable("system", "storage_locations", Role::kService,
                           {{"location_name", text}, {"location_type", text}, {"path", text},
                            {"credentials_ref", text}, {"usage_count", integer},
                            {"created_at", ts}, {"updated_at", ts}},
                           storage_rows(true)));
 
-  tables.push_back(Define("system", "jobs", Role::kService,
+  tables.push_back(DefineSystemTable("system", "jobs", Role::kService,
                           {{"job_id", text}, {"job_type", text}, {"status", text},
                            {"namespace_id", text}, {"table_name", text}, {"parameters", text},
                            {"result", text}, {"error_message", text}, {"created_at", ts},
                            {"started_at", ts}, {"completed_at", ts}, {"node_id", text}},
                           NoRows));
 
-  tables.push_back(Define("system", "live_queries", Role::kUser,
+  tables.push_back(DefineSystemTable("system", "live_queries", Role::kUser,
                           {{"live_id", text}, {"connection_id", text}, {"subscription_id", text},
                            {"namespace_id", text}, {"table_name", text}, {"user_id", text},
                            {"query", text}, {"options", text}, {"created_at", ts},
@@ -174,7 +158,7 @@ std::vector<SystemTable> MakeSystemTables() {
 
   // The statements running now; its rows come from the executor (a source the engine is
   // given). Like system.live_queries: admins see every row, others their own.
-  tables.push_back(Define("system", "running_queries", Role::kUser,
+  tables.push_back(DefineSystemTable("system", "running_queries", Role::kUser,
                           {{"query_id", text}, {"query", text}, {"user_id", text},
                            {"username", text}, {"started_at", ts}, {"elapsed_ms", bigint}},
                           NoRows));
@@ -184,7 +168,7 @@ std::vector<SystemTable> MakeSystemTables() {
   // signed-in caller (as PostgreSQL's catalogs are): that a table exists and what its
   // columns are is no secret. Who may read a table's rows is the guard's rule (CheckRead,
   // min_role), applied when they are read.
-  tables.push_back(Define(
+  tables.push_back(DefineSystemTable(
       "information_schema", "tables", Role::kUser,
       {{"table_catalog", text}, {"table_schema", text}, {"table_name", text},
        {"table_type", text}},
@@ -198,7 +182,7 @@ std::vector<SystemTable> MakeSystemTables() {
         }
         return rows;
       }));
-  tables.push_back(Define(
+  tables.push_back(DefineSystemTable(
       "information_schema", "columns", Role::kUser,
       {{"table_catalog", text}, {"table_schema", text}, {"table_name", text},
        {"column_name", text}, {"ordinal_position", integer}, {"data_type", text},
@@ -224,10 +208,21 @@ std::vector<SystemTable> MakeSystemTables() {
         }
         return rows;
       }));
+  for (SystemTable& t : PgCatalogTables()) tables.push_back(std::move(t));
   return tables;
 }
 
 }  // namespace
+
+SystemTable DefineSystemTable(std::string schema, std::string name, Role min_role,
+                              std::vector<SystemColumn> columns, SystemRows rows) {
+  SystemTable t{std::move(schema), std::move(name), {}, {}, min_role, std::move(rows)};
+  for (auto& c : columns) {
+    t.column_names.emplace_back(c.name);
+    t.column_types.push_back(c.type);
+  }
+  return t;
+}
 
 const std::vector<SystemTable>& SystemTables() {
   static const std::vector<SystemTable> tables = MakeSystemTables();

@@ -438,6 +438,120 @@ TEST_F(PgWireTest, SessionSettingsAndWhatClientsAskAtConnect) {
   EXPECT_NE(Root("SET client_encoding TO 'LATIN1';").err.find("0A000"), std::string::npos);
 }
 
+// psql's describing commands read pg_catalog, which shows KalamDB's namespaces as schemas,
+// its tables as relations (with their columns and primary key index) and the database.
+TEST_F(PgWireTest, PsqlDescribesNamespacesTablesAndColumns) {
+  const PsqlRun setup = Root(
+      "CREATE NAMESPACE IF NOT EXISTS cat;\n"
+      "CREATE SHARED TABLE IF NOT EXISTS cat.products (id BIGINT PRIMARY KEY, "
+      "name TEXT NOT NULL DEFAULT 'none', price DECIMAL(10,2), tags JSON, added TIMESTAMP);\n"
+      "CREATE USER TABLE IF NOT EXISTS cat.carts (id BIGINT PRIMARY KEY, qty INT);\n");
+  ASSERT_EQ(setup.exit_code, 0) << setup.err;
+  const PsqlRun run = Root("\\dt cat.*\n\\l\nSET search_path TO cat;\n\\dt\n");
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  const std::string tables = "cat|carts|table|root\ncat|products|table|root\n";
+  EXPECT_EQ(run.out, tables + "kalam|root|UTF8|C.UTF-8|C.UTF-8||libc|\nSET\n" + tables);
+
+  const PsqlRun schemas = Root("\\dn\n");
+  EXPECT_EQ(schemas.exit_code, 0) << schemas.err;
+  for (const char* schema : {"cat|root\n", "default|root\n", "pg|root\n", "system|root\n"}) {
+    EXPECT_NE(schemas.out.find(schema), std::string::npos) << schemas.out;
+  }
+  EXPECT_EQ(schemas.out.find("pg_catalog"), std::string::npos) << schemas.out;
+  EXPECT_EQ(schemas.out.find("information_schema"), std::string::npos) << schemas.out;
+
+  const PsqlRun describe =
+      Root("\\pset tuples_only off\n\\pset format aligned\n\\d cat.products\nSET search_path TO cat;\n\\d carts\n");
+  EXPECT_EQ(describe.exit_code, 0) << describe.err;
+  for (const char* line :
+       {"Table \"cat.products\"", " id     | bigint                      |           | not null | ",
+        " name   | text                        |           | not null | 'none'",
+        " price  | numeric(10,2)               |           |          | ",
+        " tags   | json                        |           |          | ",
+        " added  | timestamp without time zone |           |          | ",
+        "\"products_pkey\" PRIMARY KEY, btree (id)", "Table \"cat.carts\"",
+        " qty    | integer |           |          | ", "\"carts_pkey\" PRIMARY KEY, btree (id)"}) {
+    EXPECT_NE(describe.out.find(line), std::string::npos) << line << "\n" << describe.out;
+  }
+
+  // The + forms read sizes and descriptions, which KalamDB leaves blank.
+  const PsqlRun plus = Root("\\dt+ cat.*\n\\d+ cat.carts\n\\l+\n\\dn+\n\\di cat.*\n");
+  EXPECT_EQ(plus.exit_code, 0) << plus.err;
+  EXPECT_NE(plus.out.find("cat|carts|table|root|permanent|heap||\n"), std::string::npos) << plus.out;
+  EXPECT_NE(plus.out.find("cat|carts_pkey|index|root|carts\n"), std::string::npos) << plus.out;
+
+  // What psql's tab completion sends for SELECT * FROM <TAB>, and for the columns of a table.
+  const PsqlRun completion = Root(
+      "SET search_path TO cat;\n"
+      "SELECT c.relname, NULL::pg_catalog.text FROM pg_catalog.pg_class c WHERE c.relkind IN "
+      "('r', 'S', 'v', 'm', 'f', 'p') AND (c.relname) LIKE 'prod%' AND "
+      "pg_catalog.pg_table_is_visible(c.oid) AND c.relnamespace <> (SELECT oid FROM "
+      "pg_catalog.pg_namespace WHERE nspname = 'pg_catalog')\nUNION ALL\nSELECT "
+      "NULL::pg_catalog.text, n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspname LIKE 'ca%' "
+      "AND n.nspname NOT LIKE E'pg\\\\_%'\nLIMIT 1000;\n"
+      "SELECT a.attname, NULL::pg_catalog.text FROM pg_catalog.pg_attribute a, pg_catalog.pg_class "
+      "c, pg_catalog.pg_namespace nr WHERE c.oid = a.attrelid and a.attnum > 0 and not "
+      "a.attisdropped AND (a.attname) LIKE 'q%' AND c.relname = 'carts' AND c.relnamespace = "
+      "nr.oid AND nr.nspname = 'cat'\nLIMIT 1000;\n");
+  EXPECT_EQ(completion.exit_code, 0) << completion.err;
+  EXPECT_NE(completion.out.find("products|\n"), std::string::npos) << completion.out;
+  EXPECT_NE(completion.out.find("|cat\n"), std::string::npos) << completion.out;
+  EXPECT_NE(completion.out.find("qty|\n"), std::string::npos) << completion.out;
+}
+
+// A user sees in pg_catalog what system.* shows it: its own role only, no password, the
+// system tables its role may read, and every table's columns but not every table's rows.
+TEST_F(PgWireTest, AUserSeesOnlyWhatItMayThroughPgCatalog) {
+  const PsqlRun run = As("alice",
+                         "SELECT rolname, rolpassword FROM pg_roles;\n"
+                         "SELECT usename, passwd FROM pg_catalog.pg_user;\n"
+                         "SELECT pg_catalog.pg_get_userbyid(oid) FROM pg_roles;\n"
+                         "\\dt system.*\n");
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out.rfind("alice|********\nalice|********\nalice\n", 0), 0u) << run.out;
+  EXPECT_NE(run.out.find("system|users|table|root\n"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("storages"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("system|jobs"), std::string::npos) << run.out;
+
+  const PsqlRun root = Root("SELECT rolname, rolsuper FROM pg_roles ORDER BY 1;\n");
+  EXPECT_EQ(root.out, "alice|f\nbob|f\ncarol|f\nroot|t\n");
+
+  // The columns of a private shared table are no secret; its rows are.
+  const PsqlRun items = As("alice", "\\d pg.items\n");
+  EXPECT_EQ(items.exit_code, 0) << items.err;
+  EXPECT_NE(items.out.find("price|double precision|||"), std::string::npos) << items.out;
+  EXPECT_NE(As("alice", "SELECT * FROM pg.items;").err.find("42501"), std::string::npos);
+}
+
+// pg_settings lists the session's settings KalamDB fixes, never the engine's own, and no
+// CTE of the same name reaches them.
+TEST_F(PgWireTest, PgSettingsShowsNoneOfTheEnginesSettings) {
+  const PsqlRun run = Root(
+      "SELECT count(*) FROM pg_settings WHERE name IN ('allowed_directories', 'memory_limit', "
+      "'threads', 'temp_directory');\n"
+      "WITH pg_settings AS (SELECT * FROM pg_settings) SELECT count(*) FROM pg_settings WHERE "
+      "name = 'threads';\n"
+      "WITH a AS (SELECT 1), pg_settings AS MATERIALIZED (SELECT * FROM pg_settings) SELECT "
+      "count(*) FROM pg_settings WHERE name = 'threads';\n"
+      "SELECT setting FROM pg_catalog.pg_settings WHERE name = 'server_version';\n");
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "0\n0\n0\n15.0\n");
+  EXPECT_NE(Root("SELECT * FROM pg_catalog.pg_depend;").err.find("42P01"), std::string::npos);
+  EXPECT_NE(Root("SELECT pg_catalog.pg_get_viewdef(1);").err.find("42501"), std::string::npos);
+}
+
+// The Postgres spellings of psql's catalog queries mean over this door what they mean in
+// Postgres: ~ finds a pattern anywhere, LIKE escapes with a backslash, ...
+TEST_F(PgWireTest, PostgresSpellingsMeanWhatTheyMeanInPostgres) {
+  const PsqlRun run = Root(
+      "SELECT 'pg_catalog' ~ '^pg_', 'pg_catalog' !~ 'cat', 'x' OPERATOR(pg_catalog.~) '^(x)$' "
+      "COLLATE pg_catalog.default, 'pg_x' LIKE E'pg\\\\_%', 'pgax' LIKE E'pg\\\\_%', "
+      "'42'::pg_catalog.regclass::pg_catalog.text, 'a'::pg_catalog.text, "
+      "pg_catalog.format_type(1700, 655366), current_schemas(false);\n");
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "t|f|t|t|f|42|a|numeric(10,2)|[\"default\"]\n");
+}
+
 TEST_F(PgWireTest, WrongPasswordsAreRefusedAndThrottled) {
   const PsqlRun run = Psql(server_->pg_port(), "alice", "not-her-password", "SELECT 1;");
   EXPECT_EQ(run.exit_code, 2);

@@ -163,7 +163,11 @@ TEST_F(Catalog, EveryCallerSeesTheSameTablesButNotTheSameRows) {
        "WHERE table_type = 'BASE TABLE' ORDER BY 1"},
       {"information_schema.columns",
        "SELECT DISTINCT table_schema || '.' || table_name FROM information_schema.columns "
-       "WHERE table_schema NOT IN ('system', 'information_schema') ORDER BY 1"},
+       "WHERE table_schema NOT IN ('system', 'information_schema', 'pg_catalog') ORDER BY 1"},
+      {"pg_catalog.pg_class",
+       "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n "
+       "ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND "
+       "n.nspname NOT IN ('system', 'information_schema', 'pg_catalog') ORDER BY 1"},
   };
   const std::string created = R"([["app.ledger"],["app.notes"]])";
   for (const auto& [view, sql] : lists) {

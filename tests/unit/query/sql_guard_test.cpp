@@ -59,6 +59,17 @@ class SqlGuardTest : public ::testing::Test {
     return GuardStatement(*parser.statements[0], context);
   }
 
+  // The statement as the guard leaves it for the engine; "error: ..." when refused.
+  std::string Rewritten(const std::string& sql) {
+    duckdb::Parser parser;
+    parser.ParseQuery(sql);
+    const auth::Caller caller{"u1", "alice", auth::Role::kUser};
+    const std::string default_namespace = "app";
+    GuardContext context{state_, caller, default_namespace, nullptr, nullptr, std::nullopt};
+    const Status s = GuardStatement(*parser.statements[0], context);
+    return s.ok() ? parser.statements[0]->ToString() : "error: " + s.message();
+  }
+
   catalog::CatalogState state_;
 };
 
@@ -157,11 +168,13 @@ TEST_F(SqlGuardTest, FilesSettingsCatalogAndSideEffectsAreRefused) {
           {"SELECT duckdb_settings()", Code::kPermissionDenied},
           {"SELECT * FROM notes WHERE body = current_setting('home_directory')",
            Code::kPermissionDenied},
-          // The engine's own catalog: no such table in the caller's namespace.
-          {"SELECT * FROM pg_settings", Code::kNotFound},
+          // The engine's own catalog: no such table in the caller's namespace, and none in
+          // pg_catalog but ours.
+          {"SELECT * FROM pg_indexes", Code::kNotFound},
+          {"SELECT * FROM pg_catalog.pg_depend", Code::kNotFound},
+          {"SELECT * FROM pg_catalog.duckdb_settings", Code::kNotFound},
           {"SELECT * FROM duckdb_tables", Code::kNotFound},
           {"SELECT * FROM sqlite_master", Code::kNotFound},
-          {"SELECT * FROM pg_catalog.pg_settings", Code::kNotFound},
           {"SELECT * FROM main.sqlite_master", Code::kNotFound},
           {"SELECT * FROM memory.main.sqlite_master", Code::kInvalidSql},
           {"SELECT * FROM system.nope", Code::kNotFound},
@@ -203,7 +216,7 @@ TEST_F(SqlGuardTest, RolesOpenTheirSystemTables) {
   // No role opens a way to files.
   EXPECT_EQ(Guard("SELECT * FROM read_csv('/etc/passwd')", auth::Role::kSystem).code(),
             Code::kPermissionDenied);
-  EXPECT_EQ(Guard("SELECT * FROM pg_settings", auth::Role::kSystem).code(), Code::kNotFound);
+  EXPECT_EQ(Guard("SELECT * FROM pg_indexes", auth::Role::kSystem).code(), Code::kNotFound);
 }
 
 // A CTE's body sees only the CTEs declared before it in the same WITH (and those of
@@ -213,27 +226,27 @@ TEST_F(SqlGuardTest, RolesOpenTheirSystemTables) {
 TEST_F(SqlGuardTest, ACteDoesNotHideTheRelationItsBodyReads) {
   ExpectVerdicts(
       {
-          {"WITH pg_settings AS (SELECT * FROM pg_settings) SELECT * FROM pg_settings",
+          {"WITH pg_indexes AS (SELECT * FROM pg_indexes) SELECT * FROM pg_indexes",
            Code::kNotFound},
           {"WITH duckdb_tables AS (SELECT * FROM duckdb_tables) SELECT 1", Code::kNotFound},
           // Forward references: a later CTE's name is not visible in an earlier body.
           {"WITH a AS (SELECT * FROM sqlite_master), sqlite_master AS (SELECT 1) "
            "SELECT * FROM a",
            Code::kNotFound},
-          {"WITH RECURSIVE a AS (SELECT * FROM pg_settings), pg_settings AS (SELECT 1) "
+          {"WITH RECURSIVE a AS (SELECT * FROM pg_indexes), pg_indexes AS (SELECT 1) "
            "SELECT * FROM a",
            Code::kNotFound},
           // RECURSIVE without a self-reference in a UNION is an ordinary CTE.
-          {"WITH RECURSIVE pg_settings AS (SELECT * FROM pg_settings) SELECT * FROM pg_settings",
+          {"WITH RECURSIVE pg_indexes AS (SELECT * FROM pg_indexes) SELECT * FROM pg_indexes",
            Code::kNotFound},
           // The anchor of a recursive CTE reads the relation, not the CTE.
-          {"WITH RECURSIVE pg_settings AS (SELECT name FROM pg_settings UNION ALL "
-           "SELECT name FROM pg_settings WHERE false) SELECT * FROM pg_settings",
+          {"WITH RECURSIVE pg_indexes AS (SELECT name FROM pg_indexes UNION ALL "
+           "SELECT name FROM pg_indexes WHERE false) SELECT * FROM pg_indexes",
            Code::kNotFound},
           // A nested WITH that shadows an outer CTE: its body sees the outer one.
           {"WITH x AS (SELECT 1 AS v) SELECT * FROM (WITH x AS (SELECT * FROM x) SELECT * FROM x)",
            Code::kOk},
-          {"WITH x AS (SELECT 1 AS v) SELECT (WITH pg_settings AS (SELECT * FROM pg_settings) "
+          {"WITH x AS (SELECT 1 AS v) SELECT (WITH pg_indexes AS (SELECT * FROM pg_indexes) "
            "SELECT 1)",
            Code::kNotFound},
           // Earlier CTEs are visible, so these stay allowed.
@@ -243,6 +256,62 @@ TEST_F(SqlGuardTest, ACteDoesNotHideTheRelationItsBodyReads) {
            Code::kOk},
       },
       [&](const std::string& sql) { return Guard(sql); });
+}
+
+// pg_catalog comes first in every search path, as in Postgres: its relations are our scans,
+// whatever the engine has under the same names, unless a CTE of the query takes the name.
+TEST_F(SqlGuardTest, PgCatalogNamesResolveToOurRelations) {
+  const std::string scan = "kalam_system_scan('pg_catalog.pg_settings')";
+  for (const char* sql : {"SELECT * FROM pg_settings", "SELECT * FROM pg_catalog.pg_settings",
+                          "SELECT * FROM PG_CATALOG.PG_SETTINGS",
+                          "WITH x AS (SELECT * FROM pg_settings) SELECT * FROM x",
+                          "WITH pg_settings AS (SELECT * FROM pg_settings) SELECT * FROM pg_settings",
+                          "SELECT (SELECT count(*) FROM pg_settings)"}) {
+    EXPECT_NE(Rewritten(sql).find(scan), std::string::npos) << sql << " -> " << Rewritten(sql);
+  }
+  const std::string cte = Rewritten("WITH pg_class AS (SELECT 1 AS oid) SELECT * FROM pg_class");
+  EXPECT_EQ(cte.find("kalam_system_scan"), std::string::npos) << cte;
+  EXPECT_NE(Rewritten("SELECT * FROM pg_class").find("kalam_system_scan('pg_catalog.pg_class')"),
+            std::string::npos);
+  // A user table of the same name is behind pg_catalog's, as in Postgres; qualified, it is
+  // reached.
+  catalog::TableDef shadowed = Table(5, "pg_type", catalog::TableType::kShared);
+  state_.tables[shadowed.id()] = shadowed;
+  EXPECT_NE(Rewritten("SELECT * FROM pg_type").find("pg_catalog.pg_type"), std::string::npos);
+  EXPECT_NE(Rewritten("SELECT * FROM app.pg_type").find("kalam_table_scan('app:pg_type'"),
+            std::string::npos);
+}
+
+// pg_catalog's functions: an allow-list, each rewritten to what answers it here.
+TEST_F(SqlGuardTest, PgCatalogFunctionsAreAnAllowList) {
+  ExpectVerdicts(
+      {
+          {"SELECT pg_catalog.format_type(23, -1)", Code::kOk},
+          {"SELECT format_type(23, -1)", Code::kOk},
+          {"SELECT pg_catalog.pg_get_userbyid(10), pg_catalog.pg_table_is_visible(16388)", Code::kOk},
+          {"SELECT pg_catalog.array_to_string([1], ',')", Code::kOk},
+          {"SELECT * FROM pg_catalog.generate_series(1, 3) s", Code::kOk},
+          {"SELECT current_schema(), current_schemas(true), current_database(), version()", Code::kOk},
+          // Not on the list, or the engine's own catalog.
+          {"SELECT pg_catalog.pg_get_viewdef(1)", Code::kPermissionDenied},
+          {"SELECT pg_catalog.pg_get_keywords()", Code::kInvalidSql},
+          {"SELECT pg_catalog.current_setting('threads')", Code::kPermissionDenied},
+          {"SELECT pg_get_viewdef(1)", Code::kPermissionDenied},
+          {"SELECT format_pg_type('INTEGER', 'x')", Code::kPermissionDenied},
+          {"SELECT pg_catalog.duckdb_settings()", Code::kPermissionDenied},
+          // Our functions are for the rewrites only.
+          {"SELECT kalam_pg_format_type(23, -1)", Code::kPermissionDenied},
+          {"SELECT kalam_pg_get_userbyid(10)", Code::kPermissionDenied},
+          {"SELECT * FROM pg_catalog.read_csv('/etc/passwd')", Code::kPermissionDenied},
+      },
+      [&](const std::string& sql) { return Guard(sql); });
+  EXPECT_NE(Rewritten("SELECT pg_catalog.format_type(23, -1)").find("kalam_pg_format_type(23"),
+            std::string::npos);
+  EXPECT_NE(Rewritten("SELECT current_schema()").find("'app'"), std::string::npos);
+  EXPECT_NE(Rewritten("SELECT current_schemas(false)").find("['app']"), std::string::npos)
+      << Rewritten("SELECT current_schemas(false)");
+  EXPECT_NE(Rewritten("SELECT * FROM generate_series(1, 3) s").find("s(s)"), std::string::npos)
+      << Rewritten("SELECT * FROM generate_series(1, 3) s");
 }
 
 }  // namespace
