@@ -35,8 +35,12 @@ suite_pgwire() {
   # The 200-row filter with its room as a parameter in every mode (pgbench would put a
   # parameter inside the quotes of 'room-:r').
   printf '%s\n' '\set r random(0, 499)' "SELECT * FROM reads WHERE room = 'room-' || :r;" | pg_script pwroom >/dev/null
+  # The 1-row INSERT likewise, its texts built outside the quotes.
+  printf '%s\n' '\set n :n + 1' '\set id :base + :client_id * 1000000000 + :n' '\set r :id % 500' '\set a :id % 50' \
+    "INSERT INTO messages (id, room, author, body, created_at) VALUES (:id, 'room-' || :r, 'author-' || :a, '$body_text', '2026-01-01 00:00:00');" \
+    | pg_script pwins1 >/dev/null
   local s
-  for s in select1 point pwroom ins1; do pgwire_kalam_script "$s" >/dev/null; done
+  for s in select1 point pwroom pwins1; do pgwire_kalam_script "$s" >/dev/null; done
 
   kalam_start pgwire false
   kalam_load_reads
@@ -51,7 +55,7 @@ suite_pgwire() {
       pgwire_pair point "$mode" "$n" "$tmp/pg/point.sql" "$tmp/pg/k_point.sql"
       pgwire_pair room "$mode" "$n" "$tmp/pg/pwroom.sql" "$tmp/pg/k_pwroom.sql"
       id_run=$(( id_run + 1 )); base=$(( id_run * 100000000000 ))
-      pgwire_pair ins1 "$mode" "$n" "$tmp/pg/ins1.sql" "$tmp/pg/k_ins1.sql" -D n=0 -D base="$base"
+      pgwire_pair ins1 "$mode" "$n" "$tmp/pg/pwins1.sql" "$tmp/pg/k_pwins1.sql" -D n=0 -D base="$base"
     done
   done
   # The HTTP door, same server, same statements, 8 clients.
@@ -74,7 +78,7 @@ suite_pgwire() {
   kalam_create_insert_table
   for n in 8 16; do
     id_run=$(( id_run + 1 )); base=$(( id_run * 100000000000 ))
-    pgwire_pair ins1sync prepared "$n" "$tmp/pg/ins1.sql" "$tmp/pg/k_ins1.sql" -D n=0 -D base="$base"
+    pgwire_pair ins1sync prepared "$n" "$tmp/pg/pwins1.sql" "$tmp/pg/k_pwins1.sql" -D n=0 -D base="$base"
   done
   kill -0 "$kalam_pid" 2>/dev/null || errors_seen="$errors_seen kalamdb-server-exited(pgwire-sync)"
   kalam_stop

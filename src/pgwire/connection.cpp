@@ -28,6 +28,11 @@ constexpr auto kWriteTimeout = std::chrono::seconds(30);
 constexpr auto kDrainTime = std::chrono::seconds(2);
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kFlushBytes = 256 * 1024;  // replies held back for a pipeline at most
+// Prepared statements that answered within kQuickStatement this many times in a row run
+// on the I/O thread (see RunPortal); how many texts a connection remembers.
+constexpr int kQuickRunsToInline = 4;
+constexpr auto kQuickStatement = std::chrono::microseconds(300);
+constexpr size_t kMaxQuickStatements = 256;
 // How SUBSCRIBE TO's answer begins (the executor's hand-off to the WebSocket).
 constexpr std::string_view kSubscriptionHandOff = R"({"status":"subscription_required")";
 
@@ -48,11 +53,16 @@ Connection::Connection(Socket socket, Services services, int32_t process_id,
       on_cancel_(std::move(on_cancel)),
       peer_(auth::PeerOf(socket_)),
       timer_(socket_.get_executor()),
-      session_(services.executor.session_limits()) {}
+      session_(services.executor.session_limits()) {
+  timer_.expires_at(Clock::time_point::max());  // no deadline yet
+}
 
 void Connection::SetDeadline(Clock::time_point deadline) {
   deadline_ = deadline;
-  timer_.expires_at(deadline);  // wakes the watchdog, which waits again for the new one
+  // The timer moves only to go off earlier (waking the watchdog to wait again). A later
+  // deadline leaves it: when it goes off, the watchdog finds the deadline moved and waits
+  // for it. So a reply's write timeout costs no timer change while one is pending.
+  if (deadline < timer_.expiry()) timer_.expires_at(deadline);
 }
 
 // Closes the socket once the deadline passes: a pending read or write then fails.
@@ -61,7 +71,11 @@ awaitable<void> Connection::Watchdog() {
   while (socket_.is_open()) {
     auto [ec] = co_await timer_.async_wait(asio::as_tuple(use_awaitable));
     if (!socket_.is_open()) break;
-    if (!ec && Clock::now() >= deadline_) {
+    if (!ec && Clock::now() < deadline_) {
+      timer_.expires_at(deadline_);  // the deadline moved later meanwhile
+      continue;
+    }
+    if (!ec) {
       boost::system::error_code ignored;
       if (idle_in_transaction_ && waiting_for_message_) {
         // Idle in a transaction past the limit: the read ends, and the connection says why.
@@ -687,11 +701,20 @@ awaitable<void> Connection::RunPortal(Portal& portal, Refusal& refusal) {
     refusal = Refuse(admitted);
     co_return;
   }
-  co_await asio::post(asio::bind_executor(services_.statements, use_awaitable));
   std::optional<std::vector<sql::ParamValue>> params;
   if (!portal.params.empty()) params = portal.params;
+  // A statement that has answered quickly every time lately runs right here, on the
+  // connection's I/O thread: handing it to the statement pool and back would cost two
+  // thread wake-ups, more than the statement itself. Any slow run sends it back to the pool.
+  int& runs = quick_runs_[statement.sql];  // nodes of the map stay where they are
+  const bool inline_run = runs >= kQuickRunsToInline;
+  if (!inline_run) co_await asio::post(asio::bind_executor(services_.statements, use_awaitable));
+  const auto started = Clock::now();
   Result<Answer> answer = Run(statement.sql, std::move(params));
-  co_await asio::post(asio::bind_executor(socket_.get_executor(), use_awaitable));
+  const auto took = Clock::now() - started;
+  if (!inline_run) co_await asio::post(asio::bind_executor(socket_.get_executor(), use_awaitable));
+  runs = took <= kQuickStatement ? std::min(runs + 1, kQuickRunsToInline) : -kQuickRunsToInline;
+  if (quick_runs_.size() > kMaxQuickStatements) quick_runs_.clear();
   if (!answer.ok()) {
     refusal = Refuse(answer.status());
     co_return;

@@ -171,6 +171,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t in_pos_ = 0;
   std::unordered_map<std::string, std::shared_ptr<const Prepared>> prepared_;  // "" unnamed
   std::unordered_map<std::string, Portal> portals_;                             // "" unnamed
+  // Per statement text: how many of its latest runs were quick (negative: a slow one lately).
+  std::unordered_map<std::string, int> quick_runs_;
   // The cancellation of the statement running now, for CancelRequest.
   std::mutex running_mutex_;
   Cancellation* running_ = nullptr;  // guarded by running_mutex_
