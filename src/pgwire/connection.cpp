@@ -13,6 +13,7 @@
 #include "pgwire/results.h"
 #include "pgwire/values.h"
 #include "sql/executor.h"
+#include "common/sql_lexer.h"
 #include "sql/splitter.h"
 
 namespace kalam::pgwire {
@@ -39,6 +40,22 @@ constexpr std::string_view kSubscriptionHandOff = R"({"status":"subscription_req
 int32_t RandomSecret() {
   static thread_local std::mt19937 random{std::random_device{}()};
   return static_cast<int32_t>(random());
+}
+
+// A statement's text with its literals as '?': statements of one shape cost alike, whatever
+// their values (a point SELECT by any key).
+std::string StatementShape(std::string_view statement) {
+  std::string shape;
+  for (const sql::Token& token : sql::Tokenize(statement)) {
+    if (token.kind == sql::TokenKind::kEnd) break;
+    if (token.kind == sql::TokenKind::kNumber || token.kind == sql::TokenKind::kString) {
+      shape += '?';
+    } else {
+      shape += token.source;
+    }
+    shape += ' ';
+  }
+  return shape;
 }
 
 }  // namespace
@@ -406,9 +423,16 @@ awaitable<void> Connection::Serve(bool refuse) {
         if (Status admitted = services_.rate_limiter.Admit(caller_.user_id); !admitted.ok()) {
           AppendError(out_, "ERROR", SqlState(admitted.code()), admitted.message());
         } else {
-          co_await asio::post(asio::bind_executor(services_.statements, use_awaitable));
-          RunQuery(text);
-          co_await asio::post(asio::bind_executor(socket_.get_executor(), use_awaitable));
+          const std::vector<std::string> statements = sql::SplitStatements(text);
+          std::vector<std::string> shapes;
+          bool inline_run = !statements.empty();
+          for (const std::string& statement : statements) {
+            shapes.push_back(StatementShape(statement));
+            inline_run = inline_run && IsQuick(shapes.back());
+          }
+          if (!inline_run) co_await asio::post(asio::bind_executor(services_.statements, use_awaitable));
+          RunQuery(statements, shapes);
+          if (!inline_run) co_await asio::post(asio::bind_executor(socket_.get_executor(), use_awaitable));
         }
         AppendReadyForQuery(out_, TransactionStatus());
         flush = true;
@@ -458,14 +482,16 @@ awaitable<void> Connection::Serve(bool refuse) {
 
 #pragma GCC diagnostic pop
 
-void Connection::RunQuery(std::string_view text) {
-  const std::vector<std::string> statements = sql::SplitStatements(text);
+void Connection::RunQuery(const std::vector<std::string>& statements, const std::vector<std::string>& shapes) {
   if (statements.empty()) {
     AppendEmptyQueryResponse(out_);
     return;
   }
-  for (const std::string& statement : statements) {
+  for (size_t i = 0; i < statements.size(); ++i) {
+    const std::string& statement = statements[i];
+    const auto started = Clock::now();
     Result<Answer> answer = Run(statement, std::nullopt);
+    NoteRun(shapes[i], Clock::now() - started);
     if (!answer.ok()) {  // Postgres stops a Query message at its first error
       AppendError(out_, "ERROR", SqlState(answer.status().code()), answer.status().message());
       return;
@@ -690,6 +716,17 @@ bool Connection::Bind(std::string_view body, Refusal& refusal) {
   return true;
 }
 
+bool Connection::IsQuick(const std::string& key) const {
+  auto found = quick_runs_.find(key);
+  return found != quick_runs_.end() && found->second >= kQuickRunsToInline;
+}
+
+void Connection::NoteRun(const std::string& key, Clock::duration took) {
+  if (quick_runs_.size() >= kMaxQuickStatements && !quick_runs_.contains(key)) quick_runs_.clear();
+  int& runs = quick_runs_[key];
+  runs = took <= kQuickStatement ? std::min(runs + 1, kQuickRunsToInline) : -kQuickRunsToInline;
+}
+
 awaitable<void> Connection::RunPortal(Portal& portal, Refusal& refusal) {
   if (portal.answer) co_return;
   const Prepared& statement = *portal.statement;
@@ -706,15 +743,13 @@ awaitable<void> Connection::RunPortal(Portal& portal, Refusal& refusal) {
   // A statement that has answered quickly every time lately runs right here, on the
   // connection's I/O thread: handing it to the statement pool and back would cost two
   // thread wake-ups, more than the statement itself. Any slow run sends it back to the pool.
-  int& runs = quick_runs_[statement.sql];  // nodes of the map stay where they are
-  const bool inline_run = runs >= kQuickRunsToInline;
+  const bool inline_run = IsQuick(statement.sql);
   if (!inline_run) co_await asio::post(asio::bind_executor(services_.statements, use_awaitable));
   const auto started = Clock::now();
   Result<Answer> answer = Run(statement.sql, std::move(params));
   const auto took = Clock::now() - started;
   if (!inline_run) co_await asio::post(asio::bind_executor(socket_.get_executor(), use_awaitable));
-  runs = took <= kQuickStatement ? std::min(runs + 1, kQuickRunsToInline) : -kQuickRunsToInline;
-  if (quick_runs_.size() > kMaxQuickStatements) quick_runs_.clear();
+  NoteRun(statement.sql, took);
   if (!answer.ok()) {
     refusal = Refuse(answer.status());
     co_return;
