@@ -19,6 +19,7 @@ packages=(
   postgresql postgresql-contrib
   postgresql-client           # psql and pgbench: the Postgres wire tests and benchmark
   python3-psycopg             # psycopg 3: the Postgres wire tests
+  libpostgresql-jdbc-java default-jdk-headless  # the JDBC driver test (java runs a source file)
   chromium                    # the TypeScript SDK's browser test (examples/chat)
 )
 

@@ -844,6 +844,15 @@ TEST_F(PgWireTest, NodePostgresCoreCasesAndAPoolOfTwentyUnderLoad) {
   ExpectServing();
 }
 
+TEST_F(PgWireTest, JdbcTypedParametersTransactionsErrorsAndMetadata) {
+  // Debian's PostgreSQL JDBC driver; java runs the test as a single source file.
+  const auto [status, output] = RunClient("timeout 300 java -cp /usr/share/java/postgresql.jar '" +
+                                          std::string(KALAMDB_SOURCE_DIR) + "/tests/integration/pg/JdbcClient.java' " +
+                                          std::to_string(server_->pg_port()) + " '" + kRootPassword + "'");
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_NE(output.find("all passed"), std::string::npos) << output;
+}
+
 TEST_F(PgWireTest, PgbenchRunsCustomScriptsInEveryProtocolMode) {
   ASSERT_EQ(Root("CREATE NAMESPACE IF NOT EXISTS bench; "
                  "CREATE SHARED TABLE IF NOT EXISTS bench.kv (id BIGINT PRIMARY KEY, v TEXT);")
