@@ -2,7 +2,7 @@
 BUILD_DIR ?= build
 JOBS ?= 2
 
-.PHONY: all deps configure build run test bench crash-trials clean
+.PHONY: all deps configure build run test bench crash-trials fuzz clean
 
 all: build
 
@@ -29,5 +29,19 @@ TRIALS ?= 100
 crash-trials: build
 	KALAM_CRASH_TRIALS=$(TRIALS) ./$(BUILD_DIR)/integration_tests --gtest_filter='CrashTrials.*'
 
+# Coverage-guided fuzzing of what clients send (fuzz/CMakeLists.txt), a clang build of its
+# own in build-fuzz; each target runs FUZZ_SECONDS and keeps its corpus there. A finding
+# stops with the crashing input saved as build-fuzz/crash-*.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = sql_text pg_values scram
+fuzz: deps
+	CXX=clang++ cmake -S fuzz -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build-fuzz -j $(JOBS)
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t && \
+	  ./build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+	    -artifact_prefix=build-fuzz/ build-fuzz/corpus/$$t fuzz/seeds/$$t || exit 1; \
+	done
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-fuzz

@@ -20,6 +20,7 @@ packages=(
   postgresql-client           # psql and pgbench: the Postgres wire tests and benchmark
   python3-psycopg             # psycopg 3: the Postgres wire tests
   libpostgresql-jdbc-java default-jdk-headless  # the JDBC driver test (java runs a source file)
+  clang libclang-rt-14-dev    # make fuzz: libFuzzer with the sanitizers
   chromium                    # the TypeScript SDK's browser test (examples/chat)
 )
 
