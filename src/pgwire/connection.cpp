@@ -27,7 +27,7 @@ namespace {
 
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
 constexpr auto kDrainTime = std::chrono::seconds(2);
-constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kReadChunk = 4 * 1024;  // PostgreSQL reads 8 KiB; small messages fit
 constexpr size_t kFlushBytes = 256 * 1024;  // replies held back for a pipeline at most
 // Prepared statements that answered within kQuickStatement this many times in a row run
 // on the I/O thread (see RunPortal); how many texts a connection remembers.

@@ -2,6 +2,7 @@
 // for what clients do, and a raw socket for what they must not be able to do to the server.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -927,6 +928,58 @@ TEST_F(PgWireTest, OpenConnectionsAreCountedInTheMetrics) {
   const double with_them = scrape();
   open.clear();
   EXPECT_TRUE(WaitUntil([&] { return scrape() <= with_them - 3; }, std::chrono::seconds(10)));
+}
+
+TEST(PgWireManyTest, ThousandsOfIdleConnectionsCostLittleAndTheServerServesOthers) {
+  // As many as the descriptor limit allows, up to 2,000 (each costs one here and one there).
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = limit.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &limit);  // the server, started after, inherits it
+  const size_t count = std::min<size_t>(2000, (static_cast<size_t>(limit.rlim_cur) - 200) / 2);
+  ServerOptions options;
+  options.extra_config = "[postgres_wire]\nmax_connections = 2100\n";
+  ServerProcess server(options);
+  server.Start();
+  // The server's resident memory, in KiB.
+  const auto rss_kib = [&] {
+    std::ifstream status("/proc/" + std::to_string(server.pid()) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
+    }
+    return -1L;
+  };
+  {  // one connection first, so what the first one brings (pools, caches) is not counted
+    RawClient warm(server.pg_port());
+    ASSERT_TRUE(warm.LogIn("root", kRootPassword));
+  }
+  const long before = rss_kib();
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (size_t i = 0; i < count; ++i) {
+    idle.push_back(std::make_unique<RawClient>(server.pg_port()));
+    ASSERT_TRUE(idle.back()->LogIn("root", kRootPassword)) << "connection " << i;
+  }
+  // An idle signed-in connection holds little: its socket, buffers and session.
+  const long per_connection = (rss_kib() - before) / static_cast<long>(count);
+  EXPECT_LT(per_connection, 64) << "KiB per idle connection";
+  std::printf("idle Postgres wire connections: %zu, %ld KiB each\n", count, per_connection);
+  // Others are served meanwhile, over both doors.
+  const PsqlRun run = Psql(server.pg_port(), "root", kRootPassword, "SELECT 40 + 2;");
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "42\n");
+  auto http = server.Client();
+  auto metrics = http.Send("GET", "/metrics", "", {});
+  ASSERT_TRUE(metrics.ok());
+  const std::string series = "\nkalamdb_open_connections{kind=\"postgres\"} ";
+  const size_t at = metrics->body.find(series);
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_GE(std::strtod(metrics->body.c_str() + at + series.size(), nullptr), static_cast<double>(count));
+  // Every idle one still answers.
+  for (auto& client : idle) {
+    client->Send(RawClient::Message('Q', std::string("SELECT 1") + '\0'));
+    ASSERT_EQ(StatusOf(client->UntilReady()), 'I');
+  }
 }
 
 TEST(PgWireIdleTest, ATransactionLeftIdlePastTheLimitEndsTheConnectionSayingWhy) {

@@ -41,6 +41,7 @@ class ServerProcess {
 
   uint16_t port() const { return port_; }
   uint16_t pg_port() const { return pg_port_; }  // the Postgres wire listener's
+  pid_t pid() const { return pid_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string log() const;  // the server's standard error so far
   client::HttpClient Client() const { return client::HttpClient("127.0.0.1", port_); }
