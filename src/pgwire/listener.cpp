@@ -2,9 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "common/accept_loop.h"
 #include "common/log_throttle.h"
@@ -21,7 +24,18 @@ using asio::use_awaitable;
 class TcpListener final : public Listener {
  public:
   TcpListener(asio::io_context& io, Services services)
-      : io_(io), services_(services), acceptor_(io) {}
+      : io_(io), services_(services), acceptor_(io) {
+    // Connections live on I/O contexts of one thread each, spread round robin: a
+    // connection's reads, writes and quick statements never hand over between threads (on
+    // a context shared by several threads, each completion may wake another thread).
+    const size_t count = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+    for (size_t i = 0; i < count; ++i) {
+      contexts_.push_back(std::make_unique<asio::io_context>(1));
+      guards_.push_back(asio::make_work_guard(*contexts_.back()));
+    }
+  }
+
+  ~TcpListener() override { Stop(); }
 
   Status Listen() {
     const auto& cfg = services_.config.postgres_wire;
@@ -35,8 +49,16 @@ class TcpListener final : public Listener {
   }
 
   void Start() override {
+    for (auto& context : contexts_) threads_.emplace_back([&context] { context->run(); });
     asio::co_spawn(io_, AcceptLoop(acceptor_, "postgres wire", [this](tcp::socket socket) { Accept(std::move(socket)); }),
                    asio::detached);
+  }
+
+  void Stop() override {
+    guards_.clear();
+    for (auto& context : contexts_) context->stop();  // connections still open end with it
+    for (auto& thread : threads_) thread.join();
+    threads_.clear();
   }
 
   uint16_t port() const override { return acceptor_.local_endpoint().port(); }
@@ -61,7 +83,12 @@ class TcpListener final : public Listener {
   }
 
  private:
-  void Accept(tcp::socket socket) {
+  void Accept(tcp::socket accepted) {
+    asio::io_context& context = *contexts_[next_context_++ % contexts_.size()];
+    boost::system::error_code ec;
+    const auto protocol = accepted.local_endpoint(ec).protocol();
+    if (ec) return;  // the client is gone already
+    tcp::socket socket(context, protocol, accepted.release());
     auto connection = std::make_shared<Connection>(
         std::move(socket), services_, ++next_process_id_, stopping_,
         [this](int32_t process_id, int32_t secret) { CancelStatement(process_id, secret); });
@@ -116,8 +143,12 @@ class TcpListener final : public Listener {
     if (done) done();
   }
 
-  asio::io_context& io_;
+  asio::io_context& io_;  // the acceptor's
   Services services_;
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;  // the connections'
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  std::vector<std::thread> threads_;
+  std::atomic<size_t> next_context_ = 0;
   tcp::acceptor acceptor_;
   std::atomic<bool> stopping_ = false;
   std::atomic<int32_t> next_process_id_ = 0;

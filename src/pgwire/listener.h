@@ -45,6 +45,9 @@ class Listener {
 
   // Accepts connections until BeginShutdown.
   virtual void Start() = 0;
+  // Ends the connections' I/O threads (connections still open end with them); after the
+  // server's own I/O loop has returned.
+  virtual void Stop() = 0;
   // Stops accepting and closes connections waiting for a message (telling them why); a
   // connection running a statement is closed once it is answered. on_drained runs once no
   // connection is left (at once if none is open).

@@ -99,6 +99,7 @@ class Server final : public HttpServer {
     for (int i = 1; i < io_threads_; ++i) threads.emplace_back([this] { io_.run(); });
     io_.run();
     for (auto& t : threads) t.join();
+    if (pg_) pg_->Stop();
     query_pool_.join();
     password_pool_.join();
   }
