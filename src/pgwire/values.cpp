@@ -99,6 +99,38 @@ std::string TimeText(int64_t micros) {
                      micros % 1'000'000);
 }
 
+// A timestamptz's text ("2026-01-02 03:04:05.6+01", "...Z", "...-05:30") as UTC without an
+// offset: the engine's TIMESTAMP cast would drop the offset. nullopt when it is not that
+// shape (the cast then reports it).
+std::optional<std::string> UtcTimestampText(std::string_view text) {
+  text = Trim(text);
+  if (text.size() < 19 || (text[10] != ' ' && text[10] != 'T')) return std::nullopt;
+  size_t zone = text.find_first_of("+-Z", 19);
+  const std::string_view clock = text.substr(11, zone == std::string_view::npos ? std::string_view::npos : zone - 11);
+  int64_t days = 0, micros = 0;
+  if (!ParseDate(text.substr(0, 10), days) || !ParseTime(clock, micros)) return std::nullopt;
+  int64_t offset_seconds = 0;
+  if (zone != std::string_view::npos && text[zone] != 'Z') {
+    std::string_view offset = text.substr(zone + 1);
+    int64_t hours = 0, minutes = 0, seconds = 0;
+    if (!Digits(offset, 0, 2, hours)) return std::nullopt;
+    offset.remove_prefix(2);
+    if (offset.starts_with(':')) offset.remove_prefix(1);
+    if (!offset.empty() && !Digits(offset, 0, 2, minutes)) return std::nullopt;
+    if (!offset.empty()) offset.remove_prefix(2);
+    if (offset.starts_with(':')) offset.remove_prefix(1);
+    if (!offset.empty() && (!Digits(offset, 0, 2, seconds) || offset.size() != 2)) return std::nullopt;
+    offset_seconds = (text[zone] == '-' ? -1 : 1) * ((hours * 60 + minutes) * 60 + seconds);
+  } else if (zone != std::string_view::npos && zone + 1 != text.size()) {
+    return std::nullopt;  // something after Z
+  }
+  int64_t total = days * kMicrosPerDay + micros - offset_seconds * 1'000'000;
+  int64_t day = total / kMicrosPerDay;
+  int64_t in_day = total % kMicrosPerDay;
+  if (in_day < 0) in_day += kMicrosPerDay, --day;
+  return DateText(day) + " " + TimeText(in_day);
+}
+
 template <typename T>
 T ReadBigEndian(std::string_view bytes) {
   using U = std::make_unsigned_t<T>;
@@ -280,8 +312,11 @@ Result<sql::ParamValue> FromText(int32_t type_oid, std::string_view text, size_t
       if (!bytes) return BadValue(number, "bytea", "invalid input");
       return sql::ParamValue(BlobLiteral(*bytes));
     }
-    case oid::kTimestamp:
-    case oid::kTimestampTz: return sql::ParamValue(Cast(text, "TIMESTAMP"));
+    case oid::kTimestamp: return sql::ParamValue(Cast(text, "TIMESTAMP"));
+    case oid::kTimestampTz: {
+      const std::optional<std::string> utc = UtcTimestampText(text);
+      return sql::ParamValue(Cast(utc ? *utc : std::string(text), "TIMESTAMP"));
+    }
     case oid::kDate: return sql::ParamValue(Cast(text, "DATE"));
     case oid::kTime: return sql::ParamValue(Cast(text, "TIME"));
     case oid::kUuid: return sql::ParamValue(Cast(text, "UUID"));

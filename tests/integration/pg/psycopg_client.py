@@ -63,6 +63,11 @@ def _():
             assert got[0] == key, (got[0], key)  # BIGINT past 2^53, exact
             for column, value in zip(COLUMNS, got[1:]):
                 assert value == ROW[column], (column, binary, binary_results, value, ROW[column])
+    # A timestamp with a zone is stored as its UTC time.
+    aware = datetime.datetime(2026, 1, 1, 0, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=1)))
+    root.execute(f"INSERT INTO {NS}.every (id, happened) VALUES (%s, %s)", [8, aware])
+    got = root.execute(f"SELECT happened FROM {NS}.every WHERE id = 8").fetchone()[0]
+    assert got == datetime.datetime(2025, 12, 31, 23, 30), got
     # NULLs both ways.
     root.execute(f"INSERT INTO {NS}.every (id, name, amount) VALUES (%s, %s, %s)", [7, None, None])
     got = root.execute(f"SELECT name, amount, raw FROM {NS}.every WHERE id = %b", [7], binary=True).fetchone()

@@ -83,6 +83,17 @@ TEST(ValuesTest, TextParametersAreCheckedByTheirDeclaredType) {
   EXPECT_EQ(Bound(DecodeParam(oid::kUnspecified, kTextFormat, "it's", 1)), "'it's'");  // quoted when bound
 }
 
+TEST(ValuesTest, TimestampsWithAZoneAreReadAsUtc) {
+  EXPECT_EQ(Bound(DecodeParam(oid::kTimestampTz, kTextFormat, "2026-01-01 00:30:00+01", 1)),
+            "CAST('2025-12-31 23:30:00.000000' AS TIMESTAMP)");
+  EXPECT_EQ(Bound(DecodeParam(oid::kTimestampTz, kTextFormat, "2026-01-01T00:00:00.5-05:30", 1)),
+            "CAST('2026-01-01 05:30:00.500000' AS TIMESTAMP)");
+  EXPECT_EQ(Bound(DecodeParam(oid::kTimestampTz, kTextFormat, "2026-01-01 00:00:00Z", 1)),
+            "CAST('2026-01-01 00:00:00.000000' AS TIMESTAMP)");
+  // Not that shape: left to the engine's cast, which reports it.
+  EXPECT_EQ(Bound(DecodeParam(oid::kTimestampTz, kTextFormat, "tomorrow", 1)), "CAST('tomorrow' AS TIMESTAMP)");
+}
+
 TEST(ValuesTest, CellsInBinary) {
   std::string out;
   ASSERT_TRUE(AppendTimestampBinary(out, "2000-01-01T00:00:01.5Z"));
