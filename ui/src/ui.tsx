@@ -125,7 +125,16 @@ export function DataGrid(props: GridProps) {
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(props.height ?? 400);
   const [selected, setSelected] = useState(-1);
-  const widths = props.columns.map((c) => Math.min(320, Math.max(90, c.length * 9 + 40)));
+  const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - 5);
+  const last = Math.min(props.rowCount - 1, Math.ceil((scrollTop + height) / ROW_HEIGHT) + 5);
+  // Columns as wide as their name and the widest value seen so far (they only grow, so
+  // the grid does not jump while it scrolls), within bounds.
+  const seen = useRef<number[]>([]);
+  if (seen.current.length !== props.columns.length) seen.current = props.columns.map((c) => c.length);
+  for (let i = first; i <= last; i++) {
+    props.row(i)?.forEach((v, c) => { seen.current[c] = Math.max(seen.current[c] ?? 0, Math.min(48, display(v).length)); });
+  }
+  const widths = seen.current.map((chars) => Math.max(70, chars * 8.2 + 30));
   const template = widths.map((w) => `${w}px`).join(' ');
   const totalWidth = widths.reduce((a, b) => a + b, 0);
 
@@ -137,8 +146,6 @@ export function DataGrid(props: GridProps) {
     return () => observer.disconnect();
   }, []);
 
-  const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - 5);
-  const last = Math.min(props.rowCount - 1, Math.ceil((scrollTop + height) / ROW_HEIGHT) + 5);
   useEffect(() => {
     if (props.rowCount > 0) props.onRange?.(first, last);
   }, [first, last, props.rowCount]);

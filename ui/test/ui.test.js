@@ -314,12 +314,16 @@ scenario('screenshots of every page in the light and dark themes; the console st
       if (name === 'table') await page.waitForSelector('.grid-row:not(.pending)');
       if (name === 'sql') {
         await page.waitForSelector('pierce/.cm-content');
-        await runInStudio(page, 'SELECT namespace_id, table_name, table_type FROM system.tables WHERE namespace_id = ');
-        await page.keyboard.type("'shop'");
+        await runInStudio(page, "SELECT namespace_id, table_name, table_type FROM system.tables WHERE namespace_id = 'shop'");
+        await page.keyboard.down('Control');
+        await page.keyboard.press('End');
+        await page.keyboard.up('Control');
+        await page.keyboard.type('\nSELECT name FROM shop.');
+        await page.waitForFunction(() => document.querySelector('.cm-host').shadowRoot.querySelector('.cm-tooltip-autocomplete'));
       }
       if (name === 'live') { await page.click('#live-start'); await page.waitForSelector('#live-state[data-state="live"]'); }
       if (name === 'jobs') { await page.click('#flush'); await page.waitForFunction(() => document.querySelectorAll('table.simple tbody tr').length > 0, { timeout: 10000 }); }
-      if (name === 'health') await page.waitForFunction(() => [...document.querySelectorAll('.chart strong')].some((s) => s.textContent !== '—'), { timeout: 10000 });
+      if (name === 'health') await page.waitForFunction(() => document.querySelector('.chart strong')?.textContent !== '—', { timeout: 10000 });
       if (['namespaces', 'users', 'storages'].includes(name)) await page.waitForSelector('table.simple');
       await page.screenshot({ path: path.join(outputDir, `${theme}-${name}.png`) });
     }

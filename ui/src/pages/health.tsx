@@ -101,7 +101,7 @@ function Sparkline(props: { points: (number | null)[] }) {
   const offset = (KEEP - values.length) * step;
   const xy = values.map((v, i) => `${(offset + i * step).toFixed(1)},${(H - 2 - (v / max) * (H - 6)).toFixed(1)}`);
   return (
-    <svg class="sparkline" viewBox={`0 0 ${W} ${H}`} width={W} height={H} role="img" aria-label={`peak ${format(max)}`}>
+    <svg class="sparkline" viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={`peak ${format(max)}`}>
       <line x1="0" y1={H - 2} x2={W} y2={H - 2} class="axis" />
       {xy.length > 1 && <polygon class="area" points={`${xy[0]!.split(',')[0]},${H - 2} ${xy.join(' ')} ${xy[xy.length - 1]!.split(',')[0]},${H - 2}`} />}
       {xy.length > 1 && <polyline class="line" points={xy.join(' ')} />}
