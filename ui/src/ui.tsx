@@ -2,7 +2,7 @@
 // dialogs, the shown SQL, and a hook that runs a query.
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { KalamError, type QueryResponse } from '@kalamdb/client';
+import { KalamError } from '@kalamdb/client';
 import { linkClick } from './route';
 import type { Session } from './session';
 import { display } from './sql';
@@ -68,11 +68,6 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): [Async<T>,
   return [value, useCallback(() => setRound((r) => r + 1), [])];
 }
 
-/** useAsync of one SQL statement's first result. */
-export function useSql(session: Session, sql: string, deps: unknown[] = []): [Async<QueryResponse>, () => void] {
-  return useAsync(() => session.sql(sql), [sql, ...deps]);
-}
-
 export function Show<T>(props: { value: Async<T>; what?: string; retry?: () => void; children: (data: T) => ComponentChildren }) {
   const v = props.value;
   if (v.state === 'loading') return <Loading what={props.what} />;
@@ -98,7 +93,7 @@ export function Modal(props: { title: string; onClose: () => void; children: Com
   );
 }
 
-export const ROW_HEIGHT = 30;
+const ROW_HEIGHT = 30;
 
 export interface GridProps {
   columns: string[];

@@ -294,6 +294,27 @@ scenario('a 100,000-row table scrolls without loading everything', async () => {
   await page.close();
 });
 
+scenario('a fresh server whose root has no password opens on the set-up page, which sets one', async () => {
+  const fresh = await startServer({ rootPassword: false });
+  try {
+    const page = await newPage('setup');
+    await page.goto(`${fresh.url}/`);
+    await page.waitForSelector('#sign-in #confirm');
+    await page.screenshot({ path: path.join(outputDir, 'light-set-up.png') });
+    await page.type('#password', 'first-secret-9');
+    await page.type('#confirm', 'first-secret-9');
+    await page.click('#sign-in button[type=submit]');
+    await page.waitForSelector('nav.sidebar');
+    assert.equal(await page.$eval('.who .name', (e) => e.textContent), 'root');
+    const login = await fetch(`${fresh.url}/v1/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'root', password: 'first-secret-9' }) });
+    assert.equal(login.status, 200);
+    assert.deepEqual(await (await fetch(`${fresh.url}/v1/api/auth/setup`)).json(), { needs_setup: false });
+    await page.close();
+  } finally {
+    await fresh.dispose();
+  }
+});
+
 scenario('screenshots of every page in the light and dark themes; the console stays free of errors', async () => {
   const page = await newPage('screens');
   for (const theme of ['light', 'dark']) {
