@@ -13,6 +13,7 @@ interface Tokens {
   access: string;
   refresh: string;
   expiresAt: number; // ms since the epoch
+  refreshAt: number; // most of the way to expiresAt
   user: User;
 }
 interface TokenAnswer {
@@ -88,7 +89,7 @@ export class Session {
 
   /** The access token, refreshed first when it is about to expire. */
   async accessToken(): Promise<string> {
-    if (Date.now() > this.tokens.expiresAt - 30_000) await this.refresh();
+    if (Date.now() >= this.tokens.refreshAt) await this.refresh();
     return this.tokens.access;
   }
 
@@ -137,8 +138,7 @@ export class Session {
     this.tokens = tokens;
     sessionStorage.setItem(STORAGE_KEY, JSON.stringify(tokens));
     clearTimeout(this.timer);
-    const inMs = Math.max(1_000, tokens.expiresAt - Date.now() - 60_000);
-    this.timer = setTimeout(() => void this.refresh().catch(() => undefined), inMs);
+    this.timer = setTimeout(() => void this.refresh().catch(() => undefined), Math.max(500, tokens.refreshAt - Date.now()));
   }
 
   private forget(): void {
@@ -148,10 +148,13 @@ export class Session {
 }
 
 function tokensOf(answer: TokenAnswer): Tokens {
+  const lifeMs = Number(answer.expires_in) * 1000;
+  const now = Date.now();
   return {
     access: answer.access_token,
     refresh: answer.refresh_token,
-    expiresAt: Date.now() + Number(answer.expires_in) * 1000,
+    expiresAt: now + lifeMs,
+    refreshAt: now + lifeMs - Math.min(60_000, lifeMs * 0.2),
     user: answer.user,
   };
 }

@@ -294,8 +294,8 @@ scenario('a 100,000-row table scrolls without loading everything', async () => {
   await page.close();
 });
 
-scenario('a fresh server whose root has no password opens on the set-up page, which sets one', async () => {
-  const fresh = await startServer({ rootPassword: false });
+scenario('a fresh server whose root has no password opens on the set-up page, which sets one; tokens are refreshed', async () => {
+  const fresh = await startServer({ rootPassword: false, accessTokenTtlSecs: 3 });
   try {
     const page = await newPage('setup');
     await page.goto(`${fresh.url}/`);
@@ -309,6 +309,16 @@ scenario('a fresh server whose root has no password opens on the set-up page, wh
     const login = await fetch(`${fresh.url}/v1/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'root', password: 'first-secret-9' }) });
     assert.equal(login.status, 200);
     assert.deepEqual(await (await fetch(`${fresh.url}/v1/api/auth/setup`)).json(), { needs_setup: false });
+    // Access tokens live 3 s here: twice that later, after a reload (the tab keeps its
+    // session), the pages still work, on refreshed tokens.
+    let refreshes = 0;
+    page.on('request', (r) => { if (r.url().endsWith('/v1/api/auth/refresh')) refreshes++; });
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    await page.reload();
+    await page.waitForSelector('nav.sidebar');
+    await page.click('nav.sidebar a[href="/ui/namespaces"]');
+    await page.waitForFunction(() => [...document.querySelectorAll('table.simple td')].some((td) => td.textContent === 'default'));
+    assert.ok(refreshes >= 2, `${refreshes} refreshes`);
     await page.close();
   } finally {
     await fresh.dispose();
