@@ -71,10 +71,11 @@ if ! cmp -s "$node_clients/package-lock.json" "$node_clients/node_modules/.insta
   (cd "$node_clients" && npm ci --no-audit --no-fund --silent &&
     cp package-lock.json node_modules/.installed-from-lock)
 fi
-# The TypeScript SDK and the chat example: their npm packages, exactly as the committed
+# The TypeScript SDK, the chat example and the admin UI (ui/, bundled into the server at
+# build time): their npm packages, exactly as the committed
 # lockfiles say (npm ci also builds the SDK's dist/). puppeteer-core drives Debian's
 # chromium, so no browser is downloaded.
-for dir in sdk/typescript examples/chat; do
+for dir in sdk/typescript examples/chat ui; do
   if [ ! -d "$here/$dir/node_modules" ] || [ "$here/$dir/package-lock.json" -nt "$here/$dir/node_modules" ]; then
     echo "install-deps: npm ci in $dir"
     (cd "$here/$dir" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)

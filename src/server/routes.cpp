@@ -8,6 +8,7 @@
 
 #include "common/json_text.h"
 #include "server/app.h"
+#include "server/ui_routes.h"
 
 namespace kalam::server {
 namespace {
@@ -17,6 +18,7 @@ namespace json = boost::json;
 
 constexpr const char* kVersion = "0.1.0";
 constexpr std::string_view kLoginRoute = "/v1/api/auth/login";
+constexpr std::string_view kSetupRoute = "/v1/api/auth/setup";
 
 std::string ErrorBody(Code code, const std::string& message) {
   std::string body = R"({"status":"error","error":{"code":)";
@@ -124,8 +126,8 @@ Routes::Routes(App& app)
 
 Routes::Work Routes::WorkOf(const Request& request) {
   const std::string_view target = Target(request);
-  if (target == "/health" || target == "/v1/api/healthcheck" ||
-      request.method() == http::verb::options) {
+  if (target == "/health" || target == "/v1/api/healthcheck" || target == kSetupRoute ||
+      IsUiPath(target) || request.method() == http::verb::options) {
     return Work::kInPlace;
   }
   if ((target == kLoginRoute && request.method() == http::verb::post) ||
@@ -201,6 +203,11 @@ Response Routes::Handle(const Request& request, const auth::Peer& peer,
                               kVersion),
                   request);
     }
+    if (target == kSetupRoute) {
+      if (!only(http::verb::get)) return error(Code::kNotFound, "Use GET /v1/api/auth/setup");
+      return Setup(request, peer);
+    }
+    if (auto ui = ServeUi(request, target)) return std::move(*ui);
     if (target == "/v1/api/sql" || target == "/api/sql") {
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST for SQL");
       return Sql(request, authenticated(), cancellation);
@@ -291,9 +298,10 @@ Response Routes::Sql(const Request& request, const Result<auth::Caller>& caller,
 std::string_view Routes::Label(std::string_view target) {
   for (const std::string_view route :
        {"/v1/api/sql", "/api/sql", "/v1/api/auth/login", "/v1/api/auth/refresh", "/v1/api/auth/me",
-        "/health", "/v1/api/healthcheck", "/v1/ws", "/ws", "/metrics"}) {
+        "/health", "/v1/api/healthcheck", "/v1/api/auth/setup", "/v1/ws", "/ws", "/metrics"}) {
     if (target.substr(0, target.find('?')) == route) return route;
   }
+  if (IsUiPath(target.substr(0, target.find('?')))) return "/ui";
   return "other";
 }
 
@@ -337,6 +345,18 @@ Response Routes::Refresh(const Request& request) {
   auto pair = app_.authenticator().Refresh(*token);
   if (!pair.ok()) return fail(pair.status());
   return Json(200, TokenBody(*pair), request);
+}
+
+// Whether the first-visit set-up applies: root has no password and the caller is on
+// loopback (the only place root may then sign in from). Anywhere else: false, always.
+Response Routes::Setup(const Request& request, const auth::Peer& peer) {
+  bool needs_setup = false;
+  if (peer.loopback) {
+    const auto state = app_.catalog().snapshot();
+    const catalog::User* root = state->FindUserByName("root");
+    needs_setup = root != nullptr && root->password_hash.empty();
+  }
+  return Json(200, needs_setup ? R"({"needs_setup":true})" : R"({"needs_setup":false})", request);
 }
 
 Response Routes::Me(const Request& request, const Result<auth::Caller>& caller) {

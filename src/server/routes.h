@@ -48,6 +48,7 @@ class Routes {
   Response Login(const Request& request, const Result<auth::Caller>& caller);
   Response Refresh(const Request& request);
   Response Me(const Request& request, const Result<auth::Caller>& caller);
+  Response Setup(const Request& request, const auth::Peer& peer);
   Response Metrics(const Request& request, const auth::Peer& peer,
                    const Result<auth::Caller>& caller);
   Response Json(unsigned status, std::string body, const Request& request) const;

@@ -41,6 +41,7 @@ export class TestServer {
    * @param {object} [options]
    * @param {string} [options.config] extra TOML sections appended to the config file
    * @param {number} [options.accessTokenTtlSecs]
+   * @param {boolean} [options.rootPassword] false: root starts without a password
    */
   constructor(options = {}) {
     this.options = options;
@@ -88,7 +89,7 @@ export class TestServer {
       const child = spawn(serverBinary, ['--config', config], {
         env: {
           ...process.env,
-          KALAMDB_ROOT_PASSWORD: ROOT_PASSWORD,
+          KALAMDB_ROOT_PASSWORD: this.options.rootPassword === false ? undefined : ROOT_PASSWORD,
           KALAMDB_DATA_PATH: this.dataDir,
         },
         stdio: ['ignore', log, log],
