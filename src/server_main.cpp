@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "common/config.h"
+#include "common/recent_logs.h"
 #include "jobs/backup.h"
 #include "server/app.h"
 #include "server/http_server.h"
@@ -15,7 +16,9 @@
 namespace {
 
 void SetUpLogging(const kalam::Config::Logging& logging) {
-  auto logger = spdlog::stderr_logger_mt("kalamdb");
+  // Standard error, and the ring of recent lines system.server_logs reads.
+  auto logger = std::make_shared<spdlog::logger>(
+      "kalamdb", spdlog::sinks_init_list{std::make_shared<spdlog::sinks::stderr_sink_mt>(), kalam::RecentLogSink()});
   if (logging.format == "json") {
     logger->set_pattern(
         R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","thread":%t,"msg":"%v"})",

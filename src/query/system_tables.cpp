@@ -1,6 +1,7 @@
 #include "query/system_tables.h"
 
 #include "common/json_text.h"
+#include "common/recent_logs.h"
 #include "query/cells.h"
 #include "query/pg_catalog.h"
 #include "query/result_encoder.h"
@@ -162,6 +163,17 @@ std::vector<SystemTable> MakeSystemTables() {
                           {{"query_id", text}, {"query", text}, {"user_id", text},
                            {"username", text}, {"started_at", ts}, {"elapsed_ms", bigint}},
                           NoRows));
+
+  // The server's most recent log lines (the last 500), oldest first: for operators.
+  tables.push_back(DefineSystemTable("system", "server_logs", Role::kDba,
+                          {{"logged_at", ts}, {"level", text}, {"message", text}},
+                          [](const catalog::CatalogState&, const auth::Caller&) {
+                            std::vector<Row> rows;
+                            for (const LogLine& line : RecentLogLines()) {
+                              rows.push_back({Timestamp(line.logged_at), Text(line.level), Text(line.message)});
+                            }
+                            return rows;
+                          }));
 
   // information_schema describes every table, with the API's type names. Like
   // system.tables and system.table_schemas it is catalog metadata, the same for every

@@ -210,3 +210,19 @@ TEST_F(Catalog, EveryCallerSeesTheSameTablesButNotTheSameRows) {
 
 }  // namespace
 }  // namespace kalam::testing
+
+namespace kalam::testing {
+namespace {
+
+TEST_F(Catalog, ServerLogsShowRecentLinesToOperatorsOnly) {
+  ASSERT_EQ(Root("CREATE USER 'logreader' WITH PASSWORD 'password-123' ROLE user").status, 200);
+  auto r = Root("SELECT level, message FROM system.server_logs WHERE message LIKE '%listening on%'");
+  ASSERT_EQ(r.status, 200) << json::serialize(r.body);
+  ASSERT_GE(r.rows().size(), 1u) << json::serialize(r.body);
+  EXPECT_EQ(json::serialize(r.rows().at(0).as_array().at(0)), "\"info\"");
+  auto refused = Sql(http_, client::BasicAuth("logreader", "password-123"), "SELECT * FROM system.server_logs");
+  EXPECT_EQ(refused.error_code(), "PERMISSION_DENIED") << json::serialize(refused.body);
+}
+
+}  // namespace
+}  // namespace kalam::testing

@@ -12,6 +12,7 @@ import { UsersPage } from './pages/users';
 import { StoragesPage } from './pages/storages';
 import { NamespacesPage } from './pages/namespaces';
 import { JobsPage } from './pages/jobs';
+import { LogsPage } from './pages/logs';
 import { HealthPage } from './pages/health';
 import './style.css';
 
@@ -33,6 +34,7 @@ const NAV: NavItem[] = [
   { path: 'storages', label: 'Storages', key: 's', shown: (s) => s.isService() },
   { path: 'jobs', label: 'Jobs', key: 'j', shown: (s) => s.isService() },
   { path: 'health', label: 'Health', key: 'h', shown: (s) => s.isAdmin() },
+  { path: 'logs', label: 'Logs', key: 'o', shown: (s) => s.isAdmin() },
 ];
 
 function App() {
@@ -108,6 +110,7 @@ function Page(props: { route: string[]; session: Session }) {
     case 'namespaces': return <NamespacesPage session={s} />;
     case 'jobs': return <JobsPage session={s} />;
     case 'health': return <HealthPage session={s} />;
+    case 'logs': return <LogsPage session={s} />;
     default: return <div class="state empty"><strong>No page here.</strong><div class="hint"><Link href={href()}>Go to the explorer</Link></div></div>;
   }
 }

@@ -334,7 +334,7 @@ scenario('screenshots of every page in the light and dark themes; the console st
     await page.waitForSelector('#sign-in');
     await page.screenshot({ path: path.join(outputDir, `${theme}-sign-in.png`) });
     await signIn(page, 'root', ROOT_PASSWORD);
-    const pages = { explorer: '', table: 'table/shop/items', sql: 'sql', live: 'live?table=shop.items', namespaces: 'namespaces', users: 'users', storages: 'storages', jobs: 'jobs', health: 'health' };
+    const pages = { explorer: '', table: 'table/shop/items', sql: 'sql', live: 'live?table=shop.items', namespaces: 'namespaces', users: 'users', storages: 'storages', jobs: 'jobs', health: 'health', logs: 'logs' };
     for (const [name, route] of Object.entries(pages)) {
       await go(page, route);
       if (name === 'explorer') {
@@ -356,6 +356,7 @@ scenario('screenshots of every page in the light and dark themes; the console st
       if (name === 'jobs') { await page.click('#flush'); await page.waitForFunction(() => document.querySelectorAll('table.simple tbody tr').length > 0, { timeout: 10000 }); }
       if (name === 'health') await page.waitForFunction(() => document.querySelector('.chart strong')?.textContent !== '—', { timeout: 10000 });
       if (['namespaces', 'users', 'storages'].includes(name)) await page.waitForSelector('table.simple');
+      if (name === 'logs') await page.waitForFunction(() => [...document.querySelectorAll('table.log-lines td.message')].some((td) => td.textContent.includes('listening on')), { timeout: 10000 });
       await page.screenshot({ path: path.join(outputDir, `${theme}-${name}.png`) });
     }
     await page.click('#sign-out');
