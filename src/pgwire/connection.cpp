@@ -501,11 +501,7 @@ void Connection::RunQuery(const std::vector<std::string>& statements, const std:
       AppendCompletion(*answer, answer->tag);
       continue;
     }
-    if (answer->rows) answer->rows->AppendDescription(out_, {});
-    Status sent = Status::Ok();
-    for (size_t i = 0; answer->rows && i < answer->rows->size() && sent.ok(); ++i) {
-      sent = answer->rows->AppendRow(out_, i, {});
-    }
+    const Status sent = answer->rows ? answer->rows->AppendAll(out_, {}) : Status::Ok();
     if (!sent.ok()) {
       AppendError(out_, "ERROR", SqlState(sent.code()), sent.message());
       return;

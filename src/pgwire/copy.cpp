@@ -4,6 +4,7 @@
 
 #include "common/sql_lexer.h"
 #include "common/text.h"
+#include "pgwire/command_tag.h"
 #include "pgwire/protocol.h"
 
 namespace kalam::pgwire {
@@ -105,8 +106,10 @@ void AppendTextField(std::string& line, std::string_view value, const CopyOut& c
 }  // namespace
 
 std::optional<Result<CopyOut>> ParseCopy(std::string_view statement) {
+  // Every statement of the door passes here: lex it whole only when it is a COPY.
+  const std::vector<std::string> first = LeadingWords(statement, 1);
+  if (first.empty() || first[0] != "COPY") return std::nullopt;
   const std::vector<Token> tokens = sql::Tokenize(statement);
-  if (tokens.empty() || !IsWord(tokens[0], "copy")) return std::nullopt;
   CopyOut copy;
   size_t i = 1;
   if (IsSymbol(tokens[i], '(')) {

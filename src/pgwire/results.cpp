@@ -22,13 +22,13 @@ struct TypeInfo {
 };
 
 constexpr TypeInfo kTypes[] = {
-    {"Boolean", 16, 1, TextForm::kBool},       {"SmallInt", 21, 2, TextForm::kPlain},
-    {"Int", 23, 4, TextForm::kPlain},          {"BigInt", 20, 8, TextForm::kPlain},
-    {"Float", 700, 4, TextForm::kPlain},       {"Double", 701, 8, TextForm::kPlain},
-    {"Decimal", 1700, -1, TextForm::kPlain},   {"Text", 25, -1, TextForm::kPlain},
-    {"Bytes", 17, -1, TextForm::kBytes},       {"Json", 114, -1, TextForm::kJson},
-    {"Timestamp", 1114, 8, TextForm::kTimestamp}, {"Date", 1082, 4, TextForm::kPlain},
-    {"Time", 1083, 8, TextForm::kTime},        {"Uuid", 2950, 16, TextForm::kPlain},
+    {"Boolean", oid::kBool, 1, TextForm::kBool},          {"SmallInt", oid::kInt2, 2, TextForm::kPlain},
+    {"Int", oid::kInt4, 4, TextForm::kPlain},             {"BigInt", oid::kInt8, 8, TextForm::kPlain},
+    {"Float", oid::kFloat4, 4, TextForm::kPlain},         {"Double", oid::kFloat8, 8, TextForm::kPlain},
+    {"Decimal", oid::kNumeric, -1, TextForm::kPlain},     {"Text", oid::kText, -1, TextForm::kPlain},
+    {"Bytes", oid::kBytea, -1, TextForm::kBytes},         {"Json", oid::kJson, -1, TextForm::kJson},
+    {"Timestamp", oid::kTimestamp, 8, TextForm::kTimestamp}, {"Date", oid::kDate, 4, TextForm::kPlain},
+    {"Time", oid::kTime, 8, TextForm::kTime},             {"Uuid", oid::kUuid, 16, TextForm::kPlain},
 };
 
 const TypeInfo* FindType(std::string_view data_type) {
@@ -169,11 +169,6 @@ Status Malformed() { return {Code::kInternalError, "A result could not be conver
 
 }  // namespace
 
-int32_t TypeOid(std::string_view data_type) {
-  const TypeInfo* type = FindType(data_type);
-  return type != nullptr ? type->oid : 25;
-}
-
 Result<ResultRows> ResultRows::Parse(const query::RowSet& rows) {
   ResultRows result;
   boost::system::error_code ec;
@@ -246,11 +241,9 @@ Status ResultRows::AppendRow(std::string& out, size_t i, const std::vector<int16
   return Status::Ok();
 }
 
-Status AppendRows(std::string& out, const query::RowSet& rows) {
-  auto parsed = ResultRows::Parse(rows);
-  if (!parsed.ok()) return parsed.status();
-  parsed->AppendDescription(out, {});
-  for (size_t i = 0; i < parsed->size(); ++i) KALAM_RETURN_IF_ERROR(parsed->AppendRow(out, i, {}));
+Status ResultRows::AppendAll(std::string& out, const std::vector<int16_t>& formats) const {
+  AppendDescription(out, formats);
+  for (size_t i = 0; i < size(); ++i) KALAM_RETURN_IF_ERROR(AppendRow(out, i, formats));
   return Status::Ok();
 }
 

@@ -17,17 +17,13 @@
 
 namespace kalam::pgwire {
 
-// The Postgres type OID of an API data_type name ("BigInt" → 20, "Decimal(10,2)" → 1700);
-// 25 (text) for names without one.
-int32_t TypeOid(std::string_view data_type);
-
 // How a column's values are written in text format.
 enum class TextForm { kPlain, kBool, kBytes, kJson, kTimestamp, kTime };
 
 struct ResultColumn {
   std::string name;
   std::string data_type;  // the API's name ("BigInt", "Decimal(10,2)")
-  int32_t oid = 25;
+  int32_t oid = 25;  // the Postgres type: 20 for "BigInt", 1700 for "Decimal(10,2)"; text for others
   int16_t size = -1;  // pg_type.typlen
   TextForm form = TextForm::kPlain;
 };
@@ -45,6 +41,8 @@ class ResultRows {
   void AppendDescription(std::string& out, const std::vector<int16_t>& formats) const;
   // The text format of row i's cell c into text; false for NULL.
   bool CellText(size_t i, size_t c, std::string& text) const;
+  // RowDescription and every DataRow.
+  Status AppendAll(std::string& out, const std::vector<int16_t>& formats) const;
   // DataRow of row i. INTERNAL_ERROR when a cell is not a value of its column's type.
   Status AppendRow(std::string& out, size_t i, const std::vector<int16_t>& formats) const;
 
@@ -53,8 +51,6 @@ class ResultRows {
   boost::json::array rows_;
 };
 
-// Appends RowDescription and one DataRow per row, all in text format.
-Status AppendRows(std::string& out, const query::RowSet& rows);
 
 // The format code of column c under a Bind's result formats.
 int16_t FormatOf(const std::vector<int16_t>& formats, size_t c);

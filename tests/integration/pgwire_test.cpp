@@ -9,10 +9,6 @@
 
 #include <sys/wait.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
@@ -24,6 +20,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../support/scram_client.h"
 #include "server_process.h"
 
 namespace kalam::testing {
@@ -52,45 +49,6 @@ PsqlRun Psql(uint16_t port, const std::string& user, const std::string& password
   PsqlRun run{WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(dir + "/out"), ReadFile(dir + "/err")};
   std::filesystem::remove_all(dir);
   return run;
-}
-
-std::string Hmac(const std::string& key, const std::string& message) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
-       message.size(), out, &length);
-  return std::string(reinterpret_cast<const char*>(out), length);
-}
-
-std::string Sha256(const std::string& bytes) {
-  unsigned char out[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out);
-  return std::string(reinterpret_cast<const char*>(out), sizeof out);
-}
-
-std::string Base64(const std::string& bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::string Unbase64(const std::string& text) {
-  std::string out(3 * text.size() / 4 + 1, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  out.resize(static_cast<size_t>(std::max(n, 0)) - static_cast<size_t>(std::count(text.begin(), text.end(), '=')));
-  return out;
-}
-
-// Attribute name of a SCRAM message ("r=...,s=...,i=...").
-std::string ScramField(const std::string& message, char name) {
-  const std::string key = std::string(1, name) + "=";
-  size_t at = message.starts_with(key) ? 0 : message.find("," + key);
-  if (at == std::string::npos) return "";
-  at += at == 0 ? 2 : 3;
-  return message.substr(at, message.find(',', at) - at);
 }
 
 // A Postgres client on a plain socket, message by message, for what psql won't send.
@@ -198,8 +156,8 @@ class RawClient {
     return ::recv(fd_, &c, 1, 0) == 0;
   }
 
-  // Signs in as libpq does: SCRAM-SHA-256 when offered (the client's side written here
-  // from RFC 5802), a cleartext password when asked for one. method: what was offered.
+  // Signs in as libpq does: SCRAM-SHA-256 when offered (the tests' client of
+  // tests/support/scram_client.h), a cleartext password when asked for one. method: what was offered.
   bool LogIn(const std::string& user, const std::string& password, int* method = nullptr) {
     Send(Startup(user));
     Reply r = Next();
@@ -211,7 +169,7 @@ class RawClient {
       r = Next();
     } else if (r.type == 'R' && r.body.starts_with(Int32(10))) {
       if (r.body.find("SCRAM-SHA-256") == std::string::npos) return false;
-      const std::string client_first_bare = "n=,r=" + Base64(std::string(18, 'n'));
+      const std::string client_first_bare = "n=,r=" + ScramBase64(std::string(18, 'n'));
       const std::string first = "n,," + client_first_bare;
       Send(Message('p', std::string("SCRAM-SHA-256") + '\0' + Int32(static_cast<int32_t>(first.size())) + first));
       r = Next();
@@ -220,28 +178,14 @@ class RawClient {
         return false;
       }
       const std::string server_first = r.body.substr(4);
-      const std::string nonce = ScramField(server_first, 'r');
-      const std::string salt = Unbase64(ScramField(server_first, 's'));
-      const int iterations = std::stoi(ScramField(server_first, 'i'));
-      unsigned char salted[32];
-      PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
-                        reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()),
-                        iterations, EVP_sha256(), 32, salted);
-      const std::string salted_password(reinterpret_cast<const char*>(salted), 32);
-      const std::string without_proof = "c=biws,r=" + nonce;
-      const std::string auth_message = client_first_bare + "," + server_first + "," + without_proof;
-      const std::string client_key = Hmac(salted_password, "Client Key");
-      const std::string signature = Hmac(Sha256(client_key), auth_message);
-      std::string proof = client_key;
-      for (size_t i = 0; i < proof.size(); ++i) proof[i] = static_cast<char>(proof[i] ^ signature[i]);
-      Send(Message('p', without_proof + ",p=" + Base64(proof)));
+      const ScramFinal final = ScramClientFinal(password, client_first_bare, server_first);
+      Send(Message('p', final.message));
       r = Next();
       if (r.type != 'R' || !r.body.starts_with(Int32(12))) {
         refusal = r;
         return false;
       }
-      const std::string server_signature = Base64(Hmac(Hmac(salted_password, "Server Key"), auth_message));
-      if (r.body.substr(4) != "v=" + server_signature) return false;  // the server knows the verifier
+      if (r.body.substr(4) != "v=" + final.server_signature) return false;  // the server knows the verifier
       r = Next();
     }
     if (r.type != 'R' || r.body != Int32(0)) {

@@ -40,17 +40,25 @@ TEST(ResultsTest, RowsInTextFormatWithTheirOids) {
       R"j({"name":"d","data_type":"Decimal(10,2)","index":2},{"name":"b","data_type":"Bytes","index":3}])j";
   rows.rows_json = R"j([[9007199254740993,"2026-01-02T03:04:05.500000Z","1.50","eHk="],[1,null,null,null]])j";
   std::string out;
-  ASSERT_TRUE(AppendRows(out, rows).ok());
+  auto result = ResultRows::Parse(rows);
+  ASSERT_TRUE(result.ok());
+  ASSERT_TRUE(result->AppendAll(out, {}).ok());
   EXPECT_EQ(out[0], 'T');
   EXPECT_NE(out.find("9007199254740993"), std::string::npos);
   EXPECT_NE(out.find("2026-01-02 03:04:05.5"), std::string::npos);
   EXPECT_EQ(out.find("05.500"), std::string::npos);
   EXPECT_NE(out.find("\\x7879"), std::string::npos);
-  EXPECT_EQ(TypeOid("Decimal(10,2)"), 1700);
-  EXPECT_EQ(TypeOid("Timestamp"), 1114);
-  EXPECT_EQ(TypeOid("Interval"), 25);
+  query::RowSet typed;
+  typed.schema_json = R"j([{"name":"d","data_type":"Decimal(10,2)"},{"name":"t","data_type":"Timestamp"},)j"
+                      R"j({"name":"i","data_type":"Interval"}])j";
+  typed.rows_json = "[]";
+  auto parsed = ResultRows::Parse(typed);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->columns()[0].oid, 1700);
+  EXPECT_EQ(parsed->columns()[1].oid, 1114);
+  EXPECT_EQ(parsed->columns()[2].oid, 25);  // no OID of its own: text
   rows.rows_json = R"j([[1]])j";  // fewer cells than columns
-  EXPECT_FALSE(AppendRows(out, rows).ok());
+  EXPECT_FALSE(ResultRows::Parse(rows).ok());
 }
 
 TEST(SessionSettingsTest, AnswersSessionStatementsLocally) {
