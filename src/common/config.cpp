@@ -85,6 +85,12 @@ Status ApplyFile(const std::string& path, Config& c) {
   read("flush", "check_interval_secs", c.flush.check_interval_secs);
   read("stream", "default_ttl_secs", c.stream.default_ttl_secs);
   read("stream", "eviction_interval_secs", c.stream.eviction_interval_secs);
+  read("topics", "visibility_timeout_secs", c.topics.visibility_timeout_secs);
+  read("topics", "retention_hours", c.topics.retention_hours);
+  read("topics", "max_retention_bytes", c.topics.max_retention_bytes);
+  read("topics", "retention_check_secs", c.topics.retention_check_secs);
+  read("topics", "max_consume_limit", c.topics.max_consume_limit);
+  read("topics", "max_wait_secs", c.topics.max_wait_secs);
   read("limits", "max_request_bytes", c.limits.max_request_bytes);
   read("limits", "max_result_rows", c.limits.max_result_rows);
   read("limits", "statement_timeout_ms", c.limits.statement_timeout_ms);

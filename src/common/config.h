@@ -96,6 +96,24 @@ struct Config {
     // How often, in seconds, expired STREAM rows are removed from the store. 0 counts as 1.
     int64_t eviction_interval_secs = 10;
   } stream;
+  // Topics (src/topics/): durable streams of table changes consumed in groups.
+  struct Topics {
+    // Seconds a consumed range stays reserved for its group (default 30): not acknowledged
+    // by then, it is delivered again.
+    int64_t visibility_timeout_secs = 30;
+    // Hours a message is kept at least (default 168); older ones go once every group has
+    // acknowledged them.
+    int64_t retention_hours = 168;
+    // Bytes a partition keeps at most, acknowledged or not (oldest messages go first).
+    // 0 (the default): no bound. With a bound, each retention check reads the partition.
+    uint64_t max_retention_bytes = 0;
+    // How often, in seconds, retention is checked (default 60). 0 counts as 1.
+    int64_t retention_check_secs = 60;
+    // Messages one CONSUME or consume request returns at most (default 10,000).
+    int64_t max_consume_limit = 10000;
+    // Seconds a consume request may wait for messages at most (default 60).
+    int64_t max_wait_secs = 60;
+  } topics;
   struct Limits {
     // Largest request body, in bytes (default 4 MiB); larger: 413 PAYLOAD_TOO_LARGE.
     uint64_t max_request_bytes = 4 * 1024 * 1024;

@@ -6,7 +6,9 @@
 
 #include "common/text.h"
 #include "duckdb/parser/expression/list.hpp"
+#include "duckdb/parser/parser.hpp"
 #include "query/cells.h"
+#include "query/result_encoder.h"
 
 // The engine's lower(), which ILIKE folds with. Declared here: its header
 // (duckdb/function/scalar/string_common.hpp) includes one that the release does not ship.
@@ -591,6 +593,39 @@ std::optional<std::pair<int, store::Cell>> FindEquality(const ParsedExpression& 
   auto cell = CellFromValue(columns[index], constant->Cast<duckdb::ConstantExpression>().value);
   if (!cell.ok() || store::IsNull(*cell)) return std::nullopt;
   return std::make_pair(index, std::move(cell).value());
+}
+
+Result<std::unique_ptr<RowPredicate>> CompileRowFilter(std::string_view where,
+                                                       const catalog::TableDef& table,
+                                                       uint32_t version) {
+  catalog::TableDef as_of = table;
+  std::erase_if(as_of.schemas, [&](const catalog::TableSchema& s) { return s.version > version; });
+  if (as_of.schemas.empty() || as_of.current().version != version) {
+    return Status(Code::kNotFound, "Table " + table.id() + " has no schema version " + std::to_string(version));
+  }
+  duckdb::vector<duckdb::unique_ptr<ParsedExpression>> parsed;
+  try {
+    parsed = duckdb::Parser::ParseExpressionList(std::string(where));
+  } catch (const std::exception& e) {
+    return Status(Code::kInvalidSql, "The filter '" + std::string(where) + "' does not parse: " +
+                                         duckdb::ErrorData(e).RawMessage());
+  }
+  if (parsed.size() != 1) {
+    return Status(Code::kInvalidSql, "The filter '" + std::string(where) + "' must be one condition");
+  }
+  return CompilePredicate(*parsed[0], as_of, Lower(as_of.name));
+}
+
+void AppendCellJson(std::string& out, const catalog::ColumnDef& column, const store::Cell& cell) {
+  query::AppendValue(out, query::CellToValue(column, cell));
+}
+
+std::string CellText(const catalog::ColumnDef& column, const store::Cell& cell) {
+  if (store::IsNull(cell)) return "";
+  if (const auto* text = std::get_if<std::string>(&cell); text != nullptr && column.type == ColumnType::kText) {
+    return *text;
+  }
+  return query::CellToValue(column, cell).ToString();
 }
 
 }  // namespace kalam::live

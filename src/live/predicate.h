@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -36,6 +37,19 @@ class RowPredicate {
 Result<std::unique_ptr<RowPredicate>> CompilePredicate(const duckdb::ParsedExpression& where,
                                                        const catalog::TableDef& table,
                                                        const std::string& qualifier);
+
+// A WHERE written as text (a topic source's filter) over the table as of one schema
+// version: the rows it is asked about are in that version's column order. INVALID_SQL when
+// it does not parse, UNSUPPORTED when it uses what the evaluator does not compile.
+Result<std::unique_ptr<RowPredicate>> CompileRowFilter(std::string_view where,
+                                                       const catalog::TableDef& table,
+                                                       uint32_t version);
+
+// A stored cell as the API's JSON writes it (the value of a "rows" object).
+void AppendCellJson(std::string& out, const catalog::ColumnDef& column, const store::Cell& cell);
+// A stored cell as text: a text column's value as it is, others as the engine casts them
+// to VARCHAR; "" for NULL.
+std::string CellText(const catalog::ColumnDef& column, const store::Cell& cell);
 
 // The current column a reference names: its index, columns.size() for _seq, -1 when unknown.
 int ResolveColumn(const duckdb::ColumnRefExpression& ref, const catalog::TableDef& table,

@@ -84,6 +84,10 @@ duckdb::unique_ptr<duckdb::FunctionData> SystemScanBind(
     data->rows = LiveQueryRows(registry.live_queries(), slot.caller);
   }
   if (table->name == "jobs" && registry.jobs) data->rows = JobRows(registry.jobs());
+  if (table->name == "topics" && registry.topics) data->rows = TopicRows(registry.topics());
+  if (table->name == "topic_offsets" && registry.topic_offsets) {
+    data->rows = TopicOffsetRows(registry.topic_offsets());
+  }
   if (table->name == "running_queries" && registry.running_queries) {
     data->rows = RunningQueryRows(registry.running_queries(), slot.caller);
   }
@@ -253,6 +257,11 @@ class Engine final : public QueryEngine, public DmlHost {
 
   void SetLiveQuerySource(std::function<std::vector<LiveQueryRow>()> source) override {
     registry_->live_queries = std::move(source);
+  }
+  void SetTopicSources(std::function<std::vector<TopicRow>()> topics,
+                       std::function<std::vector<TopicOffsetRow>()> offsets) override {
+    registry_->topics = std::move(topics);
+    registry_->topic_offsets = std::move(offsets);
   }
   void SetJobSource(std::function<std::vector<JobRow>()> source) override {
     registry_->jobs = std::move(source);

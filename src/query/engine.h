@@ -86,6 +86,23 @@ struct JobRow {
   int64_t created_at = 0, started_at = 0, completed_at = 0;  // microseconds; 0: not yet
 };
 
+// A row of system.topics.
+struct TopicRow {
+  std::string topic_id, sources_json;
+  int32_t partitions = 1;
+  int64_t message_count = 0;
+  int64_t created_at = 0;  // microseconds
+};
+
+// A row of system.topic_offsets.
+struct TopicOffsetRow {
+  std::string topic_id, group_id;
+  int32_t partition_id = 0;
+  int64_t committed_offset = -1;
+  int64_t reserved_until_ms = 0;  // 0: nothing reserved
+  int64_t updated_at = 0;         // microseconds
+};
+
 class QueryEngine {
  public:
   static Result<std::unique_ptr<QueryEngine>> Open(catalog::Catalog& catalog,
@@ -112,6 +129,10 @@ class QueryEngine {
   virtual void SetJobSource(std::function<std::vector<JobRow>()> source) = 0;
   // Where system.running_queries gets its rows. Set once, before statements run.
   virtual void SetRunningQuerySource(std::function<std::vector<RunningQueryRow>()> source) = 0;
+  // Where system.topics and system.topic_offsets get their rows. Set once, before
+  // statements run.
+  virtual void SetTopicSources(std::function<std::vector<TopicRow>()> topics,
+                               std::function<std::vector<TopicOffsetRow>()> offsets) = 0;
 
   // Flushes the table's hot rows to Parquet segments (the work of a flush job); the JSON
   // result says what was written. One flush per table at a time.

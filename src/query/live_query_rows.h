@@ -1,5 +1,5 @@
 // Rows of the system tables whose data lives outside the catalog (live queries, running
-// statements, jobs), for a caller: admins see every live query and statement, others their
+// statements, jobs, topics), for a caller: admins see every live query and statement, others their
 // own.
 #pragma once
 
@@ -60,6 +60,31 @@ inline std::vector<Row> JobRows(const std::vector<JobRow>& jobs) {
                     text(j.namespace_id), text(j.table_name), text(j.parameters), text(j.result),
                     text(j.error_message), time(j.created_at), time(j.started_at),
                     time(j.completed_at), duckdb::Value(j.node_id)});
+  }
+  return rows;
+}
+
+// system.topics rows (readers are service and above: the guard checked).
+inline std::vector<Row> TopicRows(const std::vector<TopicRow>& topics) {
+  std::vector<Row> rows;
+  for (const auto& t : topics) {
+    rows.push_back({duckdb::Value(t.topic_id), duckdb::Value::INTEGER(t.partitions),
+                    duckdb::Value(t.sources_json), duckdb::Value::BIGINT(t.message_count),
+                    duckdb::Value::TIMESTAMP(duckdb::timestamp_t(t.created_at))});
+  }
+  return rows;
+}
+
+// system.topic_offsets rows (readers are service and above).
+inline std::vector<Row> TopicOffsetRows(const std::vector<TopicOffsetRow>& offsets) {
+  std::vector<Row> rows;
+  for (const auto& o : offsets) {
+    rows.push_back({duckdb::Value(o.topic_id), duckdb::Value(o.group_id),
+                    duckdb::Value::INTEGER(o.partition_id), duckdb::Value::BIGINT(o.committed_offset),
+                    o.reserved_until_ms == 0
+                        ? duckdb::Value(duckdb::LogicalType::TIMESTAMP)
+                        : duckdb::Value::TIMESTAMP(duckdb::timestamp_t(o.reserved_until_ms * 1000)),
+                    duckdb::Value::TIMESTAMP(duckdb::timestamp_t(o.updated_at))});
   }
   return rows;
 }

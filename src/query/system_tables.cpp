@@ -150,6 +150,17 @@ std::vector<SystemTable> MakeSystemTables() {
                            {"started_at", ts}, {"completed_at", ts}, {"node_id", text}},
                           NoRows));
 
+  // Topics and their consumer groups; rows from the topics part (sources the engine is
+  // given).
+  tables.push_back(DefineSystemTable("system", "topics", Role::kService,
+                          {{"topic_id", text}, {"partitions", integer}, {"sources", text},
+                           {"message_count", bigint}, {"created_at", ts}},
+                          NoRows));
+  tables.push_back(DefineSystemTable("system", "topic_offsets", Role::kService,
+                          {{"topic_id", text}, {"group_id", text}, {"partition_id", integer},
+                           {"committed_offset", bigint}, {"reserved_until", ts}, {"updated_at", ts}},
+                          NoRows));
+
   tables.push_back(DefineSystemTable("system", "live_queries", Role::kUser,
                           {{"live_id", text}, {"connection_id", text}, {"subscription_id", text},
                            {"namespace_id", text}, {"table_name", text}, {"user_id", text},

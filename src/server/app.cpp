@@ -112,6 +112,10 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   auto committer = store::Committer::Open(*app->store_, /*node_id=*/1);
   if (!committer.ok()) return committer.status();
   app->committer_ = std::move(committer).value();
+  auto topics = topics::Topics::Open(*app->store_, *app->committer_, *app->catalog_, config.topics);
+  if (!topics.ok()) return topics.status();
+  app->topics_ = std::move(topics).value();
+  app->committer_->SetHook(&app->topics_->hook());
   live::LiveHub* hub = &app->hub_;
   hub->StartAt(app->committer_->last_seq());
   App* self = app.get();
@@ -155,7 +159,10 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   });
   app->executor_ = std::make_unique<sql::Executor>(*app->catalog_, *app->engine_, *app->store_,
                                                    *app->committer_, *hub, *app->jobs_,
-                                                   app->config_);
+                                                   *app->topics_, app->config_);
+  topics::Topics* topic_service = app->topics_.get();
+  app->engine_->SetTopicSources([topic_service] { return topic_service->TopicRows(); },
+                                [topic_service] { return topic_service->OffsetRows(); });
   sql::RunningStatements* running = &app->executor_->running();
   app->engine_->SetRunningQuerySource([running] { return running->Rows(); });
   app->executor_->SetStatementObserver([self](std::string_view sql, Code outcome, double seconds) {
@@ -175,6 +182,8 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
         return job.ok() ? *job : std::string();
       },
       config.flush.check_interval_secs);
+  app->topic_retention_ = std::make_unique<topics::TopicRetention>(*app->topics_, *app->jobs_,
+                                                                   config.topics.retention_check_secs);
   app->stream_evictor_ = std::make_unique<jobs::StreamEvictor>(
       *app->catalog_, *app->store_, *app->committer_, *app->jobs_,
       config.stream.eviction_interval_secs);
@@ -185,10 +194,12 @@ Status App::Close() {
   Status s;
   flush_scheduler_.reset();
   stream_evictor_.reset();
+  topic_retention_.reset();
   jobs_.reset();  // cancels running jobs, waits for the worker
   executor_.reset();
   engine_.reset();
   committer_.reset();
+  topics_.reset();
   if (store_) s = store_->Close();
   if (lock_fd_ >= 0) {
     ::close(lock_fd_);

@@ -21,6 +21,8 @@
 #include "sql/executor.h"
 #include "store/committer.h"
 #include "store/kv_store.h"
+#include "topics/retention.h"
+#include "topics/topics.h"
 
 namespace kalam::server {
 
@@ -40,6 +42,7 @@ class App {
   cold::ColdStore& cold() { return cold_; }
   live::LiveServices& live_services() { return *live_services_; }
   Metrics& metrics() { return metrics_; }
+  topics::Topics& topics() { return *topics_; }
 
   // Closes the store cleanly. Safe to call twice.
   Status Close();
@@ -58,6 +61,7 @@ class App {
   std::unique_ptr<store::KvStore> store_;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<store::Committer> committer_;
+  std::unique_ptr<topics::Topics> topics_;  // the committer's hook: outlives its use
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<query::QueryEngine> engine_;
   std::unique_ptr<sql::Executor> executor_;
@@ -65,6 +69,7 @@ class App {
   std::unique_ptr<jobs::JobManager> jobs_;
   std::unique_ptr<jobs::StreamEvictor> stream_evictor_;
   std::unique_ptr<jobs::FlushScheduler> flush_scheduler_;
+  std::unique_ptr<topics::TopicRetention> topic_retention_;
 };
 
 }  // namespace kalam::server

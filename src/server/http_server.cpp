@@ -50,6 +50,9 @@ struct Session {
   bool busy = false;  // guarded by Server::sessions_mutex_
   bool websocket = false;  // guarded by Server::sessions_mutex_
   std::weak_ptr<WsConnection> ws;  // set once the connection is a WebSocket
+  // While a topic consume waits for messages: cancelled to end the wait early (an append
+  // wakes it; so do the client going away and shutdown). On the session's strand.
+  std::shared_ptr<asio::steady_timer> poll_timer;
   explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
 };
 
@@ -207,9 +210,16 @@ class Server final : public HttpServer {
         // While the request runs, a client that goes away cancels it.
         auto watch = std::make_shared<ClientWatch>();
         asio::co_spawn(session->stream.get_executor(), WatchClient(session, watch), asio::detached);
-        co_await asio::post(asio::bind_executor(query_pool_, use_awaitable));
-        response = routes_.Handle(request, peer, std::move(caller), &watch->gone);
-        co_await asio::post(asio::bind_executor(session->stream.get_executor(), use_awaitable));
+        TopicWait wait;
+        while (true) {
+          co_await asio::post(asio::bind_executor(query_pool_, use_awaitable));
+          response = routes_.Handle(request, peer, caller, &watch->gone, &wait);
+          co_await asio::post(asio::bind_executor(session->stream.get_executor(), use_awaitable));
+          if (!wait.waiting || watch->gone.cancelled()) break;
+          wait.waiting = false;
+          co_await WaitForTopic(*session, wait);
+          if (stopping_) wait.deadline = std::chrono::steady_clock::now();  // answer now
+        }
         watch->finished = true;
         beast::error_code ignored;
         session->stream.socket().cancel(ignored);  // ends WatchClient's wait
@@ -229,6 +239,22 @@ class Server final : public HttpServer {
     EndSession(session.get());
   }
 
+  // A topic consume found nothing: waits, holding no thread, until a group appends to the
+  // topic (the log calls back from the committer), the deadline, the client going away
+  // (WatchClient) or shutdown.
+  awaitable<void> WaitForTopic(Session& session, const TopicWait& wait) {
+    auto timer = std::make_shared<asio::steady_timer>(session.stream.get_executor(), *wait.deadline);
+    session.poll_timer = timer;
+    topics::TopicLog& log = app_.topics().log();
+    const auto executor = session.stream.get_executor();
+    const uint64_t id = log.Wait(wait.topic_num, wait.version, [timer, executor] {
+      asio::post(executor, [timer] { timer->cancel(); });
+    });
+    if (!stopping_) co_await timer->async_wait(asio::as_tuple(use_awaitable));
+    log.CancelWait(wait.topic_num, id);
+    session.poll_timer.reset();
+  }
+
   // Waits for the socket to turn readable while a request runs on the query pool: when the
   // client has closed it (or reset it), the request is cancelled. Bytes that arrive instead
   // are a pipelined request, read after this one, and end the watch. Runs on the session's
@@ -243,6 +269,7 @@ class Server final : public HttpServer {
       if (n > 0) co_return;  // a pipelined request
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
       watch->gone.Cancel(CancelReason::kClientGone);  // end of stream, or an error
+      if (session->poll_timer) session->poll_timer->cancel();
       co_return;
     }
   }
@@ -307,6 +334,11 @@ class Server final : public HttpServer {
         ws->Close();
       } else if (!s->busy) {
         asio::post(s->stream.get_executor(), [s] { s->stream.socket().cancel(); });
+      } else {
+        // A consume waiting for messages answers now.
+        asio::post(s->stream.get_executor(), [s] {
+          if (s->poll_timer) s->poll_timer->cancel();
+        });
       }
     }
     deadline_ = std::make_unique<asio::steady_timer>(io_, kShutdownDeadline);

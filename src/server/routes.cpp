@@ -8,6 +8,7 @@
 
 #include "common/json_text.h"
 #include "server/app.h"
+#include "server/request_body.h"
 #include "server/ui_routes.h"
 
 namespace kalam::server {
@@ -43,27 +44,6 @@ std::optional<std::string_view> UserHeader(const Request& request) {
 std::string_view Target(const Request& request) {
   std::string_view target(request.target().data(), request.target().size());
   return target.substr(0, target.find('?'));
-}
-
-// Parses the body as a JSON object; INVALID_INPUT otherwise.
-Result<json::object> ParseBody(const Request& request) {
-  boost::system::error_code ec;
-  json::value value = json::parse(request.body(), ec);
-  if (ec) return Status(Code::kInvalidInput, "The request body is not valid JSON: " + ec.message());
-  if (!value.is_object()) return Status(Code::kInvalidInput, "The request body must be a JSON object");
-  return std::move(value.as_object());
-}
-
-Result<std::string> StringField(const json::object& body, const char* name, bool required) {
-  const json::value* v = body.if_contains(name);
-  if (v == nullptr || v->is_null()) {
-    if (required) return Status(Code::kInvalidInput, std::string("Missing field \"") + name + "\"");
-    return std::string();
-  }
-  if (!v->is_string()) {
-    return Status(Code::kInvalidInput, std::string("Field \"") + name + "\" must be a string");
-  }
-  return std::string(v->as_string());
 }
 
 Result<std::vector<sql::ParamValue>> Params(const json::value& value) {
@@ -174,7 +154,7 @@ Response Routes::Error(Code code, const std::string& message, unsigned version,
 
 Response Routes::Handle(const Request& request, const auth::Peer& peer,
                         std::optional<Result<auth::Caller>> caller,
-                        const Cancellation* cancellation) {
+                        const Cancellation* cancellation, TopicWait* wait) {
   const std::string_view target = Target(request);
   const http::verb method = request.method();
   auto error = [&](Code code, const std::string& message) {
@@ -211,6 +191,14 @@ Response Routes::Handle(const Request& request, const auth::Peer& peer,
     if (target == "/v1/api/sql" || target == "/api/sql") {
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST for SQL");
       return Sql(request, authenticated(), cancellation);
+    }
+    if (target == "/v1/api/topics/consume") {
+      if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST to consume a topic");
+      return TopicConsume(request, authenticated(), wait);
+    }
+    if (target == "/v1/api/topics/ack") {
+      if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST to acknowledge a topic");
+      return TopicAck(request, authenticated());
     }
     if (target == kLoginRoute) {
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST to log in");
@@ -298,6 +286,7 @@ Response Routes::Sql(const Request& request, const Result<auth::Caller>& caller,
 std::string_view Routes::Label(std::string_view target) {
   for (const std::string_view route :
        {"/v1/api/sql", "/api/sql", "/v1/api/auth/login", "/v1/api/auth/refresh", "/v1/api/auth/me",
+        "/v1/api/topics/consume", "/v1/api/topics/ack",
         "/health", "/v1/api/healthcheck", "/v1/api/auth/setup", "/v1/ws", "/ws", "/metrics"}) {
     if (target.substr(0, target.find('?')) == route) return route;
   }

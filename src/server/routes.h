@@ -2,6 +2,8 @@
 #pragma once
 
 #include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -15,6 +17,16 @@ class App;
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+// A topic consume request that found nothing and asked to wait (timeout_seconds): the
+// server waits off the pools for an append to the topic or the deadline, then asks again
+// with the same TopicWait.
+struct TopicWait {
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // set by the first ask
+  bool waiting = false;  // set when the answer is to wait, not the response
+  uint64_t topic_num = 0;
+  uint64_t version = 0;  // the topic's log version the empty read saw
+};
 
 class Routes {
  public:
@@ -33,9 +45,10 @@ class Routes {
 
   // caller: Authenticate's answer when it ran already; otherwise the route authenticates the
   // request itself. cancellation: the request's, set when its client goes away (may be null).
+  // wait: where a topic consume that may wait says so (null: it answers at once).
   Response Handle(const Request& request, const auth::Peer& peer,
                   std::optional<Result<auth::Caller>> caller = std::nullopt,
-                  const Cancellation* cancellation = nullptr);
+                  const Cancellation* cancellation = nullptr, TopicWait* wait = nullptr);
   // The route a request's target names, as the metrics label it; "other" for none.
   static std::string_view Label(std::string_view target);
 
@@ -52,6 +65,9 @@ class Routes {
   Response Metrics(const Request& request, const auth::Peer& peer,
                    const Result<auth::Caller>& caller);
   Response Json(unsigned status, std::string body, const Request& request) const;
+  // POST /v1/api/topics/consume and /ack (topic_routes.cpp).
+  Response TopicConsume(const Request& request, const Result<auth::Caller>& caller, TopicWait* wait);
+  Response TopicAck(const Request& request, const Result<auth::Caller>& caller);
 
   App& app_;
 };

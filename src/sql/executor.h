@@ -33,6 +33,9 @@ class LiveHub;
 namespace kalam::jobs {
 class JobManager;
 }
+namespace kalam::topics {
+class Topics;
+}
 
 namespace kalam::sql {
 
@@ -61,13 +64,14 @@ class Executor {
  public:
   Executor(catalog::Catalog& catalog, query::QueryEngine& engine, store::KvStore& store,
            store::Committer& committer, live::LiveHub& hub, jobs::JobManager& jobs,
-           const Config& config)
+           topics::Topics& topics, const Config& config)
       : catalog_(catalog),
         engine_(engine),
         store_(store),
         committer_(committer),
         hub_(hub),
         jobs_(jobs),
+        topics_(topics),
         config_(config) {}
 
   // One HTTP request: the batch is its session. A transaction it leaves open (no COMMIT)
@@ -138,6 +142,13 @@ class Executor {
   Result<StatementResult> Run(const Scope& scope, const BeginTransaction& stmt);
   Result<StatementResult> Run(const Scope& scope, const CommitTransaction& stmt);
   Result<StatementResult> Run(const Scope& scope, const RollbackTransaction& stmt);
+  Result<StatementResult> Run(const Scope& scope, const CreateTopic& stmt);
+  Result<StatementResult> Run(const Scope& scope, const DropTopic& stmt);
+  Result<StatementResult> Run(const Scope& scope, const ClearTopic& stmt);
+  Result<StatementResult> Run(const Scope& scope, const AlterTopicSource& stmt);
+  Result<StatementResult> Run(const Scope& scope, const ConsumeFrom& stmt);
+  Result<StatementResult> Run(const Scope& scope, const AckTopic& stmt);
+  Result<StatementResult> Run(const Scope& scope, const ResetConsumerGroup& stmt);
 
   // Removes every row of dropped tables, hot and stream.
   Status RemoveRows(uint64_t table_num);
@@ -148,6 +159,7 @@ class Executor {
   store::Committer& committer_;
   live::LiveHub& hub_;
   jobs::JobManager& jobs_;
+  topics::Topics& topics_;
   const Config& config_;
   RunningStatements running_;
   StatementObserver observer_;

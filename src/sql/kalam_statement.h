@@ -188,6 +188,61 @@ struct RestoreDatabaseFrom {
   std::string path;
 };
 
+// Topics (parse_topic.cpp). A topic's name is [ns.]name like a table's.
+// CREATE TOPIC [IF NOT EXISTS] t [PARTITIONS n]
+struct CreateTopic {
+  TableName topic;
+  bool if_not_exists = false;
+  int64_t partitions = 1;
+};
+// DROP TOPIC [IF EXISTS] t
+struct DropTopic {
+  TableName topic;
+  bool if_exists = false;
+};
+// CLEAR TOPIC t
+struct ClearTopic {
+  TableName topic;
+};
+// ALTER TOPIC t ADD SOURCE table ON INSERT|UPDATE|DELETE [WHERE cond] [WITH (payload = 'p')]
+// ALTER TOPIC t DROP SOURCE table ON INSERT|UPDATE|DELETE
+struct AlterTopicSource {
+  TableName topic;
+  bool add = true;
+  TableName table;
+  std::string op;         // insert | update | delete
+  std::string where_sql;  // "" when there is none
+  std::string payload = "full";  // key | full | diff (lower case; checked by the parser)
+};
+// Where a read starts: LATEST, EARLIEST or an offset.
+struct TopicPosition {
+  enum class Kind { kLatest, kEarliest, kOffset };
+  Kind kind = Kind::kLatest;
+  int64_t offset = 0;
+};
+// CONSUME FROM t [GROUP 'g'] [PARTITION p] [FROM LATEST|EARLIEST|offset] [LIMIT n]
+struct ConsumeFrom {
+  TableName topic;
+  std::optional<std::string> group;
+  std::optional<int64_t> partition;
+  TopicPosition from;
+  std::optional<int64_t> limit;
+};
+// ACK t GROUP 'g' [PARTITION p] UPTO OFFSET o
+struct AckTopic {
+  TableName topic;
+  std::string group;
+  int64_t partition = 0;
+  int64_t upto = 0;
+};
+// RESET CONSUMER GROUP 'g' ON t [PARTITION p] TO offset|EARLIEST|LATEST
+struct ResetConsumerGroup {
+  std::string group;
+  TableName topic;
+  std::optional<int64_t> partition;
+  TopicPosition to;
+};
+
 // BEGIN / START TRANSACTION, COMMIT / END, ROLLBACK / ABORT.
 struct BeginTransaction {
   bool read_only = false;  // BEGIN READ ONLY
@@ -201,7 +256,8 @@ using KalamStatement =
                  DescribeTable, ShowStats, CreateStorage, AlterStorage, DropStorage, FlushTable,
                  FlushAllTables, KillJob, KillQuery, KillLiveQuery, SubscribeTo, ExecuteAs,
                  BeginTransaction, CommitTransaction, RollbackTransaction, BackupDatabaseTo,
-                 RestoreDatabaseFrom>;
+                 RestoreDatabaseFrom, CreateTopic, DropTopic, ClearTopic, AlterTopicSource,
+                 ConsumeFrom, AckTopic, ResetConsumerGroup>;
 
 // nullopt: the statement is not one of these (by its leading keywords) and belongs to
 // the query engine. An error: it is one of these but malformed (INVALID_SQL naming what is

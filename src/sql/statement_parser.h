@@ -96,6 +96,15 @@ class StatementParser {
   Result<KalamStatement> ParseExecuteAsUser();  // after EXECUTE AS USER
   Result<KalamStatement> ParseExecuteAs();      // after EXECUTE AS
 
+  // ---- topics (parse_topic.cpp) ----
+  Result<KalamStatement> ParseCreateTopic();
+  Result<KalamStatement> ParseDropTopic();
+  Result<KalamStatement> ParseClearTopic();
+  Result<KalamStatement> ParseAlterTopic();
+  Result<KalamStatement> ParseConsume();         // after CONSUME FROM
+  Result<KalamStatement> ParseAck();             // after ACK
+  Result<KalamStatement> ParseResetConsumerGroup();  // after RESET CONSUMER GROUP
+
   // ---- transactions (parse_transaction.cpp) ----
   Result<KalamStatement> ParseBegin();     // after BEGIN or START TRANSACTION
   Result<KalamStatement> ParseCommit();    // after COMMIT or END
@@ -295,6 +304,12 @@ class StatementParser {
     }
     return tokens_.size() - 1;
   }
+
+  // Topic helpers (parse_topic.cpp).
+  // LATEST | EARLIEST | a non-negative offset.
+  Result<TopicPosition> Position(std::string_view where);
+  // INSERT | UPDATE | DELETE, lower case.
+  Result<std::string> TopicOp(std::string_view where);
 
   // Table helpers (parse_table.cpp).
   // A column as parsed, with what ColumnSpec does not keep.

@@ -164,6 +164,9 @@ Status Committer::Commit(const std::function<Status(CommitContext&)>& apply) {
     context.current_events_.clear();
     context.undo_.clear();
     p->status = (*p->apply)(context);
+    if (p->status.ok() && hook_ != nullptr && !context.current_events_.empty()) {
+      p->status = hook_->OnStatement(context, context.current_events_);
+    }
     if (p->status.ok()) {
       if (watching_) Record(context.current_);
       context.group_.Append(context.current_);
@@ -179,6 +182,7 @@ Status Committer::Commit(const std::function<Status(CommitContext&)>& apply) {
     written = store_.Write(context.group_);
     if (written.ok()) durable_seq_ = seq_.last();
   }
+  if (hook_ != nullptr) hook_->OnGroupEnd(written.ok());
   if (written.ok() && listener_ && !context.group_events_.empty()) {
     listener_(context.group_events_, seq_.last());
   }

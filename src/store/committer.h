@@ -149,6 +149,20 @@ class CommitContext final : public Writer {
   void Undo();
 };
 
+// Sees each statement's changes inside its group, before the group is written, and may add
+// writes of its own to the group (topics append their messages so, atomically with the
+// commit that produced them). Called by the leader only, one call at a time.
+class CommitHook {
+ public:
+  virtual ~CommitHook() = default;
+  // events: the changes of a statement that succeeded. Writes go to context (PutUnread).
+  // An error fails the statement: none of its changes are written.
+  virtual Status OnStatement(CommitContext& context, const std::vector<ChangeEvent>& events) = 0;
+  // The group was written (written) or not: what OnStatement prepared for it is kept or
+  // forgotten. Called after every group, before the listener.
+  virtual void OnGroupEnd(bool written) = 0;
+};
+
 class Committer {
  public:
   // Reads the last _seq handed out, so the generator never goes back after a restart.
@@ -163,6 +177,8 @@ class Committer {
   // before statements run.
   using Listener = std::function<void(std::vector<ChangeEvent>& events, int64_t last_seq)>;
   void SetListener(Listener listener) { listener_ = std::move(listener); }
+  // Set once, before statements run; hook outlives the committer's use.
+  void SetHook(CommitHook* hook) { hook_ = hook; }
   // Starts recording the keys written to the table; it ends when the watch is released.
   // Every commit that started before returns before this does, so a snapshot taken after
   // it holds them, and every later write is recorded.
@@ -202,6 +218,7 @@ class Committer {
   std::deque<Pending*> queue_;
   bool leader_active_ = false;
   Listener listener_;
+  CommitHook* hook_ = nullptr;
   // Held exclusively while a group is written, shared while a transaction takes its
   // snapshot: a snapshot holds every group up to durable_seq_ and none after.
   std::shared_mutex write_mutex_;

@@ -29,7 +29,7 @@ void WriteSet::Append(const WriteSet& other) {
 
 namespace {
 
-constexpr std::array<const char*, 4> kFamilyNames = {"meta", "hot", "stream", "jobs"};
+constexpr std::array<const char*, 5> kFamilyNames = {"meta", "hot", "stream", "jobs", "topics"};
 
 Status FromRocks(const rocksdb::Status& s) {
   if (s.ok()) return Status::Ok();

@@ -14,7 +14,8 @@
 
 namespace kalam::store {
 
-enum class Family { kMeta, kHot, kStream, kJobs };
+// kTopics: topic messages and consumer groups' committed offsets (topics/).
+enum class Family { kMeta, kHot, kStream, kJobs, kTopics };
 
 // Changes applied together or not at all.
 class WriteSet {

@@ -33,6 +33,9 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& Tables() {
       {"system.live_queries",
        {"live_id", "connection_id", "subscription_id", "namespace_id", "table_name", "user_id",
         "query", "options", "created_at", "last_update", "changes", "node"}},
+      {"system.topics", {"topic_id", "partitions", "sources", "message_count", "created_at"}},
+      {"system.topic_offsets",
+       {"topic_id", "group_id", "partition_id", "committed_offset", "reserved_until", "updated_at"}},
       {"information_schema.tables", {"table_catalog", "table_schema", "table_name", "table_type"}},
       {"information_schema.columns",
        {"table_catalog", "table_schema", "table_name", "column_name", "ordinal_position",
@@ -110,7 +113,7 @@ TEST_P(SystemTables, RowsAreReal) {
       "ORDER BY ordinal_position");
   EXPECT_EQ(json::serialize(columns.rows()), R"([["user_id","Text"],["username","Text"]])");
   auto count = Run("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'system'");
-  EXPECT_EQ(json::serialize(count.rows()), "[[10]]");
+  EXPECT_EQ(json::serialize(count.rows()), "[[12]]");
 
   auto empty = Run("SELECT count(*) FROM system.jobs");
   EXPECT_EQ(json::serialize(empty.rows()), "[[0]]");

@@ -1,0 +1,50 @@
+#include "server/request_body.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace kalam::server {
+namespace json = boost::json;
+
+Result<json::object> ParseBody(const Request& request) {
+  boost::system::error_code ec;
+  json::value value = json::parse(request.body(), ec);
+  if (ec) return Status(Code::kInvalidInput, "The request body is not valid JSON: " + ec.message());
+  if (!value.is_object()) return Status(Code::kInvalidInput, "The request body must be a JSON object");
+  return std::move(value.as_object());
+}
+
+Result<std::string> StringField(const json::object& body, const char* name, bool required) {
+  const json::value* v = body.if_contains(name);
+  if (v == nullptr || v->is_null()) {
+    if (required) return Status(Code::kInvalidInput, std::string("Missing field \"") + name + "\"");
+    return std::string();
+  }
+  if (!v->is_string()) {
+    return Status(Code::kInvalidInput, std::string("Field \"") + name + "\" must be a string");
+  }
+  return std::string(v->as_string());
+}
+
+Result<std::optional<int64_t>> IntegerField(const json::object& body, const char* name, int64_t minimum,
+                                            int64_t maximum) {
+  const json::value* v = body.if_contains(name);
+  if (v == nullptr || v->is_null()) return std::optional<int64_t>();
+  std::optional<int64_t> value;
+  if (v->is_int64()) value = v->get_int64();
+  if (v->is_uint64() && v->get_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
+    value = static_cast<int64_t>(v->get_uint64());
+  }
+  if (v->is_double()) {
+    const double d = v->get_double();
+    if (std::isfinite(d) && std::trunc(d) == d && d > -9.2e18 && d < 9.2e18) value = static_cast<int64_t>(d);
+  }
+  if (!value || *value < minimum || *value > maximum) {
+    return Status(Code::kInvalidInput,
+                  fmt::format("Field \"{}\" must be an integer from {} to {}", name, minimum, maximum));
+  }
+  return value;
+}
+
+}  // namespace kalam::server

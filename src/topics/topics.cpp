@@ -1,0 +1,281 @@
+#include "topics/topics.h"
+
+#include <chrono>
+
+#include "catalog/catalog.h"
+#include "common/clock.h"
+#include "common/json_text.h"
+#include "common/text.h"
+#include "live/predicate.h"
+#include "store/committer.h"
+
+namespace kalam::topics {
+namespace {
+
+int64_t NowMillis() { return NowMicros() / 1000; }
+
+}  // namespace
+
+Result<std::unique_ptr<Topics>> Topics::Open(store::KvStore& store, store::Committer& committer,
+                                             catalog::Catalog& catalog, const Config::Topics& config) {
+  auto registry = TopicRegistry::Open(store);
+  if (!registry.ok()) return registry.status();
+  std::unique_ptr<Topics> topics(new Topics(store, committer, catalog, std::move(registry).value(), config));
+  KALAM_RETURN_IF_ERROR(topics->log_.Open(*topics->registry_->snapshot()));
+  KALAM_RETURN_IF_ERROR(topics->groups_.Open());
+  return topics;
+}
+
+Result<const TopicDef*> Topics::Find(const TopicState& state, const std::string& topic_id) const {
+  const TopicDef* topic = state.Find(topic_id);
+  if (topic == nullptr) return Status(Code::kNotFound, "Topic '" + topic_id + "' does not exist");
+  return topic;
+}
+
+Status Topics::CheckPartition(const TopicDef& topic, int32_t partition) const {
+  if (partition < 0 || partition >= topic.partitions) {
+    return Status(Code::kInvalidInput, "Topic '" + topic.id() + "' has partitions 0 to " +
+                                           std::to_string(topic.partitions - 1) + ", not " +
+                                           std::to_string(partition));
+  }
+  return Status::Ok();
+}
+
+Result<TopicDef> Topics::Create(const std::string& ns, const std::string& name, int32_t partitions,
+                                bool if_not_exists) {
+  return registry_->Create(ns, name, partitions, if_not_exists);
+}
+
+Status Topics::Drop(const std::string& topic_id) {
+  auto dropped = registry_->Drop(topic_id);
+  if (!dropped.ok()) return dropped.status();
+  // Later groups route nothing to it; the range delete lands after any group that did.
+  const auto messages = TopicLog::TopicRange(dropped->topic_num);
+  const auto groups = ConsumerGroups::TopicRange(dropped->topic_num);
+  Status removed = committer_.Commit([&](store::CommitContext& commit) {
+    commit.DeleteRange(store::Family::kTopics, messages.first, messages.second);
+    commit.DeleteRange(store::Family::kTopics, groups.first, groups.second);
+    for (int32_t p = 0; p < dropped->partitions; ++p) {
+      commit.DeleteUnread(store::Family::kTopics, TopicLog::NextOffsetKey(dropped->topic_num, p));
+    }
+    return Status::Ok();
+  });
+  log_.Forget(dropped->topic_num);
+  groups_.Forget(dropped->topic_num);
+  return removed;
+}
+
+Status Topics::Trim(uint64_t topic_num, int32_t partition, int64_t below) {
+  const auto range = TopicLog::PartitionRange(topic_num, partition, below);
+  KALAM_RETURN_IF_ERROR(committer_.Commit([&](store::CommitContext& commit) {
+    commit.DeleteRange(store::Family::kTopics, range.first, range.second);
+    return Status::Ok();
+  }));
+  log_.Trimmed(topic_num, partition, below);
+  return Status::Ok();
+}
+
+Result<int64_t> Topics::Clear(const std::string& topic_id) {
+  auto state = registry_->snapshot();
+  auto topic = Find(*state, topic_id);
+  if (!topic.ok()) return topic.status();
+  int64_t removed = 0;
+  for (int32_t p = 0; p < (*topic)->partitions; ++p) {
+    const TopicLog::Bounds bounds = log_.BoundsOf((*topic)->topic_num, p);
+    if (bounds.next <= bounds.earliest) continue;
+    KALAM_RETURN_IF_ERROR(Trim((*topic)->topic_num, p, bounds.next));
+    removed += bounds.next - bounds.earliest;
+  }
+  return removed;
+}
+
+Status Topics::AddSource(const std::string& topic_id, const catalog::TableDef& table, TopicSource source) {
+  if (!source.where_sql.empty()) {
+    auto compiled = live::CompileRowFilter(source.where_sql, table, table.current().version);
+    if (!compiled.ok()) return compiled.status();
+  }
+  source.table_id = table.id();
+  return registry_->AddSource(topic_id, std::move(source));
+}
+
+Status Topics::DropSource(const std::string& topic_id, const std::string& table_id, Op op) {
+  return registry_->DropSource(topic_id, table_id, op);
+}
+
+Result<Batch> Topics::Consume(const ConsumeRequest& request) {
+  auto state = registry_->snapshot();
+  auto found = Find(*state, request.topic_id);
+  if (!found.ok()) return found.status();
+  const TopicDef& topic = **found;
+  if (request.group) KALAM_RETURN_IF_ERROR(ConsumerGroups::CheckName(*request.group));
+  if (request.start.kind == StartAt::Kind::kOffset && request.start.offset < 0) {
+    return Status(Code::kInvalidInput, "The offset to start from must not be negative");
+  }
+  if (request.partition) KALAM_RETURN_IF_ERROR(CheckPartition(topic, *request.partition));
+  Batch batch;
+  batch.topic_num = topic.topic_num;
+  batch.version = log_.Version(topic.topic_num);  // before reading: an append after it wakes a waiter
+  if (request.group && !groups_.HasGroup(topic.topic_num, *request.group)) {
+    KALAM_RETURN_IF_ERROR(groups_.Begin(topic.topic_num, *request.group, topic.partitions, request.start));
+  }
+  const int32_t first = request.partition.value_or(0);
+  const int32_t last = request.partition.value_or(topic.partitions - 1);
+  const int64_t now_ms = NowMillis();
+  for (int32_t p = first; p <= last; ++p) {
+    const TopicLog::Bounds bounds = log_.BoundsOf(topic.topic_num, p);
+    const size_t room = request.limit - batch.messages.size();
+    if (room == 0) {
+      batch.has_more = batch.has_more || bounds.next > bounds.earliest;
+      break;
+    }
+    Result<std::vector<Message>> messages = std::vector<Message>();
+    if (request.group) {
+      messages = groups_.Consume(topic.topic_num, *request.group, p, request.start, room, now_ms);
+    } else {
+      int64_t from = bounds.next;
+      if (request.start.kind == StartAt::Kind::kEarliest) from = bounds.earliest;
+      if (request.start.kind == StartAt::Kind::kOffset) from = std::min(request.start.offset, bounds.next);
+      batch.next_offset = std::max(from, bounds.earliest);
+      messages = log_.Read(topic.topic_num, p, from, room);
+    }
+    if (!messages.ok()) return messages.status();
+    if (request.group) batch.next_offset = groups_.NextOf(topic.topic_num, *request.group, p);
+    if (!messages->empty()) {
+      batch.next_offset = messages->back().offset + 1;
+      batch.has_more = batch.has_more || batch.next_offset < bounds.next;
+    }
+    for (auto& m : *messages) batch.messages.push_back(std::move(m));
+  }
+  return batch;
+}
+
+Result<int64_t> Topics::Ack(const std::string& topic_id, const std::string& group, int32_t partition,
+                            int64_t upto) {
+  auto state = registry_->snapshot();
+  auto topic = Find(*state, topic_id);
+  if (!topic.ok()) return topic.status();
+  KALAM_RETURN_IF_ERROR(ConsumerGroups::CheckName(group));
+  KALAM_RETURN_IF_ERROR(CheckPartition(**topic, partition));
+  return groups_.Ack((*topic)->topic_num, group, partition, upto);
+}
+
+Status Topics::Reset(const std::string& topic_id, const std::string& group, std::optional<int32_t> partition,
+                     StartAt to) {
+  auto state = registry_->snapshot();
+  auto topic = Find(*state, topic_id);
+  if (!topic.ok()) return topic.status();
+  KALAM_RETURN_IF_ERROR(ConsumerGroups::CheckName(group));
+  if (partition) KALAM_RETURN_IF_ERROR(CheckPartition(**topic, *partition));
+  if (to.kind == StartAt::Kind::kOffset && to.offset < 0) {
+    return Status(Code::kInvalidInput, "The offset to reset to must not be negative");
+  }
+  const int32_t first = partition.value_or(0);
+  const int32_t last = partition.value_or((*topic)->partitions - 1);
+  for (int32_t p = first; p <= last; ++p) {
+    const TopicLog::Bounds bounds = log_.BoundsOf((*topic)->topic_num, p);
+    int64_t next = bounds.next;
+    if (to.kind == StartAt::Kind::kEarliest) next = bounds.earliest;
+    if (to.kind == StartAt::Kind::kOffset) next = std::min(to.offset, bounds.next);
+    KALAM_RETURN_IF_ERROR(groups_.Reset((*topic)->topic_num, group, p, next));
+  }
+  return Status::Ok();
+}
+
+std::vector<query::TopicRow> Topics::TopicRows() const {
+  std::vector<query::TopicRow> rows;
+  auto state = registry_->snapshot();
+  for (const auto& [id, topic] : state->topics) {
+    query::TopicRow row;
+    row.topic_id = id;
+    row.partitions = topic.partitions;
+    row.created_at = topic.created_at;
+    row.sources_json = "[";
+    for (size_t i = 0; i < topic.sources.size(); ++i) {
+      const auto& s = topic.sources[i];
+      if (i > 0) row.sources_json += ",";
+      std::string table = s.table_id;
+      if (auto colon = table.find(':'); colon != std::string::npos) table[colon] = '.';
+      row.sources_json += "{\"table\":" + JsonString(table) + ",\"op\":" + JsonString(Upper(OpName(s.op))) +
+                          ",\"where\":" + (s.where_sql.empty() ? std::string("null") : JsonString(s.where_sql)) +
+                          ",\"payload\":" + JsonString(PayloadName(s.payload)) + "}";
+    }
+    row.sources_json += "]";
+    for (int32_t p = 0; p < topic.partitions; ++p) {
+      const TopicLog::Bounds bounds = log_.BoundsOf(topic.topic_num, p);
+      row.message_count += bounds.next - bounds.earliest;
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::vector<query::TopicOffsetRow> Topics::OffsetRows() const {
+  auto state = registry_->snapshot();
+  std::map<uint64_t, std::string> ids;
+  for (const auto& [id, topic] : state->topics) ids[topic.topic_num] = id;
+  std::vector<query::TopicOffsetRow> rows;
+  for (const auto& g : groups_.Rows()) {
+    auto it = ids.find(g.topic_num);
+    if (it == ids.end()) continue;
+    rows.push_back({it->second, g.group, g.partition, g.committed, g.reserved_until_ms, g.updated_at});
+  }
+  return rows;
+}
+
+bool Topics::RetentionDue(int64_t now_ms) const {
+  auto result = const_cast<Topics*>(this)->EnforceRetention(now_ms, /*dry_run=*/true);
+  return result.ok() && *result != "{}";
+}
+
+Result<std::string> Topics::EnforceRetention(int64_t now_ms, bool dry_run) {
+  const int64_t cutoff_ms = now_ms - config_.retention_hours * 3600 * 1000;
+  auto state = registry_->snapshot();
+  std::string result;
+  int64_t removed_total = 0;
+  for (const auto& [id, topic] : state->topics) {
+    for (int32_t p = 0; p < topic.partitions; ++p) {
+      const TopicLog::Bounds bounds = log_.BoundsOf(topic.topic_num, p);
+      if (bounds.next <= bounds.earliest) continue;
+      // Kept while younger than the retention or not yet acknowledged by every group.
+      const std::optional<int64_t> acked = groups_.LowestCommitted(topic.topic_num, p);
+      const int64_t acked_below = acked ? *acked + 1 : bounds.next;
+      int64_t below = bounds.earliest;
+      uint64_t bytes = 0;
+      std::vector<std::pair<int64_t, uint64_t>> sizes;  // offset, bytes (for the size bound)
+      auto cursor = store_.NewCursor(store::Family::kTopics, TopicLog::MessagePrefix(topic.topic_num, p));
+      cursor->Seek(MessageKey(topic.topic_num, p, bounds.earliest));
+      bool by_age = true;
+      for (; cursor->Valid(); cursor->Next()) {
+        auto m = DecodeMessage(cursor->key(), cursor->value());
+        if (!m.ok()) return m.status();
+        if (m->offset >= bounds.next) break;
+        if (by_age && m->timestamp_ms < cutoff_ms && m->offset < acked_below) {
+          below = m->offset + 1;
+        } else {
+          by_age = false;
+          if (config_.max_retention_bytes == 0) break;
+        }
+        if (config_.max_retention_bytes > 0) {
+          bytes += cursor->key().size() + cursor->value().size();
+          sizes.emplace_back(m->offset, cursor->key().size() + cursor->value().size());
+        }
+      }
+      KALAM_RETURN_IF_ERROR(cursor->status());
+      // Past the size bound the oldest go, acknowledged or not.
+      for (size_t i = 0; i < sizes.size() && bytes > config_.max_retention_bytes; ++i) {
+        bytes -= sizes[i].second;
+        below = std::max(below, sizes[i].first + 1);
+      }
+      if (below <= bounds.earliest) continue;
+      removed_total += below - bounds.earliest;
+      if (!result.empty()) result += ",";
+      result += "{\"topic_id\":" + JsonString(id) + ",\"partition_id\":" + std::to_string(p) +
+                ",\"removed\":" + std::to_string(below - bounds.earliest) + "}";
+      if (!dry_run) KALAM_RETURN_IF_ERROR(Trim(topic.topic_num, p, below));
+    }
+  }
+  if (result.empty()) return std::string("{}");
+  return "{\"messages_removed\":" + std::to_string(removed_total) + ",\"partitions\":[" + result + "]}";
+}
+
+}  // namespace kalam::topics

@@ -1,0 +1,110 @@
+// Topics: durable, ordered streams of table changes that workers consume in groups and
+// acknowledge. This is the part's front: the statements and routes call it; the commit
+// path reaches it through hook(). Its pieces: registry (definitions), log (messages and
+// partition bounds), router (changes to messages, inside the commit), consumer_groups.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/status.h"
+#include "query/engine.h"
+#include "topics/consumer_groups.h"
+#include "topics/log.h"
+#include "topics/registry.h"
+#include "topics/router.h"
+
+namespace kalam::catalog {
+class Catalog;
+}
+
+namespace kalam::topics {
+
+struct ConsumeRequest {
+  std::string topic_id;              // "ns.name"
+  std::optional<std::string> group;  // none: a read that reserves and records nothing
+  std::optional<int32_t> partition;  // none: every partition, in order
+  StartAt start;
+  size_t limit = 100;
+};
+
+struct Batch {
+  std::vector<Message> messages;
+  int64_t next_offset = 0;  // one past the last message returned (of the last partition read)
+  bool has_more = false;    // more messages were ready than the limit allowed
+  // For waiting when the batch is empty: the topic and the log version read before it.
+  uint64_t topic_num = 0;
+  uint64_t version = 0;
+};
+
+class Topics {
+ public:
+  static Result<std::unique_ptr<Topics>> Open(store::KvStore& store, store::Committer& committer,
+                                              catalog::Catalog& catalog, const Config::Topics& config);
+
+  // Set as the committer's hook before statements run.
+  store::CommitHook& hook() { return router_; }
+  TopicLog& log() { return log_; }
+  std::shared_ptr<const TopicState> snapshot() const { return registry_->snapshot(); }
+
+  Result<TopicDef> Create(const std::string& ns, const std::string& name, int32_t partitions,
+                          bool if_not_exists);
+  // Its messages and groups are removed with it.
+  Status Drop(const std::string& topic_id);
+  // Removes every message; offsets go on from where they were. Returns how many went.
+  Result<int64_t> Clear(const std::string& topic_id);
+  // table: the source table (the caller resolved it and checked it exists). The filter must
+  // compile against the table's current columns.
+  Status AddSource(const std::string& topic_id, const catalog::TableDef& table, TopicSource source);
+  Status DropSource(const std::string& topic_id, const std::string& table_id, Op op);
+
+  Result<Batch> Consume(const ConsumeRequest& request);
+  // The committed offset after the acknowledgement.
+  Result<int64_t> Ack(const std::string& topic_id, const std::string& group, int32_t partition,
+                      int64_t upto);
+  // partition: none for every partition. to: where the group reads next.
+  Status Reset(const std::string& topic_id, const std::string& group, std::optional<int32_t> partition,
+               StartAt to);
+
+  // The rows of system.topics and system.topic_offsets.
+  std::vector<query::TopicRow> TopicRows() const;
+  std::vector<query::TopicOffsetRow> OffsetRows() const;
+
+  // Retention: messages older than retention_hours that every group has acknowledged (or
+  // any, past max_retention_bytes... see docs) are removed. Whether there is something to
+  // remove, and the removal (the work of a topic_retention job; JSON result).
+  bool RetentionDue(int64_t now_ms) const;
+  Result<std::string> EnforceRetention(int64_t now_ms, bool dry_run = false);
+
+  const Config::Topics& config() const { return config_; }
+
+ private:
+  Topics(store::KvStore& store, store::Committer& committer, catalog::Catalog& catalog,
+         std::unique_ptr<TopicRegistry> registry, const Config::Topics& config)
+      : store_(store),
+        committer_(committer),
+        registry_(std::move(registry)),
+        log_(store),
+        router_(*registry_, log_, catalog),
+        groups_(store, committer, log_, config.visibility_timeout_secs * 1000),
+        config_(config) {}
+
+  Result<const TopicDef*> Find(const TopicState& state, const std::string& topic_id) const;
+  Status CheckPartition(const TopicDef& topic, int32_t partition) const;
+  // Removes the partition's messages below offset (a range delete through the committer).
+  Status Trim(uint64_t topic_num, int32_t partition, int64_t below);
+
+  store::KvStore& store_;
+  store::Committer& committer_;
+  std::unique_ptr<TopicRegistry> registry_;
+  TopicLog log_;
+  TopicRouter router_;
+  ConsumerGroups groups_;
+  const Config::Topics config_;
+};
+
+}  // namespace kalam::topics
