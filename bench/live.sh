@@ -46,14 +46,15 @@ redis_stop() {
   redis_pid=""
 }
 
-# redis_start NAME: a fresh redis-server on a free loopback port, no persistence.
+# redis_start NAME: a fresh redis-server on a free loopback port, no persistence (unless
+# redis_extra_args, a suite's own directives, say otherwise: later ones win).
 redis_start() {
   redis_stop
   redis_port="$(free_port)" || die "no free port"
   mkdir -p "$tmp/redis-$1"
   log "starting redis-server ($1) on 127.0.0.1:$redis_port"
   "$redis_bin" --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no \
-    --dir "$tmp/redis-$1" --maxclients 20000 --protected-mode no \
+    --dir "$tmp/redis-$1" --maxclients 20000 --protected-mode no ${redis_extra_args:-} \
     >"$tmp/redis-$1/server.log" 2>&1 &
   redis_pid=$!
   for _ in $(seq 100); do

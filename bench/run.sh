@@ -2,7 +2,7 @@
 # KalamDB benchmarks against PostgreSQL 15, Redis 7 and DuckDB (see bench/README.md).
 #
 #   bench/run.sh [SUITE...]      SUITE: roundtrip | tables | rocksdb | live | cold |
-#                                transactions | pgwire | sdk | all
+#                                transactions | pgwire | sdk | topics | all
 #                                (default: roundtrip tables rocksdb; all = every suite)
 #
 # roundtrip (bench/roundtrip.sh): POST /v1/api/sql {"sql":"SELECT 1"} and
@@ -28,6 +28,10 @@
 # sdk (bench/sdk.sh, bench/sdk.js): change events/s into the TypeScript SDK's
 #   subscribeWithSql() and live() against a raw `ws` client, 1,000 subscriptions on one
 #   socket, with the client's CPU per event.
+# topics (bench/topics.sh, bench/topics_bench.cpp): a source table's INSERTs into a topic,
+#   consumed with /v1/api/topics/consume + /ack, against Redis Streams (XADD, XREADGROUP,
+#   XACK; appendonly yes, appendfsync everysec): end-to-end latency at 1,000 rows/s, drain
+#   rate in batches of 100, INSERT throughput with and without topics.
 # Each suite starts its own throw-away kalamdb-server(s); one PostgreSQL 15 cluster serves
 # the run. Prints Markdown tables (stdout; progress on stderr) and whether the aims are met.
 #
@@ -51,6 +55,8 @@
 #   PG_BIN                PostgreSQL bin dir (default /usr/lib/postgresql/15/bin)
 #   BENCH_TXN_CLIENTS     transactions client counts (default "1 16")
 #   BENCH_TXN_DURATION    seconds per transactions measurement (default BENCH_TABLE_DURATION)
+#   BENCH_TOPICS_RATE, BENCH_TOPICS_SECONDS, BENCH_TOPICS_DRAIN  topics: producer rows/s
+#                         (1000) for seconds (10); messages drained (200000)
 #   BENCH_KEEP            1 = keep the temp dir (raw outputs, server logs) after the run
 set -uo pipefail
 
@@ -58,13 +64,13 @@ here="$(cd "$(dirname "$0")" && pwd)"
 
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(roundtrip tables rocksdb)
-case " ${suites[*]} " in *" all "*) suites=(roundtrip tables rocksdb live cold transactions pgwire sdk) ;; esac
+case " ${suites[*]} " in *" all "*) suites=(roundtrip tables rocksdb live cold transactions pgwire sdk topics) ;; esac
 want() { local s; for s in "${suites[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 for s in "${suites[@]}"; do
   case "$s" in
-    roundtrip | tables | rocksdb | live | cold | transactions | pgwire | sdk) ;;
+    roundtrip | tables | rocksdb | live | cold | transactions | pgwire | sdk | topics) ;;
     -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench: unknown suite '$s' (roundtrip, tables, rocksdb, live, cold, transactions, pgwire, sdk, all)" >&2; exit 2 ;;
+    *) echo "bench: unknown suite '$s' (roundtrip, tables, rocksdb, live, cold, transactions, pgwire, sdk, topics, all)" >&2; exit 2 ;;
   esac
 done
 
@@ -84,6 +90,8 @@ done
 . "$here/pgwire.sh"
 # shellcheck source=bench/sdk.sh
 . "$here/sdk.sh"
+# shellcheck source=bench/topics.sh
+. "$here/topics.sh"
 
 if want roundtrip || want tables || want transactions || want pgwire; then need_servers; fi
 
@@ -96,6 +104,7 @@ want cold && suite_cold
 want transactions && suite_transactions
 want pgwire && suite_pgwire
 want sdk && suite_sdk
+want topics && suite_topics
 
 # ---------------------------------------------------------------- report
 echo
@@ -113,6 +122,7 @@ want cold && report_cold
 want transactions && report_transactions
 want pgwire && report_pgwire
 want sdk && report_sdk
+want topics && report_topics
 if [ -n "$pg_notes" ]; then
   echo
   echo "pgbench reuses a cached clock reading when its thread was descheduled mid-transaction:$pg_notes"
