@@ -595,10 +595,30 @@ std::optional<std::pair<int, store::Cell>> FindEquality(const ParsedExpression& 
   return std::make_pair(index, std::move(cell).value());
 }
 
+namespace {
+
+// A predicate with the table definition its nodes point into.
+class TableOwningPredicate final : public RowPredicate {
+ public:
+  TableOwningPredicate(std::shared_ptr<const catalog::TableDef> table, std::unique_ptr<RowPredicate> inner)
+      : table_(std::move(table)), inner_(std::move(inner)) {}
+  bool Matches(const std::vector<store::Cell>& cells, int64_t seq) const override {
+    return inner_->Matches(cells, seq);
+  }
+
+ private:
+  std::shared_ptr<const catalog::TableDef> table_;
+  std::unique_ptr<RowPredicate> inner_;
+};
+
+}  // namespace
+
 Result<std::unique_ptr<RowPredicate>> CompileRowFilter(std::string_view where,
                                                        const catalog::TableDef& table,
                                                        uint32_t version) {
-  catalog::TableDef as_of = table;
+  // The compiled nodes point into the table's columns: the predicate keeps its copy.
+  auto as_of_ptr = std::make_shared<catalog::TableDef>(table);
+  catalog::TableDef& as_of = *as_of_ptr;
   std::erase_if(as_of.schemas, [&](const catalog::TableSchema& s) { return s.version > version; });
   if (as_of.schemas.empty() || as_of.current().version != version) {
     return Status(Code::kNotFound, "Table " + table.id() + " has no schema version " + std::to_string(version));
@@ -613,7 +633,10 @@ Result<std::unique_ptr<RowPredicate>> CompileRowFilter(std::string_view where,
   if (parsed.size() != 1) {
     return Status(Code::kInvalidSql, "The filter '" + std::string(where) + "' must be one condition");
   }
-  return CompilePredicate(*parsed[0], as_of, Lower(as_of.name));
+  auto compiled = CompilePredicate(*parsed[0], as_of, Lower(as_of.name));
+  if (!compiled.ok()) return compiled.status();
+  return std::unique_ptr<RowPredicate>(
+      std::make_unique<TableOwningPredicate>(std::move(as_of_ptr), std::move(compiled).value()));
 }
 
 void AppendCellJson(std::string& out, const catalog::ColumnDef& column, const store::Cell& cell) {

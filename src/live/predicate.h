@@ -33,14 +33,16 @@ class RowPredicate {
 };
 
 // where: the parsed WHERE clause over table, whose columns may be qualified by qualifier
-// (the table's name or alias, lower case).
+// (the table's name or alias, lower case). REQUIRES: table outlives the predicate (its
+// nodes point into the columns).
 Result<std::unique_ptr<RowPredicate>> CompilePredicate(const duckdb::ParsedExpression& where,
                                                        const catalog::TableDef& table,
                                                        const std::string& qualifier);
 
 // A WHERE written as text (a topic source's filter) over the table as of one schema
 // version: the rows it is asked about are in that version's column order. INVALID_SQL when
-// it does not parse, UNSUPPORTED when it uses what the evaluator does not compile.
+// it does not parse, UNSUPPORTED when it uses what the evaluator does not compile. The
+// predicate keeps a copy of the table's definition.
 Result<std::unique_ptr<RowPredicate>> CompileRowFilter(std::string_view where,
                                                        const catalog::TableDef& table,
                                                        uint32_t version);

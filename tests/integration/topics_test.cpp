@@ -229,6 +229,25 @@ TEST_F(Topics, CommittedChangesArriveInCommitOrderWithEachPayload) {
   EXPECT_EQ(Root("DROP TOPIC chat.changes").status, 200);
 }
 
+// A source's filter is compiled once and must hold for every later statement, not only the
+// first (it once pointed into a table definition that was gone after the first use).
+TEST_F(Topics, AFilterHoldsForEveryStatementAfterIt) {
+  ASSERT_EQ(Root("CREATE TABLE chat.filtered (id BIGINT PRIMARY KEY, room TEXT)").status, 200);
+  ASSERT_EQ(Root("CREATE TOPIC chat.filtered_topic PARTITIONS 2").status, 200);
+  ASSERT_EQ(Root("ALTER TOPIC chat.filtered_topic ADD SOURCE chat.filtered ON INSERT WHERE room = 'yes'").status, 200);
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_EQ(Root("INSERT INTO chat.filtered VALUES (" + std::to_string(i) + ", '" + (i % 2 ? "yes" : "no") + "')").status,
+              200);
+  }
+  auto r = Root("CONSUME FROM chat.filtered_topic FROM EARLIEST LIMIT 100");
+  ASSERT_EQ(r.status, 200) << Body(r);
+  std::set<std::string> keys;
+  for (const auto& row : Rows(r)) keys.insert(row.key);
+  EXPECT_EQ(keys.size(), 20u) << Body(r);
+  for (const auto& key : keys) EXPECT_EQ(std::stoi(key) % 2, 1) << key;
+  EXPECT_EQ(Root("DROP TOPIC chat.filtered_topic").status, 200);
+}
+
 TEST_F(Topics, UserTableChangesCarryTheirUserAndExecuteAsRoutes) {
   ASSERT_EQ(Root("CREATE TOPIC chat.inbox_events PARTITIONS 4").status, 200);
   ASSERT_EQ(Root("ALTER TOPIC chat.inbox_events ADD SOURCE chat.inbox ON INSERT WITH (payload = 'key')").status, 200);
