@@ -8,6 +8,8 @@
 #     INSERT (XADD) sent -> message received by the consumer.
 #   - drain: BENCH_TOPICS_DRAIN messages (200,000) already in the topic, consumed and
 #     acknowledged in batches of 100 by one consumer; messages/s.
+#   - waiting consumers: BENCH_TOPICS_WAITERS (1,000) long polls waiting at once (a group
+#     each): the server's CPU over 5 s of waiting, then one INSERT: until all have it.
 #   - INSERT throughput into a table without sources (4 clients, 5 s), before any topic
 #     exists and with topics sourcing another table: the commit path's added cost.
 
@@ -18,6 +20,7 @@ fi
 topics_rate="${BENCH_TOPICS_RATE:-1000}"
 topics_seconds="${BENCH_TOPICS_SECONDS:-10}"
 topics_drain="${BENCH_TOPICS_DRAIN:-200000}"
+topics_waiters="${BENCH_TOPICS_WAITERS:-1000}"
 
 # topics_run KEY MODE [key=value ...]: runs the load generator, R[KEY.field] from its result.
 topics_run() {
@@ -79,6 +82,10 @@ suite_topics() {
   log "topics: end-to-end, KalamDB ($topics_rate rows/s for $topics_seconds s)"
   topics_run topics_e2e_kalam kalam-e2e port="${kalam_url##*:}" auth="$auth" topic=bench.stream \
     rate="$topics_rate" seconds="$topics_seconds"
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
+  log "topics: $topics_waiters consumers waiting on KalamDB, then one INSERT"
+  topics_run topics_waiters kalam-waiters port="${kalam_url##*:}" auth="$auth" topic=bench.stream \
+    n="$topics_waiters" seconds=5 pid="$kalam_pid"
   kalam_stop
   local redis_extra_args="--appendonly yes --appendfsync everysec"
   redis_start topics-e2e
@@ -117,6 +124,8 @@ report_topics() {
   echo "| end-to-end p50 at $topics_rate msg/s (ms) | $(ms "${R[$k.e2e_p50_us]:-}") | $(ms "${R[$r.e2e_p50_us]:-}") | | ≤ 2 ms |"
   echo "| end-to-end p99 (ms) | $(ms "${R[$k.e2e_p99_us]:-}") | $(ms "${R[$r.e2e_p99_us]:-}") | | |"
   echo "| drain, batches of 100 + ack (msg/s) | $(num "${R[topics_drain_kalam.drain_per_s]:-}") | $(num "${R[topics_drain_redis.drain_per_s]:-}") | $(ratio "${R[topics_drain_kalam.drain_per_s]:-}" "${R[topics_drain_redis.drain_per_s]:-}") | ≥ 1.0× |"
+  echo
+  echo "Waiting consumers: ${R[topics_waiters.waiters]:-?} long polls waiting at once used $(awk -v c="${R[topics_waiters.cpu_waiting_s]:-0}" -v s="${R[topics_waiters.wait_seconds]:-1}" 'BEGIN { printf "%.1f", 100 * c / s }')% of a core while they waited (${R[topics_waiters.answered_early]:-?} answered before the INSERT); one INSERT then answered all of them in $(ms "${R[topics_waiters.wake_all_us]:-}") ms (${R[topics_waiters.with_message]:-?} with the message)."
   echo
   echo "| INSERT into a table without sources, 4 clients | rows/s | vs no topics |"
   echo "|---|---|---|"

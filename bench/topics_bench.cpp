@@ -8,10 +8,17 @@
 //   kalam-drain port= auth= topic= n= batch=        drain n messages already in the topic:
 //   redis-drain port= n= batch=                     consume `batch`, ack, repeat
 //   kalam-insert port= auth= seconds= clients=      single-row INSERTs into bench.plain
+//   kalam-waiters port= auth= topic= n= seconds= pid=  n long polls (a group each) wait;
+//                                                   the server's CPU meanwhile, then one
+//                                                   INSERT: until all n have their message
 //
 // Prints one line "TOPICS_RESULT key=value ..." (latencies in µs), or "TOPICS_ERROR ...".
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
 
 #include <algorithm>
 #include <atomic>
@@ -352,6 +359,85 @@ int insert() {
   return 0;
 }
 
+// CPU seconds (user + system) of a process, from /proc/<pid>/stat.
+double cpu_s(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t close = text.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(text.substr(close + 2));
+  std::string f;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(f);
+  }
+  return ticks / sysconf(_SC_CLK_TCK);
+}
+
+int waiters() {
+  const int port = static_cast<int>(optl("port"));
+  const long n = optl("n", "1000");
+  const long seconds = optl("seconds", "5");
+  const long pid = optl("pid");
+  const std::string topic = opt("topic"), auth = opt("auth");
+  asio::io_context io;
+  std::atomic<long> answered = 0, with_message = 0;
+  std::atomic<int64_t> last_answer_us = 0;
+  std::vector<std::shared_ptr<beast::tcp_stream>> streams;
+  const auto endpoint = tcp::endpoint(asio::ip::make_address("127.0.0.1"), port);
+  // Each waiter: its own group (so each gets the message), placed at the topic's end first.
+  for (long i = 0; i < n; ++i) {
+    auto stream = std::make_shared<beast::tcp_stream>(io);
+    stream->connect(endpoint);
+    streams.push_back(stream);
+    auto ask = [&, stream, i](int timeout) {
+      http::request<http::string_body> req{http::verb::post, "/v1/api/topics/consume", 11};
+      req.set(http::field::host, "127.0.0.1");
+      req.set(http::field::authorization, auth);
+      req.set(http::field::content_type, "application/json");
+      req.keep_alive(true);
+      req.body() = "{\"topic_id\":\"" + topic + "\",\"group_id\":\"w" + std::to_string(i) +
+                   "\",\"start\":\"Latest\",\"timeout_seconds\":" + std::to_string(timeout) + "}";
+      req.prepare_payload();
+      return req;
+    };
+    // The group's first read, answered at once: it places the group.
+    http::write(*stream, ask(0));
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(*stream, buffer, res);
+    auto req = std::make_shared<http::request<http::string_body>>(ask(30));
+    http::async_write(*stream, *req, [&, stream, req](beast::error_code ec, size_t) {
+      if (ec) fail("write: " + ec.message());
+      auto buffer = std::make_shared<beast::flat_buffer>();
+      auto res = std::make_shared<http::response<http::string_body>>();
+      http::async_read(*stream, *buffer, *res, [&, buffer, res](beast::error_code ec, size_t) {
+        if (ec) fail("read: " + ec.message());
+        if (res->body().find("\"offset\"") != std::string::npos) ++with_message;
+        last_answer_us = now_us();
+        ++answered;
+      });
+    });
+  }
+  std::thread runner([&] { io.run(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // every request is waiting
+  const double cpu_before = cpu_s(pid);
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  const double cpu_waiting = cpu_s(pid) - cpu_before;
+  const long early = answered;
+  asio::io_context io2;
+  Http h(io2, port, auth);
+  const int64_t sent = now_us();
+  h.sql("INSERT INTO bench.events (id, room, author, body) VALUES (7, 'r1', 'author-1', 'wake up')");
+  while (answered < n && now_us() - sent < 30000000) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  io.stop();
+  runner.join();
+  std::cout << "TOPICS_RESULT waiters=" << n << " answered_early=" << early << " with_message=" << with_message
+            << " cpu_waiting_s=" << cpu_waiting << " wait_seconds=" << seconds
+            << " wake_all_us=" << (answered == n ? last_answer_us - sent : -1) << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -370,6 +456,7 @@ int main(int argc, char** argv) {
     if (mode == "redis-drain") return drain(false);
     if (mode == "redis-fill") return redis_fill();
     if (mode == "kalam-insert") return insert();
+    if (mode == "kalam-waiters") return waiters();
   } catch (const std::exception& e) {
     fail(mode + ": " + e.what());
   }
