@@ -206,6 +206,27 @@ class Server final : public HttpServer {
       http::response<http::string_body> response;
       if (work == Routes::Work::kInPlace || (caller && !caller->ok())) {
         response = routes_.Handle(request, peer, std::move(caller));
+      } else if (work == Routes::Work::kTopic) {
+        // On this thread; a consume that is to wait waits here, watched for its client
+        // going away.
+        TopicWait wait;
+        std::shared_ptr<ClientWatch> watch;
+        while (true) {
+          response = routes_.Handle(request, peer, caller, nullptr, &wait);
+          if (!wait.waiting || (watch && watch->gone.cancelled())) break;
+          wait.waiting = false;
+          if (!watch) {
+            watch = std::make_shared<ClientWatch>();
+            asio::co_spawn(session->stream.get_executor(), WatchClient(session, watch), asio::detached);
+          }
+          co_await WaitForTopic(*session, wait);
+          if (stopping_) wait.deadline = std::chrono::steady_clock::now();  // answer now
+        }
+        if (watch) {
+          watch->finished = true;
+          beast::error_code ignored;
+          session->stream.socket().cancel(ignored);  // ends WatchClient's wait
+        }
       } else {
         // While the request runs, a client that goes away cancels it.
         auto watch = std::make_shared<ClientWatch>();
@@ -240,10 +261,11 @@ class Server final : public HttpServer {
   }
 
   // A topic consume found nothing: waits, holding no thread, until a group appends to the
-  // topic (the log calls back from the committer), the deadline, the client going away
-  // (WatchClient) or shutdown.
+  // topic (the log calls back from the committer), a range the group holds lapses, the
+  // deadline, the client going away (WatchClient) or shutdown.
   awaitable<void> WaitForTopic(Session& session, const TopicWait& wait) {
-    auto timer = std::make_shared<asio::steady_timer>(session.stream.get_executor(), *wait.deadline);
+    auto timer = std::make_shared<asio::steady_timer>(session.stream.get_executor(),
+                                                      wait.lapse ? std::min(*wait.deadline, *wait.lapse) : *wait.deadline);
     session.poll_timer = timer;
     topics::TopicLog& log = app_.topics().log();
     const auto executor = session.stream.get_executor();

@@ -114,6 +114,10 @@ Routes::Work Routes::WorkOf(const Request& request) {
       app_.authenticator().NeedsPasswordCheck(HeaderValue(request, http::field::authorization))) {
     return Work::kPasswordThenQuery;
   }
+  if (target == "/v1/api/topics/consume" ||
+      (target == "/v1/api/topics/ack" && !app_.config().storage.sync_writes)) {
+    return Work::kTopic;
+  }
   return Work::kQuery;
 }
 

@@ -26,6 +26,8 @@ struct TopicWait {
   bool waiting = false;  // set when the answer is to wait, not the response
   uint64_t topic_num = 0;
   uint64_t version = 0;  // the topic's log version the empty read saw
+  // When a range the group holds lapses and is due again: the wait ends then too.
+  std::optional<std::chrono::steady_clock::time_point> lapse;
 };
 
 class Routes {
@@ -35,8 +37,11 @@ class Routes {
   // Where a request is handled: health checks and CORS preflights in place, on the I/O
   // thread; a request whose credentials need a password checked (the login route; Basic
   // credentials not verified lately) first on the password pool, for Authenticate, then on
-  // the query pool; everything else on the query pool.
-  enum class Work { kInPlace, kQuery, kPasswordThenQuery };
+  // the query pool; topic consumes (and acknowledgements, unless every write waits for an
+  // fsync) also on the I/O thread, as kTopic: they read and write a few keys and never
+  // reach the engine, and a hop to the pool and back would cost more than they do;
+  // everything else on the query pool.
+  enum class Work { kInPlace, kQuery, kPasswordThenQuery, kTopic };
   Work WorkOf(const Request& request);
 
   // Who the request's credentials name: those of its Authorization header, or, on the login

@@ -2,6 +2,7 @@
 // with long polling (the waiting itself is the HTTP server's, off the pools).
 #include <fmt/format.h>
 
+#include "common/clock.h"
 #include "common/json_text.h"
 #include "server/app.h"
 #include "server/request_body.h"
@@ -93,6 +94,11 @@ Response Routes::TopicConsume(const Request& request, const Result<auth::Caller>
       wait->waiting = true;
       wait->topic_num = batch->topic_num;
       wait->version = batch->version;
+      wait->lapse.reset();
+      if (batch->lapse_ms) {
+        const int64_t in_ms = std::max<int64_t>(0, *batch->lapse_ms - NowMicros() / 1000 + 1);
+        wait->lapse = now + std::chrono::milliseconds(in_ms);
+      }
       return Json(200, "", request);  // not sent: the server waits and asks again
     }
   }

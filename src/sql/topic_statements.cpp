@@ -26,7 +26,7 @@ topics::StartAt StartOf(const TopicPosition& p) {
 }
 
 Result<int32_t> PartitionOf(std::optional<int64_t> p) {
-  if (p && *p > topics::TopicRegistry::kMaxPartitions) {
+  if (p && *p >= topics::TopicRegistry::kMaxPartitions) {
     return Status(Code::kInvalidInput, "No topic has partition " + std::to_string(*p));
   }
   return static_cast<int32_t>(p.value_or(0));

@@ -114,7 +114,7 @@ Result<std::vector<Message>> ConsumerGroups::Consume(uint64_t topic_num, const s
   // the next read.
   for (size_t i = 0; i < state.reserved.size(); ++i) {
     Reservation& r = state.reserved[i];
-    if (r.until_ms > now_ms) continue;
+    if (r.acked || r.until_ms > now_ms) continue;
     const int64_t from = std::max(r.from, state.committed + 1);
     auto messages = log_.Read(topic_num, partition, from, limit);
     if (!messages.ok()) return messages.status();
@@ -127,16 +127,16 @@ Result<std::vector<Message>> ConsumerGroups::Consume(uint64_t topic_num, const s
     const int64_t last = messages->back().offset;
     if (last < r.to) {
       state.reserved.insert(state.reserved.begin() + static_cast<std::ptrdiff_t>(i) + 1,
-                            Reservation{last + 1, r.to, r.until_ms});
+                            Reservation{last + 1, r.to, r.until_ms, false});
     }
-    r = Reservation{from, last, until};
+    state.reserved[i] = Reservation{from, last, until, false};
     return messages;
   }
   const int64_t after = state.reserved.empty() ? state.committed + 1 : state.reserved.back().to + 1;
   auto messages = log_.Read(topic_num, partition, after, limit);
   if (!messages.ok()) return messages.status();
   if (!messages->empty()) {
-    state.reserved.push_back({messages->front().offset, messages->back().offset, until});
+    state.reserved.push_back({messages->front().offset, messages->back().offset, until, false});
   }
   return messages;
 }
@@ -155,17 +155,59 @@ Result<int64_t> ConsumerGroups::Ack(uint64_t topic_num, const std::string& group
   auto state_or = StateOf({topic_num, group, partition}, StartAt{StartAt::Kind::kOffset, upto + 1});
   if (!state_or.ok()) return state_or.status();
   State& state = **state_or;
-  if (upto > state.committed) {
+  auto& reserved = state.reserved;
+  // The acknowledging consumer's own range (the one holding upto) is done up to upto.
+  for (size_t i = 0; i < reserved.size(); ++i) {
+    Reservation& r = reserved[i];
+    if (r.from > upto || r.to < upto) continue;
+    if (r.to > upto) {
+      reserved.insert(reserved.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                      Reservation{upto + 1, r.to, r.until_ms, r.acked});
+    }
+    reserved[i].to = upto;
+    reserved[i].acked = true;
+    break;
+  }
+  // The committed offset moves over acknowledged ranges and over offsets up to upto that no
+  // one holds; it stops before a range another consumer still holds (or that lapsed and is
+  // due again), so one consumer's ACK never covers what another has not finished.
+  int64_t committed = state.committed;
+  size_t i = 0;
+  while (i < reserved.size() && reserved[i].to <= committed) ++i;
+  while (true) {
+    const int64_t next = committed + 1;
+    if (i < reserved.size() && reserved[i].from <= next) {
+      if (!reserved[i].acked) break;
+      committed = reserved[i].to;
+      ++i;
+      continue;
+    }
+    if (next > upto) break;
+    committed = i < reserved.size() ? std::min(upto, reserved[i].from - 1) : upto;
+  }
+  if (committed > state.committed) {
     State next = state;
-    next.committed = upto;
+    next.committed = committed;
     next.updated_at = NowMicros();
     KALAM_RETURN_IF_ERROR(Save({topic_num, group, partition}, next));
     state.committed = next.committed;
     state.updated_at = next.updated_at;
   }
-  while (!state.reserved.empty() && state.reserved.front().to <= state.committed) state.reserved.pop_front();
-  if (!state.reserved.empty()) state.reserved.front().from = std::max(state.reserved.front().from, state.committed + 1);
+  while (!reserved.empty() && reserved.front().to <= state.committed) reserved.pop_front();
   return state.committed;
+}
+
+std::optional<int64_t> ConsumerGroups::NextLapse(uint64_t topic_num, const std::string& group,
+                                                 int32_t partition) const {
+  std::lock_guard lock(mutex_);
+  auto it = groups_.find({topic_num, group, partition});
+  if (it == groups_.end()) return std::nullopt;
+  std::optional<int64_t> earliest;
+  for (const auto& r : it->second.reserved) {
+    if (r.acked || r.to <= it->second.committed) continue;
+    earliest = earliest ? std::min(*earliest, r.until_ms) : r.until_ms;
+  }
+  return earliest;
 }
 
 Status ConsumerGroups::Reset(uint64_t topic_num, const std::string& group, int32_t partition, int64_t next) {
@@ -204,7 +246,7 @@ std::vector<GroupOffsetRow> ConsumerGroups::Rows() const {
   for (const auto& [key, state] : groups_) {
     int64_t reserved_until = 0;
     for (const auto& r : state.reserved) {
-      if (r.to > state.committed) reserved_until = std::max(reserved_until, r.until_ms);
+      if (r.to > state.committed && !r.acked) reserved_until = std::max(reserved_until, r.until_ms);
     }
     rows.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), state.committed, reserved_until,
                     state.updated_at});

@@ -58,14 +58,20 @@ class ConsumerGroups {
   // the messages after everything handed out. They are reserved for the timeout.
   Result<std::vector<Message>> Consume(uint64_t topic_num, const std::string& group, int32_t partition,
                                        StartAt start, size_t limit, int64_t now_ms);
-  // Commits the group's progress up to offset (inclusive); the committed offset never goes
-  // back. INVALID_INPUT past the partition's last message.
+  // The consumer that holds upto is done with its range up to upto (inclusive). The
+  // committed offset moves over what is done and what no one holds, but not over a range
+  // another consumer still holds or that lapsed unacknowledged: it stays below until that
+  // range is acknowledged too. Returns the committed offset, which never goes back.
+  // INVALID_INPUT past the partition's last message.
   Result<int64_t> Ack(uint64_t topic_num, const std::string& group, int32_t partition, int64_t upto);
   // The group reads the partition from offset next: committed = next - 1, reservations dropped.
   Status Reset(uint64_t topic_num, const std::string& group, int32_t partition, int64_t next);
 
   // The offset the group reads next in the partition, after what it has been handed.
   int64_t NextOf(uint64_t topic_num, const std::string& group, int32_t partition) const;
+  // When the group's earliest unacknowledged reservation in the partition lapses (ms);
+  // nullopt: none. A waiting consume wakes then, to deliver it again.
+  std::optional<int64_t> NextLapse(uint64_t topic_num, const std::string& group, int32_t partition) const;
   // The lowest committed offset over the topic's groups for the partition; nullopt: no group.
   std::optional<int64_t> LowestCommitted(uint64_t topic_num, int32_t partition) const;
   std::vector<GroupOffsetRow> Rows() const;
@@ -81,6 +87,7 @@ class ConsumerGroups {
   struct Reservation {
     int64_t from, to;  // inclusive
     int64_t until_ms;
+    bool acked;  // done, above a range still held: not delivered again
   };
   struct State {
     int64_t committed = -1;

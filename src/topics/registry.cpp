@@ -56,6 +56,12 @@ Result<TopicDef> Decode(std::string_view text) {
 
 }  // namespace
 
+std::string TableName(std::string_view table_id) {
+  std::string name(table_id);
+  if (auto colon = name.find(':'); colon != std::string::npos) name[colon] = '.';
+  return name;
+}
+
 std::string_view OpName(Op op) {
   switch (op) {
     case Op::kInsert: return "insert";
@@ -183,8 +189,8 @@ Status TopicRegistry::AddSource(const std::string& id, TopicSource source) {
   for (const auto& s : it->second.sources) {
     if (s.table_id == source.table_id && s.op == source.op) {
       return Status(Code::kAlreadyExists, "Topic '" + id + "' already has a source on " +
-                                              source.table_id + " ON " + Upper(OpName(source.op)) +
-                                              ": drop it first");
+                                              TableName(source.table_id) + " ON " +
+                                              Upper(OpName(source.op)) + ": drop it first");
     }
   }
   it->second.sources.push_back(std::move(source));
@@ -202,7 +208,7 @@ Status TopicRegistry::DropSource(const std::string& id, const std::string& table
     return s.table_id == table_id && s.op == op;
   });
   if (erased == 0) {
-    return Status(Code::kNotFound, "Topic '" + id + "' has no source on " + table_id + " ON " +
+    return Status(Code::kNotFound, "Topic '" + id + "' has no source on " + TableName(table_id) + " ON " +
                                        Upper(OpName(op)));
   }
   const TopicDef def = it->second;

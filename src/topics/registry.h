@@ -31,6 +31,8 @@ std::string_view OpName(Op op);  // insert | update | delete
 std::string_view PayloadName(Payload payload);
 std::optional<Op> OpFromName(std::string_view name);            // any case
 std::optional<Payload> PayloadFromName(std::string_view name);  // any case
+// A table id ("ns:name") as users write the table ("ns.name").
+std::string TableName(std::string_view table_id);
 
 struct TopicSource {
   std::string table_id;   // "ns:name" of the source table

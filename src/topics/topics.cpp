@@ -139,7 +139,12 @@ Result<Batch> Topics::Consume(const ConsumeRequest& request) {
       messages = log_.Read(topic.topic_num, p, from, room);
     }
     if (!messages.ok()) return messages.status();
-    if (request.group) batch.next_offset = groups_.NextOf(topic.topic_num, *request.group, p);
+    if (request.group) {
+      batch.next_offset = groups_.NextOf(topic.topic_num, *request.group, p);
+      if (auto lapse = groups_.NextLapse(topic.topic_num, *request.group, p)) {
+        batch.lapse_ms = batch.lapse_ms ? std::min(*batch.lapse_ms, *lapse) : *lapse;
+      }
+    }
     if (!messages->empty()) {
       batch.next_offset = messages->back().offset + 1;
       batch.has_more = batch.has_more || batch.next_offset < bounds.next;
@@ -169,6 +174,10 @@ Status Topics::Reset(const std::string& topic_id, const std::string& group, std:
   if (to.kind == StartAt::Kind::kOffset && to.offset < 0) {
     return Status(Code::kInvalidInput, "The offset to reset to must not be negative");
   }
+  // A group that does not exist yet begins on every partition, as at its first read.
+  if (!groups_.HasGroup((*topic)->topic_num, group)) {
+    KALAM_RETURN_IF_ERROR(groups_.Begin((*topic)->topic_num, group, (*topic)->partitions, to));
+  }
   const int32_t first = partition.value_or(0);
   const int32_t last = partition.value_or((*topic)->partitions - 1);
   for (int32_t p = first; p <= last; ++p) {
@@ -193,9 +202,7 @@ std::vector<query::TopicRow> Topics::TopicRows() const {
     for (size_t i = 0; i < topic.sources.size(); ++i) {
       const auto& s = topic.sources[i];
       if (i > 0) row.sources_json += ",";
-      std::string table = s.table_id;
-      if (auto colon = table.find(':'); colon != std::string::npos) table[colon] = '.';
-      row.sources_json += "{\"table\":" + JsonString(table) + ",\"op\":" + JsonString(Upper(OpName(s.op))) +
+      row.sources_json += "{\"table\":" + JsonString(TableName(s.table_id)) + ",\"op\":" + JsonString(Upper(OpName(s.op))) +
                           ",\"where\":" + (s.where_sql.empty() ? std::string("null") : JsonString(s.where_sql)) +
                           ",\"payload\":" + JsonString(PayloadName(s.payload)) + "}";
     }

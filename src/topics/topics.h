@@ -36,9 +36,11 @@ struct Batch {
   std::vector<Message> messages;
   int64_t next_offset = 0;  // one past the last message returned (of the last partition read)
   bool has_more = false;    // more messages were ready than the limit allowed
-  // For waiting when the batch is empty: the topic and the log version read before it.
+  // For waiting when the batch is empty: the topic and the log version read before it, and
+  // when a reservation of the group's lapses (wall-clock ms; nullopt: none is held).
   uint64_t topic_num = 0;
   uint64_t version = 0;
+  std::optional<int64_t> lapse_ms;
 };
 
 class Topics {

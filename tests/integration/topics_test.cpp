@@ -322,6 +322,40 @@ TEST_F(Topics, UnacknowledgedRangesComeBackAfterTheVisibilityTimeout) {
   EXPECT_EQ(Root("DROP TOPIC chat.work").status, 200);
 }
 
+// Consumers sharing a partition: one's ACK never covers a range another still holds, so a
+// consumer that fails loses nothing; and a waiting consume wakes when a held range lapses.
+TEST_F(Topics, AnAckCoversOnlyWhatNoOtherConsumerHolds) {
+  ASSERT_EQ(Root("CREATE TABLE chat.shared_work (id BIGINT PRIMARY KEY)").status, 200);
+  ASSERT_EQ(Root("CREATE TOPIC chat.shared_topic").status, 200);
+  ASSERT_EQ(Root("ALTER TOPIC chat.shared_topic ADD SOURCE chat.shared_work ON INSERT").status, 200);
+  ASSERT_EQ(Root("INSERT INTO chat.shared_work VALUES (1), (2), (3), (4)").status, 200);
+  auto a = Rows(Root("CONSUME FROM chat.shared_topic GROUP 'g' FROM EARLIEST LIMIT 2"));  // A: 0-1
+  auto b = Rows(Root("CONSUME FROM chat.shared_topic GROUP 'g' LIMIT 2"));                // B: 2-3
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b.front().offset, 2);
+  // B finishes first: its range is done, but A's is still held, so nothing is committed.
+  auto r = Ack(http_, RootAuth(), "chat.shared_topic", "g", 0, 3);
+  ASSERT_EQ(r.status, 200) << Body(r);
+  EXPECT_EQ(r.body.at("acknowledged_offset").as_int64(), -1);
+  // A fails (never acknowledges): a consume waiting meanwhile wakes when A's range lapses
+  // (1 s here) and gets exactly A's messages again, not B's.
+  const auto started = std::chrono::steady_clock::now();
+  r = Consume(http_, RootAuth(), R"({"topic_id":"chat.shared_topic","group_id":"g","limit":10,"timeout_seconds":20})");
+  ASSERT_EQ(r.status, 200) << Body(r);
+  const auto& again = r.body.at("messages").as_array();
+  ASSERT_EQ(again.size(), 2u) << Body(r);
+  EXPECT_EQ(again.at(0).at("offset").as_int64(), 0);
+  EXPECT_EQ(again.at(1).at("offset").as_int64(), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);  // the lapse, not the 20 s deadline
+  // Once they are acknowledged, everything up to B's range is committed.
+  r = Ack(http_, RootAuth(), "chat.shared_topic", "g", 0, 1);
+  ASSERT_EQ(r.status, 200) << Body(r);
+  EXPECT_EQ(r.body.at("acknowledged_offset").as_int64(), 3);
+  EXPECT_TRUE(Rows(Root("CONSUME FROM chat.shared_topic GROUP 'g' LIMIT 10")).empty());
+  EXPECT_EQ(Root("DROP TOPIC chat.shared_topic").status, 200);
+}
+
 TEST_F(Topics, ConsumersOfOneGroupSplitTheWorkAndGroupsEachSeeAll) {
   ASSERT_EQ(Root("CREATE TABLE chat.tasks (id BIGINT PRIMARY KEY)").status, 200);
   ASSERT_EQ(Root("CREATE TOPIC chat.tasks_topic PARTITIONS 2").status, 200);
