@@ -11,7 +11,7 @@
 
 import { KalamError } from './errors.js';
 import type { JsonValue } from './json.js';
-import { ackTopic, consumeTopic, groupId, integerOption, type Post, topicId } from './topics.js';
+import { ackTopic, consumeTopic, groupId, integerOption, type Post, startOption, topicId } from './topics.js';
 import type { ConsumerErrorContext, ConsumerHandle, ConsumerOptions, TopicMessage } from './types.js';
 
 const BACKOFF_FIRST_MS = 250;
@@ -45,7 +45,9 @@ export class TopicConsumer<T = JsonValue> implements ConsumerHandle {
       throw new KalamError('INVALID_INPUT', 'runConsumer: partitions is a list of distinct partition numbers');
     }
     this.batchSize = integerOption(options.batchSize ?? 100, 'runConsumer: batchSize', 1);
-    this.timeoutSeconds = integerOption(options.timeoutSeconds ?? 20, 'runConsumer: timeoutSeconds', 0);
+    // At least 1: a loop that polls without waiting would send request after request.
+    this.timeoutSeconds = integerOption(options.timeoutSeconds ?? 20, 'runConsumer: timeoutSeconds', 1);
+    if (options.start !== undefined) startOption(options.start);
 
     const signal = options.signal;
     const stopBySignal = () => this.abort.abort();
@@ -84,6 +86,7 @@ export class TopicConsumer<T = JsonValue> implements ConsumerHandle {
         }));
       } catch (error) {
         if (this.stopped) break;
+        if (error instanceof KalamError && error.code === 'NOT_FOUND') progress.forget();
         this.report(error, { stage: 'consume', partition });
         await this.pause(++failures);
         continue;
@@ -130,8 +133,8 @@ export class TopicConsumer<T = JsonValue> implements ConsumerHandle {
     const upto = progress.ackTarget();
     if (upto === null) return true;
     try {
-      const acknowledged = await ackTopic(this.post, { topic: this.topic, group: this.group, partition, uptoOffset: upto });
-      progress.acknowledged(acknowledged);
+      const committed = await ackTopic(this.post, { topic: this.topic, group: this.group, partition, uptoOffset: upto });
+      progress.acknowledged(upto, committed);
       return true;
     } catch (error) {
       this.report(error, { stage: 'ack', partition });
@@ -169,16 +172,16 @@ export class TopicConsumer<T = JsonValue> implements ConsumerHandle {
   }
 }
 
-/** What one loop knows of its partition: the offsets it handled and not yet acknowledged,
- *  and the ones whose handler threw and have not been handled since. */
+/** What one loop knows of its partition: the offsets it handled and has not yet had
+ *  acknowledged, and the ones whose handler threw and have not been handled since. An
+ *  offset leaves both once acknowledged, so a group reset to an earlier offset (RESET
+ *  CONSUMER GROUP) is handed over again. */
 class PartitionProgress {
-  /** The group's acknowledged offset as this loop last heard it. */
-  private acked = -1;
   private readonly handled = new Set<number>();
   private readonly failedOffsets = new Set<number>();
 
   isHandled(offset: number): boolean {
-    return offset <= this.acked || this.handled.has(offset);
+    return this.handled.has(offset);
   }
 
   waitingForRedelivery(): boolean {
@@ -194,20 +197,26 @@ class PartitionProgress {
     this.failedOffsets.add(offset);
   }
 
-  /** The highest handled offset below every failure, when it is past the acknowledged one. */
+  /** The highest handled offset below every failure, or null when there is none. */
   ackTarget(): number | null {
     let lowestFailure = Infinity;
     for (const offset of this.failedOffsets) lowestFailure = Math.min(lowestFailure, offset);
-    let target = -1;
-    for (const offset of this.handled) if (offset < lowestFailure && offset > target) target = offset;
-    return target > this.acked ? target : null;
+    let target: number | null = null;
+    for (const offset of this.handled) if (offset < lowestFailure && (target === null || offset > target)) target = offset;
+    return target;
   }
 
-  /** The server's acknowledged offset (another consumer of the group may have moved it
-   *  further: what lies below it is done for the group). */
-  acknowledged(offset: number): void {
-    this.acked = Math.max(this.acked, offset);
-    for (const o of this.handled) if (o <= this.acked) this.handled.delete(o);
-    for (const o of this.failedOffsets) if (o <= this.acked) this.failedOffsets.delete(o);
+  /** Acknowledged up to `upto`; the server answered `committed`, further when another
+   *  consumer of the group acknowledged more: what lies below it is done for the group. */
+  acknowledged(upto: number, committed: number): void {
+    const done = Math.max(upto, committed);
+    for (const o of this.handled) if (o <= done) this.handled.delete(o);
+    for (const o of this.failedOffsets) if (o <= done) this.failedOffsets.delete(o);
+  }
+
+  /** The topic is gone (dropped, perhaps made again with offsets from 0). */
+  forget(): void {
+    this.handled.clear();
+    this.failedOffsets.clear();
   }
 }

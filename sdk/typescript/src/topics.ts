@@ -12,7 +12,7 @@ export type Post = (path: string, body: unknown, signal?: AbortSignal) => Promis
 export async function consumeTopic<T = JsonValue>(post: Post, options: ConsumeOptions): Promise<ConsumeResult<T>> {
   const body: Record<string, unknown> = { topic_id: topicId(options?.topic, 'consume') };
   if (options.group !== undefined) body['group_id'] = groupId(options.group, 'consume');
-  if (options.start !== undefined) body['start'] = startField(options.start);
+  if (options.start !== undefined) body['start'] = startOption(options.start);
   if (options.limit !== undefined) body['limit'] = integerOption(options.limit, 'limit', 1);
   if (options.partition !== undefined) body['partition_id'] = integerOption(options.partition, 'partition', 0);
   if (options.timeoutSeconds !== undefined) body['timeout_seconds'] = integerOption(options.timeoutSeconds, 'timeoutSeconds', 0);
@@ -48,7 +48,8 @@ export function groupId(group: unknown, call: string): string {
   return group;
 }
 
-function startField(start: TopicStart): unknown {
+/** The server's form of a start; INVALID_INPUT for anything else. */
+export function startOption(start: TopicStart): unknown {
   if (start === 'latest') return 'Latest';
   if (start === 'earliest') return 'Earliest';
   if (start && typeof start === 'object' && 'offset' in start) return { Offset: integerOption(start.offset, 'start.offset', 0) };

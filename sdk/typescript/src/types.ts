@@ -269,7 +269,7 @@ export interface TopicMessage<T = JsonValue> {
   op: TopicOp;
   /** The row's primary key as text. */
   key: string;
-  /** The USER-table scope of the row, or null for SHARED and STREAM tables. */
+  /** The user id owning the row of a USER or STREAM table; null for SHARED tables. */
   user: string | null;
   /** When the change was committed (milliseconds since the epoch). */
   timestampMs: number;
@@ -342,7 +342,7 @@ export interface ConsumerOptions<T = JsonValue> {
   partitions?: number[];
   /** Messages per consume request (default 100). */
   batchSize?: number;
-  /** Seconds each long poll waits for messages (default 20, server max 60). */
+  /** Seconds each long poll waits for messages (default 20, at least 1, server max 60). */
   timeoutSeconds?: number;
   /** Where the group begins on its very first read (default `'latest'`). */
   start?: TopicStart;

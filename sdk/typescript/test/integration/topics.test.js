@@ -152,6 +152,8 @@ test('bad input is a KalamError with the server\'s code', async () => {
   assert.throws(() => svc.runConsumer({ topic, group: 'g' }), (e) => e.code === 'INVALID_INPUT');
   assert.throws(() => svc.runConsumer({ topic, group: 'g', handler, batchHandler: handler }), (e) => e.code === 'INVALID_INPUT');
   assert.throws(() => svc.runConsumer({ topic, group: 'g', handler, partitions: [] }), (e) => e.code === 'INVALID_INPUT');
+  assert.throws(() => svc.runConsumer({ topic, group: 'g', handler, timeoutSeconds: 0 }), (e) => e.code === 'INVALID_INPUT');
+  assert.throws(() => svc.runConsumer({ topic, group: 'g', handler, start: 'first' }), (e) => e.code === 'INVALID_INPUT');
 
   // A loop on a topic that does not exist reports each failed poll and goes on, backing off.
   const errors = [];
@@ -193,6 +195,22 @@ test('a handler that throws sees its message again after the visibility timeout;
   await waitFor(async () => (await committedOffset(topic, 'workers')) === 3, { what: 'offset 3 acknowledged' });
   await loop.stop();
   assert.deepEqual(seen.map(([offset]) => offset), [0, 1, 2, 1, 3]);
+});
+
+test('after RESET CONSUMER GROUP the loop hands the messages over again', async () => {
+  const topic = await tableWithTopic('replayed');
+  const seen = [];
+  const loop = svc.runConsumer({
+    topic, group: 'r', start: 'earliest', timeoutSeconds: 5,
+    handler: (message) => { seen.push(message.payload.body); },
+  });
+  await root.query("INSERT INTO app.replayed VALUES (1, 'a'), (2, 'b')");
+  await waitFor(async () => (await committedOffset(topic, 'r')) === 1, { what: 'both acknowledged' });
+  await root.query(`RESET CONSUMER GROUP 'r' ON ${topic} TO EARLIEST`);
+  await root.query("INSERT INTO app.replayed VALUES (3, 'c')");  // wakes the waiting poll
+  await waitFor(async () => (await committedOffset(topic, 'r')) === 2 && seen.length >= 5, { what: 'the replay acknowledged' });
+  await loop.stop();
+  assert.deepEqual(seen, ['a', 'b', 'a', 'b', 'c']);
 });
 
 test('a batch handler that throws gets the whole batch again', async () => {
