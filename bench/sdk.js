@@ -12,7 +12,13 @@
 // The rate is end to end (server fan-out included); the CPU per event is the client's own
 // cost, and 1 / (CPU per event) the most one core could take in.
 //
-// Env: KALAMDB_SERVER (default build/kalamdb-server), BENCH_SDK_SUBS, BENCH_SDK_INSERTS.
+// Then topics: BENCH_SDK_TOPIC_MESSAGES rows (default 20,000) inserted into a topic's source
+// table beforehand are consumed by a consumer group and acknowledged in batches of 100, by
+// a raw loop (fetch, JSON.parse of each payload, ack) and by the SDK's runConsumer() with a
+// handler per message; messages per second and CPU per message, best of two turns each.
+//
+// Env: KALAMDB_SERVER (default build/kalamdb-server), BENCH_SDK_SUBS, BENCH_SDK_INSERTS,
+// BENCH_SDK_TOPIC_MESSAGES.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -22,6 +28,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const sdkDir = path.join(here, '..', 'sdk', 'typescript');
 const subs = Number(process.env.BENCH_SDK_SUBS ?? 1000);
 const inserts = Number(process.env.BENCH_SDK_INSERTS ?? 100);
+const topicMessages = Number(process.env.BENCH_SDK_TOPIC_MESSAGES ?? 20000);
+const TOPIC = 'bench.jobs_topic';
 const SQL = 'SELECT * FROM bench.feed';
 
 if (process.argv[2] === '--writer') {
@@ -48,6 +56,7 @@ try {
     }
   }
   report(results);
+  reportTopics(await measureTopics());
 } finally {
   await server.dispose();
 }
@@ -118,6 +127,87 @@ async function write(url, firstId, count) {
       body: JSON.stringify({ sql: 'INSERT INTO bench.feed (id, room, body) VALUES ($1, $2, $3)', params: [id, 'r1', 'x'.repeat(60)] }),
     });
     if (res.status !== 200) throw new Error(`insert ${id}: ${await res.text()}`);
+  }
+}
+
+/** A topic holding `topicMessages` messages; each reader consumes all of it in a group of its own. */
+async function measureTopics() {
+  await server.rootSql('CREATE SHARED TABLE bench.jobs (id BIGINT PRIMARY KEY, body TEXT); ' +
+    `CREATE TOPIC ${TOPIC}; ALTER TOPIC ${TOPIC} ADD SOURCE bench.jobs ON INSERT`);
+  for (let id = 0; id < topicMessages; id += 500) {
+    const rows = Array.from({ length: Math.min(500, topicMessages - id) }, (_, j) => `(${id + j}, '${'x'.repeat(60)}')`);
+    await server.rootSql(`INSERT INTO bench.jobs VALUES ${rows.join(', ')}`);
+  }
+  const results = {};
+  for (let round = 0; round < 2; round++) {
+    for (const [mode, read] of [['raw', rawTopicReader], ['runConsumer', sdkTopicReader]]) {
+      const result = await read(`${mode}-${round}`);
+      if (result.messages !== topicMessages) throw new Error(`${mode}: ${result.messages} of ${topicMessages} messages`);
+      if (!results[mode] || result.rate > results[mode].rate) results[mode] = result;
+    }
+  }
+  return results;
+}
+
+async function timed(run) {
+  const cpuBefore = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  const messages = await run();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { messages, seconds, rate: messages / seconds, cpuUsPerMessage: (cpu.user + cpu.system) / messages };
+}
+
+async function rawTopicReader(group) {
+  const login = await (await fetch(`${server.url}/v1/api/auth/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'root', password: ROOT_PASSWORD }),
+  })).json();
+  const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${login.access_token}` };
+  const post = async (route, body) =>
+    (await fetch(`${server.url}${route}`, { method: 'POST', headers, body: JSON.stringify(body) })).json();
+  return timed(async () => {
+    let handled = 0;
+    while (handled < topicMessages) {
+      const batch = await post('/v1/api/topics/consume', { topic_id: TOPIC, group_id: group, start: 'Earliest', limit: 100 });
+      for (const m of batch.messages) {
+        JSON.parse(m.payload);
+        handled++;
+      }
+      const last = batch.messages.at(-1);
+      if (last) await post('/v1/api/topics/ack', { topic_id: TOPIC, group_id: group, partition_id: 0, upto_offset: last.offset });
+    }
+    return handled;
+  });
+}
+
+async function sdkTopicReader(group) {
+  const client = createClient({ url: server.url, authProvider: async () => Auth.basic('root', ROOT_PASSWORD) });
+  await client.login();
+  const result = await timed(async () => {
+    let handled = 0;
+    let finished;
+    const all = new Promise((resolve) => { finished = resolve; });
+    const loop = client.runConsumer({
+      topic: TOPIC, group, start: 'earliest', batchSize: 100, timeoutSeconds: 1,
+      handler: () => { if (++handled === topicMessages) finished(); },
+    });
+    await all;
+    await loop.stop();  // sends the last acknowledgement
+    return handled;
+  });
+  await client.shutdown();
+  return result;
+}
+
+function reportTopics(results) {
+  console.log(`\n### TypeScript SDK: topic messages consumed and acknowledged (${topicMessages} messages, batches of 100)\n`);
+  console.log('| reader | messages | seconds | messages/s | vs raw | CPU µs/message | vs raw |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const [mode, r] of Object.entries(results)) {
+    console.log(`| ${mode === 'raw' ? 'raw fetch + JSON.parse' : mode} | ${r.messages} | ${r.seconds.toFixed(2)} | ` +
+      `${Math.round(r.rate).toLocaleString('en')} | ${(r.rate / results.raw.rate).toFixed(2)}× | ` +
+      `${r.cpuUsPerMessage.toFixed(2)} | ${(results.raw.cpuUsPerMessage / r.cpuUsPerMessage).toFixed(2)}× |`);
   }
 }
 

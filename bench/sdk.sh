@@ -1,6 +1,7 @@
 # Suite "sdk" of bench/run.sh (sourced): bench/sdk.js, the TypeScript SDK's change events
 # per second into subscribeWithSql() and live() against a raw `ws` client, 1,000
-# subscriptions on one socket. Needs Node 20+ and `npm ci` in sdk/typescript
+# subscriptions on one socket, then topic messages per second through runConsumer()
+# against a raw fetch loop. Needs Node 20+ and `npm ci` in sdk/typescript
 # (scripts/install-deps.sh does it).
 
 sdk_report=""

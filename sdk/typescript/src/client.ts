@@ -1,4 +1,4 @@
-// KalamDBClient: SQL over HTTP and live queries over one shared WebSocket.
+// KalamDBClient: SQL over HTTP, live queries over one shared WebSocket, topics over HTTP.
 
 import { AuthSession } from './auth_session.js';
 import { type RowData, wrapRowArray } from './cell.js';
@@ -10,10 +10,18 @@ import { LiveQuery, tableOfSql } from './live_query.js';
 import { SeqId } from './seq_id.js';
 import { openWebSocket } from './socket.js';
 import { Subscription, type ResumeMode, type SubscriptionListener } from './subscription.js';
+import { TopicConsumer } from './topic_consumer.js';
+import { ackTopic, consumeTopic, type Post } from './topics.js';
 import {
+  type AckOptions,
   type ClientOptions,
+  type ConsumeOptions,
+  type ConsumeResult,
+  type ConsumerHandle,
+  type ConsumerOptions,
   type ConnectionState,
   type HealthCheckResponse,
+  type JsonValue,
   type LiveRowsCallback,
   type LiveRowsOptions,
   LogLevel,
@@ -53,6 +61,7 @@ export class KalamDBClient {
   private errorCallback?: OnErrorCallback;
   private receiveCallback?: OnReceiveCallback;
   private sendCallback?: OnSendCallback;
+  private readonly topicPost: Post = (path, body, signal) => this.post(path, body, signal);
 
   constructor(options: ClientOptions) {
     if (!options || !options.url) throw new KalamError('INVALID_INPUT', 'createClient: url is required');
@@ -223,14 +232,7 @@ export class KalamDBClient {
     const body: Record<string, unknown> = { sql };
     if (params && params.length > 0) body['params'] = params.map(toParam);
     if (this.namespace) body['namespace_id'] = this.namespace;
-    const url = `${this.url}/v1/api/sql`;
-    try {
-      return (await postJson(url, body, await this.session.authorization())) as unknown as QueryResponse;
-    } catch (error) {
-      if (!(error instanceof KalamError) || !TOKEN_REFUSED.has(error.code) || !this.session.authType()) throw error;
-      await this.session.refused();
-      return (await postJson(url, body, await this.session.authorization())) as unknown as QueryResponse;
-    }
+    return (await this.post('/v1/api/sql', body)) as unknown as QueryResponse;
   }
 
   /** The first row of the (last) result as cells, or null. */
@@ -247,11 +249,12 @@ export class KalamDBClient {
     return result.rows.map((values) => wrapRowArray(names, values) as unknown as RowData<T>);
   }
 
-  /** Runs one statement as another user (`EXECUTE AS USER`): service and above. */
+  /** Runs one statement as another user, named by user id (a topic message's `user`) or
+   *  by user name (`EXECUTE AS`): service and above. */
   executeAsUser(sql: string, user: string, params?: SqlParam[]): Promise<QueryResponse> {
     const inner = sql.trim().replace(/;\s*$/, '');
     if (!inner) throw new KalamError('INVALID_INPUT', 'executeAsUser: empty statement');
-    return this.query(`EXECUTE AS USER ${quoteLiteral(user)} (${inner})`, params);
+    return this.query(`EXECUTE AS ${quoteLiteral(user)} (${inner})`, params);
   }
 
   /** INSERT of one row given as an object of column values. */
@@ -279,6 +282,30 @@ export class KalamDBClient {
   /** DELETE of the row whose `id` is `id`. */
   delete(table: string, id: SqlParam): Promise<QueryResponse> {
     return this.query(`DELETE FROM ${table} WHERE id = $1`, [id]);
+  }
+
+  /* ---- topics ---------------------------------------------------------------------- */
+
+  /** One read of a topic's partition (service and above): as a member of `group`, the
+   *  messages after what the group was handed (reserved for it until acknowledged or the
+   *  visibility timeout passes); without a group, a read that records nothing. With
+   *  `timeoutSeconds` it waits for messages when none are ready. */
+  consume<T = JsonValue>(options: ConsumeOptions): Promise<ConsumeResult<T>> {
+    return consumeTopic<T>(this.topicPost, options);
+  }
+
+  /** Commits the group's progress in the partition up to `uptoOffset` (inclusive); resolves
+   *  to the group's acknowledged offset, which never goes back. */
+  ack(options: AckOptions): Promise<number> {
+    return ackTopic(this.topicPost, options);
+  }
+
+  /** A worker loop: long-polls the topic as a member of `group`, hands each message to the
+   *  handler and acknowledges it once the handler returned; a handler that throws leaves
+   *  its message to come back after the visibility timeout. Failed requests are retried
+   *  with backoff. Throws INVALID_INPUT at once for bad options. */
+  runConsumer<T = JsonValue>(options: ConsumerOptions<T>): ConsumerHandle {
+    return new TopicConsumer<T>(this.topicPost, options, (message) => this.log(LogLevel.Warn, message));
   }
 
   /* ---- live queries ----------------------------------------------------------------- */
@@ -362,6 +389,19 @@ export class KalamDBClient {
       throw error;
     }
     return () => this.connection.remove(subscription);
+  }
+
+  /** POSTs to the server with the session's token; a refused token is renewed and the
+   *  request sent once more. */
+  private async post(path: string, body: unknown, signal?: AbortSignal): Promise<Record<string, JsonValue>> {
+    const url = `${this.url}${path}`;
+    try {
+      return await postJson(url, body, await this.session.authorization(), signal);
+    } catch (error) {
+      if (!(error instanceof KalamError) || !TOKEN_REFUSED.has(error.code) || !this.session.authType()) throw error;
+      await this.session.refused();
+      return await postJson(url, body, await this.session.authorization(), signal);
+    }
   }
 
   /** The primary key of the table `sql` reads (`_seq` for STREAM tables), asked once per table. */

@@ -4,7 +4,8 @@
 export class KalamError extends Error {
   /** The server's code (`INVALID_SQL`, `NOT_FOUND`, ...) or one of the SDK's own:
    *  `NETWORK_ERROR` (the server could not be reached), `INVALID_RESPONSE`,
-   *  `INVALID_INPUT` (a wrong argument), `CLIENT_CLOSED`. */
+   *  `INVALID_INPUT` (a wrong argument), `CLIENT_CLOSED`, `ABORTED` (the caller's
+   *  AbortSignal ended the request). */
   readonly code: string;
   /** 1-based index of the failed statement in the batch, when a statement failed. */
   readonly statementIndex?: number;

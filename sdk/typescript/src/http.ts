@@ -4,13 +4,15 @@
 import { KalamError } from './errors.js';
 import { type JsonValue, parseJson, stringifyJson } from './json.js';
 
-/** POSTs `body`; resolves to the parsed answer of a 2xx, rejects with the server's error. */
+/** POSTs `body`; resolves to the parsed answer of a 2xx, rejects with the server's error
+ *  (or `ABORTED` once `signal` aborts). */
 export async function postJson(
   url: string,
   body: unknown,
   authorization?: string,
+  signal?: AbortSignal,
 ): Promise<Record<string, JsonValue>> {
-  return request(url, 'POST', stringifyJson(body), authorization);
+  return request(url, 'POST', stringifyJson(body), authorization, signal);
 }
 
 export async function getJson(url: string, authorization?: string): Promise<Record<string, JsonValue>> {
@@ -22,6 +24,7 @@ async function request(
   method: string,
   body: string | undefined,
   authorization: string | undefined,
+  signal?: AbortSignal,
 ): Promise<Record<string, JsonValue>> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -29,9 +32,10 @@ async function request(
   let response: Response;
   let text: string;
   try {
-    response = await fetch(url, { method, headers, body });
+    response = await fetch(url, { method, headers, body, signal });
     text = await response.text();
   } catch (error) {
+    if (signal?.aborted) throw new KalamError('ABORTED', `${method} ${url}: aborted`, { cause: error });
     throw new KalamError('NETWORK_ERROR', `${method} ${url}: ${(error as Error).message}`, { cause: error });
   }
   let parsed: Record<string, JsonValue>;

@@ -1,6 +1,6 @@
 /**
- * @kalamdb/client: SQL over HTTP and live queries over one shared WebSocket, for
- * browsers and Node 20+.
+ * @kalamdb/client: SQL over HTTP, live queries over one shared WebSocket, and topic
+ * consumers, for browsers and Node 20+.
  *
  * ```ts
  * import { Auth, createClient } from '@kalamdb/client';

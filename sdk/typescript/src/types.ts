@@ -250,3 +250,113 @@ export interface ClientOptions {
   onSend?: OnSendCallback;
   onConnectionChange?: OnConnectionChangeCallback;
 }
+
+/* ---- topics --------------------------------------------------------------------------- */
+
+export type TopicOp = 'insert' | 'update' | 'delete';
+
+/** Where a consumer group without a committed position (or a read without a group)
+ *  begins: after the last message now, at the oldest one kept, or at an offset. */
+export type TopicStart = 'latest' | 'earliest' | { offset: number };
+
+/** One change of a source table, as a topic keeps it. */
+export interface TopicMessage<T = JsonValue> {
+  /** `namespace.name`. */
+  topic: string;
+  partition: number;
+  /** Dense per partition, from 0. */
+  offset: number;
+  op: TopicOp;
+  /** The row's primary key as text. */
+  key: string;
+  /** The user id owning the row of a USER or STREAM table; null for SHARED tables. */
+  user: string | null;
+  /** When the change was committed (milliseconds since the epoch). */
+  timestampMs: number;
+  /** The payload parsed (integers past 2^53 as bigint): the full row, its key columns, or
+   *  for a `diff` source `{column: {old, new}}` of the changed columns. */
+  payload: T;
+  /** The payload's JSON text as the server sent it. */
+  payloadText: string;
+}
+
+export interface ConsumeOptions {
+  /** `namespace.name` of the topic. */
+  topic: string;
+  /** A consumer group: what it is handed stays reserved for it until acknowledged or the
+   *  server's visibility timeout (default 30 s) passes. Without a group: a read that
+   *  reserves and records nothing. */
+  group?: string;
+  /** Where a group begins on its first read (later reads go on from its position), or
+   *  where a read without a group begins. Default `'latest'`. */
+  start?: TopicStart;
+  /** Messages at most (server default 100). */
+  limit?: number;
+  /** Default 0. */
+  partition?: number;
+  /** Long poll: when no message is ready, wait up to this many seconds (server max 60)
+   *  for one. Default 0: answer at once. */
+  timeoutSeconds?: number;
+  /** Aborts the request (a waiting long poll included): rejects with code `ABORTED`. */
+  signal?: AbortSignal;
+}
+
+export interface ConsumeResult<T = JsonValue> {
+  messages: TopicMessage<T>[];
+  /** The offset after the last message returned (for a group: after all it was handed). */
+  nextOffset: number;
+  /** More messages were ready than `limit` allowed. */
+  hasMore: boolean;
+}
+
+export interface AckOptions {
+  topic: string;
+  group: string;
+  /** Default 0. */
+  partition?: number;
+  /** The group has handled every message of the partition up to this offset (inclusive). */
+  uptoOffset: number;
+  signal?: AbortSignal;
+}
+
+/** Where a consumer loop's error arose: consuming, the handler (with its messages), or
+ *  acknowledging. */
+export interface ConsumerErrorContext<T = JsonValue> {
+  stage: 'consume' | 'handler' | 'ack';
+  partition: number;
+  /** stage `handler`: the message (or batch) whose handler threw. */
+  messages?: TopicMessage<T>[];
+}
+
+export interface ConsumerOptions<T = JsonValue> {
+  topic: string;
+  group: string;
+  /** Called once per message, in offset order within a partition; the message is
+   *  acknowledged once it (and every message before it in the partition that this loop
+   *  was handed) has returned. A handler that throws leaves the message unacknowledged:
+   *  it comes back after the visibility timeout. Give `handler` or `batchHandler`. */
+  handler?: (message: TopicMessage<T>) => void | Promise<void>;
+  /** Called with each batch instead; when it throws, the whole batch comes back. */
+  batchHandler?: (messages: TopicMessage<T>[]) => void | Promise<void>;
+  /** Partitions to consume, each by a loop of its own (default `[0]`). */
+  partitions?: number[];
+  /** Messages per consume request (default 100). */
+  batchSize?: number;
+  /** Seconds each long poll waits for messages (default 20, at least 1, server max 60). */
+  timeoutSeconds?: number;
+  /** Where the group begins on its very first read (default `'latest'`). */
+  start?: TopicStart;
+  /** Stops the loop as `stop()` does. */
+  signal?: AbortSignal;
+  /** Errors the loop goes on after: failed consume or ack requests (retried with backoff)
+   *  and handlers that threw. Default: logged as warnings. */
+  onError?: (error: unknown, context: ConsumerErrorContext<T>) => void;
+}
+
+export interface ConsumerHandle {
+  /** Ends the loop: a waiting long poll is aborted, a running handler finishes (and its
+   *  acknowledgement is sent). Resolves when the loop has ended. */
+  stop(): Promise<void>;
+  /** Resolves when the loop has ended (after `stop()` or the signal's abort). */
+  readonly done: Promise<void>;
+}
