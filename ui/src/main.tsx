@@ -12,6 +12,8 @@ import { UsersPage } from './pages/users';
 import { StoragesPage } from './pages/storages';
 import { NamespacesPage } from './pages/namespaces';
 import { JobsPage } from './pages/jobs';
+import { TopicsPage } from './pages/topics';
+import { TopicPage } from './pages/topic';
 import { LogsPage } from './pages/logs';
 import { HealthPage } from './pages/health';
 import './style.css';
@@ -33,6 +35,7 @@ const NAV: NavItem[] = [
   { path: 'users', label: 'Users & roles', key: 'u', shown: (s) => s.isAdmin() },
   { path: 'storages', label: 'Storages', key: 's', shown: (s) => s.isService() },
   { path: 'jobs', label: 'Jobs', key: 'j', shown: (s) => s.isService() },
+  { path: 'topics', label: 'Topics', key: 't', shown: (s) => s.isService() },
   { path: 'health', label: 'Health', key: 'h', shown: (s) => s.isAdmin() },
   { path: 'logs', label: 'Logs', key: 'o', shown: (s) => s.isAdmin() },
 ];
@@ -109,6 +112,8 @@ function Page(props: { route: string[]; session: Session }) {
     case 'storages': return <StoragesPage session={s} />;
     case 'namespaces': return <NamespacesPage session={s} />;
     case 'jobs': return <JobsPage session={s} />;
+    // topics/<namespace>/<name>: no dot in the path, which the server would take for a file.
+    case 'topics': return rest.length === 2 ? <TopicPage session={s} topicId={rest.join('.')} key={rest.join('.')} /> : <TopicsPage session={s} />;
     case 'health': return <HealthPage session={s} />;
     case 'logs': return <LogsPage session={s} />;
     default: return <div class="state empty"><strong>No page here.</strong><div class="hint"><Link href={href()}>Go to the explorer</Link></div></div>;

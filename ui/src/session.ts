@@ -111,6 +111,11 @@ export class Session {
     return fetch(path, { headers: { Authorization: `Bearer ${await this.accessToken()}` } });
   }
 
+  /** POST JSON with the session's token: for the topic routes. */
+  async post(path: string, body: unknown): Promise<Record<string, unknown>> {
+    return post(path, body, await this.accessToken());
+  }
+
   async signOut(): Promise<void> {
     this.forget();
     await this.client.shutdown().catch(() => undefined);

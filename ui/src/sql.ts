@@ -1,5 +1,7 @@
 // SQL text the UI writes, and values as the UI shows and exports them.
-import { stringifyJson } from '@kalamdb/client';
+import { parseJson, stringifyJson } from '@kalamdb/client';
+
+type JsonValue = ReturnType<typeof parseJson>;
 
 /** An identifier, quoted when it is not a plain lower-case name. */
 export function ident(name: string): string {
@@ -8,6 +10,17 @@ export function ident(name: string): string {
 
 export function tableRef(namespace: string, table: string): string {
   return `${ident(namespace)}.${ident(table)}`;
+}
+
+/** "ns.name" (as system tables write a table or topic) split at its first dot. */
+export function splitQualified(name: string): [string, string] {
+  const dot = name.indexOf('.');
+  return [name.slice(0, dot), name.slice(dot + 1)];
+}
+
+/** "ns.name" as SQL. */
+export function qualifiedRef(name: string): string {
+  return tableRef(...splitQualified(name));
 }
 
 /** A string literal. */
@@ -20,6 +33,23 @@ export function display(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'object') return stringifyJson(value);
   return String(value);
+}
+
+/** JSON text indented two spaces a level (big integers keep their digits); text that is
+ *  not JSON comes back as it was. */
+export function prettyJson(text: string): string {
+  let value: JsonValue;
+  try { value = parseJson(text); } catch { return text; }
+  const write = (v: JsonValue, pad: string): string => {
+    const inner = `${pad}  `;
+    if (Array.isArray(v)) return v.length ? `[\n${v.map((x) => inner + write(x, inner)).join(',\n')}\n${pad}]` : '[]';
+    if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v);
+      return entries.length ? `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${write(x, inner)}`).join(',\n')}\n${pad}}` : '{}';
+    }
+    return stringifyJson(v);
+  };
+  return write(value, '');
 }
 
 /** The SQL with its parameters written in, for showing what runs (not for running). */

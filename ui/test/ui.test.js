@@ -1,7 +1,9 @@
 // The admin UI in headless Chromium (Debian's, through puppeteer-core) against a real
 // kalamdb-server that embeds it: sign-in, the SQL studio, the table view's edits, the live
 // view, a plain user's limits, text-only rendering, the CSP header, a 100,000-row table that
-// scrolls without loading everything, and screenshots of every page in both themes.
+// scrolls without loading everything, the topics pages (a topic and its source made in the
+// page, its messages, a group's offsets and lag, reset, clear, drop, and the roles), and
+// screenshots of every page in both themes.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -325,6 +327,156 @@ scenario('a fresh server whose root has no password opens on the set-up page, wh
   }
 });
 
+/** POSTs to a topic route as root; the answer's body. */
+async function topicRoute(route, body) {
+  const response = await fetch(`${server.url}/v1/api/topics/${route}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from(`root:${ROOT_PASSWORD}`).toString('base64')}` },
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json();
+  assert.equal(response.status, 200, JSON.stringify(answer));
+  return answer;
+}
+
+const tableCells = (page, label) => page.$$eval(`table[aria-label="${label}"] tbody tr`, (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+
+/** Waits until the table's rows, cut to their first columns, are `expected`. */
+async function waitForRows(page, label, expected) {
+  const width = expected[0]?.length ?? 0;
+  await page.waitForFunction((l, e, w) => {
+    const rows = [...document.querySelectorAll(`table[aria-label="${l}"] tbody tr`)].map((r) => [...r.querySelectorAll('td')].slice(0, w).map((td) => td.textContent));
+    return JSON.stringify(rows) === JSON.stringify(e);
+  }, { timeout: 10000 }, label, expected, width).catch(async (error) => {
+    throw new Error(`${label}: ${JSON.stringify(await tableCells(page, label))}, not ${JSON.stringify(expected)} (${error.message})`);
+  });
+}
+
+const shownSql = (page) => page.$eval('.page > .sql-shown', (e) => e.textContent);
+
+scenario('topics: create a topic and its source in the page, see its messages, a group\'s offsets and lag, reset the group, clear and drop the topic', async () => {
+  await server.rootSql('CREATE SHARED TABLE shop.orders (id BIGINT PRIMARY KEY, item TEXT, qty INT)');
+  const page = await newPage('root-topics');
+  await signIn(page, 'root', ROOT_PASSWORD);
+  await go(page, 'topics');
+  await page.waitForSelector('.state.empty');
+  await page.click('#create-topic');
+  await page.waitForSelector('#topic-namespace option[value="shop"]');
+  await page.type('#topic-name', 'order_events');
+  await page.select('#topic-namespace', 'shop');
+  await page.click('#topic-partitions', { clickCount: 3 });
+  await page.keyboard.type('2');
+  await page.click('.modal button[type=submit]');
+  await page.waitForFunction(() => !document.querySelector('.modal'));
+  assert.equal(await shownSql(page), 'CREATE TOPIC shop.order_events PARTITIONS 2');
+  await waitForRows(page, 'Topics', [['shop.order_events', '2', '0', 'none']]);
+
+  await page.click('a[href="/ui/topics/shop/order_events"]');
+  await page.waitForSelector('#add-source');
+  await page.click('#add-source');
+  await page.waitForSelector('#source-table option[value="shop.orders"]');
+  await page.select('#source-table', 'shop.orders');
+  await page.select('#source-op', 'INSERT');
+  await page.type('#source-where', 'qty > 1');
+  await page.select('#source-payload', 'full');
+  await page.click('.modal button[type=submit]');
+  await page.waitForFunction(() => !document.querySelector('.modal'));
+  assert.equal(await shownSql(page), "ALTER TOPIC shop.order_events ADD SOURCE shop.orders ON INSERT WHERE qty > 1 WITH (payload = 'full')");
+  await waitForRows(page, 'Sources', [['shop.orders', 'INSERT', 'qty > 1', 'full']]);
+
+  // Five of the six rows match the filter.
+  await server.rootSql(`INSERT INTO shop.orders (id, item, qty) VALUES (1, 'tea', 2), (2, 'cup', 1), (3, '${XSS_IMG}', 5), (4, 'pot', 3), (5, 'lid', 4), (6, 'spoon', 7)`);
+  await page.click('#refresh-topic');
+  await page.waitForFunction(() => document.querySelector('[data-fact="messages"]')?.textContent === '5');
+  await page.waitForFunction(() => document.querySelectorAll('.messages .message').length === 5);
+  const payloads = await page.$$eval('.messages .payload', (p) => p.map((e) => e.textContent));
+  assert.ok(payloads.some((p) => p.includes('\n  "item": "tea"')), payloads.join('\n---\n'));
+  assert.ok(payloads.some((p) => p.includes('onerror=\\"window.__pwned=1\\"')), 'the markup shows as JSON text');
+  assert.ok(!payloads.some((p) => p.includes('"cup"')), 'qty 1 is filtered out');
+  assert.equal(await page.$$eval('.messages img', (e) => e.length), 0);
+  assert.match(await page.$eval('.topic-section[aria-label="Recent messages"] .sql-shown', (e) => e.textContent), /^CONSUME FROM shop\.order_events PARTITION \d FROM 0 LIMIT 10/);
+
+  // A worker group reads every partition from the start and acknowledges only its first
+  // message of each: its lag is the rest.
+  const expected = [];
+  for (const partition of [0, 1]) {
+    const batch = await topicRoute('consume', { topic_id: 'shop.order_events', group_id: 'billing', partition_id: partition, start: 'Earliest', limit: 100 });
+    const count = batch.messages.length;
+    if (count > 0) {
+      assert.equal((await topicRoute('ack', { topic_id: 'shop.order_events', group_id: 'billing', partition_id: partition, upto_offset: batch.messages[0].offset })).acknowledged_offset, 0);
+    }
+    expected.push(['billing', String(partition), count > 0 ? '0' : 'none', String(count), String(Math.max(0, count - 1))]);
+  }
+  await page.click('#refresh-topic');
+  await waitForRows(page, 'Consumer groups', expected);
+  await page.screenshot({ path: path.join(outputDir, 'topic-group-lag.png') });
+
+  // Reset to the earliest: nothing committed, everything to read again.
+  await page.click('[data-reset="billing/0"]');
+  await page.waitForSelector('#reset-partition');
+  await page.select('#reset-partition', 'all');
+  await page.select('#reset-to', 'EARLIEST');
+  await page.click('#confirm-reset');
+  await page.waitForFunction(() => !document.querySelector('.modal'));
+  assert.equal(await shownSql(page), "RESET CONSUMER GROUP 'billing' ON shop.order_events TO EARLIEST");
+  await waitForRows(page, 'Consumer groups', expected.map(([g, p, , end]) => [g, p, 'none', end, end]));
+
+  // Without its source the topic records nothing more.
+  await page.click('[data-drop-source="shop.orders ON INSERT"]');
+  await page.waitForFunction(() => document.querySelector('.page > .sql-shown')?.textContent === 'ALTER TOPIC shop.order_events DROP SOURCE shop.orders ON INSERT');
+  await page.waitForFunction(() => document.querySelector('.topic-section[aria-label="Sources"] .state.empty'));
+  await server.rootSql("INSERT INTO shop.orders (id, item, qty) VALUES (7, 'unrecorded', 9)");
+
+  // Clear: the messages go, the offsets stay where they were, so the group has nothing to read.
+  await page.click('#clear-topic');
+  await page.click('#confirm-clear');
+  await page.waitForFunction(() => document.querySelector('[data-fact="messages"]')?.textContent === '0');
+  assert.equal(await shownSql(page), 'CLEAR TOPIC shop.order_events');
+  await waitForRows(page, 'Consumer groups', expected.map(([g, p, , end]) => [g, p, 'none', end, '0']));
+  await page.waitForFunction(() => document.querySelector('.topic-section[aria-label="Recent messages"] .state.empty'));
+
+  await page.click('#drop-topic');
+  await page.click('#confirm-drop');
+  await page.waitForFunction(() => location.pathname === '/ui/topics');
+  await page.waitForSelector('.page.topics .state.empty');
+  const left = await server.rootSql("SELECT count(*) AS n FROM system.topics WHERE topic_id = 'shop.order_events'");
+  assert.equal(Number(left.results[0].rows[0][0]), 0);
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  await page.close();
+});
+
+scenario('topics: a plain user is told which roles topics need; a service user sees groups but may not reset them', async () => {
+  await server.rootSql("CREATE USER 'tobi' WITH PASSWORD 'tobi-pass-1' ROLE user; CREATE USER 'sam' WITH PASSWORD 'sam-pass-1' ROLE service");
+  await server.rootSql("CREATE TOPIC shop.audit PARTITIONS 3; ALTER TOPIC shop.audit ADD SOURCE shop.orders ON UPDATE WITH (payload = 'diff')");
+  await server.rootSql("UPDATE shop.orders SET qty = qty + 10 WHERE id <= 3");
+  await topicRoute('consume', { topic_id: 'shop.audit', group_id: 'auditors', partition_id: 0, start: 'Earliest', limit: 1 });
+
+  const user = await newPage('tobi');
+  await signIn(user, 'tobi', 'tobi-pass-1');
+  assert.ok(!(await user.$$eval('nav.sidebar li a', (a) => a.map((e) => e.textContent))).includes('Topics'));
+  for (const route of ['topics', 'topics/shop/audit']) {
+    await go(user, route);
+    await user.waitForSelector('.needs-role');
+    assert.match(await user.$eval('.needs-role', (e) => e.textContent), /Topics need the service, dba or system role/);
+    assert.equal(await user.$('.state.error'), null);
+  }
+  await user.screenshot({ path: path.join(outputDir, 'topics-plain-user.png') });
+  await user.close();
+
+  const service = await newPage('sam');
+  await signIn(service, 'sam', 'sam-pass-1');
+  await service.keyboard.press('g');
+  await service.keyboard.press('t');
+  await waitForRows(service, 'Topics', [['shop.audit', '3', '3']]);
+  await service.click('a[href="/ui/topics/shop/audit"]');
+  await waitForRows(service, 'Consumer groups', [['auditors', '0'], ['auditors', '1'], ['auditors', '2']]);
+  assert.equal(await service.$('[data-reset]'), null);
+  await service.waitForFunction(() => document.querySelectorAll('.messages .message').length === 3);
+  const diff = await service.$eval('.messages .payload', (e) => e.textContent);
+  assert.match(diff, /"qty"/);
+  await service.close();
+});
+
 scenario('screenshots of every page in the light and dark themes; the console stays free of errors', async () => {
   const page = await newPage('screens');
   for (const theme of ['light', 'dark']) {
@@ -334,7 +486,7 @@ scenario('screenshots of every page in the light and dark themes; the console st
     await page.waitForSelector('#sign-in');
     await page.screenshot({ path: path.join(outputDir, `${theme}-sign-in.png`) });
     await signIn(page, 'root', ROOT_PASSWORD);
-    const pages = { explorer: '', table: 'table/shop/items', sql: 'sql', live: 'live?table=shop.items', namespaces: 'namespaces', users: 'users', storages: 'storages', jobs: 'jobs', health: 'health', logs: 'logs' };
+    const pages = { explorer: '', table: 'table/shop/items', sql: 'sql', live: 'live?table=shop.items', namespaces: 'namespaces', users: 'users', storages: 'storages', jobs: 'jobs', topics: 'topics', topic: 'topics/shop/audit', health: 'health', logs: 'logs' };
     for (const [name, route] of Object.entries(pages)) {
       await go(page, route);
       if (name === 'explorer') {
@@ -355,7 +507,8 @@ scenario('screenshots of every page in the light and dark themes; the console st
       if (name === 'live') { await page.click('#live-start'); await page.waitForSelector('#live-state[data-state="live"]'); }
       if (name === 'jobs') { await page.click('#flush'); await page.waitForFunction(() => document.querySelectorAll('table.simple tbody tr').length > 0, { timeout: 10000 }); }
       if (name === 'health') await page.waitForFunction(() => document.querySelector('.chart strong')?.textContent !== '—', { timeout: 10000 });
-      if (['namespaces', 'users', 'storages'].includes(name)) await page.waitForSelector('table.simple');
+      if (['namespaces', 'users', 'storages', 'topics'].includes(name)) await page.waitForSelector('table.simple');
+      if (name === 'topic') await page.waitForFunction(() => document.querySelectorAll('.messages .message').length > 0 && document.querySelector('table[aria-label="Consumer groups"]'));
       if (name === 'logs') await page.waitForFunction(() => [...document.querySelectorAll('table.log-lines td.message')].some((td) => td.textContent.includes('listening on')), { timeout: 10000 });
       await page.screenshot({ path: path.join(outputDir, `${theme}-${name}.png`) });
     }
