@@ -16,10 +16,6 @@ import type { ConsumerErrorContext, ConsumerHandle, ConsumerOptions, TopicMessag
 
 const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
-// The server answers a waiting long poll when a message is appended, not when a reservation
-// lapses; while a failed message waits to come back, polls are kept this short so it is
-// seen soon after the visibility timeout.
-const RETRY_POLL_SECONDS = 1;
 
 export class TopicConsumer<T = JsonValue> implements ConsumerHandle {
   readonly done: Promise<void>;
@@ -79,9 +75,9 @@ export class TopicConsumer<T = JsonValue> implements ConsumerHandle {
           partition,
           start: this.options.start,
           limit: this.batchSize,
-          timeoutSeconds: progress.waitingForRedelivery()
-            ? Math.min(this.timeoutSeconds, RETRY_POLL_SECONDS)
-            : this.timeoutSeconds,
+          // The server answers a waiting poll when a message is appended and when a range
+          // the group holds lapses, so a failed message comes back within this poll.
+          timeoutSeconds: this.timeoutSeconds,
           signal: this.abort.signal,
         }));
       } catch (error) {
@@ -182,10 +178,6 @@ class PartitionProgress {
 
   isHandled(offset: number): boolean {
     return this.handled.has(offset);
-  }
-
-  waitingForRedelivery(): boolean {
-    return this.failedOffsets.size > 0;
   }
 
   succeeded(offset: number): void {

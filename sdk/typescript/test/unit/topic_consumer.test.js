@@ -67,8 +67,7 @@ test('no acknowledgement passes a failed message; handled ones are skipped when 
   assert.deepEqual(errors, [['handler', [1]]]);
   const polls = requests.filter((r) => r.path.endsWith('/consume')).map((r) => r.body);
   assert.deepEqual(polls[0], { topic_id: 'app.t', group_id: 'g', limit: 100, partition_id: 0, timeout_seconds: 20 });
-  assert.equal(polls[1].timeout_seconds, 1, 'short polls while a failed message is due back');
-  assert.equal(polls.at(-1).timeout_seconds, 20);
+  assert.ok(polls.every((p) => p.timeout_seconds === 20), 'long polls throughout');
   assert.deepEqual(handled.length, 6);
 });
 
