@@ -6,8 +6,10 @@
 #include <thread>
 
 #include "catalog/catalog.h"
+#include "common/allocation_limit.h"
 #include "common/periodic_task.h"
 #include "duckdb/main/extension/extension_loader.hpp"
+#include "duckdb/parallel/task_scheduler.hpp"
 #include "duckdb/parser/keyword_helper.hpp"
 #include "duckdb/parser/parser.hpp"
 #include "duckdb/parser/statement/delete_statement.hpp"
@@ -39,32 +41,6 @@ struct SystemScanData : duckdb::TableFunctionData {
 struct SystemScanState : duckdb::GlobalTableFunctionState {
   size_t next = 0;
 };
-
-Code CodeForError(duckdb::ExceptionType type) {
-  using duckdb::ExceptionType;
-  switch (type) {
-    case ExceptionType::PARSER:
-    case ExceptionType::BINDER:
-    case ExceptionType::CATALOG:
-    case ExceptionType::SYNTAX:
-      return Code::kInvalidSql;
-    case ExceptionType::PERMISSION:
-      return Code::kPermissionDenied;
-    case ExceptionType::CONSTRAINT:
-      return Code::kConstraintViolation;
-    case ExceptionType::INTERNAL:
-    case ExceptionType::FATAL:
-      return Code::kInternalError;
-    default:
-      return Code::kSqlExecutionError;
-  }
-}
-
-Status FromError(const duckdb::ErrorData& error) {
-  Code code = CodeForError(error.Type());
-  if (code == Code::kInternalError) return {code, "The query failed inside the engine"};
-  return {code, error.RawMessage()};
-}
 
 duckdb::unique_ptr<duckdb::FunctionData> SystemScanBind(
     duckdb::ClientContext& context, duckdb::TableFunctionBindInput& input,
@@ -146,6 +122,13 @@ class Engine final : public QueryEngine, public DmlHost {
         options_(options),
         ids_(/*node_id=*/1, 0) {}
 
+  ~Engine() override {
+    // The workers run the database's tasks: they stop before it goes.
+    workers_running_ = false;
+    if (db_) duckdb::TaskScheduler::GetScheduler(*db_->instance).Signal(workers_.size());
+    for (auto& worker : workers_) worker.join();
+  }
+
   Status Start() {
     duckdb::DBConfig config;
     try {
@@ -153,11 +136,28 @@ class Engine final : public QueryEngine, public DmlHost {
                               ? options_.threads
                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
       config.SetOptionByName("threads", duckdb::Value::BIGINT(threads));
+      // Every thread counts as external: the engine's workers are ours (below), so each runs
+      // under the statement memory limit, as the threads that run statements do.
+      config.SetOptionByName("external_threads", duckdb::Value::BIGINT(threads));
       config.SetOptionByName("autoinstall_known_extensions", duckdb::Value::BOOLEAN(false));
       config.SetOptionByName("autoload_known_extensions", duckdb::Value::BOOLEAN(false));
       config.SetOptionByName("allow_community_extensions", duckdb::Value::BOOLEAN(false));
+      if (options_.max_statement_memory_bytes > 0) {
+        const uint64_t engine_bytes =
+            options_.max_statement_memory_bytes * static_cast<uint64_t>(std::max(1, options_.connections));
+        config.SetOptionByName("memory_limit", duckdb::Value(std::to_string(engine_bytes / 1024) + "KiB"));
+      }
+      if (!options_.temp_dir.empty()) {
+        config.SetOptionByName("temp_directory", duckdb::Value(options_.temp_dir));
+      }
       db_ = std::make_unique<duckdb::DuckDB>(nullptr, &config);
       KALAM_RETURN_IF_ERROR(LockDown(*db_));
+      for (int i = 1; i < threads; ++i) {
+        workers_.emplace_back([this] {
+          ScopedAllocationLimit memory(options_.max_statement_memory_bytes);
+          duckdb::TaskScheduler::GetScheduler(*db_->instance).ExecuteForever(&workers_running_);
+        });
+      }
       // Flushes and compactions run on a database of their own with one thread (the job
       // worker's, which runs niced): background work never takes the cores from queries.
       duckdb::DBConfig background;
@@ -223,10 +223,13 @@ class Engine final : public QueryEngine, public DmlHost {
       out.rows = std::move(*fast).value();
       return out;
     }
-    auto result = Run(context, state, std::move(statement).value());
-    if (!result.ok()) return result.status();
-    auto rows = EncodeResult(**result, options_.max_result_rows);
-    if (!rows.ok()) return rows.status();
+    Result<RowSet> rows = Status(Code::kInternalError, "not run");
+    const ResultLimits limits{options_.max_result_rows, options_.max_statement_memory_bytes};
+    KALAM_RETURN_IF_ERROR(Run(context, state, std::move(statement).value(), /*stream=*/true,
+                              [&](duckdb::unique_ptr<duckdb::QueryResult> result) {
+                                rows = EncodeResult(*result, limits);
+                                return rows.status();
+                              }));
     Outcome out;
     out.row_count = rows->row_count;
     out.rows = std::move(rows).value();
@@ -334,7 +337,14 @@ class Engine final : public QueryEngine, public DmlHost {
     if ((*statement)->type != duckdb::StatementType::SELECT_STATEMENT) {
       return Status(Code::kInvalidSql, "Expected a query");
     }
-    return Run(context, catalog_.snapshot(), std::move(statement).value());
+    duckdb::unique_ptr<duckdb::MaterializedQueryResult> rows;
+    KALAM_RETURN_IF_ERROR(Run(context, catalog_.snapshot(), std::move(statement).value(), /*stream=*/false,
+                              [&](duckdb::unique_ptr<duckdb::QueryResult> result) {
+                                rows = duckdb::unique_ptr_cast<duckdb::QueryResult,
+                                                               duckdb::MaterializedQueryResult>(std::move(result));
+                                return Status::Ok();
+                              }));
+    return rows;
   }
   Result<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> SelectCommitted(
       const QueryContext& context, const std::string& sql) override {
@@ -389,10 +399,12 @@ class Engine final : public QueryEngine, public DmlHost {
     }
   }
 
-  // Guards and runs a statement for the caller on a pooled connection.
-  Result<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> Run(
-      const QueryContext& context, std::shared_ptr<const catalog::CatalogState> state,
-      duckdb::unique_ptr<duckdb::SQLStatement> statement) {
+  // Guards and runs a statement for the caller on a pooled connection, and hands its result
+  // to `read` while the connection is still the statement's: a streamed result (`stream`)
+  // is computed as `read` fetches it, under the statement's deadline and memory limit.
+  Status Run(const QueryContext& context, std::shared_ptr<const catalog::CatalogState> state,
+             duckdb::unique_ptr<duckdb::SQLStatement> statement, bool stream,
+             const std::function<Status(duckdb::unique_ptr<duckdb::QueryResult>)>& read) {
     std::vector<std::shared_ptr<const cold::Manifest>> pinned;
     std::optional<int64_t> visible_seq;
     if (context.transaction != nullptr) visible_seq = context.transaction->begin_seq();
@@ -430,18 +442,23 @@ class Engine final : public QueryEngine, public DmlHost {
     slot->state = std::move(state);
     slot->pinned = std::move(pinned);
     slot->SetStatementSnapshot(std::move(snapshot));
-    Result<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> result =
-        Status(Code::kInternalError, "not run");
+    Status result;
+    ScopedAllocationLimit memory(answering_committed ? 0 : options_.max_statement_memory_bytes);
     try {
-      auto r = slot->connection->Query(std::move(statement));
-      if (r->HasError()) {
+      auto pending = slot->connection->PendingQuery(std::move(statement), stream);
+      duckdb::unique_ptr<duckdb::QueryResult> r =
+          pending->HasError() ? nullptr : pending->Execute();
+      if (r == nullptr) {
+        result = FromError(pending->GetErrorObject());
+      } else if (r->HasError()) {
         result = FromError(r->GetErrorObject());
       } else {
-        result = std::move(r);
+        result = read(std::move(r));
       }
     } catch (const std::exception& e) {
       result = FromError(duckdb::ErrorData(e));
     }
+    if (!result.ok() && memory.refused()) result = MemoryExhausted();
     bool interrupted = false;
     {
       std::lock_guard lock(slot->run_mutex);
@@ -453,6 +470,12 @@ class Engine final : public QueryEngine, public DmlHost {
     Release(slot);
     if (!result.ok() && interrupted) return Interrupted(context);
     return result;
+  }
+
+  Status MemoryExhausted() const {
+    return {Code::kResourceExhausted,
+            "The statement needed more memory than [limits] max_statement_memory_mb (" +
+                std::to_string(options_.max_statement_memory_bytes >> 20) + " MB) allows"};
   }
 
   // Why a statement the watchdog interrupted failed.
@@ -569,6 +592,8 @@ class Engine final : public QueryEngine, public DmlHost {
   cold::ColdStore& cold_;
   EngineOptions options_;
   std::unique_ptr<duckdb::DuckDB> db_;
+  std::vector<std::thread> workers_;  // run the engine's tasks beside the statements' threads
+  std::atomic<bool> workers_running_ = true;
   std::unique_ptr<duckdb::DuckDB> background_db_;
   std::mutex background_mutex_;  // one flush or compaction at a time
   std::unique_ptr<duckdb::Connection> background_connection_;

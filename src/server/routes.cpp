@@ -110,6 +110,7 @@ void AppendStatementResult(std::string& out, const sql::StatementResult& r,
     out += ",\"rows\":";
     out += r.rows->rows_json;
     fmt::format_to(std::back_inserter(out), ",\"row_count\":{}", r.rows->row_count);
+    if (r.rows->truncated) out += ",\"truncated\":true";
   } else {
     fmt::format_to(std::back_inserter(out), "{{\"row_count\":{},\"message\":", r.row_count);
     AppendJsonString(out, r.message);
