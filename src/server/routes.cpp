@@ -320,6 +320,9 @@ Response Routes::Metrics(const Request& request, const auth::Peer& peer,
   server::Metrics::Levels levels;
   levels.subscriptions = static_cast<int64_t>(app_.hub().List().size());
   levels.running_statements = static_cast<int64_t>(app_.executor().running().Rows().size());
+  levels.change_messages = app_.hub().ChangeMessages();
+  levels.store = app_.store().ReadFigures();
+  levels.cold = app_.cold().KnownTotals();
   Response response = Json(200, app_.metrics().Render(levels), request);
   response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   return response;
