@@ -2,7 +2,7 @@
 # KalamDB benchmarks against PostgreSQL 15, Redis 7 and DuckDB (see bench/README.md).
 #
 #   bench/run.sh [SUITE...]      SUITE: roundtrip | tables | rocksdb | live | cold |
-#                                transactions | pgwire | sdk | all
+#                                transactions | pgwire | sdk | fairness | all
 #                                (default: roundtrip tables rocksdb; all = every suite)
 #
 # roundtrip (bench/roundtrip.sh): POST /v1/api/sql {"sql":"SELECT 1"} and
@@ -28,6 +28,8 @@
 # sdk (bench/sdk.sh, bench/sdk.js): change events/s into the TypeScript SDK's
 #   subscribeWithSql() and live() against a raw `ws` client, 1,000 subscriptions on one
 #   socket, with the client's CPU per event.
+# fairness (bench/fairness.sh): while 2 clients run heavy aggregates over HTTP, a third
+#   client's SELECT 1 and primary-key reads are timed (p50/p99), against the idle server.
 # Each suite starts its own throw-away kalamdb-server(s); one PostgreSQL 15 cluster serves
 # the run. Prints Markdown tables (stdout; progress on stderr) and whether the aims are met.
 #
@@ -51,6 +53,8 @@
 #   PG_BIN                PostgreSQL bin dir (default /usr/lib/postgresql/15/bin)
 #   BENCH_TXN_CLIENTS     transactions client counts (default "1 16")
 #   BENCH_TXN_DURATION    seconds per transactions measurement (default BENCH_TABLE_DURATION)
+#   BENCH_FAIRNESS_DURATION  fairness: seconds per light measurement (default BENCH_TABLE_DURATION)
+#   BENCH_FAIRNESS_HEAVY_SQL fairness: the heavy aggregate
 #   BENCH_KEEP            1 = keep the temp dir (raw outputs, server logs) after the run
 set -uo pipefail
 
@@ -58,13 +62,13 @@ here="$(cd "$(dirname "$0")" && pwd)"
 
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(roundtrip tables rocksdb)
-case " ${suites[*]} " in *" all "*) suites=(roundtrip tables rocksdb live cold transactions pgwire sdk) ;; esac
+case " ${suites[*]} " in *" all "*) suites=(roundtrip tables rocksdb live cold transactions pgwire sdk fairness) ;; esac
 want() { local s; for s in "${suites[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 for s in "${suites[@]}"; do
   case "$s" in
-    roundtrip | tables | rocksdb | live | cold | transactions | pgwire | sdk) ;;
+    roundtrip | tables | rocksdb | live | cold | transactions | pgwire | sdk | fairness) ;;
     -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench: unknown suite '$s' (roundtrip, tables, rocksdb, live, cold, transactions, pgwire, sdk, all)" >&2; exit 2 ;;
+    *) echo "bench: unknown suite '$s' (roundtrip, tables, rocksdb, live, cold, transactions, pgwire, sdk, fairness, all)" >&2; exit 2 ;;
   esac
 done
 
@@ -84,6 +88,8 @@ done
 . "$here/pgwire.sh"
 # shellcheck source=bench/sdk.sh
 . "$here/sdk.sh"
+# shellcheck source=bench/fairness.sh
+. "$here/fairness.sh"
 
 if want roundtrip || want tables || want transactions || want pgwire; then need_servers; fi
 
@@ -96,6 +102,7 @@ want cold && suite_cold
 want transactions && suite_transactions
 want pgwire && suite_pgwire
 want sdk && suite_sdk
+want fairness && suite_fairness
 
 # ---------------------------------------------------------------- report
 echo
@@ -113,6 +120,7 @@ want cold && report_cold
 want transactions && report_transactions
 want pgwire && report_pgwire
 want sdk && report_sdk
+want fairness && report_fairness
 if [ -n "$pg_notes" ]; then
   echo
   echo "pgbench reuses a cached clock reading when its thread was descheduled mid-transaction:$pg_notes"
