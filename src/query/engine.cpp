@@ -9,7 +9,6 @@
 #include "common/allocation_limit.h"
 #include "common/periodic_task.h"
 #include "duckdb/main/extension/extension_loader.hpp"
-#include "duckdb/parallel/task_scheduler.hpp"
 #include "duckdb/parser/keyword_helper.hpp"
 #include "duckdb/parser/parser.hpp"
 #include "duckdb/parser/statement/delete_statement.hpp"
@@ -122,13 +121,6 @@ class Engine final : public QueryEngine, public DmlHost {
         options_(options),
         ids_(/*node_id=*/1, 0) {}
 
-  ~Engine() override {
-    // The workers run the database's tasks: they stop before it goes.
-    workers_running_ = false;
-    if (db_) duckdb::TaskScheduler::GetScheduler(*db_->instance).Signal(workers_.size());
-    for (auto& worker : workers_) worker.join();
-  }
-
   Status Start() {
     duckdb::DBConfig config;
     try {
@@ -136,9 +128,6 @@ class Engine final : public QueryEngine, public DmlHost {
                               ? options_.threads
                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
       config.SetOptionByName("threads", duckdb::Value::BIGINT(threads));
-      // Every thread counts as external: the engine's workers are ours (below), so each runs
-      // under the statement memory limit, as the threads that run statements do.
-      config.SetOptionByName("external_threads", duckdb::Value::BIGINT(threads));
       config.SetOptionByName("autoinstall_known_extensions", duckdb::Value::BOOLEAN(false));
       config.SetOptionByName("autoload_known_extensions", duckdb::Value::BOOLEAN(false));
       config.SetOptionByName("allow_community_extensions", duckdb::Value::BOOLEAN(false));
@@ -152,12 +141,6 @@ class Engine final : public QueryEngine, public DmlHost {
       }
       db_ = std::make_unique<duckdb::DuckDB>(nullptr, &config);
       KALAM_RETURN_IF_ERROR(LockDown(*db_));
-      for (int i = 1; i < threads; ++i) {
-        workers_.emplace_back([this] {
-          ScopedAllocationLimit memory(options_.max_statement_memory_bytes);
-          duckdb::TaskScheduler::GetScheduler(*db_->instance).ExecuteForever(&workers_running_);
-        });
-      }
       // Flushes and compactions run on a database of their own with one thread (the job
       // worker's, which runs niced): background work never takes the cores from queries.
       duckdb::DBConfig background;
@@ -592,8 +575,6 @@ class Engine final : public QueryEngine, public DmlHost {
   cold::ColdStore& cold_;
   EngineOptions options_;
   std::unique_ptr<duckdb::DuckDB> db_;
-  std::vector<std::thread> workers_;  // run the engine's tasks beside the statements' threads
-  std::atomic<bool> workers_running_ = true;
   std::unique_ptr<duckdb::DuckDB> background_db_;
   std::mutex background_mutex_;  // one flush or compaction at a time
   std::unique_ptr<duckdb::Connection> background_connection_;

@@ -5,7 +5,6 @@
 #include "duckdb/common/types/time.hpp"
 
 #include <cmath>
-#include <new>
 
 #include "common/encoding.h"
 #include "common/json_text.h"
@@ -84,12 +83,6 @@ Code CodeForError(duckdb::ExceptionType type) {
 }  // namespace
 
 Status FromError(const duckdb::ErrorData& error) {
-  // A block refused by the statement's allocation limit (common/allocation_limit.h), on
-  // one of the engine's threads.
-  if (error.RawMessage() == std::bad_alloc().what()) {
-    return {Code::kResourceExhausted,
-            "The statement needed more memory than [limits] max_statement_memory_mb allows"};
-  }
   Code code = CodeForError(error.Type());
   if (code == Code::kInternalError) return {code, "The query failed inside the engine"};
   return {code, error.RawMessage()};
