@@ -303,17 +303,16 @@ Result<RowSet> EncodeResult(duckdb::QueryResult& result, const ResultLimits& lim
     duckdb::unique_ptr<duckdb::DataChunk> chunk;
     if (!result.TryFetch(chunk, error)) return FromError(error);
     if (!chunk || chunk->size() == 0) break;
-    if (writer.row_count() == max_rows) {
-      truncated = true;
-      break;
-    }
-    writer.Append(*chunk, max_rows - writer.row_count());
+    const uint64_t room = max_rows - writer.row_count();
+    truncated = chunk->size() > room;
+    writer.Append(*chunk, room);
     if (limits.max_bytes > 0 && writer.bytes() > limits.max_bytes) {
       return Status(Code::kResourceExhausted,
                     fmt::format("The result passed [limits] max_statement_memory_mb ({} MB) after "
                                 "{} rows: add a LIMIT, or select fewer rows or columns",
                                 limits.max_bytes >> 20, writer.row_count()));
     }
+    if (truncated) break;
   }
   RowSet rows = writer.Finish();
   rows.truncated = truncated;

@@ -162,6 +162,10 @@ TEST(Limits, LargeResultsAreCutOffAtMaxResultRowsWithoutBeingComputed) {
   auto whole = Sql(http, UserAuth(), "SELECT * FROM range(100000)");
   EXPECT_EQ(whole.rows().size(), 100000u);
   EXPECT_FALSE(whole.result(0).contains("truncated"));
+  // One row past it, cut within the engine's last chunk of rows, is marked too.
+  auto one_more = Sql(http, UserAuth(), "SELECT * FROM range(100001)");
+  EXPECT_EQ(one_more.rows().size(), 100000u);
+  EXPECT_EQ(one_more.result(0).at("truncated"), json::value(true));
 
   // A huge value built by a function: the engine's constant folding is refused past the
   // statement's memory (it falls back to computing the list as a vector, outside the
