@@ -110,9 +110,10 @@ struct Config {
     // Megabytes one statement may use: the engine's working memory of all statements
     // together is capped at this times the statements that run at once (past it the
     // engine spills to <data_path>/tmp, or fails), a result's encoded JSON at this, and any
-    // single block allocated for the statement outside the engine's buffer manager (huge
-    // values built by functions) at this. Past it: 507 RESOURCE_EXHAUSTED. Unset: half the
-    // machine's memory divided by the statements that run at once. 0: no limit.
+    // single block the statement's thread allocates outside the engine's buffer manager
+    // (huge values folded into constants) at this; vectors the engine computes are not
+    // counted. Past it: 507 RESOURCE_EXHAUSTED. Unset: half the machine's memory divided
+    // by the statements that run at once. 0: no limit.
     std::optional<uint64_t> max_statement_memory_mb;
     // Milliseconds a statement may run (default 30,000), waiting for a query connection
     // included; past it the engine interrupts it and it answers 408 STATEMENT_TIMEOUT,
