@@ -2,7 +2,7 @@
 BUILD_DIR ?= build
 JOBS ?= 2
 
-.PHONY: all deps configure build run test bench crash-trials fuzz clean
+.PHONY: all deps configure build run test test-sanitize bench crash-trials fuzz clean
 
 all: build
 
@@ -20,6 +20,22 @@ run: build
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# The C++ unit tests and the integration suite (the real server included) built with
+# AddressSanitizer and UndefinedBehaviorSanitizer, in build-asan: our code only (DuckDB and
+# RocksDB are prebuilt). The first finding stops its process and fails its test. Several
+# times slower than `make test`, so not part of it: run it before resolving an issue.
+# alloc_dealloc_mismatch=0: common/allocation_limit.cpp's operator new allocates with
+# malloc, which the library's operator delete frees with free. Warnings stay warnings: GCC
+# warns falsely about instrumented code (array bounds in Boost.JSON).
+SANITIZE ?= address,undefined
+SANITIZE_ENV = ASAN_OPTIONS=alloc_dealloc_mismatch=0:detect_leaks=0:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+test-sanitize:
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKALAM_SANITIZE=$(SANITIZE) \
+	  -DKALAMDB_WERROR=OFF
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && $(SANITIZE_ENV) ctest --output-on-failure -j $(JOBS) -R '^(unit_|integration$$)'
 
 bench: build
 	./bench/run.sh
@@ -44,4 +60,4 @@ fuzz: deps
 	done
 
 clean:
-	rm -rf $(BUILD_DIR) build-fuzz
+	rm -rf $(BUILD_DIR) build-fuzz build-asan

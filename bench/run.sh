@@ -2,7 +2,7 @@
 # KalamDB benchmarks against PostgreSQL 15, Redis 7 and DuckDB (see bench/README.md).
 #
 #   bench/run.sh [SUITE...]      SUITE: roundtrip | tables | rocksdb | live | cold |
-#                                transactions | pgwire | sdk | topics | all
+#                                transactions | pgwire | sdk | topics | fairness | all
 #                                (default: roundtrip tables rocksdb; all = every suite)
 #
 # roundtrip (bench/roundtrip.sh): POST /v1/api/sql {"sql":"SELECT 1"} and
@@ -32,6 +32,8 @@
 #   consumed with /v1/api/topics/consume + /ack, against Redis Streams (XADD, XREADGROUP,
 #   XACK; appendonly yes, appendfsync everysec): end-to-end latency at 1,000 rows/s, drain
 #   rate in batches of 100, INSERT throughput with and without topics.
+# fairness (bench/fairness.sh): while 2 clients run heavy aggregates over HTTP, a third
+#   client's SELECT 1 and primary-key reads are timed (p50/p99), against the idle server.
 # Each suite starts its own throw-away kalamdb-server(s); one PostgreSQL 15 cluster serves
 # the run. Prints Markdown tables (stdout; progress on stderr) and whether the aims are met.
 #
@@ -57,6 +59,8 @@
 #   BENCH_TXN_DURATION    seconds per transactions measurement (default BENCH_TABLE_DURATION)
 #   BENCH_TOPICS_RATE, BENCH_TOPICS_SECONDS, BENCH_TOPICS_DRAIN  topics: producer rows/s
 #                         (1000) for seconds (10); messages drained (200000)
+#   BENCH_FAIRNESS_DURATION  fairness: seconds per light measurement (default BENCH_TABLE_DURATION)
+#   BENCH_FAIRNESS_HEAVY_SQL fairness: the heavy aggregate
 #   BENCH_KEEP            1 = keep the temp dir (raw outputs, server logs) after the run
 set -uo pipefail
 
@@ -64,13 +68,13 @@ here="$(cd "$(dirname "$0")" && pwd)"
 
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(roundtrip tables rocksdb)
-case " ${suites[*]} " in *" all "*) suites=(roundtrip tables rocksdb live cold transactions pgwire sdk topics) ;; esac
+case " ${suites[*]} " in *" all "*) suites=(roundtrip tables rocksdb live cold transactions pgwire sdk topics fairness) ;; esac
 want() { local s; for s in "${suites[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 for s in "${suites[@]}"; do
   case "$s" in
-    roundtrip | tables | rocksdb | live | cold | transactions | pgwire | sdk | topics) ;;
+    roundtrip | tables | rocksdb | live | cold | transactions | pgwire | sdk | topics | fairness) ;;
     -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench: unknown suite '$s' (roundtrip, tables, rocksdb, live, cold, transactions, pgwire, sdk, topics, all)" >&2; exit 2 ;;
+    *) echo "bench: unknown suite '$s' (roundtrip, tables, rocksdb, live, cold, transactions, pgwire, sdk, topics, fairness, all)" >&2; exit 2 ;;
   esac
 done
 
@@ -92,6 +96,8 @@ done
 . "$here/sdk.sh"
 # shellcheck source=bench/topics.sh
 . "$here/topics.sh"
+# shellcheck source=bench/fairness.sh
+. "$here/fairness.sh"
 
 if want roundtrip || want tables || want transactions || want pgwire; then need_servers; fi
 
@@ -105,6 +111,7 @@ want transactions && suite_transactions
 want pgwire && suite_pgwire
 want sdk && suite_sdk
 want topics && suite_topics
+want fairness && suite_fairness
 
 # ---------------------------------------------------------------- report
 echo
@@ -123,6 +130,7 @@ want transactions && report_transactions
 want pgwire && report_pgwire
 want sdk && report_sdk
 want topics && report_topics
+want fairness && report_fairness
 if [ -n "$pg_notes" ]; then
   echo
   echo "pgbench reuses a cached clock reading when its thread was descheduled mid-transaction:$pg_notes"

@@ -194,4 +194,17 @@ void ColdStore::Forget(const std::string& dir_prefix) {
   }
 }
 
+ColdStore::Totals ColdStore::KnownTotals() {
+  std::lock_guard lock(mutex_);
+  Totals totals;
+  for (const auto& [dir, manifest] : cache_) {
+    for (const Segment& segment : manifest->segments) {
+      totals.rows += segment.rows;
+      totals.bytes += segment.bytes;
+      ++totals.segments;
+    }
+  }
+  return totals;
+}
+
 }  // namespace kalam::cold

@@ -73,6 +73,13 @@ class ColdStore {
   Status RemoveOrphans(const std::string& root);
   void Forget(const std::string& dir_prefix);  // a dropped table
 
+  // Rows and bytes of the segments the known manifests list: those of every scope read or
+  // written since start-up (a scope untouched since is not counted until it is).
+  struct Totals {
+    int64_t rows = 0, bytes = 0, segments = 0;
+  };
+  Totals KnownTotals();
+
  private:
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<const Manifest>> cache_;

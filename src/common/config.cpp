@@ -3,6 +3,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <toml++/toml.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 namespace kalam {
 namespace {
@@ -93,6 +96,11 @@ Status ApplyFile(const std::string& path, Config& c) {
   read("topics", "max_wait_secs", c.topics.max_wait_secs);
   read("limits", "max_request_bytes", c.limits.max_request_bytes);
   read("limits", "max_result_rows", c.limits.max_result_rows);
+  if (root.at_path("limits.max_statement_memory_mb").node() != nullptr) {
+    uint64_t mb = 0;
+    read("limits", "max_statement_memory_mb", mb);
+    c.limits.max_statement_memory_mb = mb;
+  }
   read("limits", "statement_timeout_ms", c.limits.statement_timeout_ms);
   read("limits", "max_transaction_rows", c.limits.max_transaction_rows);
   read("limits", "idle_in_transaction_timeout_secs", c.limits.idle_in_transaction_timeout_secs);
@@ -152,6 +160,14 @@ std::vector<std::string> Config::BackupDirectories() const {
   if (backup.allowed_directories) return *backup.allowed_directories;
   const std::filesystem::path data = std::filesystem::absolute(storage.data_path).lexically_normal();
   return {(data.parent_path() / "backups").string()};
+}
+
+uint64_t Config::StatementMemoryBytes(int statements_at_once) const {
+  constexpr uint64_t kMiB = 1024 * 1024;
+  if (limits.max_statement_memory_mb) return *limits.max_statement_memory_mb * kMiB;
+  const uint64_t machine = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
+                           static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE));
+  return machine / 2 / static_cast<uint64_t>(std::max(1, statements_at_once));
 }
 
 }  // namespace kalam

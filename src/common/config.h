@@ -43,6 +43,9 @@ struct Config {
   } backup;
   // [backup] allowed_directories, or its default.
   std::vector<std::string> BackupDirectories() const;
+  // [limits] max_statement_memory_mb in bytes, or its default when statements_at_once
+  // statements run at once; 0: no limit.
+  uint64_t StatementMemoryBytes(int statements_at_once) const;
   struct Auth {
     // HS256 key of the tokens (KALAMDB_JWT_SECRET). Empty: generated once and kept in
     // <data_path>/jwt_secret. Changing it invalidates every token issued.
@@ -117,8 +120,19 @@ struct Config {
   struct Limits {
     // Largest request body, in bytes (default 4 MiB); larger: 413 PAYLOAD_TOO_LARGE.
     uint64_t max_request_bytes = 4 * 1024 * 1024;
-    // Rows a SELECT returns at most; the rest are cut off. 0: no limit.
-    uint64_t max_result_rows = 0;
+    // Rows a statement's result holds at most (default 100,000); the rest are cut off and
+    // the result says "truncated": true. Rows are encoded as the engine produces them, so
+    // the rows past the limit are never computed. 0: no limit (the result is still bounded
+    // by max_statement_memory_mb).
+    uint64_t max_result_rows = 100000;
+    // Megabytes one statement may use: the engine's working memory of all statements
+    // together is capped at this times the statements that run at once (past it the
+    // engine spills to <data_path>/tmp, or fails), a result's encoded JSON at this, and any
+    // single block the statement's thread allocates outside the engine's buffer manager
+    // (huge values folded into constants) at this; vectors the engine computes are not
+    // counted. Past it: 507 RESOURCE_EXHAUSTED. Unset: half the machine's memory divided
+    // by the statements that run at once. 0: no limit.
+    std::optional<uint64_t> max_statement_memory_mb;
     // Milliseconds a statement may run (default 30,000), waiting for a query connection
     // included; past it the engine interrupts it and it answers 408 STATEMENT_TIMEOUT,
     // with nothing of it applied. 0: no limit.

@@ -209,6 +209,7 @@ void LiveHub::DropTable(const std::string& table_id) {
 }
 
 void LiveHub::Deliver(Subscription* sub, std::string message) {
+  ++change_messages_;
   sub->changes.fetch_add(1, std::memory_order_relaxed);
   sub->last_update.store(NowMicros(), std::memory_order_relaxed);
   if (!sub->ready) {
@@ -224,6 +225,11 @@ void LiveHub::SendQueued() {
   for (auto& [outlet, messages] : queued_) outlet->SendMany(std::move(messages));
   queued_.clear();
   queued_index_.clear();
+}
+
+uint64_t LiveHub::ChangeMessages() const {
+  std::lock_guard lock(mutex_);
+  return change_messages_;
 }
 
 int64_t LiveHub::LastChange(const std::string& table_id) const {

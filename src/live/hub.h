@@ -81,6 +81,9 @@ class LiveHub {
   // The last _seq published with a change of the table (0: none since start-up).
   int64_t LastChange(const std::string& table_id) const;
 
+  // Change messages handed to subscriptions since start-up (held ones included).
+  uint64_t ChangeMessages() const;
+
   std::vector<query::LiveQueryRow> List() const;
   size_t CountForConnection(const std::string& connection_id) const;
   size_t CountForUser(const std::string& user_id) const;
@@ -117,6 +120,7 @@ class LiveHub {
   std::vector<std::pair<Outlet*, std::vector<std::string>>> queued_;  // by Deliver
   std::unordered_map<Outlet*, size_t> queued_index_;                   // into queued_
   std::unordered_map<std::string, int64_t> last_change_;                  // by table_id
+  uint64_t change_messages_ = 0;
 };
 
 // An error message for a subscription (or, with no id, for the connection).

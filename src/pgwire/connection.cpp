@@ -587,6 +587,11 @@ Result<Connection::Answer> Connection::Run(const std::string& statement,
       count = rows->size();
       returned_rows = true;
       answer.rows = std::move(rows).value();
+      if (result.rows->truncated) {
+        answer.warning_sqlstate = "01000";
+        answer.warning = "the result was cut off after " + std::to_string(count) +
+                         " rows ([limits] max_result_rows)";
+      }
     } else if (result.message.starts_with(kSubscriptionHandOff)) {
       // SUBSCRIBE TO: where and how to subscribe over the WebSocket, as a one-row result.
       auto rows = ResultRows::Parse({R"([{"name":"subscription","data_type":"Json"}])", "[[" + result.message + "]]", 1});

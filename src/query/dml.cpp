@@ -188,7 +188,7 @@ Result<std::optional<RowSet>> Returning(DmlHost& host, const QueryContext& conte
   }
   auto result = host.SelectCommitted(context, select);
   if (!result.ok()) return result.status();
-  auto encoded = EncodeResult(**result, 0);
+  auto encoded = EncodeResult(**result, ResultLimits{});
   if (!encoded.ok()) return encoded.status();
   return std::optional<RowSet>(std::move(encoded).value());
 }

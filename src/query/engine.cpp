@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "catalog/catalog.h"
+#include "common/allocation_limit.h"
 #include "common/periodic_task.h"
 #include "duckdb/main/extension/extension_loader.hpp"
 #include "duckdb/parser/keyword_helper.hpp"
@@ -39,32 +40,6 @@ struct SystemScanData : duckdb::TableFunctionData {
 struct SystemScanState : duckdb::GlobalTableFunctionState {
   size_t next = 0;
 };
-
-Code CodeForError(duckdb::ExceptionType type) {
-  using duckdb::ExceptionType;
-  switch (type) {
-    case ExceptionType::PARSER:
-    case ExceptionType::BINDER:
-    case ExceptionType::CATALOG:
-    case ExceptionType::SYNTAX:
-      return Code::kInvalidSql;
-    case ExceptionType::PERMISSION:
-      return Code::kPermissionDenied;
-    case ExceptionType::CONSTRAINT:
-      return Code::kConstraintViolation;
-    case ExceptionType::INTERNAL:
-    case ExceptionType::FATAL:
-      return Code::kInternalError;
-    default:
-      return Code::kSqlExecutionError;
-  }
-}
-
-Status FromError(const duckdb::ErrorData& error) {
-  Code code = CodeForError(error.Type());
-  if (code == Code::kInternalError) return {code, "The query failed inside the engine"};
-  return {code, error.RawMessage()};
-}
 
 duckdb::unique_ptr<duckdb::FunctionData> SystemScanBind(
     duckdb::ClientContext& context, duckdb::TableFunctionBindInput& input,
@@ -160,6 +135,14 @@ class Engine final : public QueryEngine, public DmlHost {
       config.SetOptionByName("autoinstall_known_extensions", duckdb::Value::BOOLEAN(false));
       config.SetOptionByName("autoload_known_extensions", duckdb::Value::BOOLEAN(false));
       config.SetOptionByName("allow_community_extensions", duckdb::Value::BOOLEAN(false));
+      if (options_.max_statement_memory_bytes > 0) {
+        const uint64_t engine_bytes =
+            options_.max_statement_memory_bytes * static_cast<uint64_t>(std::max(1, options_.connections));
+        config.SetOptionByName("memory_limit", duckdb::Value(std::to_string(engine_bytes / 1024) + "KiB"));
+      }
+      if (!options_.temp_dir.empty()) {
+        config.SetOptionByName("temp_directory", duckdb::Value(options_.temp_dir));
+      }
       db_ = std::make_unique<duckdb::DuckDB>(nullptr, &config);
       KALAM_RETURN_IF_ERROR(LockDown(*db_));
       // Flushes and compactions run on a database of their own with one thread (the job
@@ -227,10 +210,13 @@ class Engine final : public QueryEngine, public DmlHost {
       out.rows = std::move(*fast).value();
       return out;
     }
-    auto result = Run(context, state, std::move(statement).value());
-    if (!result.ok()) return result.status();
-    auto rows = EncodeResult(**result, options_.max_result_rows);
-    if (!rows.ok()) return rows.status();
+    Result<RowSet> rows = Status(Code::kInternalError, "not run");
+    const ResultLimits limits{options_.max_result_rows, options_.max_statement_memory_bytes};
+    KALAM_RETURN_IF_ERROR(Run(context, state, std::move(statement).value(), /*stream=*/true,
+                              [&](duckdb::unique_ptr<duckdb::QueryResult> result) {
+                                rows = EncodeResult(*result, limits);
+                                return rows.status();
+                              }));
     Outcome out;
     out.row_count = rows->row_count;
     out.rows = std::move(rows).value();
@@ -343,7 +329,14 @@ class Engine final : public QueryEngine, public DmlHost {
     if ((*statement)->type != duckdb::StatementType::SELECT_STATEMENT) {
       return Status(Code::kInvalidSql, "Expected a query");
     }
-    return Run(context, catalog_.snapshot(), std::move(statement).value());
+    duckdb::unique_ptr<duckdb::MaterializedQueryResult> rows;
+    KALAM_RETURN_IF_ERROR(Run(context, catalog_.snapshot(), std::move(statement).value(), /*stream=*/false,
+                              [&](duckdb::unique_ptr<duckdb::QueryResult> result) {
+                                rows = duckdb::unique_ptr_cast<duckdb::QueryResult,
+                                                               duckdb::MaterializedQueryResult>(std::move(result));
+                                return Status::Ok();
+                              }));
+    return rows;
   }
   Result<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> SelectCommitted(
       const QueryContext& context, const std::string& sql) override {
@@ -398,10 +391,12 @@ class Engine final : public QueryEngine, public DmlHost {
     }
   }
 
-  // Guards and runs a statement for the caller on a pooled connection.
-  Result<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> Run(
-      const QueryContext& context, std::shared_ptr<const catalog::CatalogState> state,
-      duckdb::unique_ptr<duckdb::SQLStatement> statement) {
+  // Guards and runs a statement for the caller on a pooled connection, and hands its result
+  // to `read` while the connection is still the statement's: a streamed result (`stream`)
+  // is computed as `read` fetches it, under the statement's deadline and memory limit.
+  Status Run(const QueryContext& context, std::shared_ptr<const catalog::CatalogState> state,
+             duckdb::unique_ptr<duckdb::SQLStatement> statement, bool stream,
+             const std::function<Status(duckdb::unique_ptr<duckdb::QueryResult>)>& read) {
     std::vector<std::shared_ptr<const cold::Manifest>> pinned;
     std::optional<int64_t> visible_seq;
     if (context.transaction != nullptr) visible_seq = context.transaction->begin_seq();
@@ -439,18 +434,23 @@ class Engine final : public QueryEngine, public DmlHost {
     slot->state = std::move(state);
     slot->pinned = std::move(pinned);
     slot->SetStatementSnapshot(std::move(snapshot));
-    Result<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> result =
-        Status(Code::kInternalError, "not run");
+    Status result;
+    ScopedAllocationLimit memory(answering_committed ? 0 : options_.max_statement_memory_bytes);
     try {
-      auto r = slot->connection->Query(std::move(statement));
-      if (r->HasError()) {
+      auto pending = slot->connection->PendingQuery(std::move(statement), stream);
+      duckdb::unique_ptr<duckdb::QueryResult> r =
+          pending->HasError() ? nullptr : pending->Execute();
+      if (r == nullptr) {
+        result = FromError(pending->GetErrorObject());
+      } else if (r->HasError()) {
         result = FromError(r->GetErrorObject());
       } else {
-        result = std::move(r);
+        result = read(std::move(r));
       }
     } catch (const std::exception& e) {
       result = FromError(duckdb::ErrorData(e));
     }
+    if (!result.ok() && memory.refused()) result = MemoryExhausted();
     bool interrupted = false;
     {
       std::lock_guard lock(slot->run_mutex);
@@ -462,6 +462,12 @@ class Engine final : public QueryEngine, public DmlHost {
     Release(slot);
     if (!result.ok() && interrupted) return Interrupted(context);
     return result;
+  }
+
+  Status MemoryExhausted() const {
+    return {Code::kResourceExhausted,
+            "The statement needed more memory than [limits] max_statement_memory_mb (" +
+                std::to_string(options_.max_statement_memory_bytes >> 20) + " MB) allows"};
   }
 
   // Why a statement the watchdog interrupted failed.

@@ -34,7 +34,11 @@ struct EngineOptions {
   std::vector<std::string> storage_dirs;  // storages' directories elsewhere (fixed at start)
   int threads = 0;            // DuckDB worker threads; 0: one per core
   int connections = 4;        // pooled connections (statements running at once)
-  uint64_t max_result_rows = 0;  // 0: no limit
+  uint64_t max_result_rows = 0;  // rows a result holds at most, the rest cut off; 0: no limit
+  // One statement's memory (see [limits] max_statement_memory_mb); 0: no limit. The engine's
+  // buffer-managed memory is capped at this times `connections`.
+  uint64_t max_statement_memory_bytes = 0;
+  std::string temp_dir;       // where the engine spills what passes its memory; empty: nowhere
   int64_t statement_timeout_ms = 0;  // 0: none; else STATEMENT_TIMEOUT past it
 };
 
@@ -44,6 +48,7 @@ struct RowSet {
   std::string schema_json;
   std::string rows_json;
   uint64_t row_count = 0;
+  bool truncated = false;  // rows past EngineOptions::max_result_rows were cut off
 };
 
 // What a statement produced: rows (SELECT, RETURNING) or a count of rows changed.

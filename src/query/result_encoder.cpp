@@ -58,7 +58,35 @@ void AppendDouble(std::string& out, double v) {
   }
 }
 
+Code CodeForError(duckdb::ExceptionType type) {
+  using duckdb::ExceptionType;
+  switch (type) {
+    case ExceptionType::PARSER:
+    case ExceptionType::BINDER:
+    case ExceptionType::CATALOG:
+    case ExceptionType::SYNTAX:
+      return Code::kInvalidSql;
+    case ExceptionType::PERMISSION:
+      return Code::kPermissionDenied;
+    case ExceptionType::CONSTRAINT:
+      return Code::kConstraintViolation;
+    case ExceptionType::OUT_OF_MEMORY:
+      return Code::kResourceExhausted;
+    case ExceptionType::INTERNAL:
+    case ExceptionType::FATAL:
+      return Code::kInternalError;
+    default:
+      return Code::kSqlExecutionError;
+  }
+}
+
 }  // namespace
+
+Status FromError(const duckdb::ErrorData& error) {
+  Code code = CodeForError(error.Type());
+  if (code == Code::kInternalError) return {code, "The query failed inside the engine"};
+  return {code, error.RawMessage()};
+}
 
 // Slow path for values without a typed reader below: nested types become JSON.
 void AppendValue(std::string& out, const duckdb::Value& v) {
@@ -266,18 +294,29 @@ RowSet RowSetWriter::Finish() {
   return std::move(out_);
 }
 
-Result<RowSet> EncodeResult(duckdb::QueryResult& result, uint64_t max_rows) {
+Result<RowSet> EncodeResult(duckdb::QueryResult& result, const ResultLimits& limits) {
   RowSetWriter writer(result.names, result.types);
-  while (max_rows == 0 || writer.row_count() < max_rows) {
+  const uint64_t max_rows = limits.max_rows == 0 ? UINT64_MAX : limits.max_rows;
+  bool truncated = false;
+  for (;;) {
     duckdb::ErrorData error;
     duckdb::unique_ptr<duckdb::DataChunk> chunk;
-    if (!result.TryFetch(chunk, error)) {
-      return Status(Code::kSqlExecutionError, error.Message());
-    }
+    if (!result.TryFetch(chunk, error)) return FromError(error);
     if (!chunk || chunk->size() == 0) break;
-    writer.Append(*chunk, max_rows == 0 ? chunk->size() : max_rows - writer.row_count());
+    const uint64_t room = max_rows - writer.row_count();
+    truncated = chunk->size() > room;
+    writer.Append(*chunk, room);
+    if (limits.max_bytes > 0 && writer.bytes() > limits.max_bytes) {
+      return Status(Code::kResourceExhausted,
+                    fmt::format("The result passed [limits] max_statement_memory_mb ({} MB) after "
+                                "{} rows: add a LIMIT, or select fewer rows or columns",
+                                limits.max_bytes >> 20, writer.row_count()));
+    }
+    if (truncated) break;
   }
-  return writer.Finish();
+  RowSet rows = writer.Finish();
+  rows.truncated = truncated;
+  return rows;
 }
 
 }  // namespace kalam::query

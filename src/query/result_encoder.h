@@ -10,6 +10,10 @@
 
 namespace kalam::query {
 
+// An engine error as a Status: parser, binder and catalog errors are INVALID_SQL, running
+// out of the engine's memory RESOURCE_EXHAUSTED, ...; internal errors name no internals.
+Status FromError(const duckdb::ErrorData& error);
+
 // The API's data_type name of a DuckDB type: BigInt, Text, Decimal(10,2), ...
 std::string SpecTypeName(const duckdb::LogicalType& type);
 
@@ -24,6 +28,7 @@ class RowSetWriter {
   // Appends up to max_rows rows of chunk (whose columns have the writer's types).
   void Append(duckdb::DataChunk& chunk, idx_t max_rows);
   uint64_t row_count() const { return out_.row_count; }
+  size_t bytes() const { return out_.rows_json.size(); }
   RowSet Finish();
 
  private:
@@ -31,7 +36,13 @@ class RowSetWriter {
   RowSet out_;
 };
 
-// Encodes a successful materialized or streaming result. max_rows 0: no limit.
-Result<RowSet> EncodeResult(duckdb::QueryResult& result, uint64_t max_rows);
+struct ResultLimits {
+  uint64_t max_rows = 0;   // rows past it are not fetched, and the RowSet says truncated; 0: none
+  uint64_t max_bytes = 0;  // encoded rows past it: RESOURCE_EXHAUSTED; 0: none
+};
+
+// Encodes a successful materialized or streaming result, fetching chunk by chunk: a
+// streaming result stops being computed once a limit is reached.
+Result<RowSet> EncodeResult(duckdb::QueryResult& result, const ResultLimits& limits);
 
 }  // namespace kalam::query

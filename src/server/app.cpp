@@ -109,6 +109,11 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   engine_options.statement_timeout_ms = config.limits.statement_timeout_ms;
   engine_options.connections =
       std::max(2, static_cast<int>(std::thread::hardware_concurrency()) * 2);
+  engine_options.max_statement_memory_bytes = config.StatementMemoryBytes(engine_options.connections);
+  engine_options.temp_dir = (dir / "tmp").string();
+  // What the engine spilled before a crash is of no use to anyone (the directory is ours:
+  // the data directory's lock is held).
+  fs::remove_all(engine_options.temp_dir, ec);
   auto committer = store::Committer::Open(*app->store_, /*node_id=*/1);
   if (!committer.ok()) return committer.status();
   app->committer_ = std::move(committer).value();

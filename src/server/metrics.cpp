@@ -84,6 +84,43 @@ struct Metrics::Families {
                              .Help("SQL statements running now")
                              .Register(registry)
                              .Add({});
+  prom::Gauge& gauge(const char* name, const char* help) {
+    return prom::BuildGauge().Name(name).Help(help).Register(registry).Add({});
+  }
+  prom::Counter& counter(const char* name, const char* help) {
+    return prom::BuildCounter().Name(name).Help(help).Register(registry).Add({});
+  }
+  prom::Family<prom::Gauge>& hot_rows =
+      prom::BuildGauge()
+          .Name("kalamdb_hot_rows")
+          .Help("Keys in the hot store by column family (RocksDB's estimate)")
+          .Register(registry);
+  prom::Family<prom::Gauge>& hot_bytes =
+      prom::BuildGauge()
+          .Name("kalamdb_hot_bytes")
+          .Help("Bytes in the hot store by column family and kind: live data (estimate), "
+                "sst files, memtables")
+          .Register(registry);
+  prom::Gauge& cold_rows = gauge("kalamdb_cold_rows",
+                                 "Rows in cold segments of the scopes read or written since start-up");
+  prom::Gauge& cold_bytes = gauge("kalamdb_cold_bytes",
+                                  "Bytes of cold segments of the scopes read or written since start-up");
+  prom::Gauge& cold_segments = gauge("kalamdb_cold_segments",
+                                     "Cold segments of the scopes read or written since start-up");
+  prom::Counter& change_messages =
+      counter("kalamdb_live_change_messages_total", "Change messages sent to live queries");
+  prom::Counter& slow_consumers = counter(
+      "kalamdb_live_slow_consumers_dropped_total",
+      "Live-query connections dropped for letting too many messages pend (MESSAGE_TOO_LARGE)");
+  prom::Gauge& running_compactions =
+      gauge("kalamdb_store_running_compactions", "RocksDB compactions running now");
+  prom::Gauge& pending_compaction_bytes = gauge(
+      "kalamdb_store_pending_compaction_bytes", "Bytes RocksDB estimates compaction has to rewrite");
+  prom::Gauge& delayed_write_rate = gauge(
+      "kalamdb_store_delayed_write_rate_bytes", "Bytes/s writes are slowed to now (0: not slowed)");
+  prom::Gauge& write_stopped = gauge("kalamdb_store_write_stopped", "1 while RocksDB stops writes");
+  prom::Counter& stall_seconds =
+      counter("kalamdb_store_write_stall_seconds_total", "Time writes waited in RocksDB stalls");
   std::mutex render_mutex;  // levels are set, then collected, by one scrape at a time
 };
 
@@ -117,6 +154,17 @@ void Metrics::CountCommit(uint64_t rows) {
   families_->rows.Increment(static_cast<double>(rows));
 }
 
+void Metrics::CountSlowConsumerDropped() { families_->slow_consumers.Increment(); }
+
+namespace {
+
+// Sets a counter kept elsewhere (read at scrape) to its value; counters only go up.
+void CatchUp(prom::Counter& counter, double value) {
+  if (value > counter.Value()) counter.Increment(value - counter.Value());
+}
+
+}  // namespace
+
 std::string Metrics::Render(const Levels& levels) const {
   std::lock_guard lock(families_->render_mutex);
   families_->connections.Add({{"kind", "http"}}).Set(static_cast<double>(http_connections.load()));
@@ -126,6 +174,23 @@ std::string Metrics::Render(const Levels& levels) const {
       .Set(static_cast<double>(postgres_connections.load()));
   families_->subscriptions.Set(static_cast<double>(levels.subscriptions));
   families_->running.Set(static_cast<double>(levels.running_statements));
+  Families& f = *families_;
+  for (const auto& family : levels.store.families) {
+    f.hot_rows.Add({{"family", family.family}}).Set(static_cast<double>(family.keys));
+    f.hot_bytes.Add({{"family", family.family}, {"kind", "live"}}).Set(static_cast<double>(family.live_bytes));
+    f.hot_bytes.Add({{"family", family.family}, {"kind", "sst"}}).Set(static_cast<double>(family.sst_bytes));
+    f.hot_bytes.Add({{"family", family.family}, {"kind", "memtable"}})
+        .Set(static_cast<double>(family.memtable_bytes));
+  }
+  f.cold_rows.Set(static_cast<double>(levels.cold.rows));
+  f.cold_bytes.Set(static_cast<double>(levels.cold.bytes));
+  f.cold_segments.Set(static_cast<double>(levels.cold.segments));
+  CatchUp(f.change_messages, static_cast<double>(levels.change_messages));
+  f.running_compactions.Set(static_cast<double>(levels.store.running_compactions));
+  f.pending_compaction_bytes.Set(static_cast<double>(levels.store.pending_compaction_bytes));
+  f.delayed_write_rate.Set(static_cast<double>(levels.store.delayed_write_rate));
+  f.write_stopped.Set(levels.store.write_stopped ? 1 : 0);
+  CatchUp(f.stall_seconds, static_cast<double>(levels.store.stall_micros) / 1e6);
   return prom::TextSerializer().Serialize(families_->registry.Collect());
 }
 

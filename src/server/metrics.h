@@ -9,7 +9,9 @@
 #include <string>
 #include <string_view>
 
+#include "cold/cold_store.h"
 #include "common/status.h"
+#include "store/kv_store.h"
 
 namespace kalam::server {
 
@@ -28,6 +30,8 @@ class Metrics {
   void CountJob(std::string_view type, std::string_view status, double seconds);
   // A group commit written, with the rows its statements changed.
   void CountCommit(uint64_t rows);
+  // A live-query client dropped for not reading its messages (MESSAGE_TOO_LARGE).
+  void CountSlowConsumerDropped();
 
   // Open connections by kind; the server keeps them up to date.
   std::atomic<int64_t> http_connections = 0;
@@ -38,6 +42,9 @@ class Metrics {
   struct Levels {
     int64_t subscriptions = 0;
     int64_t running_statements = 0;
+    uint64_t change_messages = 0;  // since start-up
+    store::KvStore::Figures store;
+    cold::ColdStore::Totals cold;
   };
   std::string Render(const Levels& levels) const;
 

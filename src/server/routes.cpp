@@ -90,6 +90,7 @@ void AppendStatementResult(std::string& out, const sql::StatementResult& r,
     out += ",\"rows\":";
     out += r.rows->rows_json;
     fmt::format_to(std::back_inserter(out), ",\"row_count\":{}", r.rows->row_count);
+    if (r.rows->truncated) out += ",\"truncated\":true";
   } else {
     fmt::format_to(std::back_inserter(out), "{{\"row_count\":{},\"message\":", r.row_count);
     AppendJsonString(out, r.message);
@@ -312,6 +313,9 @@ Response Routes::Metrics(const Request& request, const auth::Peer& peer,
   server::Metrics::Levels levels;
   levels.subscriptions = static_cast<int64_t>(app_.hub().List().size());
   levels.running_statements = static_cast<int64_t>(app_.executor().running().Rows().size());
+  levels.change_messages = app_.hub().ChangeMessages();
+  levels.store = app_.store().ReadFigures();
+  levels.cold = app_.cold().KnownTotals();
   Response response = Json(200, app_.metrics().Render(levels), request);
   response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   return response;

@@ -118,6 +118,7 @@ void WsConnection::SendMany(std::vector<std::string> messages) {
   if (pending > app_.config().websocket.max_pending_bytes) {
     // A slow consumer: tell it why and drop it; nobody waits for it.
     if (!closing_.exchange(true)) {
+      app_.metrics().CountSlowConsumerDropped();
       asio::post(ws_.get_executor(), [self = shared_from_this()] {
         // Not from Send: it may run under the hub's lock.
         self->subscriptions_.RemoveAll();

@@ -9,6 +9,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <array>
+#include <map>
 #include <mutex>
 #include <shared_mutex>
 
@@ -126,6 +127,44 @@ class RocksStore final : public KvStore {
 
   std::shared_ptr<const Snapshot> TakeSnapshot() override {
     return std::make_shared<RocksSnapshot>(db_.get());
+  }
+
+  Figures ReadFigures() override {
+    Figures figures;
+    std::shared_lock lock(close_mutex_);
+    if (!db_) return figures;
+    auto number = [&](rocksdb::ColumnFamilyHandle* cf, const std::string& property) {
+      uint64_t value = 0;
+      return db_->GetIntProperty(cf, property, &value) ? value : 0;
+    };
+    for (size_t i = 0; i < handles_.size(); ++i) {
+      FamilyFigures f;
+      f.family = kFamilyNames[i];
+      f.keys = number(handles_[i], rocksdb::DB::Properties::kEstimateNumKeys);
+      f.live_bytes = number(handles_[i], rocksdb::DB::Properties::kEstimateLiveDataSize);
+      f.sst_bytes = number(handles_[i], rocksdb::DB::Properties::kTotalSstFilesSize);
+      f.memtable_bytes = number(handles_[i], rocksdb::DB::Properties::kCurSizeAllMemTables);
+      figures.pending_compaction_bytes +=
+          number(handles_[i], rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+      figures.families.push_back(std::move(f));
+    }
+    uint64_t value = 0;
+    if (db_->GetIntProperty(rocksdb::DB::Properties::kNumRunningCompactions, &value)) {
+      figures.running_compactions = value;
+    }
+    if (db_->GetIntProperty(rocksdb::DB::Properties::kActualDelayedWriteRate, &value)) {
+      figures.delayed_write_rate = value;
+    }
+    if (db_->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &value)) {
+      figures.write_stopped = value != 0;
+    }
+    std::map<std::string, std::string> stats;
+    if (db_->GetMapProperty(rocksdb::DB::Properties::kDBStats, &stats)) {
+      if (auto it = stats.find("db.write_stall_micros"); it != stats.end()) {
+        figures.stall_micros = std::strtoull(it->second.c_str(), nullptr, 10);
+      }
+    }
+    return figures;
   }
 
   Result<std::optional<std::string>> Get(Family family, std::string_view key,

@@ -85,6 +85,24 @@ class KvStore {
   // links to the immutable files where the file system allows, copies otherwise.
   virtual Status Checkpoint(const std::string& dir) = 0;
 
+  // RocksDB's estimates, read when asked (cheap: no file is read).
+  struct FamilyFigures {
+    std::string family;        // meta, hot, stream, jobs
+    uint64_t keys = 0;         // estimated live keys
+    uint64_t live_bytes = 0;   // estimated live data
+    uint64_t sst_bytes = 0;    // table files on disk
+    uint64_t memtable_bytes = 0;
+  };
+  struct Figures {
+    std::vector<FamilyFigures> families;
+    uint64_t running_compactions = 0;
+    uint64_t pending_compaction_bytes = 0;
+    uint64_t delayed_write_rate = 0;  // bytes/s writes are slowed to; 0: not slowed
+    bool write_stopped = false;
+    uint64_t stall_micros = 0;        // time writes waited in stalls since the store opened
+  };
+  virtual Figures ReadFigures() = 0;
+
   // Flushes memtables and closes; further calls fail.
   virtual Status Close() = 0;
 };

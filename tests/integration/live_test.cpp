@@ -653,6 +653,11 @@ TEST(LiveLimits, AuthTimeoutAndSlowConsumers) {
   }
   EXPECT_TRUE(saw_error);
   EXPECT_TRUE(slow.closed());
+  // /metrics counts the dropped consumer.
+  auto metrics = http.Send("GET", "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_NE(metrics->body.find("\nkalamdb_live_slow_consumers_dropped_total 1\n"), std::string::npos)
+      << metrics->body;
 }
 
 }  // namespace

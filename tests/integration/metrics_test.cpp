@@ -9,6 +9,7 @@
 #include <regex>
 #include <string>
 
+#include "client/ws_client.h"
 #include "server_process.h"
 
 namespace kalam::testing {
@@ -18,6 +19,17 @@ namespace json = boost::json;
 
 class MetricsRoute : public ServerTest {
  protected:
+  // A well-formed exposition, as Prometheus itself reads it.
+  void ExpectWellFormed(const std::string& text) {
+    if (std::system("command -v promtool > /dev/null 2>&1") != 0) {
+      GTEST_LOG_(WARNING) << "promtool is not installed: the format was not validated";
+      return;
+    }
+    const std::string path = server_->data_dir() + "/../metrics.txt";
+    std::ofstream(path) << text;
+    EXPECT_EQ(std::system(("promtool check metrics < " + path + " > /dev/null 2>&1").c_str()), 0)
+        << text;
+  }
   std::string Scrape(const client::Headers& headers = {}) {
     auto r = http_.Send("GET", "/metrics", "", headers);
     EXPECT_TRUE(r.ok());
@@ -61,15 +73,47 @@ TEST_F(MetricsRoute, CountersMoveWithTheWorkload) {
   EXPECT_GE(Sample(after, R"(kalamdb_open_connections{kind="http"})"), 1) << after;
   EXPECT_GE(Sample(after, "kalamdb_live_subscriptions"), 0) << after;
 
-  // A well-formed exposition, as Prometheus itself reads it.
-  if (std::system("command -v promtool > /dev/null 2>&1") == 0) {
-    const std::string path = server_->data_dir() + "/../metrics.txt";
-    std::ofstream(path) << after;
-    EXPECT_EQ(std::system(("promtool check metrics < " + path + " > /dev/null 2>&1").c_str()), 0)
-        << after;
-  } else {
-    GTEST_LOG_(WARNING) << "promtool is not installed: the format was not validated";
-  }
+  ExpectWellFormed(after);
+}
+
+TEST_F(MetricsRoute, StoreColdAndLiveFiguresMove) {
+  ASSERT_EQ(Root("CREATE NAMESPACE IF NOT EXISTS s; "
+                 "CREATE SHARED TABLE IF NOT EXISTS s.t (id BIGINT PRIMARY KEY, v TEXT)")
+                .status,
+            200);
+  const std::string before = Scrape();
+  client::WsClient ws;
+  ASSERT_TRUE(ws.Connect("127.0.0.1", server_->port(), "/v1/ws", {{"Authorization", RootAuth()}}).ok());
+  ASSERT_TRUE(ws.Receive(std::chrono::seconds(3)).has_value());  // auth_success
+  ASSERT_TRUE(ws.Send(R"({"type":"subscribe","subscription":{"id":"m","sql":"SELECT * FROM s.t"}})").ok());
+  ASSERT_TRUE(WaitUntil([&] { return Scrape().find("kalamdb_live_subscriptions 1") != std::string::npos; },
+                        std::chrono::seconds(5)));
+  ASSERT_EQ(Root("INSERT INTO s.t (id, v) SELECT i, 'x' FROM range(1000) t(i)").status, 200);
+  ASSERT_EQ(Root("FLUSH TABLE s.t").status, 200);
+  std::string after;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        after = Scrape();
+        return Sample(after, "kalamdb_cold_rows") >= 1000;
+      },
+      std::chrono::seconds(20)))
+      << after;
+  EXPECT_GE(Sample(after, "kalamdb_cold_segments"), 1) << after;
+  EXPECT_GT(Sample(after, "kalamdb_cold_bytes"), 0) << after;
+  EXPECT_GE(Sample(after, "kalamdb_live_change_messages_total"),
+            std::max(0.0, Sample(before, "kalamdb_live_change_messages_total")) + 1)
+      << after;
+  // The store's figures are there (RocksDB's estimates may lag a flush of its memtables).
+  EXPECT_GE(Sample(after, R"(kalamdb_hot_rows{family="meta"})"), 0) << after;
+  EXPECT_GT(Sample(after, R"(kalamdb_hot_bytes{family="meta",kind="memtable"})") +
+                Sample(after, R"(kalamdb_hot_bytes{family="meta",kind="sst"})"),
+            0)
+      << after;
+  EXPECT_GE(Sample(after, "kalamdb_store_running_compactions"), 0) << after;
+  EXPECT_EQ(Sample(after, "kalamdb_store_write_stopped"), 0) << after;
+  EXPECT_GE(Sample(after, "kalamdb_store_write_stall_seconds_total"), 0) << after;
+  EXPECT_GE(Sample(after, "kalamdb_live_slow_consumers_dropped_total"), 0) << after;
+  ExpectWellFormed(after);
 }
 
 TEST_F(MetricsRoute, OnlyAdminsMayReadItWithCredentials) {

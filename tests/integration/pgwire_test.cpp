@@ -304,6 +304,15 @@ TEST_F(PgWireTest, SeveralStatementsInOneQueryMessage) {
   EXPECT_EQ(types, "IZ");  // EmptyQueryResponse
 }
 
+TEST_F(PgWireTest, AResultCutOffAtMaxResultRowsSaysSo) {
+  const PsqlRun run = Root("SELECT count(*) FROM (SELECT 1) t;\nSELECT * FROM range(100001);\n");
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(std::count(run.out.begin(), run.out.end(), '\n'), 1 + 100000);
+  EXPECT_NE(run.err.find("WARNING:  01000: the result was cut off after 100000 rows"), std::string::npos)
+      << run.err;
+  EXPECT_EQ(Root("SELECT * FROM range(100000);\n").err, "");
+}
+
 TEST_F(PgWireTest, ErrorMidScriptStopsItWithTheSqlState) {
   const PsqlRun run = Root(
       "INSERT INTO pg.items (id, name) VALUES (100, 'before');\n"
