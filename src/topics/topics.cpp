@@ -229,8 +229,8 @@ std::vector<query::TopicOffsetRow> Topics::OffsetRows() const {
   return rows;
 }
 
-bool Topics::RetentionDue(int64_t now_ms) const {
-  auto result = const_cast<Topics*>(this)->EnforceRetention(now_ms, /*dry_run=*/true);
+bool Topics::RetentionDue(int64_t now_ms) {
+  auto result = EnforceRetention(now_ms, /*dry_run=*/true);
   return result.ok() && *result != "{}";
 }
 

@@ -76,10 +76,11 @@ class Topics {
   std::vector<query::TopicRow> TopicRows() const;
   std::vector<query::TopicOffsetRow> OffsetRows() const;
 
-  // Retention: messages older than retention_hours that every group has acknowledged (or
-  // any, past max_retention_bytes... see docs) are removed. Whether there is something to
-  // remove, and the removal (the work of a topic_retention job; JSON result).
-  bool RetentionDue(int64_t now_ms) const;
+  // Retention: messages older than retention_hours that every group has acknowledged, and
+  // past max_retention_bytes per partition the oldest, acknowledged or not. Whether there
+  // is something to remove (a dry run), and the removal (the work of a topic_retention
+  // job; its JSON result).
+  bool RetentionDue(int64_t now_ms);
   Result<std::string> EnforceRetention(int64_t now_ms, bool dry_run = false);
 
   const Config::Topics& config() const { return config_; }
