@@ -5,10 +5,14 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include "common/disk_full.h"
 
 namespace kalam::cold {
 namespace fs = std::filesystem;
@@ -90,8 +94,39 @@ bool SyncPath(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   const bool ok = ::fsync(fd) == 0;
+  const int error = errno;
   ::close(fd);
+  errno = error;
   return ok;
+}
+
+namespace {
+
+// The error of a failed file write, errno telling why.
+Status WriteError(const std::string& what, int error) {
+  if (IsNoSpace(std::error_code(error, std::generic_category()))) return DiskFull(what);
+  return {Code::kInternalError, what + ": " + std::strerror(error)};
+}
+
+}  // namespace
+
+Status WriteSegmentFile(const std::string& path,
+                        const std::function<Status(const std::string&)>& write) {
+  const std::string tmp = path + ".tmp";
+  Status written = write(tmp);
+  if (!written.ok() && SaysNoSpace(written.message())) written = DiskFull("writing " + path);
+  if (written.ok() && !SyncPath(tmp)) written = WriteError("Cannot sync " + tmp, errno);
+  std::error_code ec;
+  if (written.ok()) {
+    fs::rename(tmp, path, ec);
+    if (ec) written = {Code::kInternalError, "Cannot rename " + tmp + ": " + ec.message()};
+  }
+  if (!written.ok()) {
+    fs::remove(tmp, ec);  // a partial file helps no one, and holds the space
+    return written;
+  }
+  SyncPath(fs::path(path).parent_path().string());
+  return Status::Ok();
 }
 
 std::string ColdStore::ScopeDir(const catalog::CatalogState& state, const catalog::TableDef& table,
@@ -142,15 +177,20 @@ std::shared_ptr<const Manifest> ColdStore::Get(const std::string& dir) {
 
 Status ColdStore::Commit(const std::string& dir, Manifest manifest) {
   const fs::path tmp = fs::path(dir) / "manifest.json.tmp";
+  std::error_code ec;
+  auto fail = [&](Status error) {
+    fs::remove(tmp, ec);  // the manifest stays as it was
+    return error;
+  };
   {
     std::ofstream out(tmp, std::ios::trunc);
+    errno = 0;
     out << Encode(manifest);
-    if (!out.flush()) return {Code::kInternalError, "Cannot write " + tmp.string()};
+    if (!out.flush()) return fail(WriteError("Cannot write " + tmp.string(), errno));
   }
-  if (!SyncPath(tmp.string())) return {Code::kInternalError, "Cannot sync " + tmp.string()};
-  std::error_code ec;
+  if (!SyncPath(tmp.string())) return fail(WriteError("Cannot sync " + tmp.string(), errno));
   fs::rename(tmp, fs::path(dir) / kManifest, ec);
-  if (ec) return {Code::kInternalError, "Cannot commit the manifest in " + dir};
+  if (ec) return fail({Code::kInternalError, "Cannot commit the manifest in " + dir});
   SyncPath(dir);
   std::lock_guard lock(mutex_);
   cache_[dir] = std::make_shared<Manifest>(std::move(manifest));

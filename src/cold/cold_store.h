@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -85,7 +86,13 @@ class ColdStore {
   std::map<std::string, std::shared_ptr<const Manifest>> cache_;
 };
 
-// fsync of a file or directory; false on failure.
+// fsync of a file or directory; false on failure (errno says why).
 bool SyncPath(const std::string& path);
+
+// Writes the segment file path: write(tmp) writes path + ".tmp", which is then fsynced and
+// renamed into place. On failure the .tmp file is gone and nothing else changed; a full
+// disk fails with DiskFull (common/disk_full.h).
+Status WriteSegmentFile(const std::string& path,
+                        const std::function<Status(const std::string& tmp)>& write);
 
 }  // namespace kalam::cold

@@ -52,12 +52,10 @@ Result<std::string> CompactTable(duckdb::Connection& connection, store::Committe
         QuotedIdentifier(columns[pk].name) + " ORDER BY _seq DESC) AS __kalam_rn FROM (" +
         SegmentsSql(table, dir, manifest) + ")) WHERE __kalam_rn = 1 AND NOT (_deleted AND _seq < " +
         std::to_string(keep_tombstones_after) + ")";
-    KALAM_RETURN_IF_ERROR(RunSql(connection, "COPY (" + select + ") TO " + SqlString(path + ".tmp") +
-                                                 " (FORMAT parquet, COMPRESSION zstd)"));
-    if (!SyncPath(path + ".tmp")) return Status(Code::kInternalError, "Cannot sync " + path);
-    fs::rename(path + ".tmp", path, ec);
-    if (ec) return Status(Code::kInternalError, "Cannot rename " + path + ".tmp");
-    SyncPath(dir);
+    KALAM_RETURN_IF_ERROR(WriteSegmentFile(path, [&](const std::string& tmp) {
+      return RunSql(connection, "COPY (" + select + ") TO " + SqlString(tmp) +
+                                    " (FORMAT parquet, COMPRESSION zstd)");
+    }));
     auto counted = connection.Query("SELECT count(*), min(_seq), max(_seq) FROM read_parquet(" + SqlString(path) + ")");
     if (counted->HasError()) return Status(Code::kInternalError, counted->GetError());
     Segment segment;

@@ -1,26 +1,27 @@
 #include "cold/flush.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <deque>
-#include <limits>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <thread>
 
-#include <spdlog/spdlog.h>
-
+#include "cold/merged_scan.h"
+#include "common/clock.h"
+#include "common/disk_full.h"
+#include "common/json_text.h"
 #include "common/text.h"
 #include "duckdb/parser/keyword_helper.hpp"
-#include "common/json_text.h"
-#include "common/clock.h"
 #include "query/cells.h"
 #include "query/table_scan.h"
 #include "store/committer.h"
 #include "store/kv_store.h"
 #include "store/row_codec.h"
-#include "cold/merged_scan.h"
 
 namespace kalam::cold {
 namespace {
@@ -222,6 +223,7 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
     phase = std::chrono::steady_clock::now();
     std::error_code ec;
     fs::create_directories(dir, ec);
+    if (ec && IsNoSpace(ec)) return DiskFull("creating " + dir);
     if (ec) return {Code::kInternalError, "Cannot create " + dir + ": " + ec.message()};
     std::shared_ptr<const Manifest> current = cold.Get(dir);  // dropped before waiting
     KALAM_RETURN_IF_ERROR(current->CheckReadable(dir));
@@ -235,18 +237,16 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
       handle = next_batch_handle++;
       batches[handle] = FlushBatch{&table, &rows};
     }
-    Status written = RunSql(connection, "COPY (SELECT * FROM " + std::string(kFlushRowsFunction) + "(" +
-                                            std::to_string(handle) + ")) TO " + SqlString(path + ".tmp") +
-                                            " (FORMAT parquet, COMPRESSION zstd)");
+    Status written = WriteSegmentFile(path, [&](const std::string& tmp) {
+      return RunSql(connection, "COPY (SELECT * FROM " + std::string(kFlushRowsFunction) + "(" +
+                                    std::to_string(handle) + ")) TO " + SqlString(tmp) +
+                                    " (FORMAT parquet, COMPRESSION zstd)");
+    });
     {
       std::lock_guard lock(batches_mutex);
       batches.erase(handle);
     }
     KALAM_RETURN_IF_ERROR(written);
-    if (!SyncPath(path + ".tmp")) return {Code::kInternalError, "Cannot sync " + path};
-    fs::rename(path + ".tmp", path, ec);
-    if (ec) return {Code::kInternalError, "Cannot rename " + path + ".tmp"};
-    SyncPath(dir);
 
     Segment segment;
     segment.file = file;

@@ -1,17 +1,26 @@
 #include "store/kv_store.h"
 
-#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
 
 #include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdarg>
+#include <cstdio>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
+
+#include "common/disk_full.h"
 
 namespace kalam::store {
 
@@ -34,8 +43,56 @@ constexpr std::array<const char*, 5> kFamilyNames = {"meta", "hot", "stream", "j
 
 Status FromRocks(const rocksdb::Status& s) {
   if (s.ok()) return Status::Ok();
+  if (s.IsNoSpace()) return DiskFull("the row store could not write");
   return {Code::kInternalError, "storage error: " + s.ToString()};
 }
+
+// RocksDB's own log goes to the server's log, not to a LOG file beside the data: on a
+// full disk RocksDB's file logger fails, and Debian's librocksdb asserts (aborts) when it
+// writes to it again after that failure. Its routine INFO lines (options, each memtable
+// flush and compaction) are debug lines here.
+class ServerLogger final : public rocksdb::Logger {
+ public:
+  ServerLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL) {}
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    const spdlog::level::level_enum to =
+        level >= rocksdb::InfoLogLevel::ERROR_LEVEL  ? spdlog::level::err
+        : level == rocksdb::InfoLogLevel::WARN_LEVEL ? spdlog::level::warn
+                                                     : spdlog::level::debug;
+    if (!spdlog::default_logger_raw()->should_log(to)) return;
+    char line[1024];
+    std::vsnprintf(line, sizeof(line), format, ap);
+    spdlog::log(to, "rocksdb: {}", line);
+  }
+};
+
+bool StopsWrites(const rocksdb::Status& error) {
+  return error.IsNoSpace() && error.severity() >= rocksdb::Status::Severity::kHardError;
+}
+
+// A full disk met by a WAL write or a memtable flush stops RocksDB's writes (a hard
+// background error; reads go on). Recovery from that is ours (RocksStore::Write), not
+// RocksDB's: its own waits for a whole write buffer (64 MB) of free space and polls every
+// 5 s, so a small disk, or one freed by less, would stay stopped. A compaction that finds
+// no room is a soft error, left to RocksDB: writes go on and the compaction waits for room.
+class NoSpaceListener final : public rocksdb::EventListener {
+ public:
+  void OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* error) override {
+    if (StopsWrites(*error)) stopped_.store(true);
+  }
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status error,
+                            bool* auto_recovery) override {
+    if (StopsWrites(error)) *auto_recovery = false;
+  }
+  // Whether a full disk stopped writes (set until a Resume succeeds).
+  std::atomic<bool>& stopped() { return stopped_; }
+
+ private:
+  std::atomic<bool> stopped_{false};
+};
 
 class RocksSnapshot final : public KvStore::Snapshot {
  public:
@@ -102,8 +159,8 @@ class RocksCursor final : public KvStore::Cursor {
 class RocksStore final : public KvStore {
  public:
   RocksStore(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> handles,
-             bool sync)
-      : db_(std::move(db)), handles_(std::move(handles)) {
+             bool sync, std::shared_ptr<NoSpaceListener> no_space)
+      : db_(std::move(db)), handles_(std::move(handles)), no_space_(std::move(no_space)) {
     write_options_.sync = sync;
   }
   ~RocksStore() override { Close(); }
@@ -122,7 +179,10 @@ class RocksStore final : public KvStore {
     }
     std::shared_lock lock(close_mutex_);
     if (!db_) return {Code::kInternalError, "storage is closed"};
-    return FromRocks(db_->Write(write_options_, &batch));
+    KALAM_RETURN_IF_ERROR(ResumeAfterFullDisk());
+    rocksdb::Status s = db_->Write(write_options_, &batch);
+    if (s.IsNoSpace()) no_space_->stopped().store(true);
+    return FromRocks(s);
   }
 
   std::shared_ptr<const Snapshot> TakeSnapshot() override {
@@ -204,6 +264,7 @@ class RocksStore final : public KvStore {
     std::shared_lock lock(close_mutex_);
     if (!db_) return {Code::kInternalError, "storage is closed"};
     const rocksdb::Slice from(begin.data(), begin.size()), to(end.data(), end.size());
+    KALAM_RETURN_IF_ERROR(ResumeAfterFullDisk());
     rocksdb::CompactRangeOptions options;
     options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
     // Background compactions and memtable flushes go on meanwhile: writers never stall on it.
@@ -236,15 +297,40 @@ class RocksStore final : public KvStore {
  private:
   rocksdb::ColumnFamilyHandle* handle(Family f) { return handles_[static_cast<size_t>(f)]; }
 
+  // When a full disk stopped writes, tries DB::Resume, which flushes the memtables and
+  // clears the error once they fit; at most once per kResumeInterval, so a disk that stays
+  // full costs a failed memtable flush now and then, not one per write. Ok when writes
+  // may go on. REQUIRES: close_mutex_ held, db_ open.
+  Status ResumeAfterFullDisk() {
+    static constexpr auto kResumeInterval = std::chrono::milliseconds(500);
+    if (!no_space_->stopped().load()) return Status::Ok();
+    std::lock_guard lock(resume_mutex_);
+    if (!no_space_->stopped().load()) return Status::Ok();  // another writer resumed
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_resume_ < kResumeInterval) return DiskFull("the row store could not write");
+    last_resume_ = now;
+    rocksdb::Status s = db_->Resume();
+    if (s.IsNoSpace() || s.IsBusy()) return DiskFull("the row store could not write");
+    KALAM_RETURN_IF_ERROR(FromRocks(s));
+    no_space_->stopped().store(false);
+    return Status::Ok();
+  }
+
   std::shared_mutex close_mutex_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::WriteOptions write_options_;
+  std::shared_ptr<NoSpaceListener> no_space_;
+  std::mutex resume_mutex_;
+  std::chrono::steady_clock::time_point last_resume_;  // GUARDED_BY(resume_mutex_)
 };
 
 }  // namespace
 
 Result<std::unique_ptr<KvStore>> KvStore::Open(const std::string& dir, bool sync) {
+  // Made here, so RocksDB does not log an error about the directory it is about to create.
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
   rocksdb::Options options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
@@ -255,6 +341,9 @@ Result<std::unique_ptr<KvStore>> KvStore::Open(const std::string& dir, bool sync
   options.max_write_buffer_number = 4;
   // Compactions are background work: they yield the CPU to statements.
   options.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW);
+  options.info_log = std::make_shared<ServerLogger>();
+  auto no_space = std::make_shared<NoSpaceListener>();
+  options.listeners.push_back(no_space);
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
@@ -269,7 +358,8 @@ Result<std::unique_ptr<KvStore>> KvStore::Open(const std::string& dir, bool sync
   // handles[0] is the default family, which holds nothing of ours.
   db->DestroyColumnFamilyHandle(handles[0]);
   handles.erase(handles.begin());
-  return std::unique_ptr<KvStore>(new RocksStore(std::move(db), std::move(handles), sync));
+  return std::unique_ptr<KvStore>(
+      new RocksStore(std::move(db), std::move(handles), sync, std::move(no_space)));
 }
 
 }  // namespace kalam::store

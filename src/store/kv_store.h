@@ -54,6 +54,8 @@ class KvStore {
   };
   virtual std::shared_ptr<const Snapshot> TakeSnapshot() = 0;
 
+  // Writes changes whole or not at all. A full disk fails it with RESOURCE_EXHAUSTED
+  // (common/disk_full.h) until space is freed; reads go on meanwhile.
   virtual Status Write(const WriteSet& changes) = 0;
   // at: read as of that snapshot; null: the latest.
   virtual Result<std::optional<std::string>> Get(Family family, std::string_view key,
