@@ -50,19 +50,21 @@ void AppendMessage(std::string& out, const std::string& topic_id, const topics::
   out += "}";
 }
 
-Status MayConsume(const auth::Caller& caller) {
-  if (caller.role >= auth::Role::kService) return Status::Ok();
-  return Status(Code::kPermissionDenied, "Permission denied: role '" + std::string(auth::RoleName(caller.role)) +
-                                             "' may not consume topics (service, dba and system may)");
+// The body of a topic request from a caller who may consume topics (service, dba, system).
+Result<json::object> WorkerBody(const Request& request, const Result<auth::Caller>& caller) {
+  if (!caller.ok()) return caller.status();
+  if (caller->role < auth::Role::kService) {
+    return Status(Code::kPermissionDenied, "Permission denied: role '" + std::string(auth::RoleName(caller->role)) +
+                                               "' may not consume topics (service, dba and system may)");
+  }
+  return ParseBody(request);
 }
 
 }  // namespace
 
 Response Routes::TopicConsume(const Request& request, const Result<auth::Caller>& caller, TopicWait* wait) {
   auto fail = [&](const Status& s) { return Error(s.code(), s.message(), request.version(), request.keep_alive()); };
-  if (!caller.ok()) return fail(caller.status());
-  if (Status may = MayConsume(*caller); !may.ok()) return fail(may);
-  auto body = ParseBody(request);
+  auto body = WorkerBody(request, caller);
   if (!body.ok()) return fail(body.status());
   auto topic = StringField(*body, "topic_id", true);
   if (!topic.ok()) return fail(topic.status());
@@ -114,9 +116,7 @@ Response Routes::TopicConsume(const Request& request, const Result<auth::Caller>
 
 Response Routes::TopicAck(const Request& request, const Result<auth::Caller>& caller) {
   auto fail = [&](const Status& s) { return Error(s.code(), s.message(), request.version(), request.keep_alive()); };
-  if (!caller.ok()) return fail(caller.status());
-  if (Status may = MayConsume(*caller); !may.ok()) return fail(may);
-  auto body = ParseBody(request);
+  auto body = WorkerBody(request, caller);
   if (!body.ok()) return fail(body.status());
   auto topic = StringField(*body, "topic_id", true);
   if (!topic.ok()) return fail(topic.status());

@@ -25,7 +25,8 @@ topics::StartAt StartOf(const TopicPosition& p) {
   return {};
 }
 
-Result<int32_t> PartitionOf(std::optional<int64_t> p) {
+// A PARTITION clause's number (0 when none), refused past the largest partition count.
+Result<int32_t> PartitionNumber(std::optional<int64_t> p) {
   if (p && *p >= topics::TopicRegistry::kMaxPartitions) {
     return Status(Code::kInvalidInput, "No topic has partition " + std::to_string(*p));
   }
@@ -101,7 +102,7 @@ Result<StatementResult> Executor::Run(const Scope& scope, const ConsumeFrom& stm
   request.topic_id = TopicId(stmt.topic, scope.default_namespace);
   request.group = stmt.group;
   if (stmt.partition) {
-    auto partition = PartitionOf(stmt.partition);
+    auto partition = PartitionNumber(stmt.partition);
     if (!partition.ok()) return partition.status();
     request.partition = *partition;
   }
@@ -149,7 +150,7 @@ Result<StatementResult> Executor::Run(const Scope& scope, const ConsumeFrom& stm
 
 Result<StatementResult> Executor::Run(const Scope& scope, const AckTopic& stmt) {
   if (scope.caller.role < auth::Role::kService) return Denied(scope.caller, "acknowledge topics");
-  auto partition = PartitionOf(stmt.partition);
+  auto partition = PartitionNumber(stmt.partition);
   if (!partition.ok()) return partition.status();
   const std::string id = TopicId(stmt.topic, scope.default_namespace);
   auto committed = topics_.Ack(id, stmt.group, *partition, stmt.upto);
@@ -162,7 +163,7 @@ Result<StatementResult> Executor::Run(const Scope& scope, const ResetConsumerGro
   if (!auth::IsAdmin(scope.caller.role)) return Denied(scope.caller, "reset consumer groups");
   std::optional<int32_t> partition;
   if (stmt.partition) {
-    auto p = PartitionOf(stmt.partition);
+    auto p = PartitionNumber(stmt.partition);
     if (!p.ok()) return p.status();
     partition = *p;
   }

@@ -1,7 +1,6 @@
 #include "topics/log.h"
-#include "topics/keys.h"
 
-#include <cstring>
+#include "topics/keys.h"
 
 namespace kalam::topics {
 namespace {
