@@ -65,7 +65,7 @@ export function TopicPage(props: { session: Session; topicId: string }) {
       const b = bounds[partition] ?? { earliest: 0, end: 0 };
       return {
         group_id: String(g['group_id']), partition_id: partition, committed: committed < 0 ? 'none' : String(committed),
-        end: b.end, lag: Math.max(0, b.end - Math.max(committed + 1, b.earliest)), reserved_until: g['reserved_until'], updated_at: g['updated_at'],
+        end: b.end, lag: Math.max(0, b.end - Math.max(committed + 1, b.earliest)), reserved_until: g['reserved_until'] ?? 'nothing held', updated_at: g['updated_at'],
       };
     });
     return { partitions, messages: row['message_count'], created: row['created_at'], sources: sourcesOf(row['sources']), bounds, groups };
