@@ -96,7 +96,7 @@ cold_time_query() {
     { v[NR] = $1 * 1000 } END { printf "%.1f %.1f %.1f\n", v[int((NR + 1) / 2)], v[1], v[NR] }')
 }
 
-suite_cold() {
+need_cold() {
   need_kalam
   command -v wrk >/dev/null 2>&1 || die "wrk not found (run bench/install-deps.sh)"
   command -v g++ >/dev/null 2>&1 || die "g++ not found (needed for bench/duckdb_query.cpp)"
@@ -110,6 +110,10 @@ suite_cold() {
   g++ -O2 -std=c++20 -I"$duckdb_dir/include" "$bench_dir/duckdb_query.cpp" -o "$tmp/duckdb_query" \
     -L"$duckdb_dir/lib" -lduckdb -Wl,-rpath,"$duckdb_dir/lib" 2>"$tmp/duckdb_query.build.txt" \
     || { cat "$tmp/duckdb_query.build.txt" >&2; die "cannot compile bench/duckdb_query.cpp"; }
+}
+
+suite_cold() {
+  local chunks=$(( cold_rows / cold_chunk ))
 
   kalam_start cold
   kalam_sql_ok "CREATE NAMESPACE bench" >/dev/null

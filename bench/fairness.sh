@@ -17,9 +17,12 @@ fairness_light() {
     BENCH_SQL="SELECT * FROM bench.accounts WHERE id = {r}"
 }
 
-suite_fairness() {
+need_fairness() {
   need_kalam
   command -v wrk >/dev/null 2>&1 || die "wrk not found (run bench/install-deps.sh)"
+}
+
+suite_fairness() {
   kalam_start fairness
   kalam_sql_ok "CREATE NAMESPACE IF NOT EXISTS bench" >/dev/null
   kalam_sql_ok "CREATE SHARED TABLE bench.accounts (id BIGINT PRIMARY KEY, balance BIGINT) WITH (FLUSH_POLICY = 'rows:1000000000,interval:86400')" >/dev/null

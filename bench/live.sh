@@ -108,7 +108,7 @@ live_create_table() {
   kalam_sql_ok "CREATE SHARED TABLE bench.chat (id BIGINT PRIMARY KEY, room TEXT, author TEXT, body TEXT, created_at TIMESTAMP)" >/dev/null
 }
 
-suite_live() {
+need_live() {
   trap 'redis_stop; cleanup' EXIT
   need_kalam
   command -v "$redis_bin" >/dev/null 2>&1 || die "redis-server not found (run bench/install-deps.sh)"
@@ -125,6 +125,9 @@ suite_live() {
   g++ -O2 -std=c++20 "$bench_dir/live_bench.cpp" -o "$tmp/live_bench" -lpthread \
     2>"$tmp/live_bench.build.txt" \
     || { cat "$tmp/live_bench.build.txt" >&2; die "cannot compile bench/live_bench.cpp"; }
+}
+
+suite_live() {
   R[live.redis_version]="$("$redis_bin" --version | sed -n 's/.* v=\([^ ]*\).*/\1/p')"
 
   # All subscriptions are root's: lift the per-user cap (default 1000) above the test's

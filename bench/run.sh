@@ -35,7 +35,8 @@
 # fairness (bench/fairness.sh): while 2 clients run heavy aggregates over HTTP, a third
 #   client's SELECT 1 and primary-key reads are timed (p50/p99), against the idle server.
 # Each suite starts its own throw-away kalamdb-server(s); one PostgreSQL 15 cluster serves
-# the run. Prints Markdown tables (stdout; progress on stderr) and whether the aims are met.
+# the run. Prints Markdown tables (stdout; progress on stderr) and whether the aims are met,
+# each suite's as it finishes; every suite's prerequisites are checked before the first runs.
 #
 # Exit status: 0 whenever the setup works (slow numbers never fail anything); 2 when a
 # prerequisite is missing, a server cannot be started or a sanity check fails.
@@ -99,38 +100,38 @@ done
 # shellcheck source=bench/fairness.sh
 . "$here/fairness.sh"
 
+# Every prerequisite of the suites asked for (tools, peers, compiled drivers) is checked
+# before the first suite starts: a missing one stops the run at once, not after the suites
+# before it have run.
 if want roundtrip || want tables || want transactions || want pgwire; then need_servers; fi
+want rocksdb && need_rocksdb
+want live && need_live
+want cold && need_cold
+want sdk && need_sdk
+want topics && need_topics
+want fairness && need_fairness
 
+# Each suite's results are printed as soon as it finishes, so a later suite's failure loses
+# nothing already measured. The raw RocksDB figures belong to the tables report (its aims
+# compare with them): with both suites, rocksdb runs first.
 started_at="$(date +%s)"
-want roundtrip && suite_roundtrip
-want tables && suite_tables
-want rocksdb && suite_rocksdb
-want live && suite_live
-want cold && suite_cold
-want transactions && suite_transactions
-want pgwire && suite_pgwire
-want sdk && suite_sdk
-want topics && suite_topics
-want fairness && suite_fairness
-
-# ---------------------------------------------------------------- report
-echo
-echo "# KalamDB benchmarks — $(date -u +%Y-%m-%d), $cores cores, $(( $(date +%s) - started_at )) s"
+echo "# KalamDB benchmarks — $(date -u +%Y-%m-%d), $cores cores"
 echo
 echo "kalamdb-server: $kalam_bin${kalam_bin_info:+ (built $kalam_bin_info)}, source tree at $(git -C "$root" describe --always --dirty 2>/dev/null || echo '?')"
-want roundtrip && report_roundtrip
-if want tables; then
-  report_tables
-elif want rocksdb; then
-  report_rocksdb_table
-fi
-want live && report_live
-want cold && report_cold
-want transactions && report_transactions
-want pgwire && report_pgwire
-want sdk && report_sdk
-want topics && report_topics
-want fairness && report_fairness
+want roundtrip && { suite_roundtrip; report_roundtrip; }
+want rocksdb && { suite_rocksdb; want tables || report_rocksdb_table; }
+want tables && { suite_tables; report_tables; }
+want live && { suite_live; report_live; }
+want cold && { suite_cold; report_cold; }
+want transactions && { suite_transactions; report_transactions; }
+want pgwire && { suite_pgwire; report_pgwire; }
+want sdk && { suite_sdk; report_sdk; }
+want topics && { suite_topics; report_topics; }
+want fairness && { suite_fairness; report_fairness; }
+
+# ---------------------------------------------------------------- notes
+echo
+echo "All suites: $(( $(date +%s) - started_at )) s."
 if [ -n "$pg_notes" ]; then
   echo
   echo "pgbench reuses a cached clock reading when its thread was descheduled mid-transaction:$pg_notes"

@@ -6,10 +6,13 @@
 
 sdk_report=""
 
-suite_sdk() {
+need_sdk() {
   need_kalam
   command -v node >/dev/null 2>&1 || die "node not found (scripts/install-deps.sh)"
   [ -f "$root/sdk/typescript/dist/index.js" ] || die "sdk/typescript is not built (npm ci in sdk/typescript)"
+}
+
+suite_sdk() {
   log "sdk: ${BENCH_SDK_SUBS:-1000} subscriptions, ${BENCH_SDK_INSERTS:-100} inserts per client"
   sdk_report="$(KALAMDB_SERVER="$kalam_exe" node "$bench_dir/sdk.js")" || die "bench/sdk.js failed"
 }

@@ -237,11 +237,14 @@ suite_tables() {
   kalam_stop
 }
 
-suite_rocksdb() {
+need_rocksdb() {
   command -v g++ >/dev/null 2>&1 || die "g++ not found (needed for bench/rocksdb_put.cpp)"
   log "rocksdb: compiling bench/rocksdb_put.cpp"
   g++ -O2 -std=c++20 "$bench_dir/rocksdb_put.cpp" -lrocksdb -o "$tmp/rocksdb_put" 2>"$tmp/rocksdb_put.build.txt" \
     || { cat "$tmp/rocksdb_put.build.txt" >&2; die "cannot compile bench/rocksdb_put.cpp (librocksdb-dev?)"; }
+}
+
+suite_rocksdb() {
   local cfg threads sync out line f key
   for cfg in "1 0" "1 1" "16 1"; do
     read -r threads sync <<<"$cfg"

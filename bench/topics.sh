@@ -47,7 +47,7 @@ topics_add() {
   kalam_sql_ok "CREATE TOPIC bench.$1; ALTER TOPIC bench.$1 ADD SOURCE bench.events ON INSERT" >/dev/null
 }
 
-suite_topics() {
+need_topics() {
   trap 'redis_stop; cleanup' EXIT
   need_kalam
   command -v "$redis_bin" >/dev/null 2>&1 || die "redis-server not found (run bench/install-deps.sh)"
@@ -57,6 +57,9 @@ suite_topics() {
   g++ -O2 -std=c++20 "$bench_dir/topics_bench.cpp" -o "$tmp/topics_bench" -lpthread \
     2>"$tmp/topics_bench.build.txt" \
     || { cat "$tmp/topics_bench.build.txt" >&2; die "cannot compile bench/topics_bench.cpp"; }
+}
+
+suite_topics() {
   R[topics.redis_version]="$("$redis_bin" --version | sed -n 's/.* v=\([^ ]*\).*/\1/p')"
   local port
 
