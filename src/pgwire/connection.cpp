@@ -13,7 +13,6 @@
 #include "pgwire/results.h"
 #include "pgwire/values.h"
 #include "sql/executor.h"
-#include "common/sql_lexer.h"
 #include "sql/splitter.h"
 
 namespace kalam::pgwire {
@@ -29,33 +28,12 @@ constexpr auto kWriteTimeout = std::chrono::seconds(30);
 constexpr auto kDrainTime = std::chrono::seconds(2);
 constexpr size_t kReadChunk = 4 * 1024;  // PostgreSQL reads 8 KiB; small messages fit
 constexpr size_t kFlushBytes = 256 * 1024;  // replies held back for a pipeline at most
-// Prepared statements that answered within kQuickStatement this many times in a row run
-// on the I/O thread (see RunPortal); how many texts a connection remembers.
-constexpr int kQuickRunsToInline = 4;
-constexpr auto kQuickStatement = std::chrono::microseconds(300);
-constexpr size_t kMaxQuickStatements = 256;
 // How SUBSCRIBE TO's answer begins (the executor's hand-off to the WebSocket).
 constexpr std::string_view kSubscriptionHandOff = R"({"status":"subscription_required")";
 
 int32_t RandomSecret() {
   static thread_local std::mt19937 random{std::random_device{}()};
   return static_cast<int32_t>(random());
-}
-
-// A statement's text with its literals as '?': statements of one shape cost alike, whatever
-// their values (a point SELECT by any key).
-std::string StatementShape(std::string_view statement) {
-  std::string shape;
-  for (const sql::Token& token : sql::Tokenize(statement)) {
-    if (token.kind == sql::TokenKind::kEnd) break;
-    if (token.kind == sql::TokenKind::kNumber || token.kind == sql::TokenKind::kString) {
-      shape += '?';
-    } else {
-      shape += token.source;
-    }
-    shape += ' ';
-  }
-  return shape;
 }
 
 }  // namespace
@@ -427,8 +405,8 @@ awaitable<void> Connection::Serve(bool refuse) {
           std::vector<std::string> shapes;
           bool inline_run = !statements.empty();
           for (const std::string& statement : statements) {
-            shapes.push_back(StatementShape(statement));
-            inline_run = inline_run && IsQuick(shapes.back());
+            shapes.push_back(sql::StatementShape(statement));
+            inline_run = inline_run && quick_.IsQuick(shapes.back());
           }
           if (!inline_run) co_await asio::post(asio::bind_executor(services_.statements, use_awaitable));
           RunQuery(statements, shapes);
@@ -491,7 +469,7 @@ void Connection::RunQuery(const std::vector<std::string>& statements, const std:
     const std::string& statement = statements[i];
     const auto started = Clock::now();
     Result<Answer> answer = Run(statement, std::nullopt);
-    NoteRun(shapes[i], Clock::now() - started);
+    quick_.Note(shapes[i], Clock::now() - started);
     if (!answer.ok()) {  // Postgres stops a Query message at its first error
       AppendError(out_, "ERROR", SqlState(answer.status().code()), answer.status().message());
       return;
@@ -717,17 +695,6 @@ bool Connection::Bind(std::string_view body, Refusal& refusal) {
   return true;
 }
 
-bool Connection::IsQuick(const std::string& key) const {
-  auto found = quick_runs_.find(key);
-  return found != quick_runs_.end() && found->second >= kQuickRunsToInline;
-}
-
-void Connection::NoteRun(const std::string& key, Clock::duration took) {
-  if (quick_runs_.size() >= kMaxQuickStatements && !quick_runs_.contains(key)) quick_runs_.clear();
-  int& runs = quick_runs_[key];
-  runs = took <= kQuickStatement ? std::min(runs + 1, kQuickRunsToInline) : -kQuickRunsToInline;
-}
-
 awaitable<void> Connection::RunPortal(Portal& portal, Refusal& refusal) {
   if (portal.answer) co_return;
   const Prepared& statement = *portal.statement;
@@ -744,13 +711,13 @@ awaitable<void> Connection::RunPortal(Portal& portal, Refusal& refusal) {
   // A statement that has answered quickly every time lately runs right here, on the
   // connection's I/O thread: handing it to the statement pool and back would cost two
   // thread wake-ups, more than the statement itself. Any slow run sends it back to the pool.
-  const bool inline_run = IsQuick(statement.sql);
+  const bool inline_run = quick_.IsQuick(statement.sql);
   if (!inline_run) co_await asio::post(asio::bind_executor(services_.statements, use_awaitable));
   const auto started = Clock::now();
   Result<Answer> answer = Run(statement.sql, std::move(params));
   const auto took = Clock::now() - started;
   if (!inline_run) co_await asio::post(asio::bind_executor(socket_.get_executor(), use_awaitable));
-  NoteRun(statement.sql, took);
+  quick_.Note(statement.sql, took);
   if (!answer.ok()) {
     refusal = Refuse(answer.status());
     co_return;

@@ -31,6 +31,7 @@
 #include "pgwire/results.h"
 #include "pgwire/session_settings.h"
 #include "sql/params.h"
+#include "sql/quick_statements.h"
 #include "sql/session.h"
 
 namespace kalam::pgwire {
@@ -120,10 +121,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The simple query protocol: runs a Query message's statements (shapes: their
   // StatementShape, for the timing of quick statements); appends the replies to out_.
   void RunQuery(const std::vector<std::string>& statements, const std::vector<std::string>& shapes);
-  // Whether statements of this text (or shape) answered quickly the last few times, so the
-  // next runs on the I/O thread without two thread hand-offs; NoteRun records a run.
-  bool IsQuick(const std::string& key) const;
-  void NoteRun(const std::string& key, std::chrono::steady_clock::duration took);
   // Runs one statement (on the statement pool): answered by the connection itself or by
   // the executor.
   Result<Answer> Run(const std::string& statement, std::optional<std::vector<sql::ParamValue>> params);
@@ -175,9 +172,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t in_pos_ = 0;
   std::unordered_map<std::string, std::shared_ptr<const Prepared>> prepared_;  // "" unnamed
   std::unordered_map<std::string, Portal> portals_;                             // "" unnamed
-  // Per statement text or shape: how many of its latest runs were quick (negative: a slow
-  // one lately).
-  std::unordered_map<std::string, int> quick_runs_;
+  // Per statement text (prepared) or shape (simple queries): whether it answered quickly
+  // the last few times, so the next runs on the I/O thread without two thread hand-offs.
+  sql::QuickStatements quick_;
   // The cancellation of the statement running now, for CancelRequest.
   std::mutex running_mutex_;
   Cancellation* running_ = nullptr;  // guarded by running_mutex_

@@ -21,6 +21,7 @@
 #include "auth/peer.h"
 #include "server/routes.h"
 #include "server/ws_connection.h"
+#include "sql/quick_statements.h"
 
 namespace kalam::server {
 namespace {
@@ -38,6 +39,13 @@ constexpr auto kShutdownDeadline = std::chrono::seconds(30);
 
 class Server;
 
+// One I/O thread's connections: their context, and which SQL shapes answered quickly there
+// lately (used on that thread only).
+struct IoThread {
+  asio::io_context context{1};
+  sql::QuickStatements quick;
+};
+
 // A request running on the query pool, watched for its client going away.
 struct ClientWatch {
   Cancellation gone;      // set when the client closed its connection
@@ -47,27 +55,36 @@ struct ClientWatch {
 // One connection. Idle sessions are closed on shutdown; a busy one finishes its request.
 struct Session {
   beast::tcp_stream stream;
+  IoThread& thread;  // the one stream runs on
   bool busy = false;  // guarded by Server::sessions_mutex_
   bool websocket = false;  // guarded by Server::sessions_mutex_
   std::weak_ptr<WsConnection> ws;  // set once the connection is a WebSocket
   // While a topic consume waits for messages: cancelled to end the wait early (an append
   // wakes it; so do the client going away and shutdown). On the session's strand.
   std::shared_ptr<asio::steady_timer> poll_timer;
-  explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
+  Session(tcp::socket socket, IoThread& io_thread) : stream(std::move(socket)), thread(io_thread) {}
 };
 
 class Server final : public HttpServer {
  public:
   Server(App& app, int io_threads)
       : app_(app),
-        io_(io_threads),
-        io_threads_(io_threads),
+        io_(1),
         query_pool_(static_cast<size_t>(std::max(2, io_threads * 2))),
         password_pool_(static_cast<size_t>(app.config().auth.password_check_threads),
                        static_cast<size_t>(app.config().auth.password_check_queue)),
         acceptor_(io_),
         signals_(io_, SIGINT, SIGTERM),
-        routes_(app) {}
+        routes_(app) {
+    // Connections live on I/O contexts of one thread each, spread round robin: a request's
+    // read, its quick statement and its reply never hand over between threads (on a context
+    // shared by several threads each completion may wake another one). io_ itself accepts
+    // and watches for signals and the shutdown deadline.
+    for (int i = 0; i < io_threads; ++i) {
+      io_threads_.push_back(std::make_unique<IoThread>());
+      guards_.push_back(asio::make_work_guard(io_threads_.back()->context));
+    }
+  }
 
   Status Listen() {
     const auto& cfg = app_.config().server;
@@ -99,8 +116,10 @@ class Server final : public HttpServer {
                    asio::detached);
     if (pg_) pg_->Start();
     std::vector<std::thread> threads;
-    for (int i = 1; i < io_threads_; ++i) threads.emplace_back([this] { io_.run(); });
+    for (auto& t : io_threads_) threads.emplace_back([&t] { t->context.run(); });
     io_.run();
+    guards_.clear();
+    for (auto& t : io_threads_) t->context.stop();  // past the deadline: what still runs ends
     for (auto& t : threads) t.join();
     if (pg_) pg_->Stop();
     query_pool_.join();
@@ -108,8 +127,12 @@ class Server final : public HttpServer {
   }
 
  private:
-  void Accept(tcp::socket socket) {
-    auto session = std::make_shared<Session>(std::move(socket));
+  void Accept(tcp::socket accepted) {
+    IoThread& thread = *io_threads_[next_thread_++ % io_threads_.size()];
+    beast::error_code ec;
+    const auto protocol = accepted.local_endpoint(ec).protocol();
+    if (ec) return;  // the client is gone already
+    auto session = std::make_shared<Session>(tcp::socket(thread.context, protocol, accepted.release()), thread);
     const int64_t cap = app_.config().server.max_connections;
     {
       std::lock_guard lock(sessions_mutex_);
@@ -227,14 +250,25 @@ class Server final : public HttpServer {
           beast::error_code ignored;
           session->stream.socket().cancel(ignored);  // ends WatchClient's wait
         }
+      } else if (std::optional<std::string> shape = routes_.SqlShape(request);
+                 shape && session->thread.quick.IsQuick(*shape)) {
+        // SQL of a shape that has answered quickly every time lately runs right here: handing
+        // it to the query pool and back would cost two thread wake-ups, more than the
+        // statement itself. A slow run sends the shape back to the pool.
+        const auto run_started = std::chrono::steady_clock::now();
+        response = routes_.Handle(request, peer, caller);
+        session->thread.quick.Note(*shape, std::chrono::steady_clock::now() - run_started);
       } else {
         // While the request runs, a client that goes away cancels it.
+        std::chrono::steady_clock::duration took{};
         auto watch = std::make_shared<ClientWatch>();
         asio::co_spawn(session->stream.get_executor(), WatchClient(session, watch), asio::detached);
         TopicWait wait;
         while (true) {
           co_await asio::post(asio::bind_executor(query_pool_, use_awaitable));
+          const auto run_started = std::chrono::steady_clock::now();
           response = routes_.Handle(request, peer, caller, &watch->gone, &wait);
+          took = std::chrono::steady_clock::now() - run_started;
           co_await asio::post(asio::bind_executor(session->stream.get_executor(), use_awaitable));
           if (!wait.waiting || watch->gone.cancelled()) break;
           wait.waiting = false;
@@ -244,6 +278,7 @@ class Server final : public HttpServer {
         watch->finished = true;
         beast::error_code ignored;
         session->stream.socket().cancel(ignored);  // ends WatchClient's wait
+        if (shape) session->thread.quick.Note(*shape, took);
       }
       app_.metrics().CountRequest(
           Routes::Label(path), response.result_int(),
@@ -375,7 +410,9 @@ class Server final : public HttpServer {
 
   App& app_;
   asio::io_context io_;
-  int io_threads_;
+  std::vector<std::unique_ptr<IoThread>> io_threads_;  // the connections'
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  std::atomic<size_t> next_thread_ = 0;
   asio::thread_pool query_pool_;
   auth::PasswordPool password_pool_;
   tcp::acceptor acceptor_;

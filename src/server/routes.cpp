@@ -9,6 +9,7 @@
 #include "common/json_text.h"
 #include "server/app.h"
 #include "server/request_body.h"
+#include "sql/quick_statements.h"
 #include "server/ui_routes.h"
 
 namespace kalam::server {
@@ -120,6 +121,18 @@ Routes::Work Routes::WorkOf(const Request& request) {
     return Work::kTopic;
   }
   return Work::kQuery;
+}
+
+std::optional<std::string> Routes::SqlShape(const Request& request) const {
+  const std::string_view target = Target(request);
+  if ((target != "/v1/api/sql" && target != "/api/sql") || request.method() != http::verb::post) {
+    return std::nullopt;
+  }
+  auto body = ParseBody(request);
+  if (!body.ok()) return std::nullopt;
+  const json::value* sql = body->if_contains("sql");
+  if (sql == nullptr || !sql->is_string()) return std::nullopt;
+  return sql::StatementShape(sql->get_string());
 }
 
 Result<auth::Caller> Routes::Authenticate(const Request& request, const auth::Peer& peer) {

@@ -44,6 +44,11 @@ class Routes {
   enum class Work { kInPlace, kQuery, kPasswordThenQuery, kTopic };
   Work WorkOf(const Request& request);
 
+  // For a POST of SQL, its statements' shape (sql::StatementShape): the server times how
+  // quickly requests of each shape answer, and runs the quick ones on the I/O thread.
+  // nullopt for other requests and for bodies without "sql".
+  std::optional<std::string> SqlShape(const Request& request) const;
+
   // Who the request's credentials name: those of its Authorization header, or, on the login
   // route, those of its body (a sign-in).
   Result<auth::Caller> Authenticate(const Request& request, const auth::Peer& peer);

@@ -209,6 +209,44 @@ TEST(Limits, AResultPastTheStatementMemoryIsRefusedAndMemoryStaysBounded) {
   EXPECT_EQ(server.Stop(SIGTERM), 0);
 }
 
+// Statements of a shape that answered quickly lately (point reads) run on the connection's
+// I/O thread, and answer as they would on the pool; one of a shape that turns out slow is
+// still cut off by the statement timeout, and the shape goes back to the query pool. One
+// I/O thread: every connection shares it.
+TEST(Limits, QuickShapesAnswerRightlyAndASlowOneIsStillCutOff) {
+  ServerProcess server(Configured("workers = 1\n", "[limits]\nstatement_timeout_ms = 700\n"));
+  server.Start();
+  auto http = server.Client();
+  Prepare(http);
+  ASSERT_EQ(Sql(http, UserAuth(), "INSERT INTO app.t SELECT range FROM range(100)").status, 200);
+  auto second = server.Client();
+  for (int i = 0; i < 200; ++i) {
+    const int id = i * 37 % 150;  // a third of them absent
+    auto r = Sql(i % 2 == 0 ? http : second, UserAuth(), "SELECT id FROM app.t WHERE id = " + std::to_string(id));
+    ASSERT_EQ(r.status, 200) << json::serialize(r.body);
+    EXPECT_EQ(json::serialize(r.rows()), id < 100 ? "[[" + std::to_string(id) + "]]" : "[]") << id;
+  }
+  auto sum_of = [&](int n) {
+    return Sql(http, UserAuth(),
+               "SELECT sum(a.x * b.y) FROM range(" + std::to_string(n) + ") a(x), range(" +
+                   std::to_string(n) + ") b(y)");
+  };
+  for (int i = 1; i <= 12; ++i) {
+    auto r = sum_of(i);
+    ASSERT_EQ(r.status, 200) << json::serialize(r.body);
+    const int64_t s = static_cast<int64_t>(i) * (i - 1) / 2;
+    EXPECT_EQ(json::serialize(r.rows()), "[[" + std::to_string(s * s) + "]]") << i;
+  }
+  const auto started = Clock::now();
+  auto slow = sum_of(200000);  // 4e10 rows
+  EXPECT_EQ(slow.error_code(), "STATEMENT_TIMEOUT") << json::serialize(slow.body);
+  EXPECT_LT(Clock::now() - started, 10s);
+  auto other = server.Client();
+  EXPECT_EQ(json::serialize(Sql(other, RootAuth(), "SELECT 1").rows()), "[[1]]");
+  EXPECT_EQ(json::serialize(sum_of(3).rows()), "[[9]]");
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+}
+
 // Fairness, with a loose ceiling (bench/run.sh fairness measures it: p99 ~7 ms on 2 cores):
 // beside 2 clients of heavy aggregates, a third client's SELECT 1 and point reads are
 // answered within a second each.

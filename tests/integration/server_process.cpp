@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -77,7 +78,8 @@ ServerProcess::~ServerProcess() {
 std::string ServerProcess::WriteConfig(uint16_t port, uint16_t pg_port) const {
   const std::string path = work_dir_ + "/server.toml";
   std::ofstream out(path, std::ios::trunc);
-  out << "[server]\nhost = \"127.0.0.1\"\nport = " << port << "\nworkers = 2\n"
+  out << "[server]\nhost = \"127.0.0.1\"\nport = " << port << "\n"
+      << (options_.server_config.find("workers") == std::string::npos ? "workers = 2\n" : "")
       << options_.server_config << "\n"
       << "[auth]\n"
       << (options_.auth_config.find("bcrypt_cost") == std::string::npos ? "bcrypt_cost = 4\n" : "")
@@ -125,6 +127,12 @@ int ServerProcess::Stop(int signal) {
   ::kill(pid_, signal);
   int status = WaitExit(pid_);
   pid_ = -1;
+  // A server that did not stop cleanly says why in its log: shown with the failing test.
+  if (status != 0 && signal == SIGTERM) {
+    const std::string text = log();
+    std::fprintf(stderr, "kalamdb-server exited with %d after SIGTERM; its log ends:\n%s\n", status,
+                 text.substr(text.size() > 4000 ? text.size() - 4000 : 0).c_str());
+  }
   return status;
 }
 
