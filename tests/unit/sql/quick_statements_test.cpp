@@ -15,7 +15,13 @@ TEST(StatementShape, LiteralsBecomePlaceholdersAndLayoutIsIgnored) {
   EXPECT_NE(StatementShape("SELECT * FROM t WHERE id = 1"), StatementShape("SELECT * FROM u WHERE id = 1"));
   EXPECT_NE(StatementShape("SELECT * FROM t WHERE id = 1"), StatementShape("SELECT * FROM t WHERE id > 1"));
   EXPECT_NE(StatementShape("SELECT * FROM \"t\""), StatementShape("SELECT * FROM 't'"));
+  EXPECT_EQ(StatementShape("SELECT 1.5e-3, .5, 2E+7 -- the end"), StatementShape("SELECT 7, 8, 9"));
+  EXPECT_EQ(StatementShape("SELECT E'a\\'b', $$x$$"), StatementShape("SELECT 'c', $t$y$t$"));
+  EXPECT_NE(StatementShape("SELECT t1 FROM x"), StatementShape("SELECT t2 FROM x"));
+  EXPECT_NE(StatementShape("SELECT a FROM x"), StatementShape("SELECT ab FROM x"));
+  EXPECT_NE(StatementShape("SELECT a b FROM x"), StatementShape("SELECT ab FROM x"));
   EXPECT_EQ(StatementShape(""), "");
+  EXPECT_EQ(StatementShape("  /* only a comment */ "), "");
 }
 
 TEST(QuickStatements, QuickAfterEnoughQuickRunsAndBackToThePoolAfterASlowOne) {
