@@ -406,7 +406,7 @@ class Engine final : public QueryEngine, public DmlHost {
     // a flush turn rows this statement must read hot into markers. A transaction reads the
     // snapshot it began with (its cold rows are those up to its begin _seq).
     auto snapshot = context.transaction != nullptr ? context.transaction->snapshot() : store_.TakeSnapshot();
-    auto acquired = Acquire();
+    auto acquired = Acquire(context.cancellation);
     if (!acquired.ok()) return acquired.status();
     ConnectionSlot* slot = *acquired;
     {
@@ -553,16 +553,28 @@ class Engine final : public QueryEngine, public DmlHost {
     return !rel.empty() && *rel.begin() != "..";
   }
 
-  // A free connection, waiting for one until the statement's deadline at most.
-  Result<ConnectionSlot*> Acquire() {
+  // A free connection, waiting for one until the statement's deadline at most. A statement
+  // cancelled while it waits (KILL QUERY, its client gone) stops waiting within
+  // kCancelCheck.
+  Result<ConnectionSlot*> Acquire(const Cancellation* cancellation) {
+    constexpr auto kCancelCheck = std::chrono::milliseconds(20);
     std::unique_lock lock(pool_mutex_);
     auto ready = [&] { return !free_.empty() || (cancelled_all_ && !answering_committed); };
-    if (statement_deadline == Clock::time_point::max()) {
-      pool_cv_.wait(lock, ready);
-    } else if (!pool_cv_.wait_until(lock, statement_deadline, ready)) {
-      return Status(Code::kStatementTimeout,
-                    "No query connection came free within the statement timeout of " +
-                        std::to_string(options_.statement_timeout_ms) + " ms");
+    while (!ready()) {
+      if (cancellation != nullptr && cancellation->cancelled()) return CancelledStatus(cancellation->reason());
+      const auto now = Clock::now();
+      if (now >= statement_deadline) {
+        return Status(Code::kStatementTimeout,
+                      "No query connection came free within the statement timeout of " +
+                          std::to_string(options_.statement_timeout_ms) + " ms");
+      }
+      const auto wake = cancellation != nullptr && statement_deadline - now > kCancelCheck ? now + kCancelCheck
+                                                                                            : statement_deadline;
+      if (wake == Clock::time_point::max()) {
+        pool_cv_.wait(lock);
+      } else {
+        pool_cv_.wait_until(lock, wake);
+      }
     }
     if (free_.empty()) return Status(Code::kServiceUnavailable, "The server is shutting down");
     ConnectionSlot* slot = free_.back();
