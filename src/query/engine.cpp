@@ -438,8 +438,31 @@ class Engine final : public QueryEngine, public DmlHost {
     ScopedAllocationLimit memory(answering_committed ? 0 : options_.max_statement_memory_bytes);
     try {
       auto pending = slot->connection->PendingQuery(std::move(statement), stream);
-      duckdb::unique_ptr<duckdb::QueryResult> r =
-          pending->HasError() ? nullptr : pending->Execute();
+      duckdb::unique_ptr<duckdb::QueryResult> r;
+      if (!pending->HasError()) {
+        // DuckDB's own Execute() waits for a query by asking for work over and over: while
+        // another of its threads runs the only task there is (a scan of the hot store is
+        // one), this thread would spin a core (a quarter of the server's time in mutexes,
+        // profiled). WaitForTask() sleeps only while a task is blocked, so idle turns back
+        // off: a few yields, then sleeps growing to a millisecond.
+        int idle = 0;
+        while (true) {
+          const duckdb::PendingExecutionResult state = pending->ExecuteTask();
+          if (duckdb::PendingQueryResult::IsResultReady(state)) break;
+          if (state != duckdb::PendingExecutionResult::NO_TASKS_AVAILABLE &&
+              state != duckdb::PendingExecutionResult::BLOCKED) {
+            idle = 0;
+            continue;
+          }
+          pending->WaitForTask();
+          if (++idle <= 8) {
+            std::this_thread::yield();
+          } else {
+            std::this_thread::sleep_for(std::chrono::microseconds(25 << std::min(idle - 9, 5)));
+          }
+        }
+        r = pending->Execute();
+      }
       if (r == nullptr) {
         result = FromError(pending->GetErrorObject());
       } else if (r->HasError()) {
