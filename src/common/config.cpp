@@ -66,6 +66,7 @@ Status ApplyFile(const std::string& path, Config& c) {
   read("server", "max_connections", c.server.max_connections);
   read("storage", "data_path", c.storage.data_path);
   read("storage", "sync_writes", c.storage.sync_writes);
+  read("storage", "block_cache_mb", c.storage.block_cache_mb);
   if (root.at_path("backup.allowed_directories").node() != nullptr) {
     std::vector<std::string> dirs;
     read("backup", "allowed_directories", dirs);
@@ -149,6 +150,9 @@ Result<Config> LoadConfig(const std::optional<std::string>& path) {
   }
   if (c.auth.password_check_threads < 1) {
     return Status(Code::kInvalidInput, "auth.password_check_threads must be at least 1");
+  }
+  if (c.storage.block_cache_mb < 1 || c.storage.block_cache_mb > (int64_t{1} << 20)) {
+    return Status(Code::kInvalidInput, "storage.block_cache_mb must be between 1 and 1048576");
   }
   if (c.logging.format != "text" && c.logging.format != "json") {
     return Status(Code::kInvalidInput, "logging.format must be text or json");

@@ -35,6 +35,9 @@ struct Config {
     // true: every acknowledged statement is fsynced (durable against power loss).
     // false: durable against a process crash only. Costs one fsync per group commit.
     bool sync_writes = false;
+    // RocksDB's block cache of uncompressed data blocks, shared by every family: scans and
+    // point reads of hot rows that were written out to files read from memory.
+    int64_t block_cache_mb = 256;
   } storage;
   struct Backup {
     // Where BACKUP DATABASE may write and RESTORE DATABASE may read (directories and

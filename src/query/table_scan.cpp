@@ -39,6 +39,10 @@ struct ScanData : duckdb::TableFunctionData {
   // Set when they bound the primary key to ranges (inclusive, in key order): the scan
   // reads only keys within them.
   std::optional<std::vector<std::pair<store::Cell, store::Cell>>> key_ranges;
+  // `column = constant` filters on columns whose stored form compares exactly as the
+  // engine compares (integers, text, timestamps, ...): rows that fail one are skipped
+  // before they are copied into the engine's vectors. The filters stay in the plan.
+  std::vector<std::pair<size_t, store::Cell>> equal_filters;
 };
 
 // A schema version's mapping, with which of its columns the scan reads.
@@ -54,6 +58,7 @@ struct ScanState : duckdb::GlobalTableFunctionState {
   size_t next_point = 0;
   std::vector<duckdb::column_t> column_ids;
   bool key_only = false;  // no declared column but the key is read: values stay encoded
+  std::vector<std::pair<size_t, store::Cell>> equal_filters;  // ScanData's, when they apply
   std::map<uint32_t, VersionLayout> layouts;
   int64_t row_number = 0;
   store::RowVersion row;
@@ -69,6 +74,9 @@ const VersionLayout& LayoutFor(ScanState& state, const TableDef& table, uint32_t
   layout.wanted.assign(layout.types.size(), false);
   for (const duckdb::column_t id : state.column_ids) {
     if (id < layout.source.size() && layout.source[id] >= 0) layout.wanted[layout.source[id]] = true;
+  }
+  for (const auto& [column, cell] : state.equal_filters) {
+    if (layout.source[column] >= 0) layout.wanted[layout.source[column]] = true;
   }
   return state.layouts.emplace(version, std::move(layout)).first->second;
 }
@@ -105,15 +113,62 @@ duckdb::unique_ptr<duckdb::FunctionData> Bind(duckdb::ClientContext& context,
   return data;
 }
 
+// Whether a column's cells equal exactly when the engine's values do: no NaN or -0.0, no
+// collation, no JSON normalisation.
+bool ExactEquality(ColumnType type) {
+  switch (type) {
+    case ColumnType::kBoolean: case ColumnType::kSmallInt: case ColumnType::kInt:
+    case ColumnType::kBigInt: case ColumnType::kText: case ColumnType::kTimestamp:
+    case ColumnType::kDate: case ColumnType::kUuid:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// `column = constant` among the filters (leaving them in place), for ScanData::equal_filters.
+void CollectEqualFilters(ScanData& data, const duckdb::LogicalGet& get,
+                         const duckdb::vector<duckdb::unique_ptr<duckdb::Expression>>& filters) {
+  const auto& columns = data.table->current().columns;
+  const auto& column_ids = get.GetColumnIds();
+  for (const auto& filter : filters) {
+    if (filter->type != duckdb::ExpressionType::COMPARE_EQUAL ||
+        filter->GetExpressionClass() != duckdb::ExpressionClass::BOUND_COMPARISON) {
+      continue;
+    }
+    const auto& cmp = filter->Cast<duckdb::BoundComparisonExpression>();
+    const duckdb::Expression* ref = cmp.left.get();
+    const duckdb::Expression* value = cmp.right.get();
+    if (ref->GetExpressionClass() != duckdb::ExpressionClass::BOUND_COLUMN_REF) std::swap(ref, value);
+    if (ref->GetExpressionClass() != duckdb::ExpressionClass::BOUND_COLUMN_REF ||
+        value->GetExpressionClass() != duckdb::ExpressionClass::BOUND_CONSTANT) {
+      continue;
+    }
+    const auto& binding = ref->Cast<duckdb::BoundColumnRefExpression>();
+    if (binding.depth != 0 || binding.binding.table_index != get.table_index ||
+        binding.binding.column_index >= column_ids.size()) {
+      continue;
+    }
+    const idx_t column = column_ids[binding.binding.column_index].GetPrimaryIndex();
+    if (column >= columns.size() || !ExactEquality(columns[column].type)) continue;
+    const duckdb::Value& constant = value->Cast<duckdb::BoundConstantExpression>().value;
+    if (constant.IsNull() || constant.type() != EngineType(columns[column])) continue;
+    auto cell = CellFromValue(columns[column], constant);
+    if (!cell.ok() || store::IsNull(*cell)) continue;
+    data.equal_filters.emplace_back(column, std::move(cell).value());
+  }
+}
+
 // Recognises `pk = constant` and `pk IN (constants)` among the filters (leaving them in
 // place) and turns the scan into point reads.
 void PushdownFilters(duckdb::ClientContext&, duckdb::LogicalGet& get,
                      duckdb::FunctionData* bind_data,
                      duckdb::vector<duckdb::unique_ptr<duckdb::Expression>>& filters) {
   auto& data = bind_data->Cast<ScanData>();
+  const auto& column_ids = get.GetColumnIds();
+  CollectEqualFilters(data, get, filters);
   const int pk = data.table->current().PrimaryKeyIndex();
   if (pk < 0) return;
-  const auto& column_ids = get.GetColumnIds();
   auto is_pk = [&](const duckdb::Expression& e) {
     if (e.GetExpressionClass() != duckdb::ExpressionClass::BOUND_COLUMN_REF) return false;
     const auto& ref = e.Cast<duckdb::BoundColumnRefExpression>();
@@ -257,9 +312,11 @@ duckdb::unique_ptr<duckdb::GlobalTableFunctionState> Init(duckdb::ClientContext&
     }
   }
   state->column_ids.assign(input.column_ids.begin(), input.column_ids.end());
+  // A merged read's tombstones must all come through: they hide older cold versions.
+  if (!data.with_tombstones) state->equal_filters = data.equal_filters;
   const int pk = data.table->current().PrimaryKeyIndex();
   const size_t declared = data.table->current().columns.size();
-  state->key_only = pk >= 0 && std::none_of(state->column_ids.begin(), state->column_ids.end(),
+  state->key_only = pk >= 0 && state->equal_filters.empty() && std::none_of(state->column_ids.begin(), state->column_ids.end(),
                                             [&](duckdb::column_t id) {
                                               return id < declared && id != static_cast<duckdb::column_t>(pk);
                                             });
@@ -288,6 +345,13 @@ void Scan(duckdb::ClientContext&, duckdb::TableFunctionInput& input, duckdb::Dat
     } else {
       s = store::DecodeRowCells(bytes, layout.types, row, &layout.wanted);
       if (!s.ok()) throw duckdb::IOException(s.message());
+      for (const auto& [column, cell] : state.equal_filters) {
+        const int source = layout.source[column];
+        if ((source >= 0 ? row.cells[source] : layout.missing[column]) != cell) {
+          ++state.row_number;
+          return;
+        }
+      }
     }
     for (idx_t out = 0; out < state.column_ids.size(); ++out) {
       const duckdb::column_t id = state.column_ids[out];

@@ -78,7 +78,8 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   if (!restored.ok()) return restored.status();
   if (*restored) spdlog::info("restored the staged backup into {}", dir.string());
 
-  auto store = store::KvStore::Open((dir / "rocksdb").string(), config.storage.sync_writes);
+  auto store = store::KvStore::Open((dir / "rocksdb").string(), config.storage.sync_writes,
+                                    static_cast<uint64_t>(std::max<int64_t>(0, config.storage.block_cache_mb)) << 20);
   if (!store.ok()) return store.status();
   app->store_ = std::move(store).value();
 

@@ -1,7 +1,9 @@
 #include "store/kv_store.h"
 
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
@@ -327,7 +329,8 @@ class RocksStore final : public KvStore {
 
 }  // namespace
 
-Result<std::unique_ptr<KvStore>> KvStore::Open(const std::string& dir, bool sync) {
+Result<std::unique_ptr<KvStore>> KvStore::Open(const std::string& dir, bool sync,
+                                               uint64_t block_cache_bytes) {
   // Made here, so RocksDB does not log an error about the directory it is about to create.
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -344,6 +347,13 @@ Result<std::unique_ptr<KvStore>> KvStore::Open(const std::string& dir, bool sync
   options.info_log = std::make_shared<ServerLogger>();
   auto no_space = std::make_shared<NoSpaceListener>();
   options.listeners.push_back(no_space);
+  // One block cache for every family, and a Bloom filter per file: a point read of a key a
+  // file does not hold (a row that was never flushed, a flush marker that does not exist)
+  // skips the file without reading a block.
+  rocksdb::BlockBasedTableOptions table;
+  if (block_cache_bytes > 0) table.block_cache = rocksdb::NewLRUCache(block_cache_bytes);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());

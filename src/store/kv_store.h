@@ -43,7 +43,9 @@ class WriteSet {
 class KvStore {
  public:
   // Opens (creating when missing) the store in dir. sync: fsync every write.
-  static Result<std::unique_ptr<KvStore>> Open(const std::string& dir, bool sync);
+  // block_cache_bytes: RocksDB's block cache, shared by the families (0: RocksDB's default).
+  static Result<std::unique_ptr<KvStore>> Open(const std::string& dir, bool sync,
+                                               uint64_t block_cache_bytes = 0);
   virtual ~KvStore() = default;
 
   // A consistent view of the store as of when it was taken; reads given it see that view.
