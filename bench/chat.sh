@@ -7,7 +7,7 @@
 #     subscriptions: its room of the SHARED table chat.messages (ACCESS_LEVEL public) and
 #     its own rows of the USER table chat.inbox.
 #   - senders (BENCH_CHAT_SENDERS HTTP keep-alive connections, as root) INSERT messages at
-#     BENCH_CHAT_RATE (500) per second over the rooms; every BENCH_CHAT_INBOX_EVERY-th (4th)
+#     BENCH_CHAT_RATE (500) per second over the rooms; one in BENCH_CHAT_INBOX_EVERY (4)
 #     also notifies one member through `EXECUTE AS USER` into chat.inbox, in the same
 #     request. A message carries its send time; latency = sent -> each member has it.
 #   - memory: BENCH_CHAT_MEM_CONNS (10,000) connections held idle with their two
@@ -164,7 +164,7 @@ report_chat() {
   echo "## Chat — $(date -u +%Y-%m-%d), $cores cores, load average ${R[chat.load_before]:-?} before / ${R[chat.load_after]:-?} after"
   echo
   echo "Rooms of $chat_room_size users; every user one WebSocket with 2 subscriptions (its room of"
-  echo "\`chat.messages\`, its \`chat.inbox\`); $chat_senders HTTP senders as root; every ${chat_inbox_every}th message"
+  echo "\`chat.messages\`, its \`chat.inbox\`); $chat_senders HTTP senders as root; one message in $chat_inbox_every"
   echo "also notifies one member's inbox (\`EXECUTE AS USER\`, same request). Latency: the row's"
   echo "\`sent_at\` (written as the INSERT is sent) -> the change read by each member."
   echo

@@ -10,8 +10,8 @@
 //   "i": SELECT * FROM chat.inbox                                 (USER: the user's own rows)
 // Senders (`senders` threads, each one HTTP keep-alive connection as root) INSERT messages
 // at `rate` per second spread over the rooms of the connected users, one statement a
-// message carrying its send time (`sent_at`, µs of the steady clock); every `inbox_every`-th
-// message also notifies one other member of the room, in the same request:
+// message carrying its send time (`sent_at`, µs of the steady clock); one message in
+// `inbox_every` also notifies one other member of the room, in the same request:
 // `EXECUTE AS USER '<member>' (INSERT INTO chat.inbox ...)`. Every member receives every
 // message of its room, the notified member also the inbox row; latency = the row's
 // sent_at -> the change message read by the member's connection. Every delivery is
@@ -320,7 +320,9 @@ RunResult load(Fleet& f, const std::string& phase, double rate, double seconds, 
   for (size_t k = 0; k < n; ++k) {
     Msg& m = run.msgs[k];
     m.room = k % rooms;
-    if (inbox_every > 0 && k % inbox_every == 0) {
+    // A quarter (1/inbox_every) of each round over the rooms, another quarter of the rooms
+    // each round: every room's members get notifications, spread evenly in time.
+    if (inbox_every > 0 && (k + k / rooms) % inbox_every == 0) {
       const int sender_slot = (k / rooms) % room_size;
       m.mention = m.room * room_size + (sender_slot + 1) % room_size;
       ++inbox_n;
@@ -335,6 +337,9 @@ RunResult load(Fleet& f, const std::string& phase, double rate, double seconds, 
   std::vector<std::vector<int64_t>> acks(senders);
   std::vector<int64_t> lag(senders, 0);
   const double cpu0 = cpu_s(pid), self0 = self_cpu_s();
+  const int64_t started_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();  // to line runs up with the server's jobs
   const int64_t t0 = now_us() + 1000;
   std::vector<std::thread> threads;
   for (int j = 0; j < senders; ++j) {
@@ -394,6 +399,7 @@ RunResult load(Fleet& f, const std::string& phase, double rate, double seconds, 
            run.dups == 0 && run.inbox_dups == 0 && run.stray == 0 && achieved >= 0.95 * rate;
   std::ostringstream o;
   o << "CHAT_RESULT phase=" << phase << " conns=" << conns << " rooms=" << rooms << " rate=" << rate
+    << " started_unix_ms=" << started_unix_ms
     << " seconds=" << seconds << " messages=" << n << " achieved_rate=" << static_cast<int64_t>(achieved)
     << " send_s=" << send_s << " max_lag_us=" << *std::max_element(lag.begin(), lag.end())
     << " expected=" << expected << " delivered=" << run.delivered << " lost=" << lost << " dups=" << run.dups
