@@ -23,6 +23,7 @@ declare -A R          # R[key.field] = value
 errors_seen=""        # keys that saw errors, with counts
 error_details=""      # Markdown list items: the first failing response of each key
 pg_notes=""           # pgbench percentile caveats
+sanity_failures=""    # sanity checks that failed after measuring: the run exits 2 after the report
 
 # ---------------------------------------------------------------- prerequisites
 # need_kalam: the server binary (copied: every server of the run starts from one copy, even

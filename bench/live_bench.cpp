@@ -24,30 +24,13 @@
 //
 // Prints one line "LIVE_RESULT key=value ..." (times in microseconds unless the key says
 // otherwise, sizes in bytes), or "LIVE_ERROR text" and exits 1.
-#include <boost/asio.hpp>
-#include <boost/beast.hpp>
+#include "ws_bench.h"
 
-#include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <cmath>
-#include <functional>
-#include <optional>
 #include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <iostream>
-#include <map>
+#include <functional>
 #include <memory>
 #include <mutex>
-#include <sstream>
-#include <string>
-#include <thread>
-#include <vector>
-
-#include <sys/resource.h>
-#include <unistd.h>
+#include <optional>
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -59,81 +42,7 @@ using asio::use_awaitable;
 
 namespace {
 
-// ------------------------------------------------------------------ basics
-std::map<std::string, std::string> opts;
-
-std::string opt(const std::string& k, const std::string& def = "") {
-  auto it = opts.find(k);
-  return it == opts.end() ? def : it->second;
-}
-long long opt_int(const std::string& k, long long def) {
-  auto it = opts.find(k);
-  return it == opts.end() ? def : std::stoll(it->second);
-}
-
-[[noreturn]] void fail(const std::string& why) {
-  std::cout << "LIVE_ERROR " << why << std::endl;
-  std::exit(1);
-}
-
-int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
-
-// Nearest-rank percentile of sorted values.
-int64_t pct(const std::vector<int64_t>& sorted, double p) {
-  if (sorted.empty()) return -1;
-  size_t i = static_cast<size_t>(std::ceil(p * sorted.size()));
-  if (i < 1) i = 1;
-  if (i > sorted.size()) i = sorted.size();
-  return sorted[i - 1];
-}
-
-std::string summary(const std::string& prefix, std::vector<int64_t> v) {
-  std::sort(v.begin(), v.end());
-  double sum = 0;
-  for (auto x : v) sum += x;
-  std::ostringstream o;
-  o << prefix << "_n=" << v.size() << " " << prefix << "_p50_us=" << pct(v, 0.50) << " " << prefix
-    << "_p90_us=" << pct(v, 0.90) << " " << prefix << "_p99_us=" << pct(v, 0.99) << " " << prefix
-    << "_p999_us=" << pct(v, 0.999) << " " << prefix << "_max_us=" << (v.empty() ? -1 : v.back())
-    << " " << prefix << "_mean_us=" << (v.empty() ? -1 : static_cast<int64_t>(sum / v.size()));
-  return o.str();
-}
-
-long rss_kb(long pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
-// CPU seconds (user + system) of a process, from /proc/<pid>/stat.
-double cpu_s(long pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t close = text.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream fields(text.substr(close + 2));
-  std::string f;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && fields >> f; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(f);  // utime, stime
-  }
-  return ticks / sysconf(_SC_CLK_TCK);
-}
-
-double self_cpu_s() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
-}
+using namespace wsb;
 
 // The id in `"id":123` after `"rows":[{` (KalamDB change) or in a payload (Redis).
 int64_t parse_id(std::string_view text) {
@@ -161,53 +70,6 @@ std::string insert_sql(int64_t id, const std::string& room, const std::string& b
          std::to_string(id) + ", '" + room + "', 'author-1', '" + body +
          "', '2026-01-01 00:00:00')";
 }
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out + "\"";
-}
-
-// ------------------------------------------------------------------ HTTP (blocking)
-class Http {
- public:
-  Http(asio::io_context& io, int port, std::string auth) : stream_(io), auth_(std::move(auth)) {
-    stream_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-    stream_.socket().set_option(tcp::no_delay(true));
-    host_ = "127.0.0.1:" + std::to_string(port);
-  }
-  // POST /v1/api/sql; returns the body, fails on a non-success answer.
-  std::string sql(const std::string& statement) {
-    write_sql(statement);
-    return read();
-  }
-  void write_sql(const std::string& statement) {
-    http::request<http::string_body> req{http::verb::post, "/v1/api/sql", 11};
-    req.set(http::field::host, host_);
-    req.set(http::field::authorization, auth_);
-    req.set(http::field::content_type, "application/json");
-    req.keep_alive(true);
-    req.body() = "{\"sql\":" + json_string(statement) + "}";
-    req.prepare_payload();
-    http::write(stream_, req);
-  }
-  std::string read() {
-    http::response<http::string_body> res;
-    http::read(stream_, buffer_, res);
-    if (res.result() != http::status::ok || res.body().rfind("{\"status\":\"success\"", 0) != 0) {
-      fail("HTTP " + std::to_string(res.result_int()) + ": " + res.body().substr(0, 300));
-    }
-    return std::move(res.body());
-  }
-
- private:
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  std::string auth_, host_;
-};
 
 // ------------------------------------------------------------------ RESP
 std::string resp_command(const std::vector<std::string>& words) {
@@ -473,30 +335,6 @@ struct KalamConn {
   tcp::socket socket;
 };
 
-// A masked client text frame.
-std::string ws_frame(const std::string& payload) {
-  std::string f;
-  f.push_back(static_cast<char>(0x81));
-  const size_t n = payload.size();
-  if (n < 126) {
-    f.push_back(static_cast<char>(0x80 | n));
-  } else if (n < 65536) {
-    f.push_back(static_cast<char>(0x80 | 126));
-    f.push_back(static_cast<char>(n >> 8));
-    f.push_back(static_cast<char>(n & 0xff));
-  } else {
-    f.push_back(static_cast<char>(0x80 | 127));
-    for (int i = 7; i >= 0; --i) f.push_back(static_cast<char>((static_cast<uint64_t>(n) >> (8 * i)) & 0xff));
-  }
-  static std::atomic<uint32_t> seed{0x9e3779b9};
-  const uint32_t key = seed.fetch_add(0x6d2b79f5);
-  const unsigned char mask[4] = {static_cast<unsigned char>(key >> 24), static_cast<unsigned char>(key >> 16),
-                                 static_cast<unsigned char>(key >> 8), static_cast<unsigned char>(key)};
-  f.append(reinterpret_cast<const char*>(mask), 4);
-  for (size_t i = 0; i < n; ++i) f.push_back(static_cast<char>(payload[i] ^ mask[i % 4]));
-  return f;
-}
-
 void kalam_message(Shared& s, std::string_view text, int64_t t, bool& authed) {
   if (text.starts_with("{\"type\":\"change\"")) {
     s.change(parse_id(text), t, text.size());
@@ -517,75 +355,17 @@ void kalam_message(Shared& s, std::string_view text, int64_t t, bool& authed) {
 awaitable<void> kalam_reader(std::shared_ptr<KalamConn> c, Shared& s, int port, std::string token) {
   bool authed = false;
   try {
-    co_await c->socket.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
-                                     use_awaitable);
-    c->socket.set_option(tcp::no_delay(true));
-    const std::string upgrade = "GET /v1/ws?token=" + token + " HTTP/1.1\r\nHost: 127.0.0.1:" +
-                                std::to_string(port) +
-                                "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                                "Sec-WebSocket-Version: 13\r\n\r\n";
-    co_await asio::async_write(c->socket, asio::buffer(upgrade), use_awaitable);
-    std::string data;
-    char chunk[65536];
-    size_t head_end;
-    while ((head_end = data.find("\r\n\r\n")) == std::string::npos) {
-      size_t n = co_await c->socket.async_read_some(asio::buffer(chunk), use_awaitable);
-      data.append(chunk, n);
-    }
-    if (data.rfind("HTTP/1.1 101", 0) != 0) {
-      throw std::runtime_error("upgrade refused: " + data.substr(0, data.find("\r\n")));
-    }
-    data.erase(0, head_end + 4);
+    std::string data = co_await ws_connect(c->socket, port, "/v1/ws?token=" + token);
     std::string fragments;
+    char chunk[65536];
     while (true) {
       const int64_t t = now_us();
-      size_t pos = 0;
-      while (data.size() - pos >= 2) {
-        const unsigned char b0 = data[pos], b1 = data[pos + 1];
-        uint64_t len = b1 & 0x7f;
-        size_t head = 2;
-        if (len == 126) {
-          if (data.size() - pos < 4) break;
-          len = (static_cast<unsigned char>(data[pos + 2]) << 8) | static_cast<unsigned char>(data[pos + 3]);
-          head = 4;
-        } else if (len == 127) {
-          if (data.size() - pos < 10) break;
-          len = 0;
-          for (int i = 0; i < 8; ++i) len = (len << 8) | static_cast<unsigned char>(data[pos + 2 + i]);
-          head = 10;
-        }
-        if (b1 & 0x80) head += 4;  // servers do not mask; skip a key all the same
-        if (data.size() - pos < head + len) break;
-        std::string_view payload(data.data() + pos + head, len);
-        const int opcode = b0 & 0x0f;
-        const bool fin = b0 & 0x80;
-        if (opcode == 1 || opcode == 0) {
-          if (fin && fragments.empty()) {
-            kalam_message(s, payload, t, authed);
-          } else {
-            fragments.append(payload);
-            if (fin) {
-              kalam_message(s, fragments, t, authed);
-              fragments.clear();
-            }
-          }
-        } else if (opcode == 8) {
-          throw boost::system::system_error(asio::error::eof);
-        } else {
-          s.other++;  // ping, pong, binary
-        }
-        pos += head + len;
-      }
-      data.erase(0, pos);
+      ws_take_frames(data, fragments, [&](std::string_view text) { kalam_message(s, text, t, authed); }, s.other);
       size_t n = co_await c->socket.async_read_some(asio::buffer(chunk), use_awaitable);
       data.append(chunk, n);
     }
   } catch (const boost::system::system_error& e) {
-    if (e.code() != asio::error::operation_aborted && e.code() != asio::error::eof &&
-        e.code() != asio::error::bad_descriptor) {
-      s.error(std::string("connection: ") + e.what());
-    }
+    if (!closed_on_purpose(e.code())) s.error(std::string("connection: ") + e.what());
     s.failed++;
   } catch (const std::exception& e) {
     s.error(std::string("connection: ") + e.what());
@@ -640,23 +420,9 @@ awaitable<void> redis_reader(std::shared_ptr<RedisConn> c, Shared& s, int port) 
       data.erase(0, pos);
     }
   } catch (const boost::system::system_error& e) {
-    if (e.code() != asio::error::operation_aborted && e.code() != asio::error::eof &&
-        e.code() != asio::error::bad_descriptor) {
-      s.error(std::string("connection: ") + e.what());
-    }
+    if (!closed_on_purpose(e.code())) s.error(std::string("connection: ") + e.what());
     s.failed++;
   }
-}
-
-// Waits until pred() or the deadline; false on timeout.
-template <class P>
-bool wait_until(P pred, int seconds) {
-  const int64_t end = now_us() + seconds * 1000000LL;
-  while (!pred()) {
-    if (now_us() > end) return false;
-    sleep_ms(1);
-  }
-  return true;
 }
 
 struct Fleet {
@@ -828,12 +594,6 @@ int fanout(bool is_kalam) {
   std::_Exit(0);
 }
 
-// The number in `"rows":[[N]]` of a one-value result, or -1.
-long count_of(const std::string& body) {
-  size_t at = body.find("\"rows\":[[");
-  return at == std::string::npos ? -1 : std::stol(body.substr(at + 9));
-}
-
 int setup(bool is_kalam) {
   const int port = opt_int("port", 0);
   const int conns = opt_int("conns", 1000), subs = opt_int("subs", 100);
@@ -915,12 +675,8 @@ int main(int argc, char** argv) {
     std::cerr << "usage: live_bench MODE key=value...\n";
     return 2;
   }
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    size_t eq = a.find('=');
-    if (eq == std::string::npos) fail("bad argument " + a);
-    opts[a.substr(0, eq)] = a.substr(eq + 1);
-  }
+  error_tag = "LIVE_ERROR";
+  parse_options(argc, argv);
   const std::string mode = argv[1];
   try {
     if (mode == "kalam-latency") return kalam_latency();

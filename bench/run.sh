@@ -2,7 +2,7 @@
 # KalamDB benchmarks against PostgreSQL 15, Redis 7 and DuckDB (see bench/README.md).
 #
 #   bench/run.sh [SUITE...]      SUITE: roundtrip | tables | rocksdb | live | cold |
-#                                transactions | pgwire | sdk | topics | fairness | all
+#                                transactions | pgwire | sdk | topics | fairness | chat | all
 #                                (default: roundtrip tables rocksdb; all = every suite)
 #
 # roundtrip (bench/roundtrip.sh): POST /v1/api/sql {"sql":"SELECT 1"} and
@@ -34,6 +34,10 @@
 #   rate in batches of 100, INSERT throughput with and without topics.
 # fairness (bench/fairness.sh): while 2 clients run heavy aggregates over HTTP, a third
 #   client's SELECT 1 and primary-key reads are timed (p50/p99), against the idle server.
+# chat (bench/chat.sh, bench/chat_bench.cpp): users in rooms of 10, one WebSocket each
+#   subscribed to its room (SHARED chat.messages) and its inbox (USER chat.inbox); messages
+#   INSERTed at a sustained rate: delivery p50/p99 at 1k, 5k and 10k connections, every
+#   delivery accounted for, the highest rate with p99 <= 50 ms, memory of 10k idle connections.
 # Each suite starts its own throw-away kalamdb-server(s); one PostgreSQL 15 cluster serves
 # the run. Prints Markdown tables (stdout; progress on stderr) and whether the aims are met,
 # each suite's as it finishes; every suite's prerequisites are checked before the first runs.
@@ -62,6 +66,11 @@
 #                         (1000) for seconds (10); messages drained (200000)
 #   BENCH_FAIRNESS_DURATION  fairness: seconds per light measurement (default BENCH_TABLE_DURATION)
 #   BENCH_FAIRNESS_HEAVY_SQL fairness: the heavy aggregate
+#   BENCH_CHAT_*          chat: CONNS ("1000 5000 10000"), ROOM_SIZE (10 users a room), RATE
+#                         (500 messages/s), SECONDS (10 per count), MEM_CONNS (10000),
+#                         SEARCH_CONNS (1000), SEARCH_SECONDS (4), SENDERS (8), INBOX_EVERY (4),
+#                         PERF (a file: perf record -g of the server over one more run)
+#   BENCH_CXX             compiler command for the load generators of chat (default g++)
 #   BENCH_KEEP            1 = keep the temp dir (raw outputs, server logs) after the run
 set -uo pipefail
 
@@ -69,13 +78,13 @@ here="$(cd "$(dirname "$0")" && pwd)"
 
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(roundtrip tables rocksdb)
-case " ${suites[*]} " in *" all "*) suites=(roundtrip tables rocksdb live cold transactions pgwire sdk topics fairness) ;; esac
+case " ${suites[*]} " in *" all "*) suites=(roundtrip tables rocksdb live cold transactions pgwire sdk topics fairness chat) ;; esac
 want() { local s; for s in "${suites[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 for s in "${suites[@]}"; do
   case "$s" in
-    roundtrip | tables | rocksdb | live | cold | transactions | pgwire | sdk | topics | fairness) ;;
+    roundtrip | tables | rocksdb | live | cold | transactions | pgwire | sdk | topics | fairness | chat) ;;
     -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench: unknown suite '$s' (roundtrip, tables, rocksdb, live, cold, transactions, pgwire, sdk, topics, fairness, all)" >&2; exit 2 ;;
+    *) echo "bench: unknown suite '$s' (roundtrip, tables, rocksdb, live, cold, transactions, pgwire, sdk, topics, fairness, chat, all)" >&2; exit 2 ;;
   esac
 done
 
@@ -99,6 +108,8 @@ done
 . "$here/topics.sh"
 # shellcheck source=bench/fairness.sh
 . "$here/fairness.sh"
+# shellcheck source=bench/chat.sh
+. "$here/chat.sh"
 
 # Every prerequisite of the suites asked for (tools, peers, compiled drivers) is checked
 # before the first suite starts: a missing one stops the run at once, not after the suites
@@ -110,6 +121,7 @@ want cold && need_cold
 want sdk && need_sdk
 want topics && need_topics
 want fairness && need_fairness
+want chat && need_chat
 
 # Each suite's results are printed as soon as it finishes, so a later suite's failure loses
 # nothing already measured. The raw RocksDB figures belong to the tables report (its aims
@@ -128,6 +140,7 @@ want pgwire && { suite_pgwire; report_pgwire; }
 want sdk && { suite_sdk; report_sdk; }
 want topics && { suite_topics; report_topics; }
 want fairness && { suite_fairness; report_fairness; }
+want chat && { suite_chat; report_chat; }
 
 # ---------------------------------------------------------------- notes
 echo
@@ -142,4 +155,5 @@ if [ -n "$errors_seen" ]; then
   [ -n "$error_details" ] && echo "$error_details"
   echo "(raw outputs and server logs: rerun with BENCH_KEEP=1)"
 fi
+[ -n "$sanity_failures" ] && exit 2
 exit 0

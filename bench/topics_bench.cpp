@@ -13,9 +13,7 @@
 //                                                   INSERT: until all n have their message
 //
 // Prints one line "TOPICS_RESULT key=value ..." (latencies in µs), or "TOPICS_ERROR ...".
-#include <boost/asio.hpp>
-#include <boost/beast.hpp>
-#include <unistd.h>
+#include "ws_bench.h"
 
 #include <fstream>
 #include <iterator>
@@ -82,36 +80,8 @@ void parse_messages(const std::string& body, std::vector<int64_t>& keys, int64_t
   }
 }
 
-class Http {
- public:
-  Http(asio::io_context& io, int port, std::string auth) : stream_(io), auth_(std::move(auth)) {
-    stream_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-    stream_.socket().set_option(tcp::no_delay(true));
-    host_ = "127.0.0.1:" + std::to_string(port);
-  }
-  std::string post(const std::string& target, const std::string& body) {
-    http::request<http::string_body> req{http::verb::post, target, 11};
-    req.set(http::field::host, host_);
-    req.set(http::field::authorization, auth_);
-    req.set(http::field::content_type, "application/json");
-    req.keep_alive(true);
-    req.body() = body;
-    req.prepare_payload();
-    http::write(stream_, req);
-    http::response<http::string_body> res;
-    http::read(stream_, buffer_, res);
-    if (res.result() != http::status::ok || res.body().find("\"status\":\"error\"") != std::string::npos) {
-      fail("HTTP " + std::to_string(res.result_int()) + " on " + target + ": " + res.body().substr(0, 300));
-    }
-    return std::move(res.body());
-  }
-  std::string sql(const std::string& statement) { return post("/v1/api/sql", "{\"sql\":\"" + statement + "\"}"); }
-
- private:
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  std::string auth_, host_;
-};
+using wsb::cpu_s;
+using wsb::Http;
 
 std::string resp(const std::vector<std::string>& words) {
   std::string out = "*" + std::to_string(words.size()) + "\r\n";
@@ -359,20 +329,6 @@ int insert() {
   return 0;
 }
 
-// CPU seconds (user + system) of a process, from /proc/<pid>/stat.
-double cpu_s(long pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t close = text.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream fields(text.substr(close + 2));
-  std::string f;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && fields >> f; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(f);
-  }
-  return ticks / sysconf(_SC_CLK_TCK);
-}
 
 int waiters() {
   const int port = static_cast<int>(optl("port"));
@@ -441,6 +397,7 @@ int waiters() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  wsb::error_tag = "TOPICS_ERROR";
   if (argc < 2) fail("usage: topics_bench MODE key=value...");
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
