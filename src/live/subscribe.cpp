@@ -60,6 +60,12 @@ Status ConnectionSubscriptions::Subscribe(const auth::Caller& caller,
   };
 
   std::vector<std::string> rows;
+  if (request.last_rows && *request.last_rows <= 0) {
+    // No initial rows asked for: nothing to read (a table of any size costs nothing here).
+    outlet->SendMany(SnapshotMessages(id, sub->live_id, q, snapshot_seq, request.batch_size, rows));
+    services_.hub.MarkReady(sub->live_id);
+    return Status::Ok();
+  }
   auto direct = ReadSnapshot(q, *services_.catalog.snapshot(), services_.store, services_.cold,
                              snapshot_seq, request.from_seq, request.last_rows,
                              &services_.snapshot_cache);

@@ -418,6 +418,15 @@ TEST_F(Live, SharedSnapshotsFollowEveryChange) {
   EXPECT_EQ(SnapshotIds(s, "i", "SELECT id FROM app.feed WHERE room = 'r2'"), (Ids{5}));
   // The updated row comes last: snapshots are in _seq order.
   EXPECT_EQ(SnapshotIds(s, "j", "SELECT id FROM app.feed", R"({"last_rows":1})"), (Ids{4}));
+  // No initial rows asked for: none read, and changes come from then on.
+  Socket zero = Connect("ann");
+  EXPECT_EQ(SnapshotIds(zero, "k", "SELECT id FROM app.feed WHERE room = 'r2'", R"({"last_rows":0})"), Ids{});
+  ASSERT_EQ(Root("INSERT INTO app.feed VALUES (7, 'r2', 7)").status, 200);
+  auto change = zero.NextOf("change");
+  ASSERT_FALSE(change.is_null());
+  EXPECT_EQ(change.at("subscription_id").as_string(), "k");
+  EXPECT_EQ(change.at("rows").as_array().at(0).at("id").as_int64(), 7);
+  ASSERT_EQ(Root("DELETE FROM app.feed WHERE id = 7").status, 200);
 
   // Many subscribers at once, with a writer between them: each snapshot plus its events
   // equals the table at the end.
