@@ -185,6 +185,8 @@ awaitable<void> WsConnection::WriteLoop() {
         outbox_.erase(outbox_.begin(), outbox_.begin() + static_cast<std::ptrdiff_t>(outbox_head_));
         outbox_head_ = 0;
       }
+      // The messages queued now go out in one write: gathered while more follow.
+      ws_.next_layer().set_corked(outbox_head_ < outbox_.size());
       auto [ec, n] = co_await ws_.async_write(asio::buffer(message), asio::as_tuple(use_awaitable));
       (void)n;
       pending_bytes_ -= std::min<uint64_t>(pending_bytes_, message.size());
@@ -198,6 +200,7 @@ awaitable<void> WsConnection::WriteLoop() {
     auto [ec] = co_await wake_.async_wait(asio::as_tuple(use_awaitable));
     (void)ec;
   }
+  ws_.next_layer().set_corked(false);
   // The close frame; with the client's answer (a pending read takes it) Beast ends the TCP
   // connection. Whether or not the handshake completed, the socket is closed after it.
   beast::error_code ignored;

@@ -17,6 +17,7 @@
 #include "auth/caller.h"
 #include "common/status.h"
 #include "live/subscribe.h"
+#include "server/gathering_stream.h"
 
 namespace kalam::live {
 class Outlet;
@@ -32,7 +33,7 @@ class App;
 
 class WsConnection : public std::enable_shared_from_this<WsConnection> {
  public:
-  using Stream = boost::beast::websocket::stream<boost::beast::tcp_stream>;
+  using Stream = boost::beast::websocket::stream<GatheringStream>;
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
   WsConnection(App& app, boost::beast::tcp_stream stream, boost::asio::thread_pool& pool,
