@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <numeric>
 #include <set>
 #include <thread>
 
@@ -395,6 +396,65 @@ std::vector<int64_t> SnapshotIds(Socket& s, const std::string& id, const std::st
     for (const auto& row : batch.at("rows").as_array()) ids.push_back(row.at("id").as_int64());
   }
   return ids;
+}
+
+// A connection's queued messages leave in one write: bursts of changes for many
+// subscriptions, with pings answered between them, arrive whole and in order.
+TEST_F(Live, BurstsOfChangesArriveWholeAndInOrder) {
+  ASSERT_EQ(Root("CREATE SHARED TABLE app.burst (id BIGINT PRIMARY KEY, body TEXT) WITH (ACCESS_LEVEL = 'public')").status, 200);
+  Socket s = Connect("ann");
+  constexpr int kSubscriptions = 30;
+  for (int i = 0; i < kSubscriptions; ++i) {
+    EXPECT_TRUE(SnapshotIds(s, "s" + std::to_string(i), "SELECT id FROM app.burst").empty());
+  }
+  constexpr int kStatements = 20;
+  std::thread writer([&] {
+    auto http = server_->Client();
+    for (int k = 0; k < kStatements; ++k) {
+      const std::string body(100 + k * 500, 'x');  // some messages past a socket write's usual size
+      EXPECT_EQ(Sql(http, RootAuth(),
+                    "INSERT INTO app.burst VALUES (" + std::to_string(3 * k) + ", '" + body + "'), (" +
+                        std::to_string(3 * k + 1) + ", 'b'), (" + std::to_string(3 * k + 2) + ", 'c')")
+                    .status,
+                200);
+    }
+  });
+  std::map<std::string, std::vector<int64_t>> ids;
+  int pongs = 0;
+  int pings = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  size_t received = 0;
+  while (received < static_cast<size_t>(kSubscriptions * kStatements) && std::chrono::steady_clock::now() < deadline) {
+    if (pings < 10 && received >= static_cast<size_t>(pings) * 50) {
+      s.Send(R"({"type":"ping"})");
+      ++pings;
+    }
+    json::value m = s.Next(5000ms);
+    if (m.is_null()) break;
+    const auto type = m.at("type").as_string();
+    if (type == "pong") {
+      ++pongs;
+      continue;
+    }
+    ASSERT_EQ(type, "change") << json::serialize(m);
+    for (const auto& row : m.at("rows").as_array()) {
+      ids[std::string(m.at("subscription_id").as_string())].push_back(row.at("id").as_int64());
+    }
+    ++received;
+  }
+  writer.join();
+  EXPECT_EQ(received, static_cast<size_t>(kSubscriptions * kStatements));
+  std::vector<int64_t> all(3 * kStatements);
+  std::iota(all.begin(), all.end(), 0);
+  ASSERT_EQ(ids.size(), static_cast<size_t>(kSubscriptions));
+  for (const auto& [id, seen] : ids) EXPECT_EQ(seen, all) << id;
+  // Every ping sent is answered (the last ones may still be on their way).
+  while (pongs < pings) {
+    json::value m = s.NextOf("pong");
+    if (m.is_null()) break;
+    ++pongs;
+  }
+  EXPECT_EQ(pongs, pings);
 }
 
 // Snapshots of subscriptions that arrive together share one read of the table; each
