@@ -45,7 +45,6 @@ class GatheringStream {
 
  private:
   static constexpr std::size_t kMaxGathered = 256 * 1024;
-  static constexpr std::size_t kKeptCapacity = 16 * 1024;  // an idle connection holds no more
 
   template <class Handler, class ConstBufferSequence>
   void Write(Handler handler, const ConstBufferSequence& data) {
@@ -67,14 +66,8 @@ class GatheringStream {
     asio::async_write(stream_, asio::buffer(writing_),
                       [this, handler = std::move(handler), size](boost::system::error_code ec,
                                                                 std::size_t) mutable {
-                        if (writing_.capacity() > kKeptCapacity) {
-                          std::string().swap(writing_);
-                        } else {
-                          writing_.clear();
-                        }
-                        if (gathered_.capacity() > kKeptCapacity && gathered_.empty()) {
-                          std::string().swap(gathered_);
-                        }
+                        // Sent: the buffer goes, so an idle connection holds none.
+                        std::string().swap(writing_);
                         if (ec) failed_ = ec;
                         Complete(std::move(handler), ec, ec ? 0 : size);
                       });
