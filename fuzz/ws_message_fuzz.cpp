@@ -1,12 +1,14 @@
 // WebSocket client messages (/v1/ws) read from arbitrary text: a refusal is PROTOCOL with a
 // message; a subscribe's batch size is within its bounds and its options are a JSON
-// object; what was read, written again as a message, reads back the same.
+// object; what was read, written again as a message, reads back the same (its options
+// near: json_near.h).
 #include <boost/json.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "json_near.h"
 #include "live/client_message.h"
 
 namespace {
@@ -53,7 +55,7 @@ bool Same(const live::ClientMessage& a, const live::ClientMessage& b) {
     if (x->request.ok() != y.request.ok()) return false;
     if (!x->request.ok()) return x->request.status().message() == y.request.status().message();
     return x->request->id == y.request->id && x->request->sql == y.request->sql &&
-           x->request->options_json == y.request->options_json && x->request->last_rows == y.request->last_rows &&
+           kalam::fuzz::NearText(x->request->options_json, y.request->options_json) && x->request->last_rows == y.request->last_rows &&
            x->request->from_seq == y.request->from_seq && x->request->batch_size == y.request->batch_size;
   }
   if (const auto* x = std::get_if<live::UnsubscribeMessage>(&a)) {
