@@ -2,7 +2,8 @@
 // KILL, BACKUP, transactions, EXECUTE AS, ...) parsed from arbitrary text: an error always
 // has a code and a message, never shows a string literal's value (it may be a password;
 // a literal before '=' is an option's name, which messages do show), and spaces around
-// the statement change nothing.
+// the statement change nothing. Option values are JSON that reads and writes back.
+#include <boost/json.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -10,6 +11,8 @@
 #include <vector>
 
 #include "common/sql_lexer.h"
+#include "common/text.h"
+#include "json_near.h"
 #include "sql/kalam_statement.h"
 
 namespace {
@@ -17,9 +20,11 @@ namespace {
 // A value that fuzzing puts in string literals (the seeds' passwords).
 constexpr std::string_view kSecret = "hunter2";
 
+// Occurrences of part (lower case) in text, in any case.
 size_t Count(std::string_view text, std::string_view part) {
+  const std::string lower = kalam::Lower(text);
   size_t n = 0;
-  for (size_t at = text.find(part); at != std::string_view::npos; at = text.find(part, at + 1)) ++n;
+  for (size_t at = lower.find(part); at != std::string::npos; at = lower.find(part, at + 1)) ++n;
   return n;
 }
 
@@ -43,8 +48,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto parsed = kalam::sql::ParseKalamStatement(text);
   if (!parsed.ok()) {
     if (parsed.status().code() == kalam::Code::kOk || parsed.status().message().empty()) __builtin_trap();
-    if (parsed.status().message().find(kSecret) != std::string::npos && SecretOnlyInValues(text)) {
+    if (Count(parsed.status().message(), kSecret) > 0 && SecretOnlyInValues(text)) {
       __builtin_trap();
+    }
+  }
+  if (parsed.ok() && parsed->has_value()) {
+    if (const auto* alter = std::get_if<kalam::sql::AlterNamespace>(&**parsed)) {
+      for (const auto& [key, value] : alter->options) {
+        boost::system::error_code ec;
+        const boost::json::value read = boost::json::parse(value, ec);
+        if (ec) __builtin_trap();
+        const boost::json::value again = boost::json::parse(boost::json::serialize(read), ec);
+        if (ec || !kalam::fuzz::Near(again, read)) __builtin_trap();
+      }
     }
   }
   const std::string spaced = " " + std::string(text) + " ";

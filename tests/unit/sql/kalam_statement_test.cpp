@@ -126,6 +126,11 @@ TEST(ParseKalamStatement, AlterNamespaceErrors) {
   EXPECT_EQ(ErrorOf("ALTER NAMESPACE app SET OPTIONS (a = local)"),
             "Expected a value (a string, a number, TRUE, FALSE or NULL) for option 'a' in ALTER "
             "NAMESPACE, found 'local'");
+  // Past a double's range: JSON readers take it for infinity, which they cannot write back.
+  EXPECT_EQ(ErrorOf("ALTER NAMESPACE app SET OPTIONS (a = -1e999)"),
+            "The value of option 'a' in ALTER NAMESPACE is out of range: '1e999'");
+  EXPECT_EQ(ErrorOf("ALTER NAMESPACE app SET OPTIONS (a = " + std::string(400, '9') + ")"),
+            "The value of option 'a' in ALTER NAMESPACE is out of range: '" + std::string(40, '9') + "...'");
   EXPECT_EQ(ErrorOf("ALTER NAMESPACE app SET OPTIONS (a = - 'x')"),
             "Expected a value (a string, a number, TRUE, FALSE or NULL) for option 'a' in ALTER "
             "NAMESPACE, found '-'");
