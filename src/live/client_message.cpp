@@ -35,6 +35,10 @@ Result<SubscribeRequest> Subscription(const json::object& message) {
   request.id = String(spec, "id");
   request.sql = String(spec, "sql");
   request.options_json = json::serialize(options);
+  // A number past a double's range (1e999) reads as infinity, which serializes as no JSON.
+  boost::system::error_code ec;
+  (void)json::parse(request.options_json, ec);
+  if (ec) return Status(Code::kProtocol, "subscribe options hold a number out of range");
   request.last_rows = Int(options, "last_rows");
   request.from_seq = Int(options, "from_seq_id");
   request.batch_size = std::clamp<int64_t>(Int(options, "batch_size").value_or(1000), 1, 10000);

@@ -30,7 +30,8 @@ struct AuthenticateMessage {
   std::string username;
   std::string password;
 };
-// request: PROTOCOL when the message has no "subscription" object.
+// request: PROTOCOL when the message has no "subscription" object, or its options hold a
+// number past a double's range.
 struct SubscribeMessage {
   Result<SubscribeRequest> request;
 };

@@ -71,6 +71,16 @@ TEST(ClientMessage, SubscribeDefaultsAndBounds) {
   EXPECT_EQ(small.request->batch_size, 1);
 }
 
+// A number no double holds reads as infinity, which would show in system.live_queries as
+// options that are no JSON.
+TEST(ClientMessage, SubscribeOptionsOutOfRangeAreRefused) {
+  const auto subscribe = std::get<SubscribeMessage>(
+      Read(R"({"type":"subscribe","subscription":{"id":"s","options":{"x":1e999}}})"));
+  ASSERT_FALSE(subscribe.request.ok());
+  EXPECT_EQ(subscribe.request.status().code(), Code::kProtocol);
+  EXPECT_EQ(subscribe.request.status().message(), "subscribe options hold a number out of range");
+}
+
 TEST(ClientMessage, SubscribeWithoutASubscriptionObjectIsRefused) {
   for (const char* text : {R"({"type":"subscribe"})", R"({"type":"subscribe","subscription":[]})"}) {
     const auto subscribe = std::get<SubscribeMessage>(Read(text));
