@@ -2,7 +2,9 @@
 // KILL, BACKUP, transactions, EXECUTE AS, ...) parsed from arbitrary text: an error always
 // has a code and a message, never shows a string literal's value (it may be a password;
 // a literal before '=' is an option's name, which messages do show), and spaces around
-// the statement change nothing. Option values are JSON that reads and writes back.
+// the statement change nothing. Option values other than strings (whose bytes are the
+// client's, UTF-8 or not: the catalog refuses what JSON does not hold) are JSON that reads
+// and writes back.
 #include <boost/json.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -55,6 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (parsed.ok() && parsed->has_value()) {
     if (const auto* alter = std::get_if<kalam::sql::AlterNamespace>(&**parsed)) {
       for (const auto& [key, value] : alter->options) {
+        if (value.starts_with('"')) continue;
         boost::system::error_code ec;
         const boost::json::value read = boost::json::parse(value, ec);
         if (ec) __builtin_trap();
