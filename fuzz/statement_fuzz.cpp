@@ -4,8 +4,8 @@
 // literal's value (a literal before '=' is an option's name, which messages do show;
 // elsewhere a wrong choice, such as a topic's payload, is shown); and spaces around the
 // statement change nothing. Option values other than strings (whose bytes are the
-// client's, UTF-8 or not: the catalog refuses what JSON does not hold) are JSON that reads
-// and writes back.
+// client's, UTF-8 or not) that JSON reads write back as JSON (the catalog refuses the
+// others).
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cstddef>
@@ -68,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (value.starts_with('"')) continue;
         boost::system::error_code ec;
         const boost::json::value read = boost::json::parse(value, ec);
-        if (ec) __builtin_trap();
+        if (ec) continue;  // past Boost.JSON's limits (2e-99999...): the catalog refuses it
         const boost::json::value again = boost::json::parse(boost::json::serialize(read), ec);
         if (ec || !kalam::fuzz::Near(again, read)) __builtin_trap();
       }
