@@ -49,7 +49,8 @@ crash-trials: build
 # own in build-fuzz; each target runs FUZZ_SECONDS and keeps its corpus there. A finding
 # stops with the crashing input saved as build-fuzz/crash-*.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = sql_text pg_values scram
+FUZZ_TARGETS = sql_text pg_values scram statement request_body ws_message row_codec manifest \
+	pg_messages
 fuzz: deps
 	CXX=clang++ cmake -S fuzz -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build build-fuzz -j $(JOBS)

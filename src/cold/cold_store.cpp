@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <boost/json.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -16,7 +15,6 @@
 
 namespace kalam::cold {
 namespace fs = std::filesystem;
-namespace json = boost::json;
 namespace {
 
 constexpr char kManifest[] = "manifest.json";
@@ -30,65 +28,7 @@ std::string Fill(std::string text, const std::string& name, const std::string& v
   return text;
 }
 
-std::string Encode(const Manifest& m) {
-  json::array segments;
-  for (const auto& s : m.segments) {
-    json::array columns;
-    for (const auto& [id, name] : s.columns) columns.push_back(json::object{{"id", id}, {"name", name}});
-    segments.push_back(json::object{{"file", s.file},
-                                    {"rows", s.rows},
-                                    {"min_seq", s.min_seq},
-                                    {"max_seq", s.max_seq},
-                                    {"schema_version", s.schema_version},
-                                    {"columns", std::move(columns)},
-                                    {"stats", json::parse(s.stats_json)},
-                                    {"bytes", s.bytes},
-                                    {"overlaps_earlier", s.overlaps_earlier}});
-  }
-  return json::serialize(json::object{{"next_batch", m.next_batch}, {"segments", std::move(segments)}});
-}
-
-Manifest Decode(const std::string& text) {
-  Manifest m;
-  const json::object o = json::parse(text).as_object();
-  m.next_batch = o.at("next_batch").to_number<uint64_t>();
-  for (const auto& v : o.at("segments").as_array()) {
-    const auto& so = v.as_object();
-    Segment s;
-    s.file = std::string(so.at("file").as_string());
-    s.rows = so.at("rows").to_number<int64_t>();
-    s.min_seq = so.at("min_seq").to_number<int64_t>();
-    s.max_seq = so.at("max_seq").to_number<int64_t>();
-    s.schema_version = so.at("schema_version").to_number<uint32_t>();
-    for (const auto& c : so.at("columns").as_array()) {
-      s.columns.emplace_back(c.at("id").to_number<uint32_t>(), std::string(c.at("name").as_string()));
-    }
-    s.stats_json = json::serialize(so.at("stats"));
-    s.bytes = so.at("bytes").to_number<int64_t>();
-    if (const auto* overlaps = so.if_contains("overlaps_earlier"); overlaps && overlaps->is_bool()) {
-      s.overlaps_earlier = overlaps->as_bool();
-    }
-    m.segments.push_back(std::move(s));
-  }
-  return m;
-}
-
 }  // namespace
-
-std::optional<std::pair<std::string, std::string>> Segment::ColumnRange(
-    const std::string& column) const {
-  try {
-    const json::value stats = json::parse(stats_json);
-    const auto* entry = stats.as_object().if_contains(column);
-    if (entry == nullptr || !entry->is_object()) return std::nullopt;
-    const auto* min = entry->as_object().if_contains("min");
-    const auto* max = entry->as_object().if_contains("max");
-    if (min == nullptr || max == nullptr || !min->is_string() || !max->is_string()) return std::nullopt;
-    return std::make_pair(std::string(min->as_string()), std::string(max->as_string()));
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
 
 bool SyncPath(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -163,11 +103,11 @@ std::shared_ptr<const Manifest> ColdStore::Get(const std::string& dir) {
   if (in) {
     std::stringstream text;
     text << in.rdbuf();
-    try {
-      *manifest = Decode(text.str());
-    } catch (const std::exception& e) {
-      spdlog::error("unreadable manifest in {}: {}", dir, e.what());
-      manifest = std::make_shared<Manifest>();
+    Result<Manifest> read = DecodeManifest(text.str());
+    if (read.ok()) {
+      *manifest = std::move(read).value();
+    } else {
+      spdlog::error("unreadable manifest in {}: {}", dir, read.status().message());
       manifest->damaged = true;
     }
   }
@@ -185,7 +125,7 @@ Status ColdStore::Commit(const std::string& dir, Manifest manifest) {
   {
     std::ofstream out(tmp, std::ios::trunc);
     errno = 0;
-    out << Encode(manifest);
+    out << EncodeManifest(manifest);
     if (!out.flush()) return fail(WriteError("Cannot write " + tmp.string(), errno));
   }
   if (!SyncPath(tmp.string())) return fail(WriteError("Cannot sync " + tmp.string(), errno));

@@ -13,6 +13,7 @@
 
 #include "auth/caller.h"
 #include "common/status.h"
+#include "live/client_message.h"
 #include "live/hub.h"
 
 namespace kalam::catalog {
@@ -31,15 +32,6 @@ class QueryEngine;
 namespace kalam::live {
 
 class SnapshotCache;
-
-struct SubscribeRequest {
-  std::string id;            // the client's subscription id (1 to 128 characters)
-  std::string sql;           // SELECT cols|* FROM ns.t [WHERE cond]
-  std::string options_json;  // as the client sent them, shown in system.live_queries
-  std::optional<int64_t> last_rows;  // keep only the newest N rows of the snapshot
-  std::optional<int64_t> from_seq;   // keep only rows with _seq greater than it
-  int64_t batch_size = 1000;         // rows per initial_data_batch, 1 to 10,000
-};
 
 // What subscribing reads. Everything outlives the connections.
 struct LiveServices {

@@ -153,18 +153,12 @@ awaitable<bool> Connection::ReadStartup(Startup& startup) {
                                  std::to_string(code & 0xffff) + ": the server supports 3.0");
       co_return false;
     }
-    BodyReader reader(body);
-    while (reader.ok() && !reader.at_end()) {
-      const std::string_view name = reader.CString();
-      if (name.empty()) break;  // the terminating NUL
-      const std::string_view value = reader.CString();
-      if (name.starts_with("_pq_.")) continue;  // protocol options: none known
-      startup.parameters.emplace(name, value);
-    }
-    if (!reader.ok()) {
+    std::optional<std::map<std::string, std::string>> parameters = ReadStartupParameters(body);
+    if (!parameters) {
       co_await Fail("08P01", "invalid startup packet layout");
       co_return false;
     }
+    startup.parameters = std::move(*parameters);
     if ((code & 0xffff) != 0) {
       // A newer 3.x: say the newest this server speaks; the client goes on with 3.0.
       MessageBuilder('v').Int32(kProtocol30).Int32(0).AppendTo(out_);
@@ -198,12 +192,12 @@ awaitable<bool> Connection::Authenticate(const Startup& startup) {
       if (!co_await Flush()) co_return false;
       Message message;
       if (!co_await ReadMessage(message)) co_return false;
-      BodyReader reader(message.body);
-      password = std::string(reader.CString());
-      if (message.type != 'p' || !reader.ok()) {
+      const std::optional<std::string_view> sent = ReadPassword(message.body);
+      if (message.type != 'p' || !sent) {
         co_await Fail("08P01", "expected a password message");
         co_return false;
       }
+      password = std::string(*sent);
     }
     caller = co_await services_.passwords.Run(
         [this, &username, &password] { return services_.authenticator.SignIn(username, password, peer_); });
@@ -226,20 +220,17 @@ awaitable<bool> Connection::Scram(const std::string& username, const auth::Scram
   if (!co_await Flush()) co_return false;
   Message message;
   if (!co_await ReadMessage(message)) co_return false;
-  BodyReader reader(message.body);
-  const std::string_view mechanism = reader.CString();
-  const int32_t length = reader.Int32();
-  const std::string_view client_first = reader.Bytes(length < 0 ? 0 : static_cast<size_t>(length));
-  if (message.type != 'p' || !reader.ok() || !reader.at_end()) {
+  const std::optional<SaslInitialResponse> initial = ReadSaslInitialResponse(message.body);
+  if (message.type != 'p' || !initial) {
     co_await Fail("08P01", "expected a SASLInitialResponse message");
     co_return false;
   }
-  if (mechanism != "SCRAM-SHA-256") {
+  if (initial->mechanism != "SCRAM-SHA-256") {
     co_await Fail("28000", "client selected an invalid SASL authentication mechanism");
     co_return false;
   }
   auth::ScramExchange exchange(verifier);
-  Result<std::string> server_first = exchange.Start(client_first);
+  Result<std::string> server_first = exchange.Start(initial->client_first);
   if (!server_first.ok()) {
     co_await Fail("08P01", server_first.status().message());
     co_return false;
@@ -390,9 +381,8 @@ awaitable<void> Connection::Serve(bool refuse) {
     Refusal refusal;
     switch (message.type) {
       case 'Q': {
-        BodyReader reader(message.body);
-        const std::string_view text = reader.CString();
-        if (!reader.ok()) {
+        const std::optional<std::string_view> text = ReadQuery(message.body);
+        if (!text) {
           co_await Fail("08P01", "invalid Query message");
           co_return;
         }
@@ -401,7 +391,7 @@ awaitable<void> Connection::Serve(bool refuse) {
         if (Status admitted = services_.rate_limiter.Admit(caller_.user_id); !admitted.ok()) {
           AppendError(out_, "ERROR", SqlState(admitted.code()), admitted.message());
         } else {
-          const std::vector<std::string> statements = sql::SplitStatements(text);
+          const std::vector<std::string> statements = sql::SplitStatements(*text);
           std::vector<std::string> shapes;
           bool inline_run = !statements.empty();
           for (const std::string& statement : statements) {
@@ -602,27 +592,24 @@ Connection::Refusal Refuse(const Status& error) {
 }  // namespace
 
 bool Connection::Parse(std::string_view body, Refusal& refusal) {
-  BodyReader reader(body);
-  const std::string name(reader.CString());
-  const std::string_view query = reader.CString();
-  const int16_t count = reader.Int16();
-  std::vector<int32_t> types;
-  for (int16_t i = 0; i < count && reader.ok(); ++i) types.push_back(reader.Int32());
-  if (!reader.ok() || !reader.at_end() || count < 0) {
+  std::optional<ParseMessage> message = ReadParse(body);
+  if (!message) {
     refusal = {"08P01", "invalid Parse message", true};
     return false;
   }
+  const std::string name(message->name);
   if (!name.empty() && prepared_.contains(name)) {
     refusal = {"42P05", "prepared statement \"" + name + "\" already exists"};
     return false;
   }
-  const std::vector<std::string> statements = sql::SplitStatements(query);
+  const std::vector<std::string> statements = sql::SplitStatements(message->query);
   if (statements.size() > 1) {
     refusal = {"42601", "cannot insert multiple commands into a prepared statement"};
     return false;
   }
   auto prepared = std::make_shared<Prepared>();
   if (!statements.empty()) prepared->sql = statements[0];
+  std::vector<int32_t> types = std::move(message->param_types);
   types.resize(std::max(types.size(), sql::HighestParam(prepared->sql)), oid::kUnspecified);
   prepared->param_types = std::move(types);
   prepared_[name] = std::move(prepared);
@@ -630,27 +617,15 @@ bool Connection::Parse(std::string_view body, Refusal& refusal) {
 }
 
 bool Connection::Bind(std::string_view body, Refusal& refusal) {
-  BodyReader reader(body);
-  const std::string portal_name(reader.CString());
-  const std::string statement_name(reader.CString());
-  std::vector<int16_t> param_formats(static_cast<size_t>(std::max<int16_t>(reader.Int16(), 0)));
-  for (int16_t& f : param_formats) f = reader.Int16();
-  const int16_t param_count = reader.Int16();
-  std::vector<std::optional<std::string_view>> values;
-  for (int16_t i = 0; i < param_count && reader.ok(); ++i) {
-    const int32_t length = reader.Int32();
-    if (length < 0) {
-      values.emplace_back(std::nullopt);
-    } else {
-      values.emplace_back(reader.Bytes(static_cast<size_t>(length)));
-    }
-  }
-  std::vector<int16_t> result_formats(static_cast<size_t>(std::max<int16_t>(reader.Int16(), 0)));
-  for (int16_t& f : result_formats) f = reader.Int16();
-  if (!reader.ok() || !reader.at_end() || param_count < 0) {
+  std::optional<BindMessage> message = ReadBind(body);
+  if (!message) {
     refusal = {"08P01", "invalid Bind message", true};
     return false;
   }
+  const std::string portal_name(message->portal);
+  const std::string statement_name(message->statement);
+  const std::vector<int16_t>& param_formats = message->param_formats;
+  const std::vector<std::optional<std::string_view>>& values = message->values;
   auto statement = prepared_.find(statement_name);
   if (statement == prepared_.end()) {
     refusal = {"26000", "prepared statement \"" + statement_name + "\" does not exist"};
@@ -668,7 +643,7 @@ bool Connection::Bind(std::string_view body, Refusal& refusal) {
                             std::to_string(values.size()) + " parameters"};
     return false;
   }
-  for (const int16_t f : result_formats) {
+  for (const int16_t f : message->result_formats) {
     if (f != kTextFormat && f != kBinaryFormat) {
       refusal = {"22023", "unsupported format code: " + std::to_string(f)};
       return false;
@@ -690,7 +665,7 @@ bool Connection::Bind(std::string_view body, Refusal& refusal) {
     }
     portal.params.push_back(std::move(value).value());
   }
-  portal.result_formats = std::move(result_formats);
+  portal.result_formats = std::move(message->result_formats);
   portals_[portal_name] = std::move(portal);
   return true;
 }
@@ -741,14 +716,13 @@ bool Connection::AppendDescription(const std::optional<ResultRows>& rows, const 
 }
 
 awaitable<void> Connection::Describe(std::string body, Refusal& refusal) {
-  BodyReader reader(body);
-  const std::string_view kind = reader.Bytes(1);
-  const std::string name(reader.CString());
-  if (!reader.ok() || !reader.at_end() || (kind != "S" && kind != "P")) {
+  const std::optional<TargetMessage> target = ReadTarget(body);
+  if (!target) {
     refusal = {"08P01", "invalid Describe message", true};
     co_return;
   }
-  if (kind == "P") {
+  const std::string name(target->name);
+  if (target->kind == 'P') {
     auto portal = portals_.find(name);
     if (portal == portals_.end()) {
       refusal = {"34000", "portal \"" + name + "\" does not exist"};
@@ -815,13 +789,13 @@ Result<std::optional<ResultRows>> Connection::DescribeStatement(const Prepared& 
 }
 
 awaitable<void> Connection::Execute(std::string body, Refusal& refusal) {
-  BodyReader reader(body);
-  const std::string name(reader.CString());
-  const int32_t max_rows = reader.Int32();
-  if (!reader.ok() || !reader.at_end()) {
+  const std::optional<ExecuteMessage> message = ReadExecute(body);
+  if (!message) {
     refusal = {"08P01", "invalid Execute message", true};
     co_return;
   }
+  const std::string name(message->portal);
+  const int32_t max_rows = message->max_rows;
   auto found = portals_.find(name);
   if (found == portals_.end()) {
     refusal = {"34000", "portal \"" + name + "\" does not exist"};
@@ -869,14 +843,13 @@ awaitable<void> Connection::Execute(std::string body, Refusal& refusal) {
 }
 
 bool Connection::Close(std::string_view body, Refusal& refusal) {
-  BodyReader reader(body);
-  const std::string_view kind = reader.Bytes(1);
-  const std::string name(reader.CString());
-  if (!reader.ok() || !reader.at_end() || (kind != "S" && kind != "P")) {
+  const std::optional<TargetMessage> target = ReadTarget(body);
+  if (!target) {
     refusal = {"08P01", "invalid Close message", true};
     return false;
   }
-  if (kind == "S") {
+  const std::string name(target->name);
+  if (target->kind == 'S') {
     prepared_.erase(name);  // closing what does not exist is no error
   } else {
     portals_.erase(name);

@@ -1,5 +1,7 @@
 #include "pgwire/protocol.h"
 
+#include <algorithm>
+
 namespace kalam::pgwire {
 
 void AppendInt16(std::string& out, int16_t v) {
@@ -146,6 +148,100 @@ std::string_view BodyReader::Bytes(size_t n) {
   const std::string_view s = rest_.substr(0, n);
   rest_.remove_prefix(n);
   return s;
+}
+
+std::optional<std::map<std::string, std::string>> ReadStartupParameters(std::string_view body) {
+  std::map<std::string, std::string> parameters;
+  BodyReader reader(body);
+  while (reader.ok() && !reader.at_end()) {
+    const std::string_view name = reader.CString();
+    if (name.empty()) break;  // the terminating NUL
+    const std::string_view value = reader.CString();
+    if (name.starts_with("_pq_.")) continue;  // protocol options: none known
+    parameters.emplace(name, value);
+  }
+  if (!reader.ok()) return std::nullopt;
+  return parameters;
+}
+
+std::optional<std::string_view> ReadQuery(std::string_view body) {
+  BodyReader reader(body);
+  const std::string_view text = reader.CString();
+  if (!reader.ok()) return std::nullopt;
+  return text;
+}
+
+std::optional<ParseMessage> ReadParse(std::string_view body) {
+  BodyReader reader(body);
+  ParseMessage message;
+  message.name = reader.CString();
+  message.query = reader.CString();
+  const int16_t count = reader.Int16();
+  for (int16_t i = 0; i < count && reader.ok(); ++i) message.param_types.push_back(reader.Int32());
+  if (!reader.ok() || !reader.at_end() || count < 0) return std::nullopt;
+  return message;
+}
+
+namespace {
+
+// Bind's format codes: a count (a negative one reads as none), then the codes.
+std::vector<int16_t> FormatCodes(BodyReader& reader) {
+  std::vector<int16_t> formats(static_cast<size_t>(std::max<int16_t>(reader.Int16(), 0)));
+  for (int16_t& f : formats) f = reader.Int16();
+  return formats;
+}
+
+}  // namespace
+
+std::optional<BindMessage> ReadBind(std::string_view body) {
+  BodyReader reader(body);
+  BindMessage message;
+  message.portal = reader.CString();
+  message.statement = reader.CString();
+  message.param_formats = FormatCodes(reader);
+  const int16_t param_count = reader.Int16();
+  for (int16_t i = 0; i < param_count && reader.ok(); ++i) {
+    const int32_t length = reader.Int32();
+    if (length < 0) {
+      message.values.emplace_back(std::nullopt);
+    } else {
+      message.values.emplace_back(reader.Bytes(static_cast<size_t>(length)));
+    }
+  }
+  message.result_formats = FormatCodes(reader);
+  if (!reader.ok() || !reader.at_end() || param_count < 0) return std::nullopt;
+  return message;
+}
+
+std::optional<TargetMessage> ReadTarget(std::string_view body) {
+  BodyReader reader(body);
+  const std::string_view kind = reader.Bytes(1);
+  TargetMessage message;
+  message.name = reader.CString();
+  if (!reader.ok() || !reader.at_end() || (kind != "S" && kind != "P")) return std::nullopt;
+  message.kind = kind[0];
+  return message;
+}
+
+std::optional<ExecuteMessage> ReadExecute(std::string_view body) {
+  BodyReader reader(body);
+  ExecuteMessage message;
+  message.portal = reader.CString();
+  message.max_rows = reader.Int32();
+  if (!reader.ok() || !reader.at_end()) return std::nullopt;
+  return message;
+}
+
+std::optional<std::string_view> ReadPassword(std::string_view body) { return ReadQuery(body); }
+
+std::optional<SaslInitialResponse> ReadSaslInitialResponse(std::string_view body) {
+  BodyReader reader(body);
+  SaslInitialResponse message;
+  message.mechanism = reader.CString();
+  const int32_t length = reader.Int32();
+  message.client_first = reader.Bytes(length < 0 ? 0 : static_cast<size_t>(length));
+  if (!reader.ok() || !reader.at_end()) return std::nullopt;
+  return message;
 }
 
 }  // namespace kalam::pgwire

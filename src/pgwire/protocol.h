@@ -11,9 +11,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kalam::pgwire {
 
@@ -80,5 +82,61 @@ class BodyReader {
 };
 
 int32_t ReadInt32(const char* p);  // big-endian
+
+// ---- Frontend message bodies, read whole. nullopt: the bytes are not the message the
+// type says (the connection answers 08P01 and closes). Views point into the body.
+
+// A StartupMessage's parameters (the body after length and code): name/value pairs up to
+// an empty name. The first of a repeated name counts; protocol options (_pq_.*) are skipped.
+std::optional<std::map<std::string, std::string>> ReadStartupParameters(std::string_view body);
+
+// Query ('Q'): the text; bytes after its NUL are ignored.
+std::optional<std::string_view> ReadQuery(std::string_view body);
+
+// Parse ('P'): a prepared statement's name ("" the unnamed one), its text and the type
+// OIDs of its first parameters (0: unspecified).
+struct ParseMessage {
+  std::string_view name;
+  std::string_view query;
+  std::vector<int32_t> param_types;
+};
+std::optional<ParseMessage> ReadParse(std::string_view body);
+
+// Bind ('B'): a portal made of a prepared statement and its parameter values (nullopt:
+// NULL), each in the format param_formats says (none: all text; one: all alike).
+struct BindMessage {
+  std::string_view portal;
+  std::string_view statement;
+  std::vector<int16_t> param_formats;  // a negative count reads as none
+  std::vector<std::optional<std::string_view>> values;
+  std::vector<int16_t> result_formats;  // a negative count reads as none
+};
+std::optional<BindMessage> ReadBind(std::string_view body);
+
+// Describe ('D') and Close ('C'): kind 'S' (a prepared statement) or 'P' (a portal).
+struct TargetMessage {
+  char kind = 'S';
+  std::string_view name;
+};
+std::optional<TargetMessage> ReadTarget(std::string_view body);
+
+// Execute ('E'): a portal and the most rows to return (0 or less: all).
+struct ExecuteMessage {
+  std::string_view portal;
+  int32_t max_rows = 0;
+};
+std::optional<ExecuteMessage> ReadExecute(std::string_view body);
+
+// PasswordMessage ('p') answering AuthenticationCleartextPassword: the password; bytes
+// after its NUL are ignored.
+std::optional<std::string_view> ReadPassword(std::string_view body);
+
+// SASLInitialResponse ('p'): the mechanism and the client-first message (a length of -1,
+// no message, reads as empty).
+struct SaslInitialResponse {
+  std::string_view mechanism;
+  std::string_view client_first;
+};
+std::optional<SaslInitialResponse> ReadSaslInitialResponse(std::string_view body);
 
 }  // namespace kalam::pgwire

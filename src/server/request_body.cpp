@@ -6,10 +6,32 @@
 
 namespace kalam::server {
 namespace json = boost::json;
+namespace {
 
-Result<json::object> ParseBody(const Request& request) {
+Result<std::vector<sql::ParamValue>> Params(const json::value& value) {
+  if (!value.is_array()) return Status(Code::kInvalidParameter, "\"params\" must be an array");
+  std::vector<sql::ParamValue> params;
+  for (const json::value& p : value.as_array()) {
+    switch (p.kind()) {
+      case json::kind::null: params.emplace_back(std::monostate{}); break;
+      case json::kind::bool_: params.emplace_back(p.get_bool()); break;
+      case json::kind::int64: params.emplace_back(p.get_int64()); break;
+      case json::kind::uint64: params.emplace_back(p.get_uint64()); break;
+      case json::kind::double_: params.emplace_back(p.get_double()); break;
+      case json::kind::string: params.emplace_back(std::string(p.get_string())); break;
+      default:
+        return Status(Code::kInvalidParameter,
+                      "Parameters must be null, booleans, numbers or strings");
+    }
+  }
+  return params;
+}
+
+}  // namespace
+
+Result<json::object> ParseBody(std::string_view body) {
   boost::system::error_code ec;
-  json::value value = json::parse(request.body(), ec);
+  json::value value = json::parse(body, ec);
   if (ec) return Status(Code::kInvalidInput, "The request body is not valid JSON: " + ec.message());
   if (!value.is_object()) return Status(Code::kInvalidInput, "The request body must be a JSON object");
   return std::move(value.as_object());
@@ -45,6 +67,22 @@ Result<std::optional<int64_t>> IntegerField(const json::object& body, const char
                   fmt::format("Field \"{}\" must be an integer from {} to {}", name, minimum, maximum));
   }
   return value;
+}
+
+Result<SqlBody> ReadSqlBody(std::string_view text) {
+  auto body = ParseBody(text);
+  if (!body.ok()) return body.status();
+  auto sql = StringField(*body, "sql", true);
+  if (!sql.ok()) return sql.status();
+  auto ns = StringField(*body, "namespace_id", false);
+  if (!ns.ok()) return ns.status();
+  SqlBody read{std::move(*sql), std::move(*ns), std::nullopt};
+  if (const json::value* p = body->if_contains("params"); p != nullptr && !p->is_null()) {
+    auto params = Params(*p);
+    if (!params.ok()) return params.status();
+    read.params = std::move(params).value();
+  }
+  return read;
 }
 
 }  // namespace kalam::server

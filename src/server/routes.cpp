@@ -47,25 +47,6 @@ std::string_view Target(const Request& request) {
   return target.substr(0, target.find('?'));
 }
 
-Result<std::vector<sql::ParamValue>> Params(const json::value& value) {
-  if (!value.is_array()) return Status(Code::kInvalidParameter, "\"params\" must be an array");
-  std::vector<sql::ParamValue> params;
-  for (const json::value& p : value.as_array()) {
-    switch (p.kind()) {
-      case json::kind::null: params.emplace_back(std::monostate{}); break;
-      case json::kind::bool_: params.emplace_back(p.get_bool()); break;
-      case json::kind::int64: params.emplace_back(p.get_int64()); break;
-      case json::kind::uint64: params.emplace_back(p.get_uint64()); break;
-      case json::kind::double_: params.emplace_back(p.get_double()); break;
-      case json::kind::string: params.emplace_back(std::string(p.get_string())); break;
-      default:
-        return Status(Code::kInvalidParameter,
-                      "Parameters must be null, booleans, numbers or strings");
-    }
-  }
-  return params;
-}
-
 std::string TokenBody(const auth::TokenPair& pair) {
   json::object body{{"access_token", pair.access_token},
                     {"refresh_token", pair.refresh_token},
@@ -140,7 +121,7 @@ Result<auth::Caller> Routes::Authenticate(const Request& request, const auth::Pe
     return app_.authenticator().Authenticate(HeaderValue(request, http::field::authorization),
                                              peer, UserHeader(request));
   }
-  auto body = ParseBody(request);
+  auto body = ParseBody(request.body());
   if (!body.ok()) return body.status();
   auto username = StringField(*body, "username", true);
   if (!username.ok()) return username.status();
@@ -255,22 +236,14 @@ Response Routes::Sql(const Request& request, const Result<auth::Caller>& caller,
   };
   if (!caller.ok()) return fail(caller.status());
   if (Status admitted = app_.rate_limiter().Admit(caller->user_id); !admitted.ok()) return fail(admitted);
-  auto body = ParseBody(request);
+  auto body = ReadSqlBody(request.body());
   if (!body.ok()) return fail(body.status());
-  auto sql = StringField(*body, "sql", true);
-  if (!sql.ok()) return fail(sql.status());
-  auto ns = StringField(*body, "namespace_id", false);
-  if (!ns.ok()) return fail(ns.status());
 
   sql::BatchRequest batch_request;
-  batch_request.sql = *sql;
+  batch_request.sql = body->sql;
   batch_request.cancellation = cancellation;
-  if (!ns->empty()) batch_request.default_namespace = *ns;
-  if (const json::value* p = body->if_contains("params"); p != nullptr && !p->is_null()) {
-    auto params = Params(*p);
-    if (!params.ok()) return fail(params.status());
-    batch_request.params = std::move(params).value();
-  }
+  if (!body->namespace_id.empty()) batch_request.default_namespace = body->namespace_id;
+  batch_request.params = std::move(body->params);
 
   sql::BatchResult batch = app_.executor().Execute(*caller, batch_request);
 
@@ -348,7 +321,7 @@ Response Routes::Refresh(const Request& request) {
   auto fail = [&](const Status& s) {
     return Error(s.code(), s.message(), request.version(), request.keep_alive());
   };
-  auto body = ParseBody(request);
+  auto body = ParseBody(request.body());
   if (!body.ok()) return fail(body.status());
   auto token = StringField(*body, "refresh_token", true);
   if (!token.ok()) return fail(token.status());

@@ -57,7 +57,7 @@ Result<json::object> WorkerBody(const Request& request, const Result<auth::Calle
     return Status(Code::kPermissionDenied, "Permission denied: role '" + std::string(auth::RoleName(caller->role)) +
                                                "' may not consume topics (service, dba and system may)");
   }
-  return ParseBody(request);
+  return ParseBody(request.body());
 }
 
 }  // namespace

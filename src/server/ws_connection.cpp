@@ -14,7 +14,6 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
-namespace json = boost::json;
 using asio::awaitable;
 using asio::use_awaitable;
 
@@ -56,19 +55,6 @@ std::string AuthSuccess(const auth::Caller& caller) {
 std::string AuthError(const Status& refused) {
   return "{\"type\":\"auth_error\",\"code\":" + JsonString(WsCode(refused.code())) +
          ",\"message\":" + JsonString(refused.message()) + "}";
-}
-
-std::string String(const json::object& o, const char* key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-std::optional<int64_t> Int(const json::object& o, const char* key) {
-  const json::value* v = o.if_contains(key);
-  if (v == nullptr) return std::nullopt;
-  if (v->is_int64()) return v->as_int64();
-  if (v->is_uint64()) return static_cast<int64_t>(v->as_uint64());
-  return std::nullopt;
 }
 
 }  // namespace
@@ -276,20 +262,18 @@ void WsConnection::Unsubscribe(const std::string& id) {
 }
 
 awaitable<void> WsConnection::Handle(const std::string& text) {
-  boost::system::error_code ec;
-  json::value parsed = json::parse(text, ec);
-  if (ec || !parsed.is_object()) {
-    SendError("", "PROTOCOL", "Messages are JSON objects");
+  Result<live::ClientMessage> parsed = live::ParseClientMessage(text);
+  if (!parsed.ok()) {
+    SendError("", WsCode(parsed.status().code()), parsed.status().message());
     co_return;
   }
-  const json::object& message = parsed.as_object();
-  const std::string type = String(message, "type");
-  if (type == "ping") {
+  live::ClientMessage& message = *parsed;
+  if (std::holds_alternative<live::PingMessage>(message)) {
     Send("{\"type\":\"pong\"}");
     co_return;
   }
-  if (type == "authenticate") {
-    co_await Authenticate(message);
+  if (const auto* authenticate = std::get_if<live::AuthenticateMessage>(&message)) {
+    co_await Authenticate(*authenticate);
     co_return;
   }
   if (!caller_) {
@@ -299,34 +283,33 @@ awaitable<void> WsConnection::Handle(const std::string& text) {
   // Subscribing and unsubscribing run on the query pool, one at a time per connection and
   // in the order sent, while this coroutine reads on: a burst of subscribes is one hand-off
   // to the pool, not two thread switches per message.
-  if (type == "subscribe") {
-    asio::post(work_, [self = shared_from_this(), message = json::object(message)] {
-      if (!self->closing_) self->Subscribe(message);
+  if (auto* subscribe = std::get_if<live::SubscribeMessage>(&message)) {
+    asio::post(work_, [self = shared_from_this(), request = std::move(subscribe->request)] {
+      if (!self->closing_) self->Subscribe(request);
     });
     co_return;
   }
-  if (type == "unsubscribe") {
-    asio::post(work_, [self = shared_from_this(), id = String(message, "subscription_id")] {
+  if (auto* unsubscribe = std::get_if<live::UnsubscribeMessage>(&message)) {
+    asio::post(work_, [self = shared_from_this(), id = std::move(unsubscribe->subscription_id)] {
       self->Unsubscribe(id);
     });
     co_return;
   }
-  SendError("", "PROTOCOL", "Unknown message type '" + type + "'");
+  const Status& refusal = std::get<live::UnknownMessage>(message).refusal;
+  SendError("", WsCode(refusal.code()), refusal.message());
 }
 
-awaitable<void> WsConnection::Authenticate(const json::object& message) {
+awaitable<void> WsConnection::Authenticate(const live::AuthenticateMessage& message) {
   if (caller_) {
     SendError("", "PROTOCOL", "Already authenticated");
     co_return;
   }
-  const std::string method = String(message, "method");
   Result<auth::Caller> caller = Status(Code::kInvalidCredentials, "Unknown authentication method");
-  if (method == "jwt") {
-    caller = co_await Authorize("Bearer " + String(message, "token"));
-  } else if (method == "basic") {
+  if (message.method == "jwt") {
+    caller = co_await Authorize("Bearer " + message.token);
+  } else if (message.method == "basic") {
     caller = co_await password_pool_.Run([&] {
-      return app_.authenticator().SignIn(String(message, "username"), String(message, "password"),
-                                         peer_);
+      return app_.authenticator().SignIn(message.username, message.password, peer_);
     });
   }
   Authenticated(caller);
@@ -350,27 +333,14 @@ void WsConnection::Authenticated(const Result<auth::Caller>& caller) {
   Send(AuthSuccess(*caller_));
 }
 
-void WsConnection::Subscribe(const json::object& message) {
-  const json::value* spec_value = message.if_contains("subscription");
-  if (spec_value == nullptr || !spec_value->is_object()) {
-    SendError("", "PROTOCOL", "subscribe needs a \"subscription\" object");
+void WsConnection::Subscribe(const Result<live::SubscribeRequest>& request) {
+  if (!request.ok()) {
+    SendError("", WsCode(request.status().code()), request.status().message());
     return;
   }
-  const json::object& spec = spec_value->as_object();
-  json::object options;
-  if (const json::value* o = spec.if_contains("options"); o != nullptr && o->is_object()) {
-    options = o->as_object();
-  }
-  live::SubscribeRequest request;
-  request.id = String(spec, "id");
-  request.sql = String(spec, "sql");
-  request.options_json = json::serialize(options);
-  request.last_rows = Int(options, "last_rows");
-  request.from_seq = Int(options, "from_seq_id");
-  request.batch_size = std::clamp<int64_t>(Int(options, "batch_size").value_or(1000), 1, 10000);
   if (!outlet_) outlet_ = std::make_shared<ConnectionOutlet>(weak_from_this());
-  if (Status s = subscriptions_.Subscribe(*caller_, outlet_, request); !s.ok()) {
-    SendError(request.id, WsCode(s.code()), s.message());
+  if (Status s = subscriptions_.Subscribe(*caller_, outlet_, *request); !s.ok()) {
+    SendError(request->id, WsCode(s.code()), s.message());
   }
 }
 

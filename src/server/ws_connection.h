@@ -4,7 +4,6 @@
 
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
-#include <boost/json.hpp>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -16,6 +15,7 @@
 
 #include "auth/caller.h"
 #include "common/status.h"
+#include "live/client_message.h"
 #include "live/subscribe.h"
 #include "server/gathering_stream.h"
 
@@ -54,14 +54,14 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
  private:
   boost::asio::awaitable<void> WriteLoop();
   boost::asio::awaitable<void> Handle(const std::string& text);
-  boost::asio::awaitable<void> Authenticate(const boost::json::object& message);
+  boost::asio::awaitable<void> Authenticate(const live::AuthenticateMessage& message);
   // authorization as the Authorization header would carry it: checked in place for a token,
   // on the password pool for a password.
   boost::asio::awaitable<Result<auth::Caller>> Authorize(const std::string& authorization);
   // On the connection's executor: the connection is the caller's, or it is told why not and
   // closed.
   void Authenticated(const Result<auth::Caller>& caller);
-  void Subscribe(const boost::json::object& message);  // on work_
+  void Subscribe(const Result<live::SubscribeRequest>& request);  // on work_
   void Unsubscribe(const std::string& id);              // on work_
   void SendError(std::string_view subscription_id, std::string_view code, const std::string& text);
   // On the connection's executor. Queues message as the last one: the writer sends it, then

@@ -10,7 +10,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <optional>
 #include <string>
@@ -218,13 +220,27 @@ class StatementParser {
     return Fail("an option name", where);
   }
 
-  // The value as JSON text.
+  // The value as JSON text. A number past a double's range (1e999) is refused: JSON
+  // readers take it for infinity, which they cannot write back. A zero loses its exponent
+  // (0e999 is 0): Boost.JSON 1.81 reads 0e999 as NaN.
   Result<std::string> OptionValue(const std::string& option) {
     const bool signed_number =
         (IsSymbol(Peek(), '-') || IsSymbol(Peek(), '+')) && Peek(1).kind == TokenKind::kNumber;
     const bool negative = signed_number && IsSymbol(Take(), '-');
     const Token& token = Peek();
-    if (token.kind == TokenKind::kNumber) return JsonNumber(negative, Take().text);
+    if (token.kind == TokenKind::kNumber) {
+      std::string number = JsonNumber(negative, token.text);
+      const size_t exponent = number.find_first_of("eE");
+      if (exponent != std::string::npos && std::strtod(number.substr(0, exponent).c_str(), nullptr) == 0) {
+        number.resize(exponent);
+      }
+      if (!std::isfinite(std::strtod(number.c_str(), nullptr))) {
+        return Status(Code::kInvalidSql, fmt::format("The value of {} in {} is out of range: {}",
+                                                     option, statement_, Describe(token)));
+      }
+      Take();
+      return number;
+    }
     if (token.kind == TokenKind::kString) return JsonString(Take().text);
     for (const char* literal : {"true", "false", "null"}) {
       if (IsKeyword(token, Upper(literal))) {

@@ -156,6 +156,10 @@ TEST(ManifestTest, CorruptManifestsReadAsDamaged) {
                     R"("max_seq":1,"schema_version":1,"columns":[],"stats":{},"bytes":1}]})");
   corrupt.push_back(R"({"next_batch":2,"segments":[{"file":"f","rows":1,"min_seq":1,)"
                     R"("max_seq":1,"schema_version":-3,"columns":[{"id":"x"}],"stats":{},"bytes":1}]})");
+  // Statistics with a number no double holds: read as infinity, they could not be written
+  // back, and the scope's next commit would fail.
+  corrupt.push_back(R"({"next_batch":2,"segments":[{"file":"f","rows":1,"min_seq":1,"max_seq":1,)"
+                    R"("schema_version":1,"columns":[],"stats":{"x":{"nulls":1e999}},"bytes":1}]})");
 
   for (const std::string& text : corrupt) {
     WriteFile(path, text);

@@ -102,5 +102,53 @@ TEST(ProtocolTest, MessagesCarryTheirLength) {
   EXPECT_FALSE(reader.ok());
 }
 
+// The body of a frontend message, as MessageBuilder writes it (without type and length).
+std::string Body(MessageBuilder& builder) {
+  std::string out;
+  builder.AppendTo(out);
+  return out.substr(5);
+}
+
+TEST(ProtocolTest, FrontendMessagesReadWholeOrNotAtAll) {
+  MessageBuilder parse('P');
+  parse.CString("s1").CString("SELECT $1").Int16(1).Int32(23);
+  const std::string parse_body = Body(parse);
+  const auto read_parse = ReadParse(parse_body);
+  ASSERT_TRUE(read_parse);
+  EXPECT_EQ(read_parse->name, "s1");
+  EXPECT_EQ(read_parse->query, "SELECT $1");
+  EXPECT_EQ(read_parse->param_types, std::vector<int32_t>{23});
+  EXPECT_FALSE(ReadParse(parse_body + "x"));  // a byte too many
+  EXPECT_FALSE(ReadParse(parse_body.substr(0, parse_body.size() - 1)));
+
+  MessageBuilder bind('B');
+  bind.CString("").CString("s1").Int16(-1).Int16(2).Int32(1).Bytes("7").Int32(-1).Int16(1).Int16(1);
+  const std::string bind_body = Body(bind);
+  const auto read_bind = ReadBind(bind_body);
+  ASSERT_TRUE(read_bind);
+  EXPECT_TRUE(read_bind->param_formats.empty());  // a negative count reads as none
+  ASSERT_EQ(read_bind->values.size(), 2u);
+  EXPECT_EQ(read_bind->values[0], std::optional<std::string_view>("7"));
+  EXPECT_EQ(read_bind->values[1], std::nullopt);  // NULL
+  EXPECT_EQ(read_bind->result_formats, std::vector<int16_t>{1});
+
+  EXPECT_EQ(ReadTarget(std::string_view("P\0", 2))->kind, 'P');
+  EXPECT_FALSE(ReadTarget(std::string_view("X\0", 2)));
+  EXPECT_EQ(ReadExecute(std::string_view("p\0\0\0\0\5", 6))->max_rows, 5);
+  EXPECT_EQ(ReadQuery(std::string_view("SELECT 1\0ignored", 16)), "SELECT 1");
+  EXPECT_FALSE(ReadQuery("no NUL"));
+  const auto sasl = ReadSaslInitialResponse(std::string_view("SCRAM-SHA-256\0\0\0\0\3abc", 21));
+  ASSERT_TRUE(sasl);
+  EXPECT_EQ(sasl->mechanism, "SCRAM-SHA-256");
+  EXPECT_EQ(sasl->client_first, "abc");
+
+  // Start-up parameters: the first of a repeated name counts; _pq_ options are skipped.
+  const auto parameters =
+      ReadStartupParameters(std::string_view("user\0alice\0user\0bob\0_pq_.x\0y\0\0", 30));
+  ASSERT_TRUE(parameters);
+  EXPECT_EQ(*parameters, (std::map<std::string, std::string>{{"user", "alice"}}));
+  EXPECT_FALSE(ReadStartupParameters(std::string_view("user\0alice", 10)));
+}
+
 }  // namespace
 }  // namespace kalam::pgwire
