@@ -109,7 +109,7 @@ std::optional<std::string> Routes::SqlShape(const Request& request) const {
   if ((target != "/v1/api/sql" && target != "/api/sql") || request.method() != http::verb::post) {
     return std::nullopt;
   }
-  auto body = ParseBody(request);
+  auto body = ParseBody(request.body());
   if (!body.ok()) return std::nullopt;
   const json::value* sql = body->if_contains("sql");
   if (sql == nullptr || !sql->is_string()) return std::nullopt;
