@@ -363,6 +363,11 @@ std::vector<query::LiveQueryRow> LiveHub::List() const {
   return rows;
 }
 
+size_t LiveHub::Count() const {
+  std::lock_guard lock(mutex_);
+  return subs_.size();
+}
+
 size_t LiveHub::CountForConnection(const std::string& connection_id) const {
   std::lock_guard lock(mutex_);
   auto it = by_connection_.find(connection_id);

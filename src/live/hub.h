@@ -85,6 +85,7 @@ class LiveHub {
   uint64_t ChangeMessages() const;
 
   std::vector<query::LiveQueryRow> List() const;
+  size_t Count() const;  // of List(), without building it
   size_t CountForConnection(const std::string& connection_id) const;
   size_t CountForUser(const std::string& user_id) const;
 

@@ -297,7 +297,7 @@ Response Routes::Metrics(const Request& request, const auth::Peer& peer,
     return fail({Code::kPermissionDenied, "Permission denied: only dba and system may read /metrics"});
   }
   server::Metrics::Levels levels;
-  levels.subscriptions = static_cast<int64_t>(app_.hub().List().size());
+  levels.subscriptions = static_cast<int64_t>(app_.hub().Count());
   levels.running_statements = static_cast<int64_t>(app_.executor().running().Rows().size());
   levels.change_messages = app_.hub().ChangeMessages();
   levels.store = app_.store().ReadFigures();
