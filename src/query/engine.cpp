@@ -444,7 +444,7 @@ class Engine final : public QueryEngine, public DmlHost {
         // another of its threads runs the only task there is (a scan of the hot store is
         // one), this thread would spin a core (a quarter of the server's time in mutexes,
         // profiled). WaitForTask() sleeps only while a task is blocked, so idle turns back
-        // off: a few yields, then sleeps growing to a millisecond.
+        // off: a few yields, then sleeps growing to 0.8 ms.
         int idle = 0;
         while (true) {
           const duckdb::PendingExecutionResult state = pending->ExecuteTask();
