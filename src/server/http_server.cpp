@@ -395,16 +395,31 @@ class Server final : public HttpServer {
       io_.stop();
       return;
     }
-    // Idle keep-alive connections are waiting for a request that will not be served.
+    // Idle keep-alive connections are waiting for a request that will not be served. What
+    // is posted to a session runs on its thread, where it may have ended meanwhile (its
+    // client left): only a session still listed is touched, and cancelling a closed
+    // socket's operations is no error.
+    auto on_session = [this](Session* s, void (*action)(Session&)) {
+      asio::post(s->stream.get_executor(), [this, s, action] {
+        {
+          std::lock_guard listed(sessions_mutex_);
+          if (!sessions_.contains(s)) return;
+        }
+        action(*s);
+      });
+    };
     for (Session* s : sessions_) {
       if (auto ws = s->ws.lock()) {
         ws->Close();
       } else if (!s->busy) {
-        asio::post(s->stream.get_executor(), [s] { s->stream.socket().cancel(); });
+        on_session(s, [](Session& session) {
+          beast::error_code ignored;
+          session.stream.socket().cancel(ignored);
+        });
       } else {
         // A consume waiting for messages answers now.
-        asio::post(s->stream.get_executor(), [s] {
-          if (s->poll_timer) s->poll_timer->cancel();
+        on_session(s, [](Session& session) {
+          if (session.poll_timer) session.poll_timer->cancel();
         });
       }
     }
