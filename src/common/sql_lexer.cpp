@@ -230,33 +230,47 @@ std::optional<Span> SpanAt(std::string_view sql, size_t pos) {
   }
 }
 
-std::vector<Token> Tokenize(std::string_view sql) {
-  std::vector<Token> tokens;
-  size_t pos = 0;
+Lexeme NextLexeme(std::string_view sql, size_t& pos) {
   while (pos < sql.size()) {
+    const size_t start = pos;
     const char c = sql[pos];
     if (IsSpace(c)) {
       ++pos;
     } else if (std::optional<Span> span = SpanAt(sql, pos)) {
-      if (!IsComment(span->kind) || !span->terminated)
-        tokens.push_back(QuotedToken(sql, pos, *span));
       pos = span->end;
+      if (IsComment(span->kind) && span->terminated) continue;
+      // A quoted token, or an unterminated comment (invalid): its kind as Tokenize says.
+      TokenKind kind = TokenKind::kInvalid;
+      if (span->terminated) kind = span->kind == SpanKind::kQuotedIdentifier ? TokenKind::kQuotedIdentifier : TokenKind::kString;
+      return {kind, sql.substr(start, pos - start), span};
     } else if (IsIdentifierStart(c)) {
-      size_t end = pos + 1;
-      while (end < sql.size() && IsIdentifierChar(sql[end])) ++end;
-      const std::string_view word = sql.substr(pos, end - pos);
-      tokens.push_back({TokenKind::kWord, std::string(word), word});
-      pos = end;
-    } else if (IsDigit(c) || (c == '.' && pos + 1 < sql.size() && IsDigit(sql[pos + 1]))) {
-      const std::string_view number = sql.substr(pos, NumberEnd(sql, pos) - pos);
-      tokens.push_back({TokenKind::kNumber, std::string(number), number});
-      pos += number.size();
-    } else {
-      tokens.push_back({TokenKind::kSymbol, std::string(1, c), sql.substr(pos, 1)});
       ++pos;
+      while (pos < sql.size() && IsIdentifierChar(sql[pos])) ++pos;
+      return {TokenKind::kWord, sql.substr(start, pos - start), std::nullopt};
+    } else if (IsDigit(c) || (c == '.' && pos + 1 < sql.size() && IsDigit(sql[pos + 1]))) {
+      pos = NumberEnd(sql, pos);
+      return {TokenKind::kNumber, sql.substr(start, pos - start), std::nullopt};
+    } else {
+      ++pos;
+      return {TokenKind::kSymbol, sql.substr(start, 1), std::nullopt};
     }
   }
-  tokens.push_back({TokenKind::kEnd, "", sql.substr(sql.size())});
+  return {TokenKind::kEnd, sql.substr(sql.size()), std::nullopt};
+}
+
+std::vector<Token> Tokenize(std::string_view sql) {
+  std::vector<Token> tokens;
+  size_t pos = 0;
+  while (true) {
+    const Lexeme lexeme = NextLexeme(sql, pos);
+    if (lexeme.span) {
+      // Quoted text: its value (escapes resolved), or why it is invalid.
+      tokens.push_back(QuotedToken(sql, pos - lexeme.source.size(), *lexeme.span));
+    } else {
+      tokens.push_back({lexeme.kind, std::string(lexeme.source), lexeme.source});
+    }
+    if (lexeme.kind == TokenKind::kEnd) break;
+  }
   return tokens;
 }
 

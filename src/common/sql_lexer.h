@@ -61,6 +61,17 @@ struct Token {
 // kept as written, and an unterminated comment stays for DuckDB to report.
 std::string StripComments(std::string_view sql);
 
+// The token at or after pos (past whitespace and terminated comments) without building its
+// text: its kind and where it is written, and for quoted text (and an unterminated
+// comment) its span. pos moves past it. At the end: kEnd, with pos unchanged. A kString or
+// kQuotedIdentifier here may still turn out kInvalid in Tokenize (a bad escape).
+struct Lexeme {
+  TokenKind kind;
+  std::string_view source;
+  std::optional<Span> span;
+};
+Lexeme NextLexeme(std::string_view sql, size_t& pos);
+
 // The tokens of sql, comments and whitespace dropped; the last one is always kEnd.
 // Lexing never fails: what cannot be read becomes a kInvalid token.
 std::vector<Token> Tokenize(std::string_view sql);

@@ -19,6 +19,7 @@
 #include "server/app.h"
 #include "auth/password_pool.h"
 #include "auth/peer.h"
+#include "server/request_body.h"
 #include "server/routes.h"
 #include "server/ws_connection.h"
 #include "sql/quick_statements.h"
@@ -236,6 +237,15 @@ class Server final : public HttpServer {
       if (work == Routes::Work::kPasswordThenQuery) {
         caller = co_await password_pool_.Run([&] { return routes_.Authenticate(request, peer); });
       }
+      // A POST of SQL: its body, read once, and its statements' shape.
+      std::optional<Result<SqlBody>> sql_body;
+      std::optional<std::string> shape;
+      if ((work == Routes::Work::kQuery || work == Routes::Work::kPasswordThenQuery) &&
+          !(caller && !caller->ok())) {
+        sql_body = routes_.ReadSql(request);
+        if (sql_body && sql_body->ok()) shape = sql::StatementShape((*sql_body)->sql);
+      }
+      const Result<SqlBody>* read_body = sql_body ? &*sql_body : nullptr;
       http::response<http::string_body> response;
       if (work == Routes::Work::kInPlace || (caller && !caller->ok())) {
         response = routes_.Handle(request, peer, std::move(caller));
@@ -260,13 +270,12 @@ class Server final : public HttpServer {
           beast::error_code ignored;
           session->stream.socket().cancel(ignored);  // ends WatchClient's wait
         }
-      } else if (std::optional<std::string> shape = routes_.SqlShape(request);
-                 shape && session->thread.quick.IsQuick(*shape)) {
+      } else if (shape && session->thread.quick.IsQuick(*shape)) {
         // SQL of a shape that has answered quickly every time lately runs right here: handing
         // it to the query pool and back would cost two thread wake-ups, more than the
         // statement itself. A slow run sends the shape back to the pool.
         const auto run_started = std::chrono::steady_clock::now();
-        response = routes_.Handle(request, peer, caller);
+        response = routes_.Handle(request, peer, caller, nullptr, nullptr, read_body);
         session->thread.quick.Note(*shape, std::chrono::steady_clock::now() - run_started);
       } else {
         // While the request runs, a client that goes away cancels it.
@@ -277,7 +286,7 @@ class Server final : public HttpServer {
         while (true) {
           co_await asio::post(asio::bind_executor(query_pool_, use_awaitable));
           const auto run_started = std::chrono::steady_clock::now();
-          response = routes_.Handle(request, peer, caller, &watch->gone, &wait);
+          response = routes_.Handle(request, peer, caller, &watch->gone, &wait, read_body);
           took = std::chrono::steady_clock::now() - run_started;
           co_await asio::post(asio::bind_executor(session->stream.get_executor(), use_awaitable));
           if (!wait.waiting || watch->gone.cancelled()) break;

@@ -9,7 +9,6 @@
 #include "common/json_text.h"
 #include "server/app.h"
 #include "server/request_body.h"
-#include "sql/quick_statements.h"
 #include "server/ui_routes.h"
 
 namespace kalam::server {
@@ -104,16 +103,12 @@ Routes::Work Routes::WorkOf(const Request& request) {
   return Work::kQuery;
 }
 
-std::optional<std::string> Routes::SqlShape(const Request& request) const {
+std::optional<Result<SqlBody>> Routes::ReadSql(const Request& request) const {
   const std::string_view target = Target(request);
   if ((target != "/v1/api/sql" && target != "/api/sql") || request.method() != http::verb::post) {
     return std::nullopt;
   }
-  auto body = ParseBody(request.body());
-  if (!body.ok()) return std::nullopt;
-  const json::value* sql = body->if_contains("sql");
-  if (sql == nullptr || !sql->is_string()) return std::nullopt;
-  return sql::StatementShape(sql->get_string());
+  return ReadSqlBody(request.body());
 }
 
 Result<auth::Caller> Routes::Authenticate(const Request& request, const auth::Peer& peer) {
@@ -153,7 +148,8 @@ Response Routes::Error(Code code, const std::string& message, unsigned version,
 
 Response Routes::Handle(const Request& request, const auth::Peer& peer,
                         std::optional<Result<auth::Caller>> caller,
-                        const Cancellation* cancellation, TopicWait* wait) {
+                        const Cancellation* cancellation, TopicWait* wait,
+                        const Result<SqlBody>* sql_body) {
   const std::string_view target = Target(request);
   const http::verb method = request.method();
   auto error = [&](Code code, const std::string& message) {
@@ -189,7 +185,7 @@ Response Routes::Handle(const Request& request, const auth::Peer& peer,
     if (auto ui = ServeUi(request, target)) return std::move(*ui);
     if (target == "/v1/api/sql" || target == "/api/sql") {
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST for SQL");
-      return Sql(request, authenticated(), cancellation);
+      return Sql(request, authenticated(), cancellation, sql_body);
     }
     if (target == "/v1/api/topics/consume") {
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST to consume a topic");
@@ -229,21 +225,23 @@ Response Routes::Handle(const Request& request, const auth::Peer& peer,
 }
 
 Response Routes::Sql(const Request& request, const Result<auth::Caller>& caller,
-                     const Cancellation* cancellation) {
+                     const Cancellation* cancellation, const Result<SqlBody>* read) {
   const auto start = std::chrono::steady_clock::now();
   auto fail = [&](const Status& s) {
     return Error(s.code(), s.message(), request.version(), request.keep_alive());
   };
   if (!caller.ok()) return fail(caller.status());
   if (Status admitted = app_.rate_limiter().Admit(caller->user_id); !admitted.ok()) return fail(admitted);
-  auto body = ReadSqlBody(request.body());
-  if (!body.ok()) return fail(body.status());
+  std::optional<Result<SqlBody>> own;
+  if (read == nullptr) read = &own.emplace(ReadSqlBody(request.body()));
+  if (!read->ok()) return fail(read->status());
+  const SqlBody& body = **read;
 
   sql::BatchRequest batch_request;
-  batch_request.sql = body->sql;
+  batch_request.sql = body.sql;
   batch_request.cancellation = cancellation;
-  if (!body->namespace_id.empty()) batch_request.default_namespace = body->namespace_id;
-  batch_request.params = std::move(body->params);
+  if (!body.namespace_id.empty()) batch_request.default_namespace = body.namespace_id;
+  batch_request.params = body.params;
 
   sql::BatchResult batch = app_.executor().Execute(*caller, batch_request);
 

@@ -14,6 +14,7 @@
 namespace kalam::server {
 
 class App;
+struct SqlBody;  // server/request_body.h
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
@@ -44,10 +45,10 @@ class Routes {
   enum class Work { kInPlace, kQuery, kPasswordThenQuery, kTopic };
   Work WorkOf(const Request& request);
 
-  // For a POST of SQL, its statements' shape (sql::StatementShape): the server times how
-  // quickly requests of each shape answer, and runs the quick ones on the I/O thread.
-  // nullopt for other requests and for bodies without "sql".
-  std::optional<std::string> SqlShape(const Request& request) const;
+  // For a POST of SQL, its body read (once: Handle takes it back); nullopt for other
+  // requests. The server times how quickly requests of each statement shape answer, and
+  // runs the quick ones on the I/O thread.
+  std::optional<Result<SqlBody>> ReadSql(const Request& request) const;
 
   // Who the request's credentials name: those of its Authorization header, or, on the login
   // route, those of its body (a sign-in).
@@ -56,9 +57,11 @@ class Routes {
   // caller: Authenticate's answer when it ran already; otherwise the route authenticates the
   // request itself. cancellation: the request's, set when its client goes away (may be null).
   // wait: where a topic consume that may wait says so (null: it answers at once).
+  // sql_body: ReadSql's answer when it ran already (null: the SQL route reads the body).
   Response Handle(const Request& request, const auth::Peer& peer,
                   std::optional<Result<auth::Caller>> caller = std::nullopt,
-                  const Cancellation* cancellation = nullptr, TopicWait* wait = nullptr);
+                  const Cancellation* cancellation = nullptr, TopicWait* wait = nullptr,
+                  const Result<SqlBody>* sql_body = nullptr);
   // The route a request's target names, as the metrics label it; "other" for none.
   static std::string_view Label(std::string_view target);
 
@@ -67,7 +70,7 @@ class Routes {
 
  private:
   Response Sql(const Request& request, const Result<auth::Caller>& caller,
-               const Cancellation* cancellation);
+               const Cancellation* cancellation, const Result<SqlBody>* read);
   Response Login(const Request& request, const Result<auth::Caller>& caller);
   Response Refresh(const Request& request);
   Response Me(const Request& request, const Result<auth::Caller>& caller);

@@ -209,10 +209,12 @@ TEST(Limits, AResultPastTheStatementMemoryIsRefusedAndMemoryStaysBounded) {
   EXPECT_EQ(server.Stop(SIGTERM), 0);
 }
 
-// Statements of a shape that answered quickly lately (point reads) run on the connection's
-// I/O thread, and answer as they would on the pool; one of a shape that turns out slow is
-// still cut off by the statement timeout, and the shape goes back to the query pool. One
-// I/O thread: every connection shares it.
+// Statements of a shape that answered quickly lately (point reads, a few tens of µs) run
+// on the connection's I/O thread, and answer as they would on the pool. A shape run a dozen
+// times with small values and then with a huge one is cut off by the statement timeout and
+// answered afterwards. (Engine statements rarely stay under the 300 µs that makes a shape
+// quick, so which path that one takes depends on the machine: the test holds either way.)
+// One I/O thread: every connection shares it.
 TEST(Limits, QuickShapesAnswerRightlyAndASlowOneIsStillCutOff) {
   ServerProcess server(Configured("workers = 1\n", "[limits]\nstatement_timeout_ms = 700\n"));
   server.Start();
