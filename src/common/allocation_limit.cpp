@@ -1,5 +1,6 @@
 #include "common/allocation_limit.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <limits>
 #include <new>
@@ -11,10 +12,12 @@ namespace {
 // operator new can read them before and after any constructor runs.
 thread_local size_t allocation_limit = std::numeric_limits<size_t>::max();
 thread_local bool allocation_refused = false;
+std::atomic<uint64_t> refusals = 0;
 
 void* Allocate(size_t size) noexcept {
   if (size > allocation_limit) {
     allocation_refused = true;
+    refusals.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
   return std::malloc(size == 0 ? 1 : size);
@@ -44,6 +47,15 @@ ScopedAllocationLimit::~ScopedAllocationLimit() {
 }
 
 bool ScopedAllocationLimit::refused() const { return allocation_refused; }
+
+bool BlockAllowed(size_t size) {
+  if (size <= allocation_limit) return true;
+  allocation_refused = true;
+  refusals.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+uint64_t RefusalsSoFar() { return refusals.load(std::memory_order_relaxed); }
 
 }  // namespace kalam
 

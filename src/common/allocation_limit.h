@@ -11,8 +11,18 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace kalam {
+
+// Whether a block of size may be allocated on this thread, under its ScopedAllocationLimit
+// (a refusal is remembered as operator new's are). For allocators of our own making (the
+// engine's vectors: query/engine.cpp), which don't go through operator new.
+bool BlockAllowed(size_t size);
+
+// Refusals on every thread since start-up: a statement whose work runs partly on other
+// threads (the engine's workers) learns from it that one of them was refused.
+uint64_t RefusalsSoFar();
 
 // REQUIRES: lives on one thread; scopes nest (the inner limit holds until it ends).
 class ScopedAllocationLimit {

@@ -67,6 +67,7 @@ Status ApplyFile(const std::string& path, Config& c) {
   read("storage", "data_path", c.storage.data_path);
   read("storage", "sync_writes", c.storage.sync_writes);
   read("storage", "block_cache_mb", c.storage.block_cache_mb);
+  read("storage", "cold_cache_mb", c.storage.cold_cache_mb);
   if (root.at_path("backup.allowed_directories").node() != nullptr) {
     std::vector<std::string> dirs;
     read("backup", "allowed_directories", dirs);
@@ -153,6 +154,9 @@ Result<Config> LoadConfig(const std::optional<std::string>& path) {
   }
   if (c.storage.block_cache_mb < 1 || c.storage.block_cache_mb > (int64_t{1} << 20)) {
     return Status(Code::kInvalidInput, "storage.block_cache_mb must be between 1 and 1048576");
+  }
+  if (c.storage.cold_cache_mb < 0 || c.storage.cold_cache_mb > (int64_t{1} << 20)) {
+    return Status(Code::kInvalidInput, "storage.cold_cache_mb must be between 0 and 1048576");
   }
   if (c.logging.format != "text" && c.logging.format != "json") {
     return Status(Code::kInvalidInput, "logging.format must be text or json");

@@ -38,6 +38,9 @@ struct Config {
     // RocksDB's block cache of uncompressed data blocks, shared by every family: scans and
     // point reads of hot rows that were written out to files read from memory.
     int64_t block_cache_mb = 256;
+    // Decoded row groups of cold segments kept for primary-key point reads of flushed
+    // rows (cold/point_cache.h); 0: none, every such read decodes its row group again.
+    int64_t cold_cache_mb = 64;
   } storage;
   struct Backup {
     // Where BACKUP DATABASE may write and RESTORE DATABASE may read (directories and

@@ -1,6 +1,7 @@
 #include "query/engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -9,16 +10,20 @@
 #include "common/allocation_limit.h"
 #include "common/periodic_task.h"
 #include "duckdb/main/extension/extension_loader.hpp"
+#include "duckdb/parallel/task_scheduler.hpp"
 #include "duckdb/parser/keyword_helper.hpp"
 #include "duckdb/parser/parser.hpp"
 #include "duckdb/parser/statement/delete_statement.hpp"
 #include "duckdb/parser/statement/insert_statement.hpp"
 #include "duckdb/parser/statement/update_statement.hpp"
+#include "query/cells.h"
 #include "query/dml.h"
 #include "query/fast_path.h"
 #include "cold/flush.h"
 #include "cold/merged_scan.h"
 #include "cold/cold_store.h"
+#include "cold/point_cache.h"
+#include "common/text.h"
 #include <set>
 #include "query/pg_functions.h"
 #include "query/result_encoder.h"
@@ -89,6 +94,66 @@ void SystemScan(duckdb::ClientContext&, duckdb::TableFunctionInput& input,
   output.SetCardinality(count);
 }
 
+// The engine's default allocator, which its vectors come from, with the statement memory
+// cap of common/allocation_limit.h: a block past the limit of the thread's statement (its
+// own thread, or an engine worker working for it) is refused, and the engine fails the
+// statement with its out-of-memory error. Installed once, before the first database
+// starts; the memory itself stays the engine's.
+duckdb::data_ptr_t CappedAllocate(duckdb::PrivateAllocatorData* data, duckdb::idx_t size) {
+  if (!BlockAllowed(size)) return nullptr;
+  return duckdb::Allocator::DefaultAllocate(data, size);
+}
+
+duckdb::data_ptr_t CappedReallocate(duckdb::PrivateAllocatorData* data, duckdb::data_ptr_t pointer,
+                                    duckdb::idx_t old_size, duckdb::idx_t size) {
+  if (size > old_size && !BlockAllowed(size)) return nullptr;
+  return duckdb::Allocator::DefaultReallocate(data, pointer, old_size, size);
+}
+
+duckdb::unique_ptr<duckdb::Allocator> CappedAllocator() {
+  return duckdb::make_uniq<duckdb::Allocator>(CappedAllocate, duckdb::Allocator::DefaultFree,
+                                             CappedReallocate, duckdb::make_uniq<duckdb::PrivateAllocatorData>());
+}
+
+void InstallCappedAllocator() {
+  // Blocks the first default allocator gave out (to static objects) keep pointing to it,
+  // so it stays alive; both free into the same heap.
+  static const duckdb::shared_ptr<duckdb::Allocator> first = duckdb::Allocator::DefaultAllocatorReference();
+  static const bool installed = [] {
+    duckdb::Allocator::DefaultAllocatorReference() = duckdb::make_shared_ptr<duckdb::Allocator>(
+        CappedAllocate, duckdb::Allocator::DefaultFree, CappedReallocate,
+        duckdb::make_uniq<duckdb::PrivateAllocatorData>());
+    return true;
+  }();
+  (void)installed;
+}
+
+// The engine's worker threads. DuckDB's own would run parts of statements with no
+// allocation cap; these are DuckDB's "external threads" (it starts none of its own), each
+// running the engine's tasks under a cap of max_statement_memory_mb for its whole life.
+class EngineWorkers {
+ public:
+  EngineWorkers(duckdb::DatabaseInstance& db, int count, size_t block_limit)
+      : scheduler_(duckdb::TaskScheduler::GetScheduler(db)) {
+    for (int i = 0; i < count; ++i) {
+      threads_.emplace_back([this, block_limit] {
+        ScopedAllocationLimit cap(block_limit);
+        scheduler_.ExecuteForever(&running_);
+      });
+    }
+  }
+  ~EngineWorkers() {
+    running_ = false;
+    scheduler_.Signal(threads_.size());
+    for (auto& t : threads_) t.join();
+  }
+
+ private:
+  duckdb::TaskScheduler& scheduler_;
+  std::atomic<bool> running_ = true;
+  std::vector<std::thread> threads_;
+};
+
 using Clock = std::chrono::steady_clock;
 
 // The deadline of the statement the thread runs: set by Execute, read by every query it
@@ -123,15 +188,21 @@ class Engine final : public QueryEngine, public DmlHost {
         committer_(committer),
         cold_(cold),
         options_(options),
+        point_cache_(options.cold_cache_bytes > 0 ? std::make_unique<cold::PointCache>(options.cold_cache_bytes)
+                                                  : nullptr),
         ids_(/*node_id=*/1, 0) {}
 
   Status Start() {
+    InstallCappedAllocator();
     duckdb::DBConfig config;
     try {
       const int threads = options_.threads > 0
                               ? options_.threads
                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
       config.SetOptionByName("threads", duckdb::Value::BIGINT(threads));
+      config.allocator = CappedAllocator();  // the database's own blocks (its buffers)
+      // Every thread is ours: the statement's own and EngineWorkers.
+      config.SetOptionByName("external_threads", duckdb::Value::BIGINT(threads));
       config.SetOptionByName("autoinstall_known_extensions", duckdb::Value::BOOLEAN(false));
       config.SetOptionByName("autoload_known_extensions", duckdb::Value::BOOLEAN(false));
       config.SetOptionByName("allow_community_extensions", duckdb::Value::BOOLEAN(false));
@@ -145,6 +216,8 @@ class Engine final : public QueryEngine, public DmlHost {
       }
       db_ = std::make_unique<duckdb::DuckDB>(nullptr, &config);
       KALAM_RETURN_IF_ERROR(LockDown(*db_));
+      workers_ = std::make_unique<EngineWorkers>(*db_->instance, threads - 1,
+                                                 options_.max_statement_memory_bytes);
       // Flushes and compactions run on a database of their own with one thread (the job
       // worker's, which runs niced): background work never takes the cores from queries.
       duckdb::DBConfig background;
@@ -203,12 +276,27 @@ class Engine final : public QueryEngine, public DmlHost {
     } catch (const std::exception& e) {
       return FromError(duckdb::ErrorData(e));
     }
-    if (auto fast = TryFastSelect(**statement, *state, context, store_)) {
-      if (!fast->ok()) return fast->status();
-      Outcome out;
-      out.row_count = (*fast)->row_count;
-      out.rows = std::move(*fast).value();
-      return out;
+    std::optional<ColdPointRead> cold_read;
+    if (auto fast = TryFastSelect(**statement, *state, context, store_, cold_)) {
+      if (fast->rows) {
+        if (!fast->rows->ok()) return fast->rows->status();
+        Outcome out;
+        out.row_count = (*fast->rows)->row_count;
+        out.rows = std::move(*fast->rows).value();
+        return out;
+      }
+      cold_read = std::move(fast->cold_read);
+      auto cached = FromPointCache(context, state, *cold_read);
+      if (!cached.ok()) return cached.status();
+      if (*cached) {
+        Outcome out;
+        out.row_count = (**cached).row_count;
+        out.rows = std::move(**cached);
+        return out;
+      }
+      auto rewritten = Parse(cold_read->sql);
+      if (!rewritten.ok()) return rewritten.status();
+      statement = std::move(rewritten);
     }
     Result<RowSet> rows = Status(Code::kInternalError, "not run");
     const ResultLimits limits{options_.max_result_rows, options_.max_statement_memory_bytes};
@@ -216,7 +304,8 @@ class Engine final : public QueryEngine, public DmlHost {
                               [&](duckdb::unique_ptr<duckdb::QueryResult> result) {
                                 rows = EncodeResult(*result, limits);
                                 return rows.status();
-                              }));
+                              },
+                              cold_read ? &cold_read->manifest : nullptr));
     Outcome out;
     out.row_count = rows->row_count;
     out.rows = std::move(rows).value();
@@ -394,14 +483,21 @@ class Engine final : public QueryEngine, public DmlHost {
   // Guards and runs a statement for the caller on a pooled connection, and hands its result
   // to `read` while the connection is still the statement's: a streamed result (`stream`)
   // is computed as `read` fetches it, under the statement's deadline and memory limit.
+  // own_read: the statement is a cold point read of our own making (fast_path.h), not the
+  // client's: it is not guarded, and the manifest it reads stays pinned while it runs.
   Status Run(const QueryContext& context, std::shared_ptr<const catalog::CatalogState> state,
              duckdb::unique_ptr<duckdb::SQLStatement> statement, bool stream,
-             const std::function<Status(duckdb::unique_ptr<duckdb::QueryResult>)>& read) {
+             const std::function<Status(duckdb::unique_ptr<duckdb::QueryResult>)>& read,
+             const std::shared_ptr<const cold::Manifest>* own_read = nullptr) {
     std::vector<std::shared_ptr<const cold::Manifest>> pinned;
-    std::optional<int64_t> visible_seq;
-    if (context.transaction != nullptr) visible_seq = context.transaction->begin_seq();
-    GuardContext guard{*state, context.caller, context.default_namespace, &cold_, &pinned, visible_seq};
-    KALAM_RETURN_IF_ERROR(GuardStatement(*statement, guard));
+    if (own_read != nullptr) {
+      pinned.push_back(*own_read);
+    } else {
+      std::optional<int64_t> visible_seq;
+      if (context.transaction != nullptr) visible_seq = context.transaction->begin_seq();
+      GuardContext guard{*state, context.caller, context.default_namespace, &cold_, &pinned, visible_seq};
+      KALAM_RETURN_IF_ERROR(GuardStatement(*statement, guard));
+    }
     // Taken now, while the manifests are pinned: waiting for a connection below cannot let
     // a flush turn rows this statement must read hot into markers. A transaction reads the
     // snapshot it began with (its cold rows are those up to its begin _seq).
@@ -436,6 +532,7 @@ class Engine final : public QueryEngine, public DmlHost {
     slot->SetStatementSnapshot(std::move(snapshot));
     Status result;
     ScopedAllocationLimit memory(answering_committed ? 0 : options_.max_statement_memory_bytes);
+    const uint64_t refusals_before = RefusalsSoFar();
     try {
       auto pending = slot->connection->PendingQuery(std::move(statement), stream);
       duckdb::unique_ptr<duckdb::QueryResult> r;
@@ -473,7 +570,13 @@ class Engine final : public QueryEngine, public DmlHost {
     } catch (const std::exception& e) {
       result = FromError(duckdb::ErrorData(e));
     }
-    if (!result.ok() && memory.refused()) result = MemoryExhausted();
+    // A refusal on a worker shows here as the engine's out-of-memory error, or as a failed
+    // execution (a bad_alloc); the count of refusals says one happened meanwhile.
+    const bool worker_refused = RefusalsSoFar() != refusals_before &&
+                                (result.code() == Code::kResourceExhausted ||
+                                 result.code() == Code::kSqlExecutionError ||
+                                 result.code() == Code::kInternalError);
+    if (!result.ok() && (memory.refused() || worker_refused)) result = MemoryExhausted();
     bool interrupted = false;
     {
       std::lock_guard lock(slot->run_mutex);
@@ -485,6 +588,154 @@ class Engine final : public QueryEngine, public DmlHost {
     Release(slot);
     if (!result.ok() && interrupted) return Interrupted(context);
     return result;
+  }
+
+  // ---- cold point reads through cold::PointCache
+
+  static std::vector<ColumnType> ColumnTypes(const catalog::TableDef& table) {
+    std::vector<ColumnType> types;
+    for (const auto& c : table.current().columns) types.push_back(c.type);
+    return types;
+  }
+
+  PointCacheFigures point_cache_figures() const override {
+    if (point_cache_ == nullptr) return {};
+    const auto stats = point_cache_->stats();
+    return {stats.hits, stats.misses, stats.decoded, stats.bytes};
+  }
+
+  // The answer of a cold point read from decoded row groups (decoding those that missed
+  // often enough); nullopt when a row group it needs is not decoded: the engine reads the
+  // key (read.sql). Keys of integer types only: their row groups' ranges in the Parquet
+  // footers are exact, so a group is passed over only when it can't hold the key.
+  Result<std::optional<RowSet>> FromPointCache(const QueryContext& context,
+                                               const std::shared_ptr<const catalog::CatalogState>& state,
+                                               const ColdPointRead& read) {
+    if (point_cache_ == nullptr) return std::optional<RowSet>();
+    const catalog::TableDef& table = *read.outputs.table;
+    const catalog::ColumnDef& pk = table.current().columns[table.current().PrimaryKeyIndex()];
+    if (pk.type != ColumnType::kSmallInt && pk.type != ColumnType::kInt && pk.type != ColumnType::kBigInt) {
+      return std::optional<RowSet>();
+    }
+    // Newest segment first: the first that holds the key has its newest version.
+    for (const size_t index : read.segments) {
+      const cold::Segment& segment = read.manifest->segments[index];
+      const std::string file = (std::filesystem::path(read.dir) / segment.file).string();
+      auto layout = SegmentLayoutOf(context, state, read, segment, file);
+      if (!layout.ok()) return layout.status();
+      const auto& ranges = (*layout)->key_ranges;
+      for (size_t group = 0; group < ranges.size(); ++group) {
+        if (!ranges[group]) return std::optional<RowSet>();  // no range: may hold any key
+        if (read.key < ranges[group]->first || ranges[group]->second < read.key) continue;
+        const std::string name = cold::PointCache::Name(file, group, table.current().version);
+        auto rows = point_cache_->Find(name);
+        if (rows == nullptr) {
+          if (!point_cache_->Admit(name)) return std::optional<RowSet>();
+          auto decoded = DecodeRowGroup(context, state, read, segment, *ranges[group]);
+          if (!decoded.ok()) return decoded.status();
+          rows = std::move(decoded).value();
+          point_cache_->Put(name, rows);
+        }
+        auto found = rows->Find(read.key_bytes);
+        if (!found) continue;
+        store::RowVersion row;
+        KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(*found, row));
+        if (!row.deleted) KALAM_RETURN_IF_ERROR(store::DecodeRowCells(*found, ColumnTypes(table), row));
+        return std::optional<RowSet>(PointAnswer(read.outputs, row.deleted ? nullptr : &row.cells, row.seq));
+      }
+    }
+    return std::optional<RowSet>(PointAnswer(read.outputs, nullptr, 0));  // in none of them
+  }
+
+  // The key column's range in each row group of a segment, from its Parquet footer.
+  Result<std::shared_ptr<const cold::SegmentLayout>> SegmentLayoutOf(
+      const QueryContext& context, const std::shared_ptr<const catalog::CatalogState>& state,
+      const ColdPointRead& read, const cold::Segment& segment, const std::string& file) {
+    if (auto known = point_cache_->FindLayout(file)) return known;
+    const catalog::TableDef& table = *read.outputs.table;
+    const catalog::ColumnDef& pk = table.current().columns[table.current().PrimaryKeyIndex()];
+    auto layout = std::make_shared<cold::SegmentLayout>();
+    const std::string sql = "SELECT row_group_id, stats_min_value, stats_max_value FROM parquet_metadata(" +
+                            SqlString(file) + ") WHERE path_in_schema = " +
+                            SqlString(segment.ColumnName(pk.id).value_or("")) + " ORDER BY row_group_id";
+    const duckdb::LogicalType type = EngineType(pk);
+    KALAM_RETURN_IF_ERROR(RunOwn(context, state, sql, read.manifest, [&](duckdb::DataChunk& chunk) {
+      for (idx_t r = 0; r < chunk.size(); ++r) {
+        const duckdb::Value min = chunk.GetValue(1, r), max = chunk.GetValue(2, r);
+        std::optional<std::pair<duckdb::Value, duckdb::Value>> range;
+        if (!min.IsNull() && !max.IsNull()) {
+          try {
+            range.emplace(min.DefaultCastAs(type), max.DefaultCastAs(type));
+          } catch (const std::exception&) {
+            range.reset();
+          }
+        }
+        layout->key_ranges.push_back(std::move(range));
+      }
+      return Status::Ok();
+    }));
+    point_cache_->PutLayout(file, layout);
+    return std::shared_ptr<const cold::SegmentLayout>(std::move(layout));
+  }
+
+  // The rows of a segment whose keys are in range (those of one row group), under the
+  // table's current schema.
+  Result<std::shared_ptr<const cold::DecodedRowGroup>> DecodeRowGroup(
+      const QueryContext& context, const std::shared_ptr<const catalog::CatalogState>& state,
+      const ColdPointRead& read, const cold::Segment& segment,
+      const std::pair<duckdb::Value, duckdb::Value>& range) {
+    const catalog::TableDef& table = *read.outputs.table;
+    const auto& columns = table.current().columns;
+    const int pk = table.current().PrimaryKeyIndex();
+    const std::string sql = cold::SegmentSelect(table, read.dir, segment) + " WHERE " +
+                            QuotedIdentifier(segment.ColumnName(columns[pk].id).value_or("")) + " BETWEEN " +
+                            range.first.ToSQLString() + " AND " + range.second.ToSQLString();
+    auto group = std::make_shared<cold::DecodedRowGroup>();
+    const std::vector<ColumnType> types = ColumnTypes(table);
+    std::string key;
+    KALAM_RETURN_IF_ERROR(RunOwn(context, state, sql, read.manifest, [&](duckdb::DataChunk& chunk) {
+      for (idx_t r = 0; r < chunk.size(); ++r) {
+        store::RowVersion row;
+        row.schema_version = table.current().version;
+        row.seq = chunk.GetValue(columns.size(), r).GetValue<int64_t>();
+        row.deleted = chunk.GetValue(columns.size() + 1, r).GetValue<bool>();
+        auto key_cell = CellFromValue(columns[pk], chunk.GetValue(pk, r));
+        if (!key_cell.ok()) return key_cell.status();
+        if (!row.deleted) {
+          row.cells.reserve(columns.size());
+          for (size_t c = 0; c < columns.size(); ++c) {
+            auto cell = CellFromValue(columns[c], chunk.GetValue(c, r));
+            if (!cell.ok()) return cell.status();
+            row.cells.push_back(std::move(cell).value());
+          }
+        }
+        key.clear();
+        store::AppendKeyCell(key, columns[pk].type, *key_cell);
+        group->Add(key, store::EncodeRow(row, types));
+      }
+      return Status::Ok();
+    }));
+    group->Seal();
+    return std::shared_ptr<const cold::DecodedRowGroup>(std::move(group));
+  }
+
+  // Runs SQL of our own over cold segments (manifest pinned meanwhile; not guarded) and
+  // hands every chunk of its result to take.
+  Status RunOwn(const QueryContext& context, const std::shared_ptr<const catalog::CatalogState>& state,
+                const std::string& sql, const std::shared_ptr<const cold::Manifest>& manifest,
+                const std::function<Status(duckdb::DataChunk&)>& take) {
+    auto statement = Parse(sql);
+    if (!statement.ok()) return statement.status();
+    return Run(context, state, std::move(statement).value(), /*stream=*/true,
+               [&](duckdb::unique_ptr<duckdb::QueryResult> result) -> Status {
+                 while (auto chunk = result->Fetch()) {
+                   if (chunk->size() == 0) break;
+                   KALAM_RETURN_IF_ERROR(take(*chunk));
+                 }
+                 if (result->HasError()) return FromError(result->GetErrorObject());
+                 return Status::Ok();
+               },
+               &manifest);
   }
 
   Status MemoryExhausted() const {
@@ -618,7 +869,9 @@ class Engine final : public QueryEngine, public DmlHost {
   store::Committer& committer_;
   cold::ColdStore& cold_;
   EngineOptions options_;
+  std::unique_ptr<cold::PointCache> point_cache_;  // null: none
   std::unique_ptr<duckdb::DuckDB> db_;
+  std::unique_ptr<EngineWorkers> workers_;  // stopped before db_ goes
   std::unique_ptr<duckdb::DuckDB> background_db_;
   std::mutex background_mutex_;  // one flush or compaction at a time
   std::unique_ptr<duckdb::Connection> background_connection_;

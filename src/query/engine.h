@@ -40,6 +40,7 @@ struct EngineOptions {
   uint64_t max_statement_memory_bytes = 0;
   std::string temp_dir;       // where the engine spills what passes its memory; empty: nowhere
   int64_t statement_timeout_ms = 0;  // 0: none; else STATEMENT_TIMEOUT past it
+  uint64_t cold_cache_bytes = 0;     // cold::PointCache's budget; 0: no cache
 };
 
 // A row-returning statement's result, already JSON: schema_json is the API's "schema" array
@@ -159,6 +160,12 @@ class QueryEngine {
   // Interrupts every running statement and refuses new ones (SERVICE_UNAVAILABLE): the
   // server is shutting down and must not wait for them past its deadline.
   virtual void CancelAll() = 0;
+
+  // The decoded cold row groups kept for point reads (EngineOptions::cold_cache_bytes).
+  struct PointCacheFigures {
+    uint64_t hits = 0, misses = 0, decoded = 0, bytes = 0;
+  };
+  virtual PointCacheFigures point_cache_figures() const = 0;
 
   // A SELECT's rows (used for SHOW/DESCRIBE statements rewritten as queries).
   Result<RowSet> Query(const QueryContext& context, std::string_view sql);

@@ -7,6 +7,8 @@
 #include "duckdb/parser/query_node/select_node.hpp"
 #include "duckdb/parser/statement/select_statement.hpp"
 #include "duckdb/parser/tableref/basetableref.hpp"
+#include "cold/merged_scan.h"
+#include "common/text.h"
 #include "query/cells.h"
 #include "query/result_encoder.h"
 #include "query/table_scan.h"
@@ -34,6 +36,47 @@ const duckdb::SelectNode* PlainSelect(const duckdb::SQLStatement& statement) {
     return nullptr;
   }
   return &select;
+}
+
+std::optional<FastSelect> Answered(Result<RowSet> rows) {
+  FastSelect fast;
+  fast.rows = std::move(rows);
+  return fast;
+}
+
+// Fills in the segments of a cold point read that may hold its key and the SQL that reads
+// it through the engine: each segment filtered on the key in its own column name (so the
+// filter reaches the Parquet scan and its row-group statistics), the newest version, if
+// not a tombstone, as outputs. False when no segment may hold the key.
+bool PlanColdPoint(ColdPointRead& read) {
+  const catalog::TableDef& table = *read.outputs.table;
+  const auto& columns = table.current().columns;
+  const catalog::ColumnDef& pk = columns[table.current().PrimaryKeyIndex()];
+  const std::string literal = read.key.ToSQLString();
+  std::string segments;
+  const auto& all = read.manifest->segments;
+  for (size_t i = all.size(); i-- > 0;) {
+    const cold::Segment& segment = all[i];
+    const auto name = segment.ColumnName(pk.id);
+    if (!name) continue;  // a segment older than the key column holds none of its values
+    if (auto range = cold::SegmentRange(segment, pk)) {
+      if (read.key < range->first || range->second < read.key) continue;
+    }
+    read.segments.push_back(i);
+    segments += (segments.empty() ? "" : " UNION ALL ") + cold::SegmentSelect(table, read.dir, segment) +
+                " WHERE " + QuotedIdentifier(*name) + " = " + literal;
+  }
+  if (segments.empty()) return false;
+  std::string select;
+  const PointOutputs& out = read.outputs;
+  for (size_t c = 0; c < out.columns.size(); ++c) {
+    const bool seq = out.columns[c] == static_cast<int>(columns.size());
+    select += (c == 0 ? "" : ", ") + QuotedIdentifier(seq ? "_seq" : columns[out.columns[c]].name) +
+              " AS " + QuotedIdentifier(out.names[c]);
+  }
+  read.sql = "SELECT " + select + " FROM (SELECT * FROM (" + segments +
+             ") ORDER BY _seq DESC LIMIT 1) WHERE NOT _deleted";
+  return true;
 }
 
 std::optional<Result<RowSet>> ConstantSelect(const duckdb::SelectNode& select) {
@@ -84,9 +127,10 @@ int ColumnIndex(const duckdb::ColumnRefExpression& ref, const catalog::TableDef&
   return name == "_seq" ? static_cast<int>(columns.size()) : -1;
 }
 
-std::optional<Result<RowSet>> PointSelect(const duckdb::SelectNode& select,
-                                          const catalog::CatalogState& state,
-                                          const QueryContext& context, store::KvStore& store) {
+std::optional<FastSelect> PointSelect(const duckdb::SelectNode& select,
+                                      const catalog::CatalogState& state,
+                                      const QueryContext& context, store::KvStore& store,
+                                      cold::ColdStore& cold) {
   const auto& base = select.from_table->Cast<duckdb::BaseTableRef>();
   if (base.at_clause || !base.catalog_name.empty() || !base.column_name_alias.empty() ||
       !select.where_clause) {
@@ -115,7 +159,8 @@ std::optional<Result<RowSet>> PointSelect(const duckdb::SelectNode& select,
     return std::nullopt;
   }
   const auto& columns = table->current().columns;
-  auto key_cell = CellFromValue(columns[pk], constant->Cast<duckdb::ConstantExpression>().value);
+  const duckdb::Value& key_value = constant->Cast<duckdb::ConstantExpression>().value;
+  auto key_cell = CellFromValue(columns[pk], key_value);
   if (!key_cell.ok() || store::IsNull(*key_cell)) return std::nullopt;
 
   // The select list: * or plain columns.
@@ -146,10 +191,10 @@ std::optional<Result<RowSet>> PointSelect(const duckdb::SelectNode& select,
     }
   }
 
-  duckdb::vector<duckdb::LogicalType> types;
-  for (int index : outputs) {
-    types.push_back(index < static_cast<int>(columns.size()) ? EngineType(columns[index])
-                                                            : duckdb::LogicalType::BIGINT);
+  PointOutputs answer{table, std::move(outputs), std::move(names), {}};
+  for (int index : answer.columns) {
+    answer.types.push_back(index < static_cast<int>(columns.size()) ? EngineType(columns[index])
+                                                                    : duckdb::LogicalType::BIGINT);
   }
   std::string key = store::ScopePrefix(table->table_num, auth::ScopeFor(*table, context.caller));
   store::AppendKeyCell(key, columns[pk].type, *key_cell);
@@ -158,46 +203,83 @@ std::optional<Result<RowSet>> PointSelect(const duckdb::SelectNode& select,
                                           : store.Get(store::Family::kHot, k);
   };
   auto stored = read(key);
-  if (!stored.ok()) return Result<RowSet>(stored.status());
+  if (!stored.ok()) return Answered(stored.status());
   if (!stored->has_value()) {
     auto marker = read(store::MarkerKey(key));
-    if (!marker.ok()) return Result<RowSet>(marker.status());
-    if (marker->has_value()) return std::nullopt;  // in a cold segment: the merged read finds it
+    if (!marker.ok()) return Answered(marker.status());
+    if (marker->has_value()) {
+      // Only in cold segments. A transaction reads them as of its snapshot: the general
+      // path. A stream table has no cold rows.
+      if (context.transaction != nullptr || table->type == catalog::TableType::kStream) {
+        return std::nullopt;
+      }
+      const std::string dir =
+          cold::ColdStore::ScopeDir(state, *table, auth::ScopeFor(*table, context.caller));
+      if (dir.empty()) return std::nullopt;
+      auto manifest = cold.Get(dir);
+      if (manifest->damaged) return std::nullopt;  // the general path says so
+      ColdPointRead read;
+      read.outputs = std::move(answer);
+      read.dir = dir;
+      read.manifest = std::move(manifest);
+      store::AppendKeyCell(read.key_bytes, columns[pk].type, *key_cell);
+      try {
+        read.key = key_value.DefaultCastAs(EngineType(columns[pk]));
+        if (!PlanColdPoint(read)) return std::nullopt;
+      } catch (const std::exception&) {
+        return std::nullopt;
+      }
+      FastSelect fast;
+      fast.cold_read = std::move(read);
+      return fast;
+    }
   }
-  RowSetWriter writer(names, types);
   if (stored->has_value()) {
     store::RowVersion header;
     if (!store::DecodeRowHeader(**stored, header).ok()) return std::nullopt;
     auto row = DecodeCurrentRow(*table, **stored);
-    if (!row.ok()) return Result<RowSet>(row.status());
-    if (row->has_value()) {
-      duckdb::DataChunk chunk;
-      chunk.Initialize(duckdb::Allocator::DefaultAllocator(), types, 1);
-      for (size_t c = 0; c < outputs.size(); ++c) {
-        const int index = outputs[c];
-        if (index < static_cast<int>(columns.size())) {
-          WriteCell(chunk.data[c], 0, columns[index], (*row)->cells[index]);
-        } else {
-          duckdb::FlatVector::GetData<int64_t>(chunk.data[c])[0] = (*row)->seq;
-        }
-      }
-      chunk.SetCardinality(1);
-      writer.Append(chunk, 1);
-    }
+    if (!row.ok()) return Answered(row.status());
+    if (row->has_value()) return Answered(PointAnswer(answer, &(*row)->cells, (*row)->seq));
   }
-  return Result<RowSet>(writer.Finish());
+  return Answered(PointAnswer(answer, nullptr, 0));
 }
 
 }  // namespace
 
-std::optional<Result<RowSet>> TryFastSelect(const duckdb::SQLStatement& statement,
-                                            const catalog::CatalogState& state,
-                                            const QueryContext& context, store::KvStore& store) {
+RowSet PointAnswer(const PointOutputs& outputs, const std::vector<store::Cell>* cells, int64_t seq) {
+  const auto& columns = outputs.table->current().columns;
+  RowSetWriter writer(outputs.names, outputs.types);
+  if (cells != nullptr) {
+    duckdb::DataChunk chunk;
+    chunk.Initialize(duckdb::Allocator::DefaultAllocator(), outputs.types, 1);
+    for (size_t c = 0; c < outputs.columns.size(); ++c) {
+      const int index = outputs.columns[c];
+      if (index < static_cast<int>(columns.size())) {
+        WriteCell(chunk.data[c], 0, columns[index], (*cells)[index]);
+      } else {
+        duckdb::FlatVector::GetData<int64_t>(chunk.data[c])[0] = seq;
+      }
+    }
+    chunk.SetCardinality(1);
+    writer.Append(chunk, 1);
+  }
+  return writer.Finish();
+}
+
+std::optional<FastSelect> TryFastSelect(const duckdb::SQLStatement& statement,
+                                        const catalog::CatalogState& state,
+                                        const QueryContext& context, store::KvStore& store,
+                                        cold::ColdStore& cold) {
   const duckdb::SelectNode* select = PlainSelect(statement);
   if (select == nullptr || !select->from_table) return std::nullopt;
   switch (select->from_table->type) {
-    case duckdb::TableReferenceType::EMPTY_FROM: return ConstantSelect(*select);
-    case duckdb::TableReferenceType::BASE_TABLE: return PointSelect(*select, state, context, store);
+    case duckdb::TableReferenceType::EMPTY_FROM: {
+      auto rows = ConstantSelect(*select);
+      if (!rows) return std::nullopt;
+      return Answered(std::move(*rows));
+    }
+    case duckdb::TableReferenceType::BASE_TABLE:
+      return PointSelect(*select, state, context, store, cold);
     default: return std::nullopt;
   }
 }

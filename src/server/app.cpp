@@ -112,6 +112,7 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
       std::max(2, static_cast<int>(std::thread::hardware_concurrency()) * 2);
   engine_options.max_statement_memory_bytes = config.StatementMemoryBytes(engine_options.connections);
   engine_options.temp_dir = (dir / "tmp").string();
+  engine_options.cold_cache_bytes = static_cast<uint64_t>(config.storage.cold_cache_mb) << 20;
   // What the engine spilled before a crash is of no use to anyone (the directory is ours:
   // the data directory's lock is held).
   fs::remove_all(engine_options.temp_dir, ec);

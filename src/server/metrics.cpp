@@ -107,6 +107,15 @@ struct Metrics::Families {
                                   "Bytes of cold segments of the scopes read or written since start-up");
   prom::Gauge& cold_segments = gauge("kalamdb_cold_segments",
                                      "Cold segments of the scopes read or written since start-up");
+  prom::Counter& point_cache_hits = counter(
+      "kalamdb_cold_point_cache_hits_total",
+      "Point reads of flushed keys answered from decoded row groups ([storage] cold_cache_mb)");
+  prom::Counter& point_cache_misses = counter(
+      "kalamdb_cold_point_cache_misses_total", "Row groups point reads looked for and did not find decoded");
+  prom::Counter& point_cache_decoded =
+      counter("kalamdb_cold_point_cache_decoded_total", "Row groups decoded for point reads");
+  prom::Gauge& point_cache_bytes =
+      gauge("kalamdb_cold_point_cache_bytes", "Memory of the decoded row groups kept for point reads");
   prom::Counter& change_messages =
       counter("kalamdb_live_change_messages_total", "Change messages sent to live queries");
   prom::Counter& slow_consumers = counter(
@@ -185,6 +194,10 @@ std::string Metrics::Render(const Levels& levels) const {
   f.cold_rows.Set(static_cast<double>(levels.cold.rows));
   f.cold_bytes.Set(static_cast<double>(levels.cold.bytes));
   f.cold_segments.Set(static_cast<double>(levels.cold.segments));
+  CatchUp(f.point_cache_hits, static_cast<double>(levels.point_cache.hits));
+  CatchUp(f.point_cache_misses, static_cast<double>(levels.point_cache.misses));
+  CatchUp(f.point_cache_decoded, static_cast<double>(levels.point_cache.decoded));
+  f.point_cache_bytes.Set(static_cast<double>(levels.point_cache.bytes));
   CatchUp(f.change_messages, static_cast<double>(levels.change_messages));
   f.running_compactions.Set(static_cast<double>(levels.store.running_compactions));
   f.pending_compaction_bytes.Set(static_cast<double>(levels.store.pending_compaction_bytes));

@@ -11,6 +11,7 @@
 
 #include "cold/cold_store.h"
 #include "common/status.h"
+#include "query/engine.h"
 #include "store/kv_store.h"
 
 namespace kalam::server {
@@ -45,6 +46,7 @@ class Metrics {
     uint64_t change_messages = 0;  // since start-up
     store::KvStore::Figures store;
     cold::ColdStore::Totals cold;
+    query::QueryEngine::PointCacheFigures point_cache;
   };
   std::string Render(const Levels& levels) const;
 

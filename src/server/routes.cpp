@@ -300,6 +300,7 @@ Response Routes::Metrics(const Request& request, const auth::Peer& peer,
   levels.change_messages = app_.hub().ChangeMessages();
   levels.store = app_.store().ReadFigures();
   levels.cold = app_.cold().KnownTotals();
+  levels.point_cache = app_.engine().point_cache_figures();
   Response response = Json(200, app_.metrics().Render(levels), request);
   response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   return response;

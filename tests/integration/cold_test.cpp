@@ -425,6 +425,125 @@ TEST(ColdReads, OverlappingSegmentsAndPrunedSegmentsKeepTheNewestVersions) {
   check();
 }
 
+// A point SELECT of a flushed key reads only the segments whose key range may hold it (no
+// hot scan, no merge with hot keys). It answers exactly as the general path (`id IN (k)`)
+// does — rows, names and types — for any column list, across segments that share keys,
+// tombstones, re-inserts, schema changes, user scopes and compaction.
+TEST(ColdReads, PointReadsOfFlushedKeysAnswerAsTheGeneralPath) {
+  ServerProcess server;
+  server.Start();
+  auto http = server.Client();
+  ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; "
+                                   "CREATE SHARED TABLE app.k (id BIGINT PRIMARY KEY, name TEXT, n INT); "
+                                   "CREATE USER TABLE app.m (key TEXT PRIMARY KEY, body TEXT); "
+                                   "CREATE USER TABLE app.um (id INT PRIMARY KEY, body TEXT)").status, 200);
+  ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.k SELECT range, 'v' || range, range FROM range(300)").status, 200);
+  EXPECT_EQ(FlushAndWait(http, "app.k"), "completed");
+  ASSERT_EQ(Sql(http, RootAuth(), "UPDATE app.k SET name = 'u' WHERE id % 7 = 0; "
+                                   "DELETE FROM app.k WHERE id % 11 = 0").status, 200);
+  EXPECT_EQ(FlushAndWait(http, "app.k"), "completed");  // updates and tombstones
+  ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.k VALUES (22, 'back', 1), (33, 'back', 2), (1000, 'far', 3)").status, 200);
+  EXPECT_EQ(FlushAndWait(http, "app.k"), "completed");  // re-inserts of deleted keys
+  ASSERT_EQ(Sql(http, RootAuth(), "ALTER TABLE app.k RENAME COLUMN name TO label; "
+                                   "ALTER TABLE app.k ADD COLUMN extra INT DEFAULT 5; "
+                                   "UPDATE app.k SET n = -n WHERE id % 13 = 0").status, 200);  // hot again
+  for (const char* user : {"ann", "ben"}) {
+    ASSERT_EQ(Sql(http, RootAuth(), std::string("CREATE USER '") + user + "' WITH PASSWORD '" + user +
+                                         "-password' ROLE user").status, 200);
+    ASSERT_EQ(Sql(http, Basic(user), std::string("INSERT INTO app.m SELECT 'k' || range, '") + user +
+                                         "-' || range FROM range(40)").status, 200);
+    ASSERT_EQ(Sql(http, Basic(user), std::string("INSERT INTO app.um SELECT range, '") + user +
+                                         "-' || range FROM range(40)").status, 200);
+  }
+  EXPECT_EQ(FlushAndWait(http, "app.m"), "completed");
+  EXPECT_EQ(FlushAndWait(http, "app.um"), "completed");
+  ASSERT_EQ(Sql(http, Basic("ann"), "DELETE FROM app.m WHERE key = 'k3'; UPDATE app.m SET body = 'x' WHERE key = 'k4'").status, 200);
+  EXPECT_EQ(FlushAndWait(http, "app.m"), "completed");
+
+  // The whole first result (schema, rows, row count), as the client gets it.
+  auto answer = [&](const std::string& auth, const std::string& sql) {
+    auto r = Sql(http, auth, sql);
+    return r.status == 200 ? json::serialize(r.result(0)) : "error " + json::serialize(r.body);
+  };
+  auto check = [&] {
+    int rows_seen = 0;
+    for (int id = -2; id <= 302; ++id) {
+      const std::string k = std::to_string(id);
+      for (const std::string select : {"*", "id, label, extra", "label AS l, _seq", "t.n"}) {
+        if (select != "*" && id % 3 != 0) continue;
+        const std::string point = answer(RootAuth(), "SELECT " + select + " FROM app.k t WHERE id = " + k);
+        EXPECT_EQ(point, answer(RootAuth(), "SELECT " + select + " FROM app.k t WHERE id IN (" + k + ")"))
+            << select << " at id " << id;
+        if (point.find("\"row_count\":1") != std::string::npos) ++rows_seen;
+      }
+    }
+    EXPECT_GT(rows_seen, 250);  // the comparison is of rows, mostly
+    EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT label, n FROM app.k WHERE id = 22")), R"([["back",1]])");
+    EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT label FROM app.k WHERE 14 = id")), R"([["u"]])");
+    EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT label FROM app.k WHERE id = 44")), "[]");
+    EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT n FROM app.k WHERE id = '26'")), "[[-26]]");
+    EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT label, extra FROM app.k WHERE id = 1000")), R"([["far",5]])");
+    for (const char* user : {"ann", "ben"}) {
+      for (int i = 0; i < 42; ++i) {
+        const std::string key = "'k" + std::to_string(i) + "'";
+        EXPECT_EQ(answer(Basic(user), "SELECT * FROM app.m WHERE key = " + key),
+                  answer(Basic(user), "SELECT * FROM app.m WHERE key IN (" + key + ")"))
+            << user << " " << key;
+        const std::string id = std::to_string(i);
+        const std::string mine = answer(Basic(user), "SELECT body FROM app.um WHERE id = " + id);
+        EXPECT_EQ(mine, answer(Basic(user), "SELECT body FROM app.um WHERE id IN (" + id + ")")) << user << " " << id;
+        if (i < 40) {
+          EXPECT_NE(mine.find(std::string(user) + "-" + id), std::string::npos) << mine;
+        }
+      }
+    }
+    EXPECT_EQ(Rows(Sql(http, Basic("ann"), "SELECT body FROM app.m WHERE key = 'k3'")), "[]");
+    EXPECT_EQ(Rows(Sql(http, Basic("ann"), "SELECT body FROM app.m WHERE key = 'k4'")), R"([["x"]])");
+    EXPECT_EQ(Rows(Sql(http, Basic("ben"), "SELECT body FROM app.m WHERE key = 'k3'")), R"([["ben-3"]])");
+  };
+  // Metrics: point reads of flushed keys come back to the same row group, which is decoded
+  // on its second miss and then answers them (integer keys: app.k).
+  auto scrape = [&](const std::string& series) {
+    auto r = http.Send("GET", "/metrics", "", {{"Authorization", RootAuth()}});
+    if (!r.ok()) return -1.0;
+    const size_t at = r->body.find("\n" + series + " ");
+    return at == std::string::npos ? -1.0 : std::strtod(r->body.c_str() + at + series.size() + 2, nullptr);
+  };
+  check();
+  EXPECT_GE(scrape("kalamdb_cold_point_cache_decoded_total"), 1);
+  const double hits = scrape("kalamdb_cold_point_cache_hits_total");
+  EXPECT_GT(hits, 200);
+  EXPECT_GT(scrape("kalamdb_cold_point_cache_bytes"), 0);
+  EXPECT_EQ(CompactAndWait(http, "app.k").find("timeout"), std::string::npos);
+  EXPECT_EQ(CompactAndWait(http, "app.m").find("timeout"), std::string::npos);
+  check();  // new segment files: decoded again, from the compacted rows
+  EXPECT_GE(scrape("kalamdb_cold_point_cache_decoded_total"), 2);
+  EXPECT_GT(scrape("kalamdb_cold_point_cache_hits_total"), hits + 200);
+
+  // A point read of a segment that can't be read fails cleanly (a fresh table: nothing of
+  // it decoded yet); hot keys still answer.
+  ASSERT_EQ(Sql(http, RootAuth(), "CREATE SHARED TABLE app.z (id BIGINT PRIMARY KEY, n INT); "
+                                   "INSERT INTO app.z SELECT range, range FROM range(50)").status, 200);
+  EXPECT_EQ(FlushAndWait(http, "app.z"), "completed");
+  ASSERT_EQ(Sql(http, RootAuth(), "UPDATE app.z SET n = -1 WHERE id = 13").status, 200);
+  const fs::path dir = SharedScopeDir(server, "app", "z");
+  json::array segments = Segments(dir);
+  ASSERT_EQ(segments.size(), 1u);
+  const fs::path file = dir / std::string(segments[0].at("file").as_string());
+  fs::rename(file, dir / "kept.bin");
+  { std::ofstream(file, std::ios::trunc) << "not parquet"; }
+  for (int i = 0; i < 3; ++i) {  // the second miss would decode the row group
+    auto broken = Sql(http, RootAuth(), "SELECT * FROM app.z WHERE id = 5");
+    EXPECT_NE(broken.status, 200);
+    EXPECT_FALSE(broken.error_code().empty());
+  }
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT n FROM app.z WHERE id = 13")), "[[-1]]");  // hot
+  fs::remove(file);
+  fs::rename(dir / "kept.bin", file);
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT n FROM app.z WHERE id = 5")), "[[5]]");
+  EXPECT_EQ(Rows(Sql(http, RootAuth(), "SELECT n FROM app.z WHERE id = 6")), "[[6]]");
+}
+
 // Pruning compares as the query does: a bound that the column's type can't hold exactly
 // (5.5 against integers, a timestamp against dates) prunes nothing it shouldn't.
 TEST(ColdReads, PruningKeepsRowsThatMatchInTheWiderType) {
