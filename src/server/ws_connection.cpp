@@ -110,6 +110,10 @@ void WsConnection::SendMany(std::vector<std::string> messages) {
         self->subscriptions_.RemoveAll();
         self->outbox_.clear();
         self->outbox_head_ = 0;
+        {
+          std::lock_guard lock(self->inbox_mutex_);
+          self->inbox_.clear();
+        }
         self->outbox_.push_back(live::ErrorMessage(
             "", "MESSAGE_TOO_LARGE", "Too many messages pending for this connection: closing"));
         self->wake_.cancel();
@@ -119,10 +123,24 @@ void WsConnection::SendMany(std::vector<std::string> messages) {
     }
     return;
   }
-  asio::post(ws_.get_executor(), [self = shared_from_this(), m = std::move(messages)]() mutable {
-    for (auto& message : m) self->outbox_.push_back(std::move(message));
-    self->wake_.cancel();
-  });
+  bool first;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    first = inbox_.empty();
+    for (auto& message : messages) inbox_.push_back(std::move(message));
+  }
+  // One drain for everything handed over until it runs.
+  if (first) asio::post(ws_.get_executor(), [self = shared_from_this()] { self->DrainInbox(); });
+}
+
+void WsConnection::DrainInbox() {
+  std::vector<std::string> arrived;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    arrived.swap(inbox_);
+  }
+  for (auto& message : arrived) outbox_.push_back(std::move(message));
+  wake_.cancel();
 }
 
 void WsConnection::Close() {

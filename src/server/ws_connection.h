@@ -86,6 +86,13 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   size_t outbox_head_ = 0;
   boost::asio::steady_timer wake_;
   std::atomic<uint64_t> pending_bytes_ = 0;
+  // Messages handed over by other threads, in the order SendMany was called: posting each
+  // hand-over as a handler of its own would not keep that order (a post from the
+  // connection's own I/O thread waits in that thread's private queue until its handler
+  // returns, and a later post from another thread can overtake it).
+  std::mutex inbox_mutex_;
+  std::vector<std::string> inbox_;
+  void DrainInbox();
   std::atomic<bool> closing_ = false;
   bool writer_done_ = false;
 

@@ -603,6 +603,46 @@ TEST_F(Live, SubscribeToOverHttpReturnsTheSubscription) {
 
 // Writers commit while subscribers join and leave; every subscriber's view (snapshot plus
 // events) must equal the table at the end: nothing lost, nothing twice.
+// Commits reach a subscriber in _seq order even when the writers' connections live on
+// different I/O threads, one of them the subscriber's: each statement waits for the one
+// before (so their commits are ordered), alternating between two connections. A change
+// handed over from the subscriber's own I/O thread once waited in that thread's private
+// queue while a later one, handed over from the other thread, overtook it.
+TEST_F(Live, ChangesFromWritersOnOtherThreadsArriveInCommitOrder) {
+  ASSERT_EQ(Root("CREATE SHARED TABLE app.turns (id BIGINT PRIMARY KEY, v INT) WITH (ACCESS_LEVEL = 'public')").status, 200);
+  for (int attempt = 0; attempt < 3; ++attempt) {  // connections land on threads in turn
+    Socket s(*server_, "/v1/ws", {{"Authorization", Basic("ann")}});
+    s.Next();
+    s.Send(SubscribeMessage("t", "SELECT id FROM app.turns"));
+    auto ack = s.NextOf("subscription_ack");
+    ASSERT_FALSE(ack.is_null());
+    std::vector<client::HttpClient> writers;
+    for (int w = 0; w < 3; ++w) writers.push_back(server_->Client());
+    const int base = attempt * 1000, count = 300;
+    for (int i = 0; i < count; ++i) {
+      auto r = Sql(writers[i % writers.size()], RootAuth(),
+                   "INSERT INTO app.turns VALUES (" + std::to_string(base + i) + ", 0)");
+      ASSERT_EQ(r.status, 200);
+    }
+    std::vector<int64_t> ids, seqs;
+    while (ids.size() < static_cast<size_t>(count)) {
+      auto m = s.NextOf("change");
+      ASSERT_FALSE(m.is_null()) << ids.size() << " of " << count << " changes arrived";
+      for (const auto& row : m.at("rows").as_array()) {
+        ids.push_back(row.at("id").as_int64());
+        seqs.push_back(row.at("_seq").as_int64());
+      }
+    }
+    for (size_t i = 0; i < ids.size(); ++i) {
+      EXPECT_EQ(ids[i], base + static_cast<int64_t>(i)) << "change " << i;
+      if (i > 0) {
+        EXPECT_GT(seqs[i], seqs[i - 1]) << "change " << i;
+      }
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+}
+
 TEST_F(Live, NoGapsOrDuplicatesUnderConcurrentWrites) {
   ASSERT_EQ(Root("CREATE SHARED TABLE app.stress (id BIGINT PRIMARY KEY, v INT) WITH (ACCESS_LEVEL = 'public')").status, 200);
   std::atomic<bool> stop = false;
