@@ -26,25 +26,31 @@ test('a token expiring mid-subscription is refreshed before expiry; no event los
   assert.equal(first.expires_in, TTL_SECS);
   const writer = startWriter(writerClient);
   const reader = await startReader(client);
-  const started = Date.now();
-  await waitFor(() => Date.now() - started > (TTL_SECS + 1) * 1000, { ms: 10000, what: 'the first token to expire' });
-  // The first access token has expired: a new socket needs the refreshed one.
-  await assert.rejects(
-    fetch(`${server.url}/v1/api/sql`, { method: 'POST', headers: { Authorization: `Bearer ${first.access_token}`, 'Content-Type': 'application/json' }, body: '{"sql":"SELECT 1"}' })
-      .then(async (res) => { const body = await res.json(); if (body.error) throw Object.assign(new Error(body.error.code), { code: body.error.code }); }),
-    (e) => e.code === 'TOKEN_EXPIRED',
-  );
-  proxy.cutAll();
-  await waitFor(() => client.getConnectionState() === 'reconnecting', { what: 'the drop noticed' });
-  await waitFor(() => client.isConnected(), { what: 'reconnected with a refreshed token' });
-  assert.equal((await client.queryOne('SELECT 1 AS x')).x.asNumber(), 1, 'HTTP with the refreshed token');
-  const count = writer.count();
-  await waitFor(() => writer.count() >= count + 30, { what: 'writes after the reconnect' });
-  await writer.stop();
-  await checkReader(reader, client);
-  for (const stop of reader.stops) await stop();
-  await client.shutdown();
-  await writerClient.shutdown();
+  // A failed check must not leave the clients retrying against a stopped server (the
+  // run would then hang until its timeout): they shut down whatever happens.
+  try {
+    const started = Date.now();
+    await waitFor(() => Date.now() - started > (TTL_SECS + 1) * 1000, { ms: 10000, what: 'the first token to expire' });
+    // The first access token has expired: a new socket needs the refreshed one.
+    await assert.rejects(
+      fetch(`${server.url}/v1/api/sql`, { method: 'POST', headers: { Authorization: `Bearer ${first.access_token}`, 'Content-Type': 'application/json' }, body: '{"sql":"SELECT 1"}' })
+        .then(async (res) => { const body = await res.json(); if (body.error) throw Object.assign(new Error(body.error.code), { code: body.error.code }); }),
+      (e) => e.code === 'TOKEN_EXPIRED',
+    );
+    proxy.cutAll();
+    await waitFor(() => client.getConnectionState() === 'reconnecting', { what: 'the drop noticed' });
+    await waitFor(() => client.isConnected(), { what: 'reconnected with a refreshed token' });
+    assert.equal((await client.queryOne('SELECT 1 AS x')).x.asNumber(), 1, 'HTTP with the refreshed token');
+    const count = writer.count();
+    await waitFor(() => writer.count() >= count + 30, { what: 'writes after the reconnect' });
+    await writer.stop();
+    await checkReader(reader, client);
+    for (const stop of reader.stops) await stop();
+  } finally {
+    await writer.stop();
+    await client.shutdown();
+    await writerClient.shutdown();
+  }
 });
 
 test('with Auth.jwt the provider is asked again when its token expired or is refused', async () => {
