@@ -11,7 +11,7 @@ namespace {
 using store::ChangeEvent;
 
 bool Matches(const Subscription& sub, const store::RowImage& row) {
-  return !sub.query.predicate || sub.query.predicate->Matches(row.cells, row.seq);
+  return RowMatches(sub.query, row.cells, row.seq);
 }
 
 // The changes of one statement for one subscription, by kind. updates and updated_from
@@ -81,8 +81,9 @@ int64_t LiveHub::Add(std::shared_ptr<Subscription> sub) {
   std::lock_guard lock(mutex_);
   sub->live_id = sub->connection_id + "-" + std::to_string(next_id_++);
   std::string shape;
-  for (size_t i = 0; i < sub->query.projection.size(); ++i) {
-    shape += std::to_string(sub->query.projection[i]) + ":" + sub->query.names[i] + ",";
+  const Projection& projection = *sub->query.projection;
+  for (size_t i = 0; i < projection.columns.size(); ++i) {
+    shape += std::to_string(projection.columns[i]) + ":" + projection.names[i] + ",";
   }
   auto [shape_it, fresh] = shapes_.try_emplace(shape, next_shape_, 0);
   if (fresh) shape_names_[next_shape_++] = std::move(shape);

@@ -185,7 +185,7 @@ std::optional<std::vector<std::string>> SnapshotCache::Read(const SubscriptionQu
   auto emit = [&](uint32_t i) {
     const int64_t seq = entry->seqs[i];
     if (seq <= min_seq || seq > max_seq) return;
-    if (q.predicate && !q.predicate->Matches(entry->cells[i], seq)) return;
+    if (!RowMatches(q, entry->cells[i], seq)) return;
     std::string object;
     AppendRowObject(object, q, entry->cells[i], seq);
     out.push_back(std::move(object));
@@ -231,7 +231,7 @@ Result<std::optional<std::vector<std::string>>> ReadSnapshot(
     auto row = DecodeCurrentRow(table, cursor->value());
     if (!row.ok()) return row.status();
     if (!row->has_value()) continue;
-    if (q.predicate && !q.predicate->Matches((*row)->cells, (*row)->seq)) continue;
+    if (!RowMatches(q, (*row)->cells, (*row)->seq)) continue;
     std::string object;
     AppendRowObject(object, q, (*row)->cells, (*row)->seq);
     rows.emplace_back((*row)->seq, std::move(object));

@@ -124,7 +124,7 @@ Result<std::vector<std::string>> ConnectionSubscriptions::ReadSnapshotByEngine(
     const auto& values = row.as_array();
     for (size_t i = 0; i < values.size(); ++i) {
       if (i > 0) object += ",";
-      object += JsonString(q.names[i]) + ":" + json::serialize(values[i]);
+      object += JsonString(q.projection->names[i]) + ":" + json::serialize(values[i]);
     }
     objects.push_back(object + "}");
   }

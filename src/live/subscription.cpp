@@ -1,7 +1,9 @@
 #include "live/subscription.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
+#include <unordered_map>
 
 #include <duckdb.hpp>
 
@@ -53,14 +55,37 @@ std::shared_ptr<const catalog::TableDef> SharedTableDef(const catalog::TableDef&
 
 }  // namespace
 
+std::shared_ptr<const Projection> InternProjection(Projection p) {
+  // By a key spelling out the whole value; entries whose last subscription went are
+  // swept when the table has doubled since the last sweep.
+  static std::mutex mutex;
+  static std::unordered_map<std::string, std::weak_ptr<const Projection>> interned;
+  static size_t sweep_at = 1024;
+  std::string key = p.qualifier;
+  for (size_t i = 0; i < p.columns.size(); ++i) {
+    key += '\0' + std::to_string(p.columns[i]) + '\0' + p.names[i];
+  }
+  std::lock_guard lock(mutex);
+  auto& slot = interned[key];
+  if (auto shared = slot.lock()) return shared;
+  auto made = std::make_shared<const Projection>(std::move(p));
+  slot = made;
+  if (interned.size() >= sweep_at) {
+    std::erase_if(interned, [](const auto& entry) { return entry.second.expired(); });
+    sweep_at = std::max<size_t>(1024, interned.size() * 2);
+  }
+  return made;
+}
+
 std::string SchemaJson(const SubscriptionQuery& q) {
   const auto& columns = q.table->current().columns;
   const int seq_index = static_cast<int>(columns.size());
   std::string json = "[";
-  for (size_t i = 0; i < q.projection.size(); ++i) {
-    const int index = q.projection[i];
+  const Projection& p = *q.projection;
+  for (size_t i = 0; i < p.columns.size(); ++i) {
+    const int index = p.columns[i];
     if (i > 0) json += ",";
-    json += "{\"name\":" + JsonString(q.names[i]) + ",\"data_type\":" +
+    json += "{\"name\":" + JsonString(p.names[i]) + ",\"data_type\":" +
             JsonString(index == seq_index ? "BigInt" : SpecTypeName(EngineType(columns[index]))) +
             ",\"index\":" + std::to_string(i) + "}";
   }
@@ -71,12 +96,13 @@ std::string SelectSql(const SubscriptionQuery& q) {
   const auto& columns = q.table->current().columns;
   const int seq_index = static_cast<int>(columns.size());
   std::string sql = "SELECT ";
-  for (size_t i = 0; i < q.projection.size(); ++i) {
-    const int index = q.projection[i];
+  const Projection& p = *q.projection;
+  for (size_t i = 0; i < p.columns.size(); ++i) {
+    const int index = p.columns[i];
     if (i > 0) sql += ", ";
-    sql += QuotedIdentifier(index == seq_index ? "_seq" : columns[index].name) + " AS " + QuotedIdentifier(q.names[i]);
+    sql += QuotedIdentifier(index == seq_index ? "_seq" : columns[index].name) + " AS " + QuotedIdentifier(p.names[i]);
   }
-  return sql + " FROM " + QuotedIdentifier(q.table->ns) + "." + QuotedIdentifier(q.table->name) + " AS " + QuotedIdentifier(q.qualifier);
+  return sql + " FROM " + QuotedIdentifier(q.table->ns) + "." + QuotedIdentifier(q.table->name) + " AS " + QuotedIdentifier(p.qualifier);
 }
 
 Result<SubscriptionQuery> ParseSubscription(std::string_view sql, const catalog::CatalogState& state,
@@ -126,6 +152,7 @@ Result<SubscriptionQuery> ParseSubscription(std::string_view sql, const catalog:
   q.scope = ScopeFor(*table, caller);
   const auto& columns = table->current().columns;
   const int seq_index = static_cast<int>(columns.size());
+  Projection p;
   for (const auto& expr : select.select_list) {
     if (expr->GetExpressionClass() == ExpressionClass::STAR) {
       const auto& star = expr->Cast<duckdb::StarExpression>();
@@ -134,42 +161,64 @@ Result<SubscriptionQuery> ParseSubscription(std::string_view sql, const catalog:
         return Unsupported("Only a plain * is supported in subscriptions");
       }
       for (int i = 0; i <= seq_index; ++i) {
-        q.projection.push_back(i);
-        q.names.push_back(i < seq_index ? columns[i].name : "_seq");
+        p.columns.push_back(i);
+        p.names.push_back(i < seq_index ? columns[i].name : "_seq");
       }
     } else if (expr->GetExpressionClass() == ExpressionClass::COLUMN_REF) {
       const int index = ResolveColumn(expr->Cast<duckdb::ColumnRefExpression>(), *table, qualifier);
       if (index < 0) return Status(Code::kInvalidSql, "Unknown column " + expr->ToString());
-      q.projection.push_back(index);
-      q.names.push_back(!expr->alias.empty() ? expr->alias : index < seq_index ? columns[index].name : "_seq");
+      p.columns.push_back(index);
+      p.names.push_back(!expr->alias.empty() ? expr->alias : index < seq_index ? columns[index].name : "_seq");
     } else {
       return Unsupported("Subscriptions select columns: " + expr->ToString() + " is not supported");
     }
   }
-  if (std::find(q.projection.begin(), q.projection.end(), seq_index) == q.projection.end()) {
-    q.projection.push_back(seq_index);
-    q.names.push_back("_seq");
+  if (std::find(p.columns.begin(), p.columns.end(), seq_index) == p.columns.end()) {
+    p.columns.push_back(seq_index);
+    p.names.push_back("_seq");
   }
-  q.qualifier = qualifier;
+  p.qualifier = qualifier;
+  q.projection = InternProjection(std::move(p));
   if (select.where_clause) {
     auto predicate = CompilePredicate(*select.where_clause, *table, qualifier);
     if (!predicate.ok()) return predicate.status();
     q.predicate = std::move(predicate).value();
     q.where_sql = select.where_clause->ToString();
     q.equality = FindEquality(*select.where_clause, *table, qualifier);
+    if (q.equality && select.where_clause->type == duckdb::ExpressionType::COMPARE_EQUAL) {
+      switch (columns[q.equality->first].type) {
+        case ColumnType::kSmallInt:
+        case ColumnType::kInt:
+        case ColumnType::kBigInt:
+        case ColumnType::kText:
+          q.equality_only = true;  // compiled above all the same: its errors are the WHERE's
+          q.predicate.reset();
+          break;
+        default:
+          break;
+      }
+    }
   }
   return q;
+}
+
+bool RowMatches(const SubscriptionQuery& query, const std::vector<store::Cell>& cells, int64_t seq) {
+  if (query.predicate) return query.predicate->Matches(cells, seq);
+  if (!query.equality_only) return true;
+  const auto& [column, value] = *query.equality;
+  return !store::IsNull(cells[column]) && cells[column] == value;
 }
 
 void AppendRowObject(std::string& out, const SubscriptionQuery& query,
                      const std::vector<store::Cell>& cells, int64_t seq) {
   const auto& columns = query.table->current().columns;
   out.push_back('{');
-  for (size_t i = 0; i < query.projection.size(); ++i) {
+  const Projection& p = *query.projection;
+  for (size_t i = 0; i < p.columns.size(); ++i) {
     if (i > 0) out.push_back(',');
-    AppendJsonString(out, query.names[i]);
+    AppendJsonString(out, p.names[i]);
     out.push_back(':');
-    const int index = query.projection[i];
+    const int index = p.columns[i];
     if (index == static_cast<int>(columns.size())) {
       out += std::to_string(seq);
     } else {
