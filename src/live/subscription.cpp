@@ -56,14 +56,15 @@ std::shared_ptr<const catalog::TableDef> SharedTableDef(const catalog::TableDef&
 }  // namespace
 
 std::shared_ptr<const Projection> InternProjection(Projection p) {
-  // By a key spelling out the whole value; entries whose last subscription went are
-  // swept when the table has doubled since the last sweep.
+  // By a key spelling out the whole value (names length-prefixed, so no two values share
+  // one); entries whose last subscription went are swept when the table has doubled
+  // since the last sweep.
   static std::mutex mutex;
   static std::unordered_map<std::string, std::weak_ptr<const Projection>> interned;
   static size_t sweep_at = 1024;
-  std::string key = p.qualifier;
+  std::string key = std::to_string(p.qualifier.size()) + ':' + p.qualifier;
   for (size_t i = 0; i < p.columns.size(); ++i) {
-    key += '\0' + std::to_string(p.columns[i]) + '\0' + p.names[i];
+    key += ',' + std::to_string(p.columns[i]) + ',' + std::to_string(p.names[i].size()) + ':' + p.names[i];
   }
   std::lock_guard lock(mutex);
   auto& slot = interned[key];
