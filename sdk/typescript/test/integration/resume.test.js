@@ -25,26 +25,32 @@ test('resume after a dropped socket and after a server restart, with a writer go
   const states = [];
   client.onConnectionChange((state) => states.push(state));
   const writer = startWriter(writerClient);
-  await waitFor(() => writer.count() >= 20, { what: 'first writes' });
-  const reader = await startReader(client);
-  await waitFor(() => writer.count() >= 60, { what: 'writes while subscribed' });
+  // A failed check must not leave the clients retrying against a stopped server (the
+  // run would then hang until its timeout): they shut down whatever happens.
+  try {
+    await waitFor(() => writer.count() >= 20, { what: 'first writes' });
+    const reader = await startReader(client);
+    await waitFor(() => writer.count() >= 60, { what: 'writes while subscribed' });
 
-  proxy.cutAll();  // the network drops the socket: no close frame
-  await waitFor(() => states.includes('reconnecting'), { what: 'the drop noticed' });
-  await waitFor(() => client.isConnected(), { what: 'reconnected after the drop' });
-  await waitFor(() => writer.count() >= 120, { what: 'writes after the drop' });
+    proxy.cutAll();  // the network drops the socket: no close frame
+    await waitFor(() => states.includes('reconnecting'), { what: 'the drop noticed' });
+    await waitFor(() => client.isConnected(), { what: 'reconnected after the drop' });
+    await waitFor(() => writer.count() >= 120, { what: 'writes after the drop' });
 
-  await server.restart('SIGTERM');  // the writer's requests fail meanwhile and are retried
-  await waitFor(() => writer.count() >= 200, { ms: 20000, what: 'writes after the restart' });
-  const written = await writer.stop();
+    await server.restart('SIGTERM');  // the writer's requests fail meanwhile and are retried
+    await waitFor(() => writer.count() >= 200, { ms: 20000, what: 'writes after the restart' });
+    const written = await writer.stop();
 
-  const rows = await checkReader(reader, client);
-  assert.ok(rows > 100, `rows: ${rows} of ${written} written`);
-  assert.ok(states.filter((s) => s === 'connected').length >= 3, `states: ${states.join(' ')}`);
-  const resumes = sent.filter((text) => text.includes('"subscribe"') && text.includes('from_seq_id'));
-  assert.equal(resumes.length, 2, 'the raw subscription resumed from _seq twice');
-  console.log(`rows ${rows}, events ${reader.log.length}, written ${written}`);
-  for (const stop of reader.stops) await stop();
-  await client.shutdown();
-  await writerClient.shutdown();
+    const rows = await checkReader(reader, client);
+    assert.ok(rows > 100, `rows: ${rows} of ${written} written`);
+    assert.ok(states.filter((s) => s === 'connected').length >= 3, `states: ${states.join(' ')}`);
+    const resumes = sent.filter((text) => text.includes('"subscribe"') && text.includes('from_seq_id'));
+    assert.equal(resumes.length, 2, 'the raw subscription resumed from _seq twice');
+    console.log(`rows ${rows}, events ${reader.log.length}, written ${written}`);
+    for (const stop of reader.stops) await stop();
+  } finally {
+    await writer.stop();
+    await client.shutdown();
+    await writerClient.shutdown();
+  }
 });
