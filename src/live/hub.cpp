@@ -21,23 +21,24 @@ struct Pending {
   size_t n_inserts = 0, n_updates = 0, n_deletes = 0;
 };
 
-// Rows encoded once per subscription shape (projection and names) within one event, so a
-// change fanned out to many alike subscriptions is encoded once.
+// Rows encoded once per select list within one event (alike subscriptions share one
+// interned Projection), so a change fanned out to many alike subscriptions is encoded once.
 class RowCache {
  public:
   const std::string& Encoded(const Subscription& sub, const store::RowImage& row) {
-    auto& slot = cache_[{sub.shape, &row}];
+    auto& slot = cache_[{sub.query.projection.get(), &row}];
     if (slot.empty()) live::AppendRowObject(slot, sub.query, row.cells, row.seq);
     return slot;
   }
 
  private:
+  using Key = std::pair<const Projection*, const store::RowImage*>;
   struct Hash {
-    size_t operator()(const std::pair<uint32_t, const store::RowImage*>& k) const {
-      return std::hash<const void*>()(k.second) * 31 + k.first;
+    size_t operator()(const Key& k) const {
+      return std::hash<const void*>()(k.second) * 31 + std::hash<const void*>()(k.first);
     }
   };
-  std::unordered_map<std::pair<uint32_t, const store::RowImage*>, std::string, Hash> cache_;
+  std::unordered_map<Key, std::string, Hash> cache_;
 };
 
 void AppendRow(std::string& list, size_t& n, const Subscription& sub, const store::RowImage& row,
@@ -80,15 +81,6 @@ std::string ErrorMessage(std::string_view subscription_id, std::string_view code
 int64_t LiveHub::Add(std::shared_ptr<Subscription> sub) {
   std::lock_guard lock(mutex_);
   sub->live_id = sub->connection_id + "-" + std::to_string(next_id_++);
-  std::string shape;
-  const Projection& projection = *sub->query.projection;
-  for (size_t i = 0; i < projection.columns.size(); ++i) {
-    shape += std::to_string(projection.columns[i]) + ":" + projection.names[i] + ",";
-  }
-  auto [shape_it, fresh] = shapes_.try_emplace(shape, next_shape_, 0);
-  if (fresh) shape_names_[next_shape_++] = std::move(shape);
-  ++shape_it->second.second;
-  sub->shape = shape_it->second.first;
   sub->created_at = sub->last_update = NowMicros();
   ScopeSubs& scope = tables_[sub->query.table->id()][sub->query.scope];
   if (sub->query.equality) {
@@ -118,13 +110,6 @@ void LiveHub::MarkReady(const std::string& live_id) {
 }
 
 void LiveHub::Unindex(Subscription* sub) {
-  if (auto name = shape_names_.find(sub->shape); name != shape_names_.end()) {
-    auto shape = shapes_.find(name->second);
-    if (shape != shapes_.end() && --shape->second.second == 0) {
-      shapes_.erase(shape);
-      shape_names_.erase(name);
-    }
-  }
   if (auto conn = by_connection_.find(sub->connection_id); conn != by_connection_.end()) {
     auto& list = conn->second;
     list.erase(std::remove(list.begin(), list.end(), sub), list.end());

@@ -42,7 +42,6 @@ struct Subscription {
   std::string sql;
   std::string options_json;
   live::SubscriptionQuery query;
-  uint32_t shape = 0;  // projection and names, interned: alike shapes share encoded rows
   std::shared_ptr<Outlet> outlet;
   int64_t created_at = 0;
   std::atomic<int64_t> last_update = 0;
@@ -113,10 +112,6 @@ class LiveHub {
   std::unordered_map<std::string, TableSubs> tables_;                   // by table_id
   std::unordered_map<std::string, size_t> per_user_;                     // live subscriptions
   std::unordered_map<std::string, std::vector<Subscription*>> by_connection_;
-  // Interned shapes: shape -> (id, subscriptions using it), and back.
-  std::unordered_map<std::string, std::pair<uint32_t, size_t>> shapes_;
-  std::unordered_map<uint32_t, std::string> shape_names_;
-  uint32_t next_shape_ = 0;
   uint64_t rounds_ = 0;                               // rows and events routed, for marks
   std::vector<std::pair<Outlet*, std::vector<std::string>>> queued_;  // by Deliver
   std::unordered_map<Outlet*, size_t> queued_index_;                   // into queued_

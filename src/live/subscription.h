@@ -21,7 +21,8 @@ namespace kalam::live {
 
 // What a live query selects: the columns it sends, their names, and the name it gives the
 // table. One copy per distinct value, shared by every subscription that has it (a chat's
-// thousands of `SELECT * FROM messages WHERE room = ...`): ~250 bytes a subscription less.
+// thousands of `SELECT * FROM messages WHERE room = ...`): ~250 bytes a subscription less,
+// and the hub encodes a changed row once per Projection for all of them.
 struct Projection {
   std::vector<int> columns;  // current column indices; columns.size() stands for _seq
   std::vector<std::string> names;

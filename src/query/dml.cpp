@@ -17,6 +17,7 @@
 #include "duckdb/parser/tableref/expressionlistref.hpp"
 #include "query/cells.h"
 #include "query/result_encoder.h"
+#include "query/row_mapping.h"
 #include "query/table_scan.h"
 #include "store/committer.h"
 #include "store/row_codec.h"
@@ -116,12 +117,6 @@ Status CheckNotNull(const TableDef& table, const std::vector<Cell>& cells) {
     }
   }
   return Status::Ok();
-}
-
-std::vector<ColumnType> CurrentTypes(const TableDef& table) {
-  std::vector<ColumnType> types;
-  for (const auto& c : table.current().columns) types.push_back(c.type);
-  return types;
 }
 
 std::string RowKey(const TableDef& table, const std::string& scope, const std::vector<Cell>& cells,

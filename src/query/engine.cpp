@@ -27,6 +27,7 @@
 #include <set>
 #include "query/pg_functions.h"
 #include "query/result_encoder.h"
+#include "query/row_mapping.h"
 #include "query/slots.h"
 #include "query/sql_guard.h"
 #include "query/system_tables.h"
@@ -592,12 +593,6 @@ class Engine final : public QueryEngine, public DmlHost {
 
   // ---- cold point reads through cold::PointCache
 
-  static std::vector<ColumnType> ColumnTypes(const catalog::TableDef& table) {
-    std::vector<ColumnType> types;
-    for (const auto& c : table.current().columns) types.push_back(c.type);
-    return types;
-  }
-
   PointCacheFigures point_cache_figures() const override {
     if (point_cache_ == nullptr) return {};
     const auto stats = point_cache_->stats();
@@ -638,10 +633,10 @@ class Engine final : public QueryEngine, public DmlHost {
         }
         auto found = rows->Find(read.key_bytes);
         if (!found) continue;
-        store::RowVersion row;
-        KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(*found, row));
-        if (!row.deleted) KALAM_RETURN_IF_ERROR(store::DecodeRowCells(*found, ColumnTypes(table), row));
-        return std::optional<RowSet>(PointAnswer(read.outputs, row.deleted ? nullptr : &row.cells, row.seq));
+        auto row = DecodeCurrentRow(table, *found);  // nullopt: a tombstone
+        if (!row.ok()) return row.status();
+        if (!*row) return std::optional<RowSet>(PointAnswer(read.outputs, nullptr, 0));
+        return std::optional<RowSet>(PointAnswer(read.outputs, &(*row)->cells, (*row)->seq));
       }
     }
     return std::optional<RowSet>(PointAnswer(read.outputs, nullptr, 0));  // in none of them
@@ -691,7 +686,7 @@ class Engine final : public QueryEngine, public DmlHost {
                             QuotedIdentifier(segment.ColumnName(columns[pk].id).value_or("")) + " BETWEEN " +
                             range.first.ToSQLString() + " AND " + range.second.ToSQLString();
     auto group = std::make_shared<cold::DecodedRowGroup>();
-    const std::vector<ColumnType> types = ColumnTypes(table);
+    const std::vector<ColumnType> types = CurrentTypes(table);
     std::string key;
     KALAM_RETURN_IF_ERROR(RunOwn(context, state, sql, read.manifest, [&](duckdb::DataChunk& chunk) {
       for (idx_t r = 0; r < chunk.size(); ++r) {

@@ -31,6 +31,12 @@ Result<RowMapping> RowMapping::For(const catalog::TableDef& table, uint32_t vers
   return mapping;
 }
 
+std::vector<ColumnType> CurrentTypes(const catalog::TableDef& table) {
+  std::vector<ColumnType> types;
+  for (const auto& c : table.current().columns) types.push_back(c.type);
+  return types;
+}
+
 Result<std::optional<CurrentRow>> DecodeCurrentRow(const catalog::TableDef& table,
                                                    std::string_view bytes) {
   store::RowVersion row;

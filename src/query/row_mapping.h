@@ -33,6 +33,10 @@ struct CurrentRow {
   int64_t seq = 0;
 };
 
+// The column types of the table's current schema, in order (what rows written now are
+// encoded with).
+std::vector<ColumnType> CurrentTypes(const catalog::TableDef& table);
+
 // The stored row (bytes as the hot store keeps them) under the current schema; nullopt for
 // a tombstone.
 Result<std::optional<CurrentRow>> DecodeCurrentRow(const catalog::TableDef& table,
