@@ -481,9 +481,13 @@ scenario('screenshots of every page in the light and dark themes; the console st
   const page = await newPage('screens');
   for (const theme of ['light', 'dark']) {
     await page.goto(`${server.url}/ui/`);
+    // The console writes its theme to localStorage once it has mounted: wait for that, or it
+    // could overwrite the one set here and every screenshot would show the other theme.
+    await page.waitForFunction(() => document.documentElement.dataset.theme);
     await page.evaluate((t) => localStorage.setItem('kalamdb.theme', t), theme);
     await page.reload();
     await page.waitForSelector('#sign-in');
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), theme);
     await page.screenshot({ path: path.join(outputDir, `${theme}-sign-in.png`) });
     await signIn(page, 'root', ROOT_PASSWORD);
     const pages = { explorer: '', table: 'table/shop/items', sql: 'sql', live: 'live?table=shop.items', namespaces: 'namespaces', users: 'users', storages: 'storages', jobs: 'jobs', topics: 'topics', topic: 'topics/shop/audit', health: 'health', logs: 'logs' };
@@ -510,6 +514,7 @@ scenario('screenshots of every page in the light and dark themes; the console st
       if (['namespaces', 'users', 'storages', 'topics'].includes(name)) await page.waitForSelector('table.simple');
       if (name === 'topic') await page.waitForFunction(() => document.querySelectorAll('.messages .message').length > 0 && document.querySelector('table[aria-label="Consumer groups"]'));
       if (name === 'logs') await page.waitForFunction(() => [...document.querySelectorAll('table.log-lines td.message')].some((td) => td.textContent.includes('listening on')), { timeout: 10000 });
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), theme, name);
       await page.screenshot({ path: path.join(outputDir, `${theme}-${name}.png`) });
     }
     await page.click('#sign-out');
