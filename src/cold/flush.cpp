@@ -40,6 +40,11 @@ struct FlushRow {
 };
 
 constexpr size_t kMaxSegmentRows = 1'000'000;
+// Markers are committed in steps that each take about this long (a writer arriving during
+// one waits at most that), of kMinMarkersPerCommit to kMaxMarkersPerCommit rows.
+constexpr auto kMarkerCommitBudget = std::chrono::microseconds(100);
+constexpr size_t kMinMarkersPerCommit = 32;
+constexpr size_t kMaxMarkersPerCommit = 8192;
 
 struct FlushBatch {
   const TableDef* table;
@@ -272,10 +277,13 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
 
     // The rows are in cold storage now: each row not written since the snapshot leaves
     // the hot rows; its key stays as a marker while the cold version is live (tombstones
-    // take their marker along). In small commits, so writers wait little.
-    constexpr size_t kMarkersPerCommit = 32;
-    for (size_t begin = 0; begin < rows.size(); begin += kMarkersPerCommit) {
-      const size_t end = std::min(rows.size(), begin + kMarkersPerCommit);
+    // take their marker along). In commits sized to take about kMarkerCommitBudget, so a
+    // writer arriving meanwhile waits little, and stepping aside whenever writers wait, so
+    // they commit in groups of their own instead of behind the next step.
+    size_t per_commit = kMinMarkersPerCommit;
+    for (size_t begin = 0; begin < rows.size();) {
+      const size_t end = std::min(rows.size(), begin + per_commit);
+      const auto started = std::chrono::steady_clock::now();
       KALAM_RETURN_IF_ERROR(committer.Commit([&](store::CommitContext& commit) -> Status {
         for (size_t i = begin; i < end; ++i) {
           const FlushRow& r = rows[i];
@@ -292,9 +300,14 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
         }
         return Status::Ok();
       }));
-      // Writers that arrived meanwhile commit in a group of their own, not behind the next
-      // chunk.
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
+      const auto took = std::chrono::steady_clock::now() - started;
+      if (took < kMarkerCommitBudget / 2 && per_commit < kMaxMarkersPerCommit) {
+        per_commit *= 2;
+      } else if (took > kMarkerCommitBudget && per_commit > kMinMarkersPerCommit) {
+        per_commit /= 2;
+      }
+      begin = end;
+      committer.StepAside(std::chrono::milliseconds(5));
     }
     markers_ms += millis_since(phase);
     phase = std::chrono::steady_clock::now();

@@ -198,4 +198,12 @@ Status Committer::Commit(const std::function<Status(CommitContext&)>& apply) {
   return self.status;
 }
 
+bool Committer::StepAside(std::chrono::microseconds max_wait) {
+  std::unique_lock lock(mutex_);
+  if (queue_.empty() && !leader_active_) return false;
+  // Whoever leads next takes every statement queued now; each group's end notifies.
+  cv_.wait_for(lock, max_wait, [&] { return queue_.empty() && !leader_active_; });
+  return true;
+}
+
 }  // namespace kalam::store

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -179,6 +180,11 @@ class Committer {
   void SetListener(Listener listener) { listener_ = std::move(listener); }
   // Set once, before statements run; hook outlives the committer's use.
   void SetHook(CommitHook* hook) { hook_ = hook; }
+  // Background work that commits in many small steps (a flush's markers) calls this
+  // between steps: if statements are waiting, it returns once they have been committed
+  // (or after max_wait), so they get a group of their own instead of sharing the next step's.
+  // Returns whether any were waiting.
+  bool StepAside(std::chrono::microseconds max_wait);
   // Starts recording the keys written to the table; it ends when the watch is released.
   // Every commit that started before returns before this does, so a snapshot taken after
   // it holds them, and every later write is recorded.
