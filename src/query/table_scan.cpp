@@ -48,6 +48,9 @@ struct ScanData : duckdb::TableFunctionData {
 // A schema version's mapping, with which of its columns the scan reads.
 struct VersionLayout : RowMapping {
   std::vector<bool> wanted;  // per version column: read by the scan
+  // Per version column: tested by an equality filter. Rows are decoded for these first,
+  // and whole only when they pass (most rows of a selective filter never are).
+  std::vector<bool> filtered;
 };
 
 struct ScanState : duckdb::GlobalTableFunctionState {
@@ -75,8 +78,9 @@ const VersionLayout& LayoutFor(ScanState& state, const TableDef& table, uint32_t
   for (const duckdb::column_t id : state.column_ids) {
     if (id < layout.source.size() && layout.source[id] >= 0) layout.wanted[layout.source[id]] = true;
   }
+  layout.filtered.assign(layout.types.size(), false);
   for (const auto& [column, cell] : state.equal_filters) {
-    if (layout.source[column] >= 0) layout.wanted[layout.source[column]] = true;
+    if (layout.source[column] >= 0) layout.wanted[layout.source[column]] = layout.filtered[layout.source[column]] = true;
   }
   return state.layouts.emplace(version, std::move(layout)).first->second;
 }
@@ -343,15 +347,19 @@ void Scan(duckdb::ClientContext&, duckdb::TableFunctionInput& input, duckdb::Dat
       const int pk = data.table->current().PrimaryKeyIndex();
       if (pk >= 0) tombstone_cells[pk] = store::DecodeKeyCell(key, columns[pk].type);
     } else {
-      s = store::DecodeRowCells(bytes, layout.types, row, &layout.wanted);
-      if (!s.ok()) throw duckdb::IOException(s.message());
-      for (const auto& [column, cell] : state.equal_filters) {
-        const int source = layout.source[column];
-        if ((source >= 0 ? row.cells[source] : layout.missing[column]) != cell) {
-          ++state.row_number;
-          return;
+      if (!state.equal_filters.empty()) {
+        s = store::DecodeRowCells(bytes, layout.types, row, &layout.filtered);
+        if (!s.ok()) throw duckdb::IOException(s.message());
+        for (const auto& [column, cell] : state.equal_filters) {
+          const int source = layout.source[column];
+          if ((source >= 0 ? row.cells[source] : layout.missing[column]) != cell) {
+            ++state.row_number;
+            return;
+          }
         }
       }
+      s = store::DecodeRowCells(bytes, layout.types, row, &layout.wanted);
+      if (!s.ok()) throw duckdb::IOException(s.message());
     }
     for (idx_t out = 0; out < state.column_ids.size(); ++out) {
       const duckdb::column_t id = state.column_ids[out];
