@@ -53,6 +53,13 @@ Status WsClient::Send(const std::string& text) {
   return Status::Ok();
 }
 
+Status WsClient::Ping() {
+  beast::error_code ec;
+  impl_->ws.ping({}, ec);
+  if (ec) return {Code::kInternalError, "WebSocket ping failed: " + ec.message()};
+  return Status::Ok();
+}
+
 std::optional<std::string> WsClient::Receive(std::chrono::milliseconds timeout) {
   Impl& d = *impl_;
   if (d.closed) return std::nullopt;

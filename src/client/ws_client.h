@@ -23,6 +23,9 @@ class WsClient {
   Status Connect(const std::string& host, uint16_t port, const std::string& target = "/v1/ws",
                  const Headers& headers = {});
   Status Send(const std::string& text);
+  // A WebSocket ping frame; the server's stream answers with a pong frame, which Receive
+  // passes over.
+  Status Ping();
   // The next text message, or nullopt after timeout (or when the server closed: see closed()).
   std::optional<std::string> Receive(std::chrono::milliseconds timeout);
   bool closed() const;

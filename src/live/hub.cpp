@@ -51,13 +51,24 @@ void AppendRow(std::string& list, size_t& n, const Subscription& sub, const stor
 // `old_values` only (the rows as they were), an update both.
 std::string ChangeMessage(const Subscription& sub, std::string_view kind, const std::string* rows,
                           const std::string* old_values) {
-  std::string out = "{\"type\":\"change\",\"subscription_id\":";
+  std::string out;
+  out.reserve(80 + sub.subscription_id.size() + (rows != nullptr ? rows->size() : 0) +
+              (old_values != nullptr ? old_values->size() : 0));
+  out += "{\"type\":\"change\",\"subscription_id\":";
   AppendJsonString(out, sub.subscription_id);
   out += ",\"change_type\":\"";
   out += kind;
   out += "\"";
-  if (rows != nullptr) out += ",\"rows\":[" + *rows + "]";
-  if (old_values != nullptr) out += ",\"old_values\":[" + *old_values + "]";
+  if (rows != nullptr) {
+    out += ",\"rows\":[";
+    out += *rows;
+    out += "]";
+  }
+  if (old_values != nullptr) {
+    out += ",\"old_values\":[";
+    out += *old_values;
+    out += "]";
+  }
   out += "}";
   return out;
 }

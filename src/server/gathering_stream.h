@@ -1,7 +1,8 @@
 // The byte stream under a WebSocket connection: while the connection is corked, what is
 // written is gathered in memory and the write completes at once; the first write made
 // uncorked sends everything gathered with it, in one system call. A connection with ten
-// change messages queued sends them in one write instead of ten.
+// change messages queued sends them in one write instead of ten; the connection frames
+// all but the last itself (AppendMessage), so they cost no WebSocket write operation each.
 //
 // The WebSocket stream issues one write at a time (its own control frames included), so
 // at most one write of this stream is in flight: no queue of waiting writes is needed.
@@ -10,7 +11,9 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket/teardown.hpp>
+#include <algorithm>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace kalam::server {
@@ -29,6 +32,34 @@ class GatheringStream {
   // Corked: writes are gathered (up to kMaxGathered bytes, past which they go out).
   void set_corked(bool corked) { corked_ = corked; }
 
+  // Appends a whole WebSocket message, framed here as a server sends one (FIN, unmasked),
+  // to what goes out with the next write. For the connection's own messages between the
+  // WebSocket stream's message writes: REQUIRES none of them in progress, so a message's
+  // frame is never split (the stream's control frames may come between messages).
+  void AppendMessage(bool text, std::string_view payload) {
+    unsigned char header[10];
+    std::size_t n = 2;
+    const std::size_t size = payload.size();
+    header[0] = static_cast<unsigned char>(0x80 | (text ? 0x1 : 0x2));
+    if (size < 126) {
+      header[1] = static_cast<unsigned char>(size);
+    } else if (size <= 0xffff) {
+      header[1] = 126;
+      header[2] = static_cast<unsigned char>(size >> 8);
+      header[3] = static_cast<unsigned char>(size);
+      n = 4;
+    } else {
+      header[1] = 127;
+      for (int i = 0; i < 8; ++i) header[2 + i] = static_cast<unsigned char>(size >> (56 - 8 * i));
+      n = 10;
+    }
+    Reserve(n + size);
+    gathered_.append(reinterpret_cast<const char*>(header), n);
+    gathered_.append(payload);
+  }
+  std::size_t gathered_bytes() const { return gathered_.size(); }
+  static constexpr std::size_t kMaxGathered = 256 * 1024;
+
   template <class MutableBufferSequence, class ReadHandler>
   auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
     return stream_.async_read_some(buffers, std::forward<ReadHandler>(handler));
@@ -44,7 +75,14 @@ class GatheringStream {
   }
 
  private:
-  static constexpr std::size_t kMaxGathered = 256 * 1024;
+  // Room for more bytes, growing by doubling from 4 KiB (a burst of small messages does
+  // not reallocate at each).
+  void Reserve(std::size_t more) {
+    const std::size_t needed = gathered_.size() + more;
+    if (needed > gathered_.capacity()) {
+      gathered_.reserve(std::max<std::size_t>({needed, 2 * gathered_.capacity(), 4096}));
+    }
+  }
 
   template <class Handler, class ConstBufferSequence>
   void Write(Handler handler, const ConstBufferSequence& data) {
@@ -55,6 +93,7 @@ class GatheringStream {
       return;
     }
     const std::size_t at = gathered_.size();
+    Reserve(size);
     gathered_.resize(at + size);
     asio::buffer_copy(asio::buffer(gathered_.data() + at, size), data);
     if (corked_ && gathered_.size() < kMaxGathered) {

@@ -179,6 +179,18 @@ void WsConnection::CutAfter(std::chrono::seconds delay) {
 awaitable<void> WsConnection::WriteLoop() {
   while (true) {
     while (outbox_head_ < outbox_.size()) {
+      // Every message queued now but the last is framed straight into the bytes gathered
+      // for the next write (no WebSocket write operation, handler and post each); the last
+      // goes through the WebSocket stream, whose write sends them all in one system call.
+      GatheringStream& gathering = ws_.next_layer();
+      uint64_t framed = 0;
+      while (outbox_.size() - outbox_head_ > 1 && gathering.gathered_bytes() < GatheringStream::kMaxGathered) {
+        std::string& queued = outbox_[outbox_head_++];
+        gathering.AppendMessage(ws_.text(), queued);
+        framed += queued.size();
+        std::string().swap(queued);
+      }
+      pending_bytes_ -= std::min<uint64_t>(pending_bytes_, framed);
       std::string message = std::move(outbox_[outbox_head_++]);
       if (outbox_head_ == outbox_.size()) {
         outbox_.clear();
