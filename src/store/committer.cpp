@@ -193,6 +193,7 @@ Status Committer::Commit(const std::function<Status(CommitContext&)>& apply) {
     p->done = true;
   }
   leader_active_ = false;
+  ++groups_done_;
   lock.unlock();
   cv_.notify_all();
   return self.status;
@@ -200,9 +201,12 @@ Status Committer::Commit(const std::function<Status(CommitContext&)>& apply) {
 
 bool Committer::StepAside(std::chrono::microseconds max_wait) {
   std::unique_lock lock(mutex_);
-  if (queue_.empty() && !leader_active_) return false;
-  // Whoever leads next takes every statement queued now; each group's end notifies.
-  cv_.wait_for(lock, max_wait, [&] { return queue_.empty() && !leader_active_; });
+  if (queue_.empty()) return false;
+  // The statements queued now go in the next group to start: the one after the running
+  // group, if any. Only they are waited for, so a steady stream of writers does not keep
+  // the caller waiting; each group's end notifies.
+  const uint64_t served = groups_done_ + (leader_active_ ? 2 : 1);
+  cv_.wait_for(lock, max_wait, [&] { return groups_done_ >= served; });
   return true;
 }
 

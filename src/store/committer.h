@@ -182,8 +182,9 @@ class Committer {
   void SetHook(CommitHook* hook) { hook_ = hook; }
   // Background work that commits in many small steps (a flush's markers) calls this
   // between steps: if statements are waiting, it returns once they have been committed
-  // (or after max_wait), so they get a group of their own instead of sharing the next step's.
-  // Returns whether any were waiting.
+  // (or after max_wait), so they get a group of their own instead of sharing the next
+  // step's; statements arriving meanwhile are not waited for. Returns whether any were
+  // waiting.
   bool StepAside(std::chrono::microseconds max_wait);
   // Starts recording the keys written to the table; it ends when the watch is released.
   // Every commit that started before returns before this does, so a snapshot taken after
@@ -223,6 +224,7 @@ class Committer {
   std::condition_variable cv_;
   std::deque<Pending*> queue_;
   bool leader_active_ = false;
+  uint64_t groups_done_ = 0;  // groups committed (or failed) since the start
   Listener listener_;
   CommitHook* hook_ = nullptr;
   // Held exclusively while a group is written, shared while a transaction takes its

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -259,6 +260,63 @@ TEST(CommitterTest, SeqContinuesAfterAReopen) {
                          return Status::Ok();
                        }).ok());
   EXPECT_GT(next, last);
+}
+
+// Background steps (a flush's markers) step aside for the statements waiting at that
+// moment: it returns once they are committed, not before, and does not wait for later ones.
+TEST(CommitterTest, StepAsideWaitsForTheStatementsQueuedThenOnly) {
+  TempDir dir;
+  auto store = OpenStore(dir);
+  ASSERT_NE(store, nullptr);
+  auto committer = OpenCommitter(*store);
+  ASSERT_NE(committer, nullptr);
+  EXPECT_FALSE(committer->StepAside(std::chrono::seconds(5)));  // nobody waits: at once
+
+  // A leader held inside its statement, and a statement queued behind it.
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool leading = false, release = false;
+  std::thread leader([&] {
+    EXPECT_TRUE(committer->Commit([&](CommitContext&) {
+                           std::unique_lock lock(mutex);
+                           leading = true;
+                           cv.notify_all();
+                           cv.wait(lock, [&] { return release; });
+                           return Status::Ok();
+                         }).ok());
+  });
+  {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return leading; });
+  }
+  std::thread queued([&] {
+    EXPECT_TRUE(committer->Commit([&](CommitContext& c) {
+                           c.Put(Family::kMeta, "queued", "v");
+                           return Status::Ok();
+                         }).ok());
+  });
+  // Polled with a deadline: the statement is in the queue once StepAside has someone to
+  // wait for; until the leader is released it must not return (it would after 30 s).
+  std::atomic<bool> stepped = false, waited = false;
+  std::thread stepper([&] {
+    while (!committer->StepAside(std::chrono::seconds(30))) std::this_thread::yield();
+    waited = true;
+    // The queued statement's group is written before StepAside may return.
+    auto written = store->Get(Family::kMeta, "queued");
+    EXPECT_TRUE(written.ok() && written->has_value()) << "StepAside returned before the queued statement was committed";
+    stepped = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // room to return early
+  EXPECT_FALSE(waited);
+  {
+    std::lock_guard lock(mutex);
+    release = true;
+  }
+  cv.notify_all();
+  leader.join();
+  queued.join();
+  stepper.join();
+  EXPECT_TRUE(stepped);
 }
 
 TEST(CommitterTest, WatchRecordsCommittedKeysOfItsTable) {
