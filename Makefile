@@ -63,18 +63,11 @@ crash-trials: build
 
 # Coverage-guided fuzzing of what clients send (fuzz/CMakeLists.txt), a clang build of its
 # own in build-fuzz; each target runs FUZZ_SECONDS and keeps its corpus there. A finding
-# stops with the crashing input saved as build-fuzz/crash-*.
+# stops with the crashing input saved as build-fuzz/crash-*. (`make test` runs each target
+# briefly from its seeds: the ctest fuzz_brief.)
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = sql_text pg_values scram statement request_body ws_message row_codec manifest \
-	pg_messages
 fuzz: deps
-	CXX=clang++ cmake -S fuzz -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	cmake --build build-fuzz -j $(JOBS)
-	for t in $(FUZZ_TARGETS); do \
-	  mkdir -p build-fuzz/corpus/$$t && \
-	  ./build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
-	    -artifact_prefix=build-fuzz/ build-fuzz/corpus/$$t fuzz/seeds/$$t || exit 1; \
-	done
+	JOBS=$(JOBS) ./scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS) build-fuzz/corpus
 
 clean:
 	rm -rf $(BUILD_DIR) build-fuzz build-asan build-tsan
