@@ -37,6 +37,28 @@ std::unique_ptr<Committer> OpenCommitter(KvStore& store) {
   return committer.ok() ? std::move(committer).value() : nullptr;
 }
 
+// A store in a fresh directory and its committer, for CommitterTest's tests.
+class CommitterTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void Open() {
+    store = OpenStore(dir);
+    ASSERT_NE(store, nullptr);
+    committer = OpenCommitter(*store);
+    ASSERT_NE(committer, nullptr);
+  }
+  // Closes both and opens them again on the same directory.
+  void Reopen() {
+    committer.reset();
+    ASSERT_TRUE(store->Close().ok());
+    store.reset();
+    Open();
+  }
+  TempDir dir;  // outlives the store
+  std::unique_ptr<KvStore> store;
+  std::unique_ptr<Committer> committer;  // goes before the store
+};
+
 int64_t NowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -83,12 +105,7 @@ std::string RowKey(int thread, int index, int row) {
 int RowsOf(int thread, int index) { return 1 + (thread + index) % 4; }
 bool Fails(int index) { return index % 7 == 3; }
 
-TEST(CommitterTest, ConcurrentCommitsAreOrderedAtomicAndIsolated) {
-  TempDir dir;
-  auto store = OpenStore(dir);
-  ASSERT_NE(store, nullptr);
-  auto committer = OpenCommitter(*store);
-  ASSERT_NE(committer, nullptr);
+TEST_F(CommitterTest, ConcurrentCommitsAreOrderedAtomicAndIsolated) {
 
   std::mutex log_mutex;
   std::vector<Applied> log;  // in the order leaders ran the statements: commit order
@@ -232,27 +249,16 @@ TEST(CommitterTest, ConcurrentCommitsAreOrderedAtomicAndIsolated) {
   EXPECT_EQ(std::stoll(**counter), committed);
 }
 
-TEST(CommitterTest, SeqContinuesAfterAReopen) {
-  TempDir dir;
+TEST_F(CommitterTest, SeqContinuesAfterAReopen) {
   int64_t last = 0;
-  {
-    auto store = OpenStore(dir);
-    ASSERT_NE(store, nullptr);
-    auto committer = OpenCommitter(*store);
-    ASSERT_NE(committer, nullptr);
-    for (int i = 0; i < 10; ++i) {
-      ASSERT_TRUE(committer->Commit([&](CommitContext& context) {
-                             last = context.NextSeq();
-                             context.Put(Family::kHot, "k" + std::to_string(i), "v");
-                             return Status::Ok();
-                           }).ok());
-    }
-    ASSERT_TRUE(store->Close().ok());
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(committer->Commit([&](CommitContext& context) {
+                           last = context.NextSeq();
+                           context.Put(Family::kHot, "k" + std::to_string(i), "v");
+                           return Status::Ok();
+                         }).ok());
   }
-  auto store = OpenStore(dir);
-  ASSERT_NE(store, nullptr);
-  auto committer = OpenCommitter(*store);
-  ASSERT_NE(committer, nullptr);
+  Reopen();
   EXPECT_EQ(committer->last_seq(), last);
   int64_t next = 0;
   ASSERT_TRUE(committer->Commit([&](CommitContext& context) {
@@ -264,12 +270,7 @@ TEST(CommitterTest, SeqContinuesAfterAReopen) {
 
 // Background steps (a flush's markers) step aside for the statements waiting at that
 // moment: it returns once they are committed, not before, and does not wait for later ones.
-TEST(CommitterTest, StepAsideWaitsForTheStatementsQueuedThenOnly) {
-  TempDir dir;
-  auto store = OpenStore(dir);
-  ASSERT_NE(store, nullptr);
-  auto committer = OpenCommitter(*store);
-  ASSERT_NE(committer, nullptr);
+TEST_F(CommitterTest, StepAsideWaitsForTheStatementsQueuedThenOnly) {
   EXPECT_FALSE(committer->StepAside(std::chrono::seconds(5)));  // nobody waits: at once
 
   // A leader held inside its statement, and a statement queued behind it.
@@ -319,12 +320,7 @@ TEST(CommitterTest, StepAsideWaitsForTheStatementsQueuedThenOnly) {
   EXPECT_TRUE(stepped);
 }
 
-TEST(CommitterTest, WatchRecordsCommittedKeysOfItsTable) {
-  TempDir dir;
-  auto store = OpenStore(dir);
-  ASSERT_NE(store, nullptr);
-  auto committer = OpenCommitter(*store);
-  ASSERT_NE(committer, nullptr);
+TEST_F(CommitterTest, WatchRecordsCommittedKeysOfItsTable) {
 
   auto key = [](uint64_t table, const std::string& pk) { return ScopePrefix(table, "") + pk; };
   ASSERT_TRUE(committer->Commit([&](CommitContext& c) {
