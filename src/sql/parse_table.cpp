@@ -383,10 +383,11 @@ Status StatementParser::WithOptions(CreateTable& create) {
   std::string after = "'('";
   do {
     const std::string written = Peek().text;
+    const bool quoted = Peek().kind == TokenKind::kString;
     Result<std::string> key = OptionKey(After(after));
     if (!key.ok()) return key.status();
     const std::string option = fmt::format("option '{}'", *key);
-    KALAM_RETURN_IF_ERROR(ExpectSymbol('=', After(option)));
+    KALAM_RETURN_IF_ERROR(ExpectSymbol('=', After(UnconfirmedOption(quoted, option))));
     const std::string where = fmt::format("for {} in {}", option, statement_);
     if (*key == "type") {
       KALAM_RETURN_IF_ERROR(Kind(create, where));

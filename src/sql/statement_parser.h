@@ -80,6 +80,8 @@ class StatementParser {
   Result<KalamStatement> ParseAlterStorage();
   Result<KalamStatement> ParseDropStorage();
   Result<KalamStatement> ParseShowStorages() { return KalamStatement(ShowStorages{}); }
+  Result<KalamStatement> ParseClusterStatus() { return KalamStatement(ClusterStatus{}); }
+  Result<KalamStatement> ParseClusterList() { return KalamStatement(ClusterList{}); }
 
   // ---- flush, compaction, jobs and running statements (parse_job.cpp) ----
   Result<KalamStatement> ParseFlush();  // after FLUSH: TABLE t | ALL TABLES [IN ns]
@@ -211,6 +213,13 @@ class StatementParser {
     return Fail(fmt::format("the {} as a string literal", what), where);
   }
 
+  // How a message names the option just read before its '=' is: a name written as a string
+  // literal is not repeated until the '=' shows it is one (it may be a misplaced value, such
+  // as a password).
+  static std::string UnconfirmedOption(bool quoted, const std::string& option) {
+    return quoted ? "an option name in quotes" : option;
+  }
+
   Result<std::string> OptionKey(std::string_view where) {
     const Token& token = Peek();
     if (token.kind == TokenKind::kWord || token.kind == TokenKind::kQuotedIdentifier ||
@@ -291,11 +300,12 @@ class StatementParser {
     KALAM_RETURN_IF_ERROR(ExpectSymbol('(', After(what)));
     std::string_view after = "'('";
     do {
+      const bool quoted = Peek().kind == TokenKind::kString;
       Result<std::string> key = OptionKey(After(after));
       after = "','";
       if (!key.ok()) return key.status();
       const std::string option = fmt::format("option '{}'", *key);
-      KALAM_RETURN_IF_ERROR(ExpectSymbol('=', After(option)));
+      KALAM_RETURN_IF_ERROR(ExpectSymbol('=', After(UnconfirmedOption(quoted, option))));
       KALAM_RETURN_IF_ERROR(read_value(std::move(*key), option));
       if (!IsSymbol(Peek(), ',') && !IsSymbol(Peek(), ')')) {
         return Fail("',' or ')'", After("the value of " + option));

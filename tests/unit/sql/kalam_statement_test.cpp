@@ -123,6 +123,11 @@ TEST(ParseKalamStatement, AlterNamespaceErrors) {
             "Expected an option name after ',' in ALTER NAMESPACE, found ')'");
   EXPECT_EQ(ErrorOf("ALTER NAMESPACE app SET OPTIONS (a 1)"),
             "Expected '=' after option 'a' in ALTER NAMESPACE, found '1'");
+  // A string literal where a name goes may be a misplaced secret: not repeated before its '='.
+  EXPECT_EQ(ErrorOf("ALTER NAMESPACE app SET OPTIONS ('hunter2' 1)"),
+            "Expected '=' after an option name in quotes in ALTER NAMESPACE, found '1'");
+  EXPECT_EQ(ErrorOf("CREATE TABLE t (id INT PRIMARY KEY) WITH ('hunter2' 'x')"),
+            "Expected '=' after an option name in quotes in CREATE TABLE, found a string literal");
   EXPECT_EQ(ErrorOf("ALTER NAMESPACE app SET OPTIONS (a = local)"),
             "Expected a value (a string, a number, TRUE, FALSE or NULL) for option 'a' in ALTER "
             "NAMESPACE, found 'local'");
