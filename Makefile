@@ -2,7 +2,7 @@
 BUILD_DIR ?= build
 JOBS ?= 2
 
-.PHONY: all deps configure build run test test-sanitize test-tsan bench crash-trials fuzz clean
+.PHONY: all deps configure build run test test-sanitize test-tsan bench crash-trials fuzz cluster-demo cluster-test clean
 
 all: build
 
@@ -68,6 +68,15 @@ crash-trials: build
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	JOBS=$(JOBS) ./scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS) build-fuzz/corpus
+
+# A local three-node cluster with its etcd, for trying cluster mode (scripts/cluster-demo.sh).
+cluster-demo: build
+	./scripts/cluster-demo.sh $(BUILD_DIR)
+
+# The cluster-mode tests alone: the etcd client against a real etcd, and real nodes with a
+# three-member etcd (also part of `make test`).
+cluster-test: build
+	./$(BUILD_DIR)/unit_cluster && ./$(BUILD_DIR)/integration_tests --gtest_filter='Cluster*'
 
 clean:
 	rm -rf $(BUILD_DIR) build-fuzz build-asan build-tsan

@@ -22,6 +22,7 @@ packages=(
   libpostgresql-jdbc-java default-jdk-headless  # the JDBC driver test (java runs a source file)
   clang libclang-rt-14-dev    # make fuzz: libFuzzer with the sanitizers
   chromium                    # the TypeScript SDK's browser test (examples/chat)
+  etcd-server                 # cluster mode: placement; its tests and make cluster-demo
 )
 
 # Node.js and npm fetch the DuckDB tarballs; some machines carry a Node.js of their own

@@ -35,6 +35,19 @@ HttpClient::~HttpClient() { Close(); }
 HttpClient::HttpClient(HttpClient&&) noexcept = default;
 HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
 
+void HttpClient::Arm(Connection& c) const {
+  if (timeout_.count() > 0) {
+    c.stream.expires_after(timeout_);
+  } else {
+    c.stream.expires_never();
+  }
+}
+
+void HttpClient::Await(Connection& c) {
+  c.io.restart();
+  c.io.run();
+}
+
 void HttpClient::Close() {
   if (connection_ && connection_->open) {
     beast::error_code ec;
@@ -84,19 +97,25 @@ Result<HttpResponse> HttpClient::Send(std::string_view method, std::string_view 
       tcp::resolver resolver(c.io);
       auto endpoints = resolver.resolve(host_, std::to_string(port_), ec);
       if (ec) return Unreachable(host_, port_, ec);
-      c.stream.connect(endpoints, ec);
+      Arm(c);
+      c.stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+      Await(c);
       if (ec) return Unreachable(host_, port_, ec);
       c.stream.socket().set_option(tcp::no_delay(true));
       c.open = true;
       c.buffer.clear();
     }
     beast::error_code write_ec;
-    http::write(c.stream, req, write_ec);
+    Arm(c);
+    http::async_write(c.stream, req, [&](beast::error_code e, size_t) { write_ec = e; });
+    Await(c);
     // Even when the write failed part-way (a server refusing an oversized body closes
     // early), the server's answer may be there to read.
     http::response_parser<http::string_body> parser;
     parser.body_limit(1024ull * 1024 * 1024);
-    http::read(c.stream, c.buffer, parser, ec);
+    Arm(c);
+    http::async_read(c.stream, c.buffer, parser, [&](beast::error_code e, size_t) { ec = e; });
+    Await(c);
     if (ec && write_ec) ec = write_ec;
     if (ec) {
       Close();

@@ -2,6 +2,7 @@
 // The `kalam` CLI and the integration tests speak to the server through it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -38,14 +39,22 @@ class HttpClient {
   // Sends bytes as they are and reads one response: for malformed requests in tests.
   Result<HttpResponse> SendRaw(std::string_view bytes);
   void Close();
+  // Each step of a request (connect, send, receive) fails after this long, with the
+  // connection closed (INTERNAL_ERROR, "timed out"). Zero (the default): no limit.
+  void SetTimeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
 
   const std::string& host() const { return host_; }
   uint16_t port() const { return port_; }
 
  private:
   struct Connection;
+  // Before each step: its deadline. After starting it: runs it to its end.
+  void Arm(Connection& c) const;
+  static void Await(Connection& c);
+
   std::string host_;
   uint16_t port_;
+  std::chrono::milliseconds timeout_{0};
   std::unique_ptr<Connection> connection_;
 };
 

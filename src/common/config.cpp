@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 
 namespace kalam {
 namespace {
@@ -119,9 +120,60 @@ Status ApplyFile(const std::string& path, Config& c) {
   read("postgres_wire", "max_connections", c.postgres_wire.max_connections);
   read("postgres_wire", "max_message_bytes", c.postgres_wire.max_message_bytes);
   read("postgres_wire", "startup_timeout_secs", c.postgres_wire.startup_timeout_secs);
+  read("cluster", "node_id", c.cluster.node_id);
+  read("cluster", "advertise", c.cluster.advertise);
+  read("cluster", "etcd_endpoints", c.cluster.etcd_endpoints);
+  read("cluster", "raft_port", c.cluster.raft_port);
+  read("cluster", "shards", c.cluster.shards);
+  read("cluster", "replication_factor", c.cluster.replication_factor);
+  read("cluster", "heartbeat_ttl_secs", c.cluster.heartbeat_ttl_secs);
+  read("cluster", "join_timeout_secs", c.cluster.join_timeout_secs);
+  read("cluster", "etcd_prefix", c.cluster.etcd_prefix);
   read("logging", "level", c.logging.level);
   read("logging", "format", c.logging.format);
   return s;
+}
+
+// [cluster]: a node that joins with settings it can't keep is refused before it starts.
+Status CheckCluster(const Config& c) {
+  const Config::Cluster& k = c.cluster;
+  if (!k.enabled()) {
+    if (!k.node_id.empty() || !k.advertise.empty()) {
+      return {Code::kInvalidInput, "cluster.etcd_endpoints is empty: a cluster node needs etcd"};
+    }
+    return Status::Ok();
+  }
+  auto invalid = [](std::string message) { return Status(Code::kInvalidInput, std::move(message)); };
+  if (k.node_id.empty() || k.node_id.size() > 64 ||
+      !std::all_of(k.node_id.begin(), k.node_id.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '-' || ch == '_';
+      })) {
+    return invalid("cluster.node_id must be 1 to 64 letters, digits, '-' or '_'");
+  }
+  for (const std::string& endpoint : k.etcd_endpoints) {
+    const bool http = endpoint.rfind("http://", 0) == 0;
+    const auto colon = endpoint.rfind(':');
+    if (!http || colon == std::string::npos || colon < 7 || colon + 1 == endpoint.size()) {
+      return invalid("cluster.etcd_endpoints: '" + endpoint + "' is not http://host:port");
+    }
+  }
+  const auto colon = k.advertise.rfind(':');
+  if (!k.advertise.empty() && (colon == std::string::npos || colon == 0 ||
+                               colon + 1 == k.advertise.size() || k.advertise.substr(colon + 1) == "0")) {
+    return invalid("cluster.advertise must be host:port with the port other nodes reach (got '" +
+                   k.advertise + "')");
+  }
+  if (k.shards < 1 || k.shards > 4096) return invalid("cluster.shards must be between 1 and 4096");
+  if (k.replication_factor < 1 || k.replication_factor > 7) {
+    return invalid("cluster.replication_factor must be between 1 and 7");
+  }
+  if (k.heartbeat_ttl_secs < 2 || k.heartbeat_ttl_secs > 600) {
+    return invalid("cluster.heartbeat_ttl_secs must be between 2 and 600");
+  }
+  if (k.etcd_prefix.empty() || k.etcd_prefix.front() != '/' || k.etcd_prefix.back() != '/') {
+    return invalid("cluster.etcd_prefix must start and end with '/'");
+  }
+  return Status::Ok();
 }
 
 const char* Env(const char* name) {
@@ -158,6 +210,7 @@ Result<Config> LoadConfig(const std::optional<std::string>& path) {
   if (c.storage.cold_cache_mb < 0 || c.storage.cold_cache_mb > (int64_t{1} << 20)) {
     return Status(Code::kInvalidInput, "storage.cold_cache_mb must be between 0 and 1048576");
   }
+  KALAM_RETURN_IF_ERROR(CheckCluster(c));
   if (c.logging.format != "text" && c.logging.format != "json") {
     return Status(Code::kInvalidInput, "logging.format must be text or json");
   }
@@ -176,6 +229,11 @@ uint64_t Config::StatementMemoryBytes(int statements_at_once) const {
   const uint64_t machine = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
                            static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE));
   return machine / 2 / static_cast<uint64_t>(std::max(1, statements_at_once));
+}
+
+std::string Config::ClusterAddress() const {
+  if (!cluster.advertise.empty()) return cluster.advertise;
+  return server.host + ":" + std::to_string(server.port);
 }
 
 }  // namespace kalam

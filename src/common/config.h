@@ -52,6 +52,8 @@ struct Config {
   // [limits] max_statement_memory_mb in bytes, or its default when statements_at_once
   // statements run at once; 0: no limit.
   uint64_t StatementMemoryBytes(int statements_at_once) const;
+  // [cluster] advertise, or [server] host:port: where other nodes reach this one.
+  std::string ClusterAddress() const;
   struct Auth {
     // HS256 key of the tokens (KALAMDB_JWT_SECRET). Empty: generated once and kept in
     // <data_path>/jwt_secret. Changing it invalidates every token issued.
@@ -193,6 +195,37 @@ struct Config {
     // 10); then it is closed, so half-open connections don't hold descriptors.
     int64_t startup_timeout_secs = 10;
   } postgres_wire;
+  // Cluster mode (src/cluster/): with no [cluster] section (no etcd_endpoints) the server
+  // is a single node. With it, the node registers in etcd, which holds the cluster's
+  // membership, its fixed settings and (later) its catalog and shard map.
+  struct Cluster {
+    // This node's name in the cluster: letters, digits, '-' and '_', at most 64. A second
+    // running node with the same name is refused at start-up.
+    std::string node_id;
+    // host:port other nodes and clients reach this node's HTTP door at. Empty: [server]
+    // host and port (then the port may not be 0).
+    std::string advertise;
+    // etcd's client URLs (http://host:port), any member of the etcd cluster.
+    std::vector<std::string> etcd_endpoints;
+    // The port this node's shard replication listens on (0: the HTTP port + 1000).
+    uint16_t raft_port = 0;
+    // Shards the users' rows are spread over (default 32). Fixed when the cluster is
+    // created: a node configured otherwise is refused at start-up.
+    int64_t shards = 32;
+    // Copies of each shard (default 3), fixed like shards.
+    int64_t replication_factor = 3;
+    // Seconds a node stays listed as alive after its last heartbeat (its etcd lease, kept
+    // alive every third of it). Lower: a lost node is noticed sooner, at more etcd traffic.
+    int64_t heartbeat_ttl_secs = 5;
+    // Seconds start-up waits for etcd to answer (and for a former run's lease on this
+    // node_id to lapse) before giving up.
+    int64_t join_timeout_secs = 30;
+    // The prefix of every key this cluster keeps in etcd, so that several clusters may
+    // share one etcd (default "/kalamdb/").
+    std::string etcd_prefix = "/kalamdb/";
+
+    bool enabled() const { return !etcd_endpoints.empty(); }
+  } cluster;
   struct Logging {
     // trace | debug | info | warn | error. Not checked when loading: a name spdlog does
     // not know turns logging off.

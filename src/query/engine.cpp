@@ -72,6 +72,10 @@ duckdb::unique_ptr<duckdb::FunctionData> SystemScanBind(
   if (table->name == "running_queries" && registry.running_queries) {
     data->rows = RunningQueryRows(registry.running_queries(), slot.caller);
   }
+  if (table->name == "cluster_nodes" && registry.cluster_nodes) {
+    data->rows = ClusterNodeRows(registry.cluster_nodes());
+  }
+  if (table->name == "shards" && registry.shards) data->rows = ShardRows(registry.shards());
   return_types.assign(table->column_types.begin(), table->column_types.end());
   names.assign(table->column_names.begin(), table->column_names.end());
   return data;
@@ -344,6 +348,11 @@ class Engine final : public QueryEngine, public DmlHost {
   }
   void SetRunningQuerySource(std::function<std::vector<RunningQueryRow>()> source) override {
     registry_->running_queries = std::move(source);
+  }
+  void SetClusterSources(std::function<std::vector<ClusterNodeRow>()> nodes,
+                         std::function<std::vector<ShardRow>()> shards) override {
+    registry_->cluster_nodes = std::move(nodes);
+    registry_->shards = std::move(shards);
   }
 
   Result<std::string> Flush(const std::string& table_id,

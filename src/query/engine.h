@@ -109,6 +109,21 @@ struct TopicOffsetRow {
   int64_t updated_at = 0;         // microseconds
 };
 
+// A row of system.cluster_nodes.
+struct ClusterNodeRow {
+  std::string node_id, address, state;
+  int64_t shards_led = 0, shards_held = 0;
+  int64_t last_heartbeat = 0;  // microseconds; 0: never seen
+};
+
+// A row of system.shards.
+struct ShardRow {
+  int32_t shard_id = 0;
+  std::string leader;         // "": none known
+  std::string replicas_json;  // a JSON array of node ids
+  int64_t applied_index = 0, lag = 0;
+};
+
 class QueryEngine {
  public:
   static Result<std::unique_ptr<QueryEngine>> Open(catalog::Catalog& catalog,
@@ -139,6 +154,11 @@ class QueryEngine {
   // statements run.
   virtual void SetTopicSources(std::function<std::vector<TopicRow>()> topics,
                                std::function<std::vector<TopicOffsetRow>()> offsets) = 0;
+
+  // Where system.cluster_nodes and system.shards get their rows. Set once, before
+  // statements run.
+  virtual void SetClusterSources(std::function<std::vector<ClusterNodeRow>()> nodes,
+                                 std::function<std::vector<ShardRow>()> shards) = 0;
 
   // Flushes the table's hot rows to Parquet segments (the work of a flush job); the JSON
   // result says what was written. One flush per table at a time.

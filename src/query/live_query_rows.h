@@ -89,4 +89,28 @@ inline std::vector<Row> TopicOffsetRows(const std::vector<TopicOffsetRow>& offse
   return rows;
 }
 
+// system.cluster_nodes rows (readers are dba and system).
+inline std::vector<Row> ClusterNodeRows(const std::vector<ClusterNodeRow>& nodes) {
+  std::vector<Row> rows;
+  for (const auto& n : nodes) {
+    rows.push_back({duckdb::Value(n.node_id), duckdb::Value(n.address), duckdb::Value(n.state),
+                    duckdb::Value::BIGINT(n.shards_led), duckdb::Value::BIGINT(n.shards_held),
+                    n.last_heartbeat == 0 ? duckdb::Value(duckdb::LogicalType::TIMESTAMP)
+                                          : duckdb::Value::TIMESTAMP(duckdb::timestamp_t(n.last_heartbeat))});
+  }
+  return rows;
+}
+
+// system.shards rows (readers are dba and system).
+inline std::vector<Row> ShardRows(const std::vector<ShardRow>& shards) {
+  std::vector<Row> rows;
+  for (const auto& s : shards) {
+    rows.push_back({duckdb::Value::INTEGER(s.shard_id),
+                    s.leader.empty() ? duckdb::Value(duckdb::LogicalType::VARCHAR) : duckdb::Value(s.leader),
+                    duckdb::Value(s.replicas_json), duckdb::Value::BIGINT(s.applied_index),
+                    duckdb::Value::BIGINT(s.lag)});
+  }
+  return rows;
+}
+
 }  // namespace kalam::query

@@ -74,6 +74,8 @@ struct ScanRegistry : duckdb::TableFunctionInfo {
   std::function<std::vector<RunningQueryRow>()> running_queries;  // may be empty
   std::function<std::vector<TopicRow>()> topics;                  // may be empty
   std::function<std::vector<TopicOffsetRow>()> topic_offsets;     // may be empty
+  std::function<std::vector<ClusterNodeRow>()> cluster_nodes;     // may be empty
+  std::function<std::vector<ShardRow>()> shards;                  // may be empty
   std::unordered_map<const duckdb::ClientContext*, ConnectionSlot*> slots;  // fixed at start
 
   const ConnectionSlot& SlotFor(duckdb::ClientContext& context) const {

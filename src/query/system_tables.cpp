@@ -175,6 +175,17 @@ std::vector<SystemTable> MakeSystemTables() {
                            {"username", text}, {"started_at", ts}, {"elapsed_ms", bigint}},
                           NoRows));
 
+  // Cluster mode: the nodes and the shards, as this node sees them (sources the engine is
+  // given; a single node lists itself and no shards).
+  tables.push_back(DefineSystemTable("system", "cluster_nodes", Role::kDba,
+                          {{"node_id", text}, {"address", text}, {"state", text},
+                           {"shards_led", bigint}, {"shards_held", bigint}, {"last_heartbeat", ts}},
+                          NoRows));
+  tables.push_back(DefineSystemTable("system", "shards", Role::kDba,
+                          {{"shard_id", integer}, {"leader", text}, {"replicas", text},
+                           {"applied_index", bigint}, {"lag", bigint}},
+                          NoRows));
+
   // The server's most recent log lines (the last 500), oldest first: for operators.
   tables.push_back(DefineSystemTable("system", "server_logs", Role::kDba,
                           {{"logged_at", ts}, {"level", text}, {"message", text}},

@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "auth/jwt.h"
+#include "common/clock.h"
+#include "common/json_text.h"
 #include "store/committer.h"
 
 namespace kalam::server {
@@ -175,6 +177,7 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   app->executor_->SetStatementObserver([self](std::string_view sql, Code outcome, double seconds) {
     self->metrics_.CountStatement(StatementKind(sql), outcome, seconds);
   });
+  KALAM_RETURN_IF_ERROR(app->JoinCluster());
   query::QueryEngine* flush_engine = app->engine_.get();
   app->flush_scheduler_ = std::make_unique<jobs::FlushScheduler>(
       *app->catalog_, *app->jobs_,
@@ -197,8 +200,51 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   return app;
 }
 
+Status App::JoinCluster() {
+  // A single node lists itself, under the name its jobs and live queries carry.
+  const std::string address = config_.ClusterAddress();
+  if (!config_.cluster.enabled()) {
+    engine_->SetClusterSources(
+        [address] {
+          return std::vector<query::ClusterNodeRow>{{"node-1", address, "alive", 0, 0, NowMicros()}};
+        },
+        [] { return std::vector<query::ShardRow>(); });
+    executor_->SetClusterSummarySource([] { return sql::ClusterSummary{"standalone", "node-1", "", 0, 0}; });
+    return Status::Ok();
+  }
+  auto membership = cluster::Membership::Join(config_.cluster, address);
+  if (!membership.ok()) return membership.status();
+  membership_ = std::move(membership).value();
+  cluster::Membership* m = membership_.get();
+  engine_->SetClusterSources(
+      [m] {
+        std::vector<query::ClusterNodeRow> rows;
+        for (const cluster::NodeView& n : m->Nodes()) {
+          rows.push_back({n.node_id, n.address, n.state, n.shards_led, n.shards_held, n.last_heartbeat});
+        }
+        return rows;
+      },
+      [m] {
+        std::vector<query::ShardRow> rows;
+        for (const cluster::ShardView& s : m->Shards()) {
+          std::string replicas = "[";
+          for (size_t i = 0; i < s.replicas.size(); ++i) {
+            replicas += (i > 0 ? "," : "") + JsonString(s.replicas[i]);
+          }
+          rows.push_back({s.shard_id, "", replicas + "]", 0, 0});
+        }
+        return rows;
+      });
+  executor_->SetClusterSummarySource([m] {
+    const cluster::StatusView s = m->Summary();
+    return sql::ClusterSummary{"cluster", s.node_id, s.etcd, s.shards, s.replication_factor};
+  });
+  return Status::Ok();
+}
+
 Status App::Close() {
   Status s;
+  membership_.reset();  // leaves the cluster first: other nodes stop sending work here
   flush_scheduler_.reset();
   stream_evictor_.reset();
   topic_retention_.reset();

@@ -7,6 +7,7 @@
 #include "auth/authenticator.h"
 #include "auth/rate_limiter.h"
 #include "catalog/catalog.h"
+#include "cluster/membership.h"
 #include "cold/cold_store.h"
 #include "common/config.h"
 #include "common/status.h"
@@ -48,6 +49,10 @@ class App {
   Status Close();
 
  private:
+  // Cluster mode: joins the cluster in etcd (cluster/membership.h); a single node: lists
+  // itself. Either way, the source of system.cluster_nodes and CLUSTER STATUS.
+  Status JoinCluster();
+
   explicit App(const Config& config)
       : config_(config), rate_limiter_(config.rate_limit.queries_per_sec_per_user) {}
 
@@ -70,6 +75,7 @@ class App {
   std::unique_ptr<jobs::StreamEvictor> stream_evictor_;
   std::unique_ptr<jobs::FlushScheduler> flush_scheduler_;
   std::unique_ptr<topics::TopicRetention> topic_retention_;
+  std::unique_ptr<cluster::Membership> membership_;  // cluster mode only
 };
 
 }  // namespace kalam::server

@@ -52,6 +52,14 @@ struct BatchResult {
   size_t statement_index = 0;            // 1-based index of the failed statement; 0: none
 };
 
+// What CLUSTER STATUS reports beside the nodes' states.
+struct ClusterSummary {
+  std::string mode;     // "standalone" or "cluster"
+  std::string node_id;  // this node's
+  std::string etcd;     // "ok (<endpoint>)", why etcd can't be reached, or "" (standalone)
+  int64_t shards = 0, replication_factor = 0;
+};
+
 struct BatchRequest {
   std::string_view sql;
   std::optional<std::vector<ParamValue>> params;
@@ -85,6 +93,11 @@ class Executor {
   // before statements run.
   using StatementObserver = std::function<void(std::string_view sql, Code outcome, double seconds)>;
   void SetStatementObserver(StatementObserver observer) { observer_ = std::move(observer); }
+
+  // Where CLUSTER STATUS gets this node's view. Set once, before statements run.
+  void SetClusterSummarySource(std::function<ClusterSummary()> source) {
+    cluster_summary_ = std::move(source);
+  }
 
   // The statements running now (system.running_queries, KILL QUERY).
   RunningStatements& running() { return running_; }
@@ -149,6 +162,8 @@ class Executor {
   Result<StatementResult> Run(const Scope& scope, const ConsumeFrom& stmt);
   Result<StatementResult> Run(const Scope& scope, const AckTopic& stmt);
   Result<StatementResult> Run(const Scope& scope, const ResetConsumerGroup& stmt);
+  Result<StatementResult> Run(const Scope& scope, const ClusterStatus& stmt);
+  Result<StatementResult> Run(const Scope& scope, const ClusterList& stmt);
 
   // Removes every row of dropped tables, hot and stream.
   Status RemoveRows(uint64_t table_num);
@@ -163,6 +178,7 @@ class Executor {
   const Config& config_;
   RunningStatements running_;
   StatementObserver observer_;
+  std::function<ClusterSummary()> cluster_summary_;
 };
 
 }  // namespace kalam::sql

@@ -250,6 +250,10 @@ struct BeginTransaction {
 struct CommitTransaction {};
 struct RollbackTransaction {};
 
+// CLUSTER STATUS (this node's view of the cluster), CLUSTER LIST (its nodes).
+struct ClusterStatus {};
+struct ClusterList {};
+
 using KalamStatement =
     std::variant<CreateNamespace, DropNamespace, AlterNamespace, ShowNamespaces, ShowStorages,
                  CreateUser, AlterUser, DropUser, CreateTable, DropTable, AlterTable, ShowTables,
@@ -257,7 +261,7 @@ using KalamStatement =
                  FlushAllTables, KillJob, KillQuery, KillLiveQuery, SubscribeTo, ExecuteAs,
                  BeginTransaction, CommitTransaction, RollbackTransaction, BackupDatabaseTo,
                  RestoreDatabaseFrom, CreateTopic, DropTopic, ClearTopic, AlterTopicSource,
-                 ConsumeFrom, AckTopic, ResetConsumerGroup>;
+                 ConsumeFrom, AckTopic, ResetConsumerGroup, ClusterStatus, ClusterList>;
 
 // nullopt: the statement is not one of these (by its leading keywords) and belongs to
 // the query engine. An error: it is one of these but malformed (INVALID_SQL naming what is

@@ -106,6 +106,8 @@ constexpr Form kForms[] = {
     {"ALTER NAMESPACE", &StatementParser::ParseAlterNamespace},
     {"SHOW NAMESPACES", &StatementParser::ParseShowNamespaces},
     {"SHOW STORAGES", &StatementParser::ParseShowStorages},
+    {"CLUSTER STATUS", &StatementParser::ParseClusterStatus},
+    {"CLUSTER LIST", &StatementParser::ParseClusterList},
     {"CREATE STORAGE", &StatementParser::ParseCreateStorage},
     {"ALTER STORAGE", &StatementParser::ParseAlterStorage},
     {"DROP STORAGE", &StatementParser::ParseDropStorage},

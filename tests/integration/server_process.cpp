@@ -21,8 +21,6 @@
 namespace kalam::testing {
 namespace fs = std::filesystem;
 
-namespace {
-
 uint16_t FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -35,6 +33,8 @@ uint16_t FreePort() {
   ::close(fd);
   return ntohs(addr.sin_port);
 }
+
+namespace {
 
 pid_t Spawn(const std::string& config_path, const std::string& log_path,
             const std::map<std::string, std::string>& env) {

@@ -80,6 +80,9 @@ SqlResponse Refresh(client::HttpClient& http, const std::string& refresh_token);
 
 std::string RootAuth();
 
+// A TCP port on the loopback address that was free a moment ago.
+uint16_t FreePort();
+
 // A file's whole content ("" when it can't be read).
 std::string ReadFile(const std::string& path);
 

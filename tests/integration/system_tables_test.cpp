@@ -113,7 +113,7 @@ TEST_P(SystemTables, RowsAreReal) {
       "ORDER BY ordinal_position");
   EXPECT_EQ(json::serialize(columns.rows()), R"([["user_id","Text"],["username","Text"]])");
   auto count = Run("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'system'");
-  EXPECT_EQ(json::serialize(count.rows()), "[[12]]");
+  EXPECT_EQ(json::serialize(count.rows()), "[[14]]");
 
   auto empty = Run("SELECT count(*) FROM system.jobs");
   EXPECT_EQ(json::serialize(empty.rows()), "[[0]]");

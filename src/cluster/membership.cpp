@@ -1,0 +1,308 @@
+#include "cluster/membership.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <thread>
+
+#include "common/clock.h"
+
+namespace kalam::cluster {
+
+namespace json = boost::json;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+namespace {
+
+// A request to etcd may take this long before the next endpoint is tried.
+constexpr milliseconds kRequestTimeout{2000};
+// Start-up retries an unreachable etcd, or a node_id still held, this often.
+constexpr milliseconds kRetryEvery{500};
+
+std::string ClusterValue(const Config::Cluster& c) {
+  return json::serialize(json::object{{"shards", c.shards},
+                                      {"replication_factor", c.replication_factor},
+                                      {"created_at", NowMicros()}});
+}
+
+int64_t Field(const json::object& o, std::string_view name) {
+  const json::value* v = o.if_contains(name);
+  return v != nullptr && v->is_int64() ? v->as_int64() : 0;
+}
+
+std::string TextField(const json::object& o, std::string_view name) {
+  const json::value* v = o.if_contains(name);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+json::object ParseObject(const std::string& text) {
+  json::error_code ec;
+  json::value v = json::parse(text, ec);
+  return !ec && v.is_object() ? std::move(v.as_object()) : json::object();
+}
+
+// The cluster's fixed settings: written by the first node, compared by every other.
+Status AgreeOnSettings(EtcdClient& etcd, const Config::Cluster& config) {
+  const std::string key = config.etcd_prefix + "cluster";
+  auto created = etcd.Txn({{key, EtcdCompare::Target::kCreateRevision, 0, {}}},
+                          {{EtcdOp::Kind::kPut, key, ClusterValue(config), 0}});
+  if (!created.ok()) return created.status();
+  if (created->succeeded) {
+    spdlog::info("cluster: created in etcd with {} shards, {} replicas each", config.shards,
+                 config.replication_factor);
+    return Status::Ok();
+  }
+  auto existing = etcd.Get(key);
+  if (!existing.ok()) return existing.status();
+  if (!existing->has_value()) return Status(Code::kServiceUnavailable, "etcd lost the cluster's settings");
+  const json::object settings = ParseObject((*existing)->value);
+  const int64_t shards = Field(settings, "shards");
+  const int64_t replicas = Field(settings, "replication_factor");
+  if (shards != config.shards || replicas != config.replication_factor) {
+    return Status(Code::kInvalidInput,
+                  "this cluster was created with shards = " + std::to_string(shards) +
+                      " and replication_factor = " + std::to_string(replicas) +
+                      "; [cluster] says " + std::to_string(config.shards) + " and " +
+                      std::to_string(config.replication_factor) +
+                      " (they are fixed when a cluster is created)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Membership::Membership(const Config::Cluster& config, std::string address)
+    : config_(config),
+      address_(std::move(address)),
+      started_at_(NowMicros()),
+      etcd_(config.etcd_endpoints, kRequestTimeout) {}
+
+Result<std::unique_ptr<Membership>> Membership::Join(const Config::Cluster& config,
+                                                     const std::string& address) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos || address.substr(colon + 1) == "0") {
+    return Status(Code::kInvalidInput,
+                  "cluster mode needs the address other nodes reach this one at: set "
+                  "[cluster] advertise (the HTTP port is 0)");
+  }
+  std::unique_ptr<Membership> m(new Membership(config, address));
+  const auto deadline = steady_clock::now() + std::chrono::seconds(config.join_timeout_secs);
+  Status last;
+  bool settings_agreed = false;
+  bool waiting_logged = false;
+  while (true) {
+    if (!settings_agreed) {
+      last = AgreeOnSettings(m->etcd_, config);
+      if (last.code() == Code::kInvalidInput) return last;
+      settings_agreed = last.ok();
+    }
+    if (settings_agreed) {
+      auto registered = m->TryRegister(m->etcd_);
+      if (registered.ok() && *registered) break;
+      last = registered.ok()
+                 ? Status(Code::kServiceUnavailable,
+                          "node_id '" + config.node_id + "' is in use by a node that is alive")
+                 : registered.status();
+    }
+    if (steady_clock::now() >= deadline) {
+      return Status(last.code(), "cannot join the cluster: " + last.message());
+    }
+    if (!waiting_logged) {
+      spdlog::warn("cluster: waiting to join ({}), for up to {} s", last.message(),
+                   config.join_timeout_secs);
+      waiting_logged = true;
+    }
+    std::this_thread::sleep_for(kRetryEvery);
+  }
+  m->Refresh(m->etcd_);
+  spdlog::info("cluster: node '{}' joined at {} (etcd {})", config.node_id, address,
+               m->etcd_.endpoint());
+  const milliseconds every(config.heartbeat_ttl_secs * 1000 / 3);
+  m->heartbeat_ = std::make_unique<PeriodicTask>(every, [raw = m.get()] { raw->Heartbeat(); });
+  return m;
+}
+
+Membership::~Membership() {
+  heartbeat_.reset();
+  if (lease_ != 0) {
+    Status revoked = etcd_.RevokeLease(lease_);
+    if (!revoked.ok()) spdlog::warn("cluster: leaving: {}", revoked.message());
+  }
+}
+
+std::string Membership::AliveValue() const {
+  return json::serialize(json::object{{"address", address_},
+                                      {"pid", static_cast<int64_t>(::getpid())},
+                                      {"started_at", started_at_},
+                                      {"heartbeat_at", NowMicros()}});
+}
+
+Result<bool> Membership::TryRegister(EtcdClient& etcd) {
+  if (lease_ == 0) {
+    auto lease = etcd.GrantLease(config_.heartbeat_ttl_secs);
+    if (!lease.ok()) return lease.status();
+    lease_ = lease->id;
+  }
+  const std::string alive = config_.etcd_prefix + "alive/" + config_.node_id;
+  const std::string node = config_.etcd_prefix + "nodes/" + config_.node_id;
+  const std::string record = json::serialize(json::object{
+      {"node_id", config_.node_id}, {"address", address_}, {"joined_at", started_at_}});
+  auto txn = etcd.Txn({{alive, EtcdCompare::Target::kCreateRevision, 0, {}}},
+                      {{EtcdOp::Kind::kPut, alive, AliveValue(), lease_},
+                       {EtcdOp::Kind::kPut, node, record, 0}});
+  if (!txn.ok()) return txn.status();
+  return txn->succeeded;
+}
+
+void Membership::Heartbeat() {
+  const std::string alive = config_.etcd_prefix + "alive/" + config_.node_id;
+  Status failed;
+  auto ttl = etcd_.KeepAlive(lease_);
+  if (ttl.ok() && *ttl == 0) {
+    // The lease lapsed (etcd was out of reach longer than the TTL): register again.
+    spdlog::warn("cluster: node '{}' lost its lease; registering again", config_.node_id);
+    lease_ = 0;
+    leader_since_ = 0;  // the placement key lapsed with the lease
+    auto registered = TryRegister(etcd_);
+    if (!registered.ok()) {
+      failed = registered.status();
+    } else if (!*registered) {
+      failed = Status(Code::kServiceUnavailable,
+                      "node_id '" + config_.node_id + "' was taken by another node");
+    }
+  } else if (ttl.ok()) {
+    auto put = etcd_.Put(alive, AliveValue(), lease_);
+    if (!put.ok()) failed = put.status();
+  } else {
+    failed = ttl.status();
+  }
+  if (!failed.ok()) {
+    spdlog::warn("cluster: heartbeat failed: {}", failed.message());
+    std::lock_guard lock(mutex_);
+    etcd_state_ = failed.message();
+    return;
+  }
+  Refresh(etcd_);
+}
+
+void Membership::Refresh(EtcdClient& etcd) {
+  auto nodes = etcd.List(config_.etcd_prefix + "nodes/");
+  auto alive = nodes.ok() ? etcd.List(config_.etcd_prefix + "alive/") : nodes;
+  if (!nodes.ok() || !alive.ok()) {
+    std::lock_guard lock(mutex_);
+    etcd_state_ = (nodes.ok() ? alive : nodes).status().message();
+    return;
+  }
+  const std::string alive_prefix = config_.etcd_prefix + "alive/";
+  std::vector<std::string> alive_ids;
+  for (const EtcdKv& kv : *alive) alive_ids.push_back(kv.key.substr(alive_prefix.size()));
+  Place(etcd, alive_ids);
+  std::lock_guard lock(mutex_);
+  etcd_state_ = "ok (" + etcd.endpoint() + ")";
+  std::map<std::string, NodeView> views;
+  for (const EtcdKv& kv : *nodes) {
+    const json::object o = ParseObject(kv.value);
+    NodeView v;
+    v.node_id = TextField(o, "node_id");
+    if (v.node_id.empty()) continue;
+    v.address = TextField(o, "address");
+    v.state = "down";
+    views[v.node_id] = std::move(v);
+  }
+  for (const EtcdKv& kv : *alive) {
+    const std::string id = kv.key.substr(alive_prefix.size());
+    const json::object o = ParseObject(kv.value);
+    NodeView& v = views[id];
+    v.node_id = id;
+    v.state = "alive";
+    v.address = TextField(o, "address");
+    v.last_heartbeat = Field(o, "heartbeat_at");
+  }
+  for (const auto& [shard, replicas] : shards_) {
+    for (const std::string& node : replicas) {
+      if (auto it = views.find(node); it != views.end()) ++it->second.shards_held;
+    }
+  }
+  nodes_.clear();
+  for (auto& [id, v] : views) nodes_.push_back(std::move(v));
+}
+
+namespace {
+
+std::string ShardKey(const std::string& prefix, int32_t shard) {
+  char digits[16];
+  std::snprintf(digits, sizeof(digits), "%04d", shard);
+  return prefix + "shards/" + digits;
+}
+
+}  // namespace
+
+void Membership::Place(EtcdClient& etcd, const std::vector<std::string>& alive) {
+  const std::string leader_key = config_.etcd_prefix + "placement/leader";
+  if (leader_since_ == 0) {
+    auto taken = etcd.Txn({{leader_key, EtcdCompare::Target::kCreateRevision, 0, {}}},
+                          {{EtcdOp::Kind::kPut, leader_key, config_.node_id, lease_}});
+    if (taken.ok() && taken->succeeded) {
+      leader_since_ = taken->revision;
+      spdlog::info("cluster: node '{}' places the shards", config_.node_id);
+    }
+  }
+  auto listed = etcd.List(config_.etcd_prefix + "shards/");
+  if (!listed.ok()) return;
+  ShardMap current;
+  const size_t digits_at = config_.etcd_prefix.size() + 7;  // past "shards/"
+  for (const EtcdKv& kv : *listed) {
+    if (kv.key.size() <= digits_at) continue;
+    current[static_cast<int32_t>(std::atoi(kv.key.c_str() + digits_at))] = ReadShardValue(kv.value);
+  }
+  if (leader_since_ != 0) {
+    const ShardMap changes = PlaceReplicas(current, alive, static_cast<int32_t>(config_.shards),
+                                           static_cast<int32_t>(config_.replication_factor));
+    // Written only while this node still holds the key it took (fencing), in batches
+    // within etcd's limit of operations per transaction.
+    std::vector<EtcdOp> ops;
+    auto write = [&] {
+      auto written = etcd.Txn({{leader_key, EtcdCompare::Target::kCreateRevision, leader_since_, {}}}, ops);
+      ops.clear();
+      if (!written.ok() || !written->succeeded) {
+        spdlog::warn("cluster: node '{}' no longer places the shards", config_.node_id);
+        leader_since_ = 0;
+        return false;
+      }
+      return true;
+    };
+    for (const auto& [shard, replicas] : changes) {
+      ops.push_back({EtcdOp::Kind::kPut, ShardKey(config_.etcd_prefix, shard), ShardValue(replicas), 0});
+      if (ops.size() == 100 && !write()) return;
+    }
+    if (!ops.empty() && !write()) return;
+    for (const auto& [shard, replicas] : changes) current[shard] = replicas;
+  }
+  std::lock_guard lock(mutex_);
+  shards_ = std::move(current);
+}
+
+std::vector<ShardView> Membership::Shards() const {
+  std::lock_guard lock(mutex_);
+  std::vector<ShardView> out;
+  for (const auto& [shard, replicas] : shards_) out.push_back({shard, replicas});
+  return out;
+}
+
+std::vector<NodeView> Membership::Nodes() const {
+  std::lock_guard lock(mutex_);
+  return nodes_;
+}
+
+StatusView Membership::Summary() const {
+  std::lock_guard lock(mutex_);
+  return {config_.node_id, etcd_state_, config_.shards, config_.replication_factor};
+}
+
+}  // namespace kalam::cluster

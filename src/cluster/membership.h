@@ -1,0 +1,96 @@
+// A node's place in the cluster (cluster mode): it registers in etcd when the server
+// starts and keeps a lease alive while it runs, so every node sees which nodes are alive.
+//
+// Keys, under [cluster] etcd_prefix:
+//   cluster       the cluster's fixed settings (shards, replication_factor), written by
+//                 the first node; a node configured otherwise is refused
+//   nodes/<id>    a node that ever joined: its address (kept when it stops)
+//   alive/<id>    a running node: its address and last heartbeat, attached to its lease
+//                 (gone when the lease lapses: heartbeat_ttl_secs after the last renewal)
+//   placement/leader  the node that fills in the shard map, on its lease
+//   shards/<nnnn> a shard's replicas (cluster/placement.h)
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cluster/etcd_client.h"
+#include "cluster/placement.h"
+#include "common/config.h"
+#include "common/periodic_task.h"
+#include "common/status.h"
+
+namespace kalam::cluster {
+
+// A node as system.cluster_nodes shows it.
+struct NodeView {
+  std::string node_id;
+  std::string address;
+  std::string state;  // "alive" or "down"
+  int64_t shards_led = 0;
+  int64_t shards_held = 0;
+  int64_t last_heartbeat = 0;  // microseconds; 0: never seen alive
+};
+
+// A shard as system.shards shows it.
+struct ShardView {
+  int32_t shard_id = 0;
+  std::vector<std::string> replicas;
+};
+
+// What CLUSTER STATUS says of this node's view of the cluster.
+struct StatusView {
+  std::string node_id;
+  std::string etcd;  // "ok (<endpoint>)" or why etcd can't be reached
+  int64_t shards = 0;
+  int64_t replication_factor = 0;
+};
+
+class Membership {
+ public:
+  // Registers this node (address: where others reach it). Waits up to join_timeout_secs
+  // for etcd to answer and for a former run's lease on this node_id to lapse.
+  // INVALID_INPUT when the cluster was created with other fixed settings;
+  // SERVICE_UNAVAILABLE when etcd can't be reached or the node_id is in use by a node
+  // that is alive.
+  static Result<std::unique_ptr<Membership>> Join(const Config::Cluster& config,
+                                                  const std::string& address);
+  // Revokes the lease: other nodes see this one down at once.
+  ~Membership();
+
+  // Every node that ever joined, by node_id, as of the last heartbeat (every third of
+  // heartbeat_ttl_secs).
+  std::vector<NodeView> Nodes() const;
+  // The shard map as of the last heartbeat, by shard id.
+  std::vector<ShardView> Shards() const;
+  StatusView Summary() const;
+
+ private:
+  Membership(const Config::Cluster& config, std::string address);
+
+  Result<bool> TryRegister(EtcdClient& etcd);  // false: the node_id is held by a live lease
+  void Heartbeat();
+  void Refresh(EtcdClient& etcd);
+  // As placement leader (taken when free): fills in the shard map. Then reads it.
+  void Place(EtcdClient& etcd, const std::vector<std::string>& alive);
+  std::string AliveValue() const;
+
+  const Config::Cluster config_;
+  const std::string address_;
+  const int64_t started_at_;
+  EtcdClient etcd_;  // used by the heartbeat thread only, after Join
+  int64_t lease_ = 0;
+  int64_t leader_since_ = 0;  // the revision placement/leader was taken at; 0: not leader
+
+  mutable std::mutex mutex_;
+  std::vector<NodeView> nodes_;
+  ShardMap shards_;
+  std::string etcd_state_;
+
+  std::unique_ptr<PeriodicTask> heartbeat_;  // last: stops first
+};
+
+}  // namespace kalam::cluster

@@ -1,0 +1,27 @@
+// Where each shard's replicas live: the shard map. One node at a time (the placement
+// leader, holding a key on its lease) fills it in: a shard with fewer replicas than
+// replication_factor gets the alive nodes that hold the fewest replicas. The map is only
+// added to here; moving replicas off a drained or lost node is a later step.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace kalam::cluster {
+
+// shard id -> its replicas (node ids, the first one the preferred leader).
+using ShardMap = std::map<int32_t, std::vector<std::string>>;
+
+// The shards whose replica lists change, with their new lists: every shard in
+// [0, shards) gets up to replication_factor replicas among alive_nodes, each added replica
+// on the node holding the fewest (ties: the lower node id). Deterministic.
+ShardMap PlaceReplicas(const ShardMap& current, const std::vector<std::string>& alive_nodes,
+                       int32_t shards, int32_t replication_factor);
+
+// The JSON value of a shard's key, and back ({"replicas": [...]}; empty on bad input).
+std::string ShardValue(const std::vector<std::string>& replicas);
+std::vector<std::string> ReadShardValue(const std::string& value);
+
+}  // namespace kalam::cluster

@@ -1,0 +1,239 @@
+// Cluster mode through real processes: a three-member etcd and kalamdb-server nodes that
+// register in it; what they report through CLUSTER STATUS, CLUSTER LIST and
+// system.cluster_nodes over HTTP; and the starts they refuse.
+#include <signal.h>
+
+#include <memory>
+
+#include "etcd_process.h"
+#include "server_process.h"
+
+namespace kalam::testing {
+namespace {
+
+namespace json = boost::json;
+
+std::string Text(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : std::string(); }
+
+// The [cluster] section of a node: these keys over the defaults of the tests (8 shards; a
+// short TTL, so that a lost node shows soon).
+ServerOptions NodeOptions(const std::string& node_id, const std::string& endpoints,
+                          const std::map<std::string, std::string>& keys = {}) {
+  std::map<std::string, std::string> all = {{"node_id", "\"" + node_id + "\""},
+                                            {"etcd_endpoints", endpoints},
+                                            {"shards", "8"},
+                                            {"heartbeat_ttl_secs", "2"},
+                                            {"join_timeout_secs", "10"}};
+  for (const auto& [key, value] : keys) all[key] = value;
+  ServerOptions options;
+  options.extra_config = "[cluster]\n";
+  for (const auto& [key, value] : all) options.extra_config += key + " = " + value + "\n";
+  return options;
+}
+
+// Row i of a result as an object: column name -> value.
+json::object RowObject(const SqlResponse& r, size_t i = 0) {
+  const auto& schema = r.result(0).at("schema").as_array();
+  const auto& row = r.rows().at(i).as_array();
+  json::object out;
+  for (size_t c = 0; c < schema.size(); ++c) out[schema[c].at("name").as_string()] = row.at(c);
+  return out;
+}
+
+// CLUSTER LIST through this node: node_id -> {address, state}.
+std::map<std::string, std::pair<std::string, std::string>> Nodes(const ServerProcess& server) {
+  auto http = server.Client();
+  auto r = Sql(http, RootAuth(), "CLUSTER LIST");
+  std::map<std::string, std::pair<std::string, std::string>> out;
+  if (r.status != 200) return out;
+  for (size_t i = 0; i < r.rows().size(); ++i) {
+    const json::object o = RowObject(r, i);
+    out[Text(o.at("node_id"))] = {Text(o.at("address")), Text(o.at("state"))};
+  }
+  return out;
+}
+
+std::string Address(const ServerProcess& server) { return "127.0.0.1:" + std::to_string(server.port()); }
+
+TEST(Cluster, AStandaloneServerListsItselfAlone) {
+  ServerProcess server;
+  server.Start();
+  auto http = server.Client();
+  auto status = Sql(http, RootAuth(), "CLUSTER STATUS");
+  ASSERT_EQ(status.status, 200) << json::serialize(status.body);
+  const json::object row = RowObject(status);
+  EXPECT_EQ(Text(row.at("mode")), "standalone");
+  EXPECT_EQ(row.at("nodes").as_int64(), 1);
+  EXPECT_EQ(row.at("nodes_alive").as_int64(), 1);
+  EXPECT_TRUE(row.at("etcd").is_null());
+  auto nodes = Nodes(server);
+  ASSERT_EQ(nodes.size(), 1u);
+  EXPECT_EQ(nodes["node-1"], std::make_pair(Address(server), std::string("alive")));
+  auto shards = Sql(http, RootAuth(), "SELECT count(*) AS n FROM system.shards");
+  ASSERT_EQ(shards.status, 200);
+  EXPECT_EQ(RowObject(shards).at("n").as_int64(), 0);
+
+  // Like the table, the statements are for dba and system.
+  ASSERT_EQ(Sql(http, RootAuth(), "CREATE USER 'plain' WITH PASSWORD 'plain-password' ROLE user").status, 200);
+  for (const char* sql : {"CLUSTER STATUS", "CLUSTER LIST", "SELECT * FROM system.cluster_nodes",
+                          "SELECT * FROM system.shards"}) {
+    auto denied = Sql(http, client::BasicAuth("plain", "plain-password"), sql);
+    EXPECT_EQ(denied.error_code(), "PERMISSION_DENIED") << sql;
+  }
+  EXPECT_EQ(Sql(http, RootAuth(), "CLUSTER FOO").error_code(), "INVALID_SQL");
+}
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    etcd_ = new EtcdCluster(3);
+    etcd_->Start();
+  }
+  static void TearDownTestSuite() {
+    delete etcd_;
+    etcd_ = nullptr;
+  }
+  // A node of this test's cluster (the etcd prefix is the test's own).
+  std::unique_ptr<ServerProcess> Node(const std::string& node_id,
+                                      std::map<std::string, std::string> keys = {}) {
+    keys["etcd_prefix"] = std::string("\"/") + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "/\"";
+    return std::make_unique<ServerProcess>(NodeOptions(node_id, etcd_->EndpointsToml(), keys));
+  }
+  static inline EtcdCluster* etcd_ = nullptr;
+};
+
+TEST_F(ClusterTest, EveryNodeSeesEveryOther) {
+  std::vector<std::unique_ptr<ServerProcess>> nodes;
+  for (const char* id : {"n1", "n2", "n3"}) {
+    nodes.push_back(Node(id));
+    nodes.back()->Start();
+  }
+  for (const auto& node : nodes) {
+    // A node lists the others once its next heartbeat has read them.
+    std::map<std::string, std::pair<std::string, std::string>> seen;
+    EXPECT_TRUE(WaitUntil([&] { return (seen = Nodes(*node)).size() == 3; }, std::chrono::seconds(10)));
+    EXPECT_EQ(seen["n1"], std::make_pair(Address(*nodes[0]), std::string("alive")));
+    EXPECT_EQ(seen["n2"], std::make_pair(Address(*nodes[1]), std::string("alive")));
+    EXPECT_EQ(seen["n3"], std::make_pair(Address(*nodes[2]), std::string("alive")));
+    auto http = node->Client();
+    auto status = Sql(http, RootAuth(), "CLUSTER STATUS");
+    ASSERT_EQ(status.status, 200) << json::serialize(status.body);
+    const json::object row = RowObject(status);
+    EXPECT_EQ(Text(row.at("mode")), "cluster");
+    EXPECT_EQ(row.at("nodes_alive").as_int64(), 3);
+    EXPECT_EQ(row.at("shards").as_int64(), 8);
+    EXPECT_EQ(row.at("replication_factor").as_int64(), 3);
+    EXPECT_EQ(Text(row.at("etcd")).rfind("ok (", 0), 0u) << Text(row.at("etcd"));
+    const int64_t minute_ago =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count() -
+        60'000'000;
+    auto heartbeat = Sql(http, RootAuth(),
+                         "SELECT count(*) AS n FROM system.cluster_nodes WHERE epoch_us(last_heartbeat) > " +
+                             std::to_string(minute_ago));
+    ASSERT_EQ(heartbeat.status, 200) << json::serialize(heartbeat.body);
+    EXPECT_EQ(RowObject(heartbeat).at("n").as_int64(), 3);
+  }
+  // The shard map: 8 shards, each on all three nodes (replication_factor 3).
+  auto http = nodes[1]->Client();
+  auto full = [&] {
+    auto r = Sql(http, RootAuth(),
+                 "SELECT count(*) AS n FROM system.shards "
+                 "WHERE replicas = '[\"n1\",\"n2\",\"n3\"]' AND leader IS NULL");
+    return r.status == 200 && RowObject(r).at("n").as_int64() == 8;
+  };
+  EXPECT_TRUE(WaitUntil(full, std::chrono::seconds(15)));
+  auto held = Sql(http, RootAuth(), "SELECT node_id, shards_held FROM system.cluster_nodes ORDER BY node_id");
+  ASSERT_EQ(held.status, 200);
+  ASSERT_EQ(held.rows().size(), 3u);
+  for (size_t i = 0; i < held.rows().size(); ++i) EXPECT_EQ(RowObject(held, i).at("shards_held").as_int64(), 8);
+}
+
+TEST_F(ClusterTest, AKilledNodeIsDownUntilItComesBack) {
+  auto a = Node("a");
+  auto b = Node("b");
+  a->Start();
+  b->Start();
+  ASSERT_TRUE(WaitUntil([&] { return Nodes(*a)["b"].second == "alive"; }, std::chrono::seconds(10)));
+  b->Stop(SIGKILL);
+  // Its lease lapses heartbeat_ttl_secs (2 s) after its last renewal.
+  EXPECT_TRUE(WaitUntil([&] { return Nodes(*a)["b"].second == "down"; }, std::chrono::seconds(15)));
+  EXPECT_EQ(Nodes(*a).size(), 2u);  // a node that left stays listed
+  b->Start();                        // the same node_id and data, on a new port
+  std::map<std::string, std::pair<std::string, std::string>> seen;
+  EXPECT_TRUE(WaitUntil([&] { return (seen = Nodes(*a))["b"].second == "alive"; }, std::chrono::seconds(15)));
+  EXPECT_EQ(seen["b"].first, Address(*b));
+}
+
+TEST_F(ClusterTest, ANodeStoppedCleanlyLeavesAtOnce) {
+  // A longer TTL: seeing the node down sooner than its lease could lapse shows it left.
+  auto a = Node("a", {{"heartbeat_ttl_secs", "12"}});
+  auto b = Node("b", {{"heartbeat_ttl_secs", "12"}});
+  a->Start();
+  b->Start();
+  ASSERT_TRUE(WaitUntil([&] { return Nodes(*a)["b"].second == "alive"; }, std::chrono::seconds(15)));
+  EXPECT_EQ(b->Stop(SIGTERM), 0);
+  // a reads the list every 4 s (a third of the TTL); b renewed its lease at most 4 s before
+  // it stopped, so the lease would have lasted at least 8 s more.
+  EXPECT_TRUE(WaitUntil([&] { return Nodes(*a)["b"].second == "down"; }, std::chrono::seconds(7)));
+}
+
+TEST_F(ClusterTest, StartsItCannotKeepAreRefused) {
+  auto first = Node("first");
+  first->Start();
+  // Fixed settings differ from those the cluster was created with.
+  auto other_shards = Node("other", {{"shards", "16"}});
+  auto [code, log] = other_shards->RunSecondInstance();
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(log.find("created with shards = 8"), std::string::npos) << log;
+  // A node_id a live node holds.
+  auto twin = Node("first", {{"join_timeout_secs", "1"}});
+  std::tie(code, log) = twin->RunSecondInstance();
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(log.find("node_id 'first' is in use"), std::string::npos) << log;
+  // No etcd at the endpoint.
+  ServerOptions nowhere = NodeOptions("lost", "[\"http://127.0.0.1:" + std::to_string(FreePort()) + "\"]",
+                                      {{"join_timeout_secs", "1"}});
+  ServerProcess lost(nowhere);
+  std::tie(code, log) = lost.RunSecondInstance();
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(log.find("cannot join the cluster"), std::string::npos) << log;
+  EXPECT_NE(log.find("unreachable"), std::string::npos) << log;
+  // A bad [cluster] section never gets that far.
+  ServerOptions bad = NodeOptions("bad id!", etcd_->EndpointsToml());
+  ServerProcess bad_id(bad);
+  std::tie(code, log) = bad_id.RunSecondInstance();
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(log.find("cluster.node_id must be"), std::string::npos) << log;
+  // The first node is unharmed.
+  auto nodes = Nodes(*first);
+  EXPECT_EQ(nodes.size(), 1u);
+  EXPECT_EQ(nodes["first"].second, "alive");
+}
+
+TEST_F(ClusterTest, ANodeOutlivesEtcdLosingItsQuorum) {
+  auto a = Node("a");
+  a->Start();
+  auto http = a->Client();
+  ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; CREATE SHARED TABLE app.notes (id BIGINT PRIMARY KEY, body TEXT)").status, 200);
+  etcd_->Stop(1);
+  etcd_->Stop(2);
+  // The node says etcd is out of reach and goes on answering.
+  auto etcd_state = [&] {
+    auto r = Sql(http, RootAuth(), "CLUSTER STATUS");
+    return r.status == 200 ? Text(RowObject(r).at("etcd")) : std::string("no answer");
+  };
+  EXPECT_TRUE(WaitUntil([&] { return etcd_state().rfind("ok", 0) != 0; }, std::chrono::seconds(30)))
+      << etcd_state();
+  EXPECT_EQ(Sql(http, RootAuth(), "INSERT INTO app.notes VALUES (1, 'still here')").status, 200);
+  etcd_->Restart({1, 2});
+  // Back in etcd, under its lease or a new one.
+  EXPECT_TRUE(WaitUntil([&] { return etcd_state().rfind("ok", 0) == 0; }, std::chrono::seconds(30)))
+      << etcd_state();
+  EXPECT_TRUE(WaitUntil([&] { return Nodes(*a)["a"].second == "alive"; }, std::chrono::seconds(15)));
+  auto r = Sql(http, RootAuth(), "SELECT body FROM app.notes WHERE id = 1");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(Text(RowObject(r).at("body")), "still here");
+}
+
+}  // namespace
+}  // namespace kalam::testing
