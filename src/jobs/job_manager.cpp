@@ -110,6 +110,7 @@ Result<std::string> JobManager::Submit(const std::string& type, const std::strin
   record.table_name = table;
   record.parameters = parameters;
   record.created_at = NowMicros();
+  record.node_id = node_id_;
   Save(record);
   auto flag = std::make_shared<std::atomic<bool>>(false);
   cancel_flags_[record.job_id] = flag;

@@ -70,6 +70,9 @@ class JobManager {
   // once, before jobs are submitted.
   using EndListener = std::function<void(const JobRecord&)>;
   void SetEndListener(EndListener listener) { end_listener_ = std::move(listener); }
+  // The node recorded as running the jobs submitted from now on (default "node-1", a
+  // single server's name). Set once, before jobs are submitted.
+  void SetNodeId(std::string node_id) { node_id_ = std::move(node_id); }
   // Waits until the job has ended (tests and FLUSH ... WAIT use it); false on timeout.
   bool Wait(const std::string& job_id, std::chrono::milliseconds timeout);
 
@@ -80,6 +83,7 @@ class JobManager {
 
   store::KvStore& store_;
   EndListener end_listener_;
+  std::string node_id_ = "node-1";
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::map<std::string, JobRecord> records_;

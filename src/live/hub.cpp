@@ -354,7 +354,7 @@ std::vector<query::LiveQueryRow> LiveHub::List() const {
     row.created_at = sub->created_at;
     row.last_update = sub->last_update.load(std::memory_order_relaxed);
     row.changes = sub->changes.load(std::memory_order_relaxed);
-    row.node = "node-1";
+    row.node = node_id_;
     rows.push_back(std::move(row));
   }
   return rows;

@@ -63,6 +63,12 @@ class LiveHub {
     std::lock_guard lock(mutex_);
     last_seq_ = last_seq;
   }
+  // The node system.live_queries names (default "node-1", a single server's name). Call
+  // before any subscription.
+  void SetNodeId(std::string node_id) {
+    std::lock_guard lock(mutex_);
+    node_id_ = std::move(node_id);
+  }
   // Registers sub and returns S, the last _seq published (see above).
   int64_t Add(std::shared_ptr<Subscription> sub);
   // The snapshot is queued: send the events held meanwhile, then go live.
@@ -107,6 +113,7 @@ class LiveHub {
 
   mutable std::mutex mutex_;
   int64_t last_seq_ = 0;
+  std::string node_id_ = "node-1";
   uint64_t next_id_ = 1;
   std::unordered_map<std::string, std::shared_ptr<Subscription>> subs_;  // by live_id
   std::unordered_map<std::string, TableSubs> tables_;                   // by table_id

@@ -127,6 +127,7 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   app->committer_->SetHook(&app->topics_->hook());
   live::LiveHub* hub = &app->hub_;
   hub->StartAt(app->committer_->last_seq());
+  if (config.cluster.enabled()) hub->SetNodeId(config.cluster.node_id);
   App* self = app.get();
   app->committer_->SetListener([self](std::vector<store::ChangeEvent>& events, int64_t last_seq) {
     if (self->flush_scheduler_) self->flush_scheduler_->Count(events);
@@ -153,6 +154,7 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   if (!jobs.ok()) return jobs.status();
   app->jobs_ = std::move(jobs).value();
   jobs::JobManager* manager = app->jobs_.get();
+  if (config.cluster.enabled()) manager->SetNodeId(config.cluster.node_id);
   manager->SetEndListener([self](const jobs::JobRecord& job) {
     const double seconds = job.started_at > 0 ? static_cast<double>(job.completed_at - job.started_at) / 1e6 : 0;
     self->metrics_.CountJob(job.job_type, job.status, seconds);

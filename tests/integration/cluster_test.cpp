@@ -233,6 +233,11 @@ TEST_F(ClusterTest, ANodeOutlivesEtcdLosingItsQuorum) {
   auto r = Sql(http, RootAuth(), "SELECT body FROM app.notes WHERE id = 1");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(Text(RowObject(r).at("body")), "still here");
+  // Its jobs carry its node_id.
+  RunJob(http, "FLUSH TABLE app.notes");
+  auto jobs = Sql(http, RootAuth(), "SELECT DISTINCT node_id FROM system.jobs");
+  ASSERT_EQ(jobs.status, 200);
+  EXPECT_EQ(json::serialize(jobs.rows()), R"([["a"]])");
 }
 
 }  // namespace
