@@ -231,6 +231,7 @@ void Membership::Refresh(EtcdClient& etcd) {
   }
   nodes_.clear();
   for (auto& [id, v] : views) nodes_.push_back(std::move(v));
+  refreshed_at_ = std::chrono::steady_clock::now();
 }
 
 namespace {
@@ -297,7 +298,13 @@ std::vector<ShardView> Membership::Shards() const {
 
 std::vector<NodeView> Membership::Nodes() const {
   std::lock_guard lock(mutex_);
-  return nodes_;
+  std::vector<NodeView> nodes = nodes_;
+  // Not read from etcd for longer than a lease lasts: what others do now is not known.
+  // This node answers, so it is alive.
+  if (steady_clock::now() - refreshed_at_ > std::chrono::seconds(config_.heartbeat_ttl_secs)) {
+    for (NodeView& n : nodes) n.state = n.node_id == config_.node_id ? "alive" : "unknown";
+  }
+  return nodes;
 }
 
 StatusView Membership::Summary() const {

@@ -11,6 +11,7 @@
 //   shards/<nnnn> a shard's replicas (cluster/placement.h)
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -29,7 +30,9 @@ namespace kalam::cluster {
 struct NodeView {
   std::string node_id;
   std::string address;
-  std::string state;  // "alive" or "down"
+  // "alive", "down", or "unknown" (this node has not reached etcd for longer than
+  // heartbeat_ttl_secs)
+  std::string state;
   int64_t shards_led = 0;
   int64_t shards_held = 0;
   int64_t last_heartbeat = 0;  // microseconds; 0: never seen alive
@@ -87,6 +90,7 @@ class Membership {
 
   mutable std::mutex mutex_;
   std::vector<NodeView> nodes_;
+  std::chrono::steady_clock::time_point refreshed_at_;  // when nodes_ was last read
   ShardMap shards_;
   std::string etcd_state_;
 

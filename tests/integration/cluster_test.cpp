@@ -212,7 +212,10 @@ TEST_F(ClusterTest, StartsItCannotKeepAreRefused) {
 
 TEST_F(ClusterTest, ANodeOutlivesEtcdLosingItsQuorum) {
   auto a = Node("a");
+  auto b = Node("b");
   a->Start();
+  b->Start();
+  ASSERT_TRUE(WaitUntil([&] { return Nodes(*a)["b"].second == "alive"; }, std::chrono::seconds(10)));
   auto http = a->Client();
   ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; CREATE SHARED TABLE app.notes (id BIGINT PRIMARY KEY, body TEXT)").status, 200);
   etcd_->Stop(1);
@@ -225,11 +228,20 @@ TEST_F(ClusterTest, ANodeOutlivesEtcdLosingItsQuorum) {
   EXPECT_TRUE(WaitUntil([&] { return etcd_state().rfind("ok", 0) != 0; }, std::chrono::seconds(30)))
       << etcd_state();
   EXPECT_EQ(Sql(http, RootAuth(), "INSERT INTO app.notes VALUES (1, 'still here')").status, 200);
+  // Once its view is older than a lease, it no longer claims to know the others' state.
+  std::map<std::string, std::pair<std::string, std::string>> seen;
+  EXPECT_TRUE(WaitUntil([&] { return (seen = Nodes(*a))["b"].second == "unknown"; }, std::chrono::seconds(15)));
+  EXPECT_EQ(seen["a"].second, "alive");
   etcd_->Restart({1, 2});
   // Back in etcd, under its lease or a new one.
   EXPECT_TRUE(WaitUntil([&] { return etcd_state().rfind("ok", 0) == 0; }, std::chrono::seconds(30)))
       << etcd_state();
-  EXPECT_TRUE(WaitUntil([&] { return Nodes(*a)["a"].second == "alive"; }, std::chrono::seconds(15)));
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        seen = Nodes(*a);
+        return seen["a"].second == "alive" && seen["b"].second == "alive";
+      },
+      std::chrono::seconds(15)));
   auto r = Sql(http, RootAuth(), "SELECT body FROM app.notes WHERE id = 1");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(Text(RowObject(r).at("body")), "still here");
