@@ -12,8 +12,8 @@
 //                             logic alone, without its libuv I/O (its trace goes to
 //                             standard error)
 //
-// Environment: RAFT_BENCH_SNAPSHOT_EVERY (entries between snapshots; the library's default
-// 1,024), RAFT_BENCH_NO_NUDGE=1 (no barrier nudges, below), RAFT_BENCH_TRACE=1 (state
+// Environment: RAFT_BENCH_ELECTION_MS (election timeout, default 1000), RAFT_BENCH_SNAPSHOT_EVERY
+// (entries between snapshots; the library's default 1,024), RAFT_BENCH_TRACE=1 (state
 // changes on standard error; LIBRAFT_TRACE=1 adds the library's own trace).
 // Findings so far are in bench/README.md ("Cluster: the consensus library").
 extern "C" {  // the library's headers have no C++ guards
@@ -65,8 +65,6 @@ struct Replica {
   size_t entry_bytes = 200;
   int64_t phase_started = 0, phase_ends = 0;
   int64_t done_entries = 0;
-  int64_t last_callback = 0;  // when an apply last completed
-  int barriers = 0;           // nudges sent (see Nudge)
   std::vector<double> latencies_us;
 };
 
@@ -106,7 +104,6 @@ void Applied(struct raft_apply* req, int status, void*) {
   Request* request = reinterpret_cast<Request*>(req);
   Replica* r = self;
   --r->in_flight;
-  r->last_callback = NowNs();
   if (status == 0) {
     ++r->done_entries;
     if (r->phase == Replica::Phase::kLatency) r->latencies_us.push_back((NowNs() - request->started) / 1e3);
@@ -120,8 +117,7 @@ void Applied(struct raft_apply* req, int status, void*) {
 void Report(Replica* r, const char* name) {
   const double seconds = (NowNs() - r->phase_started) / 1e9;
   std::string line = std::string("result ") + name + " entries=" + std::to_string(r->done_entries) +
-                     " seconds=" + std::to_string(seconds) + " bytes=" + std::to_string(r->entry_bytes) +
-                     " barriers=" + std::to_string(r->barriers);
+                     " seconds=" + std::to_string(seconds) + " bytes=" + std::to_string(r->entry_bytes);
   if (!r->latencies_us.empty()) {
     auto& v = r->latencies_us;
     std::sort(v.begin(), v.end());
@@ -136,8 +132,6 @@ void StartPhase(Replica* r, Replica::Phase phase, int window, size_t bytes, doub
   r->window = window;
   r->entry_bytes = bytes;
   r->done_entries = 0;
-  r->barriers = 0;
-  r->last_callback = NowNs();
   r->latencies_us.clear();
   r->phase_started = NowNs();
   r->phase_ends = r->phase_started + static_cast<int64_t>(seconds * 1e9);
@@ -183,24 +177,6 @@ void Submit(Replica* r) {
   }
 }
 
-// libraft 0.15 holds back applying committed entries while a snapshot is taken and
-// resumes only at the next commit: with every client waiting for its answer, nothing
-// commits again and the waiting never ends. A barrier entry is that next commit: sent when
-// applies are pending and none completed for 20 ms.
-void BarrierDone(struct raft_barrier* req, int) { delete req; }
-
-void Nudge(Replica* r) {
-  if (r->in_flight == 0 || raft_state(&r->r) != RAFT_LEADER) return;
-  if (NowNs() - r->last_callback < 20'000'000) return;
-  auto* barrier = new struct raft_barrier;
-  if (raft_barrier(&r->r, barrier, BarrierDone) != 0) {
-    delete barrier;
-    return;
-  }
-  r->last_callback = NowNs();
-  ++r->barriers;
-}
-
 // Says "leader <id> <monotonic ns>" each time this replica becomes leader.
 void Watch(uv_timer_t* timer) {
   Replica* r = static_cast<Replica*>(timer->data);
@@ -216,7 +192,6 @@ void Watch(uv_timer_t* timer) {
     std::fflush(stdout);
   }
   r->was_leader = leader;
-  if (!getenv("RAFT_BENCH_NO_NUDGE")) Nudge(r);
 }
 
 void StartWorkload(uv_signal_t* signal, int) {
@@ -226,6 +201,9 @@ void StartWorkload(uv_signal_t* signal, int) {
 }
 
 int RunReplica(int id, const std::string& dir, const std::vector<std::string>& addresses) {
+  // A peer that died leaves sockets whose next write raises SIGPIPE, which would end this
+  // replica too: ignored, as every server does (the write then fails with EPIPE).
+  signal(SIGPIPE, SIG_IGN);
   Replica r;
   self = &r;
   r.id = id;
@@ -243,7 +221,8 @@ int RunReplica(int id, const std::string& dir, const std::vector<std::string>& a
     std::fprintf(stderr, "replica %d: init: %s\n", id, raft_strerror(rv));
     return 1;
   }
-  raft_set_election_timeout(&r.r, 1000);
+  const char* election = getenv("RAFT_BENCH_ELECTION_MS");
+  raft_set_election_timeout(&r.r, election != nullptr ? static_cast<unsigned>(std::atoi(election)) : 1000);
   raft_set_heartbeat_timeout(&r.r, 100);
   // RAFT_BENCH_SNAPSHOT_EVERY: entries between snapshots (the library's default: 1,024).
   if (const char* every = getenv("RAFT_BENCH_SNAPSHOT_EVERY")) {
@@ -396,7 +375,11 @@ struct Child {
   FILE* out = nullptr;
 };
 
-// Reads lines from every child until one starts with prefix; returns it.
+// The replica that said last that it became leader (0: none yet).
+int current_leader = 0;
+
+// Reads lines from every child until one starts with prefix; returns it. Notes every
+// "leader" line on the way (leadership may move during a load).
 std::string WaitLine(std::vector<Child>& children, const std::string& prefix) {
   while (true) {
     fd_set set;
@@ -418,6 +401,7 @@ std::string WaitLine(std::vector<Child>& children, const std::string& prefix) {
       }
       std::string text(line);
       if (!text.empty() && text.back() == '\n') text.pop_back();
+      if (text.rfind("leader ", 0) == 0) current_leader = std::atoi(text.c_str() + 7);
       if (text.rfind(prefix, 0) == 0) return text;
       if (text.rfind("result", 0) == 0) std::printf("  %s\n", text.c_str());
     }
@@ -462,6 +446,9 @@ int main(int argc, char** argv) {
     close(fds[1]);
     children[i].pid = pid;
     children[i].out = fdopen(fds[0], "r");
+    // Unbuffered: WaitLine select()s on the descriptor, and a buffered stream would keep
+    // lines already read from the pipe where select() can't see them.
+    setvbuf(children[i].out, nullptr, _IONBF, 0);
   }
 
   std::string leader = WaitLine(children, "leader");
@@ -495,7 +482,12 @@ int main(int argc, char** argv) {
                 p99.empty() ? "" : std::to_string(std::atof(p99.c_str()) / 1e3).substr(0, 5).c_str());
   }
 
-  // Failover: kill the leader, time the next one.
+  // Failover: kill the leader (the one now: it may have moved during the loads), time the
+  // next one.
+  if (current_leader != leader_id) {
+    std::printf("\n(leadership moved during the loads: replica %d leads now)\n", current_leader);
+    leader_id = current_leader;
+  }
   const int64_t killed = NowNs();
   kill(children[leader_id - 1].pid, SIGKILL);
   waitpid(children[leader_id - 1].pid, nullptr, 0);
@@ -503,8 +495,9 @@ int main(int argc, char** argv) {
   std::string next = WaitLine(children, "leader");
   if (!next.empty()) {
     const long long at = std::atoll(next.c_str() + next.rfind(' ') + 1);
-    std::printf("\nfailover: replica %d led %.0f ms after the leader was killed (election timeout 1000 ms)\n",
-                std::atoi(next.c_str() + 7), (at - killed) / 1e6);
+    const char* election = getenv("RAFT_BENCH_ELECTION_MS");
+    std::printf("\nfailover: replica %d led %.0f ms after the leader was killed (election timeout %s ms)\n",
+                std::atoi(next.c_str() + 7), (at - killed) / 1e6, election != nullptr ? election : "1000");
   } else {
     std::printf("\nfailover: no new leader within 60 s\n");
   }
