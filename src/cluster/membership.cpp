@@ -183,7 +183,10 @@ void Membership::Heartbeat() {
     failed = ttl.status();
   }
   if (!failed.ok()) {
-    spdlog::warn("cluster: heartbeat failed: {}", failed.message());
+    // Once a minute while etcd stays out of reach (CLUSTER STATUS says why meanwhile).
+    if (auto held_back = failures_logged_.Allow()) {
+      spdlog::warn("cluster: heartbeat failed: {} ({} more since the last line)", failed.message(), *held_back);
+    }
     std::lock_guard lock(mutex_);
     etcd_state_ = failed.message();
     return;

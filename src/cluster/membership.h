@@ -21,6 +21,7 @@
 #include "cluster/etcd_client.h"
 #include "cluster/placement.h"
 #include "common/config.h"
+#include "common/log_throttle.h"
 #include "common/periodic_task.h"
 #include "common/status.h"
 
@@ -87,6 +88,7 @@ class Membership {
   EtcdClient etcd_;  // used by the heartbeat thread only, after Join
   int64_t lease_ = 0;
   int64_t leader_since_ = 0;  // the revision placement/leader was taken at; 0: not leader
+  LogThrottle failures_logged_{std::chrono::minutes(1)};
 
   mutable std::mutex mutex_;
   std::vector<NodeView> nodes_;
