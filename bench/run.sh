@@ -2,7 +2,8 @@
 # KalamDB benchmarks against PostgreSQL 15, Redis 7 and DuckDB (see bench/README.md).
 #
 #   bench/run.sh [SUITE...]      SUITE: roundtrip | tables | rocksdb | live | cold |
-#                                transactions | pgwire | sdk | topics | fairness | chat | all
+#                                transactions | pgwire | sdk | topics | fairness | chat | raft |
+#                                all
 #                                (default: roundtrip tables rocksdb; all = every suite)
 #
 # roundtrip (bench/roundtrip.sh): POST /v1/api/sql {"sql":"SELECT 1"} and
@@ -38,6 +39,8 @@
 #   subscribed to its room (SHARED chat.messages) and its inbox (USER chat.inbox); messages
 #   INSERTed at a sustained rate: delivery p50/p99 at 1k, 5k and 10k connections, every
 #   delivery accounted for, the highest rate with p99 <= 50 ms, memory of 10k idle connections.
+# raft (bench/raft.sh, bench/raft_bench.cpp): Debian's Raft library as cluster mode would run
+#   it (three replicas, disk log, TCP): commit latency, entries/s, 16 KiB batches, failover.
 # Each suite starts its own throw-away kalamdb-server(s); one PostgreSQL 15 cluster serves
 # the run. Prints Markdown tables (stdout; progress on stderr) and whether the aims are met,
 # each suite's as it finishes; every suite's prerequisites are checked before the first runs.
@@ -71,6 +74,7 @@
 #                         SEARCH_CONNS (1000), SEARCH_SECONDS (4), SENDERS (8), INBOX_EVERY (4),
 #                         PERF (a file: perf record -g of the server over one more run)
 #   BENCH_CXX             compiler command for the load generators of chat (default g++)
+#   BENCH_RAFT_RUNS       raft: runs of the three-replica harness (default 3)
 #   BENCH_KEEP            1 = keep the temp dir (raw outputs, server logs) after the run
 set -uo pipefail
 
@@ -78,13 +82,13 @@ here="$(cd "$(dirname "$0")" && pwd)"
 
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(roundtrip tables rocksdb)
-case " ${suites[*]} " in *" all "*) suites=(roundtrip tables rocksdb live cold transactions pgwire sdk topics fairness chat) ;; esac
+case " ${suites[*]} " in *" all "*) suites=(roundtrip tables rocksdb live cold transactions pgwire sdk topics fairness chat raft) ;; esac
 want() { local s; for s in "${suites[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 for s in "${suites[@]}"; do
   case "$s" in
-    roundtrip | tables | rocksdb | live | cold | transactions | pgwire | sdk | topics | fairness | chat) ;;
+    roundtrip | tables | rocksdb | live | cold | transactions | pgwire | sdk | topics | fairness | chat | raft) ;;
     -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench: unknown suite '$s' (roundtrip, tables, rocksdb, live, cold, transactions, pgwire, sdk, topics, fairness, chat, all)" >&2; exit 2 ;;
+    *) echo "bench: unknown suite '$s' (roundtrip, tables, rocksdb, live, cold, transactions, pgwire, sdk, topics, fairness, chat, raft, all)" >&2; exit 2 ;;
   esac
 done
 
@@ -110,6 +114,8 @@ done
 . "$here/fairness.sh"
 # shellcheck source=bench/chat.sh
 . "$here/chat.sh"
+# shellcheck source=bench/raft.sh
+. "$here/raft.sh"
 
 # Every prerequisite of the suites asked for (tools, peers, compiled drivers) is checked
 # before the first suite starts: a missing one stops the run at once, not after the suites
@@ -122,6 +128,7 @@ want sdk && need_sdk
 want topics && need_topics
 want fairness && need_fairness
 want chat && need_chat
+want raft && need_raft
 
 # Each suite's results are printed as soon as it finishes, so a later suite's failure loses
 # nothing already measured. The raw RocksDB figures belong to the tables report (its aims
@@ -141,6 +148,7 @@ want sdk && { suite_sdk; report_sdk; }
 want topics && { suite_topics; report_topics; }
 want fairness && { suite_fairness; report_fairness; }
 want chat && { suite_chat; report_chat; }
+want raft && { suite_raft; report_raft; }
 
 # ---------------------------------------------------------------- notes
 echo
