@@ -93,6 +93,16 @@ int Restore(raft_fsm* fsm, raft_buffer* buf) {
   return 0;
 }
 
+// The replica's state machine: a byte count, with its snapshots.
+void SetUpFsm(Replica& r) {
+  r.fsm = raft_fsm{};
+  r.fsm.version = 1;
+  r.fsm.data = &r;
+  r.fsm.apply = Apply;
+  r.fsm.snapshot = Snapshot;
+  r.fsm.restore = Restore;
+}
+
 void Submit(Replica* r);
 
 struct Request {
@@ -210,12 +220,7 @@ int RunReplica(int id, const std::string& dir, const std::vector<std::string>& a
   uv_loop_init(&r.loop);
   int rv = raft_uv_tcp_init(&r.transport, &r.loop);
   if (rv == 0) rv = raft_uv_init(&r.io, &r.loop, dir.c_str(), &r.transport);
-  r.fsm = raft_fsm{};
-  r.fsm.version = 1;
-  r.fsm.data = &r;
-  r.fsm.apply = Apply;
-  r.fsm.snapshot = Snapshot;
-  r.fsm.restore = Restore;
+  SetUpFsm(r);
   if (rv == 0) rv = raft_init(&r.r, &r.io, &r.fsm, id, addresses[id - 1].c_str());
   if (rv != 0) {
     std::fprintf(stderr, "replica %d: init: %s\n", id, raft_strerror(rv));
@@ -303,12 +308,7 @@ int Run() {
     raft_fixture_initialize(&f);
     Replica replicas[kReplicas];
     for (auto& r : replicas) {
-      r.fsm = raft_fsm{};
-      r.fsm.version = 1;
-      r.fsm.data = &r;
-      r.fsm.apply = Apply;
-      r.fsm.snapshot = Snapshot;
-      r.fsm.restore = Restore;
+      SetUpFsm(r);
       raft_fixture_grow(&f, &r.fsm);
     }
     raft_configuration conf;

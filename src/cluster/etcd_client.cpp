@@ -74,6 +74,18 @@ Result<json::object> Parse(const std::string& text) {
   return std::move(v.as_object());
 }
 
+// An answer of Call, read as the JSON object it holds.
+Result<json::object> Answer(Result<std::string> text) {
+  if (!text.ok()) return text.status();
+  return Parse(*text);
+}
+
+// The store's revision from an answer's header (0 when missing).
+int64_t Revision(const json::object& answer) {
+  const json::value* header = answer.if_contains("header");
+  return header != nullptr && header->is_object() ? Int(header->as_object(), "revision") : 0;
+}
+
 }  // namespace
 
 std::string PrefixEnd(const std::string& prefix) {
@@ -133,9 +145,7 @@ Result<std::string> EtcdClient::Call(const std::string& path, const std::string&
 }
 
 Result<std::optional<EtcdKv>> EtcdClient::Get(const std::string& key) {
-  auto text = Call("/v3/kv/range", json::serialize(json::object{{"key", Base64Encode(key)}}));
-  if (!text.ok()) return text.status();
-  auto o = Parse(*text);
+  auto o = Answer(Call("/v3/kv/range", json::serialize(json::object{{"key", Base64Encode(key)}})));
   if (!o.ok()) return o.status();
   const json::value* kvs = o->if_contains("kvs");
   if (kvs == nullptr || !kvs->is_array() || kvs->as_array().empty()) return std::optional<EtcdKv>();
@@ -143,11 +153,9 @@ Result<std::optional<EtcdKv>> EtcdClient::Get(const std::string& key) {
 }
 
 Result<std::vector<EtcdKv>> EtcdClient::List(const std::string& prefix) {
-  auto text = Call("/v3/kv/range", json::serialize(json::object{
+  auto o = Answer(Call("/v3/kv/range", json::serialize(json::object{
                                        {"key", Base64Encode(prefix)},
-                                       {"range_end", Base64Encode(PrefixEnd(prefix))}}));
-  if (!text.ok()) return text.status();
-  auto o = Parse(*text);
+                                       {"range_end", Base64Encode(PrefixEnd(prefix))}})));
   if (!o.ok()) return o.status();
   std::vector<EtcdKv> out;
   if (const json::value* kvs = o->if_contains("kvs"); kvs && kvs->is_array()) {
@@ -161,18 +169,13 @@ Result<std::vector<EtcdKv>> EtcdClient::List(const std::string& prefix) {
 Result<int64_t> EtcdClient::Put(const std::string& key, const std::string& value, int64_t lease) {
   json::object body{{"key", Base64Encode(key)}, {"value", Base64Encode(value)}};
   if (lease != 0) body["lease"] = std::to_string(lease);
-  auto text = Call("/v3/kv/put", json::serialize(body));
-  if (!text.ok()) return text.status();
-  auto o = Parse(*text);
+  auto o = Answer(Call("/v3/kv/put", json::serialize(body)));
   if (!o.ok()) return o.status();
-  const json::value* header = o->if_contains("header");
-  return header && header->is_object() ? Int(header->as_object(), "revision") : 0;
+  return Revision(*o);
 }
 
 Result<int64_t> EtcdClient::Delete(const std::string& key) {
-  auto text = Call("/v3/kv/deleterange", json::serialize(json::object{{"key", Base64Encode(key)}}));
-  if (!text.ok()) return text.status();
-  auto o = Parse(*text);
+  auto o = Answer(Call("/v3/kv/deleterange", json::serialize(json::object{{"key", Base64Encode(key)}})));
   if (!o.ok()) return o.status();
   return Int(*o, "deleted");
 }
@@ -184,26 +187,20 @@ Result<EtcdTxnResult> EtcdClient::Txn(const std::vector<EtcdCompare>& compare,
   for (const auto& x : compare) c.push_back(CompareJson(x));
   for (const auto& x : success) s.push_back(OpJson(x));
   for (const auto& x : failure) f.push_back(OpJson(x));
-  auto text = Call("/v3/kv/txn", json::serialize(json::object{
+  auto o = Answer(Call("/v3/kv/txn", json::serialize(json::object{
                                      {"compare", std::move(c)}, {"success", std::move(s)},
-                                     {"failure", std::move(f)}}));
-  if (!text.ok()) return text.status();
-  auto o = Parse(*text);
+                                     {"failure", std::move(f)}})));
   if (!o.ok()) return o.status();
   EtcdTxnResult result;
   if (const json::value* v = o->if_contains("succeeded"); v && v->is_bool()) {
     result.succeeded = v->as_bool();
   }
-  if (const json::value* header = o->if_contains("header"); header && header->is_object()) {
-    result.revision = Int(header->as_object(), "revision");
-  }
+  result.revision = Revision(*o);
   return result;
 }
 
 Result<EtcdLease> EtcdClient::GrantLease(int64_t ttl_secs) {
-  auto text = Call("/v3/lease/grant", json::serialize(json::object{{"TTL", std::to_string(ttl_secs)}}));
-  if (!text.ok()) return text.status();
-  auto o = Parse(*text);
+  auto o = Answer(Call("/v3/lease/grant", json::serialize(json::object{{"TTL", std::to_string(ttl_secs)}})));
   if (!o.ok()) return o.status();
   EtcdLease lease{Int(*o, "ID"), Int(*o, "TTL")};
   if (lease.id == 0) return Status(Code::kServiceUnavailable, "etcd granted no lease");
@@ -211,9 +208,7 @@ Result<EtcdLease> EtcdClient::GrantLease(int64_t ttl_secs) {
 }
 
 Result<int64_t> EtcdClient::KeepAlive(int64_t lease) {
-  auto text = Call("/v3/lease/keepalive", json::serialize(json::object{{"ID", std::to_string(lease)}}));
-  if (!text.ok()) return text.status();
-  auto o = Parse(*text);
+  auto o = Answer(Call("/v3/lease/keepalive", json::serialize(json::object{{"ID", std::to_string(lease)}})));
   if (!o.ok()) return o.status();
   // A stream's one message: {"result": {"ID": ..., "TTL": ...}}; an expired lease has no TTL.
   const json::value* result = o->if_contains("result");

@@ -207,7 +207,8 @@ struct Config {
     std::string advertise;
     // etcd's client URLs (http://host:port), any member of the etcd cluster.
     std::vector<std::string> etcd_endpoints;
-    // The port this node's shard replication listens on (0: the HTTP port + 1000).
+    // The port this node's shard replication will listen on. Read, not used yet: shard
+    // replication is not built.
     uint16_t raft_port = 0;
     // Shards the users' rows are spread over (default 32). Fixed when the cluster is
     // created: a node configured otherwise is refused at start-up.
