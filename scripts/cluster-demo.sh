@@ -60,6 +60,7 @@ port = 544$i
 
 [cluster]
 node_id = "node-$i"
+raft_port = 918$i
 etcd_endpoints = ["http://127.0.0.1:2381", "http://127.0.0.1:2382", "http://127.0.0.1:2383"]
 TOML
   "$server" --config "$dir/node-$i.toml" >"$dir/node-$i.log" 2>&1 &

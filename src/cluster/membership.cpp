@@ -80,6 +80,7 @@ Status AgreeOnSettings(EtcdClient& etcd, const Config::Cluster& config) {
 Membership::Membership(const Config::Cluster& config, std::string address)
     : config_(config),
       address_(std::move(address)),
+      raft_address_(address_.substr(0, address_.rfind(':')) + ":" + std::to_string(config.raft_port)),
       started_at_(NowMicros()),
       etcd_(config.etcd_endpoints, kRequestTimeout) {}
 
@@ -138,6 +139,7 @@ Membership::~Membership() {
 
 std::string Membership::AliveValue() const {
   return json::serialize(json::object{{"address", address_},
+                                      {"raft", raft_address_},
                                       {"pid", static_cast<int64_t>(::getpid())},
                                       {"started_at", started_at_},
                                       {"heartbeat_at", NowMicros()}});
@@ -152,7 +154,7 @@ Result<bool> Membership::TryRegister(EtcdClient& etcd) {
   const std::string alive = config_.etcd_prefix + "alive/" + config_.node_id;
   const std::string node = config_.etcd_prefix + "nodes/" + config_.node_id;
   const std::string record = json::serialize(json::object{
-      {"node_id", config_.node_id}, {"address", address_}, {"joined_at", started_at_}});
+      {"node_id", config_.node_id}, {"address", address_}, {"raft", raft_address_}, {"joined_at", started_at_}});
   auto txn = etcd.Txn({{alive, EtcdCompare::Target::kCreateRevision, 0, {}}},
                       {{EtcdOp::Kind::kPut, alive, AliveValue(), lease_},
                        {EtcdOp::Kind::kPut, node, record, 0}});
@@ -215,6 +217,7 @@ void Membership::Refresh(EtcdClient& etcd) {
     v.node_id = TextField(o, "node_id");
     if (v.node_id.empty()) continue;
     v.address = TextField(o, "address");
+    v.raft_address = TextField(o, "raft");
     v.state = "down";
     views[v.node_id] = std::move(v);
   }
@@ -225,10 +228,11 @@ void Membership::Refresh(EtcdClient& etcd) {
     v.node_id = id;
     v.state = "alive";
     v.address = TextField(o, "address");
+    v.raft_address = TextField(o, "raft");
     v.last_heartbeat = Field(o, "heartbeat_at");
   }
-  for (const auto& [shard, replicas] : shards_) {
-    for (const std::string& node : replicas) {
+  for (const auto& [shard, entry] : shards_) {
+    for (const std::string& node : entry.replicas) {
       if (auto it = views.find(node); it != views.end()) ++it->second.shards_held;
     }
   }
@@ -259,11 +263,14 @@ void Membership::Place(EtcdClient& etcd, const std::vector<std::string>& alive) 
   }
   auto listed = etcd.List(config_.etcd_prefix + "shards/");
   if (!listed.ok()) return;
+  std::map<int32_t, ShardEntry> entries;
   ShardMap current;
   const size_t digits_at = config_.etcd_prefix.size() + 7;  // past "shards/"
   for (const EtcdKv& kv : *listed) {
     if (kv.key.size() <= digits_at) continue;
-    current[static_cast<int32_t>(std::atoi(kv.key.c_str() + digits_at))] = ReadShardValue(kv.value);
+    const auto shard = static_cast<int32_t>(std::atoi(kv.key.c_str() + digits_at));
+    entries[shard] = ReadShardValue(kv.value);
+    current[shard] = entries[shard].replicas;
   }
   if (leader_since_ != 0) {
     const ShardMap changes = PlaceReplicas(current, alive, static_cast<int32_t>(config_.shards),
@@ -281,21 +288,25 @@ void Membership::Place(EtcdClient& etcd, const std::vector<std::string>& alive) 
       }
       return true;
     };
+    std::map<int32_t, ShardEntry> changed;
     for (const auto& [shard, replicas] : changes) {
-      ops.push_back({EtcdOp::Kind::kPut, ShardKey(config_.etcd_prefix, shard), ShardValue(replicas), 0});
+      auto known = entries.find(shard);
+      // A new shard's replicas found its Raft group; later ones join it.
+      changed[shard] = {replicas, known != entries.end() ? known->second.initial : replicas};
+      ops.push_back({EtcdOp::Kind::kPut, ShardKey(config_.etcd_prefix, shard), ShardValue(changed[shard]), 0});
       if (ops.size() == 100 && !write()) return;
     }
     if (!ops.empty() && !write()) return;
-    for (const auto& [shard, replicas] : changes) current[shard] = replicas;
+    for (auto& [shard, entry] : changed) entries[shard] = std::move(entry);
   }
   std::lock_guard lock(mutex_);
-  shards_ = std::move(current);
+  shards_ = std::move(entries);
 }
 
 std::vector<ShardView> Membership::Shards() const {
   std::lock_guard lock(mutex_);
   std::vector<ShardView> out;
-  for (const auto& [shard, replicas] : shards_) out.push_back({shard, replicas});
+  for (const auto& [shard, entry] : shards_) out.push_back({shard, entry.replicas, entry.initial});
   return out;
 }
 

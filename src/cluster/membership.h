@@ -8,7 +8,7 @@
 //   alive/<id>    a running node: its address and last heartbeat, attached to its lease
 //                 (gone when the lease lapses: heartbeat_ttl_secs after the last renewal)
 //   placement/leader  the node that fills in the shard map, on its lease
-//   shards/<nnnn> a shard's replicas (cluster/placement.h)
+//   shards/<nnnn> a shard's replicas and founders (cluster/placement.h)
 #pragma once
 
 #include <chrono>
@@ -31,6 +31,7 @@ namespace kalam::cluster {
 struct NodeView {
   std::string node_id;
   std::string address;
+  std::string raft_address;  // host:port of its Raft port
   // "alive", "down", or "unknown" (this node has not reached etcd for longer than
   // heartbeat_ttl_secs)
   std::string state;
@@ -43,6 +44,7 @@ struct NodeView {
 struct ShardView {
   int32_t shard_id = 0;
   std::vector<std::string> replicas;
+  std::vector<std::string> initial;  // the replicas it was created with
 };
 
 // What CLUSTER STATUS says of this node's view of the cluster.
@@ -84,6 +86,7 @@ class Membership {
 
   const Config::Cluster config_;
   const std::string address_;
+  const std::string raft_address_;  // address_'s host, [cluster] raft_port
   const int64_t started_at_;
   EtcdClient etcd_;  // used by the heartbeat thread only, after Join
   int64_t lease_ = 0;
@@ -93,7 +96,7 @@ class Membership {
   mutable std::mutex mutex_;
   std::vector<NodeView> nodes_;
   std::chrono::steady_clock::time_point refreshed_at_;  // when nodes_ was last read
-  ShardMap shards_;
+  std::map<int32_t, ShardEntry> shards_;
   std::string etcd_state_;
 
   std::unique_ptr<PeriodicTask> heartbeat_;  // last: stops first

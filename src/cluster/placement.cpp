@@ -41,21 +41,40 @@ ShardMap PlaceReplicas(const ShardMap& current, const std::vector<std::string>& 
   return changes;
 }
 
-std::string ShardValue(const std::vector<std::string>& replicas) {
+namespace {
+
+json::array NodeList(const std::vector<std::string>& nodes) {
   json::array list;
-  for (const std::string& node : replicas) list.emplace_back(node);
-  return json::serialize(json::object{{"replicas", std::move(list)}});
+  for (const std::string& node : nodes) list.emplace_back(node);
+  return list;
 }
 
-std::vector<std::string> ReadShardValue(const std::string& value) {
-  json::error_code ec;
-  json::value v = json::parse(value, ec);
+std::vector<std::string> ReadNodeList(const json::object& o, const char* name) {
   std::vector<std::string> out;
-  if (ec || !v.is_object()) return out;
-  const json::value* list = v.as_object().if_contains("replicas");
+  const json::value* list = o.if_contains(name);
   if (list == nullptr || !list->is_array()) return out;
   for (const json::value& node : list->as_array()) {
     if (node.is_string()) out.emplace_back(node.as_string());
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ShardValue(const ShardEntry& entry) {
+  return json::serialize(json::object{{"replicas", NodeList(entry.replicas)}, {"initial", NodeList(entry.initial)}});
+}
+
+ShardEntry ReadShardValue(const std::string& value) {
+  json::error_code ec;
+  json::value v = json::parse(value, ec);
+  ShardEntry out;
+  if (ec || !v.is_object()) return out;
+  out.replicas = ReadNodeList(v.as_object(), "replicas");
+  if (v.as_object().contains("initial")) {
+    out.initial = ReadNodeList(v.as_object(), "initial");
+  } else if (!out.replicas.empty()) {
+    out.initial = {out.replicas.front()};
   }
   return out;
 }

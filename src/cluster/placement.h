@@ -20,8 +20,18 @@ using ShardMap = std::map<int32_t, std::vector<std::string>>;
 ShardMap PlaceReplicas(const ShardMap& current, const std::vector<std::string>& alive_nodes,
                        int32_t shards, int32_t replication_factor);
 
-// The JSON value of a shard's key, and back ({"replicas": [...]}; empty on bad input).
-std::string ShardValue(const std::vector<std::string>& replicas);
-std::vector<std::string> ReadShardValue(const std::string& value);
+// A shard's entry in the map: its replicas, and the replicas it was created with (they
+// start its Raft group together; cluster/shard_groups.h).
+struct ShardEntry {
+  std::vector<std::string> replicas;
+  std::vector<std::string> initial;
+  bool operator==(const ShardEntry&) const = default;
+};
+
+// The JSON value of a shard's key, and back ({"replicas": [...], "initial": [...]}; empty
+// lists on bad input; a value without "initial" was written before it was kept: its first
+// replica founded the group).
+std::string ShardValue(const ShardEntry& entry);
+ShardEntry ReadShardValue(const std::string& value);
 
 }  // namespace kalam::cluster

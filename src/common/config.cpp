@@ -163,6 +163,9 @@ Status CheckCluster(const Config& c) {
     return invalid("cluster.advertise must be host:port with the port other nodes reach (got '" +
                    k.advertise + "')");
   }
+  if (k.raft_port == 0) {
+    return invalid("cluster.raft_port must be set: the port this node's shards replicate over");
+  }
   if (k.shards < 1 || k.shards > 4096) return invalid("cluster.shards must be between 1 and 4096");
   if (k.replication_factor < 1 || k.replication_factor > 7) {
     return invalid("cluster.replication_factor must be between 1 and 7");

@@ -207,8 +207,9 @@ struct Config {
     std::string advertise;
     // etcd's client URLs (http://host:port), any member of the etcd cluster.
     std::vector<std::string> etcd_endpoints;
-    // The port this node's shard replication will listen on. Read, not used yet: shard
-    // replication is not built.
+    // The port the shards' Raft groups replicate over (every group of the node shares
+    // it), on [server] host; others reach it on advertise's host. Required in cluster
+    // mode; advertise's host must then be an IPv4 address.
     uint16_t raft_port = 0;
     // Shards the users' rows are spread over (default 32). Fixed when the cluster is
     // created: a node configured otherwise is refused at start-up.

@@ -21,6 +21,23 @@ namespace kalam::server {
 namespace fs = std::filesystem;
 namespace {
 
+// What a shard's log entries do on this node. Writes do not go through the shards' logs
+// yet (they commit on the node that takes them): the groups carry only their own
+// membership, so an entry here is one this version does not know.
+class UnroutedShards final : public cluster::ShardStateMachine {
+ public:
+  Status Apply(int32_t shard, uint64_t index, std::string_view) override {
+    return {Code::kInternalError, "shard " + std::to_string(shard) + " entry " + std::to_string(index) +
+                                      ": this version applies no shard entries"};
+  }
+  Result<std::string> Snapshot(int32_t) override { return std::string(); }
+  Status Restore(int32_t shard, std::string_view snapshot) override {
+    if (snapshot.empty()) return Status::Ok();
+    return {Code::kInternalError,
+            "shard " + std::to_string(shard) + ": this version cannot restore a snapshot with rows"};
+  }
+};
+
 // One server per data directory: an exclusive lock on <data_path>/LOCK, held until exit.
 Result<int> LockDataDirectory(const fs::path& dir) {
   const std::string path = (dir / "LOCK").string();
@@ -218,22 +235,59 @@ Status App::JoinCluster() {
   if (!membership.ok()) return membership.status();
   membership_ = std::move(membership).value();
   cluster::Membership* m = membership_.get();
+
+  // The shards' Raft groups, on [cluster] raft_port.
+  const std::string host = address.substr(0, address.rfind(':'));
+  cluster::ShardGroupsOptions options;
+  options.node_id = config_.cluster.node_id;
+  options.dir = config_.storage.data_path + "/raft";
+  options.bind_host = config_.server.host;
+  options.port = config_.cluster.raft_port;
+  options.address = host + ":" + std::to_string(config_.cluster.raft_port);
+  shard_machine_ = std::make_unique<UnroutedShards>();
+  auto groups = cluster::ShardGroups::Start(options, shard_machine_.get());
+  if (!groups.ok()) return groups.status();
+  shard_groups_ = std::move(groups).value();
+  cluster::ShardGroups* g = shard_groups_.get();
+  auto plan = [m, g] {
+    cluster::ClusterPlan p;
+    for (const cluster::ShardView& s : m->Shards()) p.shards[s.shard_id] = {s.replicas, s.initial};
+    for (const cluster::NodeView& n : m->Nodes()) {
+      if (!n.raft_address.empty()) p.raft_addresses[n.node_id] = n.raft_address;
+    }
+    g->Update(std::move(p));
+  };
+  plan();
+  shard_planner_ = std::make_unique<PeriodicTask>(std::chrono::seconds(1), plan);
+
   engine_->SetClusterSources(
-      [m] {
+      [m, g] {
+        std::map<std::string, int64_t> led;
+        for (const cluster::GroupView& v : g->Groups()) {
+          if (!v.leader.empty()) ++led[v.leader];
+        }
         std::vector<query::ClusterNodeRow> rows;
         for (const cluster::NodeView& n : m->Nodes()) {
-          rows.push_back({n.node_id, n.address, n.state, n.shards_led, n.shards_held, n.last_heartbeat});
+          rows.push_back({n.node_id, n.address, n.state, led[n.node_id], n.shards_held, n.last_heartbeat});
         }
         return rows;
       },
-      [m] {
+      [m, g] {
+        std::map<int32_t, cluster::GroupView> groups;
+        for (cluster::GroupView& v : g->Groups()) groups[v.shard] = std::move(v);
         std::vector<query::ShardRow> rows;
         for (const cluster::ShardView& s : m->Shards()) {
           std::string replicas = "[";
           for (size_t i = 0; i < s.replicas.size(); ++i) {
             replicas += (i > 0 ? "," : "") + JsonString(s.replicas[i]);
           }
-          rows.push_back({s.shard_id, "", replicas + "]", 0, 0});
+          query::ShardRow row{s.shard_id, "", replicas + "]", 0, 0};
+          if (auto it = groups.find(s.shard_id); it != groups.end()) {
+            row.leader = it->second.leader;
+            row.applied_index = static_cast<int64_t>(it->second.applied_index);
+            row.lag = static_cast<int64_t>(it->second.lag);
+          }
+          rows.push_back(std::move(row));
         }
         return rows;
       });
@@ -246,7 +300,9 @@ Status App::JoinCluster() {
 
 Status App::Close() {
   Status s;
+  shard_planner_.reset();
   membership_.reset();  // leaves the cluster first: other nodes stop sending work here
+  shard_groups_.reset();  // then its shards' groups: their other replicas elect leaders
   flush_scheduler_.reset();
   stream_evictor_.reset();
   topic_retention_.reset();

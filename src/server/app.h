@@ -8,8 +8,10 @@
 #include "auth/rate_limiter.h"
 #include "catalog/catalog.h"
 #include "cluster/membership.h"
+#include "cluster/shard_groups.h"
 #include "cold/cold_store.h"
 #include "common/config.h"
+#include "common/periodic_task.h"
 #include "common/status.h"
 #include "jobs/flush_scheduler.h"
 #include "jobs/job_manager.h"
@@ -75,7 +77,12 @@ class App {
   std::unique_ptr<jobs::StreamEvictor> stream_evictor_;
   std::unique_ptr<jobs::FlushScheduler> flush_scheduler_;
   std::unique_ptr<topics::TopicRetention> topic_retention_;
-  std::unique_ptr<cluster::Membership> membership_;  // cluster mode only
+  // Cluster mode only: the node's place in etcd, the Raft groups of the shards it holds
+  // (with what their entries do), and the task that keeps the groups to the shard map.
+  std::unique_ptr<cluster::Membership> membership_;
+  std::unique_ptr<cluster::ShardStateMachine> shard_machine_;
+  std::unique_ptr<cluster::ShardGroups> shard_groups_;
+  std::unique_ptr<PeriodicTask> shard_planner_;
 };
 
 }  // namespace kalam::server

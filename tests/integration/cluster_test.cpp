@@ -22,6 +22,7 @@ ServerOptions NodeOptions(const std::string& node_id, const std::string& endpoin
   std::map<std::string, std::string> all = {{"node_id", "\"" + node_id + "\""},
                                             {"etcd_endpoints", endpoints},
                                             {"shards", "8"},
+                                            {"raft_port", std::to_string(FreePort())},
                                             {"heartbeat_ttl_secs", "2"},
                                             {"join_timeout_secs", "10"}};
   for (const auto& [key, value] : keys) all[key] = value;

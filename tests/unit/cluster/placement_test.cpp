@@ -79,10 +79,13 @@ TEST(PlaceReplicas, RandomJoinsKeepReplicasDistinctAndBounded) {
 
 TEST(ShardValue, RoundTripsAndRefusesGarbage) {
   const std::vector<std::string> replicas = {"a", "b\"quoted\"", "c"};
-  EXPECT_EQ(ReadShardValue(ShardValue(replicas)), replicas);
-  EXPECT_TRUE(ReadShardValue("not json").empty());
-  EXPECT_TRUE(ReadShardValue("{\"replicas\": 5}").empty());
-  EXPECT_EQ(ReadShardValue("{\"replicas\": [\"a\", 1]}"), std::vector<std::string>{"a"});
+  const ShardEntry entry{replicas, {replicas[0]}};
+  EXPECT_EQ(ReadShardValue(ShardValue(entry)), entry);
+  EXPECT_TRUE(ReadShardValue("not json").replicas.empty());
+  EXPECT_TRUE(ReadShardValue("{\"replicas\": 5}").replicas.empty());
+  EXPECT_EQ(ReadShardValue("{\"replicas\": [\"a\", 1]}").replicas, std::vector<std::string>{"a"});
+  // Written before the founders were kept: the first replica founded the group.
+  EXPECT_EQ(ReadShardValue("{\"replicas\": [\"b\", \"a\"]}").initial, std::vector<std::string>{"b"});
 }
 
 }  // namespace

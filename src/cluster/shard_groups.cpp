@@ -1,0 +1,505 @@
+#include "cluster/shard_groups.h"
+
+extern "C" {  // the library's headers have no C++ guards
+#include <raft.h>
+#include <raft/uv.h>
+}
+#include <spdlog/spdlog.h>
+#include <uv.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "cluster/raft_port.h"
+#include "common/log_throttle.h"
+
+namespace kalam::cluster {
+namespace {
+
+// Open log segments are preallocated: smaller than libraft's 8 MiB, as a node runs dozens
+// of groups. An entry larger than a segment still goes in one (the segment grows).
+constexpr size_t kSegmentBytes = 2 * 1024 * 1024;
+
+std::string GroupDir(const std::string& dir, int32_t shard) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "shard-%04d", shard);
+  return dir + "/" + name;
+}
+
+// libraft sends and stores an entry's bytes as they are but reads them back padded to
+// 8 bytes: an entry is framed as its length (8 bytes, little-endian), the bytes, zeros to
+// the next multiple of 8.
+std::string FrameEntry(std::string_view payload) {
+  std::string framed(8 + (payload.size() + 7) / 8 * 8, '\0');
+  for (int i = 0; i < 8; ++i) framed[i] = static_cast<char>((payload.size() >> (8 * i)) & 0xff);
+  std::memcpy(framed.data() + 8, payload.data(), payload.size());
+  return framed;
+}
+
+// The payload of a framed entry; nullopt when it is not one.
+std::optional<std::string_view> UnframeEntry(const raft_buffer& buf) {
+  if (buf.len < 8) return std::nullopt;
+  const auto* bytes = static_cast<const unsigned char*>(buf.base);
+  uint64_t length = 0;
+  for (int i = 0; i < 8; ++i) length |= static_cast<uint64_t>(bytes[i]) << (8 * i);
+  if (length > buf.len - 8) return std::nullopt;
+  return std::string_view(reinterpret_cast<const char*>(bytes) + 8, length);
+}
+
+// The error a proposal's callback brought, in the contract's terms.
+Status ProposalFailed(int status) {
+  if (status == RAFT_NOTLEADER || status == RAFT_LEADERSHIPLOST) {
+    return {Code::kServiceUnavailable,
+            std::string("the shard's leadership changed while the write was replicated (") + raft_strerror(status) +
+                "): it may or may not have been applied; retry once the shard has a leader"};
+  }
+  if (status == RAFT_CANCELED || status == RAFT_SHUTDOWN) {
+    return {Code::kServiceUnavailable, "the node is shutting down"};
+  }
+  return {Code::kInternalError, std::string("replication failed: ") + raft_strerror(status)};
+}
+
+}  // namespace
+
+struct Group;
+
+struct ShardGroups::Impl {
+  ShardGroupsOptions options;
+  ShardStateMachine* machine = nullptr;
+  uint64_t id = 0;
+  uv_loop_t loop{};
+  uv_async_t wake{};
+  uv_timer_t tick{};
+  std::unique_ptr<RaftPort> port;
+  std::thread thread;
+
+  // The loop thread's only.
+  std::map<int32_t, std::unique_ptr<Group>> groups;
+  ClusterPlan plan;
+  std::map<uint64_t, std::string> node_of_id;
+  bool stopping = false;
+  LogThrottle apply_failures_logged{std::chrono::minutes(1)};
+
+  std::mutex tasks_mutex;
+  std::vector<std::function<void()>> tasks;
+  bool accepting = true;
+
+  mutable std::mutex views_mutex;
+  std::vector<GroupView> views;
+
+  // Runs task on the loop thread; false once the groups are shutting down.
+  bool Post(std::function<void()> task) {
+    {
+      std::lock_guard lock(tasks_mutex);
+      if (!accepting) return false;
+      tasks.push_back(std::move(task));
+    }
+    uv_async_send(&wake);
+    return true;
+  }
+
+  void RunTasks() {
+    std::vector<std::function<void()>> run;
+    {
+      std::lock_guard lock(tasks_mutex);
+      run.swap(tasks);
+    }
+    for (auto& task : run) task();
+  }
+
+  void Apply(const ClusterPlan& next);
+  void StartGroup(int32_t shard, const ShardPlan& shard_plan);
+  void CloseGroup(Group* g);
+  void Tick();
+  void Stop();
+  std::string NodeOf(uint64_t raft_id) const {
+    auto it = node_of_id.find(raft_id);
+    return it != node_of_id.end() ? it->second : "raft-" + std::to_string(raft_id);
+  }
+};
+
+// One shard's group. Its address is stable (libraft keeps pointers into it).
+struct Group {
+  ShardGroups::Impl* owner = nullptr;
+  int32_t shard = 0;
+  raft r{};
+  raft_io io{};
+  raft_uv_transport transport{};
+  raft_fsm fsm{};
+  bool closing = false;
+  bool changing = false;  // a membership change is in flight
+  raft_change change{};
+};
+
+namespace {
+
+Group* GroupOf(raft_fsm* fsm) { return static_cast<Group*>(fsm->data); }
+
+int FsmApply(raft_fsm* fsm, const raft_buffer* buf, void** result) {
+  Group* g = GroupOf(fsm);
+  *result = nullptr;
+  const uint64_t index = raft_last_applied(&g->r) + 1;
+  const std::optional<std::string_view> payload = UnframeEntry(*buf);
+  const Status s = payload ? g->owner->machine->Apply(g->shard, index, *payload)
+                           : Status(Code::kInternalError, "a malformed entry");
+  if (!s.ok()) {
+    if (auto held_back = g->owner->apply_failures_logged.Allow()) {
+      spdlog::error("cluster: shard {} cannot apply entry {}: {} ({} more since the last line)", g->shard, index,
+                    s.message(), *held_back);
+    }
+    return RAFT_IOERR;
+  }
+  return 0;
+}
+
+int FsmSnapshot(raft_fsm* fsm, raft_buffer* bufs[], unsigned* n_bufs) {
+  Group* g = GroupOf(fsm);
+  auto state = g->owner->machine->Snapshot(g->shard);
+  if (!state.ok()) {
+    spdlog::error("cluster: shard {} cannot take a snapshot: {}", g->shard, state.status().message());
+    return RAFT_IOERR;
+  }
+  *bufs = static_cast<raft_buffer*>(raft_malloc(sizeof(raft_buffer)));
+  if (*bufs == nullptr) return RAFT_NOMEM;
+  (*bufs)[0].len = state->size();
+  (*bufs)[0].base = raft_malloc(std::max<size_t>(1, state->size()));
+  if ((*bufs)[0].base == nullptr) {
+    raft_free(*bufs);
+    return RAFT_NOMEM;
+  }
+  std::memcpy((*bufs)[0].base, state->data(), state->size());
+  *n_bufs = 1;
+  return 0;
+}
+
+int FsmRestore(raft_fsm* fsm, raft_buffer* buf) {
+  Group* g = GroupOf(fsm);
+  const Status s =
+      g->owner->machine->Restore(g->shard, std::string_view(static_cast<const char*>(buf->base), buf->len));
+  if (!s.ok()) {
+    spdlog::error("cluster: shard {} cannot restore a snapshot: {}", g->shard, s.message());
+    return RAFT_IOERR;
+  }
+  raft_free(buf->base);  // the state machine owns the buffer once restored
+  return 0;
+}
+
+void GroupClosed(raft* r) {
+  auto* g = static_cast<Group*>(r->data);
+  ShardGroups::Impl* owner = g->owner;
+  raft_uv_close(&g->io);
+  RaftPort::Release(&g->transport);
+  owner->groups.erase(g->shard);  // g is gone
+  if (owner->stopping && owner->groups.empty()) owner->Stop();
+}
+
+void ChangeDone(raft_change* req, int status) {
+  auto* g = static_cast<Group*>(req->data);
+  g->changing = false;
+  if (status != 0) spdlog::warn("cluster: shard {}: membership change failed: {}", g->shard, raft_strerror(status));
+}
+
+struct Proposal {
+  struct raft_apply req {};
+  std::promise<Status> done;
+};
+
+void Applied(struct raft_apply* req, int status, void*) {
+  auto* held = static_cast<std::shared_ptr<Proposal>*>(req->data);
+  (*held)->done.set_value(status == 0 ? Status::Ok() : ProposalFailed(status));
+  delete held;
+}
+
+}  // namespace
+
+void ShardGroups::Impl::StartGroup(int32_t shard, const ShardPlan& shard_plan) {
+  const bool founder =
+      std::find(shard_plan.initial.begin(), shard_plan.initial.end(), options.node_id) != shard_plan.initial.end();
+  raft_configuration configuration;
+  raft_configuration_init(&configuration);
+  if (founder) {
+    // Every founder bootstraps the same configuration: wait until all their addresses are known.
+    for (const std::string& node : shard_plan.initial) {
+      auto address = plan.raft_addresses.find(node);
+      if (address == plan.raft_addresses.end() || address->second.empty()) {
+        raft_configuration_close(&configuration);
+        return;
+      }
+      raft_configuration_add(&configuration, ShardGroups::RaftId(node), address->second.c_str(), RAFT_VOTER);
+    }
+  }
+  const std::string dir = GroupDir(options.dir, shard);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  auto group = std::make_unique<Group>();
+  Group* g = group.get();
+  g->owner = this;
+  g->shard = shard;
+  port->Attach(&g->transport, static_cast<uint32_t>(shard));
+  int rv = raft_uv_init(&g->io, &loop, dir.c_str(), &g->transport);
+  if (rv != 0) {
+    spdlog::error("cluster: shard {}: cannot open its Raft log in {}: {}", shard, dir, g->io.errmsg);
+    RaftPort::Release(&g->transport);
+    raft_configuration_close(&configuration);
+    return;
+  }
+  raft_uv_set_segment_size(&g->io, kSegmentBytes);
+  g->fsm.version = 1;
+  g->fsm.data = g;
+  g->fsm.apply = FsmApply;
+  g->fsm.snapshot = FsmSnapshot;
+  g->fsm.restore = FsmRestore;
+  rv = raft_init(&g->r, &g->io, &g->fsm, id, options.address.c_str());
+  if (rv != 0) {
+    spdlog::error("cluster: shard {}: cannot start its Raft group: {}", shard, raft_strerror(rv));
+    raft_uv_close(&g->io);
+    RaftPort::Release(&g->transport);
+    raft_configuration_close(&configuration);
+    return;
+  }
+  g->r.data = g;
+  g->change.data = g;
+  raft_set_election_timeout(&g->r, options.election_timeout_ms);
+  raft_set_heartbeat_timeout(&g->r, options.heartbeat_timeout_ms);
+  raft_set_snapshot_threshold(&g->r, options.snapshot_threshold);
+  raft_set_snapshot_trailing(&g->r, options.snapshot_trailing);
+  raft_set_pre_vote(&g->r, true);  // a replica back from a partition doesn't depose a working leader
+  if (founder) {
+    rv = raft_bootstrap(&g->r, &configuration);
+    if (rv != 0 && rv != RAFT_CANTBOOTSTRAP) {  // CANTBOOTSTRAP: it has started before
+      spdlog::error("cluster: shard {}: cannot bootstrap its Raft group: {}", shard, raft_strerror(rv));
+    }
+  }
+  raft_configuration_close(&configuration);
+  groups[shard] = std::move(group);
+  rv = raft_start(&g->r);
+  if (rv != 0) {
+    spdlog::error("cluster: shard {}: cannot start its Raft group: {}", shard, raft_strerror(rv));
+    CloseGroup(g);
+  }
+}
+
+void ShardGroups::Impl::CloseGroup(Group* g) {
+  if (g->closing) return;
+  g->closing = true;
+  raft_close(&g->r, GroupClosed);
+}
+
+void ShardGroups::Impl::Apply(const ClusterPlan& next) {
+  if (stopping) return;
+  plan = next;
+  node_of_id.clear();
+  for (const auto& [node, address] : plan.raft_addresses) node_of_id[ShardGroups::RaftId(node)] = node;
+  for (const auto& [shard, shard_plan] : plan.shards) {
+    if (groups.contains(shard)) continue;
+    if (std::find(shard_plan.replicas.begin(), shard_plan.replicas.end(), options.node_id) ==
+        shard_plan.replicas.end()) {
+      continue;
+    }
+    StartGroup(shard, shard_plan);
+  }
+  Tick();
+}
+
+void ShardGroups::Impl::Tick() {
+  std::vector<GroupView> next;
+  for (auto& [shard, group] : groups) {
+    Group* g = group.get();
+    if (g->closing) continue;
+    raft* r = &g->r;
+    GroupView v;
+    v.shard = shard;
+    const int state = raft_state(r);
+    v.role = state == RAFT_LEADER      ? "leader"
+             : state == RAFT_FOLLOWER  ? "follower"
+             : state == RAFT_CANDIDATE ? "candidate"
+                                       : "starting";
+    raft_id leader = 0;
+    const char* leader_address = nullptr;
+    raft_leader(r, &leader, &leader_address);
+    if (leader != 0) v.leader = NodeOf(leader);
+    v.applied_index = raft_last_applied(r);
+    v.commit_index = r->commit_index;
+    const raft_index last = raft_last_index(r);
+    for (unsigned i = 0; i < r->configuration.n; ++i) {
+      const raft_server& server = r->configuration.servers[i];
+      if (server.role != RAFT_VOTER) continue;
+      v.voters.push_back(NodeOf(server.id));
+      if (state == RAFT_LEADER && r->leader_state.progress != nullptr) {
+        const raft_index match = server.id == id ? last : r->leader_state.progress[i].match_index;
+        v.lag = std::max<uint64_t>(v.lag, last > match ? last - match : 0);
+      }
+    }
+    if (state != RAFT_LEADER) v.lag = v.commit_index > v.applied_index ? v.commit_index - v.applied_index : 0;
+    next.push_back(std::move(v));
+
+    // The leader brings the group's membership to the plan's, one change at a time.
+    if (state != RAFT_LEADER || g->changing) continue;
+    auto planned = plan.shards.find(shard);
+    if (planned == plan.shards.end()) continue;
+    for (const std::string& node : planned->second.replicas) {
+      const uint64_t node_id = ShardGroups::RaftId(node);
+      const raft_server* member = nullptr;
+      for (unsigned i = 0; i < r->configuration.n; ++i) {
+        if (r->configuration.servers[i].id == node_id) member = &r->configuration.servers[i];
+      }
+      if (member != nullptr && member->role == RAFT_VOTER) continue;
+      int rv = 0;
+      if (member == nullptr) {
+        auto address = plan.raft_addresses.find(node);
+        if (address == plan.raft_addresses.end() || address->second.empty()) continue;
+        rv = raft_add(r, &g->change, node_id, address->second.c_str(), ChangeDone);
+      } else {
+        // A voter once it has caught up on the log (the library waits for that).
+        rv = raft_assign(r, &g->change, node_id, RAFT_VOTER, ChangeDone);
+      }
+      if (rv == 0) {
+        g->changing = true;
+      } else {
+        spdlog::warn("cluster: shard {}: cannot add replica '{}': {}", shard, node, raft_strerror(rv));
+      }
+      break;
+    }
+  }
+  std::lock_guard lock(views_mutex);
+  views = std::move(next);
+}
+
+void ShardGroups::Impl::Stop() {
+  // Every group has closed: the port, then the loop's own handles; uv_run returns.
+  port->Close([this] {
+    uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&wake), nullptr);
+  });
+}
+
+ShardGroups::ShardGroups(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<ShardGroups>> ShardGroups::Start(ShardGroupsOptions options, ShardStateMachine* machine) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.dir, ec);
+  if (ec) return Status(Code::kInternalError, "cannot create " + options.dir + ": " + ec.message());
+  // A peer that goes away mid-write must fail the write, not end the process (libuv writes
+  // to sockets with write(2), which raises SIGPIPE).
+  std::signal(SIGPIPE, SIG_IGN);
+  auto impl = std::make_unique<Impl>();
+  Impl* p = impl.get();
+  p->id = RaftId(options.node_id);
+  p->options = std::move(options);
+  p->machine = machine;
+  uv_loop_init(&p->loop);
+  auto port = RaftPort::Listen(&p->loop, p->options.bind_host, p->options.port);
+  if (!port.ok()) {
+    uv_loop_close(&p->loop);
+    return port.status();
+  }
+  p->port = std::move(port).value();
+  p->wake.data = p;
+  uv_async_init(&p->loop, &p->wake, [](uv_async_t* a) { static_cast<Impl*>(a->data)->RunTasks(); });
+  p->tick.data = p;
+  uv_timer_init(&p->loop, &p->tick);
+  uv_timer_start(
+      &p->tick, [](uv_timer_t* t) { static_cast<Impl*>(t->data)->Tick(); }, p->options.heartbeat_timeout_ms,
+      p->options.heartbeat_timeout_ms);
+  p->thread = std::thread([p] {
+    uv_run(&p->loop, UV_RUN_DEFAULT);
+  });
+  return std::unique_ptr<ShardGroups>(new ShardGroups(std::move(impl)));
+}
+
+ShardGroups::~ShardGroups() {
+  Impl* p = impl_.get();
+  p->Post([p] {
+    {
+      std::lock_guard lock(p->tasks_mutex);
+      p->accepting = false;
+    }
+    p->stopping = true;
+    uv_timer_stop(&p->tick);
+    if (p->groups.empty()) {
+      p->Stop();
+      return;
+    }
+    std::vector<Group*> open;
+    for (auto& [shard, g] : p->groups) open.push_back(g.get());
+    for (Group* g : open) p->CloseGroup(g);
+  });
+  p->thread.join();
+  p->RunTasks();  // proposals posted meanwhile: none can be waiting on the loop any more
+  uv_loop_close(&p->loop);
+}
+
+void ShardGroups::Update(ClusterPlan plan) {
+  Impl* p = impl_.get();
+  p->Post([p, plan = std::move(plan)] { p->Apply(plan); });
+}
+
+Status ShardGroups::Propose(int32_t shard, std::string entry, std::chrono::milliseconds timeout) {
+  Impl* p = impl_.get();
+  auto proposal = std::make_shared<Proposal>();
+  std::future<Status> done = proposal->done.get_future();
+  const bool posted = p->Post([p, shard, proposal, entry = std::move(entry)] {
+    auto found = p->groups.find(shard);
+    if (found == p->groups.end() || found->second->closing) {
+      proposal->done.set_value(Status(Code::kNotFound, "this node holds no replica of shard " + std::to_string(shard)));
+      return;
+    }
+    raft* r = &found->second->r;
+    if (raft_state(r) != RAFT_LEADER) {
+      raft_id leader = 0;
+      const char* address = nullptr;
+      raft_leader(r, &leader, &address);
+      proposal->done.set_value(Status(
+          Code::kServiceUnavailable, "this node does not lead shard " + std::to_string(shard) +
+                                         (leader != 0 ? " (its leader is '" + p->NodeOf(leader) + "')"
+                                                      : " (it has no leader at the moment)")));
+      return;
+    }
+    const std::string framed = FrameEntry(entry);
+    raft_buffer buf;
+    buf.len = framed.size();
+    buf.base = raft_malloc(framed.size());
+    if (buf.base == nullptr) {
+      proposal->done.set_value(Status(Code::kResourceExhausted, "out of memory for the entry"));
+      return;
+    }
+    std::memcpy(buf.base, framed.data(), framed.size());
+    proposal->req.data = new std::shared_ptr<Proposal>(proposal);
+    const int rv = raft_apply(r, &proposal->req, &buf, 1, Applied);
+    if (rv != 0) {
+      raft_free(buf.base);
+      delete static_cast<std::shared_ptr<Proposal>*>(proposal->req.data);
+      proposal->done.set_value(ProposalFailed(rv));
+    }
+  });
+  if (!posted) return {Code::kServiceUnavailable, "the node is shutting down"};
+  if (done.wait_for(timeout) != std::future_status::ready) {
+    return {Code::kStatementTimeout, "shard " + std::to_string(shard) + " did not commit the write within " +
+                                         std::to_string(timeout.count()) + " ms: it may still be applied"};
+  }
+  return done.get();
+}
+
+std::vector<GroupView> ShardGroups::Groups() const {
+  std::lock_guard lock(impl_->views_mutex);
+  return impl_->views;
+}
+
+uint64_t ShardGroups::RaftId(const std::string& node_id) {
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : node_id) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  h &= 0x7fffffffffffffffULL;
+  return h == 0 ? 1 : h;
+}
+
+}  // namespace kalam::cluster

@@ -1,0 +1,116 @@
+// The Raft groups of the shards this node holds (cluster mode): one libraft group per
+// shard, replicating the shard's log to its replicas, all of them run by one libuv loop
+// thread and reached through the node's one Raft port (cluster/raft_port.h).
+//
+// An entry proposed on the shard's leader is acknowledged once a quorum of the replicas
+// has it on disk and this node has applied it; every replica applies the shard's entries
+// in log order through its ShardStateMachine.
+//
+// Membership follows the shard map in etcd (cluster/placement.h): a node runs the group of
+// every shard that lists it; the replicas a shard was created with start the group
+// together (Raft's bootstrap); a replica added later starts empty, and the group's leader
+// adds it (as a voter, once it has caught up on the log) — one change at a time.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace kalam::cluster {
+
+struct ShardGroupsOptions {
+  std::string node_id;
+  // Where the groups keep their logs: <dir>/shard-<nnnn>/.
+  std::string dir;
+  // The Raft port: bound on bind_host (an IPv4 address), reached by others at address
+  // (host:port, the host an IPv4 address).
+  std::string bind_host;
+  uint16_t port = 0;
+  std::string address;
+  // A follower that hears nothing from its leader for this long (plus a random part of
+  // it) stands for election. Lower: faster failover, more needless elections on a busy
+  // machine.
+  unsigned election_timeout_ms = 500;
+  unsigned heartbeat_timeout_ms = 100;
+  // A replica compacts its log into a snapshot every snapshot_threshold entries, keeping
+  // the last snapshot_trailing (a follower further behind gets the snapshot).
+  unsigned snapshot_threshold = 8192;
+  unsigned snapshot_trailing = 2048;
+};
+
+// What the shards' entries do on a replica. Called on the loop thread, one call at a time.
+class ShardStateMachine {
+ public:
+  virtual ~ShardStateMachine() = default;
+  // The entry at index of shard's log. An error stops the group applying (it retries the
+  // entry later): the replica must not skip an entry.
+  virtual Status Apply(int32_t shard, uint64_t index, std::string_view entry) = 0;
+  // The shard's state as of the last applied entry, to compact the log and to send to a
+  // replica too far behind.
+  virtual Result<std::string> Snapshot(int32_t shard) = 0;
+  // Replaces the shard's state with a snapshot's.
+  virtual Status Restore(int32_t shard, std::string_view snapshot) = 0;
+};
+
+// What the shard map says of one shard.
+struct ShardPlan {
+  std::vector<std::string> replicas;  // node ids
+  std::vector<std::string> initial;   // the replicas it was created with
+};
+struct ClusterPlan {
+  std::map<int32_t, ShardPlan> shards;
+  std::map<std::string, std::string> raft_addresses;  // node id -> host:port of its Raft port
+};
+
+// One group as this node sees it.
+struct GroupView {
+  int32_t shard = 0;
+  std::string role;    // "leader", "follower", "candidate" or "starting"
+  std::string leader;  // node id; empty while none is known
+  std::vector<std::string> voters;
+  uint64_t applied_index = 0;  // on this node
+  uint64_t commit_index = 0;   // as this node knows it
+  // Entries the furthest-behind voter lacks (on the leader), or committed entries this
+  // replica has not applied yet (elsewhere).
+  uint64_t lag = 0;
+};
+
+class ShardGroups {
+ public:
+  // Listens on the Raft port and starts the loop thread; no group runs until Update.
+  static Result<std::unique_ptr<ShardGroups>> Start(ShardGroupsOptions options, ShardStateMachine* machine);
+  // Closes every group (its log stays on disk) and the port.
+  ~ShardGroups();
+  ShardGroups(const ShardGroups&) = delete;
+  ShardGroups& operator=(const ShardGroups&) = delete;
+
+  // Runs the groups of the shards that list this node (a group already running goes on);
+  // the leaders add the replicas the plan lists and their groups lack.
+  void Update(ClusterPlan plan);
+
+  // Appends entry to shard's log and waits until it is committed and applied here.
+  // NOT_FOUND: this node does not hold the shard; SERVICE_UNAVAILABLE: it does not lead
+  // it (the message names the leader when known); STATEMENT_TIMEOUT: no answer within
+  // timeout (the entry may still commit).
+  Status Propose(int32_t shard, std::string entry, std::chrono::milliseconds timeout);
+
+  // The groups running here, by shard (refreshed every heartbeat_timeout_ms).
+  std::vector<GroupView> Groups() const;
+
+  // The Raft id of a node: a hash of its node id, never 0.
+  static uint64_t RaftId(const std::string& node_id);
+
+  struct Impl;
+
+ private:
+  explicit ShardGroups(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kalam::cluster

@@ -1,0 +1,302 @@
+// Shard groups of three nodes in one process: real libraft groups, their logs on disk,
+// talking over loopback TCP through each node's one Raft port.
+#include "cluster/shard_groups.h"
+
+#include <gtest/gtest.h>
+#include <sys/time.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "loopback.h"
+
+namespace kalam::cluster {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Keeps each shard's applied entries in memory; the snapshot is the list itself.
+class ListMachine final : public ShardStateMachine {
+ public:
+  Status Apply(int32_t shard, uint64_t index, std::string_view entry) override {
+    std::lock_guard lock(mutex_);
+    auto& list = entries_[shard];
+    if (!list.empty() && index <= list.back().first) {
+      return {Code::kInternalError, "index " + std::to_string(index) + " applied twice"};
+    }
+    list.emplace_back(index, std::string(entry));
+    return Status::Ok();
+  }
+  Result<std::string> Snapshot(int32_t shard) override {
+    std::lock_guard lock(mutex_);
+    std::string out;
+    for (const auto& [index, entry] : entries_[shard]) out += std::to_string(index) + " " + entry + "\n";
+    return out;
+  }
+  Status Restore(int32_t shard, std::string_view snapshot) override {
+    std::lock_guard lock(mutex_);
+    auto& list = entries_[shard];
+    list.clear();
+    std::istringstream in{std::string(snapshot)};
+    uint64_t index = 0;
+    std::string entry;
+    while (in >> index >> entry) list.emplace_back(index, entry);
+    return Status::Ok();
+  }
+  std::vector<std::string> Entries(int32_t shard) {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& [index, entry] : entries_[shard]) out.push_back(entry);
+    return out;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<int32_t, std::vector<std::pair<uint64_t, std::string>>> entries_;
+};
+
+bool PollUntil(const std::function<bool()>& done, std::chrono::milliseconds deadline = 10s) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return done();
+}
+
+class ShardGroupsTest : public ::testing::Test {
+ protected:
+  static constexpr int kNodes = 3;
+  // Snapshots every 16 entries where a test says so: restarts and newcomers go through them.
+  static constexpr unsigned kEvery = 16;
+
+  void SetUp() override {
+    char pattern[] = "/tmp/kalamdb-raft-unit-XXXXXX";
+    dir_ = ::mkdtemp(pattern);
+    for (int i = 0; i < kNodes; ++i) {
+      names_.push_back("node-" + std::to_string(i + 1));
+      ports_.push_back(FreePort());
+      machines_.push_back(std::make_unique<ListMachine>());
+      nodes_.emplace_back();
+      plan_.raft_addresses[names_[i]] = "127.0.0.1:" + std::to_string(ports_[i]);
+    }
+  }
+  void TearDown() override {
+    nodes_.clear();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void StartNode(int i, unsigned snapshot_threshold = 8192) {
+    ShardGroupsOptions o;
+    o.node_id = names_[i];
+    o.dir = dir_ + "/" + names_[i];
+    o.bind_host = "127.0.0.1";
+    o.port = ports_[i];
+    o.address = plan_.raft_addresses[names_[i]];
+    o.snapshot_threshold = snapshot_threshold;
+    o.snapshot_trailing = snapshot_threshold / 2;
+    auto started = ShardGroups::Start(o, machines_[i].get());
+    ASSERT_TRUE(started.ok()) << started.status().message();
+    nodes_[i] = std::move(started).value();
+    nodes_[i]->Update(plan_);
+  }
+
+  // The node (index) every running node names as shard's leader; -1 until they agree.
+  int Leader(int32_t shard) {
+    std::string leader;
+    for (int i = 0; i < kNodes; ++i) {
+      if (!nodes_[i]) continue;
+      for (const GroupView& v : nodes_[i]->Groups()) {
+        if (v.shard != shard) continue;
+        if (v.leader.empty() || (!leader.empty() && v.leader != leader)) return -1;
+        leader = v.leader;
+      }
+    }
+    for (int i = 0; i < kNodes; ++i) {
+      if (names_[i] == leader && nodes_[i]) return i;
+    }
+    return -1;
+  }
+  int AwaitLeader(int32_t shard) {
+    int leader = -1;
+    PollUntil([&] { return (leader = Leader(shard)) >= 0; });
+    return leader;
+  }
+
+  std::string dir_;
+  std::vector<std::string> names_;
+  std::vector<uint16_t> ports_;
+  std::vector<std::unique_ptr<ListMachine>> machines_;
+  std::vector<std::unique_ptr<ShardGroups>> nodes_;
+  ClusterPlan plan_;
+};
+
+TEST_F(ShardGroupsTest, EveryReplicaAppliesTheSameEntriesInLogOrder) {
+  for (int32_t shard = 0; shard < 4; ++shard) plan_.shards[shard] = {names_, names_};
+  for (int i = 0; i < kNodes; ++i) StartNode(i);
+  for (int32_t shard = 0; shard < 4; ++shard) {
+    const int leader = AwaitLeader(shard);
+    ASSERT_GE(leader, 0) << "shard " << shard << " elected no leader";
+    for (int n = 0; n < 30; ++n) {
+      const Status s = nodes_[leader]->Propose(shard, "s" + std::to_string(shard) + "-" + std::to_string(n), 5s);
+      ASSERT_TRUE(s.ok()) << s.message();
+    }
+    // Acknowledged: applied on the leader already.
+    EXPECT_EQ(machines_[leader]->Entries(shard).size(), 30u);
+  }
+  for (int32_t shard = 0; shard < 4; ++shard) {
+    const std::vector<std::string> expected = machines_[Leader(shard)]->Entries(shard);
+    for (int i = 0; i < kNodes; ++i) {
+      EXPECT_TRUE(PollUntil([&] { return machines_[i]->Entries(shard) == expected; }))
+          << names_[i] << " differs on shard " << shard;
+    }
+  }
+  for (int i = 0; i < kNodes; ++i) {
+    for (const GroupView& v : nodes_[i]->Groups()) EXPECT_EQ(v.voters.size(), 3u);
+  }
+}
+
+TEST_F(ShardGroupsTest, OnlyTheLeaderTakesWritesAndFollowersNameIt) {
+  plan_.shards[0] = {names_, names_};
+  plan_.shards[1] = {{names_[0]}, {names_[0]}};  // held by node-1 alone
+  for (int i = 0; i < kNodes; ++i) StartNode(i);
+  const int leader = AwaitLeader(0);
+  ASSERT_GE(leader, 0);
+  const int follower = (leader + 1) % kNodes;
+  const Status refused = nodes_[follower]->Propose(0, "x", 5s);
+  EXPECT_EQ(refused.code(), Code::kServiceUnavailable);
+  EXPECT_NE(refused.message().find("'" + names_[leader] + "'"), std::string::npos) << refused.message();
+  const Status not_held = nodes_[1]->Propose(1, "x", 5s);
+  EXPECT_EQ(not_held.code(), Code::kNotFound) << not_held.message();
+  EXPECT_EQ(nodes_[2]->Propose(7, "x", 5s).code(), Code::kNotFound);
+  // A group of one commits alone.
+  ASSERT_TRUE(PollUntil([&] { return nodes_[0]->Propose(1, "alone", 5s).ok(); }));
+  EXPECT_EQ(machines_[0]->Entries(1), std::vector<std::string>{"alone"});
+}
+
+TEST_F(ShardGroupsTest, LosingTheLeaderElectsAnotherAndTheReturningNodeCatchesUp) {
+  plan_.shards[0] = {names_, names_};
+  for (int i = 0; i < kNodes; ++i) StartNode(i, kEvery);
+  const int leader = AwaitLeader(0);
+  ASSERT_GE(leader, 0);
+  std::vector<std::string> written;
+  for (int n = 0; n < 40; ++n) {
+    written.push_back("a" + std::to_string(n));
+    ASSERT_TRUE(nodes_[leader]->Propose(0, written.back(), 5s).ok());
+  }
+  const auto lost_at = std::chrono::steady_clock::now();
+  nodes_[leader].reset();
+  const int next = AwaitLeader(0);
+  ASSERT_GE(next, 0) << "no new leader";
+  ASSERT_NE(next, leader);
+  const auto failover = std::chrono::steady_clock::now() - lost_at;
+  EXPECT_LT(failover, 5s);
+  for (int n = 0; n < 40; ++n) {
+    written.push_back("b" + std::to_string(n));
+    ASSERT_TRUE(nodes_[next]->Propose(0, written.back(), 5s).ok());
+  }
+  // Back with its log and snapshots on disk, into a fresh state machine: it rebuilds the
+  // shard from them and catches up from the others.
+  machines_[leader] = std::make_unique<ListMachine>();
+  StartNode(leader, kEvery);
+  for (int i = 0; i < kNodes; ++i) {
+    EXPECT_TRUE(PollUntil([&] { return machines_[i]->Entries(0) == written; })) << names_[i];
+  }
+}
+
+TEST_F(ShardGroupsTest, AReplicaAddedLaterCatchesUpFromASnapshotAndVotes) {
+  plan_.shards[0] = {{names_[0]}, {names_[0]}};
+  StartNode(0, kEvery);
+  ASSERT_EQ(AwaitLeader(0), 0);
+  std::vector<std::string> written;
+  for (int n = 0; n < 100; ++n) {
+    written.push_back("e" + std::to_string(n));
+    ASSERT_TRUE(nodes_[0]->Propose(0, written.back(), 5s).ok());
+  }
+  // The shard map grows to three replicas: the newcomers start empty, the leader adds them.
+  plan_.shards[0].replicas = names_;
+  StartNode(1, kEvery);
+  StartNode(2, kEvery);
+  nodes_[0]->Update(plan_);
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        for (const GroupView& v : nodes_[0]->Groups()) return v.voters.size() == 3 && v.lag == 0;
+        return false;
+      },
+      20s));
+  for (int i = 0; i < kNodes; ++i) {
+    EXPECT_TRUE(PollUntil([&] { return machines_[i]->Entries(0) == written; }))
+        << names_[i] << " has " << machines_[i]->Entries(0).size() << " entries";
+  }
+  // Now a write needs a quorum of the three.
+  ASSERT_TRUE(nodes_[0]->Propose(0, "after", 5s).ok());
+  written.push_back("after");
+  for (int i = 1; i < kNodes; ++i) {
+    EXPECT_TRUE(PollUntil([&] { return machines_[i]->Entries(0) == written; })) << names_[i];
+  }
+}
+
+// A connection to a Raft port that sends bytes, and whether the port closed it.
+class RawConnection {
+ public:
+  explicit RawConnection(uint16_t port) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  }
+  ~RawConnection() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  void Send(const std::string& bytes) { (void)::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+  bool ClosedByPeer() {
+    timeval wait{0, 100000};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
+    char byte;
+    return ::recv(fd_, &byte, 1, 0) == 0;
+  }
+
+ private:
+  int fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  bool connected_ = false;
+};
+
+std::string Word(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  return out;
+}
+
+TEST_F(ShardGroupsTest, JunkOnTheRaftPortIsDroppedAndTheGroupsGoOn) {
+  plan_.shards[0] = {names_, names_};
+  for (int i = 0; i < kNodes; ++i) StartNode(i);
+  const int leader = AwaitLeader(0);
+  ASSERT_GE(leader, 0);
+  const uint64_t magic = 0x5446524d414c414bULL;
+  std::vector<std::string> junk = {
+      std::string(32, '\xff'),                                      // not a handshake
+      Word(magic) + Word(0) + Word(7) + Word(uint64_t{1} << 40),     // an address too long
+      Word(magic) + Word(0) + Word(7) + Word(12),                    // a length not padded
+      Word(magic) + Word(99) + Word(7) + Word(16) + std::string(16, 'a'),  // a shard not held
+      Word(magic) + Word(0) + Word(0) + Word(16) + std::string(16, 'a'),   // Raft id 0
+  };
+  for (const std::string& bytes : junk) {
+    RawConnection c(ports_[leader]);
+    ASSERT_TRUE(c.connected());
+    c.Send(bytes);
+    EXPECT_TRUE(PollUntil([&] { return c.ClosedByPeer(); }, 5s));
+  }
+  {
+    RawConnection half(ports_[leader]);  // a handshake cut short, then gone
+    half.Send(Word(magic) + Word(0));
+  }
+  for (int n = 0; n < 10; ++n) ASSERT_TRUE(nodes_[leader]->Propose(0, "ok" + std::to_string(n), 5s).ok());
+  EXPECT_EQ(AwaitLeader(0), leader);
+}
+
+}  // namespace
+}  // namespace kalam::cluster
