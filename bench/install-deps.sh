@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what bench/run.sh needs on Debian 12 (on top of scripts/install-deps.sh):
-# wrk (HTTP load), PostgreSQL 15 with pgbench (the peer), curl, redis-server, and the Raft
-# library with libuv for bench/raft_bench.cpp. Safe to run again: it skips what is already
-# in place.
+# wrk (HTTP load), PostgreSQL 15 with pgbench (the peer), curl and redis-server (the Raft
+# library that bench/raft_bench.cpp uses comes with the build's). Safe to run again: it
+# skips what is already in place.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-packages=(wrk postgresql postgresql-contrib curl redis-server libraft-dev libuv1-dev)
+packages=(wrk postgresql postgresql-contrib curl redis-server)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -23,6 +23,7 @@ packages=(
   clang libclang-rt-14-dev    # make fuzz: libFuzzer with the sanitizers
   chromium                    # the TypeScript SDK's browser test (examples/chat)
   etcd-server                 # cluster mode: placement; its tests and make cluster-demo
+  libraft-dev libuv1-dev      # cluster mode: the shards' Raft groups (canonical raft 0.15)
 )
 
 # Node.js and npm fetch the DuckDB tarballs; some machines carry a Node.js of their own
