@@ -328,22 +328,36 @@ void ShardGroups::Impl::Tick() {
     v.applied_index = raft_last_applied(r);
     v.commit_index = r->commit_index;
     const raft_index last = raft_last_index(r);
+    auto planned = plan.shards.find(shard);
     for (unsigned i = 0; i < r->configuration.n; ++i) {
       const raft_server& server = r->configuration.servers[i];
-      if (server.role != RAFT_VOTER) continue;
-      v.voters.push_back(NodeOf(server.id));
-      if (state == RAFT_LEADER && r->leader_state.progress != nullptr) {
-        const raft_index match = server.id == id ? last : r->leader_state.progress[i].match_index;
-        v.lag = std::max<uint64_t>(v.lag, last > match ? last - match : 0);
-      }
+      if (server.role == RAFT_VOTER) v.voters.push_back(NodeOf(server.id));
     }
-    if (state != RAFT_LEADER) v.lag = v.commit_index > v.applied_index ? v.commit_index - v.applied_index : 0;
+    if (state == RAFT_LEADER && r->leader_state.progress != nullptr) {
+      // Every voter and every replica the plan lists: one not voting yet lacks it all.
+      std::vector<uint64_t> replicas;
+      for (unsigned i = 0; i < r->configuration.n; ++i) {
+        if (r->configuration.servers[i].role == RAFT_VOTER) replicas.push_back(r->configuration.servers[i].id);
+      }
+      if (planned != plan.shards.end()) {
+        for (const std::string& node : planned->second.replicas) replicas.push_back(ShardGroups::RaftId(node));
+      }
+      for (const uint64_t replica : replicas) {
+        raft_index match = 0;
+        for (unsigned i = 0; i < r->configuration.n; ++i) {
+          const raft_server& server = r->configuration.servers[i];
+          if (server.id != replica || server.role != RAFT_VOTER) continue;
+          match = server.id == id ? last : r->leader_state.progress[i].match_index;
+        }
+        v.lag = std::max<uint64_t>(v.lag, last - std::min<raft_index>(match, last));
+      }
+    } else {
+      v.lag = v.commit_index > v.applied_index ? v.commit_index - v.applied_index : 0;
+    }
     next.push_back(std::move(v));
 
     // The leader brings the group's membership to the plan's, one change at a time.
-    if (state != RAFT_LEADER || g->changing) continue;
-    auto planned = plan.shards.find(shard);
-    if (planned == plan.shards.end()) continue;
+    if (state != RAFT_LEADER || g->changing || planned == plan.shards.end()) continue;
     for (const std::string& node : planned->second.replicas) {
       const uint64_t node_id = ShardGroups::RaftId(node);
       const raft_server* member = nullptr;

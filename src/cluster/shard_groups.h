@@ -76,8 +76,9 @@ struct GroupView {
   std::vector<std::string> voters;
   uint64_t applied_index = 0;  // on this node
   uint64_t commit_index = 0;   // as this node knows it
-  // Entries the furthest-behind voter lacks (on the leader), or committed entries this
-  // replica has not applied yet (elsewhere).
+  // On the leader: the entries the furthest-behind replica lacks (a replica the plan lists
+  // that does not vote yet lacks them all). Elsewhere: committed entries this replica has
+  // not applied yet.
   uint64_t lag = 0;
 };
 

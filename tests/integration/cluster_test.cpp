@@ -165,6 +165,92 @@ TEST_F(ClusterTest, AKilledNodeIsDownUntilItComesBack) {
   EXPECT_EQ(seen["b"].first, Address(*b));
 }
 
+// system.shards through this node: shard -> its leader, for the shards with one named (and,
+// with caught_up, no lag: every voter has every entry); empty when it can't be read.
+std::map<int64_t, std::string> Leaders(const ServerProcess& server, bool caught_up) {
+  auto http = server.Client();
+  auto r = Sql(http, RootAuth(), "SELECT shard_id, leader, lag FROM system.shards");
+  std::map<int64_t, std::string> out;
+  if (r.status != 200) return out;
+  for (size_t i = 0; i < r.rows().size(); ++i) {
+    const json::object o = RowObject(r, i);
+    if (Text(o.at("leader")).empty() || (caught_up && o.at("lag").as_int64() != 0)) continue;
+    out[o.at("shard_id").as_int64()] = Text(o.at("leader"));
+  }
+  return out;
+}
+
+// Every one of shards has a leader, named alike by each node in nodes; the map.
+std::map<int64_t, std::string> AgreedLeaders(const std::vector<ServerProcess*>& nodes, size_t shards,
+                                             bool caught_up = true) {
+  std::map<int64_t, std::string> agreed;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const auto seen = Leaders(*nodes[i], caught_up);
+    if (seen.size() != shards || (i > 0 && seen != agreed)) return {};
+    agreed = seen;
+  }
+  return agreed;
+}
+
+TEST_F(ClusterTest, EveryShardsRaftGroupElectsALeaderAndAnotherWhenItIsKilled) {
+  // The nodes join one after another: the first founds every shard's group alone, the
+  // others are added to each group by its leader.
+  std::vector<std::unique_ptr<ServerProcess>> nodes;
+  for (const char* id : {"r1", "r2", "r3"}) {
+    nodes.push_back(Node(id));
+    nodes.back()->Start();
+  }
+  std::vector<ServerProcess*> all = {nodes[0].get(), nodes[1].get(), nodes[2].get()};
+  std::map<int64_t, std::string> leaders;
+  ASSERT_TRUE(WaitUntil([&] { return !(leaders = AgreedLeaders(all, 8)).empty(); }, std::chrono::seconds(30)));
+  {
+    // CLUSTER LIST counts the shards each node leads.
+    auto http = nodes[1]->Client();
+    auto r = Sql(http, RootAuth(), "SELECT sum(shards_led) AS led, sum(shards_held) AS held FROM system.cluster_nodes");
+    ASSERT_EQ(r.status, 200) << json::serialize(r.body);
+    EXPECT_EQ(RowObject(r).at("led").as_int64(), 8);
+    EXPECT_EQ(RowObject(r).at("held").as_int64(), 24);
+  }
+  // SIGKILL the node leading shard 0: the two others elect leaders for its shards.
+  const std::string lost = leaders[0];
+  const size_t lost_index = lost == "r1" ? 0 : lost == "r2" ? 1 : 2;
+  std::vector<ServerProcess*> survivors;
+  for (size_t i = 0; i < 3; ++i) {
+    if (i != lost_index) survivors.push_back(all[i]);
+  }
+  const auto killed_at = std::chrono::steady_clock::now();
+  nodes[lost_index]->Stop(SIGKILL);
+  // Survivors name the lost node as leader until they notice; then each of its shards gets
+  // another (whose lag counts the entries the lost replica lacks).
+  std::map<int64_t, std::string> after;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        after = AgreedLeaders(survivors, 8, false);
+        if (after.empty()) return false;
+        for (const auto& [shard, leader] : after) {
+          if (leader == lost) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(15)))
+      << [&] {
+           std::string out;
+           for (ServerProcess* node : survivors) {
+             auto http = node->Client();
+             out += json::serialize(Sql(http, RootAuth(), "SELECT * FROM system.shards").body) + "\n";
+           }
+           return out;
+         }();
+  const auto failover = std::chrono::steady_clock::now() - killed_at;
+  std::printf("shard failover after SIGKILL, as seen through SQL: %lld ms\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(failover).count()));
+  EXPECT_LT(failover, std::chrono::seconds(5))
+      << std::chrono::duration_cast<std::chrono::milliseconds>(failover).count() << " ms";
+  // Back with its Raft logs: it rejoins every group and all three agree again.
+  nodes[lost_index]->Start();
+  EXPECT_TRUE(WaitUntil([&] { return !AgreedLeaders(all, 8).empty(); }, std::chrono::seconds(30)));
+}
+
 TEST_F(ClusterTest, ANodeStoppedCleanlyLeavesAtOnce) {
   // A longer TTL: seeing the node down sooner than its lease could lapse shows it left.
   auto a = Node("a", {{"heartbeat_ttl_secs", "12"}});
@@ -205,6 +291,10 @@ TEST_F(ClusterTest, StartsItCannotKeepAreRefused) {
   std::tie(code, log) = bad_id.RunSecondInstance();
   EXPECT_EQ(code, 2);
   EXPECT_NE(log.find("cluster.node_id must be"), std::string::npos) << log;
+  ServerProcess no_raft_port(NodeOptions("no-port", etcd_->EndpointsToml(), {{"raft_port", "0"}}));
+  std::tie(code, log) = no_raft_port.RunSecondInstance();
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(log.find("cluster.raft_port must be set"), std::string::npos) << log;
   // The first node is unharmed.
   auto nodes = Nodes(*first);
   EXPECT_EQ(nodes.size(), 1u);
