@@ -3,8 +3,8 @@
 #
 #   scripts/cluster-demo.sh [BUILD_DIR]     (make cluster-demo)
 #
-# Everything listens on 127.0.0.1: the nodes' HTTP on 8081-8083 and Postgres wire on
-# 5441-5443, etcd's clients on 2381-2383. Data and logs go to ./cluster-demo (DEMO_DIR).
+# Everything listens on 127.0.0.1: the nodes' HTTP on 8081-8083, Postgres wire on
+# 5441-5443 and Raft on 9181-9183, etcd's clients on 2381-2383. Data and logs go to ./cluster-demo (DEMO_DIR).
 # Ctrl-C stops the nodes, then etcd; run it again to start the same cluster on the same data.
 set -euo pipefail
 
@@ -78,6 +78,7 @@ cluster-demo: three nodes are up (logs and data in $dir):
   http://127.0.0.1:8081  http://127.0.0.1:8082  http://127.0.0.1:8083   (console at /)
   psql -h 127.0.0.1 -p 5441 -U root
 Try: curl -s -u root: http://127.0.0.1:8082/v1/api/sql -d '{"sql":"CLUSTER LIST"}'
+     curl -s -u root: http://127.0.0.1:8083/v1/api/sql -d '{"sql":"SELECT * FROM system.shards"}'
 Ctrl-C stops the cluster.
 TEXT
 wait -n "${pids[@]}" || true
