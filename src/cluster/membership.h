@@ -27,7 +27,8 @@
 
 namespace kalam::cluster {
 
-// A node as system.cluster_nodes shows it.
+// A node as etcd says it is (system.cluster_nodes adds the shards it leads, from the
+// shard groups).
 struct NodeView {
   std::string node_id;
   std::string address;
@@ -35,7 +36,6 @@ struct NodeView {
   // "alive", "down", or "unknown" (this node has not reached etcd for longer than
   // heartbeat_ttl_secs)
   std::string state;
-  int64_t shards_led = 0;
   int64_t shards_held = 0;
   int64_t last_heartbeat = 0;  // microseconds; 0: never seen alive
 };
