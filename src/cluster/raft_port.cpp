@@ -6,6 +6,8 @@ extern "C" {  // the library's headers have no C++ guards
 }
 #include <uv.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
