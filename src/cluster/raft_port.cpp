@@ -283,8 +283,8 @@ void IncomingRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
   in->address.back() = '\0';
   const uint64_t shard = GetWord(in->preamble + 8);
   const raft_id id = GetWord(in->preamble + 16);
-  auto group = port->groups.find(static_cast<uint32_t>(shard));
-  if (shard > UINT32_MAX || group == port->groups.end() || group->second->closing || id == 0) {
+  auto group = shard <= UINT32_MAX ? port->groups.find(static_cast<uint32_t>(shard)) : port->groups.end();
+  if (group == port->groups.end() || group->second->closing || id == 0) {
     port->Abort(in);  // no such group here (yet): the sender retries
     return;
   }

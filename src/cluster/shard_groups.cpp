@@ -117,7 +117,11 @@ struct ShardGroups::Impl {
   void Apply(const ClusterPlan& next);
   void StartGroup(int32_t shard, const ShardPlan& shard_plan);
   void CloseGroup(Group* g);
+  // Refreshes the views; each leader brings its group's membership to the plan's.
   void Tick();
+  GroupView ViewOf(Group* g, const ShardPlan* planned) const;
+  // Adds (or makes a voter of) the first replica the plan lists that the group lacks.
+  void Reconcile(Group* g, const ShardPlan& planned);
   void Stop();
   std::string NodeOf(uint64_t raft_id) const {
     auto it = node_of_id.find(raft_id);
@@ -308,79 +312,83 @@ void ShardGroups::Impl::Apply(const ClusterPlan& next) {
   Tick();
 }
 
+namespace {
+
+// The server with this id in the group's configuration (its position in at); null if none.
+const raft_server* Member(const raft* r, uint64_t id, unsigned* at = nullptr) {
+  for (unsigned i = 0; i < r->configuration.n; ++i) {
+    if (r->configuration.servers[i].id != id) continue;
+    if (at != nullptr) *at = i;
+    return &r->configuration.servers[i];
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+GroupView ShardGroups::Impl::ViewOf(Group* g, const ShardPlan* planned) const {
+  raft* r = &g->r;
+  GroupView v;
+  v.shard = g->shard;
+  raft_id leader = 0;
+  const char* leader_address = nullptr;
+  raft_leader(r, &leader, &leader_address);
+  if (leader != 0) v.leader = NodeOf(leader);
+  v.applied_index = raft_last_applied(r);
+  for (unsigned i = 0; i < r->configuration.n; ++i) {
+    if (r->configuration.servers[i].role == RAFT_VOTER) v.voters.push_back(NodeOf(r->configuration.servers[i].id));
+  }
+  if (raft_state(r) != RAFT_LEADER || r->leader_state.progress == nullptr) {
+    v.lag = r->commit_index > v.applied_index ? r->commit_index - v.applied_index : 0;
+    return v;
+  }
+  const raft_index last = raft_last_index(r);
+  for (unsigned i = 0; i < r->configuration.n; ++i) {
+    if (r->configuration.servers[i].role != RAFT_VOTER || r->configuration.servers[i].id == id) continue;
+    v.lag = std::max<uint64_t>(v.lag, last - std::min(r->leader_state.progress[i].match_index, last));
+  }
+  // A replica the plan lists that does not vote yet lacks every entry.
+  for (const std::string& node : planned != nullptr ? planned->replicas : std::vector<std::string>()) {
+    const raft_server* member = Member(r, ShardGroups::RaftId(node));
+    if (member == nullptr || member->role != RAFT_VOTER) v.lag = last;
+  }
+  return v;
+}
+
+void ShardGroups::Impl::Reconcile(Group* g, const ShardPlan& planned) {
+  raft* r = &g->r;
+  for (const std::string& node : planned.replicas) {
+    const uint64_t node_id = ShardGroups::RaftId(node);
+    const raft_server* member = Member(r, node_id);
+    if (member != nullptr && member->role == RAFT_VOTER) continue;
+    int rv = 0;
+    if (member == nullptr) {
+      auto address = plan.raft_addresses.find(node);
+      if (address == plan.raft_addresses.end() || address->second.empty()) continue;
+      rv = raft_add(r, &g->change, node_id, address->second.c_str(), ChangeDone);
+    } else {
+      // A voter once it has caught up on the log (the library waits for that).
+      rv = raft_assign(r, &g->change, node_id, RAFT_VOTER, ChangeDone);
+    }
+    if (rv == 0) {
+      g->changing = true;
+    } else {
+      spdlog::warn("cluster: shard {}: cannot add replica '{}': {}", g->shard, node, raft_strerror(rv));
+    }
+    return;  // one change at a time
+  }
+}
+
 void ShardGroups::Impl::Tick() {
   std::vector<GroupView> next;
   for (auto& [shard, group] : groups) {
     Group* g = group.get();
     if (g->closing) continue;
-    raft* r = &g->r;
-    GroupView v;
-    v.shard = shard;
-    const int state = raft_state(r);
-    v.role = state == RAFT_LEADER      ? "leader"
-             : state == RAFT_FOLLOWER  ? "follower"
-             : state == RAFT_CANDIDATE ? "candidate"
-                                       : "starting";
-    raft_id leader = 0;
-    const char* leader_address = nullptr;
-    raft_leader(r, &leader, &leader_address);
-    if (leader != 0) v.leader = NodeOf(leader);
-    v.applied_index = raft_last_applied(r);
-    v.commit_index = r->commit_index;
-    const raft_index last = raft_last_index(r);
     auto planned = plan.shards.find(shard);
-    for (unsigned i = 0; i < r->configuration.n; ++i) {
-      const raft_server& server = r->configuration.servers[i];
-      if (server.role == RAFT_VOTER) v.voters.push_back(NodeOf(server.id));
-    }
-    if (state == RAFT_LEADER && r->leader_state.progress != nullptr) {
-      // Every voter and every replica the plan lists: one not voting yet lacks it all.
-      std::vector<uint64_t> replicas;
-      for (unsigned i = 0; i < r->configuration.n; ++i) {
-        if (r->configuration.servers[i].role == RAFT_VOTER) replicas.push_back(r->configuration.servers[i].id);
-      }
-      if (planned != plan.shards.end()) {
-        for (const std::string& node : planned->second.replicas) replicas.push_back(ShardGroups::RaftId(node));
-      }
-      for (const uint64_t replica : replicas) {
-        raft_index match = 0;
-        for (unsigned i = 0; i < r->configuration.n; ++i) {
-          const raft_server& server = r->configuration.servers[i];
-          if (server.id != replica || server.role != RAFT_VOTER) continue;
-          match = server.id == id ? last : r->leader_state.progress[i].match_index;
-        }
-        v.lag = std::max<uint64_t>(v.lag, last - std::min<raft_index>(match, last));
-      }
-    } else {
-      v.lag = v.commit_index > v.applied_index ? v.commit_index - v.applied_index : 0;
-    }
-    next.push_back(std::move(v));
-
-    // The leader brings the group's membership to the plan's, one change at a time.
-    if (state != RAFT_LEADER || g->changing || planned == plan.shards.end()) continue;
-    for (const std::string& node : planned->second.replicas) {
-      const uint64_t node_id = ShardGroups::RaftId(node);
-      const raft_server* member = nullptr;
-      for (unsigned i = 0; i < r->configuration.n; ++i) {
-        if (r->configuration.servers[i].id == node_id) member = &r->configuration.servers[i];
-      }
-      if (member != nullptr && member->role == RAFT_VOTER) continue;
-      int rv = 0;
-      if (member == nullptr) {
-        auto address = plan.raft_addresses.find(node);
-        if (address == plan.raft_addresses.end() || address->second.empty()) continue;
-        rv = raft_add(r, &g->change, node_id, address->second.c_str(), ChangeDone);
-      } else {
-        // A voter once it has caught up on the log (the library waits for that).
-        rv = raft_assign(r, &g->change, node_id, RAFT_VOTER, ChangeDone);
-      }
-      if (rv == 0) {
-        g->changing = true;
-      } else {
-        spdlog::warn("cluster: shard {}: cannot add replica '{}': {}", shard, node, raft_strerror(rv));
-      }
-      break;
-    }
+    const ShardPlan* shard_plan = planned != plan.shards.end() ? &planned->second : nullptr;
+    next.push_back(ViewOf(g, shard_plan));
+    // The leader brings the group's membership to the plan's.
+    if (raft_state(&g->r) == RAFT_LEADER && !g->changing && shard_plan != nullptr) Reconcile(g, *shard_plan);
   }
   std::lock_guard lock(views_mutex);
   views = std::move(next);

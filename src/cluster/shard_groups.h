@@ -71,11 +71,9 @@ struct ClusterPlan {
 // One group as this node sees it.
 struct GroupView {
   int32_t shard = 0;
-  std::string role;    // "leader", "follower", "candidate" or "starting"
   std::string leader;  // node id; empty while none is known
   std::vector<std::string> voters;
   uint64_t applied_index = 0;  // on this node
-  uint64_t commit_index = 0;   // as this node knows it
   // On the leader: the entries the furthest-behind replica lacks (a replica the plan lists
   // that does not vote yet lacks them all). Elsewhere: committed entries this replica has
   // not applied yet.
