@@ -1,7 +1,9 @@
 #include "catalog/catalog.h"
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <random>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/encoding.h"
@@ -18,6 +20,11 @@ constexpr std::string_view kNamespacePrefix = "ns/";
 constexpr std::string_view kStoragePrefix = "storage/";
 constexpr std::string_view kTablePrefix = "table/";
 constexpr std::string_view kNextTableNumKey = "counter/next_table_num";
+// The prefixes of the catalog's entries (with kNextTableNumKey, all it keeps).
+constexpr std::string_view kEntryPrefixes[] = {kUserPrefix, kNamespacePrefix, kStoragePrefix,
+                                               kTablePrefix};
+// How often a change is tried on a fresher shared catalog before it is refused.
+constexpr int kChangeAttempts = 12;
 
 std::string Key(std::string_view prefix, const std::string& id) {
   return std::string(prefix) + id;
@@ -242,10 +249,143 @@ size_t CatalogState::TableCount(const std::string& ns) const {
 
 Result<std::unique_ptr<Catalog>> Catalog::Open(store::KvStore& store,
                                                const std::string& storage_dir) {
-  std::unique_ptr<Catalog> catalog(new Catalog(store));
+  std::unique_ptr<Catalog> catalog(new Catalog(store, storage_dir));
   KALAM_RETURN_IF_ERROR(catalog->Load());
-  KALAM_RETURN_IF_ERROR(catalog->Bootstrap(storage_dir));
+  KALAM_RETURN_IF_ERROR(catalog->Bootstrap());
   return catalog;
+}
+
+template <typename F>
+auto Catalog::Changing(F&& change) -> decltype(change()) {
+  std::lock_guard lock(write_mutex_);
+  // A change reads the catalog as it is now, not as of the last look.
+  if (shared_ != nullptr) {
+    if (Status refreshed = RefreshLocked(); !refreshed.ok()) return refreshed;
+  }
+  for (int attempt = 1;; ++attempt) {
+    stale_ = false;
+    auto result = change();
+    if (!stale_ || attempt == kChangeAttempts) return result;
+    // Nodes changing it at once each wait a different while, so one gets through.
+    thread_local std::minstd_rand jitter(std::random_device{}());
+    std::this_thread::sleep_for(std::chrono::milliseconds(1 + jitter() % (2u << std::min(attempt, 5))));
+    auto fresher = shared_->Read();
+    if (!fresher.ok()) return fresher.status();
+    KALAM_RETURN_IF_ERROR(Adopt(*fresher));
+  }
+}
+
+Status Catalog::Persist(const store::WriteSet& changes) {
+  if (shared_ != nullptr) {
+    auto version = shared_->Write(shared_version_, changes);
+    if (!version.ok()) return version.status();
+    if (!version->has_value()) {
+      stale_ = true;
+      return {Code::kTransactionConflict,
+              "The catalog kept changing on other nodes meanwhile: try again"};
+    }
+    // Seen as written here before the local copy is: should the local write fail, the
+    // next Refresh finds the versions apart and takes the shared entries whole.
+    KALAM_RETURN_IF_ERROR(store_.Write(changes));
+    shared_version_ = **version;
+    return Status::Ok();
+  }
+  return store_.Write(changes);
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Catalog::LocalEntries() {
+  std::vector<std::pair<std::string, std::string>> entries;
+  for (std::string_view prefix : kEntryPrefixes) {
+    KALAM_RETURN_IF_ERROR(store_.Scan(Family::kMeta, prefix, [&](std::string_view key, std::string_view value) {
+      entries.emplace_back(std::string(key), std::string(value));
+      return true;
+    }));
+  }
+  auto counter = store_.Get(Family::kMeta, kNextTableNumKey);
+  if (!counter.ok()) return counter.status();
+  if (counter->has_value()) entries.emplace_back(std::string(kNextTableNumKey), **counter);
+  return entries;
+}
+
+Status Catalog::Adopt(const SharedCatalog::Entries& shared) {
+  auto local = LocalEntries();
+  if (!local.ok()) return local.status();
+  std::map<std::string, std::string> wanted;
+  for (const auto& [key, value] : shared.entries) {
+    bool ours = key == kNextTableNumKey;
+    for (std::string_view prefix : kEntryPrefixes) ours = ours || key.starts_with(prefix);
+    if (ours) wanted[key] = value;  // other keys are of a newer version's: not ours to read
+  }
+  // `local` is wherever this node's storage directory is, whatever the node that wrote
+  // it had.
+  if (auto it = wanted.find(Key(kStoragePrefix, "local")); it != wanted.end()) {
+    try {
+      Storage s = DecodeStorage(json::parse(it->second).as_object());
+      s.base_directory = storage_dir_;
+      it->second = Encode(s);
+    } catch (const std::exception& e) {
+      return {Code::kInternalError, std::string("the shared catalog's storage 'local' is unreadable: ") + e.what()};
+    }
+  }
+  store::WriteSet changes;
+  for (const auto& [key, value] : *local) {
+    auto it = wanted.find(key);
+    if (it == wanted.end()) {
+      changes.Delete(Family::kMeta, key);
+    } else if (it->second == value) {
+      wanted.erase(it);
+    }
+  }
+  for (auto& [key, value] : wanted) changes.Put(Family::kMeta, key, std::move(value));
+  if (!changes.empty()) {
+    KALAM_RETURN_IF_ERROR(store_.Write(changes));
+    KALAM_RETURN_IF_ERROR(LoadLocked());
+  }
+  shared_version_ = shared.version;
+  return Status::Ok();
+}
+
+Status Catalog::Share(SharedCatalog* shared) {
+  std::lock_guard lock(write_mutex_);
+  for (int attempt = 1;; ++attempt) {
+    auto current = shared->Read();
+    if (!current.ok()) return current.status();
+    if (current->version != 0) {
+      KALAM_RETURN_IF_ERROR(Adopt(*current));
+      break;
+    }
+    // The cluster's first catalog: this node's.
+    auto local = LocalEntries();
+    if (!local.ok()) return local.status();
+    store::WriteSet seed;
+    for (auto& [key, value] : *local) seed.Put(Family::kMeta, std::move(key), std::move(value));
+    auto written = shared->Write(0, seed);
+    if (!written.ok()) return written.status();
+    if (written->has_value()) {
+      shared_version_ = **written;
+      break;
+    }
+    if (attempt == kChangeAttempts) {
+      return {Code::kTransactionConflict, "the shared catalog kept changing while joining"};
+    }
+  }
+  shared_ = shared;
+  return Status::Ok();
+}
+
+Status Catalog::Refresh() {
+  std::lock_guard lock(write_mutex_);
+  return RefreshLocked();
+}
+
+Status Catalog::RefreshLocked() {
+  if (shared_ == nullptr) return Status::Ok();
+  auto version = shared_->Version();
+  if (!version.ok()) return version.status();
+  if (*version == shared_version_) return Status::Ok();
+  auto entries = shared_->Read();
+  if (!entries.ok()) return entries.status();
+  return Adopt(*entries);
 }
 
 std::shared_ptr<const CatalogState> Catalog::snapshot() const {
@@ -259,6 +399,11 @@ void Catalog::Publish(std::shared_ptr<const CatalogState> next) {
 }
 
 Status Catalog::Load() {
+  std::lock_guard lock(write_mutex_);
+  return LoadLocked();
+}
+
+Status Catalog::LoadLocked() {
   auto state = std::make_shared<CatalogState>();
   Status decode_error;
   auto load = [&](std::string_view prefix, auto&& add) {
@@ -298,12 +443,12 @@ Status Catalog::Load() {
   if (counter->has_value()) {
     state->next_table_num = std::max<uint64_t>(state->next_table_num, std::stoull(**counter));
   }
-  std::lock_guard lock(write_mutex_);
   Publish(std::move(state));
   return Status::Ok();
 }
 
-Status Catalog::Bootstrap(const std::string& storage_dir) {
+Status Catalog::Bootstrap() {
+  const std::string& storage_dir = storage_dir_;
   std::lock_guard lock(write_mutex_);
   auto next = std::make_shared<CatalogState>(*snapshot());
   store::WriteSet changes;
@@ -343,7 +488,7 @@ Status Catalog::Bootstrap(const std::string& storage_dir) {
     next->users[root.user_id] = root;
   }
   if (changes.empty()) return Status::Ok();
-  KALAM_RETURN_IF_ERROR(store_.Write(changes));
+  KALAM_RETURN_IF_ERROR(Persist(changes));
   Publish(std::move(next));
   return Status::Ok();
 }
@@ -372,20 +517,21 @@ Status Catalog::ValidateUsername(const std::string& username) {
 
 Status Catalog::CreateNamespace(const std::string& name, bool if_not_exists) {
   KALAM_RETURN_IF_ERROR(ValidateNamespaceName(name));
-  std::lock_guard lock(write_mutex_);
-  auto current = snapshot();
-  if (current->namespaces.contains(name)) {
-    if (if_not_exists) return Status::Ok();
-    return {Code::kAlreadyExists, "Namespace '" + name + "' already exists"};
-  }
-  Namespace n{name, "{}", NowMicros()};
-  store::WriteSet changes;
-  changes.Put(Family::kMeta, Key(kNamespacePrefix, name), Encode(n));
-  KALAM_RETURN_IF_ERROR(store_.Write(changes));
-  auto next = std::make_shared<CatalogState>(*current);
-  next->namespaces[name] = std::move(n);
-  Publish(std::move(next));
-  return Status::Ok();
+  return Changing([&]() -> Status {
+    auto current = snapshot();
+    if (current->namespaces.contains(name)) {
+      if (if_not_exists) return Status::Ok();
+      return {Code::kAlreadyExists, "Namespace '" + name + "' already exists"};
+    }
+    Namespace n{name, "{}", NowMicros()};
+    store::WriteSet changes;
+    changes.Put(Family::kMeta, Key(kNamespacePrefix, name), Encode(n));
+    KALAM_RETURN_IF_ERROR(Persist(changes));
+    auto next = std::make_shared<CatalogState>(*current);
+    next->namespaces[name] = std::move(n);
+    Publish(std::move(next));
+    return Status::Ok();
+  });
 }
 
 Result<std::vector<TableDef>> Catalog::DropNamespace(const std::string& name, bool if_exists,
@@ -396,166 +542,173 @@ Result<std::vector<TableDef>> Catalog::DropNamespace(const std::string& name, bo
   if (name == "default") {
     return Status(Code::kPermissionDenied, "Namespace 'default' can't be dropped");
   }
-  std::lock_guard lock(write_mutex_);
-  auto current = snapshot();
-  if (!current->namespaces.contains(name)) {
-    if (if_exists) return std::vector<TableDef>();
-    return Status(Code::kNotFound, "Namespace '" + name + "' does not exist");
-  }
-  std::vector<TableDef> dropped;
-  for (const auto& [id, table] : current->tables) {
-    if (table.ns == name) dropped.push_back(table);
-  }
-  if (!dropped.empty() && !cascade) {
-    return Status(Code::kInvalidSql, "Namespace '" + name + "' holds " +
-                                         std::to_string(dropped.size()) +
-                                         " table(s): drop them first or use CASCADE");
-  }
-  store::WriteSet changes;
-  changes.Delete(Family::kMeta, Key(kNamespacePrefix, name));
-  for (const auto& t : dropped) changes.Delete(Family::kMeta, Key(kTablePrefix, t.id()));
-  KALAM_RETURN_IF_ERROR(store_.Write(changes));
-  auto next = std::make_shared<CatalogState>(*current);
-  next->namespaces.erase(name);
-  for (const auto& t : dropped) next->tables.erase(t.id());
-  Publish(std::move(next));
-  return dropped;
+  return Changing([&]() -> Result<std::vector<TableDef>> {
+    auto current = snapshot();
+    if (!current->namespaces.contains(name)) {
+      if (if_exists) return std::vector<TableDef>();
+      return Status(Code::kNotFound, "Namespace '" + name + "' does not exist");
+    }
+    std::vector<TableDef> dropped;
+    for (const auto& [id, table] : current->tables) {
+      if (table.ns == name) dropped.push_back(table);
+    }
+    if (!dropped.empty() && !cascade) {
+      return Status(Code::kInvalidSql, "Namespace '" + name + "' holds " +
+                                           std::to_string(dropped.size()) +
+                                           " table(s): drop them first or use CASCADE");
+    }
+    store::WriteSet changes;
+    changes.Delete(Family::kMeta, Key(kNamespacePrefix, name));
+    for (const auto& t : dropped) changes.Delete(Family::kMeta, Key(kTablePrefix, t.id()));
+    KALAM_RETURN_IF_ERROR(Persist(changes));
+    auto next = std::make_shared<CatalogState>(*current);
+    next->namespaces.erase(name);
+    for (const auto& t : dropped) next->tables.erase(t.id());
+    Publish(std::move(next));
+    return dropped;
+  });
 }
 
 Status Catalog::SetNamespaceOptions(const std::string& name,
                                     const std::map<std::string, std::string>& json_options) {
-  std::lock_guard lock(write_mutex_);
-  auto current = snapshot();
-  auto it = current->namespaces.find(name);
-  if (it == current->namespaces.end()) {
-    return {Code::kNotFound, "Namespace '" + name + "' does not exist"};
-  }
-  Namespace n = it->second;
-  json::object options = json::parse(n.options_json).as_object();
-  for (const auto& [key, value] : json_options) {
-    try {
-      options[key] = json::parse(value);
-    } catch (const std::exception&) {
-      return {Code::kInvalidSql, "Option '" + key + "' has an invalid value"};
+  return Changing([&]() -> Status {
+    auto current = snapshot();
+    auto it = current->namespaces.find(name);
+    if (it == current->namespaces.end()) {
+      return {Code::kNotFound, "Namespace '" + name + "' does not exist"};
     }
-  }
-  n.options_json = json::serialize(options);
-  store::WriteSet changes;
-  changes.Put(Family::kMeta, Key(kNamespacePrefix, name), Encode(n));
-  KALAM_RETURN_IF_ERROR(store_.Write(changes));
-  auto next = std::make_shared<CatalogState>(*current);
-  next->namespaces[name] = std::move(n);
-  Publish(std::move(next));
-  return Status::Ok();
+    Namespace n = it->second;
+    json::object options = json::parse(n.options_json).as_object();
+    for (const auto& [key, value] : json_options) {
+      try {
+        options[key] = json::parse(value);
+      } catch (const std::exception&) {
+        return {Code::kInvalidSql, "Option '" + key + "' has an invalid value"};
+      }
+    }
+    n.options_json = json::serialize(options);
+    store::WriteSet changes;
+    changes.Put(Family::kMeta, Key(kNamespacePrefix, name), Encode(n));
+    KALAM_RETURN_IF_ERROR(Persist(changes));
+    auto next = std::make_shared<CatalogState>(*current);
+    next->namespaces[name] = std::move(n);
+    Publish(std::move(next));
+    return Status::Ok();
+  });
 }
 
 Status Catalog::CreateUser(User user, bool if_not_exists) {
   KALAM_RETURN_IF_ERROR(ValidateUsername(user.username));
-  std::lock_guard lock(write_mutex_);
-  auto current = snapshot();
-  if (const User* existing = current->FindUserByName(user.username)) {
-    if (!existing->deleted()) {
-      if (if_not_exists) return Status::Ok();
-      return {Code::kAlreadyExists, "User '" + user.username + "' already exists"};
+  return Changing([&]() -> Status {
+    auto current = snapshot();
+    if (const User* existing = current->FindUserByName(user.username)) {
+      if (!existing->deleted()) {
+        if (if_not_exists) return Status::Ok();
+        return {Code::kAlreadyExists, "User '" + user.username + "' already exists"};
+      }
     }
-  }
-  // A dropped user's name may be taken again, by a new user_id: the old user's rows stay
-  // the old user's.
-  do {
-    user.user_id = NewUserId();
-  } while (current->users.contains(user.user_id));
-  user.created_at = user.updated_at = NowMicros();
-  store::WriteSet changes;
-  changes.Put(Family::kMeta, Key(kUserPrefix, user.user_id), Encode(user));
-  KALAM_RETURN_IF_ERROR(store_.Write(changes));
-  auto next = std::make_shared<CatalogState>(*current);
-  next->user_by_name[user.username] = user.user_id;
-  next->users[user.user_id] = std::move(user);
-  Publish(std::move(next));
-  return Status::Ok();
+    // A dropped user's name may be taken again, by a new user_id: the old user's rows stay
+    // the old user's.
+    do {
+      user.user_id = NewUserId();
+    } while (current->users.contains(user.user_id));
+    user.created_at = user.updated_at = NowMicros();
+    store::WriteSet changes;
+    changes.Put(Family::kMeta, Key(kUserPrefix, user.user_id), Encode(user));
+    KALAM_RETURN_IF_ERROR(Persist(changes));
+    auto next = std::make_shared<CatalogState>(*current);
+    next->user_by_name[user.username] = user.user_id;
+    next->users[user.user_id] = std::move(user);
+    Publish(std::move(next));
+    return Status::Ok();
+  });
 }
 
 Status Catalog::ModifyUser(const std::string& user_id, const std::function<bool(User&)>& change) {
-  std::lock_guard lock(write_mutex_);
-  auto current = snapshot();
-  const User* found = current->FindUser(user_id);
-  if (found == nullptr) return {Code::kNotFound, "User '" + user_id + "' does not exist"};
-  User user = *found;
-  if (!change(user)) return Status::Ok();
-  user.user_id = found->user_id;
-  user.username = found->username;
-  if (RevokesTokens(*found, user)) user.RevokeTokens();
-  store::WriteSet changes;
-  changes.Put(Family::kMeta, Key(kUserPrefix, user.user_id), Encode(user));
-  KALAM_RETURN_IF_ERROR(store_.Write(changes));
-  auto next = std::make_shared<CatalogState>(*current);
-  next->users[user.user_id] = std::move(user);
-  Publish(std::move(next));
-  return Status::Ok();
+  return Changing([&]() -> Status {
+    auto current = snapshot();
+    const User* found = current->FindUser(user_id);
+    if (found == nullptr) return {Code::kNotFound, "User '" + user_id + "' does not exist"};
+    User user = *found;
+    if (!change(user)) return Status::Ok();
+    user.user_id = found->user_id;
+    user.username = found->username;
+    if (RevokesTokens(*found, user)) user.RevokeTokens();
+    store::WriteSet changes;
+    changes.Put(Family::kMeta, Key(kUserPrefix, user.user_id), Encode(user));
+    KALAM_RETURN_IF_ERROR(Persist(changes));
+    auto next = std::make_shared<CatalogState>(*current);
+    next->users[user.user_id] = std::move(user);
+    Publish(std::move(next));
+    return Status::Ok();
+  });
 }
 
 Status Catalog::ValidateTableName(const std::string& name) { return ValidateName("table", name); }
 
 Result<bool> Catalog::CreateTable(TableDef table, bool if_not_exists) {
   KALAM_RETURN_IF_ERROR(ValidateTableName(table.name));
-  std::lock_guard lock(write_mutex_);
-  auto current = snapshot();
-  if (!current->namespaces.contains(table.ns)) {
-    return Status(Code::kNotFound, "Namespace '" + table.ns + "' does not exist");
-  }
-  if (!current->storages.contains(table.storage_id)) {
-    return Status(Code::kNotFound, "Storage '" + table.storage_id + "' does not exist");
-  }
-  if (current->FindTable(table.ns, table.name) != nullptr) {
-    if (if_not_exists) return false;
-    return Status(Code::kAlreadyExists,
-                  "Table '" + table.ns + "." + table.name + "' already exists");
-  }
-  auto next = std::make_shared<CatalogState>(*current);
-  table.table_num = next->next_table_num++;
-  table.created_at = NowMicros();
-  for (auto& schema : table.schemas) schema.created_at = table.created_at;
-  store::WriteSet changes;
-  changes.Put(Family::kMeta, Key(kTablePrefix, table.id()), Encode(table));
-  changes.Put(Family::kMeta, std::string(kNextTableNumKey), std::to_string(next->next_table_num));
-  KALAM_RETURN_IF_ERROR(store_.Write(changes));
-  next->tables[table.id()] = std::move(table);
-  Publish(std::move(next));
-  return true;
+  return Changing([&]() -> Result<bool> {
+    auto current = snapshot();
+    if (!current->namespaces.contains(table.ns)) {
+      return Status(Code::kNotFound, "Namespace '" + table.ns + "' does not exist");
+    }
+    if (!current->storages.contains(table.storage_id)) {
+      return Status(Code::kNotFound, "Storage '" + table.storage_id + "' does not exist");
+    }
+    if (current->FindTable(table.ns, table.name) != nullptr) {
+      if (if_not_exists) return false;
+      return Status(Code::kAlreadyExists,
+                    "Table '" + table.ns + "." + table.name + "' already exists");
+    }
+    auto next = std::make_shared<CatalogState>(*current);
+    table.table_num = next->next_table_num++;
+    table.created_at = NowMicros();
+    for (auto& schema : table.schemas) schema.created_at = table.created_at;
+    store::WriteSet changes;
+    changes.Put(Family::kMeta, Key(kTablePrefix, table.id()), Encode(table));
+    changes.Put(Family::kMeta, std::string(kNextTableNumKey), std::to_string(next->next_table_num));
+    KALAM_RETURN_IF_ERROR(Persist(changes));
+    next->tables[table.id()] = std::move(table);
+    Publish(std::move(next));
+    return true;
+  });
 }
 
 Result<std::optional<TableDef>> Catalog::DropTable(const std::string& ns, const std::string& name,
                                                    bool if_exists) {
-  std::lock_guard lock(write_mutex_);
-  auto current = snapshot();
-  const TableDef* table = current->FindTable(ns, name);
-  if (table == nullptr) {
-    if (if_exists) return std::optional<TableDef>();
-    return Status(Code::kNotFound, "Table '" + ns + "." + name + "' does not exist");
-  }
-  TableDef dropped = *table;
-  store::WriteSet changes;
-  changes.Delete(Family::kMeta, Key(kTablePrefix, dropped.id()));
-  KALAM_RETURN_IF_ERROR(store_.Write(changes));
-  auto next = std::make_shared<CatalogState>(*current);
-  next->tables.erase(dropped.id());
-  Publish(std::move(next));
-  return std::optional<TableDef>(std::move(dropped));
+  return Changing([&]() -> Result<std::optional<TableDef>> {
+    auto current = snapshot();
+    const TableDef* table = current->FindTable(ns, name);
+    if (table == nullptr) {
+      if (if_exists) return std::optional<TableDef>();
+      return Status(Code::kNotFound, "Table '" + ns + "." + name + "' does not exist");
+    }
+    TableDef dropped = *table;
+    store::WriteSet changes;
+    changes.Delete(Family::kMeta, Key(kTablePrefix, dropped.id()));
+    KALAM_RETURN_IF_ERROR(Persist(changes));
+    auto next = std::make_shared<CatalogState>(*current);
+    next->tables.erase(dropped.id());
+    Publish(std::move(next));
+    return std::optional<TableDef>(std::move(dropped));
+  });
 }
 
 Status Catalog::UpdateTable(const TableDef& table) {
-  std::lock_guard lock(write_mutex_);
-  auto current = snapshot();
-  if (current->FindTable(table.ns, table.name) == nullptr) {
-    return {Code::kNotFound, "Table '" + table.ns + "." + table.name + "' does not exist"};
-  }
-  store::WriteSet changes;
-  changes.Put(Family::kMeta, Key(kTablePrefix, table.id()), Encode(table));
-  KALAM_RETURN_IF_ERROR(store_.Write(changes));
-  auto next = std::make_shared<CatalogState>(*current);
-  next->tables[table.id()] = table;
-  Publish(std::move(next));
-  return Status::Ok();
+  return Changing([&]() -> Status {
+    auto current = snapshot();
+    if (current->FindTable(table.ns, table.name) == nullptr) {
+      return {Code::kNotFound, "Table '" + table.ns + "." + table.name + "' does not exist"};
+    }
+    store::WriteSet changes;
+    changes.Put(Family::kMeta, Key(kTablePrefix, table.id()), Encode(table));
+    KALAM_RETURN_IF_ERROR(Persist(changes));
+    auto next = std::make_shared<CatalogState>(*current);
+    next->tables[table.id()] = table;
+    Publish(std::move(next));
+    return Status::Ok();
+  });
 }
 
 Status Catalog::ValidateTemplate(const std::string& text, bool user_tables) {
@@ -596,62 +749,65 @@ Status Catalog::ValidateTemplate(const std::string& text, bool user_tables) {
 Status Catalog::CreateStorage(Storage storage, bool if_not_exists) {
   KALAM_RETURN_IF_ERROR(ValidateTemplate(storage.shared_tables_template, false));
   KALAM_RETURN_IF_ERROR(ValidateTemplate(storage.user_tables_template, true));
-  std::lock_guard lock(write_mutex_);
-  auto current = snapshot();
-  if (current->storages.contains(storage.storage_id)) {
-    if (if_not_exists) return Status::Ok();
-    return {Code::kAlreadyExists, "Storage '" + storage.storage_id + "' already exists"};
-  }
-  storage.created_at = storage.updated_at = NowMicros();
-  store::WriteSet changes;
-  changes.Put(Family::kMeta, Key(kStoragePrefix, storage.storage_id), Encode(storage));
-  KALAM_RETURN_IF_ERROR(store_.Write(changes));
-  auto next = std::make_shared<CatalogState>(*current);
-  next->storages[storage.storage_id] = std::move(storage);
-  Publish(std::move(next));
-  return Status::Ok();
+  return Changing([&]() -> Status {
+    auto current = snapshot();
+    if (current->storages.contains(storage.storage_id)) {
+      if (if_not_exists) return Status::Ok();
+      return {Code::kAlreadyExists, "Storage '" + storage.storage_id + "' already exists"};
+    }
+    storage.created_at = storage.updated_at = NowMicros();
+    store::WriteSet changes;
+    changes.Put(Family::kMeta, Key(kStoragePrefix, storage.storage_id), Encode(storage));
+    KALAM_RETURN_IF_ERROR(Persist(changes));
+    auto next = std::make_shared<CatalogState>(*current);
+    next->storages[storage.storage_id] = std::move(storage);
+    Publish(std::move(next));
+    return Status::Ok();
+  });
 }
 
 Status Catalog::UpdateStorage(const Storage& storage) {
   KALAM_RETURN_IF_ERROR(ValidateTemplate(storage.shared_tables_template, false));
   KALAM_RETURN_IF_ERROR(ValidateTemplate(storage.user_tables_template, true));
-  std::lock_guard lock(write_mutex_);
-  auto current = snapshot();
-  if (!current->storages.contains(storage.storage_id)) {
-    return {Code::kNotFound, "Storage '" + storage.storage_id + "' does not exist"};
-  }
-  Storage updated = storage;
-  updated.updated_at = NowMicros();
-  store::WriteSet changes;
-  changes.Put(Family::kMeta, Key(kStoragePrefix, updated.storage_id), Encode(updated));
-  KALAM_RETURN_IF_ERROR(store_.Write(changes));
-  auto next = std::make_shared<CatalogState>(*current);
-  next->storages[updated.storage_id] = std::move(updated);
-  Publish(std::move(next));
-  return Status::Ok();
+  return Changing([&]() -> Status {
+    auto current = snapshot();
+    if (!current->storages.contains(storage.storage_id)) {
+      return {Code::kNotFound, "Storage '" + storage.storage_id + "' does not exist"};
+    }
+    Storage updated = storage;
+    updated.updated_at = NowMicros();
+    store::WriteSet changes;
+    changes.Put(Family::kMeta, Key(kStoragePrefix, updated.storage_id), Encode(updated));
+    KALAM_RETURN_IF_ERROR(Persist(changes));
+    auto next = std::make_shared<CatalogState>(*current);
+    next->storages[updated.storage_id] = std::move(updated);
+    Publish(std::move(next));
+    return Status::Ok();
+  });
 }
 
 Status Catalog::DropStorage(const std::string& id, bool if_exists) {
   if (id == "local") return {Code::kPermissionDenied, "The storage 'local' can't be dropped"};
-  std::lock_guard lock(write_mutex_);
-  auto current = snapshot();
-  if (!current->storages.contains(id)) {
-    if (if_exists) return Status::Ok();
-    return {Code::kNotFound, "Storage '" + id + "' does not exist"};
-  }
-  for (const auto& [table_id, table] : current->tables) {
-    if (table.storage_id == id) {
-      return {Code::kInvalidSql, "Storage '" + id + "' is used by table '" + table.ns + "." +
-                                     table.name + "'"};
+  return Changing([&]() -> Status {
+    auto current = snapshot();
+    if (!current->storages.contains(id)) {
+      if (if_exists) return Status::Ok();
+      return {Code::kNotFound, "Storage '" + id + "' does not exist"};
     }
-  }
-  store::WriteSet changes;
-  changes.Delete(Family::kMeta, Key(kStoragePrefix, id));
-  KALAM_RETURN_IF_ERROR(store_.Write(changes));
-  auto next = std::make_shared<CatalogState>(*current);
-  next->storages.erase(id);
-  Publish(std::move(next));
-  return Status::Ok();
+    for (const auto& [table_id, table] : current->tables) {
+      if (table.storage_id == id) {
+        return {Code::kInvalidSql, "Storage '" + id + "' is used by table '" + table.ns + "." +
+                                       table.name + "'"};
+      }
+    }
+    store::WriteSet changes;
+    changes.Delete(Family::kMeta, Key(kStoragePrefix, id));
+    KALAM_RETURN_IF_ERROR(Persist(changes));
+    auto next = std::make_shared<CatalogState>(*current);
+    next->storages.erase(id);
+    Publish(std::move(next));
+    return Status::Ok();
+  });
 }
 
 }  // namespace kalam::catalog

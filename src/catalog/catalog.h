@@ -3,12 +3,14 @@
 // writers are serialized (DDL is rare) and publish a new snapshot after the store write.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "catalog/models.h"
@@ -16,6 +18,7 @@
 
 namespace kalam::store {
 class KvStore;
+class WriteSet;
 }
 
 namespace kalam::catalog {
@@ -35,6 +38,24 @@ struct CatalogState {
   const User* FindUser(const std::string& user_id) const;
 };
 
+// The catalog's entries as a cluster shares them (cluster/etcd_catalog.h keeps them in
+// etcd). Each change is made there first, and only if no other node changed the catalog
+// since this one last read it; every node reads the changes of the others.
+class SharedCatalog {
+ public:
+  virtual ~SharedCatalog() = default;
+  struct Entries {
+    int64_t version = 0;  // 0: nothing written yet
+    std::vector<std::pair<std::string, std::string>> entries;  // the meta family's keys
+  };
+  virtual Result<Entries> Read() = 0;
+  // The version the entries are at now (cheaper than Read).
+  virtual Result<int64_t> Version() = 0;
+  // Makes changes (puts and deletes of catalog keys) if the entries are still at version:
+  // the new version; nullopt when another node changed them first.
+  virtual Result<std::optional<int64_t>> Write(int64_t version, const store::WriteSet& changes) = 0;
+};
+
 class Catalog {
  public:
   // Loads the catalog, creating on first start the namespace `default`, the storage
@@ -43,6 +64,15 @@ class Catalog {
                                                const std::string& storage_dir);
 
   std::shared_ptr<const CatalogState> snapshot() const;
+
+  // Cluster mode: from now on the catalog is the one shared (which outlives this). A
+  // cluster's first node writes its catalog there; the others take the shared one in place
+  // of their own, keeping `local` at their own storage directory.
+  Status Share(SharedCatalog* shared);
+  // Takes the changes other nodes made since the last look (a no-op when there are none
+  // or the catalog is not shared). A change made here while another node's was unseen is
+  // made again on the fresher catalog, a few times, then refused with TRANSACTION_CONFLICT.
+  Status Refresh();
 
   // Namespaces. Names are validated here (^[a-z][a-z0-9_]*$, at most 64 bytes).
   Status CreateNamespace(const std::string& name, bool if_not_exists);
@@ -85,14 +115,31 @@ class Catalog {
   static Status ValidateTableName(const std::string& name);
 
  private:
-  explicit Catalog(store::KvStore& store) : store_(store) {}
+  Catalog(store::KvStore& store, std::string storage_dir)
+      : store_(store), storage_dir_(std::move(storage_dir)) {}
+  // REQUIRES (LoadLocked, Bootstrap, Persist, RefreshLocked, Adopt, Publish): write_mutex_ held.
   Status Load();
-  Status Bootstrap(const std::string& storage_dir);
-  // REQUIRES: write_mutex_ held.
+  Status LoadLocked();
+  Status Bootstrap();
   void Publish(std::shared_ptr<const CatalogState> next);
+  // Runs change (which reads snapshot() and writes through Persist) under the writers' lock;
+  // again after taking the shared catalog's news when another node changed it first.
+  template <typename F>
+  auto Changing(F&& change) -> decltype(change());
+  // Makes changes durable: in the shared catalog first, when there is one.
+  Status Persist(const store::WriteSet& changes);
+  Status RefreshLocked();
+  // Makes this node's catalog the shared one's entries, at their version.
+  Status Adopt(const SharedCatalog::Entries& shared);
+  // The catalog's own keys in the meta family, with their values.
+  Result<std::vector<std::pair<std::string, std::string>>> LocalEntries();
 
   store::KvStore& store_;
+  const std::string storage_dir_;  // where `local` is on this node
   std::mutex write_mutex_;  // one writer at a time
+  SharedCatalog* shared_ = nullptr;
+  int64_t shared_version_ = 0;
+  bool stale_ = false;  // the last Persist found the shared catalog changed by another node
   mutable std::mutex snapshot_mutex_;
   std::shared_ptr<const CatalogState> state_;
 };

@@ -21,6 +21,9 @@ namespace kalam::server {
 namespace fs = std::filesystem;
 namespace {
 
+// How soon a node sees the catalog changes other nodes made.
+constexpr std::chrono::milliseconds kCatalogRefreshEvery{200};
+
 // What a shard's log entries do on this node. Writes do not go through the shards' logs
 // yet (they commit on the node that takes them): the groups carry only their own
 // membership, so an entry here is one this version does not know.
@@ -236,6 +239,23 @@ Status App::JoinCluster() {
   membership_ = std::move(membership).value();
   cluster::Membership* m = membership_.get();
 
+  // The catalog becomes the cluster's: DDL and users made on any node are every node's.
+  shared_catalog_ = std::make_unique<cluster::EtcdCatalog>(
+      config_.cluster.etcd_endpoints, config_.cluster.etcd_prefix, std::chrono::milliseconds(2000));
+  KALAM_RETURN_IF_ERROR(catalog_->Share(shared_catalog_.get()));
+  // This node's root password, if it has one, is the cluster's root password from now on.
+  KALAM_RETURN_IF_ERROR(authenticator_->ApplyRootPassword(config_.auth.root_password));
+  catalog_refresher_ = std::make_unique<PeriodicTask>(
+      kCatalogRefreshEvery, [catalog = catalog_.get(), failing = false]() mutable {
+        const Status refreshed = catalog->Refresh();
+        if (!refreshed.ok() && !failing) {
+          spdlog::warn("cluster: the shared catalog can't be read: {}", refreshed.message());
+        } else if (refreshed.ok() && failing) {
+          spdlog::info("cluster: the shared catalog can be read again");
+        }
+        failing = !refreshed.ok();
+      });
+
   // The shards' Raft groups, on [cluster] raft_port.
   const std::string host = address.substr(0, address.rfind(':'));
   cluster::ShardGroupsOptions options;
@@ -300,6 +320,7 @@ Status App::JoinCluster() {
 
 Status App::Close() {
   Status s;
+  catalog_refresher_.reset();
   shard_planner_.reset();
   membership_.reset();  // leaves the cluster first: other nodes stop sending work here
   shard_groups_.reset();  // then its shards' groups: their other replicas elect leaders

@@ -7,6 +7,7 @@
 #include "auth/authenticator.h"
 #include "auth/rate_limiter.h"
 #include "catalog/catalog.h"
+#include "cluster/etcd_catalog.h"
 #include "cluster/membership.h"
 #include "cluster/shard_groups.h"
 #include "cold/cold_store.h"
@@ -66,6 +67,8 @@ class App {
   cold::ColdStore cold_;
   live::SnapshotCache snapshot_cache_{[this](const std::string& table_id) { return hub_.LastChange(table_id); }};
   std::unique_ptr<store::KvStore> store_;
+  // Cluster mode: the catalog every node shares, in etcd (outlives the catalog writing to it).
+  std::unique_ptr<cluster::EtcdCatalog> shared_catalog_;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<store::Committer> committer_;
   std::unique_ptr<topics::Topics> topics_;  // the committer's hook: outlives its use
@@ -83,6 +86,7 @@ class App {
   std::unique_ptr<cluster::ShardStateMachine> shard_machine_;
   std::unique_ptr<cluster::ShardGroups> shard_groups_;
   std::unique_ptr<PeriodicTask> shard_planner_;
+  std::unique_ptr<PeriodicTask> catalog_refresher_;  // takes other nodes' catalog changes
 };
 
 }  // namespace kalam::server

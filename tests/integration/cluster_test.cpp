@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <memory>
+#include <thread>
 
 #include "etcd_process.h"
 #include "server_process.h"
@@ -249,6 +250,90 @@ TEST_F(ClusterTest, EveryShardsRaftGroupElectsALeaderAndAnotherWhenItIsKilled) {
   // Back with its Raft logs: it rejoins every group and all three agree again.
   nodes[lost_index]->Start();
   EXPECT_TRUE(WaitUntil([&] { return !AgreedLeaders(all, 8).empty(); }, std::chrono::seconds(30)));
+}
+
+// The tables of namespace app, as this node's system.tables lists them ("" when it can't be
+// read).
+std::string AppTables(const ServerProcess& server) {
+  auto http = server.Client();
+  auto r = Sql(http, RootAuth(), "SELECT table_name FROM system.tables WHERE namespace_id = 'app' ORDER BY table_name");
+  if (r.status != 200) return "";
+  std::string names;
+  for (const auto& row : r.rows()) names += Text(row.as_array().at(0)) + " ";
+  return names;
+}
+
+TEST_F(ClusterTest, TheCatalogIsEveryNodes) {
+  std::vector<std::unique_ptr<ServerProcess>> nodes;
+  for (const char* id : {"a", "b", "c"}) {
+    nodes.push_back(Node(id));
+    nodes.back()->Start();
+  }
+  auto a = nodes[0]->Client();
+  auto b = nodes[1]->Client();
+  auto c = nodes[2]->Client();
+  // DDL and users made on one node show on the others.
+  ASSERT_EQ(Sql(a, RootAuth(), "CREATE NAMESPACE app; CREATE USER TABLE app.notes (id BIGINT PRIMARY KEY, body TEXT)").status, 200);
+  ASSERT_EQ(Sql(b, RootAuth(), "CREATE USER 'ann' WITH PASSWORD 'ann-password' ROLE user").status, 200);
+  for (const auto& node : nodes) {
+    EXPECT_TRUE(WaitUntil([&] { return AppTables(*node) == "notes "; }, std::chrono::seconds(5))) << AppTables(*node);
+  }
+  const std::string ann = client::BasicAuth("ann", "ann-password");
+  EXPECT_TRUE(WaitUntil([&] { return Sql(c, ann, "SELECT 1").status == 200; }, std::chrono::seconds(5)));
+  auto inserted = Sql(c, ann, "INSERT INTO app.notes VALUES (1, 'from c')");
+  EXPECT_EQ(inserted.status, 200) << json::serialize(inserted.body);
+  // The namespace's tables are counted where they were not made.
+  auto listed = Sql(c, RootAuth(), "SELECT table_count FROM system.namespaces WHERE name = 'app'");
+  ASSERT_EQ(listed.status, 200) << json::serialize(listed.body);
+  EXPECT_EQ(json::serialize(listed.rows()), "[[1]]");
+
+  // Tables made on every node at once: none lost, each made once.
+  std::vector<std::thread> makers;
+  std::atomic<int> made{0};
+  for (size_t n = 0; n < nodes.size(); ++n) {
+    makers.emplace_back([&, n] {
+      auto http = nodes[n]->Client();
+      for (int i = 0; i < 6; ++i) {
+        auto r = Sql(http, RootAuth(), "CREATE SHARED TABLE app.t" + std::to_string(n) + std::to_string(i) + " (id BIGINT PRIMARY KEY)");
+        if (r.status == 200) ++made;
+        EXPECT_EQ(r.status, 200) << json::serialize(r.body);
+      }
+    });
+  }
+  for (auto& t : makers) t.join();
+  EXPECT_EQ(made.load(), 18);
+  const std::string all = "notes t00 t01 t02 t03 t04 t05 t10 t11 t12 t13 t14 t15 t20 t21 t22 t23 t24 t25 ";
+  for (const auto& node : nodes) {
+    EXPECT_TRUE(WaitUntil([&] { return AppTables(*node) == all; }, std::chrono::seconds(5))) << AppTables(*node);
+  }
+  // One name made on two nodes at once: one of them makes it.
+  std::atomic<int> ok{0};
+  std::atomic<int> exists{0};
+  std::vector<std::thread> racers;
+  for (size_t n = 0; n < 2; ++n) {
+    racers.emplace_back([&, n] {
+      auto http = nodes[n]->Client();
+      auto r = Sql(http, RootAuth(), "CREATE SHARED TABLE app.same (id BIGINT PRIMARY KEY)");
+      if (r.status == 200) ++ok;
+      if (r.error_code() == "ALREADY_EXISTS") ++exists;
+    });
+  }
+  for (auto& t : racers) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(exists.load(), 1);
+
+  // A dropped table and a changed password, everywhere.
+  ASSERT_EQ(Sql(c, RootAuth(), "DROP TABLE app.same").status, 200);
+  ASSERT_EQ(Sql(a, RootAuth(), "ALTER USER 'ann' SET PASSWORD 'ann-new-password'").status, 200);
+  EXPECT_TRUE(WaitUntil([&] { return AppTables(*nodes[1]) == all; }, std::chrono::seconds(5))) << AppTables(*nodes[1]);
+  EXPECT_TRUE(WaitUntil([&] { return Sql(b, ann, "SELECT 1").error_code() == "INVALID_CREDENTIALS"; }, std::chrono::seconds(5)));
+  EXPECT_EQ(Sql(b, client::BasicAuth("ann", "ann-new-password"), "SELECT 1").status, 200);
+
+  // A node that comes back takes what changed while it was away.
+  nodes[2]->Stop(SIGKILL);
+  ASSERT_EQ(Sql(a, RootAuth(), "CREATE SHARED TABLE app.later (id BIGINT PRIMARY KEY)").status, 200);
+  nodes[2]->Start();
+  EXPECT_EQ(AppTables(*nodes[2]), "later " + all);
 }
 
 TEST_F(ClusterTest, ANodeStoppedCleanlyLeavesAtOnce) {

@@ -1,6 +1,10 @@
-// EtcdClient against a real etcd (Debian's etcd-server, one member started here).
+// EtcdClient against a real etcd (Debian's etcd-server, one member started here), and
+// catalogs of two nodes sharing their entries through it (EtcdCatalog).
 #include "cluster/etcd_client.h"
+#include "catalog/catalog.h"
+#include "cluster/etcd_catalog.h"
 #include "loopback.h"
+#include "store/kv_store.h"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -11,6 +15,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 namespace kalam::cluster {
@@ -146,6 +151,99 @@ TEST_F(EtcdClientTest, MovesPastEndpointsThatRefuseOrHang) {
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.status().code(), Code::kServiceUnavailable);
   EXPECT_NE(failed.status().message().find(refused), std::string::npos);
+}
+
+// Two nodes' catalogs, each on its own store, sharing the one in etcd under prefix.
+class EtcdCatalogTest : public EtcdClientTest {
+ protected:
+  struct Node {
+    std::unique_ptr<store::KvStore> store;
+    std::unique_ptr<EtcdCatalog> shared;
+    std::unique_ptr<catalog::Catalog> catalog;
+  };
+  Node Open(const std::string& name, const std::string& prefix) {
+    Node node;
+    const std::string dir = dir_ + "/" + prefix + name;
+    std::filesystem::create_directories(dir);
+    node.store = std::move(store::KvStore::Open(dir + "/rocksdb", false)).value();
+    node.catalog = std::move(catalog::Catalog::Open(*node.store, dir + "/storage")).value();
+    node.shared = std::make_unique<EtcdCatalog>(std::vector<std::string>{url_}, "/" + prefix + "/", milliseconds(2000));
+    return node;
+  }
+  static catalog::TableDef Table(const std::string& name) {
+    catalog::TableDef t;
+    t.ns = "default";
+    t.name = name;
+    catalog::ColumnDef id;
+    id.id = 1;
+    id.name = "id";
+    id.type = ColumnType::kBigInt;
+    id.nullable = false;
+    id.primary_key = true;
+    t.schemas.push_back({1, {id}, "", 0});
+    return t;
+  }
+  static std::string Tables(const catalog::Catalog& c) {
+    std::string out;
+    for (const auto& [id, t] : c.snapshot()->tables) out += id + "#" + std::to_string(t.table_num) + " ";
+    return out;
+  }
+};
+
+TEST_F(EtcdCatalogTest, TheFirstNodeSeedsItAndTheNextTakesIt) {
+  Node first = Open("first", "seed");
+  Node second = Open("second", "seed");
+  ASSERT_TRUE(first.catalog->CreateTable(Table("kept"), false).ok());
+  ASSERT_TRUE(second.catalog->CreateTable(Table("forgotten"), false).ok());
+  ASSERT_TRUE(first.catalog->Share(first.shared.get()).ok());
+  ASSERT_TRUE(second.catalog->Share(second.shared.get()).ok());
+  // The second node's own table is gone; the first's is there, under its number.
+  EXPECT_EQ(Tables(*second.catalog), "default:kept#1 ");
+  EXPECT_EQ(Tables(*first.catalog), "default:kept#1 ");
+  // `local` stays where each node keeps it.
+  EXPECT_EQ(first.catalog->snapshot()->storages.at("local").base_directory, dir_ + "/seedfirst/storage");
+  EXPECT_EQ(second.catalog->snapshot()->storages.at("local").base_directory, dir_ + "/seedsecond/storage");
+  // What one changes, the other reads.
+  ASSERT_TRUE(second.catalog->CreateNamespace("app", false).ok());
+  ASSERT_TRUE(first.catalog->Refresh().ok());
+  EXPECT_TRUE(first.catalog->snapshot()->namespaces.contains("app"));
+  // A change made on a catalog that missed another's is made on the fresher one.
+  ASSERT_TRUE(first.catalog->CreateTable(Table("after"), false).ok());
+  EXPECT_EQ(Tables(*first.catalog), "default:after#2 default:kept#1 ");
+  EXPECT_EQ(second.catalog->CreateTable(Table("after"), false).status().code(), Code::kAlreadyExists);
+  // A restart reads its own store, then the shared catalog again.
+  ASSERT_TRUE(first.catalog->DropTable("default", "kept", false).ok());
+  second.catalog.reset();
+  second.catalog = std::move(catalog::Catalog::Open(*second.store, dir_ + "/seedsecond/storage")).value();
+  EXPECT_EQ(Tables(*second.catalog), "default:after#2 default:kept#1 ");
+  ASSERT_TRUE(second.catalog->Share(second.shared.get()).ok());
+  EXPECT_EQ(Tables(*second.catalog), "default:after#2 ");
+}
+
+TEST_F(EtcdCatalogTest, ChangesMadeAtOnceOnTwoNodesAreAllKept) {
+  Node a = Open("a", "race");
+  Node b = Open("b", "race");
+  ASSERT_TRUE(a.catalog->Share(a.shared.get()).ok());
+  ASSERT_TRUE(b.catalog->Share(b.shared.get()).ok());
+  constexpr int kEach = 25;
+  auto make = [](catalog::Catalog* c, const std::string& prefix) {
+    for (int i = 0; i < kEach; ++i) {
+      auto made = c->CreateTable(Table(prefix + std::to_string(i)), false);
+      EXPECT_TRUE(made.ok()) << made.status().message();
+    }
+  };
+  std::thread on_a(make, a.catalog.get(), "a");
+  std::thread on_b(make, b.catalog.get(), "b");
+  on_a.join();
+  on_b.join();
+  ASSERT_TRUE(a.catalog->Refresh().ok());
+  ASSERT_TRUE(b.catalog->Refresh().ok());
+  EXPECT_EQ(Tables(*a.catalog), Tables(*b.catalog));
+  // Every table, each with a number of its own.
+  std::set<uint64_t> numbers;
+  for (const auto& [id, t] : a.catalog->snapshot()->tables) numbers.insert(t.table_num);
+  EXPECT_EQ(a.catalog->snapshot()->tables.size(), 2u * kEach);
+  EXPECT_EQ(numbers.size(), 2u * kEach);
 }
 
 TEST(PrefixEnd, IsTheFirstKeyPastThePrefix) {
