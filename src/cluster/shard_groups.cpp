@@ -66,6 +66,8 @@ Status ProposalFailed(int status) {
   return {Code::kInternalError, std::string("replication failed: ") + raft_strerror(status)};
 }
 
+struct Proposal;
+
 }  // namespace
 
 struct Group;
@@ -115,6 +117,9 @@ struct ShardGroups::Impl {
   }
 
   void Apply(const ClusterPlan& next);
+  // Appends entry to shard's log (after its leader's barrier, the first time in a term);
+  // proposal learns the outcome.
+  void Submit(int32_t shard, std::string entry, std::shared_ptr<Proposal> proposal);
   void StartGroup(int32_t shard, const ShardPlan& shard_plan);
   void CloseGroup(Group* g);
   // Refreshes the views; each leader brings its group's membership to the plan's.
@@ -140,6 +145,14 @@ struct Group {
   bool closing = false;
   bool changing = false;  // a membership change is in flight
   raft_change change{};
+  // A leader takes proposals once it has applied every entry of the terms before its own
+  // (a barrier of its term applied): a statement computed on its store then never misses
+  // a write an earlier leader committed.
+  raft_term ready_term = 0;
+  bool barrier_pending = false;
+  raft_term barrier_term = 0;
+  struct raft_barrier barrier {};
+  std::vector<std::function<void(int)>> after_barrier;  // called with the barrier's status
 };
 
 namespace {
@@ -202,6 +215,15 @@ void GroupClosed(raft* r) {
   RaftPort::Release(&g->transport);
   owner->groups.erase(g->shard);  // g is gone
   if (owner->stopping && owner->groups.empty()) owner->Stop();
+}
+
+void BarrierDone(struct raft_barrier* req, int status) {
+  auto* g = static_cast<Group*>(req->data);
+  g->barrier_pending = false;
+  if (status == 0) g->ready_term = g->barrier_term;
+  std::vector<std::function<void(int)>> waiting;
+  waiting.swap(g->after_barrier);
+  for (auto& submit : waiting) submit(status);
 }
 
 void ChangeDone(raft_change* req, int status) {
@@ -464,24 +486,59 @@ void ShardGroups::Update(ClusterPlan plan) {
 }
 
 Status ShardGroups::Propose(int32_t shard, std::string entry, std::chrono::milliseconds timeout) {
+  std::vector<std::pair<int32_t, std::string>> one;
+  one.emplace_back(shard, std::move(entry));
+  return ProposeAll(std::move(one), timeout).front();
+}
+
+std::vector<Status> ShardGroups::ProposeAll(std::vector<std::pair<int32_t, std::string>> entries,
+                                            std::chrono::milliseconds timeout) {
   Impl* p = impl_.get();
-  auto proposal = std::make_shared<Proposal>();
-  std::future<Status> done = proposal->done.get_future();
-  const bool posted = p->Post([p, shard, proposal, entry = std::move(entry)] {
-    auto found = p->groups.find(shard);
-    if (found == p->groups.end() || found->second->closing) {
-      proposal->done.set_value(Status(Code::kNotFound, "this node holds no replica of shard " + std::to_string(shard)));
-      return;
+  std::vector<std::shared_ptr<Proposal>> proposals;
+  std::vector<std::future<Status>> done;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    proposals.push_back(std::make_shared<Proposal>());
+    done.push_back(proposals.back()->done.get_future());
+  }
+  const bool posted = p->Post([p, proposals, entries = std::move(entries)]() mutable {
+    for (size_t i = 0; i < entries.size(); ++i) p->Submit(entries[i].first, std::move(entries[i].second), proposals[i]);
+  });
+  std::vector<Status> out;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (size_t i = 0; i < done.size(); ++i) {
+    if (!posted) {
+      out.emplace_back(Code::kServiceUnavailable, "the node is shutting down");
+    } else if (done[i].wait_until(deadline) != std::future_status::ready) {
+      out.emplace_back(Code::kStatementTimeout, "the shard's log did not commit the write within " +
+                                                    std::to_string(timeout.count()) + " ms: it may still be applied");
+    } else {
+      out.push_back(done[i].get());
     }
-    raft* r = &found->second->r;
-    if (raft_state(r) != RAFT_LEADER) {
-      raft_id leader = 0;
-      const char* address = nullptr;
-      raft_leader(r, &leader, &address);
-      proposal->done.set_value(Status(
-          Code::kServiceUnavailable, "this node does not lead shard " + std::to_string(shard) +
-                                         (leader != 0 ? " (its leader is '" + p->NodeOf(leader) + "')"
-                                                      : " (it has no leader at the moment)")));
+  }
+  return out;
+}
+
+void ShardGroups::Impl::Submit(int32_t shard, std::string entry, std::shared_ptr<Proposal> proposal) {
+  auto found = groups.find(shard);
+  if (found == groups.end() || found->second->closing) {
+    proposal->done.set_value(Status(Code::kNotFound, "this node holds no replica of shard " + std::to_string(shard)));
+    return;
+  }
+  Group* g = found->second.get();
+  raft* r = &g->r;
+  if (raft_state(r) != RAFT_LEADER) {
+    raft_id leader = 0;
+    const char* address = nullptr;
+    raft_leader(r, &leader, &address);
+    proposal->done.set_value(Status(
+        Code::kServiceUnavailable, "this node does not lead shard " + std::to_string(shard) +
+                                       (leader != 0 ? " (its leader is '" + NodeOf(leader) + "')"
+                                                    : " (it has no leader at the moment)")));
+    return;
+  }
+  auto submit = [r, proposal, entry = std::move(entry)](int barrier_status) {
+    if (barrier_status != 0) {
+      proposal->done.set_value(ProposalFailed(barrier_status));
       return;
     }
     const std::string framed = FrameEntry(entry);
@@ -500,13 +557,21 @@ Status ShardGroups::Propose(int32_t shard, std::string entry, std::chrono::milli
       delete static_cast<std::shared_ptr<Proposal>*>(proposal->req.data);
       proposal->done.set_value(ProposalFailed(rv));
     }
-  });
-  if (!posted) return {Code::kServiceUnavailable, "the node is shutting down"};
-  if (done.wait_for(timeout) != std::future_status::ready) {
-    return {Code::kStatementTimeout, "shard " + std::to_string(shard) + " did not commit the write within " +
-                                         std::to_string(timeout.count()) + " ms: it may still be applied"};
+  };
+  if (g->ready_term == r->current_term) {
+    submit(0);
+    return;
   }
-  return done.get();
+  g->after_barrier.push_back(std::move(submit));
+  if (g->barrier_pending) return;
+  g->barrier.data = g;
+  g->barrier_term = r->current_term;
+  const int rv = raft_barrier(r, &g->barrier, BarrierDone);
+  if (rv != 0) {
+    BarrierDone(&g->barrier, rv);
+  } else {
+    g->barrier_pending = true;
+  }
 }
 
 std::vector<GroupView> ShardGroups::Groups() const {

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -98,6 +99,9 @@ class ShardGroups {
   // it (the message names the leader when known); STATEMENT_TIMEOUT: no answer within
   // timeout (the entry may still commit).
   Status Propose(int32_t shard, std::string entry, std::chrono::milliseconds timeout);
+  // Proposes every (shard, entry) at once; each one's outcome, in order, as Propose's.
+  std::vector<Status> ProposeAll(std::vector<std::pair<int32_t, std::string>> entries,
+                                 std::chrono::milliseconds timeout);
 
   // The groups running here, by shard (refreshed every heartbeat_timeout_ms).
   std::vector<GroupView> Groups() const;

@@ -38,7 +38,7 @@ Result<uint64_t> EvictExpiredStreamRows(catalog::Catalog& catalog, store::KvStor
     }
     KALAM_RETURN_IF_ERROR(cursor->status());
     if (deletes.empty() || dry_run) continue;
-    KALAM_RETURN_IF_ERROR(committer.Commit([&](store::CommitContext& commit) {
+    KALAM_RETURN_IF_ERROR(committer.CommitLocal([&](store::CommitContext& commit) {
       for (const auto& op : deletes.ops()) commit.DeleteRange(op.family, op.key, *op.range_end);
       return Status::Ok();
     }));

@@ -237,7 +237,7 @@ int64_t LiveHub::LastChange(const std::string& table_id) const {
 
 void LiveHub::Publish(std::vector<ChangeEvent>& events, int64_t last_seq) {
   std::lock_guard lock(mutex_);
-  last_seq_ = last_seq;
+  last_seq_ = std::max(last_seq_, last_seq);  // shards' parts arrive from several threads
   for (const ChangeEvent& event : events) {
     last_change_[event.table_id] = last_seq;
     auto table = tables_.find(event.table_id);

@@ -373,6 +373,7 @@ class Engine final : public QueryEngine, public DmlHost {
     return CanFlush(*state, it->second);
   }
   Status CanFlush(const catalog::CatalogState& state, const catalog::TableDef& table) const {
+    if (!options_.flush_unsupported.empty()) return Status(Code::kUnsupported, options_.flush_unsupported);
     auto storage = state.storages.find(table.storage_id);
     if (storage == state.storages.end() || IsAllowed(storage->second.base_directory)) {
       return Status::Ok();

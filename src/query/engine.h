@@ -41,6 +41,9 @@ struct EngineOptions {
   std::string temp_dir;       // where the engine spills what passes its memory; empty: nowhere
   int64_t statement_timeout_ms = 0;  // 0: none; else STATEMENT_TIMEOUT past it
   uint64_t cold_cache_bytes = 0;     // cold::PointCache's budget; 0: no cache
+  // Set: flushes are refused with UNSUPPORTED and this reason (cluster mode, until cold
+  // storage is shared by the replicas).
+  std::string flush_unsupported;
 };
 
 // A row-returning statement's result, already JSON: schema_json is the API's "schema" array

@@ -23,23 +23,8 @@ namespace {
 
 // How soon a node sees the catalog changes other nodes made.
 constexpr std::chrono::milliseconds kCatalogRefreshEvery{200};
-
-// What a shard's log entries do on this node. Writes do not go through the shards' logs
-// yet (they commit on the node that takes them): the groups carry only their own
-// membership, so an entry here is one this version does not know.
-class UnroutedShards final : public cluster::ShardStateMachine {
- public:
-  Status Apply(int32_t shard, uint64_t index, std::string_view) override {
-    return {Code::kInternalError, "shard " + std::to_string(shard) + " entry " + std::to_string(index) +
-                                      ": this version applies no shard entries"};
-  }
-  Result<std::string> Snapshot(int32_t) override { return std::string(); }
-  Status Restore(int32_t shard, std::string_view snapshot) override {
-    if (snapshot.empty()) return Status::Ok();
-    return {Code::kInternalError,
-            "shard " + std::to_string(shard) + ": this version cannot restore a snapshot with rows"};
-  }
-};
+// How long a write waits for its shard's log to commit it.
+constexpr std::chrono::milliseconds kProposeTimeout{10000};
 
 // One server per data directory: an exclusive lock on <data_path>/LOCK, held until exit.
 Result<int> LockDataDirectory(const fs::path& dir) {
@@ -135,10 +120,20 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   engine_options.max_statement_memory_bytes = config.StatementMemoryBytes(engine_options.connections);
   engine_options.temp_dir = (dir / "tmp").string();
   engine_options.cold_cache_bytes = static_cast<uint64_t>(config.storage.cold_cache_mb) << 20;
+  if (config.cluster.enabled()) {
+    // A flush turns hot rows into one node's Parquet files: replicas would diverge.
+    engine_options.flush_unsupported =
+        "Flushing is not available in cluster mode yet (rows stay in the replicated hot store until cold "
+        "storage is shared by the replicas)";
+  }
   // What the engine spilled before a crash is of no use to anyone (the directory is ours:
   // the data directory's lock is held).
   fs::remove_all(engine_options.temp_dir, ec);
-  auto committer = store::Committer::Open(*app->store_, /*node_id=*/1);
+  // The _seq values of a cluster's nodes differ in their node bits.
+  const int seq_node = config.cluster.enabled()
+                           ? 1 + static_cast<int>(cluster::ShardGroups::RaftId(config.cluster.node_id) % 1023)
+                           : 1;
+  auto committer = store::Committer::Open(*app->store_, seq_node);
   if (!committer.ok()) return committer.status();
   app->committer_ = std::move(committer).value();
   auto topics = topics::Topics::Open(*app->store_, *app->committer_, *app->catalog_, config.topics);
@@ -264,11 +259,15 @@ Status App::JoinCluster() {
   options.bind_host = config_.server.host;
   options.port = config_.cluster.raft_port;
   options.address = host + ":" + std::to_string(config_.cluster.raft_port);
-  shard_machine_ = std::make_unique<UnroutedShards>();
-  auto groups = cluster::ShardGroups::Start(options, shard_machine_.get());
+  // Rows go through the shards' logs: proposed by their leader, applied by every replica.
+  shard_writes_ = std::make_unique<cluster::ShardWrites>(*store_, *committer_, config_.cluster.shards,
+                                                         kProposeTimeout);
+  auto groups = cluster::ShardGroups::Start(options, shard_writes_.get());
   if (!groups.ok()) return groups.status();
   shard_groups_ = std::move(groups).value();
   cluster::ShardGroups* g = shard_groups_.get();
+  shard_writes_->SetGroups(g);
+  committer_->SetReplicator(shard_writes_.get());
   auto plan = [m, g] {
     cluster::ClusterPlan p;
     for (const cluster::ShardView& s : m->Shards()) p.shards[s.shard_id] = {s.replicas, s.initial};
@@ -323,6 +322,7 @@ Status App::Close() {
   catalog_refresher_.reset();
   shard_planner_.reset();
   membership_.reset();  // leaves the cluster first: other nodes stop sending work here
+  if (shard_writes_) shard_writes_->SetGroups(nullptr);
   shard_groups_.reset();  // then its shards' groups: their other replicas elect leaders
   flush_scheduler_.reset();
   stream_evictor_.reset();

@@ -10,6 +10,7 @@
 #include "cluster/etcd_catalog.h"
 #include "cluster/membership.h"
 #include "cluster/shard_groups.h"
+#include "cluster/shard_writes.h"
 #include "cold/cold_store.h"
 #include "common/config.h"
 #include "common/periodic_task.h"
@@ -83,7 +84,7 @@ class App {
   // Cluster mode only: the node's place in etcd, the Raft groups of the shards it holds
   // (with what their entries do), and the task that keeps the groups to the shard map.
   std::unique_ptr<cluster::Membership> membership_;
-  std::unique_ptr<cluster::ShardStateMachine> shard_machine_;
+  std::unique_ptr<cluster::ShardWrites> shard_writes_;
   std::unique_ptr<cluster::ShardGroups> shard_groups_;
   std::unique_ptr<PeriodicTask> shard_planner_;
   std::unique_ptr<PeriodicTask> catalog_refresher_;  // takes other nodes' catalog changes

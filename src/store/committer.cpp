@@ -1,5 +1,6 @@
 #include "store/committer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 
@@ -142,7 +143,28 @@ int64_t Committer::OldestOpenTransaction() {
 }
 
 Status Committer::Commit(const std::function<Status(CommitContext&)>& apply) {
-  Pending self{&apply, Status::Ok(), false};
+  Pending self{&apply, Status::Ok(), false, false};
+  return Enqueue(self);
+}
+
+Status Committer::CommitLocal(const std::function<Status(CommitContext&)>& apply) {
+  Pending self{&apply, Status::Ok(), false, true};
+  return Enqueue(self);
+}
+
+int32_t Committer::ShardOf(const WriteSet& changes) {
+  int32_t shard = -1;
+  for (const WriteSet::Op& op : changes.ops()) {
+    if (op.range_end || (op.family != Family::kHot && op.family != Family::kStream)) continue;
+    const std::optional<int32_t> of = replicator_->ShardOf(op.family, op.key);
+    if (!of) continue;
+    if (shard >= 0 && *of != shard) return kSeveralShards;
+    shard = *of;
+  }
+  return shard;
+}
+
+Status Committer::Enqueue(Pending& self) {
   std::unique_lock lock(mutex_);
   queue_.push_back(&self);
   // Wait until a leader has committed us, or until we may lead.
@@ -158,8 +180,13 @@ Status Committer::Commit(const std::function<Status(CommitContext&)>& apply) {
   lock.unlock();
 
   CommitContext context(store_, seq_, removed_from_hot_);
+  // Cluster mode: the statements' shard parts, and which part each statement is in.
+  std::vector<Replicator::Part> parts;
+  std::vector<int> part_of(group.size(), -1);
+  if (replicator_ != nullptr) seq_.Raise(replicated_seq_.load());
   const int64_t seq_before = seq_.last();
-  for (Pending* p : group) {
+  for (size_t k = 0; k < group.size(); ++k) {
+    Pending* p = group[k];
     context.current_ = WriteSet();
     context.current_events_.clear();
     context.undo_.clear();
@@ -167,29 +194,55 @@ Status Committer::Commit(const std::function<Status(CommitContext&)>& apply) {
     if (p->status.ok() && hook_ != nullptr && !context.current_events_.empty()) {
       p->status = hook_->OnStatement(context, context.current_events_);
     }
+    const int32_t shard = p->status.ok() && replicator_ != nullptr && !p->local ? ShardOf(context.current_) : -1;
+    if (shard == kSeveralShards) {
+      p->status = {Code::kUnsupported,
+                   "In cluster mode a statement or transaction may change the rows of one shard only: "
+                   "one user's rows of USER and STREAM tables, or one SHARED table's"};
+    }
     if (p->status.ok()) {
       if (watching_) Record(context.current_);
-      context.group_.Append(context.current_);
-      for (auto& e : context.current_events_) context.group_events_.push_back(std::move(e));
+      if (shard >= 0) {
+        auto it = std::find_if(parts.begin(), parts.end(), [&](const Replicator::Part& x) { return x.shard == shard; });
+        if (it == parts.end()) it = parts.insert(parts.end(), Replicator::Part{shard, {}, {}, 0});
+        it->changes.Append(context.current_);
+        for (auto& e : context.current_events_) it->events.push_back(std::move(e));
+        part_of[k] = static_cast<int>(it - parts.begin());
+      } else {
+        context.group_.Append(context.current_);
+        for (auto& e : context.current_events_) context.group_events_.push_back(std::move(e));
+      }
     } else {
       context.Undo();  // its changes never happened
     }
   }
-  Status written = Status::Ok();
-  if (!context.group_.empty() || seq_.last() != seq_before) {
-    context.group_.Put(Family::kMeta, kSeqKey, std::to_string(seq_.last()));
-    std::unique_lock write(write_mutex_);
-    written = store_.Write(context.group_);
-    if (written.ok()) durable_seq_ = seq_.last();
+  // Each shard's part is written by its replicas (here too) once its log has it.
+  std::vector<Status> replicated;
+  if (!parts.empty()) {
+    for (Replicator::Part& part : parts) part.last_seq = seq_.last();
+    replicated = replicator_->Replicate(parts);
   }
-  if (hook_ != nullptr) hook_->OnGroupEnd(written.ok());
+  Status written = Status::Ok();
+  if (!context.group_.empty() || (parts.empty() && seq_.last() != seq_before)) {
+    std::unique_lock write(write_mutex_);
+    const int64_t last = std::max(durable_seq_, seq_.last());
+    context.group_.Put(Family::kMeta, kSeqKey, std::to_string(last));
+    written = store_.Write(context.group_);
+    if (written.ok()) durable_seq_ = last;
+  }
+  bool all_written = written.ok();
+  for (const Status& s : replicated) all_written = all_written && s.ok();
+  if (hook_ != nullptr) hook_->OnGroupEnd(all_written);
   if (written.ok() && listener_ && !context.group_events_.empty()) {
+    std::lock_guard publishing(listener_mutex_);
     listener_(context.group_events_, seq_.last());
   }
 
   lock.lock();
-  for (Pending* p : group) {
-    if (!written.ok() && p->status.ok()) p->status = written;
+  for (size_t k = 0; k < group.size(); ++k) {
+    Pending* p = group[k];
+    const Status& outcome = part_of[k] >= 0 ? replicated[static_cast<size_t>(part_of[k])] : written;
+    if (!outcome.ok() && p->status.ok()) p->status = outcome;
     p->done = true;
   }
   leader_active_ = false;
@@ -197,6 +250,25 @@ Status Committer::Commit(const std::function<Status(CommitContext&)>& apply) {
   lock.unlock();
   cv_.notify_all();
   return self.status;
+}
+
+Status Committer::ApplyReplicated(WriteSet changes, std::vector<ChangeEvent>& events, int64_t last_seq) {
+  int64_t seen = replicated_seq_.load();
+  while (seen < last_seq && !replicated_seq_.compare_exchange_weak(seen, last_seq)) {
+  }
+  {
+    std::unique_lock write(write_mutex_);
+    const int64_t last = std::max(durable_seq_, last_seq);
+    changes.Put(Family::kMeta, kSeqKey, std::to_string(last));
+    if (watching_) Record(changes);
+    KALAM_RETURN_IF_ERROR(store_.Write(changes));
+    durable_seq_ = last;
+  }
+  if (listener_ && !events.empty()) {
+    std::lock_guard publishing(listener_mutex_);
+    listener_(events, last_seq);
+  }
+  return Status::Ok();
 }
 
 bool Committer::StepAside(std::chrono::microseconds max_wait) {

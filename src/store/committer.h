@@ -7,6 +7,7 @@
 // concurrent statements share a write.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -18,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -39,6 +41,8 @@ class SeqGenerator {
   SeqGenerator(int node_id, int64_t floor) : node_id_(node_id & 0x3ff), last_(floor) {}
   int64_t Next();
   int64_t last() const { return last_; }
+  // Never hands out floor or less from now on (a value another node handed out).
+  void Raise(int64_t floor) { last_ = std::max(last_, floor); }
 
  private:
   int node_id_;
@@ -164,6 +168,25 @@ class CommitHook {
   virtual void OnGroupEnd(bool written) = 0;
 };
 
+// Cluster mode: sends each shard's part of a commit group through the shard's Raft log;
+// every replica, this node too, then writes the part with Committer::ApplyReplicated.
+class Replicator {
+ public:
+  virtual ~Replicator() = default;
+  // The shard of a key of the hot or stream family that is a row's (or its marker's);
+  // nullopt for any other key, which is this node's own.
+  virtual std::optional<int32_t> ShardOf(Family family, std::string_view key) = 0;
+  struct Part {
+    int32_t shard = 0;
+    WriteSet changes;
+    std::vector<ChangeEvent> events;
+    int64_t last_seq = 0;  // the group's
+  };
+  // Replicates every part, each on its own; once each is applied here or failed, their
+  // outcomes in order.
+  virtual std::vector<Status> Replicate(std::vector<Part>& parts) = 0;
+};
+
 class Committer {
  public:
   // Reads the last _seq handed out, so the generator never goes back after a restart.
@@ -172,6 +195,18 @@ class Committer {
   // Runs apply under the leader and waits until its changes are durable. An error
   // returned by apply discards that statement's changes only.
   Status Commit(const std::function<Status(CommitContext&)>& apply);
+  // Like Commit, but the changes are this node's alone even in cluster mode (each replica
+  // evicts expired stream rows on its own).
+  Status CommitLocal(const std::function<Status(CommitContext&)>& apply);
+
+  // Cluster mode: statements' row changes go through the shards' logs from now on (a
+  // statement may change the rows of one shard only: UNSUPPORTED otherwise). Set once,
+  // before statements run; replicator outlives the committer's use.
+  void SetReplicator(Replicator* replicator) { replicator_ = replicator; }
+  // Writes a replicated part (on every replica, in its shard's log order), raises the _seq
+  // generator past last_seq and hands events to the listener. changes may carry the
+  // replica's own bookkeeping (the shard's applied index) to write with it.
+  Status ApplyReplicated(WriteSet changes, std::vector<ChangeEvent>& events, int64_t last_seq);
 
   // Called by the leader after each durable group write, with the group's events in
   // commit order and the last _seq of the group, before the next group starts. Set once,
@@ -216,7 +251,12 @@ class Committer {
     const std::function<Status(CommitContext&)>* apply;
     Status status;
     bool done = false;
+    bool local = false;  // CommitLocal
   };
+  Status Enqueue(Pending& self);
+  // Cluster mode: the one shard changes touches (-1: none; kSeveralShards: more than one).
+  static constexpr int32_t kSeveralShards = -2;
+  int32_t ShardOf(const WriteSet& changes);
 
   KvStore& store_;
   SeqGenerator seq_;  // used by the leader only
@@ -226,7 +266,11 @@ class Committer {
   bool leader_active_ = false;
   uint64_t groups_done_ = 0;  // groups committed (or failed) since the start
   Listener listener_;
+  std::mutex listener_mutex_;  // the leader and replicated parts hand events over one at a time
   CommitHook* hook_ = nullptr;
+  Replicator* replicator_ = nullptr;
+  // The highest _seq of a replicated part written here: the generator stays past it.
+  std::atomic<int64_t> replicated_seq_{0};
   // Held exclusively while a group is written, shared while a transaction takes its
   // snapshot: a snapshot holds every group up to durable_seq_ and none after.
   std::shared_mutex write_mutex_;

@@ -19,6 +19,7 @@
 #include "../temp_dir.h"
 #include "store/committer.h"
 #include "store/kv_store.h"
+#include "store/row_codec.h"
 
 namespace kalam::store {
 namespace {
@@ -360,6 +361,99 @@ TEST_F(CommitterTest, WatchRecordsCommittedKeysOfItsTable) {
                          c.Put(Family::kHot, key(7, "after"), "v");
                          return Status::Ok();
                        }).ok());
+}
+
+// Cluster mode's split of a group: a log of one replica per shard, kept in this process,
+// which writes each part back through ApplyReplicated as the shards' groups do (shard =
+// the first byte of a key's scope; parts of shard 9 are refused, as a shard this node
+// does not lead).
+class ShardLogs final : public Replicator {
+ public:
+  explicit ShardLogs(Committer& committer) : committer_(committer) {}
+  std::optional<int32_t> ShardOf(Family, std::string_view key) override {
+    const std::string_view scope = ScopeOfKey(key);
+    if (scope.empty()) return std::nullopt;
+    return scope[0] - '0';
+  }
+  std::vector<Status> Replicate(std::vector<Part>& parts) override {
+    std::vector<Status> out;
+    for (Part& part : parts) {
+      shards_seen.push_back(part.shard);
+      if (part.shard == 9) {
+        out.emplace_back(Code::kServiceUnavailable, "this node does not lead shard 9");
+        continue;
+      }
+      out.push_back(committer_.ApplyReplicated(std::move(part.changes), part.events, part.last_seq));
+    }
+    return out;
+  }
+  std::vector<int32_t> shards_seen;
+
+ private:
+  Committer& committer_;
+};
+
+TEST_F(CommitterTest, InClusterModeEachShardsPartGoesThroughItsLog) {
+  ShardLogs logs(*committer);
+  committer->SetReplicator(&logs);
+  std::vector<std::pair<std::string, int64_t>> published;  // table_id, _seq
+  committer->SetListener([&](std::vector<ChangeEvent>& events, int64_t) {
+    for (const auto& e : events) published.emplace_back(e.table_id, e.rows.at(0).seq);
+  });
+  auto row = [](const std::string& scope, const std::string& pk) { return ScopePrefix(5, scope) + pk; };
+  auto insert = [&](const std::vector<std::string>& scopes) {
+    return committer->Commit([&](CommitContext& c) {
+      for (const auto& scope : scopes) {
+        const int64_t seq = c.NextSeq();
+        c.Put(Family::kHot, row(scope, "k"), std::to_string(seq));
+        ChangeEvent e;
+        e.table_id = "app:t" + scope;
+        e.rows.push_back({{}, seq});
+        c.Emit(std::move(e));
+      }
+      return Status::Ok();
+    });
+  };
+  // One shard per statement: through its log, written, published.
+  ASSERT_TRUE(insert({"1a"}).ok());
+  ASSERT_TRUE(insert({"1a", "1b"}).ok());  // two users of one shard
+  EXPECT_EQ(logs.shards_seen, (std::vector<int32_t>{1, 1}));
+  EXPECT_TRUE(store->Get(Family::kHot, row("1b", "k"))->has_value());
+  ASSERT_EQ(published.size(), 3u);
+  EXPECT_LT(published[0].second, published[2].second);
+  // Two shards in one statement: refused, nothing written, nothing replicated.
+  const Status both = insert({"2a", "3a"});
+  EXPECT_EQ(both.code(), Code::kUnsupported) << both.message();
+  EXPECT_FALSE(store->Get(Family::kHot, row("2a", "k"))->has_value());
+  EXPECT_EQ(logs.shards_seen.size(), 2u);
+  // A shard the log refuses fails its statements only.
+  std::thread refused([&] { EXPECT_EQ(insert({"9a"}).code(), Code::kServiceUnavailable); });
+  std::thread taken([&] { EXPECT_TRUE(insert({"4a"}).ok()); });
+  refused.join();
+  taken.join();
+  EXPECT_FALSE(store->Get(Family::kHot, row("9a", "k"))->has_value());
+  EXPECT_TRUE(store->Get(Family::kHot, row("4a", "k"))->has_value());
+  // Keys that are no row's (SHARED scope "" here) stay this node's: written, not replicated.
+  const size_t seen = logs.shards_seen.size();
+  ASSERT_TRUE(committer->Commit([&](CommitContext& c) {
+                         c.Put(Family::kMeta, "local/key", "v");
+                         c.Put(Family::kHot, row("", "k"), "v");
+                         return Status::Ok();
+                       }).ok());
+  EXPECT_EQ(logs.shards_seen.size(), seen);
+  EXPECT_TRUE(store->Get(Family::kMeta, "local/key")->has_value());
+  // A part another leader wrote lifts the generator past its _seq.
+  const int64_t ahead = committer->last_seq() + (int64_t{1} << 40);
+  std::vector<ChangeEvent> none;
+  WriteSet other;
+  other.Put(Family::kHot, row("5a", "k"), "v");
+  ASSERT_TRUE(committer->ApplyReplicated(std::move(other), none, ahead).ok());
+  EXPECT_EQ(committer->last_seq(), ahead);
+  ASSERT_TRUE(insert({"6a"}).ok());
+  EXPECT_GT(published.back().second, ahead);
+  // The last _seq survives a restart.
+  Reopen();
+  EXPECT_GT(committer->last_seq(), ahead);
 }
 
 }  // namespace

@@ -1,0 +1,118 @@
+#include "cluster/shard_writes.h"
+
+#include <cstring>
+
+#include "cluster/shard_entry.h"
+
+namespace kalam::cluster {
+namespace {
+
+std::string AppliedKey(int32_t shard) { return "raft/applied/" + std::to_string(shard); }
+
+constexpr store::Family kRowFamilies[] = {store::Family::kHot, store::Family::kStream};
+
+}  // namespace
+
+std::optional<int32_t> ShardWrites::ShardOf(store::Family family, std::string_view key) {
+  if (family != store::Family::kHot && family != store::Family::kStream) return std::nullopt;
+  return ShardOfRowKey(key, shards_);
+}
+
+std::vector<Status> ShardWrites::Replicate(std::vector<Part>& parts) {
+  std::vector<std::pair<int32_t, std::string>> entries;
+  entries.reserve(parts.size());
+  for (Part& part : parts) {
+    ShardEntry entry;
+    entry.last_seq = part.last_seq;
+    entry.changes = std::move(part.changes);
+    entry.events = std::move(part.events);
+    entries.emplace_back(part.shard, EncodeShardEntry(entry));
+  }
+  ShardGroups* groups = groups_.load();
+  if (groups == nullptr) {
+    return std::vector<Status>(parts.size(), Status(Code::kServiceUnavailable, "the shards' groups are not running"));
+  }
+  std::vector<Status> outcomes = groups->ProposeAll(std::move(entries), propose_timeout_);
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    // Until requests are routed to the shard's leader, the client is told to go there.
+    if (outcomes[i].code() == Code::kNotFound) {
+      outcomes[i] = {Code::kServiceUnavailable, "this node holds no replica of shard " + std::to_string(parts[i].shard) +
+                                                    " yet: send the write to the shard's leader (system.shards)"};
+    }
+  }
+  return outcomes;
+}
+
+Result<uint64_t> ShardWrites::AppliedIndex(int32_t shard) {
+  auto cached = applied_.find(shard);
+  if (cached != applied_.end()) return cached->second;
+  auto stored = store_.Get(store::Family::kMeta, AppliedKey(shard));
+  if (!stored.ok()) return stored.status();
+  const uint64_t index = stored->has_value() ? std::stoull(**stored) : 0;
+  applied_[shard] = index;
+  return index;
+}
+
+Status ShardWrites::Apply(int32_t shard, uint64_t index, std::string_view bytes) {
+  auto applied = AppliedIndex(shard);
+  if (!applied.ok()) return applied.status();
+  if (index <= *applied) return Status::Ok();  // in the store already (a replay after a restart)
+  auto entry = DecodeShardEntry(bytes);
+  if (!entry.ok()) return entry.status();
+  entry->changes.Put(store::Family::kMeta, AppliedKey(shard), std::to_string(index));
+  KALAM_RETURN_IF_ERROR(committer_.ApplyReplicated(std::move(entry->changes), entry->events, entry->last_seq));
+  applied_[shard] = index;
+  return Status::Ok();
+}
+
+Status ShardWrites::VisitRows(int32_t shard,
+                              const std::function<void(store::Family, std::string_view, std::string_view)>& visit) {
+  for (store::Family family : kRowFamilies) {
+    KALAM_RETURN_IF_ERROR(store_.Scan(family, "", [&](std::string_view key, std::string_view value) {
+      if (ShardOfRowKey(key, shards_) == shard) visit(family, key, value);
+      return true;
+    }));
+  }
+  return Status::Ok();
+}
+
+Result<std::string> ShardWrites::Snapshot(int32_t shard) {
+  auto applied = AppliedIndex(shard);
+  if (!applied.ok()) return applied.status();
+  ShardEntry rows;
+  rows.last_seq = committer_.last_seq();
+  KALAM_RETURN_IF_ERROR(VisitRows(shard, [&](store::Family family, std::string_view key, std::string_view value) {
+    rows.changes.Put(family, std::string(key), std::string(value));
+  }));
+  std::string out(sizeof(uint64_t), '\0');
+  const uint64_t index = *applied;
+  std::memcpy(out.data(), &index, sizeof index);
+  return out + EncodeShardEntry(rows);
+}
+
+Status ShardWrites::Restore(int32_t shard, std::string_view snapshot) {
+  if (snapshot.size() < sizeof(uint64_t)) return {Code::kInternalError, "a malformed shard snapshot"};
+  uint64_t index = 0;
+  std::memcpy(&index, snapshot.data(), sizeof index);
+  auto applied = AppliedIndex(shard);
+  if (!applied.ok()) return applied.status();
+  // At start-up the group restores its last snapshot: the store holds that much already.
+  if (index <= *applied) return Status::Ok();
+  auto rows = DecodeShardEntry(snapshot.substr(sizeof index));
+  if (!rows.ok()) return rows.status();
+  // The shard's rows become the snapshot's: the rows it lacks go.
+  store::WriteSet changes;
+  std::map<std::pair<store::Family, std::string>, bool> kept;
+  for (const store::WriteSet::Op& op : rows->changes.ops()) kept[{op.family, op.key}] = true;
+  KALAM_RETURN_IF_ERROR(VisitRows(shard, [&](store::Family family, std::string_view key, std::string_view) {
+    if (!kept.contains({family, std::string(key)})) changes.Delete(family, std::string(key));
+  }));
+  changes.Append(rows->changes);
+  changes.Put(store::Family::kMeta, AppliedKey(shard), std::to_string(index));
+  std::vector<store::ChangeEvent> no_events;
+  KALAM_RETURN_IF_ERROR(committer_.ApplyReplicated(std::move(changes), no_events, rows->last_seq));
+  applied_[shard] = index;
+  return Status::Ok();
+}
+
+}  // namespace kalam::cluster
