@@ -34,6 +34,8 @@ struct TokenPair {
 class Authenticator {
  public:
   Authenticator(catalog::Catalog& catalog, const Config::Auth& config, std::string jwt_secret);
+  // Cluster mode: the secret every node signs with. Call before any request.
+  void SetSecret(std::string jwt_secret) { secret_ = std::move(jwt_secret); }
 
   // authorization: the Authorization header ("" when absent). user_header: X-USER-ID,
   // honoured only when auth.trust_user_header is on. peer: root without a password may sign

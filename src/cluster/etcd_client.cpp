@@ -174,6 +174,16 @@ Result<int64_t> EtcdClient::Put(const std::string& key, const std::string& value
   return Revision(*o);
 }
 
+Result<std::string> EtcdClient::CreateOrRead(const std::string& key, const std::string& value) {
+  auto created = Txn({{key, EtcdCompare::Target::kCreateRevision, 0, {}}}, {{EtcdOp::Kind::kPut, key, value, 0}});
+  if (!created.ok()) return created.status();
+  if (created->succeeded) return value;
+  auto stored = Get(key);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return Status(Code::kServiceUnavailable, "etcd key " + key + " vanished while read");
+  return (*stored)->value;
+}
+
 Result<int64_t> EtcdClient::Delete(const std::string& key) {
   auto o = Answer(Call("/v3/kv/deleterange", json::serialize(json::object{{"key", Base64Encode(key)}})));
   if (!o.ok()) return o.status();

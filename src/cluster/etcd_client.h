@@ -70,6 +70,10 @@ class EtcdClient {
                             const std::vector<EtcdOp>& success,
                             const std::vector<EtcdOp>& failure = {});
 
+  // The key's value: the one stored, else value, stored now (whoever stores it first, all
+  // callers get the same).
+  Result<std::string> CreateOrRead(const std::string& key, const std::string& value);
+
   Result<EtcdLease> GrantLease(int64_t ttl_secs);
   // Renews the lease; its remaining TTL in seconds, 0 when it has expired (then its keys
   // are gone).

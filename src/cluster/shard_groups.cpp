@@ -23,6 +23,9 @@ extern "C" {  // the library's headers have no C++ guards
 namespace kalam::cluster {
 namespace {
 
+// How a refused proposal names the shard's leader (LeaderNamedIn reads it back).
+constexpr char kLeaderIs[] = " (its leader is '";
+
 // Open log segments are preallocated: smaller than libraft's 8 MiB, as a node runs dozens
 // of groups. An entry larger than a segment still goes in one (the segment grows).
 constexpr size_t kSegmentBytes = 2 * 1024 * 1024;
@@ -532,7 +535,7 @@ void ShardGroups::Impl::Submit(int32_t shard, std::string entry, std::shared_ptr
     raft_leader(r, &leader, &address);
     proposal->done.set_value(Status(
         Code::kServiceUnavailable, "this node does not lead shard " + std::to_string(shard) +
-                                       (leader != 0 ? " (its leader is '" + NodeOf(leader) + "')"
+                                       (leader != 0 ? std::string(kLeaderIs) + NodeOf(leader) + "')"
                                                     : " (it has no leader at the moment)")));
     return;
   }
@@ -577,6 +580,17 @@ void ShardGroups::Impl::Submit(int32_t shard, std::string entry, std::shared_ptr
 std::vector<GroupView> ShardGroups::Groups() const {
   std::lock_guard lock(impl_->views_mutex);
   return impl_->views;
+}
+
+std::optional<std::string> ShardGroups::LeaderNamedIn(const Status& refused) {
+  if (refused.code() != Code::kServiceUnavailable) return std::nullopt;
+  const std::string& message = refused.message();
+  const size_t at = message.find(kLeaderIs);
+  if (at == std::string::npos) return std::nullopt;
+  const size_t from = at + std::strlen(kLeaderIs);
+  const size_t to = message.find('\'', from);
+  if (to == std::string::npos || to == from) return std::nullopt;
+  return message.substr(from, to - from);
 }
 
 uint64_t ShardGroups::RaftId(const std::string& node_id) {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -105,6 +106,9 @@ class ShardGroups {
 
   // The groups running here, by shard (refreshed every heartbeat_timeout_ms).
   std::vector<GroupView> Groups() const;
+
+  // The node a Propose's SERVICE_UNAVAILABLE names as the shard's leader, if it names one.
+  static std::optional<std::string> LeaderNamedIn(const Status& refused);
 
   // The Raft id of a node: a hash of its node id, never 0.
   static uint64_t RaftId(const std::string& node_id);

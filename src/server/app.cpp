@@ -238,6 +238,19 @@ Status App::JoinCluster() {
   shared_catalog_ = std::make_unique<cluster::EtcdCatalog>(
       config_.cluster.etcd_endpoints, config_.cluster.etcd_prefix, std::chrono::milliseconds(2000));
   KALAM_RETURN_IF_ERROR(catalog_->Share(shared_catalog_.get()));
+  // Tokens one node signs are good on every node: the cluster's JWT secret is its first
+  // node's.
+  {
+    cluster::EtcdClient etcd(config_.cluster.etcd_endpoints, std::chrono::milliseconds(2000));
+    auto mine = LoadJwtSecret(config_, config_.storage.data_path);
+    if (!mine.ok()) return mine.status();
+    auto shared = etcd.CreateOrRead(config_.cluster.etcd_prefix + "jwt_secret", *mine);
+    if (!shared.ok()) return Status(shared.status().code(), "cannot agree on the JWT secret: " + shared.status().message());
+    if (*shared != *mine && !config_.auth.jwt_secret.empty()) {
+      spdlog::warn("cluster: auth.jwt_secret differs from the cluster's: tokens are signed with the cluster's");
+    }
+    authenticator_->SetSecret(*shared);
+  }
   // This node's root password, if it has one, is the cluster's root password from now on.
   KALAM_RETURN_IF_ERROR(authenticator_->ApplyRootPassword(config_.auth.root_password));
   catalog_refresher_ = std::make_unique<PeriodicTask>(
@@ -315,6 +328,14 @@ Status App::JoinCluster() {
     return sql::ClusterSummary{"cluster", s.node_id, s.etcd, s.shards, s.replication_factor};
   });
   return Status::Ok();
+}
+
+std::optional<std::string> App::NodeAddress(const std::string& node_id) const {
+  if (!membership_) return std::nullopt;
+  for (const cluster::NodeView& n : membership_->Nodes()) {
+    if (n.node_id == node_id && n.state != "down") return n.address;
+  }
+  return std::nullopt;
 }
 
 Status App::Close() {

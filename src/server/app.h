@@ -3,6 +3,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "auth/authenticator.h"
 #include "auth/rate_limiter.h"
@@ -48,6 +50,10 @@ class App {
   live::LiveServices& live_services() { return *live_services_; }
   Metrics& metrics() { return metrics_; }
   topics::Topics& topics() { return *topics_; }
+
+  // Cluster mode: where node_id serves HTTP (host:port), as etcd says; nullopt for a node
+  // unknown, or on a single server.
+  std::optional<std::string> NodeAddress(const std::string& node_id) const;
 
   // Closes the store cleanly. Safe to call twice.
   Status Close();

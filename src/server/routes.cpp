@@ -5,8 +5,13 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdlib>
+#include <map>
 
+#include "client/http_client.h"
+#include "cluster/shard_groups.h"
 #include "common/json_text.h"
+#include "sql/splitter.h"
 #include "server/app.h"
 #include "server/request_body.h"
 #include "server/ui_routes.h"
@@ -57,6 +62,12 @@ std::string TokenBody(const auth::TokenPair& pair) {
                       {"role", std::string(auth::RoleName(pair.user.role))}}}};
   return json::serialize(body);
 }
+
+// Marks a request one node sent on to another (the shard's leader), with the sender's
+// node id; such a request is never sent on again.
+constexpr std::string_view kForwardedHeader = "X-Kalam-Forwarded-By";
+// How long a write sent on to its shard's leader may take.
+constexpr std::chrono::milliseconds kForwardTimeout{30000};
 
 double MillisSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
@@ -244,6 +255,9 @@ Response Routes::Sql(const Request& request, const Result<auth::Caller>& caller,
   batch_request.params = body.params;
 
   sql::BatchResult batch = app_.executor().Execute(*caller, batch_request);
+  if (!batch.error.ok() && batch.replay_from > 0) {
+    if (auto replayed = ReplayOnLeader(request, body, *caller, batch, start)) return std::move(*replayed);
+  }
 
   std::string out = batch.error.ok() ? R"({"status":"success","results":[)"
                                      : R"({"status":"error","results":[)";
@@ -270,6 +284,85 @@ Response Routes::Sql(const Request& request, const Result<auth::Caller>& caller,
   }
   out += '}';
   return Json(status, std::move(out), request);
+}
+
+std::optional<Response> Routes::ReplayOnLeader(const Request& request, const SqlBody& body,
+                                               const auth::Caller& caller, const sql::BatchResult& batch,
+                                               std::chrono::steady_clock::time_point start) {
+  // A request is sent on once at most: the leader answers what it can itself.
+  if (request.count(kForwardedHeader) > 0) return std::nullopt;
+  const std::optional<std::string> leader = cluster::ShardGroups::LeaderNamedIn(batch.error);
+  if (!leader || *leader == app_.config().cluster.node_id) return std::nullopt;
+  const std::optional<std::string> address = app_.NodeAddress(*leader);
+  if (!address) return std::nullopt;
+  const size_t colon = address->rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+
+  // The statements from replay_from on; parameters come with single statements only, so a
+  // body with them goes as it is.
+  std::string forwarded = request.body();
+  if (batch.replay_from > 1) {
+    std::vector<std::string> statements = sql::SplitStatements(body.sql);
+    std::string rest;
+    for (size_t i = batch.replay_from - 1; i < statements.size(); ++i) rest += statements[i] + ";\n";
+    json::object o;
+    o["sql"] = rest;
+    if (!body.namespace_id.empty()) o["namespace_id"] = body.namespace_id;
+    forwarded = json::serialize(o);
+  }
+  client::Headers headers = {{"Content-Type", "application/json"},
+                             {std::string(kForwardedHeader), app_.config().cluster.node_id}};
+  if (auto it = request.find(http::field::authorization); it != request.end()) {
+    headers.emplace_back("Authorization", std::string(it->value()));
+  }
+  if (auto user = UserHeader(request)) headers.emplace_back("X-USER-ID", std::string(*user));
+
+  // One kept-alive connection per worker thread and node.
+  thread_local std::map<std::string, client::HttpClient> clients;
+  auto it = clients.find(*address);
+  if (it == clients.end()) {
+    const int port = std::atoi(address->c_str() + colon + 1);
+    it = clients.emplace(*address, client::HttpClient(address->substr(0, colon), static_cast<uint16_t>(port))).first;
+    it->second.SetTimeout(kForwardTimeout);
+  }
+  auto answer = it->second.Send("POST", "/v1/api/sql", forwarded, headers);
+  if (!answer.ok()) {
+    clients.erase(it);
+    spdlog::warn("cluster: sending a write on to '{}' at {} failed: {}", *leader, *address, answer.status().message());
+    return std::nullopt;
+  }
+  json::object reply;
+  try {
+    reply = json::parse(answer->body).as_object();
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  // The statements that ran here, then the leader's.
+  const size_t before = batch.replay_from - 1;
+  const bool failed = reply.contains("error");
+  std::string out = failed ? R"({"status":"error","results":[)" : R"({"status":"success","results":[)";
+  size_t written = 0;
+  for (size_t i = 0; i < before && i < batch.results.size(); ++i, ++written) {
+    if (written > 0) out += ',';
+    AppendStatementResult(out, batch.results[i], batch.results[i].as_user.value_or(caller.user_id));
+  }
+  if (const json::value* results = reply.if_contains("results"); results != nullptr && results->is_array()) {
+    for (const json::value& r : results->as_array()) {
+      if (written++ > 0) out += ',';
+      out += json::serialize(r);
+    }
+  }
+  fmt::format_to(std::back_inserter(out), "],\"took\":{:.3f}", MillisSince(start));
+  if (failed) {
+    json::value error = reply.at("error");
+    if (json::object* e = error.if_object(); e != nullptr && e->contains("statement_index")) {
+      const json::value& index = e->at("statement_index");
+      if (index.is_int64()) (*e)["statement_index"] = index.as_int64() + static_cast<int64_t>(before);
+    }
+    out += ",\"error\":" + json::serialize(error);
+  }
+  out += '}';
+  return Json(static_cast<unsigned>(answer->status), std::move(out), request);
 }
 
 std::string_view Routes::Label(std::string_view target) {

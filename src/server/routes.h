@@ -11,6 +11,10 @@
 #include "common/cancellation.h"
 #include "common/status.h"
 
+namespace kalam::sql {
+struct BatchResult;
+}
+
 namespace kalam::server {
 
 class App;
@@ -71,6 +75,12 @@ class Routes {
  private:
   Response Sql(const Request& request, const Result<auth::Caller>& caller,
                const Cancellation* cancellation, const Result<SqlBody>* read);
+  // Cluster mode: when the batch stopped at a write whose shard another node leads, the
+  // batch from batch.replay_from on is sent there, and its answer follows the results of
+  // the statements before; nullopt when it can't be (the caller answers the error).
+  std::optional<Response> ReplayOnLeader(const Request& request, const SqlBody& body, const auth::Caller& caller,
+                                         const sql::BatchResult& batch,
+                                         std::chrono::steady_clock::time_point start);
   Response Login(const Request& request, const Result<auth::Caller>& caller);
   Response Refresh(const Request& request);
   Response Me(const Request& request, const Result<auth::Caller>& caller);

@@ -52,7 +52,11 @@ BatchResult Executor::Execute(const Caller& caller, const BatchRequest& request,
     batch.error = {Code::kParamsWithBatch, "Parameters can be used with a single statement only"};
     return batch;
   }
+  // The 1-based index of the BEGIN of the transaction open now (0: none, or begun in an
+  // earlier batch).
+  size_t begun_at = 0;
   for (size_t i = 0; i < statements.size(); ++i) {
+    const bool in_transaction = session.state() != Session::State::kIdle;
     std::string sql = std::move(statements[i]);
     Status bind = Status::Ok();
     if (request.params) {
@@ -84,8 +88,10 @@ BatchResult Executor::Execute(const Caller& caller, const BatchRequest& request,
       session.Fail(result.status());  // inside a transaction, an error aborts it
       batch.error = result.status();
       batch.statement_index = i + 1;
+      batch.replay_from = in_transaction ? begun_at : i + 1;
       return batch;
     }
+    if (!in_transaction && session.state() != Session::State::kIdle) begun_at = i + 1;
     batch.results.push_back(std::move(result).value());
   }
   return batch;

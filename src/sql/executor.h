@@ -50,6 +50,10 @@ struct BatchResult {
   std::vector<StatementResult> results;  // the statements that succeeded, in order
   Status error;                          // the failure that stopped the batch, if any
   size_t statement_index = 0;            // 1-based index of the failed statement; 0: none
+  // Where a replay of the batch on another node (cluster mode: the failed statement's
+  // shard is led elsewhere) must start: the failed statement, or the BEGIN of the
+  // transaction it failed in; 0 when that BEGIN was in an earlier batch.
+  size_t replay_from = 0;
 };
 
 // What CLUSTER STATUS reports beside the nodes' states.
