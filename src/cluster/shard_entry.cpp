@@ -157,7 +157,7 @@ class Reader {
 
 }  // namespace
 
-std::string EncodeShardEntry(const ShardEntry& entry) {
+std::string EncodeShardLogEntry(const ShardLogEntry& entry) {
   Writer w;
   w.Fixed(kFormat);
   w.Fixed(entry.last_seq);
@@ -189,13 +189,13 @@ std::string EncodeShardEntry(const ShardEntry& entry) {
   return w.Take();
 }
 
-Result<ShardEntry> DecodeShardEntry(std::string_view bytes) {
+Result<ShardLogEntry> DecodeShardLogEntry(std::string_view bytes) {
   Reader r(bytes);
   const Status malformed(Code::kInternalError, "a malformed shard entry");
   if (r.Fixed<uint8_t>() != kFormat) {
     return Status(Code::kInternalError, "a shard entry of an unknown format (written by a newer version?)");
   }
-  ShardEntry entry;
+  ShardLogEntry entry;
   entry.last_seq = r.Fixed<int64_t>();
   const uint32_t ops = r.Count(6);
   for (uint32_t i = 0; i < ops && r.ok(); ++i) {

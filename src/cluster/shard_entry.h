@@ -17,15 +17,15 @@
 
 namespace kalam::cluster {
 
-struct ShardEntry {
+struct ShardLogEntry {
   int64_t last_seq = 0;
   store::WriteSet changes;
   std::vector<store::ChangeEvent> events;
 };
 
-std::string EncodeShardEntry(const ShardEntry& entry);
+std::string EncodeShardLogEntry(const ShardLogEntry& entry);
 // INTERNAL_ERROR for bytes that are not an entry (cut short, unknown tags, trailing bytes).
-Result<ShardEntry> DecodeShardEntry(std::string_view bytes);
+Result<ShardLogEntry> DecodeShardLogEntry(std::string_view bytes);
 
 // The shard of a row key (or a flushed row's marker) of the hot or stream family, among
 // shards; nullopt for a key that is not a row's.

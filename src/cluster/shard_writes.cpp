@@ -22,11 +22,11 @@ std::vector<Status> ShardWrites::Replicate(std::vector<Part>& parts) {
   std::vector<std::pair<int32_t, std::string>> entries;
   entries.reserve(parts.size());
   for (Part& part : parts) {
-    ShardEntry entry;
+    ShardLogEntry entry;
     entry.last_seq = part.last_seq;
     entry.changes = std::move(part.changes);
     entry.events = std::move(part.events);
-    entries.emplace_back(part.shard, EncodeShardEntry(entry));
+    entries.emplace_back(part.shard, EncodeShardLogEntry(entry));
   }
   ShardGroups* groups = groups_.load();
   if (groups == nullptr) {
@@ -57,7 +57,7 @@ Status ShardWrites::Apply(int32_t shard, uint64_t index, std::string_view bytes)
   auto applied = AppliedIndex(shard);
   if (!applied.ok()) return applied.status();
   if (index <= *applied) return Status::Ok();  // in the store already (a replay after a restart)
-  auto entry = DecodeShardEntry(bytes);
+  auto entry = DecodeShardLogEntry(bytes);
   if (!entry.ok()) return entry.status();
   entry->changes.Put(store::Family::kMeta, AppliedKey(shard), std::to_string(index));
   KALAM_RETURN_IF_ERROR(committer_.ApplyReplicated(std::move(entry->changes), entry->events, entry->last_seq));
@@ -79,7 +79,7 @@ Status ShardWrites::VisitRows(int32_t shard,
 Result<std::string> ShardWrites::Snapshot(int32_t shard) {
   auto applied = AppliedIndex(shard);
   if (!applied.ok()) return applied.status();
-  ShardEntry rows;
+  ShardLogEntry rows;
   rows.last_seq = committer_.last_seq();
   KALAM_RETURN_IF_ERROR(VisitRows(shard, [&](store::Family family, std::string_view key, std::string_view value) {
     rows.changes.Put(family, std::string(key), std::string(value));
@@ -87,7 +87,7 @@ Result<std::string> ShardWrites::Snapshot(int32_t shard) {
   std::string out(sizeof(uint64_t), '\0');
   const uint64_t index = *applied;
   std::memcpy(out.data(), &index, sizeof index);
-  return out + EncodeShardEntry(rows);
+  return out + EncodeShardLogEntry(rows);
 }
 
 Status ShardWrites::Restore(int32_t shard, std::string_view snapshot) {
@@ -98,7 +98,7 @@ Status ShardWrites::Restore(int32_t shard, std::string_view snapshot) {
   if (!applied.ok()) return applied.status();
   // At start-up the group restores its last snapshot: the store holds that much already.
   if (index <= *applied) return Status::Ok();
-  auto rows = DecodeShardEntry(snapshot.substr(sizeof index));
+  auto rows = DecodeShardLogEntry(snapshot.substr(sizeof index));
   if (!rows.ok()) return rows.status();
   // The shard's rows become the snapshot's: the rows it lacks go.
   store::WriteSet changes;

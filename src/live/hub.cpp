@@ -107,6 +107,10 @@ int64_t LiveHub::Add(std::shared_ptr<Subscription> sub) {
   ++per_user_[sub->user_id];
   by_connection_[sub->connection_id].push_back(sub.get());
   subs_[sub->live_id] = sub;
+  if (shard_of_) {
+    auto published = last_seq_by_shard_.find(shard_of_(sub->query.table->id(), sub->query.scope));
+    return published == last_seq_by_shard_.end() ? start_seq_ : std::max(start_seq_, published->second);
+  }
   return last_seq_;
 }
 
@@ -240,6 +244,10 @@ void LiveHub::Publish(std::vector<ChangeEvent>& events, int64_t last_seq) {
   last_seq_ = std::max(last_seq_, last_seq);  // shards' parts arrive from several threads
   for (const ChangeEvent& event : events) {
     last_change_[event.table_id] = last_seq;
+    if (shard_of_) {
+      int64_t& published = last_seq_by_shard_[shard_of_(event.table_id, event.scope)];
+      published = std::max(published, last_seq);
+    }
     auto table = tables_.find(event.table_id);
     if (table == tables_.end()) continue;
     auto scope = table->second.find(event.scope);
@@ -289,6 +297,7 @@ void LiveHub::Publish(std::vector<ChangeEvent>& events, int64_t last_seq) {
       candidates(row, row_round);
       if (old != nullptr) candidates(*old, row_round);
       for (Subscription* sub : for_row) {
+        if (row.seq <= sub->known_through) continue;
         if (sub->query.table->current().version != event.schema_version) {
           stale.push_back(sub);
           continue;

@@ -46,6 +46,9 @@ struct Subscription {
   int64_t created_at = 0;
   std::atomic<int64_t> last_update = 0;
   std::atomic<int64_t> changes = 0;
+  // Resumed (from_seq_id): the client has every change up to this _seq. In a cluster,
+  // it may have heard of some from a node ahead of this one: they are not sent again.
+  int64_t known_through = 0;
 
   // REQUIRES: the hub's mutex.
   bool ready = false;               // the snapshot is queued: events go straight out
@@ -61,7 +64,14 @@ class LiveHub {
   // committer's last _seq). Call before any subscription.
   void StartAt(int64_t last_seq) {
     std::lock_guard lock(mutex_);
-    last_seq_ = last_seq;
+    last_seq_ = start_seq_ = last_seq;
+  }
+  // Cluster mode: the shard the rows of a table's scope belong to. Each shard's changes
+  // arrive in _seq order, different shards' not, so a subscription's snapshot is cut at
+  // the last _seq published for its own shard. Call before any subscription.
+  void SetShardOf(std::function<int32_t(const std::string& table_id, const std::string& scope)> shard_of) {
+    std::lock_guard lock(mutex_);
+    shard_of_ = std::move(shard_of);
   }
   // The node system.live_queries names (default "node-1", a single server's name). Call
   // before any subscription.
@@ -113,6 +123,9 @@ class LiveHub {
 
   mutable std::mutex mutex_;
   int64_t last_seq_ = 0;
+  int64_t start_seq_ = 0;  // StartAt's
+  std::function<int32_t(const std::string&, const std::string&)> shard_of_;
+  std::unordered_map<int32_t, int64_t> last_seq_by_shard_;  // with shard_of_
   std::string node_id_ = "node-1";
   uint64_t next_id_ = 1;
   std::unordered_map<std::string, std::shared_ptr<Subscription>> subs_;  // by live_id

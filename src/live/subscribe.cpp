@@ -44,6 +44,7 @@ Status ConnectionSubscriptions::Subscribe(const auth::Caller& caller,
   sub->options_json = request.options_json;
   sub->query = std::move(parsed).value();
   sub->outlet = outlet;
+  sub->known_through = request.from_seq.value_or(0);
   const SubscriptionQuery& q = sub->query;
   // Registered first, then the snapshot: a commit after snapshot_seq comes as an event,
   // one before it is in the snapshot (the hub drops events the snapshot already holds).

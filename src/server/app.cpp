@@ -1,5 +1,7 @@
 #include "server/app.h"
 
+#include "cluster/shard_entry.h"
+
 #include "jobs/backup.h"
 
 #include <fcntl.h>
@@ -13,6 +15,7 @@
 #include <thread>
 
 #include "auth/jwt.h"
+#include "cluster/shard_entry.h"
 #include "common/clock.h"
 #include "common/json_text.h"
 #include "store/committer.h"
@@ -142,7 +145,16 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   app->committer_->SetHook(&app->topics_->hook());
   live::LiveHub* hub = &app->hub_;
   hub->StartAt(app->committer_->last_seq());
-  if (config.cluster.enabled()) hub->SetNodeId(config.cluster.node_id);
+  if (config.cluster.enabled()) {
+    hub->SetNodeId(config.cluster.node_id);
+    hub->SetShardOf([catalog = app->catalog_.get(), shards = config.cluster.shards](const std::string& table_id,
+                                                                                   const std::string& scope) {
+      if (!scope.empty()) return cluster::ShardOfUser(scope, shards);
+      auto state = catalog->snapshot();
+      auto table = state->tables.find(table_id);
+      return table == state->tables.end() ? -1 : cluster::ShardOfTable(table->second.table_num, shards);
+    });
+  }
   App* self = app.get();
   app->committer_->SetListener([self](std::vector<store::ChangeEvent>& events, int64_t last_seq) {
     if (self->flush_scheduler_) self->flush_scheduler_->Count(events);

@@ -4,10 +4,14 @@
 #include <signal.h>
 
 #include <iostream>
+#include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <thread>
 
+#include "client/ws_client.h"
 #include "common/json_text.h"
 #include "etcd_process.h"
 #include "server_process.h"
@@ -453,6 +457,130 @@ TEST_F(ClusterTest, RowsGoThroughTheirShardsLogToEveryReplica) {
     EXPECT_TRUE(WaitUntil([&] { return RowsText(*node, RootAuth(), query) == after; }, std::chrono::seconds(10)))
         << RowsText(*node, RootAuth(), query);
   }
+}
+
+// A subscriber's view over WebSocket: the ids it has been told of and the last _seq.
+struct Subscriber {
+  client::WsClient ws;
+  std::set<int64_t> ids;
+  int64_t last_seq = 0;
+  int duplicates = 0;
+
+  // Connects to node as auth and subscribes to sql, resuming after from_seq when not 0.
+  bool Subscribe(const ServerProcess& node, const std::string& auth, const std::string& sql, int64_t from_seq) {
+    if (!ws.Connect("127.0.0.1", node.port(), "/v1/ws", {{"Authorization", auth}}).ok()) return false;
+    const std::string options = from_seq > 0 ? R"({"from_seq_id":)" + std::to_string(from_seq) + "}" : "{}";
+    return ws.Send(R"({"type":"subscribe","subscription":{"id":"s","sql":)" + json::serialize(json::value(sql)) +
+                   R"(,"options":)" + options + "}}")
+        .ok();
+  }
+  // Reads what arrives for up to wait; false once the connection is closed.
+  bool Read(std::chrono::milliseconds wait) {
+    const auto until = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < until) {
+      auto text = ws.Receive(std::chrono::milliseconds(50));
+      if (!text) {
+        if (ws.closed()) return false;
+        continue;
+      }
+      const json::value m = json::parse(*text);
+      const std::string type(m.at("type").as_string());
+      if (type != "initial_data_batch" && type != "change") continue;
+      for (const auto& row : m.at("rows").as_array()) {
+        if (!ids.insert(row.at("id").as_int64()).second) ++duplicates;
+        last_seq = std::max(last_seq, row.at("_seq").as_int64());
+      }
+    }
+    return true;
+  }
+};
+
+TEST_F(ClusterTest, SubscribersHearOfWritesThroughAnyNodeAndResumeElsewhere) {
+  std::vector<std::unique_ptr<ServerProcess>> owned;
+  for (const char* id : {"l1", "l2", "l3"}) {
+    owned.push_back(Node(id));
+    owned.back()->Start();
+  }
+  std::vector<ServerProcess*> nodes = {owned[0].get(), owned[1].get(), owned[2].get()};
+  ASSERT_TRUE(WaitUntil([&] { return !AgreedLeaders(nodes, 8).empty(); }, std::chrono::seconds(20)));
+  auto first = nodes[0]->Client();
+  ASSERT_EQ(Sql(first, RootAuth(), "CREATE NAMESPACE app; CREATE USER TABLE app.msgs (id BIGINT PRIMARY KEY, body TEXT); "
+                                   "CREATE USER 'ann' WITH PASSWORD 'ann-password' ROLE user").status, 200);
+  const std::string ann = client::BasicAuth("ann", "ann-password");
+  for (ServerProcess* node : nodes) {
+    ASSERT_TRUE(WaitUntil([&] { return RowsText(*node, ann, "SELECT count(*) FROM app.msgs") == "[[0]]"; }, std::chrono::seconds(5)));
+  }
+  // The node that does not lead ann's shard... or any: a subscriber on each node.
+  std::vector<std::unique_ptr<Subscriber>> subscribers;
+  for (ServerProcess* node : nodes) {
+    subscribers.push_back(std::make_unique<Subscriber>());
+    ASSERT_TRUE(subscribers.back()->Subscribe(*node, ann, "SELECT * FROM app.msgs", 0));
+  }
+  for (auto& s : subscribers) s->Read(std::chrono::milliseconds(300));
+  // Writes through every node: each subscriber hears of all of them.
+  for (int i = 0; i < 9; ++i) {
+    auto http = nodes[i % 3]->Client();
+    ASSERT_EQ(Sql(http, ann, "INSERT INTO app.msgs VALUES (" + std::to_string(i) + ", 'm')").status, 200);
+  }
+  for (auto& s : subscribers) {
+    EXPECT_TRUE(WaitUntil([&] { s->Read(std::chrono::milliseconds(50)); return s->ids.size() == 9; }, std::chrono::seconds(5)))
+        << s->ids.size();
+    EXPECT_EQ(s->duplicates, 0);
+  }
+
+  // Under a steady writer, the leader of ann's shard is killed, and with it a subscriber;
+  // it resumes on another node from its last _seq: every acknowledged row once, none
+  // missing.
+  const int leader = WriteThroughLeader(nodes, ann, "INSERT INTO app.msgs VALUES (9, 'm')");
+  ASSERT_GE(leader, 0);
+  ServerProcess* writing = nodes[(leader + 1) % 3];
+  ServerProcess* elsewhere = nodes[(leader + 2) % 3];
+  std::atomic<bool> stop{false};
+  std::mutex acked_mutex;
+  std::set<int64_t> acked = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+  int64_t attempted = 0;  // ids 100 .. attempted-1 were sent
+  std::thread writer([&] {
+    auto http = writing->Client();
+    for (int64_t id = 100; !stop; ++id) {
+      attempted = id + 1;
+      try {
+        if (Sql(http, ann, "INSERT INTO app.msgs VALUES (" + std::to_string(id) + ", 'w')").status == 200) {
+          std::lock_guard lock(acked_mutex);
+          acked.insert(id);
+        }
+      } catch (const std::exception&) {
+        http = writing->Client();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  Subscriber& moving = *subscribers[leader];
+  moving.Read(std::chrono::milliseconds(300));
+  nodes[leader]->Stop(SIGKILL);
+  while (moving.Read(std::chrono::milliseconds(100))) {
+  }
+  Subscriber resumed;
+  resumed.ids = moving.ids;
+  resumed.last_seq = moving.last_seq;
+  ASSERT_TRUE(resumed.Subscribe(*elsewhere, ann, "SELECT * FROM app.msgs", moving.last_seq));
+  resumed.Read(std::chrono::milliseconds(700));
+  stop = true;
+  writer.join();
+  std::set<int64_t> expected;
+  {
+    std::lock_guard lock(acked_mutex);
+    expected = acked;
+  }
+  // Every acknowledged row; besides, only rows whose write failed for the client as the
+  // leader died (it may have been committed: the client is told so).
+  auto heard_all = [&] {
+    resumed.Read(std::chrono::milliseconds(50));
+    return std::includes(resumed.ids.begin(), resumed.ids.end(), expected.begin(), expected.end());
+  };
+  EXPECT_TRUE(WaitUntil(heard_all, std::chrono::seconds(5))) << resumed.ids.size() << " of " << expected.size();
+  for (int64_t id : resumed.ids) EXPECT_TRUE(expected.contains(id) || (id >= 100 && id < attempted)) << id;
+  EXPECT_EQ(resumed.duplicates, 0);
+  EXPECT_GT(expected.size(), 20u);
 }
 
 TEST_F(ClusterTest, ANodeStoppedCleanlyLeavesAtOnce) {

@@ -27,8 +27,8 @@ store::Cell RandomCell(std::mt19937_64& rng) {
   }
 }
 
-ShardEntry RandomEntry(std::mt19937_64& rng) {
-  ShardEntry e;
+ShardLogEntry RandomEntry(std::mt19937_64& rng) {
+  ShardLogEntry e;
   e.last_seq = static_cast<int64_t>(rng() >> 1);
   const int ops = static_cast<int>(rng() % 6);
   for (int i = 0; i < ops; ++i) {
@@ -64,7 +64,7 @@ ShardEntry RandomEntry(std::mt19937_64& rng) {
   return e;
 }
 
-void ExpectSame(const ShardEntry& a, const ShardEntry& b) {
+void ExpectSame(const ShardLogEntry& a, const ShardLogEntry& b) {
   EXPECT_EQ(a.last_seq, b.last_seq);
   ASSERT_EQ(a.changes.size(), b.changes.size());
   for (size_t i = 0; i < a.changes.size(); ++i) {
@@ -92,38 +92,38 @@ void ExpectSame(const ShardEntry& a, const ShardEntry& b) {
   }
 }
 
-TEST(ShardEntry, RandomEntriesRoundTrip) {
+TEST(ShardLogEntry, RandomEntriesRoundTrip) {
   std::mt19937_64 rng(7);
   for (int i = 0; i < 500; ++i) {
-    const ShardEntry e = RandomEntry(rng);
-    auto back = DecodeShardEntry(EncodeShardEntry(e));
+    const ShardLogEntry e = RandomEntry(rng);
+    auto back = DecodeShardLogEntry(EncodeShardLogEntry(e));
     ASSERT_TRUE(back.ok()) << back.status().message();
     ExpectSame(e, *back);
   }
 }
 
-TEST(ShardEntry, CutShortOrJunkIsRefused) {
+TEST(ShardLogEntry, CutShortOrJunkIsRefused) {
   std::mt19937_64 rng(11);
   for (int i = 0; i < 50; ++i) {
-    const std::string bytes = EncodeShardEntry(RandomEntry(rng));
+    const std::string bytes = EncodeShardLogEntry(RandomEntry(rng));
     for (size_t cut = 0; cut < bytes.size(); ++cut) {
-      EXPECT_FALSE(DecodeShardEntry(std::string_view(bytes).substr(0, cut)).ok()) << cut;
+      EXPECT_FALSE(DecodeShardLogEntry(std::string_view(bytes).substr(0, cut)).ok()) << cut;
     }
-    EXPECT_FALSE(DecodeShardEntry(bytes + "x").ok());
+    EXPECT_FALSE(DecodeShardLogEntry(bytes + "x").ok());
   }
   for (int i = 0; i < 2000; ++i) {
     std::string junk(rng() % 64, '\0');
     for (char& c : junk) c = static_cast<char>(rng());
     if (!junk.empty() && rng() % 2) junk[0] = 1;  // past the format byte, now and then
-    (void)DecodeShardEntry(junk);  // refused or read, never past its end (ASan builds check)
+    (void)DecodeShardLogEntry(junk);  // refused or read, never past its end (ASan builds check)
   }
   // A count far past what the bytes hold is refused without allocating it.
   std::string huge("\x01", 1);
   huge += std::string(8, '\0') + std::string("\xff\xff\xff\x7f", 4);
-  EXPECT_FALSE(DecodeShardEntry(huge).ok());
+  EXPECT_FALSE(DecodeShardLogEntry(huge).ok());
 }
 
-TEST(ShardEntry, RowsGoToTheirUsersShardOrTheirTablesShard) {
+TEST(ShardLogEntry, RowsGoToTheirUsersShardOrTheirTablesShard) {
   const int32_t shards = 32;
   std::string user_row = store::ScopePrefix(42, "alice");
   store::AppendKeyCell(user_row, ColumnType::kBigInt, store::Cell(int64_t{7}));
