@@ -78,6 +78,7 @@ kalam_stop() {
 
 cleanup() {
   kalam_stop
+  if declare -F cluster_stop_all >/dev/null; then cluster_stop_all; fi
   if [ "$pg_started" -eq 1 ]; then
     as_pg "$pg_bin/pg_ctl" -D "$tmp/pg/data" -m immediate -w stop >/dev/null 2>&1
   fi

@@ -3,7 +3,7 @@
 #
 #   bench/run.sh [SUITE...]      SUITE: roundtrip | tables | rocksdb | live | cold |
 #                                transactions | pgwire | sdk | topics | fairness | chat | raft |
-#                                all
+#                                cluster | all
 #                                (default: roundtrip tables rocksdb; all = every suite)
 #
 # roundtrip (bench/roundtrip.sh): POST /v1/api/sql {"sql":"SELECT 1"} and
@@ -41,6 +41,9 @@
 #   delivery accounted for, the highest rate with p99 <= 50 ms, memory of 10k idle connections.
 # raft (bench/raft.sh, bench/raft_bench.cpp): Debian's Raft library as cluster mode would run
 #   it (three replicas, disk log, TCP): commit latency, entries/s, 16 KiB batches, failover.
+# cluster (bench/cluster.sh): three nodes in cluster mode with a three-member etcd against one
+#   server: replicated INSERT latency (through the leader and through another node), INSERT
+#   and point SELECT rates spread over the nodes, failover time after SIGKILL of a leader.
 # Each suite starts its own throw-away kalamdb-server(s); one PostgreSQL 15 cluster serves
 # the run. Prints Markdown tables (stdout; progress on stderr) and whether the aims are met,
 # each suite's as it finishes; every suite's prerequisites are checked before the first runs.
@@ -75,6 +78,8 @@
 #                         PERF (a file: perf record -g of the server over one more run)
 #   BENCH_CXX             compiler command for the load generators of chat (default g++)
 #   BENCH_RAFT_RUNS       raft: runs of the three-replica harness (default 3)
+#   BENCH_CLUSTER_*       cluster: SECONDS per measurement (5), CLIENTS spread over the nodes
+#                         (12), FAILOVERS (3)
 #   BENCH_KEEP            1 = keep the temp dir (raw outputs, server logs) after the run
 set -uo pipefail
 
@@ -82,13 +87,13 @@ here="$(cd "$(dirname "$0")" && pwd)"
 
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(roundtrip tables rocksdb)
-case " ${suites[*]} " in *" all "*) suites=(roundtrip tables rocksdb live cold transactions pgwire sdk topics fairness chat raft) ;; esac
+case " ${suites[*]} " in *" all "*) suites=(roundtrip tables rocksdb live cold transactions pgwire sdk topics fairness chat raft cluster) ;; esac
 want() { local s; for s in "${suites[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 for s in "${suites[@]}"; do
   case "$s" in
-    roundtrip | tables | rocksdb | live | cold | transactions | pgwire | sdk | topics | fairness | chat | raft) ;;
+    roundtrip | tables | rocksdb | live | cold | transactions | pgwire | sdk | topics | fairness | chat | raft | cluster) ;;
     -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench: unknown suite '$s' (roundtrip, tables, rocksdb, live, cold, transactions, pgwire, sdk, topics, fairness, chat, raft, all)" >&2; exit 2 ;;
+    *) echo "bench: unknown suite '$s' (roundtrip, tables, rocksdb, live, cold, transactions, pgwire, sdk, topics, fairness, chat, raft, cluster, all)" >&2; exit 2 ;;
   esac
 done
 
@@ -116,6 +121,8 @@ done
 . "$here/chat.sh"
 # shellcheck source=bench/raft.sh
 . "$here/raft.sh"
+# shellcheck source=bench/cluster.sh
+. "$here/cluster.sh"
 
 # Every prerequisite of the suites asked for (tools, peers, compiled drivers) is checked
 # before the first suite starts: a missing one stops the run at once, not after the suites
@@ -129,6 +136,7 @@ want topics && need_topics
 want fairness && need_fairness
 want chat && need_chat
 want raft && need_raft
+want cluster && need_cluster
 
 # Each suite's results are printed as soon as it finishes, so a later suite's failure loses
 # nothing already measured. The raw RocksDB figures belong to the tables report (its aims
@@ -149,6 +157,7 @@ want topics && { suite_topics; report_topics; }
 want fairness && { suite_fairness; report_fairness; }
 want chat && { suite_chat; report_chat; }
 want raft && { suite_raft; report_raft; }
+want cluster && { suite_cluster; report_cluster; }
 
 # ---------------------------------------------------------------- notes
 echo

@@ -23,6 +23,8 @@ extern "C" {  // the library's headers have no C++ guards
 namespace kalam::cluster {
 namespace {
 
+// At most one leadership transfer this often, so leaders settle between them.
+constexpr std::chrono::milliseconds kBalanceEvery{300};
 // How a refused proposal names the shard's leader (LeaderNamedIn reads it back).
 constexpr char kLeaderIs[] = " (its leader is '";
 
@@ -130,6 +132,11 @@ struct ShardGroups::Impl {
   GroupView ViewOf(Group* g, const ShardPlan* planned) const;
   // Adds (or makes a voter of) the first replica the plan lists that the group lacks.
   void Reconcile(Group* g, const ShardPlan& planned);
+  // Hands the leadership of one group this node leads to a caught-up voter leading fewer,
+  // while this node leads more than its share of the groups (at most one transfer a
+  // balance_every).
+  void Balance(const std::vector<GroupView>& views);
+  std::chrono::steady_clock::time_point last_transfer{};
   void Stop();
   std::string NodeOf(uint64_t raft_id) const {
     auto it = node_of_id.find(raft_id);
@@ -156,6 +163,9 @@ struct Group {
   raft_term barrier_term = 0;
   struct raft_barrier barrier {};
   std::vector<std::function<void(int)>> after_barrier;  // called with the barrier's status
+  // A leadership transfer in flight (Balance).
+  bool transferring = false;
+  struct raft_transfer transfer {};
 };
 
 namespace {
@@ -415,8 +425,57 @@ void ShardGroups::Impl::Tick() {
     // The leader brings the group's membership to the plan's.
     if (raft_state(&g->r) == RAFT_LEADER && !g->changing && shard_plan != nullptr) Reconcile(g, *shard_plan);
   }
+  Balance(next);
   std::lock_guard lock(views_mutex);
   views = std::move(next);
+}
+
+void ShardGroups::Impl::Balance(const std::vector<GroupView>& seen) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_transfer < kBalanceEvery) return;
+  std::map<std::string, size_t> led;
+  size_t with_leader = 0;
+  for (const GroupView& v : seen) {
+    for (const std::string& voter : v.voters) led.try_emplace(voter, 0);
+    if (v.leader.empty()) continue;
+    ++with_leader;
+    ++led[v.leader];
+  }
+  if (led.empty() || with_leader < seen.size()) return;  // an election is under way: wait
+  const size_t share = (with_leader + led.size() - 1) / led.size();
+  const size_t mine = led[options.node_id];
+  if (mine <= share) return;
+  for (auto& [shard, group] : groups) {
+    Group* g = group.get();
+    raft* r = &g->r;
+    if (g->closing || g->changing || g->transferring || raft_state(r) != RAFT_LEADER ||
+        r->leader_state.progress == nullptr) {
+      continue;
+    }
+    // The voter leading fewest, among those with every entry.
+    const raft_index last = raft_last_index(r);
+    raft_id target = 0;
+    size_t target_leads = mine;
+    for (unsigned i = 0; i < r->configuration.n; ++i) {
+      const raft_server& server = r->configuration.servers[i];
+      const raft_progress& progress = r->leader_state.progress[i];
+      if (server.id == id || server.role != RAFT_VOTER || progress.match_index < last || !progress.recent_recv) continue;
+      const size_t leads = led[NodeOf(server.id)];
+      if (leads + 1 < target_leads) {
+        target = server.id;
+        target_leads = leads + 1;
+      }
+    }
+    if (target == 0) continue;
+    g->transfer.data = g;
+    if (raft_transfer(r, &g->transfer, target, [](struct raft_transfer* req) {
+          static_cast<Group*>(req->data)->transferring = false;
+        }) == 0) {
+      g->transferring = true;
+      last_transfer = now;
+      return;
+    }
+  }
 }
 
 void ShardGroups::Impl::Stop() {

@@ -200,6 +200,21 @@ std::map<int64_t, std::string> AgreedLeaders(const std::vector<ServerProcess*>& 
   return agreed;
 }
 
+// Every shard led, named alike by every node, and no node leading more than its share
+// (ceil(shards / nodes)): leadership spread by the leaders handing some over.
+bool Balanced(const std::vector<ServerProcess*>& nodes, size_t shards) {
+  const auto leaders = AgreedLeaders(nodes, shards);
+  if (leaders.empty()) return false;
+  std::map<std::string, size_t> led;
+  for (const auto& [shard, leader] : leaders) ++led[leader];
+  const size_t share = (shards + nodes.size() - 1) / nodes.size();
+  if (led.size() != nodes.size()) return false;
+  for (const auto& [node, count] : led) {
+    if (count > share) return false;
+  }
+  return true;
+}
+
 TEST_F(ClusterTest, EveryShardsRaftGroupElectsALeaderAndAnotherWhenItIsKilled) {
   // The nodes join one after another: the first founds every shard's group alone, the
   // others are added to each group by its leader.
@@ -219,6 +234,10 @@ TEST_F(ClusterTest, EveryShardsRaftGroupElectsALeaderAndAnotherWhenItIsKilled) {
     EXPECT_EQ(RowObject(r).at("led").as_int64(), 8);
     EXPECT_EQ(RowObject(r).at("held").as_int64(), 24);
   }
+  // The first node founded every group and led them all: leadership spreads.
+  ASSERT_TRUE(WaitUntil([&] { return Balanced(all, 8); }, std::chrono::seconds(20)));
+  leaders = AgreedLeaders(all, 8);
+  ASSERT_FALSE(leaders.empty());
   // SIGKILL the node leading shard 0: the two others elect leaders for its shards.
   const std::string lost = leaders[0];
   const size_t lost_index = lost == "r1" ? 0 : lost == "r2" ? 1 : 2;
@@ -257,6 +276,8 @@ TEST_F(ClusterTest, EveryShardsRaftGroupElectsALeaderAndAnotherWhenItIsKilled) {
   // Back with its Raft logs: it rejoins every group and all three agree again.
   nodes[lost_index]->Start();
   EXPECT_TRUE(WaitUntil([&] { return !AgreedLeaders(all, 8).empty(); }, std::chrono::seconds(30)));
+  // And it gets its share of leaders back.
+  EXPECT_TRUE(WaitUntil([&] { return Balanced(all, 8); }, std::chrono::seconds(20)));
 }
 
 // The tables of namespace app, as this node's system.tables lists them ("" when it can't be
@@ -372,7 +393,7 @@ TEST_F(ClusterTest, RowsGoThroughTheirShardsLogToEveryReplica) {
     owned.back()->Start();
   }
   std::vector<ServerProcess*> nodes = {owned[0].get(), owned[1].get(), owned[2].get()};
-  ASSERT_TRUE(WaitUntil([&] { return !AgreedLeaders(nodes, 8).empty(); }, std::chrono::seconds(20)));
+  ASSERT_TRUE(WaitUntil([&] { return Balanced(nodes, 8); }, std::chrono::seconds(30)));
   auto first = nodes[0]->Client();
   ASSERT_EQ(Sql(first, RootAuth(), "CREATE NAMESPACE app; CREATE SHARED TABLE app.items (id BIGINT PRIMARY KEY, body TEXT); "
                                    "CREATE USER TABLE app.notes (id BIGINT PRIMARY KEY, body TEXT)").status, 200);
@@ -502,7 +523,7 @@ TEST_F(ClusterTest, SubscribersHearOfWritesThroughAnyNodeAndResumeElsewhere) {
     owned.back()->Start();
   }
   std::vector<ServerProcess*> nodes = {owned[0].get(), owned[1].get(), owned[2].get()};
-  ASSERT_TRUE(WaitUntil([&] { return !AgreedLeaders(nodes, 8).empty(); }, std::chrono::seconds(20)));
+  ASSERT_TRUE(WaitUntil([&] { return Balanced(nodes, 8); }, std::chrono::seconds(30)));
   auto first = nodes[0]->Client();
   ASSERT_EQ(Sql(first, RootAuth(), "CREATE NAMESPACE app; CREATE USER TABLE app.msgs (id BIGINT PRIMARY KEY, body TEXT); "
                                    "CREATE USER 'ann' WITH PASSWORD 'ann-password' ROLE user").status, 200);

@@ -1,0 +1,262 @@
+# Suite "cluster" of bench/run.sh (sourced). See bench/README.md, "Cluster mode".
+#
+# Three kalamdb-server nodes in cluster mode (replication factor 3, 32 shards) with a
+# three-member etcd, all on this machine, against one standalone server, same run:
+#   - single-row INSERTs into a SHARED table, 1 client: through the shard's leader, and
+#     through another node (which sends the write on); against the single server;
+#   - INSERT rate with BENCH_CLUSTER_CLIENTS clients spread over the three nodes (one wrk
+#     per node, run at once, each into its own SHARED table: three shards, led wherever the
+#     cluster's leadership balancing put them), against the same clients on the single
+#     server (one table);
+#   - primary-key point SELECTs over 10,000 rows, 1 client on a follower, and the clients
+#     spread over the three nodes;
+#   - failover: the shard's leader SIGKILLed while a client INSERTs through another node
+#     every 20 ms; the time from the kill to the first write taken again
+#     (BENCH_CLUSTER_FAILOVERS times; the node restarts and catches up between them).
+
+cluster_seconds="${BENCH_CLUSTER_SECONDS:-5}"
+cluster_clients="${BENCH_CLUSTER_CLIENTS:-12}"
+cluster_failovers="${BENCH_CLUSTER_FAILOVERS:-3}"
+cluster_etcd_pids=()
+cluster_pids=(0 0 0)
+cluster_urls=("" "" "")
+cluster_raft=("" "" "")
+cluster_http=("" "" "")
+cluster_endpoints=""
+
+need_cluster() {
+  need_kalam
+  command -v wrk >/dev/null 2>&1 || die "wrk not found (run bench/install-deps.sh)"
+  command -v etcd >/dev/null 2>&1 || die "etcd not found (run scripts/install-deps.sh)"
+}
+
+cluster_stop_all() {
+  local pid
+  for pid in "${cluster_pids[@]}" "${cluster_etcd_pids[@]}"; do
+    [ "$pid" != 0 ] || continue
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  cluster_pids=(0 0 0)
+  cluster_etcd_pids=()
+}
+
+# cluster_sql NODE SQL [EXTRA_CURL_ARGS...]: the response body, through node NODE (0-2).
+cluster_sql() {
+  local node="$1" esc="${2//\\/\\\\}"
+  shift 2
+  esc="${esc//\"/\\\"}"
+  curl -sS -m 20 -H "Authorization: $auth" -H 'Content-Type: application/json' "$@" \
+    -d "{\"sql\":\"$esc\"}" "${cluster_urls[$node]}/v1/api/sql"
+}
+
+cluster_start_etcd() {
+  local i initial="" client=() peer=()
+  for i in 0 1 2; do
+    client[$i]="$(free_port)" || die "no free port"
+    peer[$i]="$(free_port)" || die "no free port"
+    initial+="${initial:+,}e$i=http://127.0.0.1:${peer[$i]}"
+  done
+  cluster_endpoints=""
+  for i in 0 1 2; do
+    etcd --name "e$i" --data-dir "$tmp/cluster/etcd-$i" \
+      --listen-client-urls "http://127.0.0.1:${client[$i]}" --advertise-client-urls "http://127.0.0.1:${client[$i]}" \
+      --listen-peer-urls "http://127.0.0.1:${peer[$i]}" --initial-advertise-peer-urls "http://127.0.0.1:${peer[$i]}" \
+      --initial-cluster "$initial" --initial-cluster-state new --initial-cluster-token kalamdb-bench \
+      --logger zap --log-level warn >"$tmp/cluster/etcd-$i.log" 2>&1 &
+    cluster_etcd_pids+=($!)
+    cluster_endpoints+="${cluster_endpoints:+, }\"http://127.0.0.1:${client[$i]}\""
+  done
+  for i in 0 1 2; do
+    for _ in $(seq 150); do
+      curl -fs "http://127.0.0.1:${client[$i]}/health" 2>/dev/null | grep -q '"true"' && break
+      sleep 0.2
+    done
+  done
+}
+
+# cluster_node_start I: node I on its ports (chosen the first time, kept on restarts).
+cluster_node_start() {
+  local i="$1"
+  local dir="$tmp/cluster/node-$i"
+  mkdir -p "$dir"
+  [ -n "${cluster_http[$i]}" ] || cluster_http[$i]="$(free_port)" || die "no free port"
+  [ -n "${cluster_raft[$i]}" ] || cluster_raft[$i]="$(free_port)" || die "no free port"
+  cat >"$dir/server.toml" <<TOML
+[auth]
+bcrypt_cost = 4
+[postgres_wire]
+enabled = false
+[cluster]
+node_id = "node-$i"
+raft_port = ${cluster_raft[$i]}
+etcd_endpoints = [$cluster_endpoints]
+TOML
+  KALAMDB_ROOT_PASSWORD="$password" "$kalam_exe" --config "$dir/server.toml" \
+    --host 127.0.0.1 --port "${cluster_http[$i]}" --data-path "$dir/data" >>"$dir/server.log" 2>&1 &
+  cluster_pids[$i]=$!
+  cluster_urls[$i]="http://127.0.0.1:${cluster_http[$i]}"
+  for _ in $(seq 300); do
+    curl -fsS "${cluster_urls[$i]}/health" >/dev/null 2>&1 && return 0
+    kill -0 "${cluster_pids[$i]}" 2>/dev/null || { tail -20 "$dir/server.log" >&2; die "cluster node $i exited"; }
+    sleep 0.1
+  done
+  die "cluster node $i did not come up"
+}
+
+# Waits until node 0 sees every shard led and caught up (lag 0 everywhere), the leaders
+# spread over the nodes.
+cluster_wait_settled() {
+  local n
+  for _ in $(seq 300); do
+    n="$(first_cell "$(cluster_sql 0 "SELECT count(*) FROM system.shards WHERE leader IS NOT NULL AND lag = 0")")"
+    if [ "$n" = 32 ]; then
+      # ...and leadership spread (no node leading more than 11 of the 32).
+      n="$(first_cell "$(cluster_sql 0 "SELECT max(n) FROM (SELECT leader, count(*) AS n FROM system.shards GROUP BY leader)")")"
+      [ -n "$n" ] && [ "$n" -le 11 ] && return 0
+    fi
+    sleep 0.2
+  done
+  die "the cluster's shards did not settle: $(cluster_sql 0 "SELECT * FROM system.shards")"
+}
+
+# The node (0-2) leading bench.messages' shard: the one that takes a write it is asked not
+# to send on.
+cluster_leader() {
+  local i id=$(( 900000000 + RANDOM ))
+  for _ in $(seq 100); do
+    for i in 0 1 2; do
+      [ "${cluster_pids[$i]}" != 0 ] || continue
+      case "$(cluster_sql "$i" "INSERT INTO bench.messages (id, room, author, body, created_at) VALUES ($id, 'r', 'a', 'probe', '2026-01-01 00:00:00')" -H 'X-Kalam-Forwarded-By: bench')" in
+        '{"status":"success"'*) echo "$i"; return 0 ;;
+      esac
+    done
+    sleep 0.1
+  done
+  return 1
+}
+
+# run_wrk_on KEY NODE CLIENTS THREADS [VAR=VALUE...]: run_wrk against node NODE.
+run_wrk_on() {
+  local key="$1" node="$2" n="$3" threads="$4"
+  shift 4
+  local saved="$kalam_url"
+  kalam_url="${cluster_urls[$node]}"
+  run_wrk "$key" "$n" "$cluster_seconds" "$threads" "$@"
+  kalam_url="$saved"
+}
+
+# Dies unless the response body is a success.
+cluster_ok() {
+  case "$1" in '{"status":"success"'*) ;; *) die "cluster: $2 failed: $1" ;; esac
+}
+
+suite_cluster() {
+  mkdir -p "$tmp/cluster"
+  local per=$(( cluster_clients / 3 )) i leader follower k
+  [ "$per" -ge 1 ] || per=1
+
+  # ---- one server
+  kalam_start cluster-single
+  kalam_sql_ok "CREATE NAMESPACE bench; CREATE SHARED TABLE bench.messages ($columns); CREATE SHARED TABLE bench.points ($columns)" >/dev/null
+  kalam_sql_ok "INSERT INTO bench.points SELECT range, 'room-' || (range % 500), 'author', repeat('x', 100), TIMESTAMP '2026-01-01' FROM range(10000)" >/dev/null
+  log "cluster: the single server"
+  run_wrk single.insert1 1 "$cluster_seconds" 1 BENCH_INSERT_ROWS=1 BENCH_ID_BASE=1
+  run_wrk single.insertN "$cluster_clients" "$cluster_seconds" "$(gen_threads "$cluster_clients")" BENCH_INSERT_ROWS=1 BENCH_ID_BASE=100000000
+  run_wrk single.point1 1 "$cluster_seconds" 1 BENCH_SQL="SELECT * FROM bench.points WHERE id = {r}" BENCH_RAND_MAX=10000
+  run_wrk single.pointN "$cluster_clients" "$cluster_seconds" "$(gen_threads "$cluster_clients")" BENCH_SQL="SELECT * FROM bench.points WHERE id = {r}" BENCH_RAND_MAX=10000
+  kalam_stop
+
+  # ---- three nodes
+  log "cluster: starting a three-member etcd and three nodes"
+  cluster_start_etcd
+  for i in 0 1 2; do cluster_node_start "$i"; done
+  cluster_wait_settled
+  cluster_ok "$(cluster_sql 0 "CREATE NAMESPACE bench; CREATE SHARED TABLE bench.messages ($columns); CREATE SHARED TABLE bench.points ($columns); CREATE SHARED TABLE bench.m0 ($columns); CREATE SHARED TABLE bench.m1 ($columns); CREATE SHARED TABLE bench.m2 ($columns)")" "creating the tables"
+  sleep 0.5  # the other nodes read the catalog every 200 ms
+  cluster_ok "$(cluster_sql 0 "INSERT INTO bench.points SELECT range, 'room-' || (range % 500), 'author', repeat('x', 100), TIMESTAMP '2026-01-01' FROM range(10000)")" "loading bench.points"
+  leader="$(cluster_leader)" || die "cluster: no node takes writes to bench.messages"
+  follower=$(( (leader + 1) % 3 ))
+  R[cluster.leader]="$leader"
+  log "cluster: node $leader leads bench.messages' shard; $(first_cell "$(cluster_sql 0 "SELECT count(DISTINCT leader) FROM system.shards")") node(s) lead the 32 shards"
+  R[cluster.leaders]="$(first_cell "$(cluster_sql 0 "SELECT count(DISTINCT leader) FROM system.shards")")"
+  run_wrk_on cluster.insert1.leader "$leader" 1 1 BENCH_INSERT_ROWS=1 BENCH_ID_BASE=1
+  run_wrk_on cluster.insert1.forwarded "$follower" 1 1 BENCH_INSERT_ROWS=1 BENCH_ID_BASE=200000000
+  run_wrk_on cluster.point1 "$follower" 1 1 BENCH_SQL="SELECT * FROM bench.points WHERE id = {r}" BENCH_RAND_MAX=10000
+  # The clients spread over the nodes, all at once.
+  # (Waiting for these runs only: the nodes and etcd are children of this shell too.)
+  local runs=()
+  for i in 0 1 2; do
+    run_wrk_on "cluster.insertN.$i" "$i" "$per" "$(gen_threads "$per")" BENCH_INSERT_ROWS=1 BENCH_TABLE="bench.m$i" BENCH_ID_BASE=$(( 300000000 + i * 100000000 )) &
+    runs+=($!)
+  done
+  wait "${runs[@]}"
+  runs=()
+  for i in 0 1 2; do
+    run_wrk_on "cluster.pointN.$i" "$i" "$per" "$(gen_threads "$per")" BENCH_SQL="SELECT * FROM bench.points WHERE id = {r}" BENCH_RAND_MAX=10000 &
+    runs+=($!)
+  done
+  wait "${runs[@]}"
+  # run_wrk ran in subshells: read their results back from the files they wrote.
+  for k in cluster.insertN.0 cluster.insertN.1 cluster.insertN.2 cluster.pointN.0 cluster.pointN.1 cluster.pointN.2; do
+    local line f
+    line="$(grep '^BENCH_RESULT' "$tmp/$k.wrk.txt" 2>/dev/null | tail -1)"
+    for f in $line; do case "$f" in *=*) R[$k.${f%%=*}]="${f#*=}" ;; esac; done
+  done
+  R[cluster.insertN.rps]="$(awk -v a="${R[cluster.insertN.0.rps]:-0}" -v b="${R[cluster.insertN.1.rps]:-0}" -v c="${R[cluster.insertN.2.rps]:-0}" 'BEGIN { printf "%.1f", a + b + c }')"
+  R[cluster.pointN.rps]="$(awk -v a="${R[cluster.pointN.0.rps]:-0}" -v b="${R[cluster.pointN.1.rps]:-0}" -v c="${R[cluster.pointN.2.rps]:-0}" 'BEGIN { printf "%.1f", a + b + c }')"
+
+  # ---- failover
+  local run t_kill t_back writer_node ok
+  R[cluster.failovers]=""
+  for run in $(seq "$cluster_failovers"); do
+    leader="$(cluster_leader)" || die "cluster: no leader before failover $run"
+    writer_node=$(( (leader + 1) % 3 ))
+    log "cluster: failover $run: SIGKILL node $leader"
+    t_kill="$(now_ms)"
+    kill -9 "${cluster_pids[$leader]}"
+    wait "${cluster_pids[$leader]}" 2>/dev/null
+    cluster_pids[$leader]=0
+    t_back=""
+    for k in $(seq 1500); do
+      ok="$(cluster_sql "$writer_node" "INSERT INTO bench.messages (id, room, author, body, created_at) VALUES ($(( 800000000 + run * 10000 + k )), 'r', 'a', 'failover', '2026-01-01 00:00:00')")"
+      case "$ok" in '{"status":"success"'*) t_back="$(now_ms)"; break ;; esac
+      sleep 0.02
+    done
+    if [ -n "$t_back" ]; then
+      R[cluster.failovers]+="${R[cluster.failovers]:+ }$(( t_back - t_kill ))"
+    else
+      R[cluster.failovers]+="${R[cluster.failovers]:+ }none"
+    fi
+    cluster_node_start "$leader"
+    cluster_wait_settled
+  done
+  cluster_stop_all
+}
+
+report_cluster() {
+  local k one=single.insert1 fails max=0 v
+  echo
+  echo "## Cluster mode: three nodes and a three-member etcd on this machine — $(date -u +%Y-%m-%d), $cores cores"
+  echo
+  echo "Replication factor 3, 32 shards; every node, etcd member and load generator shares the $cores cores. bench.messages is a SHARED table (one shard); ${R[cluster.leaders]:-?} node(s) led the 32 shards. The spread INSERTs go to three SHARED tables, one per node's clients."
+  echo
+  echo "| measurement | single server | cluster | cluster / single |"
+  echo "|---|---|---|---|"
+  echo "| INSERT 1 row, 1 client, p50 / p99 (leader) | $(ms "${R[single.insert1.p50_us]:-}") / $(ms "${R[single.insert1.p99_us]:-}") | $(ms "${R[cluster.insert1.leader.p50_us]:-}") / $(ms "${R[cluster.insert1.leader.p99_us]:-}") | |"
+  echo "| INSERT 1 row, 1 client, p50 / p99 (through another node) | | $(ms "${R[cluster.insert1.forwarded.p50_us]:-}") / $(ms "${R[cluster.insert1.forwarded.p99_us]:-}") | |"
+  echo "| INSERT 1 row, 1 client, rows/s (leader) | $(num "${R[single.insert1.rps]:-}") | $(num "${R[cluster.insert1.leader.rps]:-}") | $(ratio "${R[cluster.insert1.leader.rps]:-}" "${R[single.insert1.rps]:-}") |"
+  echo "| INSERT 1 row, $cluster_clients clients, rows/s (cluster: spread over 3 nodes) | $(num "${R[single.insertN.rps]:-}") | $(num "${R[cluster.insertN.rps]:-}") | $(ratio "${R[cluster.insertN.rps]:-}" "${R[single.insertN.rps]:-}") |"
+  echo "| point SELECT, 1 client, p50 (cluster: a follower) | $(ms "${R[single.point1.p50_us]:-}") | $(ms "${R[cluster.point1.p50_us]:-}") | |"
+  echo "| point SELECT, $cluster_clients clients, rows/s (cluster: spread over 3 nodes) | $(num "${R[single.pointN.rps]:-}") | $(num "${R[cluster.pointN.rps]:-}") | $(ratio "${R[cluster.pointN.rps]:-}" "${R[single.pointN.rps]:-}") |"
+  echo
+  echo "Failover (SIGKILL of the shard's leader → first INSERT taken again through another node, ms): ${R[cluster.failovers]:-none}"
+  echo
+  fails=""
+  for v in ${R[cluster.failovers]:-}; do
+    if [ "$v" = none ]; then fails="a run never recovered"; else [ "$v" -gt "$max" ] && max="$v"; fi
+  done
+  echo "Aims: replicated INSERT p50 <= 2 ms at low load: $(awk -v p="${R[cluster.insert1.leader.p50_us]:-999999}" 'BEGIN { print (p <= 2000 ? "met" : "not met") }');" \
+    "aggregate INSERT rate >= 0.5x the single server's: $(awk -v a="${R[cluster.insertN.rps]:-0}" -v b="${R[single.insertN.rps]:-1}" 'BEGIN { print (a >= 0.5 * b ? "met" : "not met") }');" \
+    "failover <= 3 s: $( [ -z "$fails" ] && [ "$max" -le 3000 ] && echo met || echo "not met${fails:+ ($fails)}")."
+}
