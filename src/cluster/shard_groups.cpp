@@ -432,7 +432,7 @@ void ShardGroups::Impl::Tick() {
 
 void ShardGroups::Impl::Balance(const std::vector<GroupView>& seen) {
   const auto now = std::chrono::steady_clock::now();
-  if (now - last_transfer < kBalanceEvery) return;
+  if (!options.balance_leaders || now - last_transfer < kBalanceEvery) return;
   std::map<std::string, size_t> led;
   size_t with_leader = 0;
   for (const GroupView& v : seen) {

@@ -44,6 +44,8 @@ struct ShardGroupsOptions {
   // the last snapshot_trailing (a follower further behind gets the snapshot).
   unsigned snapshot_threshold = 8192;
   unsigned snapshot_trailing = 2048;
+  // A node leading more than its share of the groups hands some to other voters.
+  bool balance_leaders = true;
 };
 
 // What the shards' entries do on a replica. Called on the loop thread, one call at a time.

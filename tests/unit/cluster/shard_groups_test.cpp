@@ -3,6 +3,8 @@
 #include "cluster/shard_groups.h"
 
 #include <gtest/gtest.h>
+
+#include <map>
 #include <sys/time.h>
 
 #include <chrono>
@@ -90,8 +92,11 @@ class ShardGroupsTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  void StartNode(int i, unsigned snapshot_threshold = 8192) {
+  // Leaders stay where they were elected unless balance_leaders (the tests that name a
+  // leader and write through it need it to stay put).
+  void StartNode(int i, unsigned snapshot_threshold = 8192, bool balance_leaders = false) {
     ShardGroupsOptions o;
+    o.balance_leaders = balance_leaders;
     o.node_id = names_[i];
     o.dir = dir_ + "/" + names_[i];
     o.bind_host = "127.0.0.1";
@@ -149,7 +154,9 @@ TEST_F(ShardGroupsTest, EveryReplicaAppliesTheSameEntriesInLogOrder) {
     EXPECT_EQ(machines_[leader]->Entries(shard).size(), 30u);
   }
   for (int32_t shard = 0; shard < 4; ++shard) {
-    const std::vector<std::string> expected = machines_[Leader(shard)]->Entries(shard);
+    const int leader = AwaitLeader(shard);
+    ASSERT_GE(leader, 0);
+    const std::vector<std::string> expected = machines_[leader]->Entries(shard);
     for (int i = 0; i < kNodes; ++i) {
       EXPECT_TRUE(PollUntil([&] { return machines_[i]->Entries(shard) == expected; }))
           << names_[i] << " differs on shard " << shard;
@@ -157,6 +164,37 @@ TEST_F(ShardGroupsTest, EveryReplicaAppliesTheSameEntriesInLogOrder) {
   }
   for (int i = 0; i < kNodes; ++i) {
     for (const GroupView& v : nodes_[i]->Groups()) EXPECT_EQ(v.voters.size(), 3u);
+  }
+}
+
+TEST_F(ShardGroupsTest, LeadershipSpreadsOverTheVoters) {
+  // Node 0 founds six groups alone, then the others join every one of them: node 0 leads
+  // all six until it hands them over, two each.
+  for (int32_t shard = 0; shard < 6; ++shard) plan_.shards[shard] = {{names_[0]}, {names_[0]}};
+  StartNode(0, 8192, true);
+  for (int32_t shard = 0; shard < 6; ++shard) ASSERT_EQ(AwaitLeader(shard), 0);
+  for (int32_t shard = 0; shard < 6; ++shard) plan_.shards[shard].replicas = names_;
+  nodes_[0]->Update(plan_);
+  for (int i = 1; i < kNodes; ++i) StartNode(i, 8192, true);
+  std::map<int, int> led;
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        led.clear();
+        for (int32_t shard = 0; shard < 6; ++shard) {
+          const int leader = Leader(shard);
+          if (leader < 0) return false;
+          ++led[leader];
+        }
+        return led.size() == 3 && led[0] == 2 && led[1] == 2 && led[2] == 2;
+      },
+      20s))
+      << led[0] << " " << led[1] << " " << led[2];
+  // Writes go on through the new leaders.
+  for (int32_t shard = 0; shard < 6; ++shard) {
+    ASSERT_TRUE(PollUntil([&] {
+      const int leader = Leader(shard);
+      return leader >= 0 && nodes_[leader]->Propose(shard, "after", 5s).ok();
+    }));
   }
 }
 
