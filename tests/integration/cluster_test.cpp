@@ -452,6 +452,26 @@ TEST_F(ClusterTest, RowsGoThroughTheirShardsLogToEveryReplica) {
     EXPECT_TRUE(WaitUntil([&] { return RowsText(*node, ann, "SELECT count(*) FROM app.notes") == "[[3]]"; },
                           std::chrono::seconds(5)));
   }
+  // A transaction is the rows of one shard: across two SHARED tables of different shards
+  // it is refused whole; within one it is atomic.
+  ASSERT_EQ(Sql(first, RootAuth(), "CREATE SHARED TABLE app.s0 (id BIGINT PRIMARY KEY); CREATE SHARED TABLE app.s1 (id BIGINT PRIMARY KEY); "
+                                   "CREATE SHARED TABLE app.s2 (id BIGINT PRIMARY KEY); CREATE SHARED TABLE app.s3 (id BIGINT PRIMARY KEY); "
+                                   "CREATE SHARED TABLE app.s4 (id BIGINT PRIMARY KEY); CREATE SHARED TABLE app.s5 (id BIGINT PRIMARY KEY)").status, 200);
+  ASSERT_TRUE(WaitUntil([&] { return AppTables(*nodes[follower]).find("s5") != std::string::npos; }, std::chrono::seconds(5)));
+  int across = 0;  // the first table whose shard is not app.s0's
+  for (int t = 1; t <= 5 && across == 0; ++t) {
+    auto r = Sql(via, RootAuth(), "BEGIN; INSERT INTO app.s0 VALUES (" + std::to_string(t) + "); INSERT INTO app.s" + std::to_string(t) + " VALUES (1); COMMIT");
+    if (r.status == 200) continue;  // the same shard (1 in 8): the next table
+    EXPECT_EQ(r.error_code(), "UNSUPPORTED") << json::serialize(r.body);
+    across = t;
+    // Nothing of it was written, on either side.
+    EXPECT_EQ(RowsText(*nodes[follower], RootAuth(), "SELECT count(*) FROM app.s0 WHERE id = " + std::to_string(t)), "[[0]]");
+    EXPECT_EQ(RowsText(*nodes[follower], RootAuth(), "SELECT count(*) FROM app.s" + std::to_string(t)), "[[0]]");
+  }
+  EXPECT_GT(across, 0) << "six SHARED tables all in one of 8 shards";
+  auto atomic = Sql(via, RootAuth(), "BEGIN; INSERT INTO app.s0 VALUES (100); INSERT INTO app.s0 VALUES (100); COMMIT");
+  EXPECT_NE(atomic.status, 200);
+  EXPECT_EQ(RowsText(*nodes[leader], RootAuth(), "SELECT count(*) FROM app.s0 WHERE id = 100"), "[[0]]");
   // Flushing would make one replica's files: refused until cold storage is shared.
   EXPECT_EQ(Sql(first, RootAuth(), "FLUSH TABLE app.items").error_code(), "UNSUPPORTED");
 
