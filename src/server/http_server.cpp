@@ -43,6 +43,8 @@ constexpr auto kShutdownDeadline = std::chrono::seconds(30);
 // clients; 16 threads: ~6.7k). Without, statements keep their threads busy and more
 // threads only switch more (16 threads: 10% fewer single-row INSERTs/s than 4). The
 // engine's own connections (two per core) bound how many engine queries run either way.
+// In cluster mode a commit waits for its shard's log (two nodes' fsyncs) in the same way,
+// and a write sent on to its shard's leader waits for the answer on its thread.
 constexpr int kQueryThreadsPerIoThread = 2;
 constexpr int kQueryThreadsPerIoThreadDurable = 8;
 
@@ -80,8 +82,9 @@ class Server final : public HttpServer {
       : app_(app),
         io_(1),
         query_pool_(static_cast<size_t>(
-            std::max(2, io_threads * (app.config().storage.sync_writes ? kQueryThreadsPerIoThreadDurable
-                                                                       : kQueryThreadsPerIoThread)))),
+            std::max(2, io_threads * (app.config().storage.sync_writes || app.config().cluster.enabled()
+                                          ? kQueryThreadsPerIoThreadDurable
+                                          : kQueryThreadsPerIoThread)))),
         password_pool_(static_cast<size_t>(app.config().auth.password_check_threads),
                        static_cast<size_t>(app.config().auth.password_check_queue)),
         acceptor_(io_),
