@@ -284,8 +284,8 @@ Status Catalog::Persist(const store::WriteSet& changes) {
       return {Code::kTransactionConflict,
               "The catalog kept changing on other nodes meanwhile: try again"};
     }
-    // Seen as written here before the local copy is: should the local write fail, the
-    // next Refresh finds the versions apart and takes the shared entries whole.
+    // In etcd first: should the local write fail, shared_version_ stays behind, and the
+    // next Refresh (or change) takes the shared entries whole.
     KALAM_RETURN_IF_ERROR(store_.Write(changes));
     shared_version_ = **version;
     return Status::Ok();
