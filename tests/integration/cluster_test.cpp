@@ -5,6 +5,8 @@
 
 #include <iostream>
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -622,6 +624,92 @@ TEST_F(ClusterTest, SubscribersHearOfWritesThroughAnyNodeAndResumeElsewhere) {
   for (int64_t id : resumed.ids) EXPECT_TRUE(expected.contains(id) || (id >= 100 && id < attempted)) << id;
   EXPECT_EQ(resumed.duplicates, 0);
   EXPECT_GT(expected.size(), 20u);
+}
+
+TEST_F(ClusterTest, ARollingRestartUnderLoadLosesNoAcknowledgedWrite) {
+  std::vector<std::unique_ptr<ServerProcess>> owned;
+  for (const char* id : {"k1", "k2", "k3"}) {
+    owned.push_back(Node(id));
+    owned.back()->Start();
+  }
+  std::vector<ServerProcess*> nodes = {owned[0].get(), owned[1].get(), owned[2].get()};
+  ASSERT_TRUE(WaitUntil([&] { return Balanced(nodes, 8); }, std::chrono::seconds(30)));
+  auto first = nodes[0]->Client();
+  ASSERT_EQ(Sql(first, RootAuth(), "CREATE NAMESPACE app; CREATE SHARED TABLE app.log (id BIGINT PRIMARY KEY)").status, 200);
+  for (ServerProcess* node : nodes) {
+    ASSERT_TRUE(WaitUntil([&] { return AppTables(*node) == "log "; }, std::chrono::seconds(5)));
+  }
+  // A writer through whichever node is up, retrying what the server says to retry
+  // (SERVICE_UNAVAILABLE: no leader yet, or the node is going away) and lost connections.
+  std::array<std::atomic<bool>, 3> down{};
+  std::atomic<bool> stop{false};
+  std::mutex acked_mutex;
+  std::set<int64_t> acked;
+  std::atomic<int> other_errors{0};
+  std::thread writer([&] {
+    for (int64_t id = 1; !stop; ++id) {
+      bool done = false;
+      for (int attempt = 0; attempt < 200 && !done && !stop; ++attempt) {
+        const size_t n = static_cast<size_t>(id + attempt) % 3;
+        if (down[n]) continue;
+        try {
+          auto http = nodes[n]->Client();
+          auto r = Sql(http, RootAuth(), "INSERT INTO app.log VALUES (" + std::to_string(id) + ")");
+          if (r.status == 200) {
+            std::lock_guard lock(acked_mutex);
+            acked.insert(id);
+            done = true;
+          } else if (r.error_code() == "CONSTRAINT_VIOLATION") {
+            done = true;  // an earlier try was applied after all
+            std::lock_guard lock(acked_mutex);
+            acked.insert(id);
+          } else if (r.error_code() != "SERVICE_UNAVAILABLE") {
+            ++other_errors;
+            std::cout << "write " << id << ": " << json::serialize(r.body) << "\n";
+            done = true;
+          }
+        } catch (const std::exception&) {
+          // the node went away mid-request: try again
+        }
+        if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  });
+  // Each node in turn: stopped cleanly, started again, leadership settled again.
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // load before the stop
+    down[i] = true;
+    nodes[i]->Stop(SIGTERM);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // load while it is away
+    nodes[i]->Start();
+    down[i] = false;
+    ASSERT_TRUE(WaitUntil([&] { return Balanced(nodes, 8); }, std::chrono::seconds(30))) << "after restarting " << i;
+  }
+  stop = true;
+  writer.join();
+  EXPECT_EQ(other_errors.load(), 0);
+  std::set<int64_t> expected;
+  {
+    std::lock_guard lock(acked_mutex);
+    expected = acked;
+  }
+  ASSERT_GT(expected.size(), 20u);
+  // Every acknowledged row, on every node (a write that failed for its client may be there
+  // too: it was retried under the same id).
+  for (ServerProcess* node : nodes) {
+    std::set<int64_t> there;
+    EXPECT_TRUE(WaitUntil(
+        [&] {
+          auto http = node->Client();
+          auto r = Sql(http, RootAuth(), "SELECT id FROM app.log ORDER BY id");
+          if (r.status != 200) return false;
+          there.clear();
+          for (const auto& row : r.rows()) there.insert(row.as_array().at(0).as_int64());
+          return std::includes(there.begin(), there.end(), expected.begin(), expected.end());
+        },
+        std::chrono::seconds(10)))
+        << there.size() << " rows of " << expected.size() << " acknowledged";
+  }
 }
 
 TEST_F(ClusterTest, ANodeStoppedCleanlyLeavesAtOnce) {
