@@ -235,7 +235,7 @@ suite_cluster() {
 }
 
 report_cluster() {
-  local k one=single.insert1 fails max=0 v
+  local fails max=0 v
   echo
   echo "## Cluster mode: three nodes and a three-member etcd on this machine — $(date -u +%Y-%m-%d), $cores cores"
   echo

@@ -26,6 +26,8 @@ namespace {
 
 // How soon a node sees the catalog changes other nodes made.
 constexpr std::chrono::milliseconds kCatalogRefreshEvery{200};
+// How long one etcd request may take at each endpoint (the catalog's, the JWT secret's).
+constexpr std::chrono::milliseconds kEtcdTimeout{2000};
 // How long a write waits for its shard's log to commit it.
 constexpr std::chrono::milliseconds kProposeTimeout{10000};
 
@@ -248,12 +250,12 @@ Status App::JoinCluster() {
 
   // The catalog becomes the cluster's: DDL and users made on any node are every node's.
   shared_catalog_ = std::make_unique<cluster::EtcdCatalog>(
-      config_.cluster.etcd_endpoints, config_.cluster.etcd_prefix, std::chrono::milliseconds(2000));
+      config_.cluster.etcd_endpoints, config_.cluster.etcd_prefix, kEtcdTimeout);
   KALAM_RETURN_IF_ERROR(catalog_->Share(shared_catalog_.get()));
   // Tokens one node signs are good on every node: the cluster's JWT secret is its first
   // node's.
   {
-    cluster::EtcdClient etcd(config_.cluster.etcd_endpoints, std::chrono::milliseconds(2000));
+    cluster::EtcdClient etcd(config_.cluster.etcd_endpoints, kEtcdTimeout);
     auto mine = LoadJwtSecret(config_, config_.storage.data_path);
     if (!mine.ok()) return mine.status();
     auto shared = etcd.CreateOrRead(config_.cluster.etcd_prefix + "jwt_secret", *mine);
