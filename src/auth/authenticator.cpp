@@ -320,6 +320,25 @@ Result<TokenPair> Authenticator::Refresh(std::string_view refresh_token) {
   return Sign(current, claims->fam, next_jti, now);
 }
 
+std::string Authenticator::ClusterToken(const std::string& node_id) const {
+  TokenClaims claims;
+  claims.sub = node_id;
+  claims.username = node_id;
+  claims.role = "system";
+  claims.typ = "cluster";
+  claims.iat = NowSeconds();
+  claims.exp = claims.iat + 60;
+  return SignToken(claims, secret_);
+}
+
+Status Authenticator::CheckClusterToken(std::string_view authorization) const {
+  if (!StartsWithNoCase(authorization, "bearer ")) return {Code::kInvalidToken, "Expected a cluster token"};
+  auto claims = VerifyToken(authorization.substr(7), secret_, NowSeconds());
+  if (!claims.ok()) return claims.status();
+  if (claims->typ != "cluster") return {Code::kInvalidToken, "Expected a cluster token"};
+  return Status::Ok();
+}
+
 Status Authenticator::ApplyRootPassword(const std::string& password) {
   if (password.empty()) return Status::Ok();
   KALAM_RETURN_IF_ERROR(

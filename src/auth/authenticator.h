@@ -75,6 +75,12 @@ class Authenticator {
   // Sets root's password from the configuration when one is given and differs.
   Status ApplyRootPassword(const std::string& password);
 
+  // Cluster mode: the token a node sends with its requests to another node (typ "cluster",
+  // signed with the cluster's secret, valid a minute), and the check of such a request's
+  // Authorization header ("Bearer <token>"): INVALID_TOKEN for anything else.
+  std::string ClusterToken(const std::string& node_id) const;
+  Status CheckClusterToken(std::string_view authorization) const;
+
  private:
   // Verify, throttled: refused at once while the name or the address is, and its outcome
   // counted.

@@ -257,7 +257,18 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(store::KvStore& store,
 
 template <typename F>
 auto Catalog::Changing(F&& change) -> decltype(change()) {
-  std::lock_guard lock(write_mutex_);
+  std::unique_lock lock(write_mutex_);
+  announce_ = 0;
+  quiet_ = false;
+  auto result = ChangingLocked(change);
+  const int64_t announce = std::exchange(announce_, 0);
+  lock.unlock();
+  if (announce > 0 && announcer_) announcer_(announce);
+  return result;
+}
+
+template <typename F>
+auto Catalog::ChangingLocked(F&& change) -> decltype(change()) {
   // A change reads the catalog as it is now, not as of the last look.
   if (shared_ != nullptr) {
     if (Status refreshed = RefreshLocked(); !refreshed.ok()) return refreshed;
@@ -288,6 +299,7 @@ Status Catalog::Persist(const store::WriteSet& changes) {
     // next Refresh (or change) takes the shared entries whole.
     KALAM_RETURN_IF_ERROR(store_.Write(changes));
     shared_version_ = **version;
+    if (!quiet_) announce_ = shared_version_;
     return Status::Ok();
   }
   return store_.Write(changes);
@@ -375,6 +387,12 @@ Status Catalog::Share(SharedCatalog* shared) {
 
 Status Catalog::Refresh() {
   std::lock_guard lock(write_mutex_);
+  return RefreshLocked();
+}
+
+Status Catalog::RefreshTo(int64_t version) {
+  std::lock_guard lock(write_mutex_);
+  if (shared_ != nullptr && shared_version_ >= version) return Status::Ok();
   return RefreshLocked();
 }
 
@@ -634,6 +652,7 @@ Status Catalog::ModifyUser(const std::string& user_id, const std::function<bool(
     user.user_id = found->user_id;
     user.username = found->username;
     if (RevokesTokens(*found, user)) user.RevokeTokens();
+    quiet_ = OnlyBookkeeping(*found, user);
     store::WriteSet changes;
     changes.Put(Family::kMeta, Key(kUserPrefix, user.user_id), Encode(user));
     KALAM_RETURN_IF_ERROR(Persist(changes));

@@ -73,6 +73,14 @@ class Catalog {
   // or the catalog is not shared). A change made here while another node's was unseen is
   // made again on the fresher catalog, a few times, then refused with TRANSACTION_CONFLICT.
   Status Refresh();
+  // Refresh, unless this node has the shared catalog at version already.
+  Status RefreshTo(int64_t version);
+  // Cluster mode: called after each change this node made to the shared catalog, with its
+  // version, once the writers' lock is free (a change only a sign-in's bookkeeping makes,
+  // last_seen and the refresh-token families, is not announced). The server tells the other
+  // nodes, so a statement through any of them sees the change once it is acknowledged. Set
+  // before the first change.
+  void SetAnnouncer(std::function<void(int64_t version)> announcer) { announcer_ = std::move(announcer); }
 
   // Namespaces. Names are validated here (^[a-z][a-z0-9_]*$, at most 64 bytes).
   Status CreateNamespace(const std::string& name, bool if_not_exists);
@@ -126,6 +134,8 @@ class Catalog {
   // again after taking the shared catalog's news when another node changed it first.
   template <typename F>
   auto Changing(F&& change) -> decltype(change());
+  template <typename F>
+  auto ChangingLocked(F&& change) -> decltype(change());
   // Makes changes durable: in the shared catalog first, when there is one.
   Status Persist(const store::WriteSet& changes);
   Status RefreshLocked();
@@ -140,6 +150,9 @@ class Catalog {
   SharedCatalog* shared_ = nullptr;
   int64_t shared_version_ = 0;
   bool stale_ = false;  // the last Persist found the shared catalog changed by another node
+  std::function<void(int64_t)> announcer_;
+  int64_t announce_ = 0;  // the version the change under way made, to announce (0: none)
+  bool quiet_ = false;    // the change under way is not announced
   mutable std::mutex snapshot_mutex_;
   std::shared_ptr<const CatalogState> state_;
 };

@@ -7,6 +7,13 @@ bool RevokesTokens(const User& before, const User& after) {
          before.deleted() != after.deleted();
 }
 
+bool OnlyBookkeeping(const User& before, const User& after) {
+  return before.password_hash == after.password_hash && before.role == after.role &&
+         before.email == after.email && before.auth_type == after.auth_type &&
+         before.deleted_at == after.deleted_at && before.token_version == after.token_version &&
+         before.created_at == after.created_at;
+}
+
 std::string_view TableTypeName(TableType type) {
   switch (type) {
     case TableType::kUser: return "user";

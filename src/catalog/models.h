@@ -52,6 +52,9 @@ struct User {
 // Whether changing before into after revokes the user's tokens: a new password, a new role,
 // a drop (or an undrop).
 bool RevokesTokens(const User& before, const User& after);
+// Whether changing before into after touches only what signing in keeps up to date:
+// last_seen, the SCRAM verifier, the refresh-token families (and updated_at).
+bool OnlyBookkeeping(const User& before, const User& after);
 
 struct Namespace {
   std::string name;  // also its id

@@ -15,6 +15,8 @@ extern "C" {  // the library's headers have no C++ guards
 #include <future>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <shared_mutex>
 #include <thread>
 
 #include "cluster/raft_port.h"
@@ -100,6 +102,11 @@ struct ShardGroups::Impl {
 
   mutable std::mutex views_mutex;
   std::vector<GroupView> views;
+  // The shards this node leads with every earlier term's entries applied (a barrier of its
+  // term done): ReadAtLeader answers for them without the loop. Set by the loop thread when
+  // such a barrier completes, rebuilt every tick (a leadership lost leaves it then).
+  mutable std::shared_mutex readable_mutex;
+  std::set<int32_t> readable;
 
   // Runs task on the loop thread; false once the groups are shutting down.
   bool Post(std::function<void()> task) {
@@ -125,6 +132,15 @@ struct ShardGroups::Impl {
   // Appends entry to shard's log (after its leader's barrier, the first time in a term);
   // proposal learns the outcome.
   void Submit(int32_t shard, std::string entry, std::shared_ptr<Proposal> proposal);
+  // Answers done once this node leads shard with its earlier terms' entries applied; the
+  // refusal Submit gives when it does not lead it.
+  void ReadyToRead(int32_t shard, std::shared_ptr<std::promise<Status>> done);
+  // SERVICE_UNAVAILABLE for a node that does not lead g's shard, naming the leader if known.
+  Status NotLeader(Group* g) const;
+  // Runs then(status) once a barrier of the leader's current term is applied (at once when
+  // one is); starts that barrier if none is in flight.
+  void AfterBarrier(Group* g, std::function<void(int)> then);
+  void MarkReadable(int32_t shard, bool readable_now);
   void StartGroup(int32_t shard, const ShardPlan& shard_plan);
   void CloseGroup(Group* g);
   // Refreshes the views; each leader brings its group's membership to the plan's.
@@ -426,6 +442,15 @@ void ShardGroups::Impl::Tick() {
     if (raft_state(&g->r) == RAFT_LEADER && !g->changing && shard_plan != nullptr) Reconcile(g, *shard_plan);
   }
   Balance(next);
+  std::set<int32_t> leading;
+  for (auto& [shard, group] : groups) {
+    Group* g = group.get();
+    if (!g->closing && raft_state(&g->r) == RAFT_LEADER && g->ready_term == g->r.current_term) leading.insert(shard);
+  }
+  {
+    std::unique_lock lock(readable_mutex);
+    readable = std::move(leading);
+  }
   std::lock_guard lock(views_mutex);
   views = std::move(next);
 }
@@ -589,13 +614,7 @@ void ShardGroups::Impl::Submit(int32_t shard, std::string entry, std::shared_ptr
   Group* g = found->second.get();
   raft* r = &g->r;
   if (raft_state(r) != RAFT_LEADER) {
-    raft_id leader = 0;
-    const char* address = nullptr;
-    raft_leader(r, &leader, &address);
-    proposal->done.set_value(Status(
-        Code::kServiceUnavailable, "this node does not lead shard " + std::to_string(shard) +
-                                       (leader != 0 ? std::string(kLeaderIs) + NodeOf(leader) + "')"
-                                                    : " (it has no leader at the moment)")));
+    proposal->done.set_value(NotLeader(g));
     return;
   }
   auto submit = [r, proposal, entry = std::move(entry)](int barrier_status) {
@@ -620,11 +639,25 @@ void ShardGroups::Impl::Submit(int32_t shard, std::string entry, std::shared_ptr
       proposal->done.set_value(ProposalFailed(rv));
     }
   };
+  AfterBarrier(g, std::move(submit));
+}
+
+Status ShardGroups::Impl::NotLeader(Group* g) const {
+  raft_id leader = 0;
+  const char* address = nullptr;
+  raft_leader(&g->r, &leader, &address);
+  return {Code::kServiceUnavailable, "this node does not lead shard " + std::to_string(g->shard) +
+                                         (leader != 0 && leader != id ? std::string(kLeaderIs) + NodeOf(leader) + "')"
+                                                                      : " (it has no leader at the moment)")};
+}
+
+void ShardGroups::Impl::AfterBarrier(Group* g, std::function<void(int)> then) {
+  raft* r = &g->r;
   if (g->ready_term == r->current_term) {
-    submit(0);
+    then(0);
     return;
   }
-  g->after_barrier.push_back(std::move(submit));
+  g->after_barrier.push_back(std::move(then));
   if (g->barrier_pending) return;
   g->barrier.data = g;
   g->barrier_term = r->current_term;
@@ -634,6 +667,56 @@ void ShardGroups::Impl::Submit(int32_t shard, std::string entry, std::shared_ptr
   } else {
     g->barrier_pending = true;
   }
+}
+
+void ShardGroups::Impl::MarkReadable(int32_t shard, bool readable_now) {
+  std::unique_lock lock(readable_mutex);
+  if (readable_now) {
+    readable.insert(shard);
+  } else {
+    readable.erase(shard);
+  }
+}
+
+void ShardGroups::Impl::ReadyToRead(int32_t shard, std::shared_ptr<std::promise<Status>> done) {
+  auto found = groups.find(shard);
+  if (found == groups.end() || found->second->closing) {
+    done->set_value(Status(Code::kServiceUnavailable, "this node holds no replica of shard " + std::to_string(shard)));
+    return;
+  }
+  Group* g = found->second.get();
+  if (raft_state(&g->r) != RAFT_LEADER) {
+    MarkReadable(shard, false);
+    done->set_value(NotLeader(g));
+    return;
+  }
+  AfterBarrier(g, [this, g, done](int status) {
+    if (status != 0) {
+      done->set_value(ProposalFailed(status));
+      return;
+    }
+    const bool leads = raft_state(&g->r) == RAFT_LEADER && g->ready_term == g->r.current_term;
+    MarkReadable(g->shard, leads);
+    done->set_value(leads ? Status::Ok() : NotLeader(g));
+  });
+}
+
+Status ShardGroups::ReadAtLeader(int32_t shard, std::chrono::milliseconds timeout) {
+  Impl* p = impl_.get();
+  {
+    std::shared_lock lock(p->readable_mutex);
+    if (p->readable.count(shard) > 0) return Status::Ok();
+  }
+  auto done = std::make_shared<std::promise<Status>>();
+  std::future<Status> answer = done->get_future();
+  if (!p->Post([p, shard, done] { p->ReadyToRead(shard, done); })) {
+    return {Code::kServiceUnavailable, "the node is shutting down"};
+  }
+  if (answer.wait_for(timeout) != std::future_status::ready) {
+    return {Code::kServiceUnavailable, "shard " + std::to_string(shard) + " found no leader within " +
+                                           std::to_string(timeout.count()) + " ms: retry"};
+  }
+  return answer.get();
 }
 
 std::vector<GroupView> ShardGroups::Groups() const {

@@ -106,6 +106,12 @@ class ShardGroups {
   std::vector<Status> ProposeAll(std::vector<std::pair<int32_t, std::string>> entries,
                                  std::chrono::milliseconds timeout);
 
+  // Ok once this node leads shard with every entry of the earlier terms applied, so a read
+  // of its store sees every write acknowledged so far (but for a leader deposed within the
+  // last heartbeat that has not noticed yet). Otherwise SERVICE_UNAVAILABLE as Propose's:
+  // naming the leader when known. Waits for the leader's barrier at most timeout.
+  Status ReadAtLeader(int32_t shard, std::chrono::milliseconds timeout);
+
   // The groups running here, by shard (refreshed every heartbeat_timeout_ms).
   std::vector<GroupView> Groups() const;
 

@@ -282,7 +282,7 @@ class Engine final : public QueryEngine, public DmlHost {
       return FromError(duckdb::ErrorData(e));
     }
     std::optional<ColdPointRead> cold_read;
-    if (auto fast = TryFastSelect(**statement, *state, context, store_, cold_)) {
+    if (auto fast = TryFastSelect(**statement, *state, context, store_, cold_, ReadGateFor(context))) {
       if (fast->rows) {
         if (!fast->rows->ok()) return fast->rows->status();
         Outcome out;
@@ -348,6 +348,10 @@ class Engine final : public QueryEngine, public DmlHost {
   }
   void SetRunningQuerySource(std::function<std::vector<RunningQueryRow>()> source) override {
     registry_->running_queries = std::move(source);
+  }
+  void SetReadGate(ReadGate gate) override { read_gate_ = std::move(gate); }
+  const ReadGate* ReadGateFor(const QueryContext& context) const {
+    return context.read_at_leader && read_gate_ ? &read_gate_ : nullptr;
   }
   void SetClusterSources(std::function<std::vector<ClusterNodeRow>()> nodes,
                          std::function<std::vector<ShardRow>()> shards) override {
@@ -506,7 +510,8 @@ class Engine final : public QueryEngine, public DmlHost {
     } else {
       std::optional<int64_t> visible_seq;
       if (context.transaction != nullptr) visible_seq = context.transaction->begin_seq();
-      GuardContext guard{*state, context.caller, context.default_namespace, &cold_, &pinned, visible_seq};
+      GuardContext guard{*state, context.caller, context.default_namespace, &cold_, &pinned, visible_seq,
+                         ReadGateFor(context)};
       KALAM_RETURN_IF_ERROR(GuardStatement(*statement, guard));
     }
     // Taken now, while the manifests are pinned: waiting for a connection below cannot let
@@ -881,6 +886,7 @@ class Engine final : public QueryEngine, public DmlHost {
   std::mutex background_mutex_;  // one flush or compaction at a time
   std::unique_ptr<duckdb::Connection> background_connection_;
   duckdb::shared_ptr<ScanRegistry> registry_;
+  ReadGate read_gate_;  // cluster mode; set before the first statement
   std::vector<std::unique_ptr<ConnectionSlot>> slots_;
   std::mutex pool_mutex_;
   std::condition_variable pool_cv_;

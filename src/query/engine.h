@@ -17,6 +17,7 @@
 
 namespace kalam::catalog {
 class Catalog;
+struct TableDef;
 }
 namespace kalam::store {
 class KvStore;
@@ -71,7 +72,14 @@ struct QueryContext {
   // Set when the statement is to stop (KILL QUERY, its client went away): its engine
   // queries are interrupted, and it commits nothing. Null: only its deadline stops it.
   const Cancellation* cancellation = nullptr;
+  // Cluster mode: rows are read only where the engine's read gate allows (at the leader of
+  // their shard); a refusal names the node to ask instead. False: this node's replicas.
+  bool read_at_leader = false;
 };
+
+// Cluster mode: Ok when this node may answer a read of the table's partition scope itself
+// (it leads the partition's shard); otherwise the refusal, naming the leader when known.
+using ReadGate = std::function<Status(const catalog::TableDef& table, const std::string& scope)>;
 
 // A row of system.live_queries.
 struct LiveQueryRow {
@@ -160,6 +168,9 @@ class QueryEngine {
 
   // Where system.cluster_nodes and system.shards get their rows. Set once, before
   // statements run.
+  // Cluster mode: the gate of reads made with QueryContext::read_at_leader. Set before the
+  // first statement.
+  virtual void SetReadGate(ReadGate gate) = 0;
   virtual void SetClusterSources(std::function<std::vector<ClusterNodeRow>()> nodes,
                                  std::function<std::vector<ShardRow>()> shards) = 0;
 

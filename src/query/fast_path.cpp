@@ -130,7 +130,7 @@ int ColumnIndex(const duckdb::ColumnRefExpression& ref, const catalog::TableDef&
 std::optional<FastSelect> PointSelect(const duckdb::SelectNode& select,
                                       const catalog::CatalogState& state,
                                       const QueryContext& context, store::KvStore& store,
-                                      cold::ColdStore& cold) {
+                                      cold::ColdStore& cold, const ReadGate* read_gate) {
   const auto& base = select.from_table->Cast<duckdb::BaseTableRef>();
   if (base.at_clause || !base.catalog_name.empty() || !base.column_name_alias.empty() ||
       !select.where_clause) {
@@ -143,6 +143,11 @@ std::optional<FastSelect> PointSelect(const duckdb::SelectNode& select,
   const catalog::TableDef* table = *found;
   const int pk = table->current().PrimaryKeyIndex();
   if (pk < 0) return std::nullopt;
+  if (read_gate != nullptr) {
+    if (Status allowed = (*read_gate)(*table, auth::ScopeFor(*table, context.caller)); !allowed.ok()) {
+      return Answered(Result<RowSet>(allowed));
+    }
+  }
   const std::string qualifier =
       duckdb::StringUtil::Lower(base.alias.empty() ? base.table_name : base.alias);
 
@@ -269,7 +274,7 @@ RowSet PointAnswer(const PointOutputs& outputs, const std::vector<store::Cell>* 
 std::optional<FastSelect> TryFastSelect(const duckdb::SQLStatement& statement,
                                         const catalog::CatalogState& state,
                                         const QueryContext& context, store::KvStore& store,
-                                        cold::ColdStore& cold) {
+                                        cold::ColdStore& cold, const ReadGate* read_gate) {
   const duckdb::SelectNode* select = PlainSelect(statement);
   if (select == nullptr || !select->from_table) return std::nullopt;
   switch (select->from_table->type) {
@@ -279,7 +284,7 @@ std::optional<FastSelect> TryFastSelect(const duckdb::SQLStatement& statement,
       return Answered(std::move(*rows));
     }
     case duckdb::TableReferenceType::BASE_TABLE:
-      return PointSelect(*select, state, context, store, cold);
+      return PointSelect(*select, state, context, store, cold, read_gate);
     default: return std::nullopt;
   }
 }

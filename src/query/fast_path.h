@@ -55,9 +55,10 @@ struct FastSelect {
 // which also reports every error.
 // In a transaction the row is read from its snapshot under its own writes (and a cold key
 // takes the general path, which reads the transaction's snapshot of the segments).
+// read_gate, when set, must pass the table's read (its refusal is the answer).
 std::optional<FastSelect> TryFastSelect(const duckdb::SQLStatement& statement,
                                         const catalog::CatalogState& state,
                                         const QueryContext& context, store::KvStore& store,
-                                        cold::ColdStore& cold);
+                                        cold::ColdStore& cold, const ReadGate* read_gate);
 
 }  // namespace kalam::query

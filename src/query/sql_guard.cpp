@@ -375,6 +375,9 @@ class Guard {
     if (!found.ok()) return found.status();
     const catalog::TableDef* def = *found;
     KALAM_RETURN_IF_ERROR(auth::CheckRead(*def, context_.caller));
+    if (context_.read_gate != nullptr) {
+      KALAM_RETURN_IF_ERROR((*context_.read_gate)(*def, auth::ScopeFor(*def, context_.caller)));
+    }
     const std::string alias = base.alias.empty() ? table : base.alias;
     if (context_.cold != nullptr && def->type != catalog::TableType::kStream) {
       // Rows flushed to cold segments: read hot and cold merged.

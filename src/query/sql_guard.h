@@ -4,6 +4,7 @@
 #pragma once
 
 #include <duckdb.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <optional>
@@ -35,6 +36,8 @@ struct GuardContext {
   // In a transaction: the last _seq its snapshot holds; cold rows written later are not
   // read. Unset: every row.
   std::optional<int64_t> visible_seq;
+  // Set: each table read must pass it (QueryEngine's ReadGate: at the leader of its shard).
+  const std::function<Status(const catalog::TableDef&, const std::string&)>* read_gate = nullptr;
 };
 
 // Ok: the statement is a query that only reads what the caller may read, through scans.

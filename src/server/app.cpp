@@ -12,9 +12,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "auth/jwt.h"
+#include "client/http_client.h"
 #include "cluster/shard_entry.h"
 #include "common/clock.h"
 #include "common/json_text.h"
@@ -30,6 +32,10 @@ constexpr std::chrono::milliseconds kCatalogRefreshEvery{200};
 constexpr std::chrono::milliseconds kEtcdTimeout{2000};
 // How long a write waits for its shard's log to commit it.
 constexpr std::chrono::milliseconds kProposeTimeout{10000};
+// How long a node waits for each other node to take a catalog change it made.
+constexpr std::chrono::milliseconds kAnnounceTimeout{1000};
+// How long a read waits for its shard's leader to have applied its predecessors' entries.
+constexpr std::chrono::milliseconds kReadLeaderWait{5000};
 
 // One server per data directory: an exclusive lock on <data_path>/LOCK, held until exit.
 Result<int> LockDataDirectory(const fs::path& dir) {
@@ -267,6 +273,7 @@ Status App::JoinCluster() {
   }
   // This node's root password, if it has one, is the cluster's root password from now on.
   KALAM_RETURN_IF_ERROR(authenticator_->ApplyRootPassword(config_.auth.root_password));
+  catalog_->SetAnnouncer([this](int64_t version) { AnnounceCatalog(version); });
   catalog_refresher_ = std::make_unique<PeriodicTask>(
       kCatalogRefreshEvery, [catalog = catalog_.get(), failing = false]() mutable {
         const Status refreshed = catalog->Refresh();
@@ -295,6 +302,12 @@ Status App::JoinCluster() {
   cluster::ShardGroups* g = shard_groups_.get();
   shard_writes_->SetGroups(g);
   committer_->SetReplicator(shard_writes_.get());
+  // HTTP reads are made at the leader of their rows' shard.
+  engine_->SetReadGate([g, shards = config_.cluster.shards](const catalog::TableDef& table, const std::string& scope) {
+    const int32_t shard =
+        scope.empty() ? cluster::ShardOfTable(table.table_num, shards) : cluster::ShardOfUser(scope, shards);
+    return g->ReadAtLeader(shard, kReadLeaderWait);
+  });
   auto plan = [m, g] {
     cluster::ClusterPlan p;
     for (const cluster::ShardView& s : m->Shards()) p.shards[s.shard_id] = {s.replicas, s.initial};
@@ -344,6 +357,29 @@ Status App::JoinCluster() {
   return Status::Ok();
 }
 
+void App::AnnounceCatalog(int64_t version) {
+  std::shared_lock lock(announcing_mutex_);
+  if (!announcing_ || !membership_) return;
+  const std::string token = authenticator_->ClusterToken(config_.cluster.node_id);
+  const std::string body = "{\"version\":" + std::to_string(version) + "}";
+  std::vector<std::future<void>> sent;
+  for (const cluster::NodeView& n : membership_->Nodes()) {
+    const size_t colon = n.address.rfind(':');
+    if (n.node_id == config_.cluster.node_id || n.state == "down" || colon == std::string::npos) continue;
+    sent.push_back(std::async(std::launch::async, [&token, &body, n, colon] {
+      client::HttpClient http(n.address.substr(0, colon), static_cast<uint16_t>(std::atoi(n.address.c_str() + colon + 1)));
+      http.SetTimeout(kAnnounceTimeout);
+      auto answer = http.Send("POST", "/v1/cluster/catalog", body,
+                              {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}});
+      if (!answer.ok() || answer->status != 200) {
+        spdlog::warn("cluster: node '{}' did not take catalog version in time ({}); it takes it within {} ms",
+                     n.node_id, answer.ok() ? answer->body : answer.status().message(), kCatalogRefreshEvery.count());
+      }
+    }));
+  }
+  for (std::future<void>& f : sent) f.wait();
+}
+
 std::optional<std::string> App::NodeAddress(const std::string& node_id) const {
   if (!membership_) return std::nullopt;
   for (const cluster::NodeView& n : membership_->Nodes()) {
@@ -354,6 +390,10 @@ std::optional<std::string> App::NodeAddress(const std::string& node_id) const {
 
 Status App::Close() {
   Status s;
+  {
+    std::unique_lock lock(announcing_mutex_);  // waits for announcements under way
+    announcing_ = false;
+  }
   catalog_refresher_.reset();
   shard_planner_.reset();
   membership_.reset();  // leaves the cluster first: other nodes stop sending work here

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 
 #include "auth/authenticator.h"
@@ -62,12 +63,18 @@ class App {
   // Cluster mode: joins the cluster in etcd (cluster/membership.h); a single node: lists
   // itself. Either way, the source of system.cluster_nodes and CLUSTER STATUS.
   Status JoinCluster();
+  // Cluster mode: tells every other live node the shared catalog is at version now (this
+  // node changed it), and waits until each has taken it or a second has passed, so a
+  // statement through any node sees a change once it is acknowledged.
+  void AnnounceCatalog(int64_t version);
 
   explicit App(const Config& config)
       : config_(config), rate_limiter_(config.rate_limit.queries_per_sec_per_user) {}
 
   Config config_;
   auth::RateLimiter rate_limiter_;
+  std::shared_mutex announcing_mutex_;  // AnnounceCatalog's (shared) until Close stops them
+  bool announcing_ = true;
   int lock_fd_ = -1;
   Metrics metrics_;
   live::LiveHub hub_;  // outlives every part that publishes to it

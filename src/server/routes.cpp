@@ -25,6 +25,9 @@ namespace json = boost::json;
 constexpr const char* kVersion = "0.1.0";
 constexpr std::string_view kLoginRoute = "/v1/api/auth/login";
 constexpr std::string_view kSetupRoute = "/v1/api/auth/setup";
+// Between the nodes of a cluster: "the shared catalog is at version N now" (JSON
+// {"version": N}); the node answers once it has that version or a later one.
+constexpr std::string_view kClusterCatalogRoute = "/v1/cluster/catalog";
 
 std::string ErrorBody(Code code, const std::string& message) {
   std::string body = R"({"status":"error","error":{"code":)";
@@ -226,6 +229,10 @@ Response Routes::Handle(const Request& request, const auth::Peer& peer,
       if (!only(http::verb::get)) return error(Code::kNotFound, "Use GET /v1/api/auth/me");
       return Me(request, authenticated());
     }
+    if (target == kClusterCatalogRoute && app_.config().cluster.enabled()) {
+      if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST " + std::string(kClusterCatalogRoute));
+      return ClusterCatalog(request);
+    }
     return error(Code::kNotFound, "No route for " + std::string(request.method_string()) + " " +
                                       std::string(target));
   } catch (const std::exception& e) {
@@ -253,6 +260,10 @@ Response Routes::Sql(const Request& request, const Result<auth::Caller>& caller,
   batch_request.cancellation = cancellation;
   if (!body.namespace_id.empty()) batch_request.default_namespace = body.namespace_id;
   batch_request.params = body.params;
+  // Cluster mode: rows are read at their shard's leader (the batch goes on there), so a
+  // read through any node sees every write acknowledged before it. A request another node
+  // sent on reads here, whoever leads now (it is sent on once at most).
+  batch_request.read_at_leader = app_.config().cluster.enabled() && request.count(kForwardedHeader) == 0;
 
   sql::BatchResult batch = app_.executor().Execute(*caller, batch_request);
   if (!batch.error.ok() && batch.replay_from > 0) {
@@ -284,6 +295,22 @@ Response Routes::Sql(const Request& request, const Result<auth::Caller>& caller,
   }
   out += '}';
   return Json(status, std::move(out), request);
+}
+
+Response Routes::ClusterCatalog(const Request& request) {
+  auto fail = [&](const Status& s) { return Error(s.code(), s.message(), request.version(), request.keep_alive()); };
+  if (Status allowed = app_.authenticator().CheckClusterToken(HeaderValue(request, http::field::authorization));
+      !allowed.ok()) {
+    return fail(allowed);
+  }
+  auto body = ParseBody(request.body());
+  if (!body.ok()) return fail(body.status());
+  const json::value* version = body->if_contains("version");
+  if (version == nullptr || !version->is_int64() || version->as_int64() <= 0) {
+    return fail({Code::kInvalidInput, "Expected {\"version\": <a positive integer>}"});
+  }
+  if (Status refreshed = app_.catalog().RefreshTo(version->as_int64()); !refreshed.ok()) return fail(refreshed);
+  return Json(200, R"({"status":"ok"})", request);
 }
 
 std::optional<Response> Routes::ReplayOnLeader(const Request& request, const SqlBody& body,
@@ -328,7 +355,7 @@ std::optional<Response> Routes::ReplayOnLeader(const Request& request, const Sql
   auto answer = it->second.Send("POST", "/v1/api/sql", forwarded, headers);
   if (!answer.ok()) {
     clients.erase(it);
-    spdlog::warn("cluster: sending a write on to '{}' at {} failed: {}", *leader, *address, answer.status().message());
+    spdlog::warn("cluster: sending statements on to '{}' at {} failed: {}", *leader, *address, answer.status().message());
     return std::nullopt;
   }
   json::object reply;

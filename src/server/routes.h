@@ -73,6 +73,9 @@ class Routes {
   Response Error(Code code, const std::string& message, unsigned version, bool keep_alive) const;
 
  private:
+  // POST /v1/cluster/catalog from another node of the cluster (its cluster token): takes
+  // the shared catalog's changes up to the version it names.
+  Response ClusterCatalog(const Request& request);
   Response Sql(const Request& request, const Result<auth::Caller>& caller,
                const Cancellation* cancellation, const Result<SqlBody>* read);
   // Cluster mode: when the batch stopped at a write whose shard another node leads, the

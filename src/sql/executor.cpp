@@ -43,6 +43,7 @@ BatchResult Executor::Execute(const Caller& caller, const BatchRequest& request)
 
 BatchResult Executor::Execute(const Caller& caller, const BatchRequest& request, Session& session) {
   BatchResult batch;
+  session.set_read_at_leader(request.read_at_leader);
   std::vector<std::string> statements = SplitStatements(request.sql);
   if (statements.empty()) {
     batch.error = {Code::kEmptySql, "The request holds no SQL statement"};
@@ -136,7 +137,8 @@ Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::
     KALAM_RETURN_IF_ERROR(session.BeforeStatement());
   }
   if (!parsed->has_value()) {
-    auto outcome = engine_.Execute({caller, default_namespace, session.transaction(), &cancellation}, sql);
+    auto outcome = engine_.Execute(
+        {caller, default_namespace, session.transaction(), &cancellation, session.read_at_leader()}, sql);
     if (!outcome.ok()) return outcome.status();
     StatementResult r;
     r.rows = std::move(outcome->rows);
@@ -205,7 +207,9 @@ Result<StatementResult> Executor::Run(const Scope& scope, const ExecuteAs& stmt)
 
 Result<StatementResult> Executor::Query(const Scope& scope, const std::string& select) {
   auto rows = engine_.Query(
-      {scope.caller, scope.default_namespace, scope.session.transaction(), &scope.cancellation}, select);
+      {scope.caller, scope.default_namespace, scope.session.transaction(), &scope.cancellation,
+       scope.session.read_at_leader()},
+      select);
   if (!rows.ok()) return rows.status();
   StatementResult r;
   r.row_count = rows->row_count;

@@ -47,6 +47,11 @@ class Session {
   // After each statement: the transaction within its row limit.
   Status AfterStatement();
 
+  // Cluster mode: the session's reads are made at the leader of their rows' shard (a
+  // refusal names it), for clients whose requests the server can send on there (HTTP).
+  bool read_at_leader() const { return read_at_leader_; }
+  void set_read_at_leader(bool at_leader) { read_at_leader_ = at_leader; }
+
  private:
   // Fails the transaction for why, and returns it.
   Status Abort(Status why);
@@ -56,6 +61,7 @@ class Session {
   std::unique_ptr<store::Transaction> transaction_;
   std::string failure_;  // why it failed
   std::chrono::steady_clock::time_point last_statement_{};
+  bool read_at_leader_ = false;
 };
 
 }  // namespace kalam::sql

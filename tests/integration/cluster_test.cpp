@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -94,6 +95,8 @@ TEST(Cluster, AStandaloneServerListsItselfAlone) {
   EXPECT_EQ(Sql(http, RootAuth(), "CLUSTER FOO").error_code(), "INVALID_SQL");
 }
 
+bool Balanced(const std::vector<ServerProcess*>& nodes, size_t shards);
+
 class ClusterTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -110,7 +113,20 @@ class ClusterTest : public ::testing::Test {
     keys["etcd_prefix"] = std::string("\"/") + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "/\"";
     return std::make_unique<ServerProcess>(NodeOptions(node_id, etcd_->EndpointsToml(), keys));
   }
+  // Starts the nodes named ids and returns them once every shard has a leader and the
+  // leaders are spread over them (none if that takes more than 30 s).
+  std::vector<ServerProcess*> StartBalanced(std::initializer_list<const char*> ids) {
+    std::vector<ServerProcess*> nodes;
+    for (const char* id : ids) {
+      started_.push_back(Node(id));
+      started_.back()->Start();
+      nodes.push_back(started_.back().get());
+    }
+    if (!WaitUntil([&] { return Balanced(nodes, 8); }, std::chrono::seconds(30))) return {};
+    return nodes;
+  }
   static inline EtcdCluster* etcd_ = nullptr;
+  std::vector<std::unique_ptr<ServerProcess>> started_;
 };
 
 TEST_F(ClusterTest, EveryNodeSeesEveryOther) {
@@ -389,13 +405,8 @@ std::string RowsText(const ServerProcess& server, const std::string& auth, const
 }
 
 TEST_F(ClusterTest, RowsGoThroughTheirShardsLogToEveryReplica) {
-  std::vector<std::unique_ptr<ServerProcess>> owned;
-  for (const char* id : {"w1", "w2", "w3"}) {
-    owned.push_back(Node(id));
-    owned.back()->Start();
-  }
-  std::vector<ServerProcess*> nodes = {owned[0].get(), owned[1].get(), owned[2].get()};
-  ASSERT_TRUE(WaitUntil([&] { return Balanced(nodes, 8); }, std::chrono::seconds(30)));
+  const std::vector<ServerProcess*> nodes = StartBalanced({"w1", "w2", "w3"});
+  ASSERT_EQ(nodes.size(), 3u) << "the shards' leaders did not spread over the nodes";
   auto first = nodes[0]->Client();
   ASSERT_EQ(Sql(first, RootAuth(), "CREATE NAMESPACE app; CREATE SHARED TABLE app.items (id BIGINT PRIMARY KEY, body TEXT); "
                                    "CREATE USER TABLE app.notes (id BIGINT PRIMARY KEY, body TEXT)").status, 200);
@@ -538,14 +549,87 @@ struct Subscriber {
   }
 };
 
-TEST_F(ClusterTest, SubscribersHearOfWritesThroughAnyNodeAndResumeElsewhere) {
-  std::vector<std::unique_ptr<ServerProcess>> owned;
-  for (const char* id : {"l1", "l2", "l3"}) {
-    owned.push_back(Node(id));
-    owned.back()->Start();
+// Read-your-writes through any node: a change acknowledged by one node is seen by the
+// very next statement, whichever node it goes to (no waiting): DDL (the other nodes take
+// the catalog's change before it is acknowledged), users and passwords, rows (reads are
+// made at the leader of their shard).
+TEST_F(ClusterTest, AStatementThroughAnyNodeSeesWhatAnotherAcknowledgedBeforeIt) {
+  const std::vector<ServerProcess*> nodes = StartBalanced({"y1", "y2", "y3"});
+  ASSERT_EQ(nodes.size(), 3u) << "the shards' leaders did not spread over the nodes";
+  std::vector<client::HttpClient> http;
+  for (ServerProcess* node : nodes) http.push_back(node->Client());
+  ASSERT_EQ(Sql(http[0], RootAuth(), "CREATE NAMESPACE app").status, 200);
+  for (int i = 0; i < 12; ++i) {
+    client::HttpClient& one = http[i % 3];
+    client::HttpClient& two = http[(i + 1) % 3];
+    client::HttpClient& three = http[(i + 2) % 3];
+    const std::string t = "app.s" + std::to_string(i);
+    auto r = Sql(one, RootAuth(), "CREATE SHARED TABLE " + t + " (id BIGINT PRIMARY KEY, v TEXT)");
+    ASSERT_EQ(r.status, 200) << json::serialize(r.body);
+    r = Sql(two, RootAuth(), "INSERT INTO " + t + " VALUES (1, 'x')");
+    ASSERT_EQ(r.status, 200) << i << ": " << json::serialize(r.body);
+    // A point read (the engine's fast path) and a scan, each through a third node.
+    EXPECT_EQ(RowsText(*nodes[(i + 2) % 3], RootAuth(), "SELECT v FROM " + t + " WHERE id = 1"), "[[\"x\"]]") << i;
+    EXPECT_EQ(RowsText(*nodes[(i + 2) % 3], RootAuth(), "SELECT count(*) FROM " + t), "[[1]]") << i;
+    r = Sql(one, RootAuth(), "ALTER TABLE " + t + " ADD COLUMN w TEXT");
+    ASSERT_EQ(r.status, 200) << json::serialize(r.body);
+    r = Sql(two, RootAuth(), "UPDATE " + t + " SET w = 'y' WHERE id = 1");
+    ASSERT_EQ(r.status, 200) << i << ": " << json::serialize(r.body);
+    EXPECT_EQ(RowsText(*nodes[(i + 2) % 3], RootAuth(), "SELECT v, w FROM " + t), "[[\"x\",\"y\"]]") << i;
+    r = Sql(three, RootAuth(), "DROP TABLE " + t);
+    ASSERT_EQ(r.status, 200) << json::serialize(r.body);
+    EXPECT_NE(Sql(one, RootAuth(), "SELECT * FROM " + t).status, 200) << i;
+    EXPECT_NE(Sql(two, RootAuth(), "INSERT INTO " + t + " VALUES (2, 'z')").status, 200) << i;
   }
-  std::vector<ServerProcess*> nodes = {owned[0].get(), owned[1].get(), owned[2].get()};
-  ASSERT_TRUE(WaitUntil([&] { return Balanced(nodes, 8); }, std::chrono::seconds(30)));
+
+  // A user made on one node signs in on the next; a row written through one node is read
+  // through another at once.
+  ASSERT_EQ(Sql(http[2], RootAuth(), "CREATE USER TABLE app.notes (id BIGINT PRIMARY KEY, body TEXT)").status, 200);
+  ASSERT_EQ(Sql(http[1], RootAuth(), "CREATE USER 'ann' WITH PASSWORD 'ann-password' ROLE user").status, 200);
+  auto login = LogIn(http[0], "ann", "ann-password");
+  ASSERT_EQ(login.status, 200) << json::serialize(login.body);
+  const std::string ann = "Bearer " + std::string(login.body.at("access_token").as_string());
+  std::minstd_rand pick(7);
+  for (int i = 0; i < 60; ++i) {
+    const size_t writer = pick() % 3, reader = (writer + 1 + pick() % 2) % 3;
+    auto r = Sql(http[writer], ann, "INSERT INTO app.notes VALUES (" + std::to_string(i) + ", 'n')");
+    ASSERT_EQ(r.status, 200) << i << ": " << json::serialize(r.body);
+    EXPECT_EQ(RowsText(*nodes[reader], ann, "SELECT count(*) FROM app.notes"), "[[" + std::to_string(i + 1) + "]]") << i;
+    EXPECT_EQ(RowsText(*nodes[reader], ann, "SELECT body FROM app.notes WHERE id = " + std::to_string(i)), "[[\"n\"]]") << i;
+  }
+  // A transaction that reads and writes through a node leading nothing of it goes whole to
+  // the leader.
+  for (size_t n = 0; n < 3; ++n) {
+    const std::string id = std::to_string(100 + n);
+    auto r = Sql(http[n], ann, "BEGIN; SELECT count(*) AS before FROM app.notes; INSERT INTO app.notes VALUES (" + id +
+                                   ", 'tx'); SELECT count(*) AS after FROM app.notes; COMMIT");
+    ASSERT_EQ(r.status, 200) << json::serialize(r.body);
+    const auto& results = r.body.at("results").as_array();
+    ASSERT_EQ(results.size(), 5u) << json::serialize(r.body);
+    EXPECT_EQ(json::serialize(results[1].at("rows")), "[[" + std::to_string(60 + n) + "]]");
+    EXPECT_EQ(json::serialize(results[3].at("rows")), "[[" + std::to_string(61 + n) + "]]");
+  }
+  // A new password holds on every node as soon as it is set; the old one and the tokens
+  // signed before it are refused everywhere.
+  ASSERT_EQ(Sql(http[1], RootAuth(), "ALTER USER 'ann' SET PASSWORD 'ann-new-password'").status, 200);
+  for (client::HttpClient& node : http) {
+    EXPECT_EQ(Sql(node, ann, "SELECT 1").status, 401);
+    EXPECT_EQ(Sql(node, client::BasicAuth("ann", "ann-password"), "SELECT 1").status, 401);
+    EXPECT_EQ(Sql(node, client::BasicAuth("ann", "ann-new-password"), "SELECT count(*) FROM app.notes").status, 200);
+  }
+  // The route between nodes takes only a node's token.
+  auto refused = http[0].Send("POST", "/v1/cluster/catalog", R"({"version":1})",
+                              {{"Content-Type", "application/json"}, {"Authorization", RootAuth()}});
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->status, 401) << refused->body;
+  refused = http[0].Send("POST", "/v1/cluster/catalog", R"({"version":1})", {{"Content-Type", "application/json"}, {"Authorization", ann}});
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->status, 401) << refused->body;
+}
+
+TEST_F(ClusterTest, SubscribersHearOfWritesThroughAnyNodeAndResumeElsewhere) {
+  const std::vector<ServerProcess*> nodes = StartBalanced({"l1", "l2", "l3"});
+  ASSERT_EQ(nodes.size(), 3u) << "the shards' leaders did not spread over the nodes";
   auto first = nodes[0]->Client();
   ASSERT_EQ(Sql(first, RootAuth(), "CREATE NAMESPACE app; CREATE USER TABLE app.msgs (id BIGINT PRIMARY KEY, body TEXT); "
                                    "CREATE USER 'ann' WITH PASSWORD 'ann-password' ROLE user").status, 200);
@@ -627,13 +711,8 @@ TEST_F(ClusterTest, SubscribersHearOfWritesThroughAnyNodeAndResumeElsewhere) {
 }
 
 TEST_F(ClusterTest, ARollingRestartUnderLoadLosesNoAcknowledgedWrite) {
-  std::vector<std::unique_ptr<ServerProcess>> owned;
-  for (const char* id : {"k1", "k2", "k3"}) {
-    owned.push_back(Node(id));
-    owned.back()->Start();
-  }
-  std::vector<ServerProcess*> nodes = {owned[0].get(), owned[1].get(), owned[2].get()};
-  ASSERT_TRUE(WaitUntil([&] { return Balanced(nodes, 8); }, std::chrono::seconds(30)));
+  const std::vector<ServerProcess*> nodes = StartBalanced({"k1", "k2", "k3"});
+  ASSERT_EQ(nodes.size(), 3u) << "the shards' leaders did not spread over the nodes";
   auto first = nodes[0]->Client();
   ASSERT_EQ(Sql(first, RootAuth(), "CREATE NAMESPACE app; CREATE SHARED TABLE app.log (id BIGINT PRIMARY KEY)").status, 200);
   for (ServerProcess* node : nodes) {

@@ -216,6 +216,38 @@ TEST_F(ShardGroupsTest, OnlyTheLeaderTakesWritesAndFollowersNameIt) {
   EXPECT_EQ(machines_[0]->Entries(1), std::vector<std::string>{"alone"});
 }
 
+TEST_F(ShardGroupsTest, ReadsAreAnsweredByALeaderThatHasAppliedWhatEarlierLeadersCommitted) {
+  plan_.shards[0] = {names_, names_};
+  for (int i = 0; i < kNodes; ++i) StartNode(i);
+  const int leader = AwaitLeader(0);
+  ASSERT_GE(leader, 0);
+  EXPECT_TRUE(nodes_[leader]->ReadAtLeader(0, 5s).ok());
+  const int follower = (leader + 1) % kNodes;
+  const Status refused = nodes_[follower]->ReadAtLeader(0, 5s);
+  EXPECT_EQ(refused.code(), Code::kServiceUnavailable);
+  EXPECT_EQ(ShardGroups::LeaderNamedIn(refused), names_[leader]) << refused.message();
+  EXPECT_EQ(nodes_[follower]->ReadAtLeader(7, 5s).code(), Code::kServiceUnavailable);  // not held here
+  std::vector<std::string> written;
+  for (int n = 0; n < 30; ++n) {
+    written.push_back("w" + std::to_string(n));
+    ASSERT_TRUE(nodes_[leader]->Propose(0, written.back(), 5s).ok());
+  }
+  // The next leader answers reads only once it has applied every entry its predecessor
+  // committed.
+  nodes_[leader].reset();
+  int next = -1;
+  ASSERT_TRUE(PollUntil([&] {
+    for (int i = 0; i < kNodes; ++i) {
+      if (nodes_[i] && nodes_[i]->ReadAtLeader(0, 5s).ok()) {
+        next = i;
+        return true;
+      }
+    }
+    return false;
+  }));
+  EXPECT_EQ(machines_[next]->Entries(0), written);
+}
+
 TEST_F(ShardGroupsTest, LosingTheLeaderElectsAnotherAndTheReturningNodeCatchesUp) {
   plan_.shards[0] = {names_, names_};
   for (int i = 0; i < kNodes; ++i) StartNode(i, kEvery);
