@@ -438,7 +438,13 @@ Status Catalog::LoadLocked() {
   };
   KALAM_RETURN_IF_ERROR(load(kUserPrefix, [&](const json::object& o) {
     User u = DecodeUser(o);
-    state->user_by_name[u.username] = u.user_id;
+    // A name taken again after DROP USER is the live user's, whatever order the ids load
+    // in (they are random); among dropped ones, the latest made.
+    auto [named, fresh] = state->user_by_name.try_emplace(u.username, u.user_id);
+    if (!fresh) {
+      const User& held = state->users.at(named->second);
+      if (held.deleted() && (!u.deleted() || u.created_at > held.created_at)) named->second = u.user_id;
+    }
     state->users[u.user_id] = std::move(u);
   }));
   KALAM_RETURN_IF_ERROR(load(kNamespacePrefix, [&](const json::object& o) {

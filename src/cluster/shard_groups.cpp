@@ -8,6 +8,7 @@ extern "C" {  // the library's headers have no C++ guards
 #include <uv.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -107,6 +108,20 @@ struct ShardGroups::Impl {
   // such a barrier completes, rebuilt every tick (a leadership lost leaves it then).
   mutable std::shared_mutex readable_mutex;
   std::set<int32_t> readable;
+  // The last entry applied of each shard, for WaitApplied: raised as entries are applied
+  // (and every tick, which sees snapshots restored).
+  std::mutex applied_mutex;
+  std::condition_variable applied_changed;
+  std::map<int32_t, uint64_t> applied;
+  void NoteApplied(int32_t shard, uint64_t index) {
+    {
+      std::lock_guard lock(applied_mutex);
+      uint64_t& last = applied[shard];
+      if (index <= last) return;
+      last = index;
+    }
+    applied_changed.notify_all();
+  }
 
   // Runs task on the loop thread; false once the groups are shutting down.
   bool Post(std::function<void()> task) {
@@ -134,7 +149,7 @@ struct ShardGroups::Impl {
   void Submit(int32_t shard, std::string entry, std::shared_ptr<Proposal> proposal);
   // Answers done once this node leads shard with its earlier terms' entries applied; the
   // refusal Submit gives when it does not lead it.
-  void ReadyToRead(int32_t shard, std::shared_ptr<std::promise<Status>> done);
+  void ReadyToRead(int32_t shard, std::shared_ptr<std::promise<Result<uint64_t>>> done);
   // SERVICE_UNAVAILABLE for a node that does not lead g's shard, naming the leader if known.
   Status NotLeader(Group* g) const;
   // Runs then(status) once a barrier of the leader's current term is applied (at once when
@@ -195,6 +210,7 @@ int FsmApply(raft_fsm* fsm, const raft_buffer* buf, void** result) {
   const std::optional<std::string_view> payload = UnframeEntry(*buf);
   const Status s = payload ? g->owner->machine->Apply(g->shard, index, *payload)
                            : Status(Code::kInternalError, "a malformed entry");
+  if (s.ok()) g->owner->NoteApplied(g->shard, index);
   if (!s.ok()) {
     if (auto held_back = g->owner->apply_failures_logged.Allow()) {
       spdlog::error("cluster: shard {} cannot apply entry {}: {} ({} more since the last line)", g->shard, index,
@@ -445,7 +461,9 @@ void ShardGroups::Impl::Tick() {
   std::set<int32_t> leading;
   for (auto& [shard, group] : groups) {
     Group* g = group.get();
-    if (!g->closing && raft_state(&g->r) == RAFT_LEADER && g->ready_term == g->r.current_term) leading.insert(shard);
+    if (g->closing) continue;
+    if (raft_state(&g->r) == RAFT_LEADER && g->ready_term == g->r.current_term) leading.insert(shard);
+    NoteApplied(shard, raft_last_applied(&g->r));
   }
   {
     std::unique_lock lock(readable_mutex);
@@ -678,7 +696,7 @@ void ShardGroups::Impl::MarkReadable(int32_t shard, bool readable_now) {
   }
 }
 
-void ShardGroups::Impl::ReadyToRead(int32_t shard, std::shared_ptr<std::promise<Status>> done) {
+void ShardGroups::Impl::ReadyToRead(int32_t shard, std::shared_ptr<std::promise<Result<uint64_t>>> done) {
   auto found = groups.find(shard);
   if (found == groups.end() || found->second->closing) {
     done->set_value(Status(Code::kServiceUnavailable, "this node holds no replica of shard " + std::to_string(shard)));
@@ -697,26 +715,45 @@ void ShardGroups::Impl::ReadyToRead(int32_t shard, std::shared_ptr<std::promise<
     }
     const bool leads = raft_state(&g->r) == RAFT_LEADER && g->ready_term == g->r.current_term;
     MarkReadable(g->shard, leads);
-    done->set_value(leads ? Status::Ok() : NotLeader(g));
+    if (leads) {
+      // The last entry with rows applied here (barriers and membership changes carry none,
+      // and a replica's state machine never sees them).
+      std::lock_guard lock(applied_mutex);
+      done->set_value(applied[g->shard]);
+    } else {
+      done->set_value(NotLeader(g));
+    }
   });
 }
 
-Status ShardGroups::ReadAtLeader(int32_t shard, std::chrono::milliseconds timeout) {
+Result<uint64_t> ShardGroups::ReadIndex(int32_t shard, std::chrono::milliseconds timeout) {
   Impl* p = impl_.get();
-  {
-    std::shared_lock lock(p->readable_mutex);
-    if (p->readable.count(shard) > 0) return Status::Ok();
-  }
-  auto done = std::make_shared<std::promise<Status>>();
-  std::future<Status> answer = done->get_future();
+  auto done = std::make_shared<std::promise<Result<uint64_t>>>();
+  std::future<Result<uint64_t>> answer = done->get_future();
   if (!p->Post([p, shard, done] { p->ReadyToRead(shard, done); })) {
-    return {Code::kServiceUnavailable, "the node is shutting down"};
+    return Status(Code::kServiceUnavailable, "the node is shutting down");
   }
   if (answer.wait_for(timeout) != std::future_status::ready) {
-    return {Code::kServiceUnavailable, "shard " + std::to_string(shard) + " found no leader within " +
-                                           std::to_string(timeout.count()) + " ms: retry"};
+    return Status(Code::kServiceUnavailable, "shard " + std::to_string(shard) + " found no leader within " +
+                                                 std::to_string(timeout.count()) + " ms: retry");
   }
   return answer.get();
+}
+
+Status ShardGroups::ReadAtLeader(int32_t shard, std::chrono::milliseconds timeout) {
+  {
+    std::shared_lock lock(impl_->readable_mutex);
+    if (impl_->readable.count(shard) > 0) return Status::Ok();
+  }
+  return ReadIndex(shard, timeout).status();
+}
+
+Status ShardGroups::WaitApplied(int32_t shard, uint64_t index, std::chrono::milliseconds timeout) {
+  Impl* p = impl_.get();
+  std::unique_lock lock(p->applied_mutex);
+  if (p->applied_changed.wait_for(lock, timeout, [&] { return p->applied[shard] >= index; })) return Status::Ok();
+  return {Code::kServiceUnavailable, "this node's replica of shard " + std::to_string(shard) + " did not catch up with its leader within " +
+                                         std::to_string(timeout.count()) + " ms: retry"};
 }
 
 std::vector<GroupView> ShardGroups::Groups() const {

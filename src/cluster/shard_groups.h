@@ -111,6 +111,12 @@ class ShardGroups {
   // last heartbeat that has not noticed yet). Otherwise SERVICE_UNAVAILABLE as Propose's:
   // naming the leader when known. Waits for the leader's barrier at most timeout.
   Status ReadAtLeader(int32_t shard, std::chrono::milliseconds timeout);
+  // On the leader, as ReadAtLeader: the index of the last entry of shard applied here (of
+  // those with rows): a replica that has applied it holds every write acknowledged so far.
+  Result<uint64_t> ReadIndex(int32_t shard, std::chrono::milliseconds timeout);
+  // Waits until this node has applied shard's log up to index; SERVICE_UNAVAILABLE when it
+  // hasn't within timeout.
+  Status WaitApplied(int32_t shard, uint64_t index, std::chrono::milliseconds timeout);
 
   // The groups running here, by shard (refreshed every heartbeat_timeout_ms).
   std::vector<GroupView> Groups() const;

@@ -448,6 +448,26 @@ Status ComputeUpdates(DmlHost& host, const QueryContext& context, const TableDef
 
 }  // namespace
 
+const catalog::TableDef* WrittenTable(const catalog::CatalogState& state, const QueryContext& context,
+                                      duckdb::SQLStatement& statement) {
+  Result<const TableDef*> found = static_cast<const TableDef*>(nullptr);
+  switch (statement.type) {
+    case duckdb::StatementType::INSERT_STATEMENT: {
+      const auto& insert = statement.Cast<duckdb::InsertStatement>();
+      found = ResolveTable(state, context, insert.schema, insert.table);
+      break;
+    }
+    case duckdb::StatementType::UPDATE_STATEMENT:
+      found = ResolveTableRef(state, context, *statement.Cast<duckdb::UpdateStatement>().table);
+      break;
+    case duckdb::StatementType::DELETE_STATEMENT:
+      found = ResolveTableRef(state, context, *statement.Cast<duckdb::DeleteStatement>().table);
+      break;
+    default: break;
+  }
+  return found.ok() ? *found : nullptr;
+}
+
 Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
                           const catalog::CatalogState& state, duckdb::InsertStatement& insert) {
   if (!insert.catalog.empty()) {

@@ -39,6 +39,11 @@ class DmlHost {
   virtual int64_t NextSnowflakeId() = 0;
 };
 
+// The table an INSERT, UPDATE or DELETE writes; null for another statement, or one whose
+// target can't be resolved (running it reports why).
+const catalog::TableDef* WrittenTable(const catalog::CatalogState& state, const QueryContext& context,
+                                      duckdb::SQLStatement& statement);
+
 Result<Outcome> RunInsert(DmlHost& host, const QueryContext& context,
                           const catalog::CatalogState& state, duckdb::InsertStatement& insert);
 Result<Outcome> RunUpdate(DmlHost& host, const QueryContext& context,

@@ -6,6 +6,7 @@
 #include <map>
 #include <thread>
 
+#include "auth/table_access.h"
 #include "catalog/catalog.h"
 #include "common/allocation_limit.h"
 #include "common/periodic_task.h"
@@ -267,14 +268,25 @@ class Engine final : public QueryEngine, public DmlHost {
     auto statement = Parse(sql);
     if (!statement.ok()) return statement.status();
     auto state = catalog_.snapshot();
+    // A statement that writes is made at the leader of the shard it writes: refused at once
+    // elsewhere (and sent on there). Its reads of other shards are made here, caught up.
+    QueryContext writing = context;
+    if (context.freshness != ReadFreshness::kReplica && read_gate_) {
+      if (context.freshness == ReadFreshness::kLeader) {
+        if (const catalog::TableDef* written = WrittenTable(*state, context, **statement)) {
+          KALAM_RETURN_IF_ERROR(read_gate_(*written, auth::ScopeFor(*written, context.caller), ReadFreshness::kLeader));
+        }
+      }
+      writing.freshness = ReadFreshness::kCaughtUp;
+    }
     try {
       switch ((*statement)->type) {
         case duckdb::StatementType::INSERT_STATEMENT:
-          return RunInsert(*this, context, *state, (*statement)->Cast<duckdb::InsertStatement>());
+          return RunInsert(*this, writing, *state, (*statement)->Cast<duckdb::InsertStatement>());
         case duckdb::StatementType::UPDATE_STATEMENT:
-          return RunUpdate(*this, context, *state, (*statement)->Cast<duckdb::UpdateStatement>());
+          return RunUpdate(*this, writing, *state, (*statement)->Cast<duckdb::UpdateStatement>());
         case duckdb::StatementType::DELETE_STATEMENT:
-          return RunDelete(*this, context, *state, (*statement)->Cast<duckdb::DeleteStatement>());
+          return RunDelete(*this, writing, *state, (*statement)->Cast<duckdb::DeleteStatement>());
         default:
           break;
       }
@@ -282,7 +294,8 @@ class Engine final : public QueryEngine, public DmlHost {
       return FromError(duckdb::ErrorData(e));
     }
     std::optional<ColdPointRead> cold_read;
-    if (auto fast = TryFastSelect(**statement, *state, context, store_, cold_, ReadGateFor(context))) {
+    const TableReadGate gate = ReadGateFor(context);
+    if (auto fast = TryFastSelect(**statement, *state, context, store_, cold_, gate ? &gate : nullptr)) {
       if (fast->rows) {
         if (!fast->rows->ok()) return fast->rows->status();
         Outcome out;
@@ -350,8 +363,13 @@ class Engine final : public QueryEngine, public DmlHost {
     registry_->running_queries = std::move(source);
   }
   void SetReadGate(ReadGate gate) override { read_gate_ = std::move(gate); }
-  const ReadGate* ReadGateFor(const QueryContext& context) const {
-    return context.read_at_leader && read_gate_ ? &read_gate_ : nullptr;
+  // The gate of the statement's table reads; empty when it reads this node's replicas as
+  // they are.
+  TableReadGate ReadGateFor(const QueryContext& context) const {
+    if (context.freshness == ReadFreshness::kReplica || !read_gate_) return {};
+    return [this, freshness = context.freshness](const catalog::TableDef& table, const std::string& scope) {
+      return read_gate_(table, scope, freshness);
+    };
   }
   void SetClusterSources(std::function<std::vector<ClusterNodeRow>()> nodes,
                          std::function<std::vector<ShardRow>()> shards) override {
@@ -510,8 +528,9 @@ class Engine final : public QueryEngine, public DmlHost {
     } else {
       std::optional<int64_t> visible_seq;
       if (context.transaction != nullptr) visible_seq = context.transaction->begin_seq();
+      const TableReadGate gate = ReadGateFor(context);
       GuardContext guard{*state, context.caller, context.default_namespace, &cold_, &pinned, visible_seq,
-                         ReadGateFor(context)};
+                         gate ? &gate : nullptr};
       KALAM_RETURN_IF_ERROR(GuardStatement(*statement, guard));
     }
     // Taken now, while the manifests are pinned: waiting for a connection below cannot let

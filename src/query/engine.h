@@ -63,6 +63,13 @@ struct Outcome {
   std::string message;
 };
 
+// Where a statement's reads of table rows may be made (cluster mode).
+enum class ReadFreshness {
+  kReplica,   // this node's replicas as they are (a single node; the Postgres wire)
+  kLeader,    // at the leader of the rows' shard: refused elsewhere, the refusal naming it
+  kCaughtUp,  // here, once this node's replica has applied what the leader had when asked
+};
+
 struct QueryContext {
   auth::Caller caller;
   std::string default_namespace = "default";
@@ -72,14 +79,17 @@ struct QueryContext {
   // Set when the statement is to stop (KILL QUERY, its client went away): its engine
   // queries are interrupted, and it commits nothing. Null: only its deadline stops it.
   const Cancellation* cancellation = nullptr;
-  // Cluster mode: rows are read only where the engine's read gate allows (at the leader of
-  // their shard); a refusal names the node to ask instead. False: this node's replicas.
-  bool read_at_leader = false;
+  // Cluster mode: how fresh the rows it reads must be (the engine's read gate sees to it).
+  ReadFreshness freshness = ReadFreshness::kReplica;
 };
 
-// Cluster mode: Ok when this node may answer a read of the table's partition scope itself
-// (it leads the partition's shard); otherwise the refusal, naming the leader when known.
-using ReadGate = std::function<Status(const catalog::TableDef& table, const std::string& scope)>;
+// Cluster mode: Ok when this node may answer a read of the table's partition scope with
+// the freshness asked (waiting, for kCaughtUp, until its replica has caught up); otherwise
+// the refusal, naming the shard's leader when known.
+using ReadGate =
+    std::function<Status(const catalog::TableDef& table, const std::string& scope, ReadFreshness freshness)>;
+// A read gate bound to one statement's freshness.
+using TableReadGate = std::function<Status(const catalog::TableDef& table, const std::string& scope)>;
 
 // A row of system.live_queries.
 struct LiveQueryRow {
@@ -168,7 +178,7 @@ class QueryEngine {
 
   // Where system.cluster_nodes and system.shards get their rows. Set once, before
   // statements run.
-  // Cluster mode: the gate of reads made with QueryContext::read_at_leader. Set before the
+  // Cluster mode: the gate of reads made with a freshness other than kReplica. Set before the
   // first statement.
   virtual void SetReadGate(ReadGate gate) = 0;
   virtual void SetClusterSources(std::function<std::vector<ClusterNodeRow>()> nodes,

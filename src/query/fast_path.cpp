@@ -130,7 +130,7 @@ int ColumnIndex(const duckdb::ColumnRefExpression& ref, const catalog::TableDef&
 std::optional<FastSelect> PointSelect(const duckdb::SelectNode& select,
                                       const catalog::CatalogState& state,
                                       const QueryContext& context, store::KvStore& store,
-                                      cold::ColdStore& cold, const ReadGate* read_gate) {
+                                      cold::ColdStore& cold, const TableReadGate* read_gate) {
   const auto& base = select.from_table->Cast<duckdb::BaseTableRef>();
   if (base.at_clause || !base.catalog_name.empty() || !base.column_name_alias.empty() ||
       !select.where_clause) {
@@ -274,7 +274,7 @@ RowSet PointAnswer(const PointOutputs& outputs, const std::vector<store::Cell>* 
 std::optional<FastSelect> TryFastSelect(const duckdb::SQLStatement& statement,
                                         const catalog::CatalogState& state,
                                         const QueryContext& context, store::KvStore& store,
-                                        cold::ColdStore& cold, const ReadGate* read_gate) {
+                                        cold::ColdStore& cold, const TableReadGate* read_gate) {
   const duckdb::SelectNode* select = PlainSelect(statement);
   if (select == nullptr || !select->from_table) return std::nullopt;
   switch (select->from_table->type) {

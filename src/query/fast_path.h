@@ -59,6 +59,6 @@ struct FastSelect {
 std::optional<FastSelect> TryFastSelect(const duckdb::SQLStatement& statement,
                                         const catalog::CatalogState& state,
                                         const QueryContext& context, store::KvStore& store,
-                                        cold::ColdStore& cold, const ReadGate* read_gate);
+                                        cold::ColdStore& cold, const TableReadGate* read_gate);
 
 }  // namespace kalam::query

@@ -1,7 +1,5 @@
 #include "server/app.h"
 
-#include "cluster/shard_entry.h"
-
 #include "jobs/backup.h"
 
 #include <fcntl.h>
@@ -9,6 +7,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <boost/json.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -24,6 +24,7 @@
 
 namespace kalam::server {
 namespace fs = std::filesystem;
+namespace json = boost::json;
 namespace {
 
 // How soon a node sees the catalog changes other nodes made.
@@ -302,11 +303,30 @@ Status App::JoinCluster() {
   cluster::ShardGroups* g = shard_groups_.get();
   shard_writes_->SetGroups(g);
   committer_->SetReplicator(shard_writes_.get());
-  // HTTP reads are made at the leader of their rows' shard.
-  engine_->SetReadGate([g, shards = config_.cluster.shards](const catalog::TableDef& table, const std::string& scope) {
+  // HTTP reads are made at the leader of their rows' shard, or, in a batch another node
+  // sent on, here once this replica has what the leader had applied when asked.
+  engine_->SetReadGate([this, g, shards = config_.cluster.shards](const catalog::TableDef& table, const std::string& scope,
+                                                                  query::ReadFreshness freshness) -> Status {
     const int32_t shard =
         scope.empty() ? cluster::ShardOfTable(table.table_num, shards) : cluster::ShardOfUser(scope, shards);
-    return g->ReadAtLeader(shard, kReadLeaderWait);
+    Status here = g->ReadAtLeader(shard, kReadLeaderWait);
+    if (here.ok() || freshness != query::ReadFreshness::kCaughtUp) return here;
+    const std::optional<std::string> leader = cluster::ShardGroups::LeaderNamedIn(here);
+    if (!leader) return here;
+    auto answer = SendToNode(*leader, "/v1/cluster/read-index", "{\"shard\":" + std::to_string(shard) + "}", kReadLeaderWait);
+    const json::value* index = nullptr;
+    json::value reply;
+    if (answer.ok() && answer->status == 200) {
+      boost::system::error_code ec;
+      reply = json::parse(answer->body, ec);
+      if (!ec && reply.is_object()) index = reply.as_object().if_contains("index");
+    }
+    if (index == nullptr || !index->is_int64()) {
+      return {Code::kServiceUnavailable, "cannot learn how far shard " + std::to_string(shard) + "'s leader '" + *leader +
+                                             "' has applied (" + (answer.ok() ? answer->body : answer.status().message()) +
+                                             "): retry"};
+    }
+    return g->WaitApplied(shard, static_cast<uint64_t>(index->as_int64()), kReadLeaderWait);
   });
   auto plan = [m, g] {
     cluster::ClusterPlan p;
@@ -355,6 +375,30 @@ Status App::JoinCluster() {
     return sql::ClusterSummary{"cluster", s.node_id, s.etcd, s.shards, s.replication_factor};
   });
   return Status::Ok();
+}
+
+Result<client::HttpResponse> App::SendToNode(const std::string& node_id, std::string_view target,
+                                            const std::string& body, std::chrono::milliseconds timeout) {
+  const std::optional<std::string> address = NodeAddress(node_id);
+  const size_t colon = address ? address->rfind(':') : std::string::npos;
+  if (colon == std::string::npos) return Status(Code::kServiceUnavailable, "node '" + node_id + "' is not reachable");
+  thread_local std::map<std::string, client::HttpClient> clients;  // one kept-alive connection per thread and node
+  auto it = clients.find(*address);
+  if (it == clients.end()) {
+    const auto port = static_cast<uint16_t>(std::atoi(address->c_str() + colon + 1));
+    it = clients.emplace(*address, client::HttpClient(address->substr(0, colon), port)).first;
+  }
+  it->second.SetTimeout(timeout);
+  auto answer = it->second.Send("POST", target, body,
+                                {{"Content-Type", "application/json"},
+                                 {"Authorization", "Bearer " + authenticator_->ClusterToken(config_.cluster.node_id)}});
+  if (!answer.ok()) clients.erase(it);
+  return answer;
+}
+
+Result<uint64_t> App::ShardReadIndex(int32_t shard) {
+  if (!shard_groups_) return Status(Code::kServiceUnavailable, "this node runs no shard groups");
+  return shard_groups_->ReadIndex(shard, kReadLeaderWait);
 }
 
 void App::AnnounceCatalog(int64_t version) {

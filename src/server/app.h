@@ -10,6 +10,7 @@
 #include "auth/authenticator.h"
 #include "auth/rate_limiter.h"
 #include "catalog/catalog.h"
+#include "client/http_client.h"
 #include "cluster/etcd_catalog.h"
 #include "cluster/membership.h"
 #include "cluster/shard_groups.h"
@@ -55,6 +56,12 @@ class App {
   // Cluster mode: where node_id serves HTTP (host:port), as etcd says; nullopt for a node
   // unknown, or on a single server.
   std::optional<std::string> NodeAddress(const std::string& node_id) const;
+  // Cluster mode: POSTs body to target on node_id with this node's cluster token, over a
+  // kept-alive connection of the calling thread.
+  Result<client::HttpResponse> SendToNode(const std::string& node_id, std::string_view target,
+                                          const std::string& body, std::chrono::milliseconds timeout);
+  // Cluster mode: shard's read index on this node, its leader (ShardGroups::ReadIndex).
+  Result<uint64_t> ShardReadIndex(int32_t shard);
 
   // Closes the store cleanly. Safe to call twice.
   Status Close();

@@ -28,6 +28,9 @@ constexpr std::string_view kSetupRoute = "/v1/api/auth/setup";
 // Between the nodes of a cluster: "the shared catalog is at version N now" (JSON
 // {"version": N}); the node answers once it has that version or a later one.
 constexpr std::string_view kClusterCatalogRoute = "/v1/cluster/catalog";
+// Between nodes: "how far has this shard's log been applied here?" (JSON {"shard": N}),
+// asked of its leader: {"index": I}.
+constexpr std::string_view kClusterReadIndexRoute = "/v1/cluster/read-index";
 
 std::string ErrorBody(Code code, const std::string& message) {
   std::string body = R"({"status":"error","error":{"code":)";
@@ -231,7 +234,20 @@ Response Routes::Handle(const Request& request, const auth::Peer& peer,
     }
     if (target == kClusterCatalogRoute && app_.config().cluster.enabled()) {
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST " + std::string(kClusterCatalogRoute));
-      return ClusterCatalog(request);
+      // The catalog is at version N: answered once this node has it (or a later one).
+      return BetweenNodes(request, "version", 1, INT64_MAX, [&](int64_t version) -> Result<std::string> {
+        KALAM_RETURN_IF_ERROR(app_.catalog().RefreshTo(version));
+        return std::string(R"({"status":"ok"})");
+      });
+    }
+    if (target == kClusterReadIndexRoute && app_.config().cluster.enabled()) {
+      if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST " + std::string(kClusterReadIndexRoute));
+      // Asked of a shard's leader: how far its log has been applied here.
+      return BetweenNodes(request, "shard", 0, INT32_MAX, [&](int64_t shard) -> Result<std::string> {
+        auto index = app_.ShardReadIndex(static_cast<int32_t>(shard));
+        if (!index.ok()) return index.status();
+        return "{\"index\":" + std::to_string(*index) + "}";
+      });
     }
     return error(Code::kNotFound, "No route for " + std::string(request.method_string()) + " " +
                                       std::string(target));
@@ -261,9 +277,13 @@ Response Routes::Sql(const Request& request, const Result<auth::Caller>& caller,
   if (!body.namespace_id.empty()) batch_request.default_namespace = body.namespace_id;
   batch_request.params = body.params;
   // Cluster mode: rows are read at their shard's leader (the batch goes on there), so a
-  // read through any node sees every write acknowledged before it. A request another node
-  // sent on reads here, whoever leads now (it is sent on once at most).
-  batch_request.read_at_leader = app_.config().cluster.enabled() && request.count(kForwardedHeader) == 0;
+  // read through any node sees every write acknowledged before it. A batch sent on is not
+  // sent on again: it reads the shards led elsewhere here, once this node's replicas have
+  // caught up with their leaders.
+  if (app_.config().cluster.enabled()) {
+    batch_request.freshness =
+        request.count(kForwardedHeader) == 0 ? query::ReadFreshness::kLeader : query::ReadFreshness::kCaughtUp;
+  }
 
   sql::BatchResult batch = app_.executor().Execute(*caller, batch_request);
   if (!batch.error.ok() && batch.replay_from > 0) {
@@ -297,7 +317,8 @@ Response Routes::Sql(const Request& request, const Result<auth::Caller>& caller,
   return Json(status, std::move(out), request);
 }
 
-Response Routes::ClusterCatalog(const Request& request) {
+Response Routes::BetweenNodes(const Request& request, std::string_view field, int64_t min, int64_t max,
+                              const std::function<Result<std::string>(int64_t)>& answer) {
   auto fail = [&](const Status& s) { return Error(s.code(), s.message(), request.version(), request.keep_alive()); };
   if (Status allowed = app_.authenticator().CheckClusterToken(HeaderValue(request, http::field::authorization));
       !allowed.ok()) {
@@ -305,12 +326,14 @@ Response Routes::ClusterCatalog(const Request& request) {
   }
   auto body = ParseBody(request.body());
   if (!body.ok()) return fail(body.status());
-  const json::value* version = body->if_contains("version");
-  if (version == nullptr || !version->is_int64() || version->as_int64() <= 0) {
-    return fail({Code::kInvalidInput, "Expected {\"version\": <a positive integer>}"});
+  const json::value* value = body->if_contains(field);
+  if (value == nullptr || !value->is_int64() || value->as_int64() < min || value->as_int64() > max) {
+    return fail({Code::kInvalidInput, "Expected {\"" + std::string(field) + "\": <an integer from " +
+                                          std::to_string(min) + " to " + std::to_string(max) + ">}"});
   }
-  if (Status refreshed = app_.catalog().RefreshTo(version->as_int64()); !refreshed.ok()) return fail(refreshed);
-  return Json(200, R"({"status":"ok"})", request);
+  auto reply = answer(value->as_int64());
+  if (!reply.ok()) return fail(reply.status());
+  return Json(200, std::move(reply).value(), request);
 }
 
 std::optional<Response> Routes::ReplayOnLeader(const Request& request, const SqlBody& body,

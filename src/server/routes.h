@@ -4,6 +4,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -73,9 +74,11 @@ class Routes {
   Response Error(Code code, const std::string& message, unsigned version, bool keep_alive) const;
 
  private:
-  // POST /v1/cluster/catalog from another node of the cluster (its cluster token): takes
-  // the shared catalog's changes up to the version it names.
-  Response ClusterCatalog(const Request& request);
+  // A request from another node of the cluster (/v1/cluster/...): its cluster token
+  // checked, then the integer field of its JSON body, in [min, max], handed to answer, whose
+  // JSON is the reply.
+  Response BetweenNodes(const Request& request, std::string_view field, int64_t min, int64_t max,
+                        const std::function<Result<std::string>(int64_t)>& answer);
   Response Sql(const Request& request, const Result<auth::Caller>& caller,
                const Cancellation* cancellation, const Result<SqlBody>* read);
   // Cluster mode: when the batch stopped at a write whose shard another node leads, the

@@ -43,7 +43,7 @@ BatchResult Executor::Execute(const Caller& caller, const BatchRequest& request)
 
 BatchResult Executor::Execute(const Caller& caller, const BatchRequest& request, Session& session) {
   BatchResult batch;
-  session.set_read_at_leader(request.read_at_leader);
+  session.set_freshness(request.freshness);
   std::vector<std::string> statements = SplitStatements(request.sql);
   if (statements.empty()) {
     batch.error = {Code::kEmptySql, "The request holds no SQL statement"};
@@ -138,7 +138,7 @@ Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::
   }
   if (!parsed->has_value()) {
     auto outcome = engine_.Execute(
-        {caller, default_namespace, session.transaction(), &cancellation, session.read_at_leader()}, sql);
+        {caller, default_namespace, session.transaction(), &cancellation, session.freshness()}, sql);
     if (!outcome.ok()) return outcome.status();
     StatementResult r;
     r.rows = std::move(outcome->rows);
@@ -208,7 +208,7 @@ Result<StatementResult> Executor::Run(const Scope& scope, const ExecuteAs& stmt)
 Result<StatementResult> Executor::Query(const Scope& scope, const std::string& select) {
   auto rows = engine_.Query(
       {scope.caller, scope.default_namespace, scope.session.transaction(), &scope.cancellation,
-       scope.session.read_at_leader()},
+       scope.session.freshness()},
       select);
   if (!rows.ok()) return rows.status();
   StatementResult r;

@@ -70,9 +70,10 @@ struct BatchRequest {
   std::string default_namespace = "default";
   // The request's: cancelled when its client goes away (may be null).
   const Cancellation* cancellation = nullptr;
-  // Cluster mode: reads are made at the leader of their rows' shard; one refused names the
-  // leader, and the batch's replay_from tells where to send the rest (the HTTP API does).
-  bool read_at_leader = false;
+  // Cluster mode: how fresh the rows read must be. kLeader: a read refused names the
+  // shard's leader, and the batch's replay_from tells where to send the rest (the HTTP API
+  // does).
+  query::ReadFreshness freshness = query::ReadFreshness::kReplica;
 };
 
 class Executor {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "query/engine.h"
 #include "store/transaction.h"
 
 namespace kalam::sql {
@@ -47,10 +48,9 @@ class Session {
   // After each statement: the transaction within its row limit.
   Status AfterStatement();
 
-  // Cluster mode: the session's reads are made at the leader of their rows' shard (a
-  // refusal names it), for clients whose requests the server can send on there (HTTP).
-  bool read_at_leader() const { return read_at_leader_; }
-  void set_read_at_leader(bool at_leader) { read_at_leader_ = at_leader; }
+  // Cluster mode: how fresh the rows the session reads must be.
+  query::ReadFreshness freshness() const { return freshness_; }
+  void set_freshness(query::ReadFreshness freshness) { freshness_ = freshness; }
 
  private:
   // Fails the transaction for why, and returns it.
@@ -61,7 +61,7 @@ class Session {
   std::unique_ptr<store::Transaction> transaction_;
   std::string failure_;  // why it failed
   std::chrono::steady_clock::time_point last_statement_{};
-  bool read_at_leader_ = false;
+  query::ReadFreshness freshness_ = query::ReadFreshness::kReplica;
 };
 
 }  // namespace kalam::sql

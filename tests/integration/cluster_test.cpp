@@ -16,6 +16,7 @@
 
 #include "client/ws_client.h"
 #include "common/json_text.h"
+#include "cluster_nodes.h"
 #include "etcd_process.h"
 #include "server_process.h"
 
@@ -25,23 +26,6 @@ namespace {
 namespace json = boost::json;
 
 std::string Text(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : std::string(); }
-
-// The [cluster] section of a node: these keys over the defaults of the tests (8 shards; a
-// short TTL, so that a lost node shows soon).
-ServerOptions NodeOptions(const std::string& node_id, const std::string& endpoints,
-                          const std::map<std::string, std::string>& keys = {}) {
-  std::map<std::string, std::string> all = {{"node_id", "\"" + node_id + "\""},
-                                            {"etcd_endpoints", endpoints},
-                                            {"shards", "8"},
-                                            {"raft_port", std::to_string(FreePort())},
-                                            {"heartbeat_ttl_secs", "2"},
-                                            {"join_timeout_secs", "10"}};
-  for (const auto& [key, value] : keys) all[key] = value;
-  ServerOptions options;
-  options.extra_config = "[cluster]\n";
-  for (const auto& [key, value] : all) options.extra_config += key + " = " + value + "\n";
-  return options;
-}
 
 // Row i of a result as an object: column name -> value.
 json::object RowObject(const SqlResponse& r, size_t i = 0) {
@@ -95,23 +79,13 @@ TEST(Cluster, AStandaloneServerListsItselfAlone) {
   EXPECT_EQ(Sql(http, RootAuth(), "CLUSTER FOO").error_code(), "INVALID_SQL");
 }
 
-bool Balanced(const std::vector<ServerProcess*>& nodes, size_t shards);
-
-class ClusterTest : public ::testing::Test {
+class ClusterTest : public WithEtcd<::testing::Test> {
  protected:
-  static void SetUpTestSuite() {
-    etcd_ = new EtcdCluster(3);
-    etcd_->Start();
-  }
-  static void TearDownTestSuite() {
-    delete etcd_;
-    etcd_ = nullptr;
-  }
   // A node of this test's cluster (the etcd prefix is the test's own).
   std::unique_ptr<ServerProcess> Node(const std::string& node_id,
                                       std::map<std::string, std::string> keys = {}) {
     keys["etcd_prefix"] = std::string("\"/") + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "/\"";
-    return std::make_unique<ServerProcess>(NodeOptions(node_id, etcd_->EndpointsToml(), keys));
+    return std::make_unique<ServerProcess>(ClusterNodeOptions(node_id, etcd_->EndpointsToml(), keys));
   }
   // Starts the nodes named ids and returns them once every shard has a leader and the
   // leaders are spread over them (none if that takes more than 30 s).
@@ -125,7 +99,6 @@ class ClusterTest : public ::testing::Test {
     if (!WaitUntil([&] { return Balanced(nodes, 8); }, std::chrono::seconds(30))) return {};
     return nodes;
   }
-  static inline EtcdCluster* etcd_ = nullptr;
   std::vector<std::unique_ptr<ServerProcess>> started_;
 };
 
@@ -189,48 +162,6 @@ TEST_F(ClusterTest, AKilledNodeIsDownUntilItComesBack) {
   std::map<std::string, std::pair<std::string, std::string>> seen;
   EXPECT_TRUE(WaitUntil([&] { return (seen = Nodes(*a))["b"].second == "alive"; }, std::chrono::seconds(15)));
   EXPECT_EQ(seen["b"].first, Address(*b));
-}
-
-// system.shards through this node: shard -> its leader, for the shards with one named (and,
-// with caught_up, no lag: every voter has every entry); empty when it can't be read.
-std::map<int64_t, std::string> Leaders(const ServerProcess& server, bool caught_up) {
-  auto http = server.Client();
-  auto r = Sql(http, RootAuth(), "SELECT shard_id, leader, lag FROM system.shards");
-  std::map<int64_t, std::string> out;
-  if (r.status != 200) return out;
-  for (size_t i = 0; i < r.rows().size(); ++i) {
-    const json::object o = RowObject(r, i);
-    if (Text(o.at("leader")).empty() || (caught_up && o.at("lag").as_int64() != 0)) continue;
-    out[o.at("shard_id").as_int64()] = Text(o.at("leader"));
-  }
-  return out;
-}
-
-// Every one of shards has a leader, named alike by each node in nodes; the map.
-std::map<int64_t, std::string> AgreedLeaders(const std::vector<ServerProcess*>& nodes, size_t shards,
-                                             bool caught_up = true) {
-  std::map<int64_t, std::string> agreed;
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    const auto seen = Leaders(*nodes[i], caught_up);
-    if (seen.size() != shards || (i > 0 && seen != agreed)) return {};
-    agreed = seen;
-  }
-  return agreed;
-}
-
-// Every shard led, named alike by every node, and no node leading more than its share
-// (ceil(shards / nodes)): leadership spread by the leaders handing some over.
-bool Balanced(const std::vector<ServerProcess*>& nodes, size_t shards) {
-  const auto leaders = AgreedLeaders(nodes, shards);
-  if (leaders.empty()) return false;
-  std::map<std::string, size_t> led;
-  for (const auto& [shard, leader] : leaders) ++led[leader];
-  const size_t share = (shards + nodes.size() - 1) / nodes.size();
-  if (led.size() != nodes.size()) return false;
-  for (const auto& [node, count] : led) {
-    if (count > share) return false;
-  }
-  return true;
 }
 
 TEST_F(ClusterTest, EveryShardsRaftGroupElectsALeaderAndAnotherWhenItIsKilled) {
@@ -818,7 +749,7 @@ TEST_F(ClusterTest, StartsItCannotKeepAreRefused) {
   EXPECT_EQ(code, 1);
   EXPECT_NE(log.find("node_id 'first' is in use"), std::string::npos) << log;
   // No etcd at the endpoint.
-  ServerOptions nowhere = NodeOptions("lost", "[\"http://127.0.0.1:" + std::to_string(FreePort()) + "\"]",
+  ServerOptions nowhere = ClusterNodeOptions("lost", "[\"http://127.0.0.1:" + std::to_string(FreePort()) + "\"]",
                                       {{"join_timeout_secs", "1"}});
   ServerProcess lost(nowhere);
   std::tie(code, log) = lost.RunSecondInstance();
@@ -826,12 +757,12 @@ TEST_F(ClusterTest, StartsItCannotKeepAreRefused) {
   EXPECT_NE(log.find("cannot join the cluster"), std::string::npos) << log;
   EXPECT_NE(log.find("unreachable"), std::string::npos) << log;
   // A bad [cluster] section never gets that far.
-  ServerOptions bad = NodeOptions("bad id!", etcd_->EndpointsToml());
+  ServerOptions bad = ClusterNodeOptions("bad id!", etcd_->EndpointsToml());
   ServerProcess bad_id(bad);
   std::tie(code, log) = bad_id.RunSecondInstance();
   EXPECT_EQ(code, 2);
   EXPECT_NE(log.find("cluster.node_id must be"), std::string::npos) << log;
-  ServerProcess no_raft_port(NodeOptions("no-port", etcd_->EndpointsToml(), {{"raft_port", "0"}}));
+  ServerProcess no_raft_port(ClusterNodeOptions("no-port", etcd_->EndpointsToml(), {{"raft_port", "0"}}));
   std::tie(code, log) = no_raft_port.RunSecondInstance();
   EXPECT_EQ(code, 2);
   EXPECT_NE(log.find("cluster.raft_port must be set"), std::string::npos) << log;

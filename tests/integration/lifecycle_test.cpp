@@ -46,6 +46,31 @@ TEST(Lifecycle, RestartKeepsUsersNamespacesAndTokens) {
   EXPECT_EQ(json::serialize(roots.rows()), "[[1]]");
 }
 
+// A name used again after DROP USER stays the live user's across a restart, whichever
+// order the users' (random) ids load in.
+TEST(Lifecycle, ANameUsedAgainAfterDropUserStaysTheLiveUsersAfterARestart) {
+  ServerProcess server;
+  server.Start();
+  {
+    auto http = server.Client();
+    for (int round = 0; round < 6; ++round) {
+      ASSERT_EQ(Sql(http, RootAuth(), "CREATE USER 'dora' WITH PASSWORD 'dora-password-" + std::to_string(round) +
+                                           "' ROLE user; DROP USER 'dora'").status,
+                200);
+    }
+    ASSERT_EQ(Sql(http, RootAuth(), "CREATE USER 'dora' WITH PASSWORD 'dora-password' ROLE user").status, 200);
+  }
+  EXPECT_EQ(server.Stop(SIGTERM), 0) << server.log();
+  server.Start();
+  auto http = server.Client();
+  auto me = Sql(http, client::BasicAuth("dora", "dora-password"), "SELECT deleted_at FROM system.users");
+  ASSERT_EQ(me.status, 200) << json::serialize(me.body);
+  EXPECT_EQ(json::serialize(me.rows()), "[[null]]");
+  auto changed = Sql(http, RootAuth(), "ALTER USER 'dora' SET PASSWORD 'dora-new-password'");
+  EXPECT_EQ(changed.status, 200) << json::serialize(changed.body);
+  EXPECT_EQ(Sql(http, client::BasicAuth("dora", "dora-new-password"), "SELECT 1").status, 200);
+}
+
 TEST(Lifecycle, KilledServerRestartsOnTheSameDataDirectory) {
   ServerProcess server;
   server.Start();

@@ -1,4 +1,5 @@
-// Runs every SQL scenario file tests/sql/*.test as its own test, each on a fresh server.
+// Runs every SQL scenario file tests/sql/*.test as its own test, each on a fresh server, and
+// again on a fresh cluster of three nodes.
 // The file format is described in tests/sql/README.md.
 #include <gtest/gtest.h>
 
@@ -6,10 +7,15 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <memory>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "cluster_nodes.h"
+#include "etcd_process.h"
 #include "server_process.h"
 
 namespace kalam::testing {
@@ -31,6 +37,9 @@ struct Step {
 
 struct Scenario {
   std::vector<Step> steps;
+  // Why the file does not run against a cluster yet ("cluster not yet: <why>"); empty: it
+  // does.
+  std::string not_in_cluster;
   std::vector<std::pair<int, std::string>> errors;  // 1-based line and problem
 };
 
@@ -60,6 +69,10 @@ Scenario Parse(const std::string& file) {
   while (i < lines.size()) {
     const std::string& line = lines[i];
     if (line.empty() || line[0] == '#') {
+      ++i;
+    } else if (StartsWith(line, "cluster not yet:")) {
+      out.not_in_cluster = Trim(line.substr(16));
+      if (out.not_in_cluster.empty()) out.errors.emplace_back(i + 1, "'cluster not yet:' without a reason");
       ++i;
     } else if (StartsWith(line, "user ")) {
       user = Trim(line.substr(5));
@@ -147,27 +160,18 @@ std::vector<std::string> ScenarioFiles() {
   return names;
 }
 
-class SqlScenario : public ::testing::TestWithParam<std::string> {};
-
-// Failures point at the scenario file's line, so an editor can jump there.
-TEST_P(SqlScenario, Runs) {
-  const std::string file = std::string(KALAMDB_SQL_TESTS_DIR) + "/" + GetParam() + ".test";
-  const Scenario scenario = Parse(file);
-  for (const auto& [line, error] : scenario.errors) ADD_FAILURE_AT(file.c_str(), line) << error;
-  if (!scenario.errors.empty()) return;
-
-  ServerProcess server;
-  server.Start();
-  auto http = server.Client();
+// Runs the scenario's steps in order, each through the client next() gives; a failure
+// points at the file's line, so an editor can jump there. logs: the servers' logs.
+void RunSteps(const std::string& file, const Scenario& scenario,
+              const std::function<client::HttpClient&()>& next, const std::function<std::string()>& logs) {
   for (const auto& step : scenario.steps) {
     const std::string auth =
         step.user == "root" ? RootAuth() : client::BasicAuth(step.user, step.user + "-password");
     SqlResponse r;
     try {
-      r = Sql(http, auth, step.sql);
+      r = Sql(next(), auth, step.sql);
     } catch (const std::exception& e) {
-      ADD_FAILURE_AT(file.c_str(), step.line) << "request failed: " << e.what() << "\nserver log:\n"
-                                              << server.log();
+      ADD_FAILURE_AT(file.c_str(), step.line) << "request failed: " << e.what() << "\nserver log:\n" << logs();
       return;
     }
     const std::string problem = Check(step, r);
@@ -179,14 +183,63 @@ TEST_P(SqlScenario, Runs) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Files, SqlScenario, ::testing::ValuesIn(ScenarioFiles()),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           for (char& c : name) {
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           }
-                           return name;
-                         });
+std::string FileOf(const std::string& name) { return std::string(KALAMDB_SQL_TESTS_DIR) + "/" + name + ".test"; }
+
+class SqlScenario : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SqlScenario, Runs) {
+  const std::string file = FileOf(GetParam());
+  const Scenario scenario = Parse(file);
+  for (const auto& [line, error] : scenario.errors) ADD_FAILURE_AT(file.c_str(), line) << error;
+  if (!scenario.errors.empty()) return;
+  ServerProcess server;
+  server.Start();
+  auto http = server.Client();
+  RunSteps(file, scenario, [&]() -> client::HttpClient& { return http; }, [&] { return server.log(); });
+}
+
+// The same files against a cluster of three nodes (one etcd for all), each statement sent
+// to a node picked at random: what one node acknowledged, the next statement sees through
+// any node.
+class SqlScenarioInACluster : public WithEtcd<::testing::TestWithParam<std::string>> {};
+
+TEST_P(SqlScenarioInACluster, RunsThroughRandomNodes) {
+  const std::string file = FileOf(GetParam());
+  const Scenario scenario = Parse(file);
+  if (!scenario.errors.empty()) return;  // SqlScenario reports them
+  if (!scenario.not_in_cluster.empty()) GTEST_SKIP() << "not against a cluster yet: " << scenario.not_in_cluster;
+  std::vector<std::unique_ptr<ServerProcess>> owned;
+  std::vector<ServerProcess*> nodes;
+  for (const char* id : {"s1", "s2", "s3"}) {
+    owned.push_back(std::make_unique<ServerProcess>(
+        ClusterNodeOptions(id, etcd_->EndpointsToml(), {{"etcd_prefix", "\"/scenario-" + GetParam() + "/\""}})));
+    owned.back()->Start();
+    nodes.push_back(owned.back().get());
+  }
+  ASSERT_TRUE(WaitUntil([&] { return Balanced(nodes, 8); }, std::chrono::seconds(30)))
+      << "the shards' leaders did not spread over the nodes";
+  std::vector<client::HttpClient> clients;
+  for (ServerProcess* node : nodes) clients.push_back(node->Client());
+  const unsigned seed = static_cast<unsigned>(std::hash<std::string>{}(GetParam()));
+  std::minstd_rand pick(seed);
+  RunSteps(file, scenario, [&]() -> client::HttpClient& { return clients[pick() % clients.size()]; }, [&] {
+    std::string all;
+    for (size_t i = 0; i < nodes.size(); ++i) all += "--- node s" + std::to_string(i + 1) + "\n" + nodes[i]->log();
+    return all;
+  });
+}
+
+// A test's name: the file's, with '_' for what a test name can't hold.
+std::string TestName(const ::testing::TestParamInfo<std::string>& info) {
+  std::string name = info.param;
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, SqlScenario, ::testing::ValuesIn(ScenarioFiles()), TestName);
+INSTANTIATE_TEST_SUITE_P(ClusterFiles, SqlScenarioInACluster, ::testing::ValuesIn(ScenarioFiles()), TestName);
 
 }  // namespace
 }  // namespace kalam::testing

@@ -1,0 +1,60 @@
+#include "cluster_nodes.h"
+
+namespace kalam::testing {
+
+namespace json = boost::json;
+
+ServerOptions ClusterNodeOptions(const std::string& node_id, const std::string& endpoints,
+                                 const std::map<std::string, std::string>& keys) {
+  std::map<std::string, std::string> all = {{"node_id", "\"" + node_id + "\""},
+                                            {"etcd_endpoints", endpoints},
+                                            {"shards", "8"},
+                                            {"raft_port", std::to_string(FreePort())},
+                                            {"heartbeat_ttl_secs", "2"},
+                                            {"join_timeout_secs", "10"}};
+  for (const auto& [key, value] : keys) all[key] = value;
+  ServerOptions options;
+  options.extra_config = "[cluster]\n";
+  for (const auto& [key, value] : all) options.extra_config += key + " = " + value + "\n";
+  return options;
+}
+
+std::map<int64_t, std::string> Leaders(const ServerProcess& server, bool caught_up) {
+  auto http = server.Client();
+  auto r = Sql(http, RootAuth(), "SELECT shard_id, leader, lag FROM system.shards");
+  std::map<int64_t, std::string> out;
+  if (r.status != 200) return out;
+  for (const json::value& row : r.rows()) {
+    const json::array& cells = row.as_array();
+    if (!cells.at(1).is_string() || cells.at(1).as_string().empty()) continue;
+    if (caught_up && cells.at(2).as_int64() != 0) continue;
+    out[cells.at(0).as_int64()] = std::string(cells.at(1).as_string());
+  }
+  return out;
+}
+
+std::map<int64_t, std::string> AgreedLeaders(const std::vector<ServerProcess*>& nodes, size_t shards,
+                                             bool caught_up) {
+  std::map<int64_t, std::string> agreed;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const auto seen = Leaders(*nodes[i], caught_up);
+    if (seen.size() != shards || (i > 0 && seen != agreed)) return {};
+    agreed = seen;
+  }
+  return agreed;
+}
+
+bool Balanced(const std::vector<ServerProcess*>& nodes, size_t shards) {
+  const auto leaders = AgreedLeaders(nodes, shards);
+  if (leaders.empty()) return false;
+  std::map<std::string, size_t> led;
+  for (const auto& [shard, leader] : leaders) ++led[leader];
+  const size_t share = (shards + nodes.size() - 1) / nodes.size();
+  if (led.size() != nodes.size()) return false;
+  for (const auto& [node, count] : led) {
+    if (count > share) return false;
+  }
+  return true;
+}
+
+}  // namespace kalam::testing

@@ -1,0 +1,49 @@
+// What the cluster-mode tests share: a node's configuration, and the shards' leaders as
+// the nodes report them through SQL (system.shards).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "etcd_process.h"
+#include "server_process.h"
+
+namespace kalam::testing {
+
+// A fixture base (Base: ::testing::Test or a TestWithParam) whose suite shares one etcd
+// cluster of three members.
+template <typename Base>
+class WithEtcd : public Base {
+ protected:
+  static void SetUpTestSuite() {
+    etcd_ = new EtcdCluster(3);
+    etcd_->Start();
+  }
+  static void TearDownTestSuite() {
+    delete etcd_;
+    etcd_ = nullptr;
+  }
+  static inline EtcdCluster* etcd_ = nullptr;
+};
+
+// A node of a test cluster: its [cluster] section, these keys over the tests' defaults
+// (8 shards; a 2 s heartbeat TTL, so that a lost node shows soon; a free Raft port).
+ServerOptions ClusterNodeOptions(const std::string& node_id, const std::string& endpoints,
+                                 const std::map<std::string, std::string>& keys = {});
+
+// system.shards through this node: shard -> its leader, for the shards with one named (and,
+// with caught_up, no lag: every voter has every entry); empty when it can't be read.
+std::map<int64_t, std::string> Leaders(const ServerProcess& server, bool caught_up);
+
+// Every one of shards has a leader, named alike by each node in nodes; the map (empty
+// otherwise).
+std::map<int64_t, std::string> AgreedLeaders(const std::vector<ServerProcess*>& nodes, size_t shards,
+                                             bool caught_up = true);
+
+// Every shard led, named alike by every node, and no node leading more than its share
+// (ceil(shards / nodes)): leadership spread by the leaders handing some over.
+bool Balanced(const std::vector<ServerProcess*>& nodes, size_t shards);
+
+}  // namespace kalam::testing
