@@ -2,7 +2,7 @@
 BUILD_DIR ?= build
 JOBS ?= 2
 
-.PHONY: all deps configure build run test test-sanitize test-tsan bench crash-trials fuzz cluster-demo cluster-test clean
+.PHONY: all deps configure build run test test-sanitize test-tsan bench crash-trials fuzz cluster-demo cluster-test cluster-trials clean
 
 all: build
 
@@ -77,6 +77,12 @@ cluster-demo: build
 # three-member etcd (also part of `make test`).
 cluster-test: build
 	./$(BUILD_DIR)/unit_cluster && ./$(BUILD_DIR)/integration_tests --gtest_filter='Cluster*'
+
+# The cluster's failure trials, TRIALS of each (tests/integration/cluster_trials_test.cpp):
+# SIGKILL of a busy shard's leader, and its link cut (network namespaces: run as root).
+# `make test` and `make cluster-test` run two of each.
+cluster-trials: build
+	KALAM_CLUSTER_TRIALS=$(TRIALS) ./$(BUILD_DIR)/integration_tests --gtest_filter='ClusterTrials.*'
 
 clean:
 	rm -rf $(BUILD_DIR) build-fuzz build-asan build-tsan

@@ -24,6 +24,7 @@ packages=(
   chromium                    # the TypeScript SDK's browser test (examples/chat)
   etcd-server                 # cluster mode: placement; its tests and make cluster-demo
   libraft-dev libuv1-dev      # cluster mode: the shards' Raft groups (canonical raft 0.15)
+  iproute2                    # cluster failure trials: network namespaces and a bridge
 )
 
 # Node.js and npm fetch the DuckDB tarballs; some machines carry a Node.js of their own

@@ -4,7 +4,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <strings.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 
 #include "common/encoding.h"
 
@@ -64,6 +69,19 @@ Status Unreachable(const std::string& host, uint16_t port, const beast::error_co
                                     std::to_string(port) + ": " + ec.message()};
 }
 
+// Keepalive probes every second after a second of silence, two unanswered ones ending the
+// connection; and data unacknowledged for timeout ends it too.
+void WatchForDeadPeer(int fd, std::chrono::milliseconds timeout) {
+  const int on = 1, idle = 1, interval = 1;
+  const int probes = std::max<int>(1, static_cast<int>(timeout.count() / 1000) - 1);
+  const unsigned user_timeout = static_cast<unsigned>(timeout.count());
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof user_timeout);
+}
+
 HttpResponse ToResponse(http::response<http::string_body>& res) {
   HttpResponse out;
   out.status = static_cast<int>(res.result_int());
@@ -97,11 +115,16 @@ Result<HttpResponse> HttpClient::Send(std::string_view method, std::string_view 
       tcp::resolver resolver(c.io);
       auto endpoints = resolver.resolve(host_, std::to_string(port_), ec);
       if (ec) return Unreachable(host_, port_, ec);
-      Arm(c);
+      if (connect_timeout_.count() > 0) {
+        c.stream.expires_after(connect_timeout_);
+      } else {
+        Arm(c);
+      }
       c.stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
       Await(c);
       if (ec) return Unreachable(host_, port_, ec);
       c.stream.socket().set_option(tcp::no_delay(true));
+      if (dead_peer_timeout_.count() > 0) WatchForDeadPeer(c.stream.socket().native_handle(), dead_peer_timeout_);
       c.open = true;
       c.buffer.clear();
     }

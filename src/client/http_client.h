@@ -42,6 +42,13 @@ class HttpClient {
   // Each step of a request (connect, send, receive) fails after this long, with the
   // connection closed (INTERNAL_ERROR, "timed out"). Zero (the default): no limit.
   void SetTimeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
+  // How long connecting may take, when shorter than the timeout above (0: that timeout).
+  void SetConnectTimeout(std::chrono::milliseconds timeout) { connect_timeout_ = timeout; }
+  // A peer that stops answering at the TCP level (cut off, its machine gone) fails the
+  // request after about this long, however long the response itself may take: keepalive
+  // probes while waiting, and a limit on data left unacknowledged (TCP_USER_TIMEOUT). For
+  // connections between servers on one network. Zero (the default): the timeout above only.
+  void SetDeadPeerTimeout(std::chrono::milliseconds timeout) { dead_peer_timeout_ = timeout; }
 
   const std::string& host() const { return host_; }
   uint16_t port() const { return port_; }
@@ -55,6 +62,8 @@ class HttpClient {
   std::string host_;
   uint16_t port_;
   std::chrono::milliseconds timeout_{0};
+  std::chrono::milliseconds connect_timeout_{0};
+  std::chrono::milliseconds dead_peer_timeout_{0};
   std::unique_ptr<Connection> connection_;
 };
 

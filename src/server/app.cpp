@@ -33,6 +33,9 @@ constexpr std::chrono::milliseconds kCatalogRefreshEvery{200};
 constexpr std::chrono::milliseconds kEtcdTimeout{2000};
 // How long a write waits for its shard's log to commit it.
 constexpr std::chrono::milliseconds kProposeTimeout{10000};
+// How long connecting to another node may take (it is on this node's network: a node that
+// does not answer at once is cut off or gone).
+constexpr std::chrono::milliseconds kNodeConnectTimeout{1000};
 // How long a node waits for each other node to take a catalog change it made.
 constexpr std::chrono::milliseconds kAnnounceTimeout{1000};
 // How long a read waits for its shard's leader to have applied its predecessors' entries.
@@ -389,6 +392,8 @@ Result<client::HttpResponse> App::SendToNode(const std::string& node_id, std::st
     it = clients.emplace(*address, client::HttpClient(address->substr(0, colon), port)).first;
   }
   it->second.SetTimeout(timeout);
+  it->second.SetConnectTimeout(std::min(timeout, kNodeConnectTimeout));
+  it->second.SetDeadPeerTimeout(kNodeConnectTimeout * 3);
   auto answer = it->second.Send("POST", target, body,
                                 {{"Content-Type", "application/json"},
                                  {"Authorization", "Bearer " + authenticator_->ClusterToken(config_.cluster.node_id)}});

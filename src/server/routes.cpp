@@ -74,6 +74,12 @@ std::string TokenBody(const auth::TokenPair& pair) {
 constexpr std::string_view kForwardedHeader = "X-Kalam-Forwarded-By";
 // How long a write sent on to its shard's leader may take.
 constexpr std::chrono::milliseconds kForwardTimeout{30000};
+// Connecting to the leader: it is on this node's network, so one that does not answer at
+// once is cut off or gone (and the client is told to retry).
+constexpr std::chrono::milliseconds kForwardConnectTimeout{1000};
+// A leader cut off after the request went out fails it after about this long (then the
+// client is told to retry), not after kForwardTimeout.
+constexpr std::chrono::milliseconds kForwardDeadPeerTimeout{3000};
 
 double MillisSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
@@ -374,6 +380,8 @@ std::optional<Response> Routes::ReplayOnLeader(const Request& request, const Sql
     const int port = std::atoi(address->c_str() + colon + 1);
     it = clients.emplace(*address, client::HttpClient(address->substr(0, colon), static_cast<uint16_t>(port))).first;
     it->second.SetTimeout(kForwardTimeout);
+    it->second.SetConnectTimeout(kForwardConnectTimeout);
+    it->second.SetDeadPeerTimeout(kForwardDeadPeerTimeout);
   }
   auto answer = it->second.Send("POST", "/v1/api/sql", forwarded, headers);
   if (!answer.ok()) {

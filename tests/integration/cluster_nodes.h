@@ -33,6 +33,11 @@ class WithEtcd : public Base {
 ServerOptions ClusterNodeOptions(const std::string& node_id, const std::string& endpoints,
                                  const std::map<std::string, std::string>& keys = {});
 
+// A statement answered by this node from its own replicas (each caught up with its shard's
+// leader), as a batch another node sent on is: how a test compares the replicas. The
+// rows as JSON text; "" when it fails.
+std::string ReplicaRows(const ServerProcess& server, const std::string& auth, const std::string& sql);
+
 // system.shards through this node: shard -> its leader, for the shards with one named (and,
 // with caught_up, no lag: every voter has every entry); empty when it can't be read.
 std::map<int64_t, std::string> Leaders(const ServerProcess& server, bool caught_up);

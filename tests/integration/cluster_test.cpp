@@ -379,8 +379,8 @@ TEST_F(ClusterTest, RowsGoThroughTheirShardsLogToEveryReplica) {
   EXPECT_NE(on_leader.find("[51,\"tx\","), std::string::npos) << on_leader;
   for (ServerProcess* node : nodes) {
     // The same rows with the same _seq.
-    EXPECT_TRUE(WaitUntil([&] { return RowsText(*node, RootAuth(), query) == on_leader; }, std::chrono::seconds(5)))
-        << RowsText(*node, RootAuth(), query);
+    EXPECT_TRUE(WaitUntil([&] { return ReplicaRows(*node, RootAuth(), query) == on_leader; }, std::chrono::seconds(5)))
+        << ReplicaRows(*node, RootAuth(), query);
   }
   // A user's rows go through the shard of that user, from any node, with a token any
   // node signed.
@@ -393,7 +393,7 @@ TEST_F(ClusterTest, RowsGoThroughTheirShardsLogToEveryReplica) {
     EXPECT_EQ(r.status, 200) << json::serialize(r.body);
   }
   for (ServerProcess* node : nodes) {
-    EXPECT_TRUE(WaitUntil([&] { return RowsText(*node, ann, "SELECT count(*) FROM app.notes") == "[[3]]"; },
+    EXPECT_TRUE(WaitUntil([&] { return ReplicaRows(*node, ann, "SELECT count(*) FROM app.notes") == "[[3]]"; },
                           std::chrono::seconds(5)));
   }
   // A transaction is the rows of one shard: across two SHARED tables of different shards
@@ -439,8 +439,8 @@ TEST_F(ClusterTest, RowsGoThroughTheirShardsLogToEveryReplica) {
   EXPECT_EQ(after.substr(0, on_leader.size() - 1), on_leader.substr(0, on_leader.size() - 1));  // nothing lost
   nodes[leader]->Start();
   for (ServerProcess* node : nodes) {
-    EXPECT_TRUE(WaitUntil([&] { return RowsText(*node, RootAuth(), query) == after; }, std::chrono::seconds(10)))
-        << RowsText(*node, RootAuth(), query);
+    EXPECT_TRUE(WaitUntil([&] { return ReplicaRows(*node, RootAuth(), query) == after; }, std::chrono::seconds(10)))
+        << ReplicaRows(*node, RootAuth(), query);
   }
 }
 
@@ -710,11 +710,11 @@ TEST_F(ClusterTest, ARollingRestartUnderLoadLosesNoAcknowledgedWrite) {
     std::set<int64_t> there;
     EXPECT_TRUE(WaitUntil(
         [&] {
-          auto http = node->Client();
-          auto r = Sql(http, RootAuth(), "SELECT id FROM app.log ORDER BY id");
-          if (r.status != 200) return false;
+          const std::string rows = ReplicaRows(*node, RootAuth(), "SELECT id FROM app.log ORDER BY id");
+          if (rows.empty()) return false;
           there.clear();
-          for (const auto& row : r.rows()) there.insert(row.as_array().at(0).as_int64());
+          const json::value parsed = json::parse(rows);
+          for (const auto& row : parsed.as_array()) there.insert(row.as_array().at(0).as_int64());
           return std::includes(there.begin(), there.end(), expected.begin(), expected.end());
         },
         std::chrono::seconds(10)))

@@ -15,12 +15,12 @@
 
 namespace kalam::testing {
 
-EtcdCluster::EtcdCluster(int members) {
+EtcdCluster::EtcdCluster(int members, const std::string& host) {
   char pattern[] = "/tmp/kalamdb-etcd-XXXXXX";
   work_dir_ = ::mkdtemp(pattern);
   for (int i = 0; i < members; ++i) {
-    client_urls_.push_back("http://127.0.0.1:" + std::to_string(FreePort()));
-    peer_urls_.push_back("http://127.0.0.1:" + std::to_string(FreePort()));
+    client_urls_.push_back("http://" + host + ":" + std::to_string(FreePort()));
+    peer_urls_.push_back("http://" + host + ":" + std::to_string(FreePort()));
     initial_cluster_ += (i > 0 ? "," : "") + std::string("e") + std::to_string(i) + "=" + peer_urls_[i];
   }
   pids_.assign(members, -1);

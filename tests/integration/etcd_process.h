@@ -11,7 +11,8 @@ namespace kalam::testing {
 
 class EtcdCluster {
  public:
-  explicit EtcdCluster(int members);
+  // Members listen on host (an IPv4 address of this machine).
+  explicit EtcdCluster(int members, const std::string& host = "127.0.0.1");
   ~EtcdCluster();  // kills every member, removes the data
 
   // Starts every member and waits until each answers /health. Throws on failure.

@@ -1,6 +1,8 @@
 #include "server_process.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -37,9 +39,13 @@ uint16_t FreePort() {
 namespace {
 
 pid_t Spawn(const std::string& config_path, const std::string& log_path,
-            const std::map<std::string, std::string>& env) {
+            const std::map<std::string, std::string>& env, const std::string& netns = "") {
   pid_t pid = ::fork();
   if (pid == 0) {
+    if (!netns.empty()) {
+      const int fd = ::open(("/var/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) ::_exit(126);
+    }
     for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
     FILE* log = std::fopen(log_path.c_str(), "a");
     if (log != nullptr) ::dup2(fileno(log), STDERR_FILENO);
@@ -78,7 +84,7 @@ ServerProcess::~ServerProcess() {
 std::string ServerProcess::WriteConfig(uint16_t port, uint16_t pg_port) const {
   const std::string path = work_dir_ + "/server.toml";
   std::ofstream out(path, std::ios::trunc);
-  out << "[server]\nhost = \"127.0.0.1\"\nport = " << port << "\n"
+  out << "[server]\nhost = \"" << host_ << "\"\nport = " << port << "\n"
       << (options_.server_config.find("workers") == std::string::npos ? "workers = 2\n" : "")
       << options_.server_config << "\n"
       << "[auth]\n"
@@ -104,7 +110,7 @@ void ServerProcess::Start() {
     do {
       pg_port_ = FreePort();
     } while (pg_port_ == port_);
-    pid_ = Spawn(WriteConfig(port_, pg_port_), work_dir_ + "/server.log", options_.env);
+    pid_ = Spawn(WriteConfig(port_, pg_port_), work_dir_ + "/server.log", options_.env, netns_);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
       int status = 0;

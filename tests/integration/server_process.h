@@ -31,6 +31,12 @@ class ServerProcess {
   explicit ServerProcess(ServerOptions options = {});
   ~ServerProcess();
 
+  // Before Start: the server listens on host ([server] host), where tests reach it, inside
+  // the network namespace netns (a name under /var/run/netns).
+  void PlaceIn(std::string host, std::string netns) {
+    host_ = std::move(host);
+    netns_ = std::move(netns);
+  }
   // Starts the server and waits until /health answers. Throws on failure.
   void Start();
   // Sends signal and waits; returns the exit status (or 128+signal when killed).
@@ -44,12 +50,14 @@ class ServerProcess {
   pid_t pid() const { return pid_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string log() const;  // the server's standard error so far
-  client::HttpClient Client() const { return client::HttpClient("127.0.0.1", port_); }
+  client::HttpClient Client() const { return client::HttpClient(host_, port_); }
 
  private:
   std::string WriteConfig(uint16_t port, uint16_t pg_port) const;
 
   ServerOptions options_;
+  std::string host_ = "127.0.0.1";
+  std::string netns_;  // empty: the test's own
   std::string work_dir_;
   std::string data_dir_;
   uint16_t port_ = 0;
