@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "common/clock.h"
@@ -263,6 +264,7 @@ auto Catalog::Changing(F&& change) -> decltype(change()) {
   auto result = ChangingLocked(change);
   const int64_t announce = std::exchange(announce_, 0);
   lock.unlock();
+  TellTablesGone();
   if (announce > 0 && announcer_) announcer_(announce);
   return result;
 }
@@ -350,14 +352,38 @@ Status Catalog::Adopt(const SharedCatalog::Entries& shared) {
   }
   for (auto& [key, value] : wanted) changes.Put(Family::kMeta, key, std::move(value));
   if (!changes.empty()) {
+    const std::shared_ptr<const CatalogState> before = snapshot();
     KALAM_RETURN_IF_ERROR(store_.Write(changes));
     KALAM_RETURN_IF_ERROR(LoadLocked());
+    // The tables gone, unless their number is another table's now.
+    const std::shared_ptr<const CatalogState> after = snapshot();
+    std::set<uint64_t> numbers;
+    for (const auto& [id, table] : after->tables) numbers.insert(table.table_num);
+    std::lock_guard lock(gone_mutex_);
+    for (const auto& [id, table] : before->tables) {
+      if (!numbers.contains(table.table_num)) gone_.push_back(table);
+    }
   }
   shared_version_ = shared.version;
   return Status::Ok();
 }
 
+void Catalog::TellTablesGone() {
+  std::vector<TableDef> gone;
+  {
+    std::lock_guard lock(gone_mutex_);
+    gone.swap(gone_);
+  }
+  if (!gone.empty() && on_tables_gone_) on_tables_gone_(gone);
+}
+
 Status Catalog::Share(SharedCatalog* shared) {
+  Status shared_now = ShareLocked(shared);
+  TellTablesGone();
+  return shared_now;
+}
+
+Status Catalog::ShareLocked(SharedCatalog* shared) {
   std::lock_guard lock(write_mutex_);
   for (int attempt = 1;; ++attempt) {
     auto current = shared->Read();
@@ -386,14 +412,24 @@ Status Catalog::Share(SharedCatalog* shared) {
 }
 
 Status Catalog::Refresh() {
-  std::lock_guard lock(write_mutex_);
-  return RefreshLocked();
+  Status refreshed;
+  {
+    std::lock_guard lock(write_mutex_);
+    refreshed = RefreshLocked();
+  }
+  TellTablesGone();
+  return refreshed;
 }
 
 Status Catalog::RefreshTo(int64_t version) {
-  std::lock_guard lock(write_mutex_);
-  if (shared_ != nullptr && shared_version_ >= version) return Status::Ok();
-  return RefreshLocked();
+  Status refreshed;
+  {
+    std::lock_guard lock(write_mutex_);
+    if (shared_ != nullptr && shared_version_ >= version) return Status::Ok();
+    refreshed = RefreshLocked();
+  }
+  TellTablesGone();
+  return refreshed;
 }
 
 Status Catalog::RefreshLocked() {

@@ -81,6 +81,12 @@ class Catalog {
   // nodes, so a statement through any of them sees the change once it is acknowledged. Set
   // before the first change.
   void SetAnnouncer(std::function<void(int64_t version)> announcer) { announcer_ = std::move(announcer); }
+  // Cluster mode: called with the tables another node dropped (or that a joining node's
+  // own catalog had and the cluster's lacks), once this node has taken that change, outside
+  // the writers' lock: the server removes their rows, subscriptions and files, as DROP
+  // TABLE does where it runs. A table whose number the cluster uses for another table is
+  // not among them. Set before Share.
+  void SetOnTablesGone(std::function<void(const std::vector<TableDef>&)> gone) { on_tables_gone_ = std::move(gone); }
 
   // Namespaces. Names are validated here (^[a-z][a-z0-9_]*$, at most 64 bytes).
   Status CreateNamespace(const std::string& name, bool if_not_exists);
@@ -139,6 +145,7 @@ class Catalog {
   // Makes changes durable: in the shared catalog first, when there is one.
   Status Persist(const store::WriteSet& changes);
   Status RefreshLocked();
+  Status ShareLocked(SharedCatalog* shared);
   // Makes this node's catalog the shared one's entries, at their version.
   Status Adopt(const SharedCatalog::Entries& shared);
   // The catalog's own keys in the meta family, with their values.
@@ -151,6 +158,11 @@ class Catalog {
   int64_t shared_version_ = 0;
   bool stale_ = false;  // the last Persist found the shared catalog changed by another node
   std::function<void(int64_t)> announcer_;
+  std::function<void(const std::vector<TableDef>&)> on_tables_gone_;
+  // Tables Adopt found gone, until TellTablesGone hands them on (after the writers' lock).
+  std::mutex gone_mutex_;
+  std::vector<TableDef> gone_;
+  void TellTablesGone();
   int64_t announce_ = 0;  // the version the change under way made, to announce (0: none)
   bool quiet_ = false;    // the change under way is not announced
   mutable std::mutex snapshot_mutex_;

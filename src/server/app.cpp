@@ -261,6 +261,13 @@ Status App::JoinCluster() {
   // The catalog becomes the cluster's: DDL and users made on any node are every node's.
   shared_catalog_ = std::make_unique<cluster::EtcdCatalog>(
       config_.cluster.etcd_endpoints, config_.cluster.etcd_prefix, kEtcdTimeout);
+  catalog_->SetOnTablesGone([executor = executor_.get()](const std::vector<catalog::TableDef>& gone) {
+    for (const catalog::TableDef& table : gone) {
+      if (Status forgotten = executor->ForgetTable(table); !forgotten.ok()) {
+        spdlog::warn("cluster: the rows of dropped table {} stay here for now: {}", table.id(), forgotten.message());
+      }
+    }
+  });
   KALAM_RETURN_IF_ERROR(catalog_->Share(shared_catalog_.get()));
   // Tokens one node signs are good on every node: the cluster's JWT secret is its first
   // node's.

@@ -50,6 +50,12 @@ constexpr int kQueryThreadsPerIoThreadDurable = 8;
 
 class Server;
 
+size_t QueryThreads(const App& app, int io_threads) {
+  const bool durable = app.config().storage.sync_writes || app.config().cluster.enabled();
+  return static_cast<size_t>(
+      std::max(2, io_threads * (durable ? kQueryThreadsPerIoThreadDurable : kQueryThreadsPerIoThread)));
+}
+
 // One I/O thread's connections: their context, and which SQL shapes answered quickly there
 // lately (used on that thread only).
 struct IoThread {
@@ -81,15 +87,12 @@ class Server final : public HttpServer {
   Server(App& app, int io_threads)
       : app_(app),
         io_(1),
-        query_pool_(static_cast<size_t>(
-            std::max(2, io_threads * (app.config().storage.sync_writes || app.config().cluster.enabled()
-                                          ? kQueryThreadsPerIoThreadDurable
-                                          : kQueryThreadsPerIoThread)))),
+        query_pool_(QueryThreads(app, io_threads)),
         password_pool_(static_cast<size_t>(app.config().auth.password_check_threads),
                        static_cast<size_t>(app.config().auth.password_check_queue)),
         acceptor_(io_),
         signals_(io_, SIGINT, SIGTERM),
-        routes_(app) {
+        routes_(app, QueryThreads(app, io_threads) / 2) {
     // Connections live on I/O contexts of one thread each, spread round robin: a request's
     // read, its quick statement and its reply never hand over between threads (on a context
     // shared by several threads each completion may wake another one). io_ itself accepts

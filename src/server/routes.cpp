@@ -106,8 +106,7 @@ void AppendStatementResult(std::string& out, const sql::StatementResult& r,
 
 }  // namespace
 
-Routes::Routes(App& app)
-    : app_(app) {}
+Routes::Routes(App& app, size_t send_on_limit) : app_(app), send_on_limit_(std::max<size_t>(1, send_on_limit)) {}
 
 Routes::Work Routes::WorkOf(const Request& request) {
   const std::string_view target = Target(request);
@@ -347,6 +346,16 @@ std::optional<Response> Routes::ReplayOnLeader(const Request& request, const Sql
                                                std::chrono::steady_clock::time_point start) {
   // A request is sent on once at most: the leader answers what it can itself.
   if (request.count(kForwardedHeader) > 0) return std::nullopt;
+  // So many waiting on other nodes already: the client is told where to go instead (two
+  // nodes sending each other more than their threads would otherwise stall both).
+  if (sending_on_.fetch_add(1) >= send_on_limit_) {
+    sending_on_.fetch_sub(1);
+    return std::nullopt;
+  }
+  struct Sent {
+    std::atomic<size_t>& count;
+    ~Sent() { count.fetch_sub(1); }
+  } sent{sending_on_};
   const std::optional<std::string> leader = cluster::ShardGroups::LeaderNamedIn(batch.error);
   if (!leader || *leader == app_.config().cluster.node_id) return std::nullopt;
   const std::optional<std::string> address = app_.NodeAddress(*leader);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/beast/http.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -38,7 +39,9 @@ struct TopicWait {
 
 class Routes {
  public:
-  explicit Routes(App& app);
+  // send_on_limit: how many requests may wait on another node's answer at once (cluster
+  // mode: half the query threads, so the rest serve what other nodes send here).
+  explicit Routes(App& app, size_t send_on_limit = SIZE_MAX);
 
   // Where a request is handled: health checks and CORS preflights in place, on the I/O
   // thread; a request whose credentials need a password checked (the login route; Basic
@@ -99,6 +102,8 @@ class Routes {
   Response TopicAck(const Request& request, const Result<auth::Caller>& caller);
 
   App& app_;
+  const size_t send_on_limit_;
+  std::atomic<size_t> sending_on_{0};
 };
 
 }  // namespace kalam::server

@@ -217,8 +217,16 @@ Result<StatementResult> Executor::Query(const Scope& scope, const std::string& s
   return r;
 }
 
+Status Executor::ForgetTable(const catalog::TableDef& table) {
+  KALAM_RETURN_IF_ERROR(RemoveRows(table.table_num));
+  hub_.DropTable(table.id());
+  CleanUpFiles(table);
+  return Status::Ok();
+}
+
 Status Executor::RemoveRows(uint64_t table_num) {
-  return committer_.Commit([&](store::CommitContext& commit) {
+  // Every replica removes its own copy (no other table ever has the number again).
+  return committer_.CommitLocal([&](store::CommitContext& commit) {
     for (auto family : {store::Family::kHot, store::Family::kStream}) {
       commit.DeleteRange(family, store::TablePrefix(table_num), store::TablePrefix(table_num + 1));
     }
@@ -245,11 +253,7 @@ Result<StatementResult> Executor::Run(const Scope& scope, const DropNamespace& s
   }
   auto dropped = catalog_.DropNamespace(stmt.name, stmt.if_exists, stmt.cascade);
   if (!dropped.ok()) return dropped.status();
-  for (const auto& table : *dropped) {
-    KALAM_RETURN_IF_ERROR(RemoveRows(table.table_num));
-    hub_.DropTable(table.id());
-    CleanUpFiles(table);
-  }
+  for (const auto& table : *dropped) KALAM_RETURN_IF_ERROR(ForgetTable(table));
   return Done("Namespace '" + stmt.name + "' dropped");
 }
 

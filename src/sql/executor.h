@@ -102,6 +102,11 @@ class Executor {
   using StatementObserver = std::function<void(std::string_view sql, Code outcome, double seconds)>;
   void SetStatementObserver(StatementObserver observer) { observer_ = std::move(observer); }
 
+  // What dropping a table leaves to do where it is dropped: its rows here removed, its
+  // subscriptions ended, its files removed by a cleanup job. Cluster mode: also for a table
+  // another node dropped.
+  Status ForgetTable(const catalog::TableDef& table);
+
   // Where CLUSTER STATUS gets this node's view. Set once, before statements run.
   void SetClusterSummarySource(std::function<ClusterSummary()> source) {
     cluster_summary_ = std::move(source);
@@ -173,7 +178,7 @@ class Executor {
   Result<StatementResult> Run(const Scope& scope, const ClusterStatus& stmt);
   Result<StatementResult> Run(const Scope& scope, const ClusterList& stmt);
 
-  // Removes every row of dropped tables, hot and stream.
+  // Removes every row of dropped tables, hot and stream (this node's copy).
   Status RemoveRows(uint64_t table_num);
 
   catalog::Catalog& catalog_;

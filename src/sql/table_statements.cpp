@@ -171,9 +171,7 @@ Result<StatementResult> Executor::Run(const Scope& scope, const DropTable& stmt)
     r.message = "Table '" + ns + "." + stmt.table.name + "' does not exist";
     return r;
   }
-  KALAM_RETURN_IF_ERROR(RemoveRows((*dropped)->table_num));
-  hub_.DropTable((*dropped)->id());
-  CleanUpFiles(**dropped);
+  KALAM_RETURN_IF_ERROR(ForgetTable(**dropped));
   r.message = "Table '" + ns + "." + stmt.table.name + "' dropped";
   return r;
 }

@@ -548,6 +548,28 @@ TEST_F(ClusterTest, AStatementThroughAnyNodeSeesWhatAnotherAcknowledgedBeforeIt)
     EXPECT_EQ(Sql(node, client::BasicAuth("ann", "ann-password"), "SELECT 1").status, 401);
     EXPECT_EQ(Sql(node, client::BasicAuth("ann", "ann-new-password"), "SELECT count(*) FROM app.notes").status, 200);
   }
+  // DROP TABLE through one node: every other node forgets the table as it takes the change
+  // (its rows, its files), and ends the table's subscriptions there.
+  ASSERT_EQ(Sql(http[0], RootAuth(), "CREATE SHARED TABLE app.feed (id BIGINT PRIMARY KEY)").status, 200);
+  client::WsClient feed;
+  ASSERT_TRUE(feed.Connect("127.0.0.1", nodes[2]->port(), "/v1/ws", {{"Authorization", RootAuth()}}).ok());
+  ASSERT_TRUE(feed.Send(R"({"type":"subscribe","subscription":{"id":"f","sql":"SELECT * FROM app.feed"}})").ok());
+  auto next_of = [&](const std::string& type) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < until) {
+      auto text = feed.Receive(std::chrono::milliseconds(100));
+      if (!text) continue;
+      json::value m = json::parse(*text);
+      if (m.at("type").as_string() == type) return m;
+    }
+    return json::value();
+  };
+  ASSERT_FALSE(next_of("subscription_ack").is_null());
+  ASSERT_EQ(Sql(http[1], RootAuth(), "DROP TABLE app.feed").status, 200);
+  const json::value ended = next_of("error");
+  ASSERT_FALSE(ended.is_null()) << "the subscription on another node did not end";
+  EXPECT_EQ(Text(ended.at("subscription_id")), "f");
+
   // The route between nodes takes only a node's token.
   auto refused = http[0].Send("POST", "/v1/cluster/catalog", R"({"version":1})",
                               {{"Content-Type", "application/json"}, {"Authorization", RootAuth()}});

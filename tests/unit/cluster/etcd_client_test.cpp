@@ -220,6 +220,36 @@ TEST_F(EtcdCatalogTest, TheFirstNodeSeedsItAndTheNextTakesIt) {
   EXPECT_EQ(Tables(*second.catalog), "default:after#2 ");
 }
 
+TEST_F(EtcdCatalogTest, ATableDroppedOnAnotherNodeIsToldOnceTaken) {
+  Node a = Open("a", "gone");
+  Node b = Open("b", "gone");
+  std::vector<std::string> told;
+  auto record = [&told](const std::vector<catalog::TableDef>& gone) {
+    for (const auto& t : gone) told.push_back(t.id() + "#" + std::to_string(t.table_num));
+  };
+  ASSERT_TRUE(b.catalog->CreateTable(Table("own"), false).ok());  // #1 here alone
+  b.catalog->SetOnTablesGone(record);
+  ASSERT_TRUE(a.catalog->Share(a.shared.get()).ok());
+  ASSERT_TRUE(a.catalog->CreateTable(Table("t1"), false).ok());  // #1 in the cluster
+  ASSERT_TRUE(a.catalog->CreateTable(Table("t2"), false).ok());  // #2
+  // b's own table is forgotten, but its number is t1's now: its rows are not b's to remove.
+  ASSERT_TRUE(b.catalog->Share(b.shared.get()).ok());
+  EXPECT_TRUE(told.empty());
+  ASSERT_TRUE(a.catalog->DropTable("default", "t1", false).ok());
+  ASSERT_TRUE(a.catalog->CreateTable(Table("t3"), false).ok());
+  ASSERT_TRUE(b.catalog->Refresh().ok());
+  EXPECT_EQ(told, std::vector<std::string>{"default:t1#1"});
+  ASSERT_TRUE(b.catalog->Refresh().ok());  // told once
+  EXPECT_EQ(told.size(), 1u);
+  // Dropped while b was away: told as b takes the shared catalog again.
+  b.catalog.reset();
+  ASSERT_TRUE(a.catalog->DropTable("default", "t2", false).ok());
+  b.catalog = std::move(catalog::Catalog::Open(*b.store, dir_ + "/goneb/storage")).value();
+  b.catalog->SetOnTablesGone(record);
+  ASSERT_TRUE(b.catalog->Share(b.shared.get()).ok());
+  EXPECT_EQ(told, (std::vector<std::string>{"default:t1#1", "default:t2#2"}));
+}
+
 TEST_F(EtcdCatalogTest, ChangesMadeAtOnceOnTwoNodesAreAllKept) {
   Node a = Open("a", "race");
   Node b = Open("b", "race");
