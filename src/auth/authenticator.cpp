@@ -339,6 +339,14 @@ Status Authenticator::CheckClusterToken(std::string_view authorization) const {
   return Status::Ok();
 }
 
+Result<Caller> Authenticator::ActingAs(std::string_view authorization, std::string_view user_id) const {
+  KALAM_RETURN_IF_ERROR(CheckClusterToken(authorization));
+  auto state = catalog_.snapshot();
+  const catalog::User* user = state->FindUser(std::string(user_id));
+  if (user == nullptr || user->deleted()) return Status(Code::kInvalidToken, "The user sent on for no longer exists");
+  return CallerOf(*user);
+}
+
 Status Authenticator::ApplyRootPassword(const std::string& password) {
   if (password.empty()) return Status::Ok();
   KALAM_RETURN_IF_ERROR(

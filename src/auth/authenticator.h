@@ -80,6 +80,9 @@ class Authenticator {
   // Authorization header ("Bearer <token>"): INVALID_TOKEN for anything else.
   std::string ClusterToken(const std::string& node_id) const;
   Status CheckClusterToken(std::string_view authorization) const;
+  // A request another node sends on for one of its own clients (a Postgres wire session):
+  // its cluster token checked, the user user_id as the catalog has them now.
+  Result<Caller> ActingAs(std::string_view authorization, std::string_view user_id) const;
 
  private:
   // Verify, throttled: refused at once while the name or the address is, and its outcome

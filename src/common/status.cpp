@@ -2,6 +2,13 @@
 
 namespace kalam {
 
+std::optional<Code> CodeNamed(std::string_view name) {
+  for (int c = static_cast<int>(Code::kOk); c <= static_cast<int>(Code::kProtocol); ++c) {
+    if (CodeName(static_cast<Code>(c)) == name) return static_cast<Code>(c);
+  }
+  return std::nullopt;
+}
+
 std::string_view CodeName(Code code) {
   switch (code) {
     case Code::kOk: return "OK";

@@ -49,6 +49,8 @@ enum class Code {
 
 // "INVALID_SQL", ...
 std::string_view CodeName(Code code);
+// The code named so (the inverse of CodeName); nullopt for no code's name.
+std::optional<Code> CodeNamed(std::string_view name);
 // The HTTP status of the code (docs/api.md).
 int HttpStatus(Code code);
 

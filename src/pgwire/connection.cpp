@@ -13,6 +13,7 @@
 #include "pgwire/results.h"
 #include "pgwire/values.h"
 #include "sql/executor.h"
+#include "sql/params.h"
 #include "sql/splitter.h"
 
 namespace kalam::pgwire {
@@ -527,11 +528,35 @@ Result<Connection::Answer> Connection::Run(const std::string& statement,
   }
   // Spellings of psql's and the drivers' catalog queries the engine does not read.
   const std::string rewritten = RewritePostgresSyntax(statement);
+  // Cluster mode: reads see every write acknowledged before them, through any node (a
+  // shard led elsewhere is read once this node's replica has caught up with its leader).
+  const query::ReadFreshness freshness =
+      services_.config.cluster.enabled() ? query::ReadFreshness::kCaughtUp : query::ReadFreshness::kReplica;
+  const std::optional<std::vector<sql::ParamValue>> bound_later = services_.send_on ? params : std::nullopt;
   sql::BatchRequest request{.sql = rewritten,
                             .params = std::move(params),
                             .default_namespace = settings_.namespace_id,
-                            .cancellation = &cancellation};
+                            .cancellation = &cancellation,
+                            .freshness = freshness};
   sql::BatchResult batch = services_.executor.Execute(caller_, request, session_);
+  // A statement on its own, outside a transaction, that another node's shard must take:
+  // sent on to that node's leader, its answer this one's. (Inside a transaction the
+  // refusal stands: the transaction runs where its shard is led.)
+  if (!batch.error.ok() && services_.send_on && before == sql::Session::State::kIdle &&
+      session_.state() == sql::Session::State::kIdle && batch.results.empty() &&
+      sql::SplitStatements(rewritten).size() == 1) {
+    Result<std::string> bound = bound_later ? sql::BindParams(rewritten, *bound_later) : Result<std::string>(rewritten);
+    if (bound.ok()) {
+      if (auto sent = services_.send_on(batch.error, caller_, *bound, settings_.namespace_id)) {
+        if (sent->ok()) {
+          batch.error = Status::Ok();
+          batch.results.push_back(std::move(*sent).value());
+        } else {
+          batch.error = sent->status();
+        }
+      }
+    }
+  }
   {
     std::lock_guard lock(running_mutex_);
     running_ = nullptr;

@@ -10,9 +10,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 
+#include "auth/caller.h"
 #include "common/config.h"
 #include "common/status.h"
+#include "sql/executor.h"
 
 namespace kalam::sql {
 class Executor;
@@ -34,6 +38,12 @@ struct Services {
   boost::asio::thread_pool& statements;  // statements run here, never on I/O threads
   const Config& config;
   std::atomic<int64_t>& open_connections;  // the connections served now, for the metrics
+  // Cluster mode: runs an autocommit statement refused because another node leads its
+  // shard (the refusal names it) there instead; nullopt when it can't be sent on. Empty
+  // on a single server.
+  std::function<std::optional<Result<sql::StatementResult>>(const Status& refusal, const auth::Caller& caller,
+                                                            const std::string& sql, const std::string& namespace_id)>
+      send_on;
 };
 
 class Listener {

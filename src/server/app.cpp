@@ -38,6 +38,8 @@ constexpr std::chrono::milliseconds kProposeTimeout{10000};
 constexpr std::chrono::milliseconds kNodeConnectTimeout{1000};
 // How long a node waits for each other node to take a catalog change it made.
 constexpr std::chrono::milliseconds kAnnounceTimeout{1000};
+// How long a statement sent on to its shard's leader may take (the Postgres wire's).
+constexpr std::chrono::milliseconds kSendOnTimeout{30000};
 // How long a read waits for its shard's leader to have applied its predecessors' entries.
 constexpr std::chrono::milliseconds kReadLeaderWait{5000};
 
@@ -388,7 +390,8 @@ Status App::JoinCluster() {
 }
 
 Result<client::HttpResponse> App::SendToNode(const std::string& node_id, std::string_view target,
-                                            const std::string& body, std::chrono::milliseconds timeout) {
+                                            const std::string& body, std::chrono::milliseconds timeout,
+                                            const client::Headers& headers) {
   const std::optional<std::string> address = NodeAddress(node_id);
   const size_t colon = address ? address->rfind(':') : std::string::npos;
   if (colon == std::string::npos) return Status(Code::kServiceUnavailable, "node '" + node_id + "' is not reachable");
@@ -401,11 +404,62 @@ Result<client::HttpResponse> App::SendToNode(const std::string& node_id, std::st
   it->second.SetTimeout(timeout);
   it->second.SetConnectTimeout(std::min(timeout, kNodeConnectTimeout));
   it->second.SetDeadPeerTimeout(kNodeConnectTimeout * 3);
-  auto answer = it->second.Send("POST", target, body,
-                                {{"Content-Type", "application/json"},
-                                 {"Authorization", "Bearer " + authenticator_->ClusterToken(config_.cluster.node_id)}});
+  client::Headers all = {{"Content-Type", "application/json"},
+                         {"Authorization", "Bearer " + authenticator_->ClusterToken(config_.cluster.node_id)}};
+  all.insert(all.end(), headers.begin(), headers.end());
+  auto answer = it->second.Send("POST", target, body, all);
   if (!answer.ok()) clients.erase(it);
   return answer;
+}
+
+std::optional<Result<sql::StatementResult>> App::SendStatementOn(const Status& refusal, const auth::Caller& caller,
+                                                                 const std::string& sql,
+                                                                 const std::string& namespace_id) {
+  if (!config_.cluster.enabled()) return std::nullopt;
+  const std::optional<std::string> leader = cluster::ShardGroups::LeaderNamedIn(refusal);
+  if (!leader || *leader == config_.cluster.node_id) return std::nullopt;
+  json::object request;
+  request["sql"] = sql;
+  request["namespace_id"] = namespace_id;
+  auto answer = SendToNode(*leader, "/v1/api/sql", json::serialize(request), kSendOnTimeout,
+                           {{"X-Kalam-Act-As", caller.user_id}, {"X-Kalam-Forwarded-By", config_.cluster.node_id}});
+  if (!answer.ok()) {
+    spdlog::warn("cluster: sending a statement on to '{}' failed: {}", *leader, answer.status().message());
+    return std::nullopt;  // the refusal stands: the client retries
+  }
+  json::value reply;
+  boost::system::error_code ec;
+  reply = json::parse(answer->body, ec);
+  if (ec || !reply.is_object()) return Result<sql::StatementResult>(Status(Code::kInternalError, "the leader's answer is unreadable"));
+  const json::object& o = reply.as_object();
+  if (const json::value* error = o.if_contains("error"); error != nullptr && error->is_object()) {
+    const json::value* code = error->as_object().if_contains("code");
+    const json::value* message = error->as_object().if_contains("message");
+    const std::optional<Code> known = code != nullptr && code->is_string() ? CodeNamed(code->as_string()) : std::nullopt;
+    return Result<sql::StatementResult>(Status(known.value_or(Code::kInternalError),
+                                               message != nullptr && message->is_string() ? std::string(message->as_string()) : ""));
+  }
+  const json::value* results = o.if_contains("results");
+  if (results == nullptr || !results->is_array() || results->as_array().empty()) {
+    return Result<sql::StatementResult>(Status(Code::kInternalError, "the leader answered no result"));
+  }
+  const json::object& last = results->as_array().back().as_object();
+  sql::StatementResult out;
+  if (const json::value* rows = last.if_contains("rows"); rows != nullptr && rows->is_array()) {
+    query::RowSet set;
+    set.schema_json = last.contains("schema") ? json::serialize(last.at("schema")) : "[]";
+    set.rows_json = json::serialize(*rows);
+    set.row_count = rows->as_array().size();
+    set.truncated = last.contains("truncated");
+    out.row_count = set.row_count;
+    out.rows = std::move(set);
+  } else if (const json::value* count = last.if_contains("row_count"); count != nullptr && count->is_int64()) {
+    out.row_count = static_cast<uint64_t>(count->as_int64());
+  }
+  if (const json::value* message = last.if_contains("message"); message != nullptr && message->is_string()) {
+    out.message = std::string(message->as_string());
+  }
+  return Result<sql::StatementResult>(std::move(out));
 }
 
 Result<uint64_t> App::ShardReadIndex(int32_t shard) {

@@ -59,7 +59,13 @@ class App {
   // Cluster mode: POSTs body to target on node_id with this node's cluster token, over a
   // kept-alive connection of the calling thread.
   Result<client::HttpResponse> SendToNode(const std::string& node_id, std::string_view target,
-                                          const std::string& body, std::chrono::milliseconds timeout);
+                                          const std::string& body, std::chrono::milliseconds timeout,
+                                          const client::Headers& headers = {});
+  // Cluster mode: a statement refused here because another node leads its shard (refusal
+  // names it), run there for caller instead (the Postgres wire's autocommit statements);
+  // nullopt when it can't be sent on (no leader named, or this node is not in a cluster).
+  std::optional<Result<sql::StatementResult>> SendStatementOn(const Status& refusal, const auth::Caller& caller,
+                                                              const std::string& sql, const std::string& namespace_id);
   // Cluster mode: shard's read index on this node, its leader (ShardGroups::ReadIndex).
   Result<uint64_t> ShardReadIndex(int32_t shard);
 

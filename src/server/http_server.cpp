@@ -109,7 +109,11 @@ class Server final : public HttpServer {
     if (app_.config().postgres_wire.enabled) {
       auto pg = pgwire::Listener::Bind(
           io_, {app_.executor(), app_.authenticator(), password_pool_, app_.rate_limiter(), query_pool_,
-                app_.config(), app_.metrics().postgres_connections});
+                app_.config(), app_.metrics().postgres_connections,
+                [app = &app_](const Status& refusal, const auth::Caller& caller, const std::string& sql,
+                              const std::string& namespace_id) {
+                  return app->SendStatementOn(refusal, caller, sql, namespace_id);
+                }});
       if (!pg.ok()) return pg.status();
       pg_ = std::move(pg).value();
       pg_drained_ = false;

@@ -72,6 +72,8 @@ std::string TokenBody(const auth::TokenPair& pair) {
 // Marks a request one node sent on to another (the shard's leader), with the sender's
 // node id; such a request is never sent on again.
 constexpr std::string_view kForwardedHeader = "X-Kalam-Forwarded-By";
+// With a cluster token: the user a node sends a statement on for (ActingAs).
+constexpr std::string_view kActAsHeader = "X-Kalam-Act-As";
 // How long a write sent on to its shard's leader may take.
 constexpr std::chrono::milliseconds kForwardTimeout{30000};
 // Connecting to the leader: it is on this node's network, so one that does not answer at
@@ -134,6 +136,10 @@ std::optional<Result<SqlBody>> Routes::ReadSql(const Request& request) const {
 }
 
 Result<auth::Caller> Routes::Authenticate(const Request& request, const auth::Peer& peer) {
+  // Another node's client (a Postgres wire session's statement sent on to its shard's leader).
+  if (auto acting = request.find(kActAsHeader); acting != request.end() && app_.config().cluster.enabled()) {
+    return app_.authenticator().ActingAs(HeaderValue(request, http::field::authorization), acting->value());
+  }
   if (Target(request) != kLoginRoute) {
     return app_.authenticator().Authenticate(HeaderValue(request, http::field::authorization),
                                              peer, UserHeader(request));

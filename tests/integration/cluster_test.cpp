@@ -8,6 +8,8 @@
 #include <array>
 #include <atomic>
 #include <filesystem>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -578,6 +580,62 @@ TEST_F(ClusterTest, AStatementThroughAnyNodeSeesWhatAnotherAcknowledgedBeforeIt)
   refused = http[0].Send("POST", "/v1/cluster/catalog", R"({"version":1})", {{"Content-Type", "application/json"}, {"Authorization", ann}});
   ASSERT_TRUE(refused.ok());
   EXPECT_EQ(refused->status, 401) << refused->body;
+}
+
+// The Postgres wire through any node: an autocommit statement that another node's shard
+// must take is sent on to its leader (for the session's user), reads see what any node
+// acknowledged before them, and a transaction runs where its shard is led.
+TEST_F(ClusterTest, PostgresClientsWriteAndReadThroughAnyNode) {
+  const std::vector<ServerProcess*> nodes = StartBalanced({"p1", "p2", "p3"});
+  ASSERT_EQ(nodes.size(), 3u) << "the shards' leaders did not spread over the nodes";
+  auto http = nodes[0]->Client();
+  ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; CREATE SHARED TABLE app.items (id BIGINT PRIMARY KEY, body TEXT); "
+                                  "CREATE USER TABLE app.notes (id BIGINT PRIMARY KEY, body TEXT); "
+                                  "CREATE USER 'pat' WITH PASSWORD 'pat-password' ROLE user").status, 200);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const std::string id = std::to_string(i + 1);
+    const PsqlRun root = Psql(nodes[i]->pg_port(), "root", kRootPassword,
+                              "INSERT INTO app.items VALUES (" + id + ", 'pg');\nSELECT count(*) FROM app.items;\n");
+    EXPECT_EQ(root.exit_code, 0) << "node " << i << ": " << root.err;
+    EXPECT_EQ(root.out, "INSERT 0 1\n" + id + "\n") << "node " << i << ": " << root.err;
+    const PsqlRun pat = Psql(nodes[i]->pg_port(), "pat", "pat-password",
+                             "INSERT INTO app.notes VALUES (" + id + ", 'mine');\nSELECT count(*) FROM app.notes;\n");
+    EXPECT_EQ(pat.exit_code, 0) << "node " << i << ": " << pat.err;
+    EXPECT_EQ(pat.out, "INSERT 0 1\n" + id + "\n") << "node " << i << ": " << pat.err;
+  }
+  // Statements with parameters (psycopg binds them server-side) through every node.
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const std::string script =
+        "import psycopg\n"
+        "with psycopg.connect(host='127.0.0.1', port=" + std::to_string(nodes[i]->pg_port()) +
+        ", user='pat', password='pat-password', dbname='kalam', autocommit=True) as c:\n"
+        "    c.execute('INSERT INTO app.notes VALUES (%s, %s)', (" + std::to_string(10 + i) + ", 'bound'))\n"
+        "    print(c.execute('SELECT count(*) FROM app.notes WHERE body = %s', ('bound',)).fetchone()[0])\n";
+    char dir_pattern[] = "/tmp/kalamdb-psycopg-XXXXXX";
+    const std::string dir = ::mkdtemp(dir_pattern);
+    std::ofstream(dir + "/client.py") << script;
+    const int status = std::system(("timeout 60 /usr/bin/python3 " + dir + "/client.py >" + dir + "/out 2>&1").c_str());
+    const std::string out = ReadFile(dir + "/out");
+    std::filesystem::remove_all(dir);
+    EXPECT_EQ(status, 0) << out;
+    EXPECT_EQ(out, std::to_string(i + 1) + "\n") << out;
+  }
+  // A transaction runs where its shard is led: there it commits; elsewhere its first write
+  // is refused naming the leader.
+  int committed = 0, refused = 0;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const PsqlRun tx = Psql(nodes[i]->pg_port(), "root", kRootPassword,
+                            "BEGIN;\nINSERT INTO app.items VALUES (" + std::to_string(100 + i) + ", 'tx');\nCOMMIT;\n");
+    if (tx.exit_code == 0) {
+      ++committed;
+    } else {
+      ++refused;
+      EXPECT_NE(tx.err.find("its leader is"), std::string::npos) << tx.err;
+    }
+  }
+  EXPECT_EQ(committed, 1);
+  EXPECT_EQ(refused, 2);
+  EXPECT_EQ(ReplicaRows(*nodes[2], RootAuth(), "SELECT count(*) FROM app.items"), "[[4]]");
 }
 
 TEST_F(ClusterTest, SubscribersHearOfWritesThroughAnyNodeAndResumeElsewhere) {

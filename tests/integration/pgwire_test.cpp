@@ -26,30 +26,6 @@
 namespace kalam::testing {
 namespace {
 
-struct PsqlRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs script with psql as user (-X: no ~/.psqlrc; -At: rows only, unaligned; errors with
-// their SQLSTATE; ON_ERROR_STOP so a failed statement ends the script with exit code 3).
-PsqlRun Psql(uint16_t port, const std::string& user, const std::string& password,
-             const std::string& script) {
-  char dir_pattern[] = "/tmp/kalamdb-psql-XXXXXX";
-  const std::string dir = ::mkdtemp(dir_pattern);
-  {
-    std::ofstream(dir + "/script.sql") << script;
-  }
-  const std::string command =
-      "PGPASSWORD='" + password + "' PGCONNECT_TIMEOUT=10 timeout 60 psql -X -At -h 127.0.0.1 -p " +
-      std::to_string(port) + " -U '" + user + "' -d kalam -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -f " +
-      dir + "/script.sql >" + dir + "/out 2>" + dir + "/err";
-  const int status = std::system(command.c_str());
-  PsqlRun run{WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(dir + "/out"), ReadFile(dir + "/err")};
-  std::filesystem::remove_all(dir);
-  return run;
-}
 
 // A Postgres client on a plain socket, message by message, for what psql won't send.
 class RawClient {

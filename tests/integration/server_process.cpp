@@ -156,6 +156,23 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
+PsqlRun Psql(uint16_t port, const std::string& user, const std::string& password,
+             const std::string& script) {
+  char dir_pattern[] = "/tmp/kalamdb-psql-XXXXXX";
+  const std::string dir = ::mkdtemp(dir_pattern);
+  {
+    std::ofstream(dir + "/script.sql") << script;
+  }
+  const std::string command =
+      "PGPASSWORD='" + password + "' PGCONNECT_TIMEOUT=10 timeout 60 psql -X -At -h 127.0.0.1 -p " +
+      std::to_string(port) + " -U '" + user + "' -d kalam -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -f " +
+      dir + "/script.sql >" + dir + "/out 2>" + dir + "/err";
+  const int status = std::system(command.c_str());
+  PsqlRun run{WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(dir + "/out"), ReadFile(dir + "/err")};
+  std::filesystem::remove_all(dir);
+  return run;
+}
+
 std::string ServerProcess::log() const { return ReadFile(work_dir_ + "/server.log"); }
 
 std::string SqlResponse::error_code() const {

@@ -94,6 +94,18 @@ uint16_t FreePort();
 // A file's whole content ("" when it can't be read).
 std::string ReadFile(const std::string& path);
 
+// What psql did with a script.
+struct PsqlRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs script with psql (Debian's postgresql-client) as user against the Postgres wire on
+// 127.0.0.1:port (-X: no ~/.psqlrc; -At: rows only, unaligned; errors with their SQLSTATE;
+// ON_ERROR_STOP so a failed statement ends the script with exit code 3).
+PsqlRun Psql(uint16_t port, const std::string& user, const std::string& password, const std::string& script);
+
 // Polls condition until it holds or the deadline passes, and says whether it held. Tests
 // wait for an outcome this way, never by sleeping a guessed time and then asserting: as
 // fast as the server is, and not flaky when the machine is busy.
