@@ -8,8 +8,13 @@
 #     per node, run at once, each into its own SHARED table: three shards, led wherever the
 #     cluster's leadership balancing put them), against the same clients on the single
 #     server (one table);
-#   - primary-key point SELECTs over 10,000 rows, 1 client on a follower, and the clients
-#     spread over the three nodes;
+#   - primary-key point SELECTs over 10,000 rows, 1 client at the table's leader and 1
+#     through a follower (which sends the read on: read-your-writes), and the clients spread
+#     over the three nodes;
+#   - subscriptions held: BENCH_CLUSTER_SUB_CONNS connections x BENCH_CLUSTER_SUB_SUBS
+#     subscriptions (bench/live_bench.cpp kalam-setup) on the single server, and spread a
+#     third per node over the cluster at once: time until every one is acknowledged, RSS per
+#     subscription;
 #   - failover: the shard's leader SIGKILLed while a client INSERTs through another node
 #     every 20 ms; the time from the kill to the first write taken again
 #     (BENCH_CLUSTER_FAILOVERS times; the node restarts and catches up between them).
@@ -17,6 +22,9 @@
 cluster_seconds="${BENCH_CLUSTER_SECONDS:-5}"
 cluster_clients="${BENCH_CLUSTER_CLIENTS:-12}"
 cluster_failovers="${BENCH_CLUSTER_FAILOVERS:-3}"
+# Subscriptions held: connections (spread over the three nodes) x subscriptions each.
+cluster_sub_conns="${BENCH_CLUSTER_SUB_CONNS:-600}"
+cluster_sub_subs="${BENCH_CLUSTER_SUB_SUBS:-10}"
 cluster_etcd_pids=()
 cluster_pids=(0 0 0)
 cluster_urls=("" "" "")
@@ -28,6 +36,29 @@ need_cluster() {
   need_kalam
   command -v wrk >/dev/null 2>&1 || die "wrk not found (run bench/install-deps.sh)"
   command -v etcd >/dev/null 2>&1 || die "etcd not found (run scripts/install-deps.sh)"
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
+  log "cluster: compiling bench/live_bench.cpp (subscriptions held)"
+  g++ -O2 -std=c++20 "$bench_dir/live_bench.cpp" -o "$tmp/live_bench" -lpthread \
+    2>"$tmp/live_bench.build.txt" \
+    || { cat "$tmp/live_bench.build.txt" >&2; die "cannot compile bench/live_bench.cpp"; }
+}
+
+# cluster_subscribe KEY PORT PID CONNS: CONNS connections to the server on PORT (process
+# PID) each sending cluster_sub_subs subscriptions to bench.chat, as live_bench kalam-setup
+# does; its LIVE_RESULT fields land in R[KEY.*] (also when run in the background: read
+# back with cluster_read_live).
+cluster_subscribe() {
+  local key="$1" port="$2" pid="$3" conns="$4" token
+  token="$(curl -sS -H 'Content-Type: application/json' -d "{\"username\":\"root\",\"password\":\"$password\"}" \
+    "http://127.0.0.1:$port/v1/api/auth/login" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')"
+  "$tmp/live_bench" kalam-setup port="$port" token="$token" conns="$conns" subs="$cluster_sub_subs" pid="$pid" \
+    timeout=60 >"$tmp/$key.live.txt" 2>&1
+}
+cluster_read_live() {
+  local key="$1" line f
+  line="$(grep '^LIVE_RESULT' "$tmp/$key.live.txt" 2>/dev/null | tail -1)"
+  [ -n "$line" ] || { errors_seen="$errors_seen $key(failed)"; return 0; }
+  for f in $line; do case "$f" in *=*) R[$key.${f%%=*}]="${f#*=}" ;; esac; done
 }
 
 cluster_stop_all() {
@@ -87,6 +118,8 @@ cluster_node_start() {
 bcrypt_cost = 4
 [postgres_wire]
 enabled = false
+[websocket]
+max_subscriptions_per_user = 1000000
 [cluster]
 node_id = "node-$i"
 raft_port = ${cluster_raft[$i]}
@@ -156,7 +189,9 @@ suite_cluster() {
   local per=$(( cluster_clients / 3 )) i leader follower points_leader k
   [ "$per" -ge 1 ] || per=1
 
-  # ---- one server
+  # ---- one server (all subscriptions are root's: the per-user cap is lifted)
+  local kalam_extra_config="[websocket]
+max_subscriptions_per_user = 1000000"
   kalam_start cluster-single
   kalam_sql_ok "CREATE NAMESPACE bench; CREATE SHARED TABLE bench.messages ($columns); CREATE SHARED TABLE bench.points ($columns)" >/dev/null
   kalam_sql_ok "INSERT INTO bench.points SELECT range, 'room-' || (range % 500), 'author', repeat('x', 100), TIMESTAMP '2026-01-01' FROM range(10000)" >/dev/null
@@ -165,6 +200,10 @@ suite_cluster() {
   run_wrk single.insertN "$cluster_clients" "$cluster_seconds" "$(gen_threads "$cluster_clients")" BENCH_INSERT_ROWS=1 BENCH_ID_BASE=100000000
   run_wrk single.point1 1 "$cluster_seconds" 1 BENCH_SQL="SELECT * FROM bench.points WHERE id = {r}" BENCH_RAND_MAX=10000
   run_wrk single.pointN "$cluster_clients" "$cluster_seconds" "$(gen_threads "$cluster_clients")" BENCH_SQL="SELECT * FROM bench.points WHERE id = {r}" BENCH_RAND_MAX=10000
+  kalam_sql_ok "CREATE SHARED TABLE bench.chat (id BIGINT PRIMARY KEY, room TEXT, author TEXT, body TEXT, created_at TIMESTAMP)" >/dev/null
+  log "cluster: $cluster_sub_conns connections x $cluster_sub_subs subscriptions on the single server"
+  cluster_subscribe single.subs "${kalam_url##*:}" "$kalam_pid" "$cluster_sub_conns"
+  cluster_read_live single.subs
   kalam_stop
 
   # ---- three nodes
@@ -207,6 +246,17 @@ suite_cluster() {
   done
   R[cluster.insertN.rps]="$(awk -v a="${R[cluster.insertN.0.rps]:-0}" -v b="${R[cluster.insertN.1.rps]:-0}" -v c="${R[cluster.insertN.2.rps]:-0}" 'BEGIN { printf "%.1f", a + b + c }')"
   R[cluster.pointN.rps]="$(awk -v a="${R[cluster.pointN.0.rps]:-0}" -v b="${R[cluster.pointN.1.rps]:-0}" -v c="${R[cluster.pointN.2.rps]:-0}" 'BEGIN { printf "%.1f", a + b + c }')"
+
+  # ---- subscriptions held: the same connections and subscriptions, a third on each node
+  cluster_ok "$(cluster_sql 0 "CREATE SHARED TABLE bench.chat (id BIGINT PRIMARY KEY, room TEXT, author TEXT, body TEXT, created_at TIMESTAMP)")" "creating bench.chat"
+  log "cluster: $cluster_sub_conns connections x $cluster_sub_subs subscriptions spread over the three nodes"
+  runs=()
+  for i in 0 1 2; do
+    cluster_subscribe "cluster.subs.$i" "${cluster_http[$i]}" "${cluster_pids[$i]}" $(( cluster_sub_conns / 3 )) &
+    runs+=($!)
+  done
+  wait "${runs[@]}"
+  for i in 0 1 2; do cluster_read_live "cluster.subs.$i"; done
 
   # ---- failover
   local run t_kill t_back writer_node ok
@@ -252,6 +302,14 @@ report_cluster() {
   echo "| point SELECT, 1 client, p50 (cluster: at the table's leader) | $(ms "${R[single.point1.p50_us]:-}") | $(ms "${R[cluster.point1.leader.p50_us]:-}") | |"
   echo "| point SELECT, 1 client, p50 (cluster: through a follower, sent on to the leader) | | $(ms "${R[cluster.point1.p50_us]:-}") | |"
   echo "| point SELECT, $cluster_clients clients, rows/s (cluster: spread over 3 nodes) | $(num "${R[single.pointN.rps]:-}") | $(num "${R[cluster.pointN.rps]:-}") | $(ratio "${R[cluster.pointN.rps]:-}" "${R[single.pointN.rps]:-}") |"
+  echo
+  local held=0 slowest=0 per_sub=""
+  for i in 0 1 2; do
+    held=$(( held + ${R[cluster.subs.$i.acked]:-0} ))
+    slowest="$(awk -v a="$slowest" -v b="${R[cluster.subs.$i.subscribe_s]:-0}" 'BEGIN { print (b > a ? b : a) }')"
+    per_sub+="${per_sub:+ / }${R[cluster.subs.$i.per_sub_bytes]:-n/a}"
+  done
+  echo "Subscriptions held ($cluster_sub_conns connections x $cluster_sub_subs subscriptions to bench.chat; cluster: a third of the connections on each node, at once): single server ${R[single.subs.acked]:-0} acknowledged in ${R[single.subs.subscribe_s]:-n/a} s, ${R[single.subs.per_sub_bytes]:-n/a} bytes of RSS per subscription; cluster $held acknowledged, the slowest node in $slowest s, bytes per subscription on each node: $per_sub."
   echo
   echo "Failover (SIGKILL of the shard's leader → first INSERT taken again through another node, ms): ${R[cluster.failovers]:-none}"
   echo

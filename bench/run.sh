@@ -79,7 +79,7 @@
 #   BENCH_CXX             compiler command for the load generators of chat (default g++)
 #   BENCH_RAFT_RUNS       raft: runs of the three-replica harness (default 3)
 #   BENCH_CLUSTER_*       cluster: SECONDS per measurement (5), CLIENTS spread over the nodes
-#                         (12), FAILOVERS (3)
+#                         (12), FAILOVERS (3), SUB_CONNS (600) x SUB_SUBS (10) subscriptions
 #   BENCH_KEEP            1 = keep the temp dir (raw outputs, server logs) after the run
 set -uo pipefail
 
