@@ -15,6 +15,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <thread>
 
@@ -28,8 +30,25 @@ class EtcdClientTest : public ::testing::Test {
   static void SetUpTestSuite() {
     char pattern[] = "/tmp/kalamdb-etcd-unit-XXXXXX";
     dir_ = ::mkdtemp(pattern);
-    url_ = "http://127.0.0.1:" + std::to_string(FreePort());
-    const std::string peer = "http://127.0.0.1:" + std::to_string(FreePort());
+    // A port picked free may be taken before etcd binds it (or both picks may be one port):
+    // etcd then exits at once, and starts again on other ports.
+    for (int attempt = 1; attempt <= 3; ++attempt) {
+      if (Spawn()) return;
+      std::filesystem::remove_all(dir_ + "/data");
+    }
+    FAIL() << "etcd did not start:\n" << ReadLog();
+  }
+  static std::string ReadLog() {
+    std::ifstream in(dir_ + "/etcd.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  // Starts etcd on two free ports; true once it answers a read, false if it exited.
+  static bool Spawn() {
+    const uint16_t client_port = FreePort();
+    uint16_t peer_port = FreePort();
+    while (peer_port == client_port) peer_port = FreePort();
+    url_ = "http://127.0.0.1:" + std::to_string(client_port);
+    const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port);
     pid_ = ::fork();
     if (pid_ == 0) {
       FILE* log = std::fopen((dir_ + "/etcd.log").c_str(), "a");
@@ -48,13 +67,25 @@ class EtcdClientTest : public ::testing::Test {
     EtcdClient probe({url_}, milliseconds(1000));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (!probe.Get("probe").ok()) {
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "etcd did not start";
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+        return false;
+      }
       std::this_thread::sleep_for(milliseconds(50));
     }
+    return true;
   }
   static void TearDownTestSuite() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
     std::filesystem::remove_all(dir_);
   }
 
