@@ -268,30 +268,33 @@ class Engine final : public QueryEngine, public DmlHost {
     auto statement = Parse(sql);
     if (!statement.ok()) return statement.status();
     auto state = catalog_.snapshot();
-    // A statement that writes is made at the leader of the shard it writes: refused at once
-    // elsewhere (and sent on there). Its reads of other shards are made here, caught up.
-    QueryContext writing = context;
-    if (context.freshness != ReadFreshness::kReplica && read_gate_) {
-      if (context.freshness == ReadFreshness::kLeader) {
-        if (const catalog::TableDef* written = WrittenTable(*state, context, **statement)) {
-          KALAM_RETURN_IF_ERROR(read_gate_(*written, auth::ScopeFor(*written, context.caller), ReadFreshness::kLeader));
+    const duckdb::StatementType type = (*statement)->type;
+    if (type == duckdb::StatementType::INSERT_STATEMENT || type == duckdb::StatementType::UPDATE_STATEMENT ||
+        type == duckdb::StatementType::DELETE_STATEMENT) {
+      // A statement that writes is made at the leader of the shard it writes: refused at
+      // once elsewhere (and sent on there). Its reads of other shards are made here, caught
+      // up.
+      QueryContext writing = context;
+      if (context.freshness != ReadFreshness::kReplica && read_gate_) {
+        if (context.freshness == ReadFreshness::kLeader) {
+          if (const catalog::TableDef* written = WrittenTable(*state, context, **statement)) {
+            KALAM_RETURN_IF_ERROR(read_gate_(*written, auth::ScopeFor(*written, context.caller), ReadFreshness::kLeader));
+          }
         }
+        writing.freshness = ReadFreshness::kCaughtUp;
       }
-      writing.freshness = ReadFreshness::kCaughtUp;
-    }
-    try {
-      switch ((*statement)->type) {
-        case duckdb::StatementType::INSERT_STATEMENT:
-          return RunInsert(*this, writing, *state, (*statement)->Cast<duckdb::InsertStatement>());
-        case duckdb::StatementType::UPDATE_STATEMENT:
-          return RunUpdate(*this, writing, *state, (*statement)->Cast<duckdb::UpdateStatement>());
-        case duckdb::StatementType::DELETE_STATEMENT:
-          return RunDelete(*this, writing, *state, (*statement)->Cast<duckdb::DeleteStatement>());
-        default:
-          break;
+      try {
+        switch (type) {
+          case duckdb::StatementType::INSERT_STATEMENT:
+            return RunInsert(*this, writing, *state, (*statement)->Cast<duckdb::InsertStatement>());
+          case duckdb::StatementType::UPDATE_STATEMENT:
+            return RunUpdate(*this, writing, *state, (*statement)->Cast<duckdb::UpdateStatement>());
+          default:
+            return RunDelete(*this, writing, *state, (*statement)->Cast<duckdb::DeleteStatement>());
+        }
+      } catch (const std::exception& e) {
+        return FromError(duckdb::ErrorData(e));
       }
-    } catch (const std::exception& e) {
-      return FromError(duckdb::ErrorData(e));
     }
     std::optional<ColdPointRead> cold_read;
     const TableReadGate gate = ReadGateFor(context);
