@@ -273,8 +273,20 @@ TEST_F(ShardGroupsTest, LosingTheLeaderElectsAnotherAndTheReturningNodeCatchesUp
   // shard from them and catches up from the others.
   machines_[leader] = std::make_unique<ListMachine>();
   StartNode(leader, kEvery);
+  // (30 s: one run in many took longer than 10 s here, under a full parallel test run; the
+  // message says how far each replica got.)
   for (int i = 0; i < kNodes; ++i) {
-    EXPECT_TRUE(PollUntil([&] { return machines_[i]->Entries(0) == written; })) << names_[i];
+    EXPECT_TRUE(PollUntil([&] { return machines_[i]->Entries(0) == written; }, 30s))
+        << names_[i] << " has " << machines_[i]->Entries(0).size() << " of " << written.size() << " entries, the last "
+        << (machines_[i]->Entries(0).empty() ? std::string("none") : machines_[i]->Entries(0).back())
+        << "; its group: " << [&] {
+             std::string out;
+             if (!nodes_[i]) return std::string("not running");
+             for (const GroupView& v : nodes_[i]->Groups()) {
+               out += "leader '" + v.leader + "', applied " + std::to_string(v.applied_index) + ", lag " + std::to_string(v.lag);
+             }
+             return out;
+           }();
   }
 }
 
