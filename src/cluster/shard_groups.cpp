@@ -341,6 +341,7 @@ void ShardGroups::Impl::StartGroup(int32_t shard, const ShardPlan& shard_plan) {
   raft_set_heartbeat_timeout(&g->r, options.heartbeat_timeout_ms);
   raft_set_snapshot_threshold(&g->r, options.snapshot_threshold);
   raft_set_snapshot_trailing(&g->r, options.snapshot_trailing);
+  raft_set_install_snapshot_timeout(&g->r, options.install_snapshot_timeout_ms);
   raft_set_pre_vote(&g->r, true);  // a replica back from a partition doesn't depose a working leader
   if (founder) {
     rv = raft_bootstrap(&g->r, &configuration);

@@ -44,6 +44,10 @@ struct ShardGroupsOptions {
   // the last snapshot_trailing (a follower further behind gets the snapshot).
   unsigned snapshot_threshold = 8192;
   unsigned snapshot_trailing = 2048;
+  // A snapshot sent to a replica that has not answered within this long is sent again.
+  // libraft's default (30 s) left a replica whose answer was lost (seen when it had just
+  // restarted, on a loaded machine) stuck at the snapshot's index for 30 s.
+  unsigned install_snapshot_timeout_ms = 10000;
   // A node leading more than its share of the groups hands some to other voters.
   bool balance_leaders = true;
 };
