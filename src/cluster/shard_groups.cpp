@@ -194,9 +194,12 @@ struct Group {
   raft_term barrier_term = 0;
   struct raft_barrier barrier {};
   std::vector<std::function<void(int)>> after_barrier;  // called with the barrier's status
-  // A leadership transfer in flight (Balance).
+  // A leadership transfer in flight (Balance). Meanwhile this node answers no read as the
+  // leader (its successor may already take writes): reads asked wait for the transfer's
+  // end (then follow the leader it left, or this node again if it failed).
   bool transferring = false;
   struct raft_transfer transfer {};
+  std::vector<std::function<void()>> after_transfer;
 };
 
 namespace {
@@ -361,6 +364,10 @@ void ShardGroups::Impl::StartGroup(int32_t shard, const ShardPlan& shard_plan) {
 void ShardGroups::Impl::CloseGroup(Group* g) {
   if (g->closing) return;
   g->closing = true;
+  // Reads waiting for a transfer are answered now (the group is going: no replica here).
+  std::vector<std::function<void()>> waiting = std::move(g->after_transfer);
+  g->after_transfer.clear();
+  for (auto& then : waiting) then();
   raft_close(&g->r, GroupClosed);
 }
 
@@ -463,7 +470,7 @@ void ShardGroups::Impl::Tick() {
   for (auto& [shard, group] : groups) {
     Group* g = group.get();
     if (g->closing) continue;
-    if (raft_state(&g->r) == RAFT_LEADER && g->ready_term == g->r.current_term) leading.insert(shard);
+    if (raft_state(&g->r) == RAFT_LEADER && g->ready_term == g->r.current_term && !g->transferring) leading.insert(shard);
     NoteApplied(shard, raft_last_applied(&g->r));
   }
   {
@@ -513,9 +520,14 @@ void ShardGroups::Impl::Balance(const std::vector<GroupView>& seen) {
     if (target == 0) continue;
     g->transfer.data = g;
     if (raft_transfer(r, &g->transfer, target, [](struct raft_transfer* req) {
-          static_cast<Group*>(req->data)->transferring = false;
+          Group* done = static_cast<Group*>(req->data);
+          done->transferring = false;
+          std::vector<std::function<void()>> waiting = std::move(done->after_transfer);
+          done->after_transfer.clear();
+          for (auto& then : waiting) then();
         }) == 0) {
       g->transferring = true;
+      MarkReadable(g->shard, false);
       last_transfer = now;
       return;
     }
@@ -707,6 +719,10 @@ void ShardGroups::Impl::ReadyToRead(int32_t shard, std::shared_ptr<std::promise<
   if (raft_state(&g->r) != RAFT_LEADER) {
     MarkReadable(shard, false);
     done->set_value(NotLeader(g));
+    return;
+  }
+  if (g->transferring) {
+    g->after_transfer.push_back([this, shard, done] { ReadyToRead(shard, done); });
     return;
   }
   AfterBarrier(g, [this, g, done](int status) {

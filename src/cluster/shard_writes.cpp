@@ -1,8 +1,10 @@
 #include "cluster/shard_writes.h"
 
 #include <cstring>
+#include <set>
 
 #include "cluster/shard_entry.h"
+#include "store/row_codec.h"
 
 namespace kalam::cluster {
 namespace {
@@ -59,6 +61,21 @@ Status ShardWrites::Apply(int32_t shard, uint64_t index, std::string_view bytes)
   if (index <= *applied) return Status::Ok();  // in the store already (a replay after a restart)
   auto entry = DecodeShardLogEntry(bytes);
   if (!entry.ok()) return entry.status();
+  if (on_flush_applied_) {
+    // A flush's markers (row keys with the table number's top bit set).
+    std::set<std::pair<uint64_t, std::string_view>> flushed;
+    for (const store::WriteSet::Op& op : entry->changes.ops()) {
+      if (op.family != store::Family::kHot || op.range_end || op.key.size() < 8 ||
+          (static_cast<unsigned char>(op.key[0]) & 0x80) == 0) {
+        continue;
+      }
+      uint64_t table_num = 0;
+      for (int i = 0; i < 8; ++i) table_num = (table_num << 8) | static_cast<unsigned char>(op.key[i]);
+      table_num &= ~(uint64_t{1} << 63);
+      flushed.emplace(table_num, store::ScopeOfKey(op.key));
+    }
+    for (const auto& [table_num, scope] : flushed) on_flush_applied_(table_num, scope);
+  }
   entry->changes.Put(store::Family::kMeta, AppliedKey(shard), std::to_string(index));
   KALAM_RETURN_IF_ERROR(committer_.ApplyReplicated(std::move(entry->changes), entry->events, entry->last_seq));
   applied_[shard] = index;
@@ -100,6 +117,7 @@ Status ShardWrites::Restore(int32_t shard, std::string_view snapshot) {
   if (index <= *applied) return Status::Ok();
   auto rows = DecodeShardLogEntry(snapshot.substr(sizeof index));
   if (!rows.ok()) return rows.status();
+  if (on_flush_applied_) on_flush_applied_(0, {});
   // The shard's rows become the snapshot's: the rows it lacks go.
   store::WriteSet changes;
   std::map<std::pair<store::Family, std::string>, bool> kept;

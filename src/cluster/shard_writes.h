@@ -33,6 +33,13 @@ class ShardWrites final : public ShardStateMachine, public store::Replicator {
   // Set once the groups run, before any write; groups outlive this one's use.
   // Null again before the groups close: writes then fail with SERVICE_UNAVAILABLE.
   void SetGroups(ShardGroups* groups) { groups_ = groups; }
+  // Called before an entry turning rows of (table_num, scope) into flushed markers is
+  // applied here, once per scope, so the node drops what it cached of the scope's cold
+  // manifest (the leader wrote the new one to shared storage before proposing). (0, "")
+  // before a snapshot is restored: every scope may have changed. Set before the groups run.
+  void SetOnFlushApplied(std::function<void(uint64_t table_num, std::string_view scope)> hook) {
+    on_flush_applied_ = std::move(hook);
+  }
 
   // Replicator
   std::optional<int32_t> ShardOf(store::Family family, std::string_view key) override;
@@ -55,6 +62,7 @@ class ShardWrites final : public ShardStateMachine, public store::Replicator {
   const std::chrono::milliseconds propose_timeout_;
   std::atomic<ShardGroups*> groups_{nullptr};
   std::map<int32_t, uint64_t> applied_;  // the loop thread's cache of AppliedIndex
+  std::function<void(uint64_t, std::string_view)> on_flush_applied_;
 };
 
 }  // namespace kalam::cluster

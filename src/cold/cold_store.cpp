@@ -1,6 +1,7 @@
 #include "cold/cold_store.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -50,21 +52,47 @@ Status WriteError(const std::string& what, int error) {
 
 }  // namespace
 
+namespace {
+
+// A name part no other writer (thread, process or node) picks at the same time.
+std::string UniqueSuffix() {
+  thread_local std::mt19937_64 random(std::random_device{}() ^ static_cast<uint64_t>(::getpid()));
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(random()));
+  return text;
+}
+
+}  // namespace
+
 Status WriteSegmentFile(const std::string& path,
                         const std::function<Status(const std::string&)>& write) {
-  const std::string tmp = path + ".tmp";
+  const std::string tmp = path + "." + UniqueSuffix() + ".tmp";
   Status written = write(tmp);
   if (!written.ok() && SaysNoSpace(written.message())) written = DiskFull("writing " + path);
   if (written.ok() && !SyncPath(tmp)) written = WriteError("Cannot sync " + tmp, errno);
   std::error_code ec;
   if (written.ok()) {
-    fs::rename(tmp, path, ec);
-    if (ec) written = {Code::kInternalError, "Cannot rename " + tmp + ": " + ec.message()};
+    // A link fails when path exists: a segment of that name is another writer's.
+    if (::link(tmp.c_str(), path.c_str()) != 0) {
+      const int error = errno;
+      if (error == EEXIST) {
+        written = {Code::kTransactionConflict,
+                   "Another writer made " + path + " meanwhile: the flush or compaction of this scope stops; run it again"};
+      } else if (error == EPERM || error == ENOTSUP || error == ENOSYS) {
+        // A file system without hard links: renamed, when no such file is there.
+        if (fs::exists(path, ec)) {
+          written = {Code::kTransactionConflict, "Another writer made " + path + " meanwhile"};
+        } else {
+          fs::rename(tmp, path, ec);
+          if (ec) written = {Code::kInternalError, "Cannot rename " + tmp + ": " + ec.message()};
+        }
+      } else {
+        written = WriteError("Cannot link " + tmp + " to " + path, error);
+      }
+    }
   }
-  if (!written.ok()) {
-    fs::remove(tmp, ec);  // a partial file helps no one, and holds the space
-    return written;
-  }
+  fs::remove(tmp, ec);  // linked into place, or a partial file that helps no one
+  if (!written.ok()) return written;
   SyncPath(fs::path(path).parent_path().string());
   return Status::Ok();
 }
@@ -81,12 +109,44 @@ std::string ColdStore::ScopeDir(const catalog::CatalogState& state, const catalo
   return (fs::path(storage.base_directory) / relative / ("t" + std::to_string(table.table_num))).string();
 }
 
+namespace {
+
+// The identity of dir's manifest file (inode, modification time); zeros when absent.
+std::pair<uint64_t, int64_t> FileIdentity(const std::string& dir) {
+  struct stat st {};
+  if (::stat((fs::path(dir) / kManifest).c_str(), &st) != 0) return {0, 0};
+  return {static_cast<uint64_t>(st.st_ino), static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
+constexpr auto kRecheckSharedAfter = std::chrono::seconds(1);
+
+}  // namespace
+
 std::shared_ptr<const Manifest> ColdStore::Get(const std::string& dir) {
   std::lock_guard lock(mutex_);
   auto it = cache_.find(dir);
-  if (it != cache_.end()) return it->second;
+  if (it != cache_.end()) {
+    if (!shared_) return it->second.manifest;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - it->second.checked < kRecheckSharedAfter) return it->second.manifest;
+    // Another node may have committed (a compaction): reread when the file changed.
+    if (FileIdentity(dir) == std::make_pair(it->second.inode, it->second.mtime_ns)) {
+      it->second.checked = now;
+      return it->second.manifest;
+    }
+  }
+  return Load(dir);
+}
+
+std::shared_ptr<const Manifest> ColdStore::GetFresh(const std::string& dir) {
+  std::lock_guard lock(mutex_);
+  return Load(dir);
+}
+
+std::shared_ptr<const Manifest> ColdStore::Load(const std::string& dir) {
   auto manifest = std::make_shared<Manifest>();
   const fs::path path = fs::path(dir) / kManifest;
+  const auto [inode, mtime_ns] = FileIdentity(dir);
   std::ifstream in(path);
   std::error_code ec;
   if (!in && fs::exists(path, ec)) {
@@ -111,12 +171,13 @@ std::shared_ptr<const Manifest> ColdStore::Get(const std::string& dir) {
       manifest->damaged = true;
     }
   }
-  cache_[dir] = manifest;
+  cache_[dir] = Cached{manifest, std::chrono::steady_clock::now(), inode, mtime_ns};
   return manifest;
 }
 
 Status ColdStore::Commit(const std::string& dir, Manifest manifest) {
-  const fs::path tmp = fs::path(dir) / "manifest.json.tmp";
+  // Named apart from any other writer's: two writers never share a temporary file.
+  const fs::path tmp = fs::path(dir) / ("manifest.json." + UniqueSuffix() + ".tmp");
   std::error_code ec;
   auto fail = [&](Status error) {
     fs::remove(tmp, ec);  // the manifest stays as it was
@@ -133,11 +194,13 @@ Status ColdStore::Commit(const std::string& dir, Manifest manifest) {
   if (ec) return fail({Code::kInternalError, "Cannot commit the manifest in " + dir});
   SyncPath(dir);
   std::lock_guard lock(mutex_);
-  cache_[dir] = std::make_shared<Manifest>(std::move(manifest));
+  const auto [inode, mtime_ns] = FileIdentity(dir);
+  cache_[dir] = Cached{std::make_shared<Manifest>(std::move(manifest)), std::chrono::steady_clock::now(), inode, mtime_ns};
+  ++generation_;
   return Status::Ok();
 }
 
-Status ColdStore::RemoveOrphans(const std::string& root) {
+Status ColdStore::RemoveOrphans(const std::string& root, std::chrono::seconds min_age) {
   std::error_code ec;
   if (!fs::exists(root, ec)) return Status::Ok();
   std::vector<fs::path> dirs;
@@ -158,13 +221,25 @@ Status ColdStore::RemoveOrphans(const std::string& root) {
       const std::string name = entry.path().filename().string();
       const bool temp = name.ends_with(".tmp");
       const bool orphan = name.starts_with("batch-") && name.ends_with(".parquet") && !listed.contains(name);
-      if (temp || orphan) {
+      const auto written = entry.last_write_time(ec);
+      const bool old_enough = !ec && fs::file_time_type::clock::now() - written >= min_age;
+      if ((temp || orphan) && old_enough) {
         spdlog::info("removing {} (not in a manifest)", entry.path().string());
         fs::remove(entry.path(), ec);
       }
     }
   }
   return Status::Ok();
+}
+
+void ColdStore::Invalidate(const std::string& dir) {
+  std::lock_guard lock(mutex_);
+  if (dir.empty()) {
+    cache_.clear();
+  } else {
+    cache_.erase(dir);
+  }
+  ++generation_;
 }
 
 void ColdStore::Forget(const std::string& dir_prefix) {
@@ -177,8 +252,8 @@ void ColdStore::Forget(const std::string& dir_prefix) {
 ColdStore::Totals ColdStore::KnownTotals() {
   std::lock_guard lock(mutex_);
   Totals totals;
-  for (const auto& [dir, manifest] : cache_) {
-    for (const Segment& segment : manifest->segments) {
+  for (const auto& [dir, cached] : cache_) {
+    for (const Segment& segment : cached.manifest->segments) {
       totals.rows += segment.rows;
       totals.bytes += segment.bytes;
       ++totals.segments;

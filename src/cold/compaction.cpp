@@ -40,7 +40,8 @@ Result<std::string> CompactTable(duckdb::Connection& connection, store::Committe
   int64_t merged = 0, before = 0, after = 0;
   for (const auto& dir : dirs) {
     if (cancelled()) return Status(Code::kInternalError, "Cancelled");
-    Manifest manifest = *cold.Get(dir);
+    // On shared storage read afresh: another node may have written the scope meanwhile.
+    Manifest manifest = cold.shared() ? *cold.GetFresh(dir) : *cold.Get(dir);
     KALAM_RETURN_IF_ERROR(manifest.CheckReadable(dir));
     if (manifest.segments.empty()) continue;
     std::string names;

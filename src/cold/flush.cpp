@@ -196,7 +196,7 @@ duckdb::TableFunction MakeFlushRowsFunction() {
 Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& store,
                                store::Committer& committer, ColdStore& cold,
                                const catalog::CatalogState& state, const TableDef& table,
-                               const std::function<bool()>& cancelled) {
+                               const std::function<bool()>& cancelled, const ScopeFilter& include) {
   if (table.type == catalog::TableType::kStream) {
     return Status(Code::kInvalidSql, "STREAM tables are never flushed");
   }
@@ -230,7 +230,9 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
     fs::create_directories(dir, ec);
     if (ec && IsNoSpace(ec)) return DiskFull("creating " + dir);
     if (ec) return {Code::kInternalError, "Cannot create " + dir + ": " + ec.message()};
-    std::shared_ptr<const Manifest> current = cold.Get(dir);  // dropped before waiting
+    // Dropped before waiting. On shared storage read afresh: another node may have
+    // written the scope since this one cached its manifest.
+    std::shared_ptr<const Manifest> current = cold.shared() ? cold.GetFresh(dir) : cold.Get(dir);
     KALAM_RETURN_IF_ERROR(current->CheckReadable(dir));
     const std::weak_ptr<const Manifest> previous = current;
     Manifest manifest = *current;
@@ -321,13 +323,17 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
     return Status::Ok();
   };
 
+  bool scope_included = true, first = true;
   for (; cursor->Valid(); cursor->Next()) {
     const std::string_view key = cursor->key();
-    const std::string row_scope(store::ScopeOfKey(key));
-    if (row_scope != scope) {
+    const std::string_view key_scope = store::ScopeOfKey(key);
+    if (first || key_scope != scope) {
+      first = false;
       KALAM_RETURN_IF_ERROR(flush_scope());
-      scope = row_scope;
+      scope = std::string(key_scope);
+      scope_included = include == nullptr || include(scope);
     }
+    if (!scope_included) continue;
     store::RowVersion header;
     KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(cursor->value(), header));
     FlushRow row;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <utility>
 #include <string>
+#include <string_view>
 
 #include "catalog/catalog.h"
 #include "cold/cold_store.h"
@@ -25,11 +26,16 @@ inline constexpr const char* kFlushRowsFunction = "kalam_flush_rows";
 // The table function COPY reads a flush batch from.
 duckdb::TableFunction MakeFlushRowsFunction();
 
-// Flushes every scope of the table; the JSON result names what was written.
+// Which scopes of a table a flush takes (cluster mode: those of the shards this node
+// leads); null: every scope.
+using ScopeFilter = std::function<bool(std::string_view scope)>;
+
+// Flushes every scope of the table that include takes; the JSON result names what was
+// written.
 Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& store,
                                store::Committer& committer, ColdStore& cold,
                                const catalog::CatalogState& state, const catalog::TableDef& table,
-                               const std::function<bool()>& cancelled);
+                               const std::function<bool()>& cancelled, const ScopeFilter& include = nullptr);
 
 // Runs sql on connection; an error names the flush.
 Status RunSql(duckdb::Connection& connection, const std::string& sql);

@@ -129,6 +129,7 @@ Status ApplyFile(const std::string& path, Config& c) {
   read("cluster", "heartbeat_ttl_secs", c.cluster.heartbeat_ttl_secs);
   read("cluster", "join_timeout_secs", c.cluster.join_timeout_secs);
   read("cluster", "etcd_prefix", c.cluster.etcd_prefix);
+  read("cluster", "shared_storage_path", c.cluster.shared_storage_path);
   read("logging", "level", c.logging.level);
   read("logging", "format", c.logging.format);
   return s;
@@ -175,6 +176,9 @@ Status CheckCluster(const Config& c) {
   }
   if (k.etcd_prefix.empty() || k.etcd_prefix.front() != '/' || k.etcd_prefix.back() != '/') {
     return invalid("cluster.etcd_prefix must start and end with '/'");
+  }
+  if (!k.shared_storage_path.empty() && k.shared_storage_path.front() != '/') {
+    return invalid("cluster.shared_storage_path must be an absolute path (every node reaches it at the same path)");
   }
   return Status::Ok();
 }

@@ -222,6 +222,10 @@ struct Config {
     // Seconds start-up waits for etcd to answer (and for a former run's lease on this
     // node_id to lapse) before giving up.
     int64_t join_timeout_secs = 30;
+    // A directory every node reaches at this same path (a shared mount): the cluster's
+    // storage 'local', where flushes write the cold Parquet segments and manifests every
+    // replica reads. Empty: rows stay in the replicated hot store (FLUSH is refused).
+    std::string shared_storage_path;
     // The prefix of every key this cluster keeps in etcd, so that several clusters may
     // share one etcd (default "/kalamdb/").
     std::string etcd_prefix = "/kalamdb/";

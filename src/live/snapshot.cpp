@@ -81,13 +81,13 @@ namespace {
 // rows, past max_rows); null when the scope cannot be read.
 std::shared_ptr<SnapshotCache::Entry> ReadEntry(const catalog::TableDef& table, const std::string& scope,
                                                 store::KvStore& store, int64_t max_seq,
-                                                size_t max_rows) {
+                                                size_t max_rows, const store::KvStore::Snapshot* at) {
   auto entry = std::make_shared<SnapshotCache::Entry>();
   entry->table_num = table.table_num;
   entry->schema_version = table.current().version;
   entry->as_of = max_seq;
   std::vector<std::pair<int64_t, std::vector<store::Cell>>> rows;
-  auto cursor = store.NewCursor(store::Family::kHot, store::ScopePrefix(table.table_num, scope));
+  auto cursor = store.NewCursor(store::Family::kHot, store::ScopePrefix(table.table_num, scope), at);
   for (; cursor->Valid(); cursor->Next()) {
     store::RowVersion header;
     if (!store::DecodeRowHeader(cursor->value(), header).ok()) return nullptr;
@@ -123,7 +123,8 @@ std::vector<std::string> Newest(std::vector<std::string> rows, std::optional<int
 }  // namespace
 
 std::shared_ptr<SnapshotCache::Entry> SnapshotCache::Find(const SubscriptionQuery& q,
-                                                          store::KvStore& store, int64_t max_seq) {
+                                                          store::KvStore& store, int64_t max_seq,
+                                                          const store::KvStore::Snapshot* at) {
   State& c = *state_;
   const catalog::TableDef& table = *q.table;
   const std::string key = table.id() + std::string(1, '\0') + q.scope;
@@ -147,7 +148,7 @@ std::shared_ptr<SnapshotCache::Entry> SnapshotCache::Find(const SubscriptionQuer
   }
   std::shared_ptr<Entry> entry;
   try {
-    entry = ReadEntry(table, q.scope, store, max_seq, c.max_rows / 2);
+    entry = ReadEntry(table, q.scope, store, max_seq, c.max_rows / 2, at);
   } catch (const std::exception&) {
     entry = nullptr;
   }
@@ -178,8 +179,9 @@ std::shared_ptr<SnapshotCache::Entry> SnapshotCache::Find(const SubscriptionQuer
 std::optional<std::vector<std::string>> SnapshotCache::Read(const SubscriptionQuery& q,
                                                            store::KvStore& store, int64_t max_seq,
                                                            int64_t min_seq,
-                                                           std::optional<int64_t> last_rows) {
-  auto entry = Find(q, store, max_seq);
+                                                           std::optional<int64_t> last_rows,
+                                                           const store::KvStore::Snapshot* at) {
+  auto entry = Find(q, store, max_seq, at);
   if (!entry || entry->too_large) return std::nullopt;
   std::vector<std::string> out;
   auto emit = [&](uint32_t i) {
@@ -207,6 +209,11 @@ Result<std::optional<std::vector<std::string>>> ReadSnapshot(
   using Out = std::optional<std::vector<std::string>>;
   const catalog::TableDef& table = *q.table;
   const bool stream = table.type == catalog::TableType::kStream;
+  // On shared cold storage (cluster mode) the hot rows are read as of a moment before the
+  // manifest is: a flush applied here meanwhile (no flush of this node's to wait for
+  // this reader) leaves markers only once the manifest lists their segment.
+  std::shared_ptr<const store::KvStore::Snapshot> at;
+  if (!stream && cold.shared()) at = store.TakeSnapshot();
   // Held while the hot rows are read: a first flush of the scope waits for it before its
   // rows leave the hot store.
   const auto manifest = stream ? nullptr : cold.Get(cold::ColdStore::ScopeDir(state, table, q.scope));
@@ -215,7 +222,7 @@ Result<std::optional<std::vector<std::string>>> ReadSnapshot(
   int64_t min_seq = from_seq.value_or(-1);
 
   if (cache != nullptr && !stream) {
-    if (auto rows = cache->Read(q, store, max_seq, min_seq, last_rows)) return Out(std::move(*rows));
+    if (auto rows = cache->Read(q, store, max_seq, min_seq, last_rows, at.get())) return Out(std::move(*rows));
   }
 
   if (stream && table.ttl_seconds) {
@@ -223,7 +230,7 @@ Result<std::optional<std::vector<std::string>>> ReadSnapshot(
   }
   std::vector<std::pair<int64_t, std::string>> rows;
   auto cursor = store.NewCursor(stream ? store::Family::kStream : store::Family::kHot,
-                                store::ScopePrefix(table.table_num, q.scope));
+                                store::ScopePrefix(table.table_num, q.scope), at.get());
   for (; cursor->Valid(); cursor->Next()) {
     store::RowVersion header;
     KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(cursor->value(), header));

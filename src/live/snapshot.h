@@ -12,10 +12,7 @@
 #include "catalog/catalog.h"
 #include "common/status.h"
 #include "live/subscription.h"
-
-namespace kalam::store {
-class KvStore;
-}
+#include "store/kv_store.h"
 namespace kalam::cold {
 class ColdStore;
 }
@@ -36,15 +33,18 @@ class SnapshotCache {
   // The snapshot of q as ReadSnapshot defines it (the scope's hot rows only), from the
   // cached rows, read and kept first if need be; nullopt when they can't serve (a scope too
   // large to keep, another reader rebuilding it, a read error): then read the store directly.
+  // at: the store's rows are read as of it (null: the latest).
   std::optional<std::vector<std::string>> Read(const SubscriptionQuery& q, store::KvStore& store,
                                                int64_t max_seq, int64_t min_seq,
-                                               std::optional<int64_t> last_rows);
+                                               std::optional<int64_t> last_rows,
+                                               const store::KvStore::Snapshot* at = nullptr);
 
   struct Entry;
 
  private:
   // An entry for q's scope valid at max_seq: found, or read now (others wait for it).
-  std::shared_ptr<Entry> Find(const SubscriptionQuery& q, store::KvStore& store, int64_t max_seq);
+  std::shared_ptr<Entry> Find(const SubscriptionQuery& q, store::KvStore& store, int64_t max_seq,
+                              const store::KvStore::Snapshot* at);
   struct State;
   std::unique_ptr<State> state_;
 };

@@ -382,11 +382,17 @@ class Engine final : public QueryEngine, public DmlHost {
 
   Result<std::string> Flush(const std::string& table_id,
                             const std::function<bool()>& cancelled) override {
-    return FlushOrCompact(table_id, cancelled, false);
+    if (flush_router_) return flush_router_(table_id, cancelled);
+    return FlushOrCompact(table_id, cancelled, false, nullptr);
   }
+  Result<std::string> FlushHere(const std::string& table_id, const ScopeFilter& include,
+                                const std::function<bool()>& cancelled) override {
+    return FlushOrCompact(table_id, cancelled, false, include);
+  }
+  void SetFlushRouter(FlushRouter router) override { flush_router_ = std::move(router); }
   Result<std::string> Compact(const std::string& table_id,
                               const std::function<bool()>& cancelled) override {
-    return FlushOrCompact(table_id, cancelled, true);
+    return FlushOrCompact(table_id, cancelled, true, nullptr);
   }
 
   Status CanFlush(const std::string& table_id) override {
@@ -416,7 +422,8 @@ class Engine final : public QueryEngine, public DmlHost {
 
   // Flushes and compactions of a table take turns: one at a time per table.
   Result<std::string> FlushOrCompact(const std::string& table_id,
-                                     const std::function<bool()>& cancelled, bool compact) {
+                                     const std::function<bool()>& cancelled, bool compact,
+                                     const ScopeFilter& include) {
     auto state = catalog_.snapshot();
     auto it = state->tables.find(table_id);
     if (it == state->tables.end()) {
@@ -436,7 +443,7 @@ class Engine final : public QueryEngine, public DmlHost {
       try {
         result = compact ? cold::CompactTable(*background_connection_, committer_, cold_, *state, it->second, cancelled)
                          : cold::FlushTable(*background_connection_, store_, committer_, cold_, *state,
-                                      it->second, cancelled);
+                                      it->second, cancelled, include);
       } catch (const std::exception& e) {
         result = Status(Code::kInternalError, std::string("Flush failed: ") + e.what());
       }
@@ -526,20 +533,38 @@ class Engine final : public QueryEngine, public DmlHost {
              const std::function<Status(duckdb::unique_ptr<duckdb::QueryResult>)>& read,
              const std::shared_ptr<const cold::Manifest>* own_read = nullptr) {
     std::vector<std::shared_ptr<const cold::Manifest>> pinned;
+    std::shared_ptr<const store::KvStore::Snapshot> snapshot;
     if (own_read != nullptr) {
       pinned.push_back(*own_read);
     } else {
       std::optional<int64_t> visible_seq;
       if (context.transaction != nullptr) visible_seq = context.transaction->begin_seq();
       const TableReadGate gate = ReadGateFor(context);
-      GuardContext guard{*state, context.caller, context.default_namespace, &cold_, &pinned, visible_seq,
-                         gate ? &gate : nullptr};
-      KALAM_RETURN_IF_ERROR(GuardStatement(*statement, guard));
+      // On shared cold storage (cluster mode) a manifest may change between its pinning
+      // and the snapshot below with no flush here to wait for this statement: another
+      // node's flush applied by this replica. The statement is then guarded again.
+      duckdb::unique_ptr<duckdb::SQLStatement> original;
+      for (int attempt = 0;; ++attempt) {
+        const uint64_t generation = cold_.Generation();
+        if (cold_.shared() && context.transaction == nullptr) original = statement->Copy();
+        GuardContext guard{*state, context.caller, context.default_namespace, &cold_, &pinned, visible_seq,
+                           gate ? &gate : nullptr};
+        KALAM_RETURN_IF_ERROR(GuardStatement(*statement, guard));
+        // Taken now, while the manifests are pinned: waiting for a connection below cannot
+        // let a flush turn rows this statement must read hot into markers. A transaction
+        // reads the snapshot it began with (its cold rows are those up to its begin _seq).
+        snapshot = context.transaction != nullptr ? context.transaction->snapshot() : store_.TakeSnapshot();
+        if (original == nullptr || cold_.Generation() == generation) break;
+        if (attempt == 8) {
+          return Status(Code::kServiceUnavailable, "cold storage kept changing while the statement was planned: retry");
+        }
+        statement = std::move(original);
+        pinned.clear();
+      }
     }
-    // Taken now, while the manifests are pinned: waiting for a connection below cannot let
-    // a flush turn rows this statement must read hot into markers. A transaction reads the
-    // snapshot it began with (its cold rows are those up to its begin _seq).
-    auto snapshot = context.transaction != nullptr ? context.transaction->snapshot() : store_.TakeSnapshot();
+    if (snapshot == nullptr) {
+      snapshot = context.transaction != nullptr ? context.transaction->snapshot() : store_.TakeSnapshot();
+    }
     auto acquired = Acquire(context.cancellation);
     if (!acquired.ok()) return acquired.status();
     ConnectionSlot* slot = *acquired;
@@ -919,6 +944,7 @@ class Engine final : public QueryEngine, public DmlHost {
   store::SeqGenerator ids_;  // SNOWFLAKE_ID() values
   std::mutex flushing_mutex_;
   std::set<uint64_t> flushing_;  // tables with a flush running
+  FlushRouter flush_router_;     // cluster mode; set before the first flush
   std::atomic<bool> cancelled_all_ = false;
   // Last: started once the connections exist, stopped before they go.
   std::unique_ptr<PeriodicTask> watchdog_;

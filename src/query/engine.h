@@ -185,9 +185,19 @@ class QueryEngine {
                                  std::function<std::vector<ShardRow>()> shards) = 0;
 
   // Flushes the table's hot rows to Parquet segments (the work of a flush job); the JSON
-  // result says what was written. One flush per table at a time.
+  // result says what was written. One flush per table at a time. With a router set, the
+  // router does it (cluster mode: each shard's leader flushes that shard's rows).
   virtual Result<std::string> Flush(const std::string& table_id,
                                     const std::function<bool()>& cancelled) = 0;
+  // Which scopes of a table a flush here takes ("" is a SHARED table's); null: all.
+  using ScopeFilter = std::function<bool(std::string_view scope)>;
+  // Flushes, on this node, the table's scopes include takes (what a router asks of a node).
+  virtual Result<std::string> FlushHere(const std::string& table_id, const ScopeFilter& include,
+                                        const std::function<bool()>& cancelled) = 0;
+  using FlushRouter =
+      std::function<Result<std::string>(const std::string& table_id, const std::function<bool()>& cancelled)>;
+  // Set before the first flush.
+  virtual void SetFlushRouter(FlushRouter router) = 0;
 
   // Ok when the table's storage lies where the engine may write (directories are fixed at
   // start-up); otherwise why not, as INVALID_SQL.

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "auth/jwt.h"
@@ -42,6 +44,14 @@ constexpr std::chrono::milliseconds kAnnounceTimeout{1000};
 constexpr std::chrono::milliseconds kSendOnTimeout{30000};
 // How long a read waits for its shard's leader to have applied its predecessors' entries.
 constexpr std::chrono::milliseconds kReadLeaderWait{5000};
+// How long a node's flush of the shards it leads may take when another node asks for it.
+constexpr std::chrono::milliseconds kFlushOnNodeTimeout{600000};
+// How long a cluster-wide flush goes on trying shards that have no leader, or whose
+// leader refuses (busy flushing the table itself), since the last shard it flushed.
+constexpr std::chrono::seconds kFlushStallLimit{60};
+// In cluster mode files outside every manifest are removed at start-up only once this
+// old: another node may be writing a newer one to the shared storage.
+constexpr std::chrono::seconds kSharedOrphanAge{3600};
 
 // One server per data directory: an exclusive lock on <data_path>/LOCK, held until exit.
 Result<int> LockDataDirectory(const fs::path& dir) {
@@ -107,7 +117,16 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   if (!store.ok()) return store.status();
   app->store_ = std::move(store).value();
 
-  auto catalog = catalog::Catalog::Open(*app->store_, (dir / "storage").string());
+  // The storage 'local' is this node's own directory, or in a cluster the shared one
+  // every node reaches (the replicas of a shard read the segments its leader flushed).
+  const bool shared_cold = config.cluster.enabled() && !config.cluster.shared_storage_path.empty();
+  const std::string local_storage = shared_cold ? config.cluster.shared_storage_path : (dir / "storage").string();
+  if (shared_cold) {
+    fs::create_directories(local_storage, ec);
+    if (ec) return Status(Code::kInternalError, "Cannot create cluster.shared_storage_path " + local_storage + ": " + ec.message());
+    app->cold_.SetShared(true);
+  }
+  auto catalog = catalog::Catalog::Open(*app->store_, local_storage);
   if (!catalog.ok()) return catalog.status();
   app->catalog_ = std::move(catalog).value();
 
@@ -126,7 +145,7 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   }
 
   query::EngineOptions engine_options;
-  engine_options.storage_dir = (dir / "storage").string();
+  engine_options.storage_dir = local_storage;
   for (const auto& [id, storage] : app->catalog_->snapshot()->storages) {
     engine_options.storage_dirs.push_back(storage.base_directory);
   }
@@ -137,11 +156,11 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   engine_options.max_statement_memory_bytes = config.StatementMemoryBytes(engine_options.connections);
   engine_options.temp_dir = (dir / "tmp").string();
   engine_options.cold_cache_bytes = static_cast<uint64_t>(config.storage.cold_cache_mb) << 20;
-  if (config.cluster.enabled()) {
+  if (config.cluster.enabled() && !shared_cold) {
     // A flush turns hot rows into one node's Parquet files: replicas would diverge.
     engine_options.flush_unsupported =
-        "Flushing is not available in cluster mode yet (rows stay in the replicated hot store until cold "
-        "storage is shared by the replicas)";
+        "This cluster has no shared storage for cold segments: rows stay in the replicated hot store. Set "
+        "cluster.shared_storage_path on every node to a directory they all reach to flush";
   }
   // What the engine spilled before a crash is of no use to anyone (the directory is ours:
   // the data directory's lock is held).
@@ -188,7 +207,8 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   app->engine_->SetLiveQuerySource([hub] { return hub->List(); });
   // Segments a crash left outside every manifest are not data: remove them.
   for (const auto& [id, storage] : app->catalog_->snapshot()->storages) {
-    Status cleaned = app->cold_.RemoveOrphans(storage.base_directory);
+    Status cleaned = app->cold_.RemoveOrphans(storage.base_directory,
+                                              config.cluster.enabled() ? kSharedOrphanAge : std::chrono::seconds(0));
     if (!cleaned.ok()) spdlog::warn("cleaning {} failed: {}", storage.base_directory, cleaned.message());
   }
   auto jobs = jobs::JobManager::Open(*app->store_);
@@ -224,13 +244,16 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   query::QueryEngine* flush_engine = app->engine_.get();
   app->flush_scheduler_ = std::make_unique<jobs::FlushScheduler>(
       *app->catalog_, *app->jobs_,
-      [manager, flush_engine](const std::string& table_id) {
+      [self, manager, flush_engine](const std::string& table_id) {
         if (!flush_engine->CanFlush(table_id).ok()) return std::string();
         const auto colon = table_id.find(':');
         auto job = manager->Submit("flush", table_id.substr(0, colon), table_id.substr(colon + 1),
                                    "{\"table_id\":\"" + table_id + "\",\"automatic\":true}",
-                                   [flush_engine, table_id](const jobs::JobContext& context) {
-                                     return flush_engine->Flush(table_id, [&] { return context.cancelled(); });
+                                   [self, flush_engine, table_id](const jobs::JobContext& context) {
+                                     auto cancelled = [&] { return context.cancelled(); };
+                                     // In a cluster each node flushes the shards it leads.
+                                     if (self->shard_groups_) return self->FlushLedShards(table_id, std::nullopt, cancelled);
+                                     return flush_engine->Flush(table_id, cancelled);
                                    });
         return job.ok() ? *job : std::string();
       },
@@ -314,7 +337,20 @@ Status App::JoinCluster() {
   shard_groups_ = std::move(groups).value();
   cluster::ShardGroups* g = shard_groups_.get();
   shard_writes_->SetGroups(g);
+  shard_writes_->SetOnFlushApplied([this](uint64_t table_num, std::string_view scope) {
+    if (table_num == 0) {
+      cold_.Invalidate("");
+      return;
+    }
+    auto state = catalog_->snapshot();
+    for (const auto& [id, table] : state->tables) {
+      if (table.table_num == table_num) cold_.Invalidate(cold::ColdStore::ScopeDir(*state, table, std::string(scope)));
+    }
+  });
   committer_->SetReplicator(shard_writes_.get());
+  engine_->SetFlushRouter([this](const std::string& table_id, const std::function<bool()>& cancelled) {
+    return FlushEveryShard(table_id, cancelled);
+  });
   // HTTP reads are made at the leader of their rows' shard, or, in a batch another node
   // sent on, here once this replica has what the leader had applied when asked.
   engine_->SetReadGate([this, g, shards = config_.cluster.shards](const catalog::TableDef& table, const std::string& scope,
@@ -465,6 +501,142 @@ std::optional<Result<sql::StatementResult>> App::SendStatementOn(const Status& r
 Result<uint64_t> App::ShardReadIndex(int32_t shard) {
   if (!shard_groups_) return Status(Code::kServiceUnavailable, "this node runs no shard groups");
   return shard_groups_->ReadIndex(shard, kReadLeaderWait);
+}
+
+int32_t App::ShardOf(const catalog::TableDef& table, std::string_view scope) const {
+  return scope.empty() ? cluster::ShardOfTable(table.table_num, config_.cluster.shards)
+                       : cluster::ShardOfUser(scope, config_.cluster.shards);
+}
+
+Result<std::string> App::FlushLedShards(const std::string& table_id, const std::optional<std::vector<int32_t>>& shards,
+                                        const std::function<bool()>& cancelled) {
+  if (!shard_groups_) return Status(Code::kServiceUnavailable, "this node runs no shard groups");
+  auto state = catalog_->snapshot();
+  auto table = state->tables.find(table_id);
+  if (table == state->tables.end()) return Status(Code::kNotFound, "Table '" + table_id + "' does not exist");
+  std::set<int32_t> led;
+  for (int32_t shard = 0; shard < config_.cluster.shards; ++shard) {
+    if (shards && std::find(shards->begin(), shards->end(), shard) == shards->end()) continue;
+    // Led here, with every entry of earlier terms applied: the hot rows here are all of them.
+    if (shard_groups_->ReadAtLeader(shard, std::chrono::milliseconds(0)).ok()) led.insert(shard);
+  }
+  std::string list;
+  for (int32_t shard : led) list += (list.empty() ? "" : ",") + std::to_string(shard);
+  if (led.empty()) return std::string(R"({"shards":[],"result":{}})");
+  const catalog::TableDef def = table->second;
+  // A scope is taken when its shard is led here still as the flush reaches it (should the
+  // leadership move on later, the flush's markers are refused by the shard's log, and the
+  // flush fails: its segments hold rows that are hot still, read once).
+  auto result = engine_->FlushHere(
+      table_id,
+      [this, &led, &def](std::string_view scope) {
+        const int32_t shard = ShardOf(def, scope);
+        return led.contains(shard) && shard_groups_->ReadAtLeader(shard, std::chrono::milliseconds(0)).ok();
+      },
+      cancelled);
+  if (!result.ok()) return result.status();
+  return "{\"shards\":[" + list + "],\"result\":" + *result + "}";
+}
+
+Result<std::string> App::FlushEveryShard(const std::string& table_id, const std::function<bool()>& cancelled) {
+  auto state = catalog_->snapshot();
+  auto table = state->tables.find(table_id);
+  if (table == state->tables.end()) return Status(Code::kNotFound, "Table '" + table_id + "' does not exist");
+  KALAM_RETURN_IF_ERROR(engine_->CanFlush(table_id));
+  std::set<int32_t> remaining;
+  if (table->second.type == catalog::TableType::kShared) {
+    remaining.insert(ShardOf(table->second, ""));
+  } else {
+    for (int32_t shard = 0; shard < config_.cluster.shards; ++shard) remaining.insert(shard);
+  }
+  std::map<std::string, int64_t> totals;  // the flushes' figures, summed
+  std::set<std::string> nodes;
+  Status last_refusal = Status::Ok();
+  std::string logged_refusal;
+  auto stalled_at = std::chrono::steady_clock::now() + kFlushStallLimit;
+  // One answer of FlushLedShards (here or another node's): its shards are done.
+  auto take = [&](const std::string& node, const std::string& answer) -> Status {
+    boost::system::error_code ec;
+    const json::value reply = json::parse(answer, ec);
+    const json::object* o = !ec && reply.is_object() ? &reply.as_object() : nullptr;
+    const json::value* done = o ? o->if_contains("shards") : nullptr;
+    const json::value* result = o ? o->if_contains("result") : nullptr;
+    if (done == nullptr || !done->is_array() || result == nullptr || !result->is_object()) {
+      return {Code::kInternalError, "node '" + node + "' answered the flush with " + answer};
+    }
+    for (const json::value& shard : done->as_array()) {
+      if (shard.is_int64() && remaining.erase(static_cast<int32_t>(shard.as_int64())) > 0) nodes.insert(node);
+    }
+    for (const auto& [name, figure] : result->as_object()) {
+      if (figure.is_int64()) totals[std::string(name)] += figure.as_int64();
+    }
+    return Status::Ok();
+  };
+  while (!remaining.empty()) {
+    if (cancelled()) return Status(Code::kInternalError, "Cancelled");
+    const size_t before = remaining.size();
+    // The shards led elsewhere, by leader (as the refusal of a read here names it).
+    std::map<std::string, std::vector<int32_t>> elsewhere;
+    std::map<int32_t, std::string> leaders;
+    for (const cluster::GroupView& group : shard_groups_->Groups()) leaders[group.shard] = group.leader;
+    bool any_here = false;
+    for (int32_t shard : remaining) {
+      const std::string& leader = leaders[shard];
+      if (shard_groups_->ReadAtLeader(shard, std::chrono::milliseconds(0)).ok()) {
+        any_here = true;
+      } else if (!leader.empty() && leader != config_.cluster.node_id) {
+        elsewhere[leader].push_back(shard);
+      } else {
+        last_refusal = {Code::kServiceUnavailable, "shard " + std::to_string(shard) + " has no leader at the moment"};
+      }
+    }
+    std::vector<std::pair<std::string, std::future<Result<client::HttpResponse>>>> asked;
+    for (const auto& [node, shards] : elsewhere) {
+      json::object body;
+      body["table_id"] = table_id;
+      json::array list;
+      for (int32_t shard : shards) list.push_back(shard);
+      body["shards"] = std::move(list);
+      asked.emplace_back(node, std::async(std::launch::async, [this, node, text = json::serialize(body)] {
+                           return SendToNode(node, "/v1/cluster/flush", text, kFlushOnNodeTimeout);
+                         }));
+    }
+    if (any_here) {
+      auto mine = FlushLedShards(table_id, std::vector<int32_t>(remaining.begin(), remaining.end()), cancelled);
+      if (mine.ok()) {
+        KALAM_RETURN_IF_ERROR(take(config_.cluster.node_id, *mine));
+      } else {
+        last_refusal = mine.status();
+      }
+    }
+    for (auto& [node, answer] : asked) {
+      auto reply = answer.get();
+      if (reply.ok() && reply->status == 200) {
+        KALAM_RETURN_IF_ERROR(take(node, reply->body));
+      } else {
+        last_refusal = reply.ok() ? Status(Code::kServiceUnavailable, "node '" + node + "': " + reply->body)
+                                  : reply.status();
+      }
+    }
+    if (!last_refusal.ok() && last_refusal.message() != logged_refusal) {
+      logged_refusal = last_refusal.message();
+      spdlog::info("cluster: flush of {}: {} shard(s) wait: {}", table_id, remaining.size(), logged_refusal);
+    }
+    if (remaining.size() < before) {
+      stalled_at = std::chrono::steady_clock::now() + kFlushStallLimit;
+    } else if (std::chrono::steady_clock::now() > stalled_at) {
+      return Status(last_refusal.ok() ? Code::kServiceUnavailable : last_refusal.code(),
+                    std::to_string(remaining.size()) + " shard(s) of '" + table_id + "' could not be flushed within " +
+                        std::to_string(kFlushStallLimit.count()) + " s: " + last_refusal.message());
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  std::string out = "{";
+  for (const auto& [name, figure] : totals) out += JsonString(name) + ":" + std::to_string(figure) + ",";
+  std::string by;
+  for (const std::string& node : nodes) by += (by.empty() ? "" : ",") + JsonString(node);
+  return out + "\"nodes\":[" + by + "]}";
 }
 
 void App::AnnounceCatalog(int64_t version) {

@@ -5,7 +5,9 @@
 #include <memory>
 #include <optional>
 #include <shared_mutex>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "auth/authenticator.h"
 #include "auth/rate_limiter.h"
@@ -68,6 +70,10 @@ class App {
                                                               const std::string& sql, const std::string& namespace_id);
   // Cluster mode: shard's read index on this node, its leader (ShardGroups::ReadIndex).
   Result<uint64_t> ShardReadIndex(int32_t shard);
+  // Cluster mode: flushes the table's rows of the shards this node leads (among shards,
+  // when given). JSON {"shards": [flushed], "result": {what the flush wrote}}.
+  Result<std::string> FlushLedShards(const std::string& table_id, const std::optional<std::vector<int32_t>>& shards,
+                                     const std::function<bool()>& cancelled);
 
   // Closes the store cleanly. Safe to call twice.
   Status Close();
@@ -80,6 +86,11 @@ class App {
   // node changed it), and waits until each has taken it or a second has passed, so a
   // statement through any node sees a change once it is acknowledged.
   void AnnounceCatalog(int64_t version);
+  // Cluster mode: FLUSH TABLE: each shard's rows flushed by the shard's leader, this node
+  // or another asked over /v1/cluster/flush; the JSON sums what they wrote.
+  Result<std::string> FlushEveryShard(const std::string& table_id, const std::function<bool()>& cancelled);
+  // Cluster mode: the shard of a table's scope (a user's, or a SHARED table's "").
+  int32_t ShardOf(const catalog::TableDef& table, std::string_view scope) const;
 
   explicit App(const Config& config)
       : config_(config), rate_limiter_(config.rate_limit.queries_per_sec_per_user) {}

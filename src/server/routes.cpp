@@ -31,6 +31,9 @@ constexpr std::string_view kClusterCatalogRoute = "/v1/cluster/catalog";
 // Between nodes: "how far has this shard's log been applied here?" (JSON {"shard": N}),
 // asked of its leader: {"index": I}.
 constexpr std::string_view kClusterReadIndexRoute = "/v1/cluster/read-index";
+// Between nodes: "flush this table's rows of those of these shards you lead" (JSON
+// {"table_id": "ns:t", "shards": [N, ...]}): {"shards": [flushed], "result": {...}}.
+constexpr std::string_view kClusterFlushRoute = "/v1/cluster/flush";
 
 std::string ErrorBody(Code code, const std::string& message) {
   std::string body = R"({"status":"error","error":{"code":)";
@@ -260,6 +263,10 @@ Response Routes::Handle(const Request& request, const auth::Peer& peer,
         return "{\"index\":" + std::to_string(*index) + "}";
       });
     }
+    if (target == kClusterFlushRoute && app_.config().cluster.enabled()) {
+      if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST " + std::string(kClusterFlushRoute));
+      return FlushForNode(request);
+    }
     return error(Code::kNotFound, "No route for " + std::string(request.method_string()) + " " +
                                       std::string(target));
   } catch (const std::exception& e) {
@@ -328,14 +335,15 @@ Response Routes::Sql(const Request& request, const Result<auth::Caller>& caller,
   return Json(status, std::move(out), request);
 }
 
+Result<json::object> Routes::NodeRequestBody(const Request& request) {
+  KALAM_RETURN_IF_ERROR(app_.authenticator().CheckClusterToken(HeaderValue(request, http::field::authorization)));
+  return ParseBody(request.body());
+}
+
 Response Routes::BetweenNodes(const Request& request, std::string_view field, int64_t min, int64_t max,
                               const std::function<Result<std::string>(int64_t)>& answer) {
   auto fail = [&](const Status& s) { return Error(s.code(), s.message(), request.version(), request.keep_alive()); };
-  if (Status allowed = app_.authenticator().CheckClusterToken(HeaderValue(request, http::field::authorization));
-      !allowed.ok()) {
-    return fail(allowed);
-  }
-  auto body = ParseBody(request.body());
+  auto body = NodeRequestBody(request);
   if (!body.ok()) return fail(body.status());
   const json::value* value = body->if_contains(field);
   if (value == nullptr || !value->is_int64() || value->as_int64() < min || value->as_int64() > max) {
@@ -345,6 +353,24 @@ Response Routes::BetweenNodes(const Request& request, std::string_view field, in
   auto reply = answer(value->as_int64());
   if (!reply.ok()) return fail(reply.status());
   return Json(200, std::move(reply).value(), request);
+}
+
+Response Routes::FlushForNode(const Request& request) {
+  auto fail = [&](const Status& s) { return Error(s.code(), s.message(), request.version(), request.keep_alive()); };
+  auto body = NodeRequestBody(request);
+  if (!body.ok()) return fail(body.status());
+  const json::value* table_id = body->if_contains("table_id");
+  const json::value* shards = body->if_contains("shards");
+  const Status malformed(Code::kInvalidInput, R"(Expected {"table_id": "<namespace:table>", "shards": [<shard>, ...]})");
+  if (table_id == nullptr || !table_id->is_string() || shards == nullptr || !shards->is_array()) return fail(malformed);
+  std::vector<int32_t> list;
+  for (const json::value& shard : shards->as_array()) {
+    if (!shard.is_int64() || shard.as_int64() < 0 || shard.as_int64() >= app_.config().cluster.shards) return fail(malformed);
+    list.push_back(static_cast<int32_t>(shard.as_int64()));
+  }
+  auto flushed = app_.FlushLedShards(std::string(table_id->as_string()), list, [] { return false; });
+  if (!flushed.ok()) return fail(flushed.status());
+  return Json(200, std::move(flushed).value(), request);
 }
 
 std::optional<Response> Routes::ReplayOnLeader(const Request& request, const SqlBody& body,

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <boost/json/object.hpp>
 #include <functional>
 #include <optional>
 #include <string>
@@ -80,6 +81,10 @@ class Routes {
   // A request from another node of the cluster (/v1/cluster/...): its cluster token
   // checked, then the integer field of its JSON body, in [min, max], handed to answer, whose
   // JSON is the reply.
+  // The JSON object a request of another node's carries, once its cluster token is good.
+  Result<boost::json::object> NodeRequestBody(const Request& request);
+  // POST /v1/cluster/flush: another node's FLUSH asks for the shards this node leads.
+  Response FlushForNode(const Request& request);
   Response BetweenNodes(const Request& request, std::string_view field, int64_t min, int64_t max,
                         const std::function<Result<std::string>(int64_t)>& answer);
   Response Sql(const Request& request, const Result<auth::Caller>& caller,

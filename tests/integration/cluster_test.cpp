@@ -14,8 +14,10 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
+#include "../unit/temp_dir.h"
 #include "client/ws_client.h"
 #include "common/json_text.h"
 #include "cluster_nodes.h"
@@ -91,10 +93,11 @@ class ClusterTest : public WithEtcd<::testing::Test> {
   }
   // Starts the nodes named ids and returns them once every shard has a leader and the
   // leaders are spread over them (none if that takes more than 30 s).
-  std::vector<ServerProcess*> StartBalanced(std::initializer_list<const char*> ids) {
+  std::vector<ServerProcess*> StartBalanced(std::initializer_list<const char*> ids,
+                                           const std::map<std::string, std::string>& keys = {}) {
     std::vector<ServerProcess*> nodes;
     for (const char* id : ids) {
-      started_.push_back(Node(id));
+      started_.push_back(Node(id, keys));
       started_.back()->Start();
       nodes.push_back(started_.back().get());
     }
@@ -486,6 +489,169 @@ struct Subscriber {
 // very next statement, whichever node it goes to (no waiting): DDL (the other nodes take
 // the catalog's change before it is acknowledged), users and passwords, rows (reads are
 // made at the leader of their shard).
+// The figures of SHOW STATS FOR TABLE table through this node's own replicas:
+// "hot_rows cold_rows" ("" when it fails).
+std::string HotAndCold(const ServerProcess& node, const std::string& table) {
+  boost::system::error_code ec;
+  const json::value rows = json::parse(ReplicaRows(node, RootAuth(), "SHOW STATS FOR TABLE " + table), ec);
+  if (ec || !rows.is_array()) return "";
+  std::map<std::string, std::string> stats;
+  for (const json::value& row : rows.as_array()) stats[Text(row.at(0))] = Text(row.at(1));
+  return stats["hot_rows"] + " " + stats["cold_rows"];
+}
+
+// The rows of sql through node, retried while the node refuses (a leader lost a moment
+// ago); "" when it never answers within 10 s.
+std::string AnsweredRows(const ServerProcess& node, const std::string& auth, const std::string& sql) {
+  std::string rows;
+  WaitUntil([&] { return !(rows = RowsText(node, auth, sql)).empty(); }, std::chrono::seconds(10));
+  return rows;
+}
+
+// A flush job's figures ({} when its result is no JSON object).
+json::object JobResult(const std::string& result) {
+  boost::system::error_code ec;
+  json::value v = json::parse(result, ec);
+  return !ec && v.is_object() ? v.as_object() : json::object();
+}
+
+TEST_F(ClusterTest, FlushesWriteEachShardOnceToSharedStorageForEveryReplica) {
+  TempDir shared;
+  const std::vector<ServerProcess*> nodes =
+      StartBalanced({"f1", "f2", "f3"}, {{"shared_storage_path", "\"" + shared.path() + "\""}});
+  ASSERT_EQ(nodes.size(), 3u) << "the shards' leaders did not spread over the nodes";
+  auto first = nodes[0]->Client();
+  ASSERT_EQ(Sql(first, RootAuth(), "CREATE NAMESPACE app; CREATE SHARED TABLE app.items (id BIGINT PRIMARY KEY, body TEXT); "
+                                   "CREATE USER TABLE app.notes (id BIGINT PRIMARY KEY, body TEXT)").status, 200);
+  constexpr int kUsers = 12;
+  std::string users;
+  for (int u = 0; u < kUsers; ++u) {
+    users += "CREATE USER 'u" + std::to_string(u) + "' WITH PASSWORD 'u" + std::to_string(u) + "-password' ROLE user; ";
+  }
+  ASSERT_EQ(Sql(first, RootAuth(), users).status, 200);
+  auto user = [](int u) { return client::BasicAuth("u" + std::to_string(u), "u" + std::to_string(u) + "-password"); };
+  std::mt19937 random(7);
+  for (int i = 0; i < 20; ++i) {
+    auto http = nodes[random() % 3]->Client();
+    ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.items VALUES (" + std::to_string(i) + ", 'item " + std::to_string(i) + "')").status, 200);
+  }
+  for (int u = 0; u < kUsers; ++u) {
+    auto http = nodes[random() % 3]->Client();
+    ASSERT_EQ(Sql(http, user(u), "INSERT INTO app.notes SELECT range, 'note ' || range FROM range(10)").status, 200);
+  }
+  const std::string items = "SELECT id, body, _seq FROM app.items ORDER BY id";
+  const std::string notes = "SELECT id, body, _seq FROM app.notes ORDER BY id";
+  // Every replica answers as the leaders do, from hot rows, then from cold segments.
+  std::vector<ServerProcess*> serving = nodes;
+  auto every_replica_answers = [&](const std::string& items_rows, const std::vector<std::string>& notes_rows) {
+    for (ServerProcess* node : serving) {
+      EXPECT_TRUE(WaitUntil([&] { return ReplicaRows(*node, RootAuth(), items) == items_rows; }, std::chrono::seconds(5)))
+          << ReplicaRows(*node, RootAuth(), items) << " on " << node->port();
+      for (int u = 0; u < kUsers; ++u) {
+        EXPECT_TRUE(WaitUntil([&] { return ReplicaRows(*node, user(u), notes) == notes_rows[u]; }, std::chrono::seconds(5)))
+            << "user " << u << " on " << node->port() << ": " << ReplicaRows(*node, user(u), notes) << "\nexpected "
+            << notes_rows[u];
+      }
+    }
+  };
+  std::string items_rows = AnsweredRows(*nodes[1], RootAuth(), items);
+  std::vector<std::string> notes_rows;
+  for (int u = 0; u < kUsers; ++u) notes_rows.push_back(AnsweredRows(*nodes[2], user(u), notes));
+  ASSERT_NE(items_rows.find("[19,\"item 19\","), std::string::npos) << items_rows;
+  ASSERT_NE(notes_rows[5].find("[9,\"note 9\","), std::string::npos) << notes_rows[5];
+  every_replica_answers(items_rows, notes_rows);
+
+  // One FLUSH through one node flushes every shard, each by its leader: the rows leave
+  // the hot store of every replica, and the segments are on the shared storage once.
+  const json::object flushed = JobResult(RunJob(first, "FLUSH TABLE app.notes"));
+  ASSERT_TRUE(flushed.contains("rows_flushed")) << json::serialize(flushed);
+  EXPECT_EQ(flushed.at("rows_flushed").as_int64(), kUsers * 10) << json::serialize(flushed);
+  EXPECT_EQ(flushed.at("scopes").as_int64(), kUsers) << json::serialize(flushed);
+  EXPECT_GE(flushed.at("nodes").as_array().size(), 2u) << json::serialize(flushed);
+  auto via_follower = nodes[1]->Client();
+  const json::object items_flushed = JobResult(RunJob(via_follower, "FLUSH TABLE app.items"));
+  ASSERT_TRUE(items_flushed.contains("rows_flushed")) << json::serialize(items_flushed);
+  EXPECT_EQ(items_flushed.at("rows_flushed").as_int64(), 20);
+  EXPECT_EQ(items_flushed.at("nodes").as_array().size(), 1u) << "a SHARED table is one shard's";
+  for (ServerProcess* node : nodes) {
+    EXPECT_TRUE(WaitUntil([&] { return HotAndCold(*node, "app.items") == "0 20"; }, std::chrono::seconds(5)))
+        << HotAndCold(*node, "app.items");
+    EXPECT_TRUE(WaitUntil([&] { return HotAndCold(*node, "app.notes") == "0 " + std::to_string(kUsers * 10); },
+                          std::chrono::seconds(5)))
+        << HotAndCold(*node, "app.notes");
+  }
+  size_t manifests = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(shared.path())) {
+    if (entry.path().filename() == "manifest.json") ++manifests;
+  }
+  EXPECT_EQ(manifests, static_cast<size_t>(kUsers + 1));
+  every_replica_answers(items_rows, notes_rows);
+
+  // Flushed rows change through any node; a second flush takes the new versions.
+  auto third = nodes[2]->Client();
+  ASSERT_EQ(Sql(third, RootAuth(), "UPDATE app.items SET body = 'changed' WHERE id = 3; DELETE FROM app.items WHERE id = 4; "
+                                   "INSERT INTO app.items VALUES (20, 'item 20')").status, 200);
+  ASSERT_EQ(Sql(third, user(5), "UPDATE app.notes SET body = 'changed' WHERE id = 1; DELETE FROM app.notes WHERE id = 2").status, 200);
+  items_rows = AnsweredRows(*nodes[0], RootAuth(), items);
+  notes_rows[5] = AnsweredRows(*nodes[0], user(5), notes);
+  ASSERT_NE(items_rows.find("[3,\"changed\","), std::string::npos);
+  ASSERT_EQ(items_rows.find("[4,"), std::string::npos);
+  ASSERT_NE(notes_rows[5].find("[1,\"changed\","), std::string::npos);
+  every_replica_answers(items_rows, notes_rows);
+  EXPECT_EQ(JobResult(RunJob(third, "FLUSH TABLE app.items")).at("rows_flushed").as_int64(), 3);
+  every_replica_answers(items_rows, notes_rows);
+
+  // The leader of the SHARED table's shard is killed: another replica leads, reads the
+  // cold rows the old leader flushed, and flushes the shard itself.
+  const std::string owner = items_flushed.at("nodes").as_array().at(0).as_string().c_str();
+  const int killed = owner == "f1" ? 0 : owner == "f2" ? 1 : 2;
+  nodes[killed]->Stop(SIGKILL);
+  serving.erase(serving.begin() + killed);
+  const int survivor = (killed + 1) % 3;
+  auto http = nodes[survivor]->Client();
+  ASSERT_TRUE(WaitUntil([&] { return RowsText(*nodes[survivor], RootAuth(), items) == items_rows; }, std::chrono::seconds(15)))
+      << RowsText(*nodes[survivor], RootAuth(), items);
+  ASSERT_EQ(Sql(http, RootAuth(), "INSERT INTO app.items VALUES (21, 'after the kill')").status, 200);
+  items_rows = AnsweredRows(*nodes[survivor], RootAuth(), items);
+  const json::object after = JobResult(RunJob(http, "FLUSH TABLE app.items"));
+  ASSERT_TRUE(after.contains("rows_flushed")) << json::serialize(after);
+  EXPECT_EQ(after.at("rows_flushed").as_int64(), 1);
+  EXPECT_NE(after.at("nodes").as_array().at(0).as_string(), owner);
+  every_replica_answers(items_rows, notes_rows);
+
+  // Two flushes of one table at once through two nodes: each shard's rows are written
+  // once, and no row is lost or doubled.
+  for (int u = 0; u < kUsers; ++u) {
+    ASSERT_EQ(Sql(http, user(u), "INSERT INTO app.notes SELECT 100 + range, 'later' FROM range(5)").status, 200);
+    notes_rows[u] = AnsweredRows(*nodes[survivor], user(u), notes);
+  }
+  auto other = nodes[(killed + 2) % 3]->Client();
+  auto started_a = Sql(http, RootAuth(), "FLUSH TABLE app.notes");
+  auto started_b = Sql(other, RootAuth(), "FLUSH TABLE app.notes");
+  ASSERT_EQ(started_a.status, 200);
+  ASSERT_EQ(started_b.status, 200);
+  int64_t total = 0;
+  for (auto [client, started] : {std::pair{&http, &started_a}, std::pair{&other, &started_b}}) {
+    const std::string job(started->rows().at(0).at(0).as_string());
+    json::array row;
+    ASSERT_TRUE(WaitUntil([&] {
+      row = Sql(*client, RootAuth(), "SELECT status, result, error_message FROM system.jobs WHERE job_id = '" + job + "'").rows().at(0).as_array();
+      return row.at(0).as_string() != "queued" && row.at(0).as_string() != "running";
+    }, std::chrono::seconds(90)));
+    ASSERT_EQ(row.at(0).as_string(), "completed") << json::serialize(row);
+    total += JobResult(std::string(row.at(1).as_string())).at("rows_flushed").as_int64();
+  }
+  // The new rows and user 5's two changed ones. A shard whose leadership moved on while
+  // its leader flushed it is flushed again by the next one: the first attempt's figures
+  // are not counted, and its segment's rows are read once (the same _seq).
+  EXPECT_LE(total, kUsers * 5 + 2);
+  for (ServerProcess* node : serving) {
+    EXPECT_TRUE(WaitUntil([&] { return HotAndCold(*node, "app.notes").starts_with("0 "); }, std::chrono::seconds(5)))
+        << HotAndCold(*node, "app.notes");
+  }
+  every_replica_answers(items_rows, notes_rows);
+}
+
 TEST_F(ClusterTest, AStatementThroughAnyNodeSeesWhatAnotherAcknowledgedBeforeIt) {
   const std::vector<ServerProcess*> nodes = StartBalanced({"y1", "y2", "y3"});
   ASSERT_EQ(nodes.size(), 3u) << "the shards' leaders did not spread over the nodes";

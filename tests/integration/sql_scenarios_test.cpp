@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../unit/temp_dir.h"
 #include "cluster_nodes.h"
 #include "etcd_process.h"
 #include "server_process.h"
@@ -208,11 +209,14 @@ TEST_P(SqlScenarioInACluster, RunsThroughRandomNodes) {
   const Scenario scenario = Parse(file);
   if (!scenario.errors.empty()) return;  // SqlScenario reports them
   if (!scenario.not_in_cluster.empty()) GTEST_SKIP() << "not against a cluster yet: " << scenario.not_in_cluster;
+  TempDir shared;  // the cluster's cold storage, which every node reaches
   std::vector<std::unique_ptr<ServerProcess>> owned;
   std::vector<ServerProcess*> nodes;
   for (const char* id : {"s1", "s2", "s3"}) {
     owned.push_back(std::make_unique<ServerProcess>(
-        ClusterNodeOptions(id, etcd_->EndpointsToml(), {{"etcd_prefix", "\"/scenario-" + GetParam() + "/\""}})));
+        ClusterNodeOptions(id, etcd_->EndpointsToml(),
+                           {{"etcd_prefix", "\"/scenario-" + GetParam() + "/\""},
+                            {"shared_storage_path", "\"" + shared.path() + "\""}})));
     owned.back()->Start();
     nodes.push_back(owned.back().get());
   }

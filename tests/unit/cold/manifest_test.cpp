@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "cold/cold_store.h"
 #include "cold_test_helpers.h"
@@ -221,6 +222,85 @@ TEST(ManifestTest, RemoveOrphansKeepsListedSegmentsOnly) {
   EXPECT_TRUE(fs::exists(scope / "other.parquet"));      // not a segment name
   EXPECT_FALSE(fs::exists(scope / "x.tmp"));
   EXPECT_TRUE(fs::exists(scope / "manifest.json"));
+}
+
+TEST(ManifestTest, RemoveOrphansLeavesYoungFilesToOtherWriters) {
+  TempDir dir;
+  const fs::path scope = fs::path(dir.path()) / "t9";
+  fs::create_directories(scope);
+  ColdStore store;
+  ASSERT_TRUE(store.Commit(scope.string(), Manifest{}).ok());
+  WriteFile(scope / "batch-1.parquet", "data");  // another node's, not committed yet
+  WriteFile(scope / "batch-2.parquet", "data");
+  fs::last_write_time(scope / "batch-2.parquet", fs::file_time_type::clock::now() - std::chrono::hours(2));
+  ASSERT_TRUE(store.RemoveOrphans(dir.path(), std::chrono::hours(1)).ok());
+  EXPECT_TRUE(fs::exists(scope / "batch-1.parquet"));
+  EXPECT_FALSE(fs::exists(scope / "batch-2.parquet"));
+}
+
+// Two writers of one scope (two nodes on shared storage) each name their segment after
+// the manifest they read: the second to create a name fails, and nothing of it stays.
+TEST(ManifestTest, ASegmentNameIsCreatedOnce) {
+  TempDir dir;
+  const std::string path = (fs::path(dir.path()) / "batch-1.parquet").string();
+  auto write = [](const std::string& text) {
+    return [text](const std::string& tmp) {
+      std::ofstream(tmp) << text;
+      return Status::Ok();
+    };
+  };
+  ASSERT_TRUE(WriteSegmentFile(path, write("first")).ok());
+  const Status second = WriteSegmentFile(path, write("second"));
+  EXPECT_EQ(second.code(), Code::kTransactionConflict) << second.message();
+  std::ifstream in(path);
+  std::string text;
+  in >> text;
+  EXPECT_EQ(text, "first");
+  size_t files = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir.path())) ++files;
+  EXPECT_EQ(files, 1u) << "no temporary file is left";
+  // A failed write leaves nothing either.
+  const std::string other = (fs::path(dir.path()) / "batch-2.parquet").string();
+  EXPECT_FALSE(WriteSegmentFile(other, [](const std::string& tmp) {
+                 std::ofstream(tmp) << "part";
+                 return Status(Code::kInternalError, "failed");
+               }).ok());
+  EXPECT_FALSE(fs::exists(other));
+}
+
+// A shared store: GetFresh reads what another writer committed; Get notices it once its
+// copy is a second old; Invalidate drops the copy at once and counts a change.
+TEST(ManifestTest, ASharedStoreSeesAnotherWritersCommits) {
+  TempDir dir;
+  const std::string scope = (fs::path(dir.path()) / "t3").string();
+  fs::create_directories(scope);
+  ColdStore here, there;
+  here.SetShared(true);
+  ASSERT_TRUE(here.Commit(scope, Manifest{}).ok());
+  EXPECT_TRUE(here.Get(scope)->segments.empty());
+  Manifest next;
+  next.next_batch = 2;
+  next.segments = {MakeSegment(1, false)};
+  ASSERT_TRUE(there.Commit(scope, next).ok());
+  EXPECT_TRUE(here.Get(scope)->segments.empty()) << "the cached copy serves within a second";
+  EXPECT_EQ(here.GetFresh(scope)->segments.size(), 1u);
+
+  Manifest third = next;
+  third.next_batch = 3;
+  third.segments.push_back(MakeSegment(2, true));
+  ASSERT_TRUE(there.Commit(scope, third).ok());
+  const uint64_t before = here.Generation();
+  here.Invalidate(scope);
+  EXPECT_EQ(here.Generation(), before + 1);
+  EXPECT_EQ(here.Get(scope)->segments.size(), 2u);
+
+  third.segments.pop_back();
+  third.next_batch = 4;
+  ASSERT_TRUE(there.Commit(scope, third).ok());
+  EXPECT_EQ(here.Get(scope)->segments.size(), 2u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the copy's age, not a wait for an outcome
+  EXPECT_EQ(here.Get(scope)->segments.size(), 1u) << "a second-old copy is checked against its file";
+  EXPECT_EQ(here.Get(scope)->next_batch, 4u);
 }
 
 }  // namespace
