@@ -124,6 +124,7 @@ max_subscriptions_per_user = 1000000
 node_id = "node-$i"
 raft_port = ${cluster_raft[$i]}
 etcd_endpoints = [$cluster_endpoints]
+shared_storage_path = "$tmp/cluster/shared"
 TOML
   KALAMDB_ROOT_PASSWORD="$password" "$kalam_exe" --config "$dir/server.toml" \
     --host 127.0.0.1 --port "${cluster_http[$i]}" --data-path "$dir/data" >>"$dir/server.log" 2>&1 &
@@ -179,6 +180,24 @@ run_wrk_on() {
   kalam_url="$saved"
 }
 
+# flush_wait KEY SQL_FN: FLUSH TABLE bench.points through SQL_FN (a function taking SQL),
+# waiting for its job: R[KEY.ms] (statement to job completed), R[KEY.rows].
+flush_wait() {
+  local key="$1" sql_fn="$2" started job status body
+  started="$(date +%s%3N)"
+  body="$("$sql_fn" "FLUSH TABLE bench.points")"
+  job="$(first_cell "$body")"
+  [ -n "$job" ] || { log "flush: $body"; return 0; }
+  for _ in $(seq 6000); do
+    body="$("$sql_fn" "SELECT status, result FROM system.jobs WHERE job_id = '$job'")"
+    status="$(first_cell "$body")"
+    case "$status" in queued|running) sleep 0.02 ;; *) break ;; esac
+  done
+  R[$key.ms]=$(( $(date +%s%3N) - started ))
+  R[$key.rows]="$(sed -n 's/.*rows_flushed\\":\([0-9]*\).*/\1/p' <<<"$body")"
+  log "flush: $key $status in ${R[$key.ms]} ms, ${R[$key.rows]:-?} rows"
+}
+
 # Dies unless the response body is a success.
 cluster_ok() {
   case "$1" in '{"status":"success"'*) ;; *) die "cluster: $2 failed: $1" ;; esac
@@ -200,6 +219,7 @@ max_subscriptions_per_user = 1000000"
   run_wrk single.insertN "$cluster_clients" "$cluster_seconds" "$(gen_threads "$cluster_clients")" BENCH_INSERT_ROWS=1 BENCH_ID_BASE=100000000
   run_wrk single.point1 1 "$cluster_seconds" 1 BENCH_SQL="SELECT * FROM bench.points WHERE id = {r}" BENCH_RAND_MAX=10000
   run_wrk single.pointN "$cluster_clients" "$cluster_seconds" "$(gen_threads "$cluster_clients")" BENCH_SQL="SELECT * FROM bench.points WHERE id = {r}" BENCH_RAND_MAX=10000
+  flush_wait single.flush kalam_sql
   kalam_sql_ok "CREATE SHARED TABLE bench.chat (id BIGINT PRIMARY KEY, room TEXT, author TEXT, body TEXT, created_at TIMESTAMP)" >/dev/null
   log "cluster: $cluster_sub_conns connections x $cluster_sub_subs subscriptions on the single server"
   cluster_subscribe single.subs "${kalam_url##*:}" "$kalam_pid" "$cluster_sub_conns"
@@ -246,6 +266,11 @@ max_subscriptions_per_user = 1000000"
   done
   R[cluster.insertN.rps]="$(awk -v a="${R[cluster.insertN.0.rps]:-0}" -v b="${R[cluster.insertN.1.rps]:-0}" -v c="${R[cluster.insertN.2.rps]:-0}" 'BEGIN { printf "%.1f", a + b + c }')"
   R[cluster.pointN.rps]="$(awk -v a="${R[cluster.pointN.0.rps]:-0}" -v b="${R[cluster.pointN.1.rps]:-0}" -v c="${R[cluster.pointN.2.rps]:-0}" 'BEGIN { printf "%.1f", a + b + c }')"
+
+  # A flush through a node that does not lead bench.points' shard: its leader writes the
+  # segment to the shared storage, every replica drops the rows through the shard's log.
+  cluster_sql_follower() { cluster_sql "$(( (points_leader + 1) % 3 ))" "$1"; }
+  flush_wait cluster.flush cluster_sql_follower
 
   # ---- subscriptions held: the same connections and subscriptions, a third on each node
   cluster_ok "$(cluster_sql 0 "CREATE SHARED TABLE bench.chat (id BIGINT PRIMARY KEY, room TEXT, author TEXT, body TEXT, created_at TIMESTAMP)")" "creating bench.chat"
@@ -302,6 +327,7 @@ report_cluster() {
   echo "| point SELECT, 1 client, p50 (cluster: at the table's leader) | $(ms "${R[single.point1.p50_us]:-}") | $(ms "${R[cluster.point1.leader.p50_us]:-}") | |"
   echo "| point SELECT, 1 client, p50 (cluster: through a follower, sent on to the leader) | | $(ms "${R[cluster.point1.p50_us]:-}") | |"
   echo "| point SELECT, $cluster_clients clients, rows/s (cluster: spread over 3 nodes) | $(num "${R[single.pointN.rps]:-}") | $(num "${R[cluster.pointN.rps]:-}") | $(ratio "${R[cluster.pointN.rps]:-}" "${R[single.pointN.rps]:-}") |"
+  echo "| FLUSH TABLE of ${R[single.flush.rows]:-?} rows (a SHARED table), statement to job completed (cluster: through a follower) | ${R[single.flush.ms]:-?} ms | ${R[cluster.flush.ms]:-?} ms | |"
   echo
   local held=0 slowest=0 per_sub=""
   for i in 0 1 2; do

@@ -62,6 +62,8 @@ port = 544$i
 node_id = "node-$i"
 raft_port = 918$i
 etcd_endpoints = ["http://127.0.0.1:2381", "http://127.0.0.1:2382", "http://127.0.0.1:2383"]
+# Cold segments every node reads (on one machine any directory is shared).
+shared_storage_path = "$dir/shared"
 TOML
   "$server" --config "$dir/node-$i.toml" >"$dir/node-$i.log" 2>&1 &
   pids+=($!)

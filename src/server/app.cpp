@@ -427,7 +427,8 @@ Status App::JoinCluster() {
 
 Result<client::HttpResponse> App::SendToNode(const std::string& node_id, std::string_view target,
                                             const std::string& body, std::chrono::milliseconds timeout,
-                                            const client::Headers& headers) {
+                                            const client::Headers& headers,
+                                            const std::optional<std::string>& authorization) {
   const std::optional<std::string> address = NodeAddress(node_id);
   const size_t colon = address ? address->rfind(':') : std::string::npos;
   if (colon == std::string::npos) return Status(Code::kServiceUnavailable, "node '" + node_id + "' is not reachable");
@@ -440,8 +441,12 @@ Result<client::HttpResponse> App::SendToNode(const std::string& node_id, std::st
   it->second.SetTimeout(timeout);
   it->second.SetConnectTimeout(std::min(timeout, kNodeConnectTimeout));
   it->second.SetDeadPeerTimeout(kNodeConnectTimeout * 3);
-  client::Headers all = {{"Content-Type", "application/json"},
-                         {"Authorization", "Bearer " + authenticator_->ClusterToken(config_.cluster.node_id)}};
+  client::Headers all = {{"Content-Type", "application/json"}};
+  if (!authorization) {
+    all.emplace_back("Authorization", "Bearer " + authenticator_->ClusterToken(config_.cluster.node_id));
+  } else if (!authorization->empty()) {
+    all.emplace_back("Authorization", *authorization);
+  }
   all.insert(all.end(), headers.begin(), headers.end());
   auto answer = it->second.Send("POST", target, body, all);
   if (!answer.ok()) clients.erase(it);
@@ -642,20 +647,15 @@ Result<std::string> App::FlushEveryShard(const std::string& table_id, const std:
 void App::AnnounceCatalog(int64_t version) {
   std::shared_lock lock(announcing_mutex_);
   if (!announcing_ || !membership_) return;
-  const std::string token = authenticator_->ClusterToken(config_.cluster.node_id);
   const std::string body = "{\"version\":" + std::to_string(version) + "}";
   std::vector<std::future<void>> sent;
   for (const cluster::NodeView& n : membership_->Nodes()) {
-    const size_t colon = n.address.rfind(':');
-    if (n.node_id == config_.cluster.node_id || n.state == "down" || colon == std::string::npos) continue;
-    sent.push_back(std::async(std::launch::async, [&token, &body, n, colon] {
-      client::HttpClient http(n.address.substr(0, colon), static_cast<uint16_t>(std::atoi(n.address.c_str() + colon + 1)));
-      http.SetTimeout(kAnnounceTimeout);
-      auto answer = http.Send("POST", "/v1/cluster/catalog", body,
-                              {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}});
+    if (n.node_id == config_.cluster.node_id || n.state == "down") continue;
+    sent.push_back(std::async(std::launch::async, [this, &body, node = n.node_id] {
+      auto answer = SendToNode(node, "/v1/cluster/catalog", body, kAnnounceTimeout);
       if (!answer.ok() || answer->status != 200) {
         spdlog::warn("cluster: node '{}' did not take catalog version in time ({}); it takes it within {} ms",
-                     n.node_id, answer.ok() ? answer->body : answer.status().message(), kCatalogRefreshEvery.count());
+                     node, answer.ok() ? answer->body : answer.status().message(), kCatalogRefreshEvery.count());
       }
     }));
   }

@@ -58,11 +58,14 @@ class App {
   // Cluster mode: where node_id serves HTTP (host:port), as etcd says; nullopt for a node
   // unknown, or on a single server.
   std::optional<std::string> NodeAddress(const std::string& node_id) const;
-  // Cluster mode: POSTs body to target on node_id with this node's cluster token, over a
-  // kept-alive connection of the calling thread.
+  // Cluster mode: POSTs the JSON body to target on node_id, over a kept-alive connection
+  // of the calling thread, with this node's cluster token — or, given authorization, with
+  // that Authorization header ("": none), a client's request sent on. Connecting takes at
+  // most a second; a node that stops answering is given up after three.
   Result<client::HttpResponse> SendToNode(const std::string& node_id, std::string_view target,
                                           const std::string& body, std::chrono::milliseconds timeout,
-                                          const client::Headers& headers = {});
+                                          const client::Headers& headers = {},
+                                          const std::optional<std::string>& authorization = std::nullopt);
   // Cluster mode: a statement refused here because another node leads its shard (refusal
   // names it), run there for caller instead (the Postgres wire's autocommit statements);
   // nullopt when it can't be sent on (no leader named, or this node is not in a cluster).

@@ -77,14 +77,9 @@ std::string TokenBody(const auth::TokenPair& pair) {
 constexpr std::string_view kForwardedHeader = "X-Kalam-Forwarded-By";
 // With a cluster token: the user a node sends a statement on for (ActingAs).
 constexpr std::string_view kActAsHeader = "X-Kalam-Act-As";
-// How long a write sent on to its shard's leader may take.
+// How long a write sent on to its shard's leader may take (connecting, and a leader cut
+// off after the request went out, fail much sooner: App::SendToNode).
 constexpr std::chrono::milliseconds kForwardTimeout{30000};
-// Connecting to the leader: it is on this node's network, so one that does not answer at
-// once is cut off or gone (and the client is told to retry).
-constexpr std::chrono::milliseconds kForwardConnectTimeout{1000};
-// A leader cut off after the request went out fails it after about this long (then the
-// client is told to retry), not after kForwardTimeout.
-constexpr std::chrono::milliseconds kForwardDeadPeerTimeout{3000};
 
 double MillisSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
@@ -390,10 +385,6 @@ std::optional<Response> Routes::ReplayOnLeader(const Request& request, const Sql
   } sent{sending_on_};
   const std::optional<std::string> leader = cluster::ShardGroups::LeaderNamedIn(batch.error);
   if (!leader || *leader == app_.config().cluster.node_id) return std::nullopt;
-  const std::optional<std::string> address = app_.NodeAddress(*leader);
-  if (!address) return std::nullopt;
-  const size_t colon = address->rfind(':');
-  if (colon == std::string::npos) return std::nullopt;
 
   // The statements from replay_from on; parameters come with single statements only, so a
   // body with them goes as it is.
@@ -407,27 +398,14 @@ std::optional<Response> Routes::ReplayOnLeader(const Request& request, const Sql
     if (!body.namespace_id.empty()) o["namespace_id"] = body.namespace_id;
     forwarded = json::serialize(o);
   }
-  client::Headers headers = {{"Content-Type", "application/json"},
-                             {std::string(kForwardedHeader), app_.config().cluster.node_id}};
-  if (auto it = request.find(http::field::authorization); it != request.end()) {
-    headers.emplace_back("Authorization", std::string(it->value()));
-  }
+  client::Headers headers = {{std::string(kForwardedHeader), app_.config().cluster.node_id}};
   if (auto user = UserHeader(request)) headers.emplace_back("X-USER-ID", std::string(*user));
-
-  // One kept-alive connection per worker thread and node.
-  thread_local std::map<std::string, client::HttpClient> clients;
-  auto it = clients.find(*address);
-  if (it == clients.end()) {
-    const int port = std::atoi(address->c_str() + colon + 1);
-    it = clients.emplace(*address, client::HttpClient(address->substr(0, colon), static_cast<uint16_t>(port))).first;
-    it->second.SetTimeout(kForwardTimeout);
-    it->second.SetConnectTimeout(kForwardConnectTimeout);
-    it->second.SetDeadPeerTimeout(kForwardDeadPeerTimeout);
-  }
-  auto answer = it->second.Send("POST", "/v1/api/sql", forwarded, headers);
+  // The client's own credentials: the leader checks them as this node did.
+  const auto authorization = request.find(http::field::authorization);
+  auto answer = app_.SendToNode(*leader, "/v1/api/sql", forwarded, kForwardTimeout, headers,
+                                authorization != request.end() ? std::string(authorization->value()) : std::string());
   if (!answer.ok()) {
-    clients.erase(it);
-    spdlog::warn("cluster: sending statements on to '{}' at {} failed: {}", *leader, *address, answer.status().message());
+    spdlog::warn("cluster: sending statements on to '{}' failed: {}", *leader, answer.status().message());
     return std::nullopt;
   }
   json::object reply;
