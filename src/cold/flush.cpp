@@ -43,6 +43,9 @@ constexpr size_t kMaxSegmentRows = 1'000'000;
 // Markers are committed in steps that each take about this long (a writer arriving during
 // one waits at most that), of kMinMarkersPerCommit to kMaxMarkersPerCommit rows.
 constexpr auto kMarkerCommitBudget = std::chrono::microseconds(100);
+// In cluster mode a commit takes a round of its shard's log (~1 ms) however small: the
+// steps are sized to take about this long, or a flush would take a round per 32 rows.
+constexpr auto kReplicatedMarkerCommitBudget = std::chrono::milliseconds(4);
 constexpr size_t kMinMarkersPerCommit = 32;
 constexpr size_t kMaxMarkersPerCommit = 8192;
 
@@ -283,6 +286,8 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
     // writer arriving meanwhile waits little, and stepping aside whenever writers wait, so
     // they commit in groups of their own instead of behind the next step.
     size_t per_commit = kMinMarkersPerCommit;
+    const std::chrono::microseconds budget =
+        committer.replicated() ? std::chrono::microseconds(kReplicatedMarkerCommitBudget) : kMarkerCommitBudget;
     for (size_t begin = 0; begin < rows.size();) {
       const size_t end = std::min(rows.size(), begin + per_commit);
       const auto started = std::chrono::steady_clock::now();
@@ -303,9 +308,9 @@ Result<std::string> FlushTable(duckdb::Connection& connection, store::KvStore& s
         return Status::Ok();
       }));
       const auto took = std::chrono::steady_clock::now() - started;
-      if (took < kMarkerCommitBudget / 2 && per_commit < kMaxMarkersPerCommit) {
+      if (took < budget / 2 && per_commit < kMaxMarkersPerCommit) {
         per_commit *= 2;
-      } else if (took > kMarkerCommitBudget && per_commit > kMinMarkersPerCommit) {
+      } else if (took > budget && per_commit > kMinMarkersPerCommit) {
         per_commit /= 2;
       }
       begin = end;

@@ -203,6 +203,8 @@ class Committer {
   // statement may change the rows of one shard only: UNSUPPORTED otherwise). Set once,
   // before statements run; replicator outlives the committer's use.
   void SetReplicator(Replicator* replicator) { replicator_ = replicator; }
+  // Whether commits go through the shards' logs (cluster mode).
+  bool replicated() const { return replicator_ != nullptr; }
   // Writes a replicated part (on every replica, in its shard's log order), raises the _seq
   // generator past last_seq and hands events to the listener. changes may carry the
   // replica's own bookkeeping (the shard's applied index) to write with it.
