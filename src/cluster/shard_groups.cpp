@@ -8,6 +8,7 @@ extern "C" {  // the library's headers have no C++ guards
 #include <uv.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
@@ -146,7 +147,8 @@ struct ShardGroups::Impl {
   void Apply(const ClusterPlan& next);
   // Appends entry to shard's log (after its leader's barrier, the first time in a term);
   // proposal learns the outcome.
-  void Submit(int32_t shard, std::string entry, std::shared_ptr<Proposal> proposal);
+  void Submit(int32_t shard, std::string entry, std::shared_ptr<Proposal> proposal, uint64_t fence);
+  std::atomic<uint64_t> leadership_epoch{1};
   // Answers done once this node leads shard with its earlier terms' entries applied; the
   // refusal Submit gives when it does not lead it.
   void ReadyToRead(int32_t shard, std::shared_ptr<std::promise<Result<uint64_t>>> done);
@@ -190,6 +192,9 @@ struct Group {
   // (a barrier of its term applied): a statement computed on its store then never misses
   // a write an earlier leader committed.
   raft_term ready_term = 0;
+  // The leadership epoch (ShardGroups::LeadershipEpoch) at which the group last became
+  // readable here or began a transfer: a proposal fenced before it is refused.
+  uint64_t ready_since = 0;
   bool barrier_pending = false;
   raft_term barrier_term = 0;
   struct raft_barrier barrier {};
@@ -268,7 +273,10 @@ void GroupClosed(raft* r) {
 void BarrierDone(struct raft_barrier* req, int status) {
   auto* g = static_cast<Group*>(req->data);
   g->barrier_pending = false;
-  if (status == 0) g->ready_term = g->barrier_term;
+  if (status == 0 && g->ready_term != g->barrier_term) {
+    g->ready_term = g->barrier_term;
+    g->ready_since = ++g->owner->leadership_epoch;
+  }
   std::vector<std::function<void(int)>> waiting;
   waiting.swap(g->after_barrier);
   for (auto& submit : waiting) submit(status);
@@ -527,6 +535,7 @@ void ShardGroups::Impl::Balance(const std::vector<GroupView>& seen) {
           for (auto& then : waiting) then();
         }) == 0) {
       g->transferring = true;
+      g->ready_since = ++leadership_epoch;
       MarkReadable(g->shard, false);
       last_transfer = now;
       return;
@@ -609,8 +618,10 @@ Status ShardGroups::Propose(int32_t shard, std::string entry, std::chrono::milli
   return ProposeAll(std::move(one), timeout).front();
 }
 
+uint64_t ShardGroups::LeadershipEpoch() const { return impl_->leadership_epoch.load(); }
+
 std::vector<Status> ShardGroups::ProposeAll(std::vector<std::pair<int32_t, std::string>> entries,
-                                            std::chrono::milliseconds timeout) {
+                                            std::chrono::milliseconds timeout, std::vector<uint64_t> fences) {
   Impl* p = impl_.get();
   std::vector<std::shared_ptr<Proposal>> proposals;
   std::vector<std::future<Status>> done;
@@ -618,8 +629,10 @@ std::vector<Status> ShardGroups::ProposeAll(std::vector<std::pair<int32_t, std::
     proposals.push_back(std::make_shared<Proposal>());
     done.push_back(proposals.back()->done.get_future());
   }
-  const bool posted = p->Post([p, proposals, entries = std::move(entries)]() mutable {
-    for (size_t i = 0; i < entries.size(); ++i) p->Submit(entries[i].first, std::move(entries[i].second), proposals[i]);
+  const bool posted = p->Post([p, proposals, fences = std::move(fences), entries = std::move(entries)]() mutable {
+    for (size_t i = 0; i < entries.size(); ++i) {
+      p->Submit(entries[i].first, std::move(entries[i].second), proposals[i], i < fences.size() ? fences[i] : kNoFence);
+    }
   });
   std::vector<Status> out;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -636,7 +649,8 @@ std::vector<Status> ShardGroups::ProposeAll(std::vector<std::pair<int32_t, std::
   return out;
 }
 
-void ShardGroups::Impl::Submit(int32_t shard, std::string entry, std::shared_ptr<Proposal> proposal) {
+void ShardGroups::Impl::Submit(int32_t shard, std::string entry, std::shared_ptr<Proposal> proposal,
+                               uint64_t fence) {
   auto found = groups.find(shard);
   if (found == groups.end() || found->second->closing) {
     proposal->done.set_value(Status(Code::kNotFound, "this node holds no replica of shard " + std::to_string(shard)));
@@ -646,6 +660,14 @@ void ShardGroups::Impl::Submit(int32_t shard, std::string entry, std::shared_ptr
   raft* r = &g->r;
   if (raft_state(r) != RAFT_LEADER) {
     proposal->done.set_value(NotLeader(g));
+    return;
+  }
+  if (fence != ShardGroups::kNoFence &&
+      (g->transferring || g->ready_term != r->current_term || g->ready_since > fence)) {
+    // The statements were computed on what this node held before it led the shard in this
+    // term (or while it handed leadership over): writes of another leader may be missing.
+    proposal->done.set_value(Status(Code::kServiceUnavailable, "the leadership of shard " + std::to_string(shard) +
+                                                                   " changed while the statement ran: retry"));
     return;
   }
   auto submit = [r, proposal, entry = std::move(entry)](int barrier_status) {

@@ -107,8 +107,17 @@ class ShardGroups {
   // timeout (the entry may still commit).
   Status Propose(int32_t shard, std::string entry, std::chrono::milliseconds timeout);
   // Proposes every (shard, entry) at once; each one's outcome, in order, as Propose's.
+  // An entry's fence (a LeadershipEpoch() read before its statements read anything): it
+  // is refused (SERVICE_UNAVAILABLE) unless this node has led its shard, with every
+  // earlier term's entry applied, since before the fence — what the statements read here
+  // was then the shard's latest. kNoFence: the entry waits for the leader's barrier.
+  // fences: one per entry (empty: none).
+  static constexpr uint64_t kNoFence = UINT64_MAX;
   std::vector<Status> ProposeAll(std::vector<std::pair<int32_t, std::string>> entries,
-                                 std::chrono::milliseconds timeout);
+                                 std::chrono::milliseconds timeout, std::vector<uint64_t> fences = {});
+  // Counts the times a shard here became readable at its leader (a new term's barrier
+  // applied) or began handing leadership over.
+  uint64_t LeadershipEpoch() const;
 
   // Ok once this node leads shard with every entry of the earlier terms applied, so a read
   // of its store sees every write acknowledged so far (but for a leader deposed within the

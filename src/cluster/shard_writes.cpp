@@ -20,10 +20,17 @@ std::optional<int32_t> ShardWrites::ShardOf(store::Family family, std::string_vi
   return ShardOfRowKey(key, shards_);
 }
 
+uint64_t ShardWrites::LeadershipEpoch() {
+  ShardGroups* groups = groups_.load();
+  return groups != nullptr ? groups->LeadershipEpoch() : kNoFence;
+}
+
 std::vector<Status> ShardWrites::Replicate(std::vector<Part>& parts) {
   std::vector<std::pair<int32_t, std::string>> entries;
   entries.reserve(parts.size());
+  std::vector<uint64_t> fences;
   for (Part& part : parts) {
+    fences.push_back(part.fence);
     ShardLogEntry entry;
     entry.last_seq = part.last_seq;
     entry.changes = std::move(part.changes);
@@ -34,7 +41,7 @@ std::vector<Status> ShardWrites::Replicate(std::vector<Part>& parts) {
   if (groups == nullptr) {
     return std::vector<Status>(parts.size(), Status(Code::kServiceUnavailable, "the shards' groups are not running"));
   }
-  std::vector<Status> outcomes = groups->ProposeAll(std::move(entries), propose_timeout_);
+  std::vector<Status> outcomes = groups->ProposeAll(std::move(entries), propose_timeout_, std::move(fences));
   for (size_t i = 0; i < outcomes.size(); ++i) {
     // Until requests are routed to the shard's leader, the client is told to go there.
     if (outcomes[i].code() == Code::kNotFound) {

@@ -44,6 +44,7 @@ class ShardWrites final : public ShardStateMachine, public store::Replicator {
   // Replicator
   std::optional<int32_t> ShardOf(store::Family family, std::string_view key) override;
   std::vector<Status> Replicate(std::vector<Part>& parts) override;
+  uint64_t LeadershipEpoch() override;
 
   // ShardStateMachine (the groups' loop thread)
   Status Apply(int32_t shard, uint64_t index, std::string_view entry) override;

@@ -276,13 +276,18 @@ class Engine final : public QueryEngine, public DmlHost {
       // up.
       QueryContext writing = context;
       if (context.freshness != ReadFreshness::kReplica && read_gate_) {
-        if (context.freshness == ReadFreshness::kLeader) {
-          if (const catalog::TableDef* written = WrittenTable(*state, context, **statement)) {
-            KALAM_RETURN_IF_ERROR(read_gate_(*written, auth::ScopeFor(*written, context.caller), ReadFreshness::kLeader));
-          }
+        // Where this node leads the written shard, it first applies what earlier leaders
+        // committed; elsewhere the write is refused, here at once (kLeader: the batch is
+        // sent on) or when it is proposed.
+        if (const catalog::TableDef* written = WrittenTable(*state, context, **statement)) {
+          const Status here = read_gate_(*written, auth::ScopeFor(*written, context.caller), ReadFreshness::kLeader);
+          if (context.freshness == ReadFreshness::kLeader) KALAM_RETURN_IF_ERROR(here);
         }
         writing.freshness = ReadFreshness::kCaughtUp;
       }
+      // Before anything is read: what the statement reads is the shard's latest if this
+      // node leads it, caught up, from now until its write is proposed (else it is refused).
+      if (context.transaction == nullptr) writing.write_fence = committer_.Fence();
       try {
         switch (type) {
           case duckdb::StatementType::INSERT_STATEMENT:
@@ -491,7 +496,7 @@ class Engine final : public QueryEngine, public DmlHost {
       }
       return apply(context.transaction->writer());
     }
-    return committer_.Commit([&](store::CommitContext& commit) { return apply(commit); });
+    return committer_.Commit([&](store::CommitContext& commit) { return apply(commit); }, context.write_fence);
   }
   Result<std::optional<std::string>> Read(const QueryContext& context, store::Family family,
                                           const std::string& key) override {

@@ -81,6 +81,9 @@ struct QueryContext {
   const Cancellation* cancellation = nullptr;
   // Cluster mode: how fresh the rows it reads must be (the engine's read gate sees to it).
   ReadFreshness freshness = ReadFreshness::kReplica;
+  // Cluster mode: the committer's fence read before a statement that writes read anything
+  // (its write is refused if the shard's leadership changed since); nullopt: none.
+  std::optional<uint64_t> write_fence = std::nullopt;
 };
 
 // Cluster mode: Ok when this node may answer a read of the table's partition scope with

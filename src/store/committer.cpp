@@ -142,13 +142,13 @@ int64_t Committer::OldestOpenTransaction() {
   return open_.empty() ? std::numeric_limits<int64_t>::max() : *open_.begin();
 }
 
-Status Committer::Commit(const std::function<Status(CommitContext&)>& apply) {
-  Pending self{&apply, Status::Ok(), false, false};
+Status Committer::Commit(const std::function<Status(CommitContext&)>& apply, std::optional<uint64_t> fence) {
+  Pending self{&apply, Status::Ok(), false, false, fence};
   return Enqueue(self);
 }
 
 Status Committer::CommitLocal(const std::function<Status(CommitContext&)>& apply) {
-  Pending self{&apply, Status::Ok(), false, true};
+  Pending self{&apply, Status::Ok(), false, true, std::nullopt};
   return Enqueue(self);
 }
 
@@ -183,6 +183,8 @@ Status Committer::Enqueue(Pending& self) {
   // Cluster mode: the statements' shard parts, and which part each statement is in.
   std::vector<Replicator::Part> parts;
   std::vector<int> part_of(group.size(), -1);
+  // What the group's statements read through the context is read from now on.
+  const uint64_t group_fence = replicator_ != nullptr ? replicator_->LeadershipEpoch() : Replicator::kNoFence;
   if (replicator_ != nullptr) seq_.Raise(replicated_seq_.load());
   const int64_t seq_before = seq_.last();
   for (size_t k = 0; k < group.size(); ++k) {
@@ -204,7 +206,8 @@ Status Committer::Enqueue(Pending& self) {
       if (watching_) Record(context.current_);
       if (shard >= 0) {
         auto it = std::find_if(parts.begin(), parts.end(), [&](const Replicator::Part& x) { return x.shard == shard; });
-        if (it == parts.end()) it = parts.insert(parts.end(), Replicator::Part{shard, {}, {}, 0});
+        if (it == parts.end()) it = parts.insert(parts.end(), Replicator::Part{shard, {}, {}, 0, group_fence});
+        it->fence = std::min(it->fence, p->fence.value_or(group_fence));
         it->changes.Append(context.current_);
         for (auto& e : context.current_events_) it->events.push_back(std::move(e));
         part_of[k] = static_cast<int>(it - parts.begin());

@@ -176,12 +176,21 @@ class Replicator {
   // The shard of a key of the hot or stream family that is a row's (or its marker's);
   // nullopt for any other key, which is this node's own.
   virtual std::optional<int32_t> ShardOf(Family family, std::string_view key) = 0;
+  // A fence: the leadership epoch read before a statement read anything (see
+  // LeadershipEpoch); kNoFence: none.
+  static constexpr uint64_t kNoFence = UINT64_MAX;
   struct Part {
     int32_t shard = 0;
     WriteSet changes;
     std::vector<ChangeEvent> events;
     int64_t last_seq = 0;  // the group's
+    // The earliest fence of the part's statements: the part is refused unless this node
+    // has led the shard, caught up, since then (what they read here was the latest).
+    uint64_t fence = kNoFence;
   };
+  // A counter that moves whenever a shard here becomes readable at its leader or begins
+  // handing leadership over.
+  virtual uint64_t LeadershipEpoch() = 0;
   // Replicates every part, each on its own; once each is applied here or failed, their
   // outcomes in order.
   virtual std::vector<Status> Replicate(std::vector<Part>& parts) = 0;
@@ -193,8 +202,13 @@ class Committer {
   static Result<std::unique_ptr<Committer>> Open(KvStore& store, int node_id);
 
   // Runs apply under the leader and waits until its changes are durable. An error
-  // returned by apply discards that statement's changes only.
-  Status Commit(const std::function<Status(CommitContext&)>& apply);
+  // returned by apply discards that statement's changes only. Cluster mode: fence is the
+  // Fence() read before the statement read anything apply relies on (nullopt: apply reads
+  // all it relies on itself, through its CommitContext).
+  Status Commit(const std::function<Status(CommitContext&)>& apply, std::optional<uint64_t> fence = std::nullopt);
+  // Cluster mode: the fence of a statement that starts reading now; Replicator::kNoFence
+  // on a single server.
+  uint64_t Fence() const { return replicator_ != nullptr ? replicator_->LeadershipEpoch() : Replicator::kNoFence; }
   // Like Commit, but the changes are this node's alone even in cluster mode (each replica
   // evicts expired stream rows on its own).
   Status CommitLocal(const std::function<Status(CommitContext&)>& apply);
@@ -254,6 +268,7 @@ class Committer {
     Status status;
     bool done = false;
     bool local = false;  // CommitLocal
+    std::optional<uint64_t> fence;  // nullopt: the group's start
   };
   Status Enqueue(Pending& self);
   // Cluster mode: the one shard changes touches (-1: none; kSeveralShards: more than one).

@@ -248,6 +248,47 @@ TEST_F(ShardGroupsTest, ReadsAreAnsweredByALeaderThatHasAppliedWhatEarlierLeader
   EXPECT_EQ(machines_[next]->Entries(0), written);
 }
 
+// A write fenced before its node led the shard (caught up) is refused: what its statement
+// read may lack another leader's writes. Fenced after, it is taken; unfenced, it waits
+// for the leader's barrier as before.
+TEST_F(ShardGroupsTest, AWriteFencedBeforeItsNodeLedTheShardIsRefused) {
+  plan_.shards[0] = {names_, names_};
+  for (int i = 0; i < kNodes; ++i) StartNode(i);
+  const int leader = AwaitLeader(0);
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(nodes_[leader]->ReadAtLeader(0, 5s).ok());
+  const uint64_t led = nodes_[leader]->LeadershipEpoch();
+  EXPECT_TRUE(nodes_[leader]->ProposeAll({{0, "fenced after"}}, 5s, {led}).front().ok());
+  const Status stale = nodes_[leader]->ProposeAll({{0, "fenced before"}}, 5s, {led - 1}).front();
+  EXPECT_EQ(stale.code(), Code::kServiceUnavailable) << stale.message();
+  EXPECT_TRUE(nodes_[leader]->ProposeAll({{0, "unfenced"}}, 5s).front().ok());
+  // The next leader: a fence read on it before it led is refused there too.
+  const int next = (leader + 1) % kNodes;
+  const uint64_t before = nodes_[next]->LeadershipEpoch();
+  nodes_[leader].reset();
+  ASSERT_TRUE(PollUntil([&] {
+    for (int i = 0; i < kNodes; ++i) {
+      if (nodes_[i] && nodes_[i]->ReadAtLeader(0, 1s).ok()) return true;
+    }
+    return false;
+  }));
+  if (nodes_[next]->ReadAtLeader(0, 1s).ok()) {
+    EXPECT_EQ(nodes_[next]->ProposeAll({{0, "stale"}}, 5s, {before}).front().code(), Code::kServiceUnavailable);
+    EXPECT_TRUE(nodes_[next]->ProposeAll({{0, "fresh"}}, 5s, {nodes_[next]->LeadershipEpoch()}).front().ok());
+  }
+  for (int i = 0; i < kNodes; ++i) {
+    if (!nodes_[i]) continue;
+    EXPECT_TRUE(PollUntil([&] {
+      const auto entries = machines_[i]->Entries(0);
+      return std::find(entries.begin(), entries.end(), "fenced before") == entries.end() &&
+             std::find(entries.begin(), entries.end(), "fenced after") != entries.end() &&
+             std::find(entries.begin(), entries.end(), "unfenced") != entries.end();
+    }));
+    const auto entries = machines_[i]->Entries(0);
+    EXPECT_EQ(std::find(entries.begin(), entries.end(), "stale"), entries.end());
+  }
+}
+
 TEST_F(ShardGroupsTest, LosingTheLeaderElectsAnotherAndTheReturningNodeCatchesUp) {
   plan_.shards[0] = {names_, names_};
   for (int i = 0; i < kNodes; ++i) StartNode(i, kEvery);

@@ -369,6 +369,7 @@ TEST_F(CommitterTest, WatchRecordsCommittedKeysOfItsTable) {
 // does not lead).
 class ShardLogs final : public Replicator {
  public:
+  uint64_t LeadershipEpoch() override { return kNoFence; }
   explicit ShardLogs(Committer& committer) : committer_(committer) {}
   std::optional<int32_t> ShardOf(Family, std::string_view key) override {
     const std::string_view scope = ScopeOfKey(key);
