@@ -109,6 +109,16 @@ struct ShardGroups::Impl {
   // such a barrier completes, rebuilt every tick (a leadership lost leaves it then).
   mutable std::shared_mutex readable_mutex;
   std::set<int32_t> readable;
+  // Each shard's read lease here, in steady-clock nanoseconds (0: none): set on the loop
+  // thread as the voters answer (RenewLease), read by any thread.
+  static constexpr int32_t kMaxShards = 4096;
+  std::unique_ptr<std::atomic<int64_t>[]> lease_until{new std::atomic<int64_t>[kMaxShards]()};
+  bool LeaseHeld(int32_t shard) const {
+    return shard >= 0 && shard < kMaxShards &&
+           std::chrono::steady_clock::now().time_since_epoch().count() < lease_until[shard].load();
+  }
+  void RenewLease(Group* g);
+  std::chrono::nanoseconds read_lease{0};
   // The last entry applied of each shard, for WaitApplied: raised as entries are applied
   // (and every tick, which sees snapshots restored).
   std::mutex applied_mutex;
@@ -205,11 +215,38 @@ struct Group {
   bool transferring = false;
   struct raft_transfer transfer {};
   std::vector<std::function<void()>> after_transfer;
+  // The read lease: when each voter last answered this node's appends (leader only), and
+  // the reads waiting for the lease (answered as a majority answers again).
+  std::map<raft_id, std::pair<std::chrono::steady_clock::time_point, raft_term>> answered;  // and in which term
+  std::vector<std::function<void()>> after_lease;
+  // libraft's receive callback and the io's start, wrapped to see the answers.
+  raft_io_recv_cb recv = nullptr;
+  int (*start)(struct raft_io*, unsigned, raft_io_tick_cb, raft_io_recv_cb) = nullptr;
 };
 
 namespace {
 
 Group* GroupOf(raft_fsm* fsm) { return static_cast<Group*>(fsm->data); }
+
+// The io's data is its raft instance (raft_init sets it), whose data is the group.
+Group* GroupOfIo(raft_io* io) { return static_cast<Group*>(static_cast<raft*>(io->data)->data); }
+
+void ReceiveWatched(raft_io* io, raft_message* message) {
+  Group* g = GroupOfIo(io);
+  if (message->type == RAFT_IO_APPEND_ENTRIES_RESULT) {
+    g->answered[message->server_id] = {std::chrono::steady_clock::now(), g->r.current_term};
+    g->recv(io, message);
+    g->owner->RenewLease(g);
+    return;
+  }
+  g->recv(io, message);
+}
+
+int StartWatched(raft_io* io, unsigned msecs, raft_io_tick_cb tick, raft_io_recv_cb recv) {
+  Group* g = GroupOfIo(io);
+  g->recv = recv;
+  return g->start(io, msecs, tick, ReceiveWatched);
+}
 
 int FsmApply(raft_fsm* fsm, const raft_buffer* buf, void** result) {
   Group* g = GroupOf(fsm);
@@ -348,6 +385,9 @@ void ShardGroups::Impl::StartGroup(int32_t shard, const ShardPlan& shard_plan) {
   }
   g->r.data = g;
   g->change.data = g;
+  // Every answer to this node's appends passes by RenewLease (the read lease).
+  g->start = g->io.start;
+  g->io.start = StartWatched;
   raft_set_election_timeout(&g->r, options.election_timeout_ms);
   raft_set_heartbeat_timeout(&g->r, options.heartbeat_timeout_ms);
   raft_set_snapshot_threshold(&g->r, options.snapshot_threshold);
@@ -375,6 +415,9 @@ void ShardGroups::Impl::CloseGroup(Group* g) {
   // Reads waiting for a transfer are answered now (the group is going: no replica here).
   std::vector<std::function<void()>> waiting = std::move(g->after_transfer);
   g->after_transfer.clear();
+  for (auto& then : waiting) then();
+  waiting = std::move(g->after_lease);
+  g->after_lease.clear();
   for (auto& then : waiting) then();
   raft_close(&g->r, GroupClosed);
 }
@@ -462,6 +505,35 @@ void ShardGroups::Impl::Reconcile(Group* g, const ShardPlan& planned) {
   }
 }
 
+void ShardGroups::Impl::RenewLease(Group* g) {
+  raft* r = &g->r;
+  if (g->closing || raft_state(r) != RAFT_LEADER || g->shard < 0 || g->shard >= kMaxShards) return;
+  // The time by which a majority of the voters (this node counts, now) had answered.
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::chrono::steady_clock::time_point> times;
+  for (unsigned i = 0; i < r->configuration.n; ++i) {
+    const raft_server& server = r->configuration.servers[i];
+    if (server.role != RAFT_VOTER) continue;
+    if (server.id == id) {
+      times.push_back(now);
+    } else if (auto it = g->answered.find(server.id); it != g->answered.end() && it->second.second == r->current_term) {
+      times.push_back(it->second.first);  // an answer of this term: to this node as its leader
+    }
+  }
+  size_t voters = 0;
+  for (unsigned i = 0; i < r->configuration.n; ++i) voters += r->configuration.servers[i].role == RAFT_VOTER;
+  const size_t majority = voters / 2 + 1;
+  if (times.size() < majority) return;
+  std::sort(times.begin(), times.end(), std::greater<>());
+  const int64_t until = (times[majority - 1] + read_lease).time_since_epoch().count();
+  if (until <= lease_until[g->shard].load()) return;
+  lease_until[g->shard].store(until);
+  if (g->after_lease.empty()) return;
+  std::vector<std::function<void()>> waiting = std::move(g->after_lease);
+  g->after_lease.clear();
+  for (auto& then : waiting) then();
+}
+
 void ShardGroups::Impl::Tick() {
   std::vector<GroupView> next;
   for (auto& [shard, group] : groups) {
@@ -478,7 +550,17 @@ void ShardGroups::Impl::Tick() {
   for (auto& [shard, group] : groups) {
     Group* g = group.get();
     if (g->closing) continue;
-    if (raft_state(&g->r) == RAFT_LEADER && g->ready_term == g->r.current_term && !g->transferring) leading.insert(shard);
+    if (raft_state(&g->r) == RAFT_LEADER && g->ready_term == g->r.current_term && !g->transferring) {
+      leading.insert(shard);
+      RenewLease(g);
+    } else {
+      if (shard >= 0 && shard < kMaxShards) lease_until[shard].store(0);
+      if (!g->after_lease.empty()) {  // answered now: no longer the leader
+        std::vector<std::function<void()>> waiting = std::move(g->after_lease);
+        g->after_lease.clear();
+        for (auto& then : waiting) then();
+      }
+    }
     NoteApplied(shard, raft_last_applied(&g->r));
   }
   {
@@ -564,6 +646,8 @@ Result<std::unique_ptr<ShardGroups>> ShardGroups::Start(ShardGroupsOptions optio
   Impl* p = impl.get();
   p->id = RaftId(options.node_id);
   p->options = std::move(options);
+  p->read_lease = std::chrono::milliseconds(p->options.read_lease_ms != 0 ? p->options.read_lease_ms
+                                                                        : p->options.election_timeout_ms * 4 / 5);
   p->machine = machine;
   uv_loop_init(&p->loop);
   auto port = RaftPort::Listen(&p->loop, p->options.bind_host, p->options.port);
@@ -754,6 +838,13 @@ void ShardGroups::Impl::ReadyToRead(int32_t shard, std::shared_ptr<std::promise<
     }
     const bool leads = raft_state(&g->r) == RAFT_LEADER && g->ready_term == g->r.current_term;
     MarkReadable(g->shard, leads);
+    if (leads) RenewLease(g);  // a group of one voter holds it by itself
+    if (leads && !LeaseHeld(g->shard)) {
+      // Not sure yet that no other node leads: asked again once a majority answers (the
+      // next heartbeat), or answered "not the leader" by the tick that finds it deposed.
+      g->after_lease.push_back([this, shard = g->shard, done] { ReadyToRead(shard, done); });
+      return;
+    }
     if (leads) {
       // The last entry with rows applied here (barriers and membership changes carry none,
       // and a replica's state machine never sees them).
@@ -782,7 +873,7 @@ Result<uint64_t> ShardGroups::ReadIndex(int32_t shard, std::chrono::milliseconds
 Status ShardGroups::ReadAtLeader(int32_t shard, std::chrono::milliseconds timeout) {
   {
     std::shared_lock lock(impl_->readable_mutex);
-    if (impl_->readable.count(shard) > 0) return Status::Ok();
+    if (impl_->readable.count(shard) > 0 && impl_->LeaseHeld(shard)) return Status::Ok();
   }
   return ReadIndex(shard, timeout).status();
 }

@@ -40,6 +40,11 @@ struct ShardGroupsOptions {
   // machine.
   unsigned election_timeout_ms = 500;
   unsigned heartbeat_timeout_ms = 100;
+  // A leader answers reads only while a majority of its shard's voters answered it within
+  // this long (0: four fifths of election_timeout_ms). A follower that heard from a leader
+  // grants no vote for at least election_timeout_ms, so no other leader can have taken a
+  // write meanwhile (a leader cut off stops reading before the others elect a new one).
+  unsigned read_lease_ms = 0;
   // A replica compacts its log into a snapshot every snapshot_threshold entries, keeping
   // the last snapshot_trailing (a follower further behind gets the snapshot).
   unsigned snapshot_threshold = 8192;
@@ -119,10 +124,10 @@ class ShardGroups {
   // applied) or began handing leadership over.
   uint64_t LeadershipEpoch() const;
 
-  // Ok once this node leads shard with every entry of the earlier terms applied, so a read
-  // of its store sees every write acknowledged so far (but for a leader deposed within the
-  // last heartbeat that has not noticed yet). Otherwise SERVICE_UNAVAILABLE as Propose's:
-  // naming the leader when known. Waits for the leader's barrier at most timeout.
+  // Ok once this node leads shard with every entry of the earlier terms applied, and holds
+  // its read lease (a majority answered within read_lease_ms), so a read of its store sees
+  // every write acknowledged so far. Otherwise SERVICE_UNAVAILABLE as Propose's: naming
+  // the leader when known. Waits for the leader's barrier and lease at most timeout.
   Status ReadAtLeader(int32_t shard, std::chrono::milliseconds timeout);
   // On the leader, as ReadAtLeader: the index of the last entry of shard applied here (of
   // those with rows): a replica that has applied it holds every write acknowledged so far.

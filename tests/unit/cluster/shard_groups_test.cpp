@@ -94,8 +94,11 @@ class ShardGroupsTest : public ::testing::Test {
 
   // Leaders stay where they were elected unless balance_leaders (the tests that name a
   // leader and write through it need it to stay put).
-  void StartNode(int i, unsigned snapshot_threshold = 8192, bool balance_leaders = false) {
+  void StartNode(int i, unsigned snapshot_threshold = 8192, bool balance_leaders = false,
+                 unsigned election_timeout_ms = 500, unsigned read_lease_ms = 0) {
     ShardGroupsOptions o;
+    o.election_timeout_ms = election_timeout_ms;
+    o.read_lease_ms = read_lease_ms;
     o.balance_leaders = balance_leaders;
     o.node_id = names_[i];
     o.dir = dir_ + "/" + names_[i];
@@ -287,6 +290,30 @@ TEST_F(ShardGroupsTest, AWriteFencedBeforeItsNodeLedTheShardIsRefused) {
     const auto entries = machines_[i]->Entries(0);
     EXPECT_EQ(std::find(entries.begin(), entries.end(), "stale"), entries.end());
   }
+}
+
+// A leader answers reads while a majority answers it within its read lease: an idle group
+// keeps it (heartbeats renew it); cut off from both followers, the leader refuses reads
+// once the lease runs out — here 300 ms, long before the library's own step-down after
+// the 3 s election timeout, which is when it stopped reading before the lease.
+TEST_F(ShardGroupsTest, ALeaderCutOffStopsAnsweringReadsWhenItsLeaseRunsOut) {
+  plan_.shards[0] = {names_, names_};
+  for (int i = 0; i < kNodes; ++i) StartNode(i, 8192, false, 3000, 300);
+  const int leader = AwaitLeader(0);
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(nodes_[leader]->ReadAtLeader(0, 5s).ok());
+  const auto idle_until = std::chrono::steady_clock::now() + 1500ms;
+  int reads = 0;
+  while (std::chrono::steady_clock::now() < idle_until) {
+    const Status read = nodes_[leader]->ReadAtLeader(0, 1s);
+    ASSERT_TRUE(read.ok()) << "after " << reads << " reads: " << read.message();
+    ++reads;
+  }
+  for (int i = 0; i < kNodes; ++i) {
+    if (i != leader) nodes_[i].reset();
+  }
+  EXPECT_TRUE(PollUntil([&] { return !nodes_[leader]->ReadAtLeader(0, 0ms).ok(); }, 2s))
+      << "a leader cut off from every follower still answers reads 2 s later";
 }
 
 TEST_F(ShardGroupsTest, LosingTheLeaderElectsAnotherAndTheReturningNodeCatchesUp) {
