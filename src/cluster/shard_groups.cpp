@@ -313,6 +313,9 @@ void BarrierDone(struct raft_barrier* req, int status) {
   if (status == 0 && g->ready_term != g->barrier_term) {
     g->ready_term = g->barrier_term;
     g->ready_since = ++g->owner->leadership_epoch;
+    // A lease held in an earlier term does not carry over: answers of this term renew it.
+    if (g->shard >= 0 && g->shard < ShardGroups::Impl::kMaxShards) g->owner->lease_until[g->shard].store(0);
+    g->owner->RenewLease(g);
   }
   std::vector<std::function<void(int)>> waiting;
   waiting.swap(g->after_barrier);

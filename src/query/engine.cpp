@@ -551,7 +551,13 @@ class Engine final : public QueryEngine, public DmlHost {
       duckdb::unique_ptr<duckdb::SQLStatement> original;
       for (int attempt = 0;; ++attempt) {
         const uint64_t generation = cold_.Generation();
-        if (cold_.shared() && context.transaction == nullptr) original = statement->Copy();
+        if (cold_.shared() && context.transaction == nullptr) {
+          try {
+            original = statement->Copy();
+          } catch (const std::exception&) {
+            original = nullptr;  // a statement the engine can't copy: guarded once, as on one node
+          }
+        }
         GuardContext guard{*state, context.caller, context.default_namespace, &cold_, &pinned, visible_seq,
                            gate ? &gate : nullptr};
         KALAM_RETURN_IF_ERROR(GuardStatement(*statement, guard));
