@@ -421,8 +421,12 @@ TEST_F(ClusterTest, RowsGoThroughTheirShardsLogToEveryReplica) {
   auto atomic = Sql(via, RootAuth(), "BEGIN; INSERT INTO app.s0 VALUES (100); INSERT INTO app.s0 VALUES (100); COMMIT");
   EXPECT_NE(atomic.status, 200);
   EXPECT_EQ(RowsText(*nodes[leader], RootAuth(), "SELECT count(*) FROM app.s0 WHERE id = 100"), "[[0]]");
-  // Flushing would make one replica's files: refused until cold storage is shared.
-  EXPECT_EQ(Sql(first, RootAuth(), "FLUSH TABLE app.items").error_code(), "UNSUPPORTED");
+  // Without shared storage a flush would make one replica's files: refused, naming the
+  // setting that gives the cluster one.
+  auto refused = Sql(first, RootAuth(), "FLUSH TABLE app.items");
+  EXPECT_EQ(refused.error_code(), "UNSUPPORTED");
+  EXPECT_NE(json::serialize(refused.body).find("cluster.shared_storage_path"), std::string::npos)
+      << json::serialize(refused.body);
 
   // The leader killed: another replica takes the writes within seconds, and the node,
   // back, catches up.
@@ -1012,6 +1016,10 @@ TEST_F(ClusterTest, StartsItCannotKeepAreRefused) {
   std::tie(code, log) = no_raft_port.RunSecondInstance();
   EXPECT_EQ(code, 2);
   EXPECT_NE(log.find("cluster.raft_port must be set"), std::string::npos) << log;
+  ServerProcess relative(ClusterNodeOptions("relative", etcd_->EndpointsToml(), {{"shared_storage_path", "\"cold\""}}));
+  std::tie(code, log) = relative.RunSecondInstance();
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(log.find("cluster.shared_storage_path must be an absolute path"), std::string::npos) << log;
   // The first node is unharmed.
   auto nodes = Nodes(*first);
   EXPECT_EQ(nodes.size(), 1u);
