@@ -9,7 +9,6 @@ namespace kalam::cluster {
 namespace {
 
 constexpr uint8_t kFormat = 1;
-constexpr uint64_t kMarkerBit = 1ULL << 63;  // set in a marker key's table number
 
 enum class OpKind : uint8_t { kPut = 0, kDelete = 1, kDeleteRange = 2 };
 enum class CellTag : uint8_t { kNull = 0, kInt = 1, kDouble = 2, kBytes = 3, kInt128 = 4 };
@@ -248,12 +247,10 @@ int32_t ShardOfTable(uint64_t table_num, int32_t shards) {
 }
 
 std::optional<int32_t> ShardOfRowKey(std::string_view key, int32_t shards) {
-  if (key.size() < 9) return std::nullopt;
-  uint64_t table_num = 0;
-  for (int i = 0; i < 8; ++i) table_num = (table_num << 8) | static_cast<unsigned char>(key[i]);
-  table_num &= ~kMarkerBit;
+  const std::optional<store::KeyTable> table = store::TableOfKey(key);
+  if (key.size() < 9 || !table) return std::nullopt;
   const std::string_view scope = store::ScopeOfKey(key);
-  return scope.empty() ? ShardOfTable(table_num, shards) : ShardOfUser(scope, shards);
+  return scope.empty() ? ShardOfTable(table->table_num, shards) : ShardOfUser(scope, shards);
 }
 
 }  // namespace kalam::cluster

@@ -228,6 +228,13 @@ namespace {
 
 Group* GroupOf(raft_fsm* fsm) { return static_cast<Group*>(fsm->data); }
 
+// Runs (and empties) a list of waiting reads; one may queue itself again meanwhile.
+void AnswerWaiting(std::vector<std::function<void()>>& list) {
+  std::vector<std::function<void()>> waiting = std::move(list);
+  list.clear();
+  for (auto& then : waiting) then();
+}
+
 // The io's data is its raft instance (raft_init sets it), whose data is the group.
 Group* GroupOfIo(raft_io* io) { return static_cast<Group*>(static_cast<raft*>(io->data)->data); }
 
@@ -416,12 +423,8 @@ void ShardGroups::Impl::CloseGroup(Group* g) {
   if (g->closing) return;
   g->closing = true;
   // Reads waiting for a transfer are answered now (the group is going: no replica here).
-  std::vector<std::function<void()>> waiting = std::move(g->after_transfer);
-  g->after_transfer.clear();
-  for (auto& then : waiting) then();
-  waiting = std::move(g->after_lease);
-  g->after_lease.clear();
-  for (auto& then : waiting) then();
+  AnswerWaiting(g->after_transfer);
+  AnswerWaiting(g->after_lease);
   raft_close(&g->r, GroupClosed);
 }
 
@@ -514,27 +517,24 @@ void ShardGroups::Impl::RenewLease(Group* g) {
   // The time by which a majority of the voters (this node counts, now) had answered.
   const auto now = std::chrono::steady_clock::now();
   std::vector<std::chrono::steady_clock::time_point> times;
+  size_t voters = 0;
   for (unsigned i = 0; i < r->configuration.n; ++i) {
     const raft_server& server = r->configuration.servers[i];
     if (server.role != RAFT_VOTER) continue;
+    ++voters;
     if (server.id == id) {
       times.push_back(now);
     } else if (auto it = g->answered.find(server.id); it != g->answered.end() && it->second.second == r->current_term) {
       times.push_back(it->second.first);  // an answer of this term: to this node as its leader
     }
   }
-  size_t voters = 0;
-  for (unsigned i = 0; i < r->configuration.n; ++i) voters += r->configuration.servers[i].role == RAFT_VOTER;
   const size_t majority = voters / 2 + 1;
   if (times.size() < majority) return;
   std::sort(times.begin(), times.end(), std::greater<>());
   const int64_t until = (times[majority - 1] + read_lease).time_since_epoch().count();
   if (until <= lease_until[g->shard].load()) return;
   lease_until[g->shard].store(until);
-  if (g->after_lease.empty()) return;
-  std::vector<std::function<void()>> waiting = std::move(g->after_lease);
-  g->after_lease.clear();
-  for (auto& then : waiting) then();
+  AnswerWaiting(g->after_lease);
 }
 
 void ShardGroups::Impl::Tick() {
@@ -558,11 +558,7 @@ void ShardGroups::Impl::Tick() {
       RenewLease(g);
     } else {
       if (shard >= 0 && shard < kMaxShards) lease_until[shard].store(0);
-      if (!g->after_lease.empty()) {  // answered now: no longer the leader
-        std::vector<std::function<void()>> waiting = std::move(g->after_lease);
-        g->after_lease.clear();
-        for (auto& then : waiting) then();
-      }
+      AnswerWaiting(g->after_lease);  // answered now: no longer the leader
     }
     NoteApplied(shard, raft_last_applied(&g->r));
   }
@@ -615,9 +611,7 @@ void ShardGroups::Impl::Balance(const std::vector<GroupView>& seen) {
     if (raft_transfer(r, &g->transfer, target, [](struct raft_transfer* req) {
           Group* done = static_cast<Group*>(req->data);
           done->transferring = false;
-          std::vector<std::function<void()>> waiting = std::move(done->after_transfer);
-          done->after_transfer.clear();
-          for (auto& then : waiting) then();
+          AnswerWaiting(done->after_transfer);
         }) == 0) {
       g->transferring = true;
       g->ready_since = ++leadership_epoch;

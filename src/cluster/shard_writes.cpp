@@ -69,17 +69,12 @@ Status ShardWrites::Apply(int32_t shard, uint64_t index, std::string_view bytes)
   auto entry = DecodeShardLogEntry(bytes);
   if (!entry.ok()) return entry.status();
   if (on_flush_applied_) {
-    // A flush's markers (row keys with the table number's top bit set).
+    // The scopes of a flush's markers.
     std::set<std::pair<uint64_t, std::string_view>> flushed;
     for (const store::WriteSet::Op& op : entry->changes.ops()) {
-      if (op.family != store::Family::kHot || op.range_end || op.key.size() < 8 ||
-          (static_cast<unsigned char>(op.key[0]) & 0x80) == 0) {
-        continue;
-      }
-      uint64_t table_num = 0;
-      for (int i = 0; i < 8; ++i) table_num = (table_num << 8) | static_cast<unsigned char>(op.key[i]);
-      table_num &= ~(uint64_t{1} << 63);
-      flushed.emplace(table_num, store::ScopeOfKey(op.key));
+      if (op.family != store::Family::kHot || op.range_end) continue;
+      const std::optional<store::KeyTable> table = store::TableOfKey(op.key);
+      if (table && table->marker) flushed.emplace(table->table_num, store::ScopeOfKey(op.key));
     }
     for (const auto& [table_num, scope] : flushed) on_flush_applied_(table_num, scope);
   }

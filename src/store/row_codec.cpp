@@ -69,6 +69,13 @@ std::string MarkerKey(std::string_view row_key) {
 
 std::string MarkerTablePrefix(uint64_t table_num) { return TablePrefix(table_num | kMarkerBit); }
 
+std::optional<KeyTable> TableOfKey(std::string_view key) {
+  if (key.size() < 8) return std::nullopt;
+  uint64_t number = 0;
+  for (int i = 0; i < 8; ++i) number = (number << 8) | static_cast<unsigned char>(key[i]);
+  return KeyTable{number & ~kMarkerBit, (number & kMarkerBit) != 0};
+}
+
 std::string ScopePrefix(uint64_t table_num, std::string_view scope) {
   std::string key = TablePrefix(table_num);
   key.append(scope);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -50,6 +51,13 @@ std::string TablePrefix(uint64_t table_num);
 std::string MarkerKey(std::string_view row_key);
 // The prefix of all of a table's markers.
 std::string MarkerTablePrefix(uint64_t table_num);
+// The table number a row key (or a marker key) starts with, and whether it is a marker's;
+// nullopt for a key too short to hold one.
+struct KeyTable {
+  uint64_t table_num = 0;
+  bool marker = false;
+};
+std::optional<KeyTable> TableOfKey(std::string_view key);
 // Appends the order-preserving encoding of a primary-key cell of the given type.
 void AppendKeyCell(std::string& key, ColumnType type, const Cell& cell);
 // Decodes the primary-key cell at the end of a key (inverse of AppendKeyCell).

@@ -9,12 +9,6 @@ namespace {
 
 size_t Index(Family family) { return static_cast<size_t>(family); }
 
-uint64_t TableOfKey(std::string_view key) {
-  uint64_t n = 0;
-  for (size_t i = 0; i < 8 && i < key.size(); ++i) n = (n << 8) | static_cast<uint8_t>(key[i]);
-  return n;
-}
-
 // The snapshot's keys under a prefix with the overlay's merged in, in key order; where both
 // hold a key, the overlay's version is the one seen.
 class OverlayCursor final : public KvStore::Cursor {
@@ -93,7 +87,7 @@ Result<std::optional<std::string>> Transaction::OverlayWriter::Get(Family family
 }
 
 void Transaction::OverlayWriter::Put(Family family, std::string key, std::string value) {
-  tables.insert(TableOfKey(key));
+  if (const auto table = TableOfKey(key)) tables.insert(table->table_num);
   ++puts;
   overlay[Index(family)][std::move(key)] = std::move(value);
 }
@@ -114,7 +108,7 @@ Status Transaction::Apply(CommitContext& commit) const {
     } else {
       // No hot version: the key is new, or a flush moved it to a cold segment; how recent
       // the cold version is, the flush's newest _seq bounds.
-      newest = commit.RemovedFromHot(TableOfKey(key));
+      newest = commit.RemovedFromHot(TableOfKey(key).value_or(KeyTable{}).table_num);
     }
     if (newest > begin) {
       return Status(Code::kTransactionConflict,
