@@ -24,6 +24,13 @@ constexpr std::string_view kNextTableNumKey = "counter/next_table_num";
 // The prefixes of the catalog's entries (with kNextTableNumKey, all it keeps).
 constexpr std::string_view kEntryPrefixes[] = {kUserPrefix, kNamespacePrefix, kStoragePrefix,
                                                kTablePrefix};
+bool IsRecordKey(std::string_view key) {
+  for (std::string_view prefix : Catalog::kRecordPrefixes) {
+    if (key.starts_with(prefix)) return true;
+  }
+  return false;
+}
+
 // How often a change is tried on a fresher shared catalog before it is refused.
 constexpr int kChangeAttempts = 12;
 
@@ -315,6 +322,12 @@ Result<std::vector<std::pair<std::string, std::string>>> Catalog::LocalEntries()
       return true;
     }));
   }
+  for (std::string_view prefix : kRecordPrefixes) {
+    KALAM_RETURN_IF_ERROR(store_.Scan(Family::kMeta, prefix, [&](std::string_view key, std::string_view value) {
+      entries.emplace_back(std::string(key), std::string(value));
+      return true;
+    }));
+  }
   auto counter = store_.Get(Family::kMeta, kNextTableNumKey);
   if (!counter.ok()) return counter.status();
   if (counter->has_value()) entries.emplace_back(std::string(kNextTableNumKey), **counter);
@@ -326,7 +339,7 @@ Status Catalog::Adopt(const SharedCatalog::Entries& shared) {
   if (!local.ok()) return local.status();
   std::map<std::string, std::string> wanted;
   for (const auto& [key, value] : shared.entries) {
-    bool ours = key == kNextTableNumKey;
+    bool ours = key == kNextTableNumKey || IsRecordKey(key);
     for (std::string_view prefix : kEntryPrefixes) ours = ours || key.starts_with(prefix);
     if (ours) wanted[key] = value;  // other keys are of a newer version's: not ours to read
   }
@@ -497,6 +510,14 @@ Status Catalog::LoadLocked() {
     state->tables[t.id()] = std::move(t);
   }));
   KALAM_RETURN_IF_ERROR(decode_error);
+  auto records = std::make_shared<Records>();
+  for (std::string_view prefix : kRecordPrefixes) {
+    KALAM_RETURN_IF_ERROR(store_.Scan(Family::kMeta, prefix, [&](std::string_view key, std::string_view value) {
+      records->emplace(std::string(key), std::string(value));
+      return true;
+    }));
+  }
+  state->records = std::move(records);
   // The counter survives dropped tables, so a table number is never reused.
   auto counter = store_.Get(Family::kMeta, kNextTableNumKey);
   if (!counter.ok()) return counter.status();
@@ -767,6 +788,32 @@ Status Catalog::UpdateTable(const TableDef& table) {
     KALAM_RETURN_IF_ERROR(Persist(changes));
     auto next = std::make_shared<CatalogState>(*current);
     next->tables[table.id()] = table;
+    Publish(std::move(next));
+    return Status::Ok();
+  });
+}
+
+Status Catalog::ChangeRecords(
+    const std::function<Status(const Records& records, store::WriteSet& changes)>& change) {
+  return Changing([&]() -> Status {
+    auto current = snapshot();
+    store::WriteSet changes;
+    KALAM_RETURN_IF_ERROR(change(*current->records, changes));
+    if (changes.empty()) return Status::Ok();
+    auto records = std::make_shared<Records>(*current->records);
+    for (const store::WriteSet::Op& op : changes.ops()) {
+      if (op.family != Family::kMeta || op.range_end || !IsRecordKey(op.key)) {
+        return {Code::kInternalError, "a record change touched a key that is not a record's: " + op.key};
+      }
+      if (op.value) {
+        (*records)[op.key] = *op.value;
+      } else {
+        records->erase(op.key);
+      }
+    }
+    KALAM_RETURN_IF_ERROR(Persist(changes));
+    auto next = std::make_shared<CatalogState>(*current);
+    next->records = std::move(records);
     Publish(std::move(next));
     return Status::Ok();
   });

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,11 @@ struct CatalogState {
   std::map<std::string, Storage> storages;            // by storage_id
   std::map<std::string, TableDef> tables;             // by "ns:name"
   uint64_t next_table_num = 1;
+  // The records other parts keep with the catalog (Catalog::kRecordPrefixes; topics keep
+  // their definitions so), by key, opaque here: shared across a cluster as the catalog's
+  // own entries are. Replaced whole when they change, so a reader can tell by the pointer.
+  std::shared_ptr<const std::map<std::string, std::string>> records =
+      std::make_shared<const std::map<std::string, std::string>>();
 
   const TableDef* FindTable(const std::string& ns, const std::string& name) const;
   size_t TableCount(const std::string& ns) const;
@@ -114,6 +120,14 @@ class Catalog {
                                             bool if_exists);
   // Replaces the stored definition (ALTER TABLE appends a schema version).
   Status UpdateTable(const TableDef& table);
+
+  // Records of other parts (keys under kRecordPrefixes, in the meta family). change reads
+  // the records as they are and adds its puts and deletes of them to changes; they are
+  // made (in the shared catalog first, in cluster mode) and published. change may run
+  // again, on fresher records, when another node changed the catalog first.
+  static constexpr std::string_view kRecordPrefixes[] = {"topic/", "counter/next_topic_num"};
+  using Records = std::map<std::string, std::string>;
+  Status ChangeRecords(const std::function<Status(const Records& records, store::WriteSet& changes)>& change);
 
   // Storages. Templates are validated here; `local` can't be dropped, nor a storage a
   // table uses.

@@ -113,6 +113,10 @@ struct ShardGroups::Impl {
   // thread as the voters answer (RenewLease), read by any thread.
   static constexpr int32_t kMaxShards = 4096;
   std::unique_ptr<std::atomic<int64_t>[]> lease_until{new std::atomic<int64_t>[kMaxShards]()};
+  // Each shard's ready_since while this node leads it, caught up and not handing it over;
+  // 0 otherwise. Set on the loop thread, read by any (ShardGroups::LedSince).
+  std::unique_ptr<std::atomic<uint64_t>[]> led_since{new std::atomic<uint64_t>[kMaxShards]()};
+  void NoteLedSince(const Group* g, bool leads);
   bool LeaseHeld(int32_t shard) const {
     return shard >= 0 && shard < kMaxShards &&
            std::chrono::steady_clock::now().time_since_epoch().count() < lease_until[shard].load();
@@ -320,6 +324,7 @@ void BarrierDone(struct raft_barrier* req, int status) {
   if (status == 0 && g->ready_term != g->barrier_term) {
     g->ready_term = g->barrier_term;
     g->ready_since = ++g->owner->leadership_epoch;
+    g->owner->NoteLedSince(g, raft_state(&g->r) == RAFT_LEADER);
     // A lease held in an earlier term does not carry over: answers of this term renew it.
     if (g->shard >= 0 && g->shard < ShardGroups::Impl::kMaxShards) g->owner->lease_until[g->shard].store(0);
     g->owner->RenewLease(g);
@@ -556,8 +561,10 @@ void ShardGroups::Impl::Tick() {
     if (raft_state(&g->r) == RAFT_LEADER && g->ready_term == g->r.current_term && !g->transferring) {
       leading.insert(shard);
       RenewLease(g);
+      NoteLedSince(g, true);
     } else {
       if (shard >= 0 && shard < kMaxShards) lease_until[shard].store(0);
+      NoteLedSince(g, false);
       AnswerWaiting(g->after_lease);  // answered now: no longer the leader
     }
     NoteApplied(shard, raft_last_applied(&g->r));
@@ -615,6 +622,7 @@ void ShardGroups::Impl::Balance(const std::vector<GroupView>& seen) {
         }) == 0) {
       g->transferring = true;
       g->ready_since = ++leadership_epoch;
+      NoteLedSince(g, false);
       MarkReadable(g->shard, false);
       last_transfer = now;
       return;
@@ -803,6 +811,10 @@ void ShardGroups::Impl::AfterBarrier(Group* g, std::function<void(int)> then) {
   }
 }
 
+void ShardGroups::Impl::NoteLedSince(const Group* g, bool leads) {
+  if (g->shard >= 0 && g->shard < kMaxShards) led_since[g->shard].store(leads ? g->ready_since : 0);
+}
+
 void ShardGroups::Impl::MarkReadable(int32_t shard, bool readable_now) {
   std::unique_lock lock(readable_mutex);
   if (readable_now) {
@@ -873,6 +885,10 @@ Status ShardGroups::ReadAtLeader(int32_t shard, std::chrono::milliseconds timeou
     if (impl_->readable.count(shard) > 0 && impl_->LeaseHeld(shard)) return Status::Ok();
   }
   return ReadIndex(shard, timeout).status();
+}
+
+uint64_t ShardGroups::LedSince(int32_t shard) const {
+  return shard >= 0 && shard < Impl::kMaxShards ? impl_->led_since[shard].load() : 0;
 }
 
 Status ShardGroups::WaitApplied(int32_t shard, uint64_t index, std::chrono::milliseconds timeout) {

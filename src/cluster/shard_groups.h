@@ -123,6 +123,10 @@ class ShardGroups {
   // Counts the times a shard here became readable at its leader (a new term's barrier
   // applied) or began handing leadership over.
   uint64_t LeadershipEpoch() const;
+  // While this node leads shard (caught up, not handing it over): the LeadershipEpoch at
+  // which it began to; 0 otherwise. It changes whenever leadership here is lost and won
+  // again, so what was cached of the shard while leading it can be checked (no waiting).
+  uint64_t LedSince(int32_t shard) const;
 
   // Ok once this node leads shard with every entry of the earlier terms applied, and holds
   // its read lease (a majority answered within read_lease_ms), so a read of its store sees

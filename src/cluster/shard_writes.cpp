@@ -11,11 +11,12 @@ namespace {
 
 std::string AppliedKey(int32_t shard) { return "raft/applied/" + std::to_string(shard); }
 
-constexpr store::Family kRowFamilies[] = {store::Family::kHot, store::Family::kStream};
+constexpr store::Family kShardFamilies[] = {store::Family::kHot, store::Family::kStream, store::Family::kTopics};
 
 }  // namespace
 
 std::optional<int32_t> ShardWrites::ShardOf(store::Family family, std::string_view key) {
+  if (family == store::Family::kTopics) return topics_shard_of_ ? topics_shard_of_(key) : std::nullopt;
   if (family != store::Family::kHot && family != store::Family::kStream) return std::nullopt;
   return ShardOfRowKey(key, shards_);
 }
@@ -86,9 +87,9 @@ Status ShardWrites::Apply(int32_t shard, uint64_t index, std::string_view bytes)
 
 Status ShardWrites::VisitRows(int32_t shard,
                               const std::function<void(store::Family, std::string_view, std::string_view)>& visit) {
-  for (store::Family family : kRowFamilies) {
+  for (store::Family family : kShardFamilies) {
     KALAM_RETURN_IF_ERROR(store_.Scan(family, "", [&](std::string_view key, std::string_view value) {
-      if (ShardOfRowKey(key, shards_) == shard) visit(family, key, value);
+      if (ShardOf(family, key) == shard) visit(family, key, value);
       return true;
     }));
   }

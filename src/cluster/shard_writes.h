@@ -4,7 +4,8 @@
 //   - As the groups' ShardStateMachine, it applies each committed entry on every replica,
 //     this node too, through Committer::ApplyReplicated: one store write holding the rows
 //     and the shard's applied index, so an entry replayed after a restart is skipped.
-// Snapshots hold the shard's rows (hot and stream families) and the applied index.
+// Snapshots hold the shard's rows (hot and stream families), its keys of the topics
+// family and the applied index.
 #pragma once
 
 #include <atomic>
@@ -41,6 +42,12 @@ class ShardWrites final : public ShardStateMachine, public store::Replicator {
     on_flush_applied_ = std::move(hook);
   }
 
+  // The shard of a key of the topics family (topics/outbox.h); without it such keys are
+  // each node's own. Set before the groups run.
+  void SetTopicsShardOf(std::function<std::optional<int32_t>(std::string_view key)> shard_of) {
+    topics_shard_of_ = std::move(shard_of);
+  }
+
   // Replicator
   std::optional<int32_t> ShardOf(store::Family family, std::string_view key) override;
   std::vector<Status> Replicate(std::vector<Part>& parts) override;
@@ -54,7 +61,8 @@ class ShardWrites final : public ShardStateMachine, public store::Replicator {
  private:
   // The last entry of the shard applied to this store (0: none).
   Result<uint64_t> AppliedIndex(int32_t shard);
-  // Every row key and value of the shard, in both row families.
+  // Every key and value of the shard: rows (and their markers) in both row families, and
+  // its keys of the topics family.
   Status VisitRows(int32_t shard, const std::function<void(store::Family, std::string_view, std::string_view)>& visit);
 
   store::KvStore& store_;
@@ -64,6 +72,7 @@ class ShardWrites final : public ShardStateMachine, public store::Replicator {
   std::atomic<ShardGroups*> groups_{nullptr};
   std::map<int32_t, uint64_t> applied_;  // the loop thread's cache of AppliedIndex
   std::function<void(uint64_t, std::string_view)> on_flush_applied_;
+  std::function<std::optional<int32_t>(std::string_view)> topics_shard_of_;
 };
 
 }  // namespace kalam::cluster

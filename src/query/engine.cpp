@@ -289,14 +289,19 @@ class Engine final : public QueryEngine, public DmlHost {
       // node leads it, caught up, from now until its write is proposed (else it is refused).
       if (context.transaction == nullptr) writing.write_fence = committer_.Fence();
       try {
+        Result<Outcome> out = Status(Code::kInternalError, "not run");
         switch (type) {
           case duckdb::StatementType::INSERT_STATEMENT:
-            return RunInsert(*this, writing, *state, (*statement)->Cast<duckdb::InsertStatement>());
+            out = RunInsert(*this, writing, *state, (*statement)->Cast<duckdb::InsertStatement>());
+            break;
           case duckdb::StatementType::UPDATE_STATEMENT:
-            return RunUpdate(*this, writing, *state, (*statement)->Cast<duckdb::UpdateStatement>());
+            out = RunUpdate(*this, writing, *state, (*statement)->Cast<duckdb::UpdateStatement>());
+            break;
           default:
-            return RunDelete(*this, writing, *state, (*statement)->Cast<duckdb::DeleteStatement>());
+            out = RunDelete(*this, writing, *state, (*statement)->Cast<duckdb::DeleteStatement>());
         }
+        if (out.ok()) out->wrote = context.transaction == nullptr;
+        return out;
       } catch (const std::exception& e) {
         return FromError(duckdb::ErrorData(e));
       }

@@ -61,6 +61,7 @@ struct Outcome {
   std::optional<RowSet> rows;
   uint64_t row_count = 0;
   std::string message;
+  bool wrote = false;  // an INSERT, UPDATE or DELETE (committed, outside a transaction)
 };
 
 // Where a statement's reads of table rows may be made (cluster mode).

@@ -21,6 +21,7 @@
 #include "client/http_client.h"
 #include "cluster/shard_entry.h"
 #include "common/clock.h"
+#include "common/encoding.h"
 #include "common/json_text.h"
 #include "store/committer.h"
 
@@ -332,6 +333,8 @@ Status App::JoinCluster() {
   // Rows go through the shards' logs: proposed by their leader, applied by every replica.
   shard_writes_ = std::make_unique<cluster::ShardWrites>(*store_, *committer_, config_.cluster.shards,
                                                          kProposeTimeout);
+  shard_writes_->SetTopicsShardOf(
+      [shards = config_.cluster.shards](std::string_view key) { return topics::ShardOfTopicsKey(key, shards); });
   auto groups = cluster::ShardGroups::Start(options, shard_writes_.get());
   if (!groups.ok()) return groups.status();
   shard_groups_ = std::move(groups).value();
@@ -357,25 +360,24 @@ Status App::JoinCluster() {
                                                                   query::ReadFreshness freshness) -> Status {
     const int32_t shard =
         scope.empty() ? cluster::ShardOfTable(table.table_num, shards) : cluster::ShardOfUser(scope, shards);
-    Status here = g->ReadAtLeader(shard, kReadLeaderWait);
-    if (here.ok() || freshness != query::ReadFreshness::kCaughtUp) return here;
-    const std::optional<std::string> leader = cluster::ShardGroups::LeaderNamedIn(here);
-    if (!leader) return here;
-    auto answer = SendToNode(*leader, "/v1/cluster/read-index", "{\"shard\":" + std::to_string(shard) + "}", kReadLeaderWait);
-    const json::value* index = nullptr;
-    json::value reply;
-    if (answer.ok() && answer->status == 200) {
-      boost::system::error_code ec;
-      reply = json::parse(answer->body, ec);
-      if (!ec && reply.is_object()) index = reply.as_object().if_contains("index");
-    }
-    if (index == nullptr || !index->is_int64()) {
-      return {Code::kServiceUnavailable, "cannot learn how far shard " + std::to_string(shard) + "'s leader '" + *leader +
-                                             "' has applied (" + (answer.ok() ? answer->body : answer.status().message()) +
-                                             "): retry"};
-    }
-    return g->WaitApplied(shard, static_cast<uint64_t>(index->as_int64()), kReadLeaderWait);
+    if (freshness == query::ReadFreshness::kCaughtUp) return CatchUp(shard);
+    return g->ReadAtLeader(shard, kReadLeaderWait);
   });
+  // Topics live in shards: a topic's messages and groups at its shard's leader, changes
+  // reaching it through their own shard's outbox.
+  topics::ClusterHooks topic_hooks;
+  topic_hooks.shards = config_.cluster.shards;
+  topic_hooks.lead = [g](int32_t shard) { return g->ReadAtLeader(shard, kReadLeaderWait); };
+  topic_hooks.led_since = [g](int32_t shard) { return g->LedSince(shard); };
+  topic_hooks.catch_up = [this](int32_t shard) { return CatchUp(shard); };
+  topic_hooks.send_on = [this](const Status& refusal, uint64_t topic_num, int32_t source_shard,
+                               const std::vector<topics::OutboxRecord>& records) {
+    return SendTopicRecordsOn(refusal, topic_num, source_shard, records);
+  };
+  topic_hooks.shard_of_rows = [shards = config_.cluster.shards](const catalog::TableDef& table, const std::string& scope) {
+    return scope.empty() ? cluster::ShardOfTable(table.table_num, shards) : cluster::ShardOfUser(scope, shards);
+  };
+  topics_->JoinCluster(std::move(topic_hooks));
   auto plan = [m, g] {
     cluster::ClusterPlan p;
     for (const cluster::ShardView& s : m->Shards()) p.shards[s.shard_id] = {s.replicas, s.initial};
@@ -423,6 +425,55 @@ Status App::JoinCluster() {
     return sql::ClusterSummary{"cluster", s.node_id, s.etcd, s.shards, s.replication_factor};
   });
   return Status::Ok();
+}
+
+Status App::CatchUp(int32_t shard) {
+  cluster::ShardGroups* g = shard_groups_.get();
+  Status here = g->ReadAtLeader(shard, kReadLeaderWait);
+  if (here.ok()) return here;
+  const std::optional<std::string> leader = cluster::ShardGroups::LeaderNamedIn(here);
+  if (!leader) return here;
+  auto answer = SendToNode(*leader, "/v1/cluster/read-index", "{\"shard\":" + std::to_string(shard) + "}", kReadLeaderWait);
+  const json::value* index = nullptr;
+  json::value reply;
+  if (answer.ok() && answer->status == 200) {
+    boost::system::error_code ec;
+    reply = json::parse(answer->body, ec);
+    if (!ec && reply.is_object()) index = reply.as_object().if_contains("index");
+  }
+  if (index == nullptr || !index->is_int64()) {
+    return {Code::kServiceUnavailable, "cannot learn how far shard " + std::to_string(shard) + "'s leader '" + *leader +
+                                           "' has applied (" + (answer.ok() ? answer->body : answer.status().message()) +
+                                           "): retry"};
+  }
+  return g->WaitApplied(shard, static_cast<uint64_t>(index->as_int64()), kReadLeaderWait);
+}
+
+Status App::SendTopicRecordsOn(const Status& refusal, uint64_t topic_num, int32_t source_shard,
+                               const std::vector<topics::OutboxRecord>& records) {
+  const std::optional<std::string> leader = cluster::ShardGroups::LeaderNamedIn(refusal);
+  if (!leader || *leader == config_.cluster.node_id) return refusal;
+  json::object body;
+  body["topic_num"] = topic_num;
+  body["source_shard"] = source_shard;
+  body["records"] = Base64Encode(topics::EncodeDelivery(records));
+  auto answer = SendToNode(*leader, "/v1/cluster/topic-append", json::serialize(body), kSendOnTimeout);
+  if (!answer.ok()) return answer.status();
+  if (answer->status == 200) return Status::Ok();
+  // The leader's refusal, as it gave it ({"error": {"code", "message"}}).
+  boost::system::error_code ec;
+  const json::value reply = json::parse(answer->body, ec);
+  const json::object* error = nullptr;
+  if (!ec && reply.is_object()) {
+    if (const json::value* e = reply.as_object().if_contains("error"); e != nullptr) error = e->if_object();
+  }
+  if (error != nullptr && error->contains("code") && error->at("code").is_string() && error->contains("message") &&
+      error->at("message").is_string()) {
+    const std::optional<Code> code = CodeNamed(error->at("code").as_string());
+    return {code.value_or(Code::kServiceUnavailable),
+            "node '" + *leader + "': " + std::string(error->at("message").as_string())};
+  }
+  return {Code::kServiceUnavailable, "node '" + *leader + "' answered " + std::to_string(answer->status)};
 }
 
 Result<client::HttpResponse> App::SendToNode(const std::string& node_id, std::string_view target,
@@ -678,6 +729,7 @@ Status App::Close() {
   }
   catalog_refresher_.reset();
   shard_planner_.reset();
+  if (topics_) topics_->LeaveCluster();  // no more deliveries to other nodes
   membership_.reset();  // leaves the cluster first: other nodes stop sending work here
   if (shard_writes_) shard_writes_->SetGroups(nullptr);
   shard_groups_.reset();  // then its shards' groups: their other replicas elect leaders

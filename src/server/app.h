@@ -58,6 +58,12 @@ class App {
   // Cluster mode: where node_id serves HTTP (host:port), as etcd says; nullopt for a node
   // unknown, or on a single server.
   std::optional<std::string> NodeAddress(const std::string& node_id) const;
+  // Cluster mode: Ok once this node's replica of shard has what its leader had applied
+  // when asked (at once where this node leads it).
+  Status CatchUp(int32_t shard);
+  // Cluster mode: sends outbox records to the topic's leader named in refusal.
+  Status SendTopicRecordsOn(const Status& refusal, uint64_t topic_num, int32_t source_shard,
+                            const std::vector<topics::OutboxRecord>& records);
   // Cluster mode: POSTs the JSON body to target on node_id, over a kept-alive connection
   // of the calling thread, with this node's cluster token — or, given authorization, with
   // that Authorization header ("": none), a client's request sent on. Connecting takes at

@@ -10,6 +10,7 @@
 
 #include "client/http_client.h"
 #include "cluster/shard_groups.h"
+#include "common/encoding.h"
 #include "common/json_text.h"
 #include "sql/splitter.h"
 #include "server/app.h"
@@ -34,6 +35,10 @@ constexpr std::string_view kClusterReadIndexRoute = "/v1/cluster/read-index";
 // Between nodes: "flush this table's rows of those of these shards you lead" (JSON
 // {"table_id": "ns:t", "shards": [N, ...]}): {"shards": [flushed], "result": {...}}.
 constexpr std::string_view kClusterFlushRoute = "/v1/cluster/flush";
+// Between nodes, to a topic's leader: "append these outbox records of a source shard"
+// (JSON {"topic_num": N, "source_shard": S, "records": "<base64 of a delivery>"}):
+// {"appended": true}.
+constexpr std::string_view kClusterTopicAppendRoute = "/v1/cluster/topic-append";
 
 std::string ErrorBody(Code code, const std::string& message) {
   std::string body = R"({"status":"error","error":{"code":)";
@@ -118,8 +123,8 @@ Routes::Work Routes::WorkOf(const Request& request) {
       app_.authenticator().NeedsPasswordCheck(HeaderValue(request, http::field::authorization))) {
     return Work::kPasswordThenQuery;
   }
-  if (target == "/v1/api/topics/consume" ||
-      (target == "/v1/api/topics/ack" && !app_.config().storage.sync_writes)) {
+  if (!app_.config().cluster.enabled() &&
+      (target == "/v1/api/topics/consume" || (target == "/v1/api/topics/ack" && !app_.config().storage.sync_writes))) {
     return Work::kTopic;
   }
   return Work::kQuery;
@@ -262,6 +267,10 @@ Response Routes::Handle(const Request& request, const auth::Peer& peer,
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST " + std::string(kClusterFlushRoute));
       return FlushForNode(request);
     }
+    if (target == kClusterTopicAppendRoute && app_.config().cluster.enabled()) {
+      if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST " + std::string(kClusterTopicAppendRoute));
+      return TopicAppendForNode(request);
+    }
     return error(Code::kNotFound, "No route for " + std::string(request.method_string()) + " " +
                                       std::string(target));
   } catch (const std::exception& e) {
@@ -368,6 +377,60 @@ Response Routes::FlushForNode(const Request& request) {
   return Json(200, std::move(flushed).value(), request);
 }
 
+Response Routes::TopicAppendForNode(const Request& request) {
+  auto fail = [&](const Status& s) { return Error(s.code(), s.message(), request.version(), request.keep_alive()); };
+  auto body = NodeRequestBody(request);
+  if (!body.ok()) return fail(body.status());
+  const json::value* topic_num = body->if_contains("topic_num");
+  const json::value* shard = body->if_contains("source_shard");
+  const json::value* records = body->if_contains("records");
+  if (topic_num == nullptr || !topic_num->is_number() || shard == nullptr || !shard->is_int64() ||
+      shard->as_int64() < 0 || shard->as_int64() >= app_.config().cluster.shards || records == nullptr ||
+      !records->is_string()) {
+    return fail({Code::kInvalidInput, R"(Expected {"topic_num": N, "source_shard": S, "records": "<base64>"})"});
+  }
+  const std::optional<std::string> bytes = Base64Decode(records->as_string());
+  if (!bytes) return fail({Code::kInvalidInput, "\"records\" is not base64"});
+  auto delivery = topics::DecodeDelivery(*bytes);
+  if (!delivery.ok()) return fail(delivery.status());
+  boost::system::error_code ec;
+  const auto num = topic_num->to_number<uint64_t>(ec);
+  if (ec) return fail({Code::kInvalidInput, "\"topic_num\" is not a topic number"});
+  const Status appended = app_.topics().Append(num, static_cast<int32_t>(shard->as_int64()), *delivery);
+  if (!appended.ok()) return fail(appended);
+  return Json(200, R"({"appended":true})", request);
+}
+
+Routes::SendOnSlot::~SendOnSlot() {
+  if (count_ != nullptr) count_->fetch_sub(1);
+}
+
+std::optional<Routes::SendOnSlot> Routes::TakeSendOnSlot() {
+  if (sending_on_.fetch_add(1) >= send_on_limit_) {
+    sending_on_.fetch_sub(1);
+    return std::nullopt;
+  }
+  return std::optional<SendOnSlot>(std::in_place, sending_on_);
+}
+
+std::optional<Response> Routes::SendTopicRequestOn(const Request& request, const Status& refusal,
+                                                   std::chrono::milliseconds timeout) {
+  if (!app_.config().cluster.enabled() || request.count(kForwardedHeader) > 0) return std::nullopt;
+  const std::optional<std::string> leader = cluster::ShardGroups::LeaderNamedIn(refusal);
+  if (!leader || *leader == app_.config().cluster.node_id) return std::nullopt;
+  const std::optional<SendOnSlot> slot = TakeSendOnSlot();
+  if (!slot) return std::nullopt;
+  const auto authorization = request.find(http::field::authorization);
+  auto answer = app_.SendToNode(*leader, Target(request), request.body(), timeout,
+                                {{std::string(kForwardedHeader), app_.config().cluster.node_id}},
+                                authorization != request.end() ? std::string(authorization->value()) : std::string());
+  if (!answer.ok()) {
+    spdlog::warn("cluster: sending a topic request on to '{}' failed: {}", *leader, answer.status().message());
+    return std::nullopt;
+  }
+  return Json(static_cast<unsigned>(answer->status), std::move(answer->body), request);
+}
+
 std::optional<Response> Routes::ReplayOnLeader(const Request& request, const SqlBody& body,
                                                const auth::Caller& caller, const sql::BatchResult& batch,
                                                std::chrono::steady_clock::time_point start) {
@@ -375,14 +438,8 @@ std::optional<Response> Routes::ReplayOnLeader(const Request& request, const Sql
   if (request.count(kForwardedHeader) > 0) return std::nullopt;
   // So many waiting on other nodes already: the client is told where to go instead (two
   // nodes sending each other more than their threads would otherwise stall both).
-  if (sending_on_.fetch_add(1) >= send_on_limit_) {
-    sending_on_.fetch_sub(1);
-    return std::nullopt;
-  }
-  struct Sent {
-    std::atomic<size_t>& count;
-    ~Sent() { count.fetch_sub(1); }
-  } sent{sending_on_};
+  const std::optional<SendOnSlot> slot = TakeSendOnSlot();
+  if (!slot) return std::nullopt;
   const std::optional<std::string> leader = cluster::ShardGroups::LeaderNamedIn(batch.error);
   if (!leader || *leader == app_.config().cluster.node_id) return std::nullopt;
 

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "auth/caller.h"
 #include "common/cancellation.h"
@@ -49,8 +50,9 @@ class Routes {
   // credentials not verified lately) first on the password pool, for Authenticate, then on
   // the query pool; topic consumes (and acknowledgements, unless every write waits for an
   // fsync) also on the I/O thread, as kTopic: they read and write a few keys and never
-  // reach the engine, and a hop to the pool and back would cost more than they do;
-  // everything else on the query pool.
+  // reach the engine, and a hop to the pool and back would cost more than they do — on a
+  // single server (in cluster mode they wait for the topic's shard, or are sent on to its
+  // leader); everything else on the query pool.
   enum class Work { kInPlace, kQuery, kPasswordThenQuery, kTopic };
   Work WorkOf(const Request& request);
 
@@ -85,6 +87,12 @@ class Routes {
   Result<boost::json::object> NodeRequestBody(const Request& request);
   // POST /v1/cluster/flush: another node's FLUSH asks for the shards this node leads.
   Response FlushForNode(const Request& request);
+  // Cluster mode: a topic request refused here because another node leads the topic's
+  // shard (refusal names it), answered there; nullopt when it can't be (the refusal stands).
+  std::optional<Response> SendTopicRequestOn(const Request& request, const Status& refusal,
+                                             std::chrono::milliseconds timeout);
+  // A topic's leader appends outbox records another node delivers (cluster mode).
+  Response TopicAppendForNode(const Request& request);
   Response BetweenNodes(const Request& request, std::string_view field, int64_t min, int64_t max,
                         const std::function<Result<std::string>(int64_t)>& answer);
   Response Sql(const Request& request, const Result<auth::Caller>& caller,
@@ -109,6 +117,22 @@ class Routes {
   App& app_;
   const size_t send_on_limit_;
   std::atomic<size_t> sending_on_{0};
+  // One of the send_on_limit_ requests this node may have waiting on other nodes at once
+  // (two nodes sending each other more than their threads would otherwise stall both).
+  class SendOnSlot {
+   public:
+    explicit SendOnSlot(std::atomic<size_t>& count) : count_(&count) {}
+    SendOnSlot(SendOnSlot&& other) noexcept : count_(std::exchange(other.count_, nullptr)) {}
+    SendOnSlot(const SendOnSlot&) = delete;
+    SendOnSlot& operator=(const SendOnSlot&) = delete;
+    SendOnSlot& operator=(SendOnSlot&&) = delete;
+    ~SendOnSlot();
+
+   private:
+    std::atomic<size_t>* count_;
+  };
+  // nullopt when every slot is taken: the client is told where to go instead.
+  std::optional<SendOnSlot> TakeSendOnSlot();
 };
 
 }  // namespace kalam::server

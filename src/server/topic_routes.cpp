@@ -87,7 +87,12 @@ Response Routes::TopicConsume(const Request& request, const Result<auth::Caller>
   consume.start = *start;
   consume.limit = static_cast<size_t>(limit->value_or(100));
   auto batch = app_.topics().Consume(consume);
-  if (!batch.ok()) return fail(batch.status());
+  if (!batch.ok()) {
+    // Cluster mode: asked of the topic's leader, which waits for messages itself.
+    const auto wait_for = std::chrono::seconds(timeout->value_or(0)) + std::chrono::seconds(10);
+    if (auto answered = SendTopicRequestOn(request, batch.status(), wait_for)) return std::move(*answered);
+    return fail(batch.status());
+  }
 
   if (batch->messages.empty() && wait != nullptr && timeout->value_or(0) > 0) {
     const auto now = std::chrono::steady_clock::now();
@@ -128,7 +133,12 @@ Response Routes::TopicAck(const Request& request, const Result<auth::Caller>& ca
   if (!upto.ok()) return fail(upto.status());
   if (!*upto) return fail(Status(Code::kInvalidInput, "Missing field \"upto_offset\""));
   auto committed = app_.topics().Ack(*topic, *group, static_cast<int32_t>(partition->value_or(0)), **upto);
-  if (!committed.ok()) return fail(committed.status());
+  if (!committed.ok()) {
+    if (auto answered = SendTopicRequestOn(request, committed.status(), std::chrono::seconds(30))) {
+      return std::move(*answered);
+    }
+    return fail(committed.status());
+  }
   return Json(200, fmt::format("{{\"success\":true,\"acknowledged_offset\":{}}}", *committed), request);
 }
 

@@ -9,6 +9,7 @@
 #include "sql/splitter.h"
 #include "store/committer.h"
 #include "store/row_codec.h"
+#include "topics/topics.h"
 
 namespace kalam::sql {
 namespace {
@@ -140,6 +141,8 @@ Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::
     auto outcome = engine_.Execute(
         {caller, default_namespace, session.transaction(), &cancellation, session.freshness()}, sql);
     if (!outcome.ok()) return outcome.status();
+    // Cluster mode: the changes it routed to topics are there before it returns.
+    if (outcome->wrote) topics_.AwaitDelivered();
     StatementResult r;
     r.rows = std::move(outcome->rows);
     r.row_count = outcome->row_count;
@@ -177,6 +180,7 @@ Result<StatementResult> Executor::Run(const Scope& scope, const CommitTransactio
   }
   std::unique_ptr<store::Transaction> transaction = scope.session.Take();
   KALAM_RETURN_IF_ERROR(engine_.Commit(*transaction));
+  topics_.AwaitDelivered();
   return Done("Transaction committed");
 }
 

@@ -155,7 +155,10 @@ Status Committer::CommitLocal(const std::function<Status(CommitContext&)>& apply
 int32_t Committer::ShardOf(const WriteSet& changes) {
   int32_t shard = -1;
   for (const WriteSet::Op& op : changes.ops()) {
-    if (op.range_end || (op.family != Family::kHot && op.family != Family::kStream)) continue;
+    // Rows and their markers; and keys of the topics family (a topic's, or an outbox's),
+    // range deletes of them too (trimmed messages).
+    const bool topics = op.family == Family::kTopics;
+    if (!topics && (op.range_end || (op.family != Family::kHot && op.family != Family::kStream))) continue;
     const std::optional<int32_t> of = replicator_->ShardOf(op.family, op.key);
     if (!of) continue;
     if (shard >= 0 && *of != shard) return kSeveralShards;

@@ -173,8 +173,9 @@ class CommitHook {
 class Replicator {
  public:
   virtual ~Replicator() = default;
-  // The shard of a key of the hot or stream family that is a row's (or its marker's);
-  // nullopt for any other key, which is this node's own.
+  // The shard of a key of the hot or stream family that is a row's (or its marker's), or
+  // of the topics family (a topic's keys, an outbox record); nullopt for any other key,
+  // which is this node's own.
   virtual std::optional<int32_t> ShardOf(Family family, std::string_view key) = 0;
   // A fence: the leadership epoch read before a statement read anything (see
   // LeadershipEpoch); kNoFence: none.

@@ -41,10 +41,9 @@ std::pair<std::string, std::string> ConsumerGroups::TopicRange(uint64_t topic_nu
   return {TopicGroupsPrefix(topic_num), TopicGroupsPrefix(topic_num + 1)};
 }
 
-Status ConsumerGroups::Open() {
-  std::lock_guard lock(mutex_);
+Status ConsumerGroups::Scan(std::string_view prefix, const std::function<void(Key key, State state)>& take) const {
   Status damaged = Status::Ok();
-  Status scanned = store_.Scan(Family::kTopics, "g", [&](std::string_view key, std::string_view value) {
+  Status scanned = store_.Scan(Family::kTopics, prefix, [&](std::string_view key, std::string_view value) {
     // 'g' + 8 + group + 0 + 4
     if (key.size() < 1 + 8 + 1 + 4 || key[key.size() - 5] != '\0' || value.size() != 16) {
       damaged = Status(Code::kInternalError, "A consumer group record is damaged");
@@ -56,11 +55,34 @@ Status ConsumerGroups::Open() {
     State state;
     state.committed = static_cast<int64_t>(ReadBigEndian(value, 0, 8));
     state.updated_at = static_cast<int64_t>(ReadBigEndian(value, 8, 8));
-    groups_[{topic_num, std::move(group), partition}] = std::move(state);
+    take({topic_num, std::move(group), partition}, std::move(state));
     return true;
   });
   KALAM_RETURN_IF_ERROR(scanned);
   return damaged;
+}
+
+Status ConsumerGroups::Open() {
+  std::lock_guard lock(mutex_);
+  return Scan("g", [&](Key key, State state) { groups_[std::move(key)] = std::move(state); });
+}
+
+Status ConsumerGroups::Reload(uint64_t topic_num) {
+  std::lock_guard lock(mutex_);
+  std::map<Key, State> stored;
+  KALAM_RETURN_IF_ERROR(
+      Scan(TopicGroupsPrefix(topic_num), [&](Key key, State state) { stored[std::move(key)] = std::move(state); }));
+  std::erase_if(groups_, [&](const auto& entry) { return std::get<0>(entry.first) == topic_num; });
+  groups_.merge(stored);
+  return Status::Ok();
+}
+
+Result<std::vector<GroupOffsetRow>> ConsumerGroups::StoredRows(uint64_t topic_num) const {
+  std::vector<GroupOffsetRow> rows;
+  KALAM_RETURN_IF_ERROR(Scan(TopicGroupsPrefix(topic_num), [&](Key key, State state) {
+    rows.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), state.committed, 0, state.updated_at});
+  }));
+  return rows;
 }
 
 Status ConsumerGroups::Save(const Key& key, const State& state) {

@@ -11,6 +11,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <string_view>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -50,6 +52,12 @@ class ConsumerGroups {
       : store_(store), committer_(committer), log_(log), visibility_timeout_ms_(visibility_timeout_ms) {}
 
   Status Open();
+  // Cluster mode: this node took over the topic's groups: their committed offsets are the
+  // store's (another leader's acknowledgements), and reservations made before are gone
+  // (their ranges are delivered again).
+  Status Reload(uint64_t topic_num);
+  // The topic's groups as the store holds them (no reservations): a replica's view.
+  Result<std::vector<GroupOffsetRow>> StoredRows(uint64_t topic_num) const;
 
   // A group begins on every partition of its topic at once, where start says: its first
   // read of one partition must not move where it begins on the others.
@@ -100,6 +108,8 @@ class ConsumerGroups {
   Result<State*> StateOf(const Key& key, std::optional<StartAt> start);
   // REQUIRES: mutex_ held.
   Status Save(const Key& key, const State& state);
+  // Every group record under prefix, as read from the store.
+  Status Scan(std::string_view prefix, const std::function<void(Key key, State state)>& take) const;
 
   store::KvStore& store_;
   store::Committer& committer_;

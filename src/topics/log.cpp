@@ -95,23 +95,31 @@ Result<Message> DecodeMessage(std::string_view key, std::string_view value) {
   return m;
 }
 
+Result<TopicLog::Bounds> TopicLog::StoredBounds(uint64_t topic_num, int32_t partition) const {
+  Bounds bounds;
+  auto next = store_.Get(Family::kTopics, NextOffsetKey(topic_num, partition));
+  if (!next.ok()) return next.status();
+  if (next->has_value() && (*next)->size() == 8) bounds.next = static_cast<int64_t>(ReadBigEndian(**next, 0, 8));
+  bounds.earliest = bounds.next;
+  auto cursor = store_.NewCursor(Family::kTopics, PartitionPrefix('m', topic_num, partition));
+  if (cursor->Valid()) bounds.earliest = static_cast<int64_t>(ReadBigEndian(cursor->key(), 13, 8));
+  KALAM_RETURN_IF_ERROR(cursor->status());
+  return bounds;
+}
+
 Status TopicLog::Open(const TopicState& state) {
-  std::lock_guard lock(mutex_);
-  for (const auto& [id, topic] : state.topics) {
-    for (int32_t p = 0; p < topic.partitions; ++p) {
-      PartitionState ps;
-      auto next = store_.Get(Family::kTopics, NextOffsetKey(topic.topic_num, p));
-      if (!next.ok()) return next.status();
-      if (next->has_value() && (*next)->size() == 8) {
-        ps.next = static_cast<int64_t>(ReadBigEndian(**next, 0, 8));
-      }
-      ps.earliest = ps.next;
-      const std::string prefix = PartitionPrefix('m', topic.topic_num, p);
-      auto cursor = store_.NewCursor(Family::kTopics, prefix);
-      if (cursor->Valid()) ps.earliest = static_cast<int64_t>(ReadBigEndian(cursor->key(), 13, 8));
-      KALAM_RETURN_IF_ERROR(cursor->status());
-      partitions_[{topic.topic_num, p}] = ps;
-    }
+  for (const auto& [id, topic] : state.topics) KALAM_RETURN_IF_ERROR(Reload(topic.topic_num, topic.partitions));
+  return Status::Ok();
+}
+
+Status TopicLog::Reload(uint64_t topic_num, int32_t partitions) {
+  for (int32_t p = 0; p < partitions; ++p) {
+    auto stored = StoredBounds(topic_num, p);
+    if (!stored.ok()) return stored.status();
+    std::lock_guard lock(mutex_);
+    PartitionState& ps = partitions_[{topic_num, p}];
+    ps.next = std::max(ps.next, stored->next);
+    ps.earliest = std::max(ps.earliest, std::min(stored->earliest, ps.next));
   }
   return Status::Ok();
 }

@@ -55,6 +55,12 @@ class TopicLog {
     int64_t next = 0;      // the offset the next message will have; readable: [earliest, next)
   };
   Bounds BoundsOf(uint64_t topic_num, int32_t partition) const;
+  // The bounds as the store holds them (cluster mode: on a replica that does not write the
+  // topic, or the leader taking over one).
+  Result<Bounds> StoredBounds(uint64_t topic_num, int32_t partition) const;
+  // Cluster mode: this node took over writing the topic; what its store holds (another
+  // leader's appends and trims) is taken in. Bounds never move back.
+  Status Reload(uint64_t topic_num, int32_t partitions);
 
   // Up to limit messages of the partition from offset from (at least earliest), below the
   // durable end, in offset order.

@@ -4,13 +4,14 @@
 
 #include "common/clock.h"
 #include "common/text.h"
+#include <spdlog/spdlog.h>
+
+#include "catalog/catalog.h"
 #include "store/kv_store.h"
 
 namespace kalam::topics {
 namespace json = boost::json;
 namespace {
-
-using store::Family;
 
 constexpr std::string_view kTopicPrefix = "topic/";
 constexpr std::string_view kNextTopicNumKey = "counter/next_topic_num";
@@ -101,50 +102,80 @@ const TopicDef* TopicState::Find(std::string_view id) const {
   return it == topics.end() ? nullptr : &it->second;
 }
 
-Result<std::unique_ptr<TopicRegistry>> TopicRegistry::Open(store::KvStore& store) {
-  std::unique_ptr<TopicRegistry> registry(new TopicRegistry(store));
-  auto state = std::make_shared<TopicState>();
-  Status damaged = Status::Ok();
-  Status scanned = store.Scan(Family::kMeta, kTopicPrefix, [&](std::string_view, std::string_view value) {
-    auto def = Decode(value);
-    if (!def.ok()) {
-      damaged = def.status();
-      return false;
-    }
-    registry->next_topic_num_ = std::max(registry->next_topic_num_, def->topic_num + 1);
-    state->topics.emplace(def->id(), std::move(def).value());
-    return true;
-  });
-  KALAM_RETURN_IF_ERROR(scanned);
-  KALAM_RETURN_IF_ERROR(damaged);
-  auto counter = store.Get(Family::kMeta, kNextTopicNumKey);
-  if (!counter.ok()) return counter.status();
-  if (counter->has_value()) {
-    registry->next_topic_num_ = std::max<uint64_t>(registry->next_topic_num_, std::stoull(**counter));
+const TopicDef* TopicState::FindNum(uint64_t topic_num) const {
+  for (const auto& [id, topic] : topics) {
+    if (topic.topic_num == topic_num) return &topic;
   }
-  registry->state_ = std::move(state);
-  return registry;
+  return nullptr;
 }
 
+namespace {
+
+// The topics the records hold, and the number the next new one takes (never one used).
+Result<std::pair<std::shared_ptr<TopicState>, uint64_t>> DecodeRecords(const catalog::Catalog::Records& records) {
+  auto state = std::make_shared<TopicState>();
+  uint64_t next = 1;
+  for (auto it = records.lower_bound(std::string(kTopicPrefix));
+       it != records.end() && it->first.starts_with(kTopicPrefix); ++it) {
+    auto def = Decode(it->second);
+    if (!def.ok()) return def.status();
+    next = std::max(next, def->topic_num + 1);
+    state->topics.emplace(def->id(), std::move(def).value());
+  }
+  if (auto counter = records.find(std::string(kNextTopicNumKey)); counter != records.end()) {
+    try {
+      next = std::max<uint64_t>(next, std::stoull(counter->second));
+    } catch (const std::exception&) {
+      return Status(Code::kInternalError, "The topic counter record is damaged");
+    }
+  }
+  state->next_topic_num = next;
+  return std::make_pair(std::move(state), next);
+}
+
+}  // namespace
+
 std::shared_ptr<const TopicState> TopicRegistry::snapshot() const {
+  const std::shared_ptr<const catalog::CatalogState> catalog = catalog_.snapshot();
   std::lock_guard lock(snapshot_mutex_);
+  if (state_ != nullptr && decoded_from_ == catalog->records) return state_;
+  auto decoded = DecodeRecords(*catalog->records);
+  if (!decoded.ok()) {
+    // Only this node's own damaged store could hold one: the last good view stays.
+    spdlog::error("topics: {}", decoded.status().message());
+    if (state_ == nullptr) state_ = std::make_shared<TopicState>();
+    return state_;
+  }
+  decoded->first->generation = ++generation_;
+  decoded_from_ = catalog->records;
+  state_ = std::move(decoded->first);
   return state_;
 }
 
-Status TopicRegistry::Save(const std::string& id, const std::optional<TopicDef>& def,
-                           std::shared_ptr<TopicState> next) {
-  store::WriteSet changes;
-  if (def) {
-    changes.Put(Family::kMeta, std::string(kTopicPrefix) + id, Encode(*def));
-  } else {
-    changes.Delete(Family::kMeta, std::string(kTopicPrefix) + id);
-  }
-  changes.Put(Family::kMeta, std::string(kNextTopicNumKey), std::to_string(next_topic_num_));
-  KALAM_RETURN_IF_ERROR(store_.Write(changes));
-  ++next->generation;
-  std::lock_guard lock(snapshot_mutex_);
-  state_ = std::move(next);
-  return Status::Ok();
+Status TopicRegistry::Change(const std::string& id,
+                             const std::function<Result<bool>(const TopicState& state, uint64_t next_topic_num,
+                                                              std::optional<TopicDef>& def)>& edit) {
+  return catalog_.ChangeRecords([&](const catalog::Catalog::Records& records, store::WriteSet& changes) -> Status {
+    auto decoded = DecodeRecords(records);
+    if (!decoded.ok()) return decoded.status();
+    const TopicState& state = *decoded->first;
+    std::optional<TopicDef> def;
+    if (const TopicDef* existing = state.Find(id)) def = *existing;
+    const bool existed = def.has_value();
+    auto changed = edit(state, decoded->second, def);
+    if (!changed.ok()) return changed.status();
+    if (!*changed) return Status::Ok();
+    const std::string key = std::string(kTopicPrefix) + id;
+    if (def) {
+      changes.Put(store::Family::kMeta, key, Encode(*def));
+      if (!existed) {
+        changes.Put(store::Family::kMeta, std::string(kNextTopicNumKey), std::to_string(def->topic_num + 1));
+      }
+    } else if (existed) {
+      changes.Delete(store::Family::kMeta, key);
+    }
+    return Status::Ok();
+  });
 }
 
 Result<TopicDef> TopicRegistry::Create(const std::string& ns, const std::string& name,
@@ -153,66 +184,65 @@ Result<TopicDef> TopicRegistry::Create(const std::string& ns, const std::string&
     return Status(Code::kInvalidInput, "A topic has 1 to " + std::to_string(kMaxPartitions) +
                                            " partitions, not " + std::to_string(partitions));
   }
-  std::lock_guard writer(writer_);
-  auto next = std::make_shared<TopicState>(*snapshot());
-  TopicDef def;
-  def.ns = ns;
-  def.name = name;
-  if (const TopicDef* existing = next->Find(def.id())) {
-    if (if_not_exists) return *existing;
-    return Status(Code::kAlreadyExists, "Topic '" + def.id() + "' already exists");
-  }
-  def.topic_num = next_topic_num_++;
-  def.partitions = partitions;
-  def.created_at = NowMicros();
-  next->topics.emplace(def.id(), def);
-  KALAM_RETURN_IF_ERROR(Save(def.id(), def, std::move(next)));
-  return def;
+  TopicDef made;
+  const std::string id = ns + "." + name;
+  KALAM_RETURN_IF_ERROR(Change(id, [&](const TopicState&, uint64_t next_topic_num,
+                                        std::optional<TopicDef>& def) -> Result<bool> {
+    if (def) {
+      if (!if_not_exists) return Status(Code::kAlreadyExists, "Topic '" + id + "' already exists");
+      made = *def;
+      return false;
+    }
+    def.emplace();
+    def->topic_num = next_topic_num;
+    def->ns = ns;
+    def->name = name;
+    def->partitions = partitions;
+    def->created_at = NowMicros();
+    made = *def;
+    return true;
+  }));
+  return made;
 }
 
 Result<TopicDef> TopicRegistry::Drop(const std::string& id) {
-  std::lock_guard writer(writer_);
-  auto next = std::make_shared<TopicState>(*snapshot());
-  auto it = next->topics.find(id);
-  if (it == next->topics.end()) return Status(Code::kNotFound, "Topic '" + id + "' does not exist");
-  TopicDef dropped = std::move(it->second);
-  next->topics.erase(it);
-  KALAM_RETURN_IF_ERROR(Save(id, std::nullopt, std::move(next)));
+  TopicDef dropped;
+  KALAM_RETURN_IF_ERROR(Change(id, [&](const TopicState&, uint64_t, std::optional<TopicDef>& def) -> Result<bool> {
+    if (!def) return Status(Code::kNotFound, "Topic '" + id + "' does not exist");
+    dropped = std::move(*def);
+    def.reset();
+    return true;
+  }));
   return dropped;
 }
 
 Status TopicRegistry::AddSource(const std::string& id, TopicSource source) {
-  std::lock_guard writer(writer_);
-  auto next = std::make_shared<TopicState>(*snapshot());
-  auto it = next->topics.find(id);
-  if (it == next->topics.end()) return Status(Code::kNotFound, "Topic '" + id + "' does not exist");
-  for (const auto& s : it->second.sources) {
-    if (s.table_id == source.table_id && s.op == source.op) {
-      return Status(Code::kAlreadyExists, "Topic '" + id + "' already has a source on " +
-                                              TableName(source.table_id) + " ON " +
-                                              Upper(OpName(source.op)) + ": drop it first");
+  return Change(id, [&](const TopicState&, uint64_t, std::optional<TopicDef>& def) -> Result<bool> {
+    if (!def) return Status(Code::kNotFound, "Topic '" + id + "' does not exist");
+    for (const auto& s : def->sources) {
+      if (s.table_id == source.table_id && s.op == source.op) {
+        return Status(Code::kAlreadyExists, "Topic '" + id + "' already has a source on " +
+                                                TableName(source.table_id) + " ON " +
+                                                Upper(OpName(source.op)) + ": drop it first");
+      }
     }
-  }
-  it->second.sources.push_back(std::move(source));
-  const TopicDef def = it->second;
-  return Save(id, def, std::move(next));
+    def->sources.push_back(source);
+    return true;
+  });
 }
 
 Status TopicRegistry::DropSource(const std::string& id, const std::string& table_id, Op op) {
-  std::lock_guard writer(writer_);
-  auto next = std::make_shared<TopicState>(*snapshot());
-  auto it = next->topics.find(id);
-  if (it == next->topics.end()) return Status(Code::kNotFound, "Topic '" + id + "' does not exist");
-  auto& sources = it->second.sources;
-  const auto erased = std::erase_if(sources, [&](const TopicSource& s) {
-    return s.table_id == table_id && s.op == op;
+  return Change(id, [&](const TopicState&, uint64_t, std::optional<TopicDef>& def) -> Result<bool> {
+    if (!def) return Status(Code::kNotFound, "Topic '" + id + "' does not exist");
+    const auto erased = std::erase_if(def->sources, [&](const TopicSource& s) {
+      return s.table_id == table_id && s.op == op;
+    });
+    if (erased == 0) {
+      return Status(Code::kNotFound, "Topic '" + id + "' has no source on " + TableName(table_id) + " ON " +
+                                         Upper(OpName(op)));
+    }
+    return true;
   });
-  if (erased == 0) {
-    return Status(Code::kNotFound, "Topic '" + id + "' has no source on " + TableName(table_id) + " ON " +
-                                       Upper(OpName(op)));
-  }
-  const TopicDef def = it->second;
-  return Save(id, def, std::move(next));
 }
 
 }  // namespace kalam::topics

@@ -1,11 +1,11 @@
 // Topics and their sources: which committed changes of which tables flow into which
-// topic. Definitions live in the store's meta family (`topic/<ns.name>`, JSON, as the
-// catalog keeps its entries) and are served from an immutable snapshot, so the commit
-// path reads them without a lock; one writer at a time writes the store first, then
-// publishes a new snapshot.
+// topic. Definitions are records the catalog keeps for this part (`topic/<ns.name>`, JSON,
+// and the counter `counter/next_topic_num`), so a cluster shares them as it shares the
+// catalog; they are served from an immutable snapshot decoded once per change of them.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,8 +16,8 @@
 
 #include "common/status.h"
 
-namespace kalam::store {
-class KvStore;
+namespace kalam::catalog {
+class Catalog;
 }
 
 namespace kalam::topics {
@@ -56,15 +56,18 @@ struct TopicState {
   std::map<std::string, TopicDef> topics;  // by id
   // Raised by every change, so the commit path knows when its compiled filters are stale.
   uint64_t generation = 0;
+  // The number the next new topic takes: every topic made so far has a smaller one.
+  uint64_t next_topic_num = 1;
 
   const TopicDef* Find(std::string_view id) const;
+  const TopicDef* FindNum(uint64_t topic_num) const;
 };
 
 class TopicRegistry {
  public:
   static constexpr int32_t kMaxPartitions = 256;
 
-  static Result<std::unique_ptr<TopicRegistry>> Open(store::KvStore& store);
+  explicit TopicRegistry(catalog::Catalog& catalog) : catalog_(catalog) {}
 
   std::shared_ptr<const TopicState> snapshot() const;
 
@@ -80,16 +83,20 @@ class TopicRegistry {
   Status DropSource(const std::string& id, const std::string& table_id, Op op);
 
  private:
-  explicit TopicRegistry(store::KvStore& store) : store_(store) {}
-  // REQUIRES: writer_ held. Writes the definition (nullopt: deletes it), then publishes.
-  Status Save(const std::string& id, const std::optional<TopicDef>& def,
-              std::shared_ptr<TopicState> next);
+  // Changes one definition: edit gets the topics as they are, the number the next new
+  // topic takes and the definition (nullopt: none); it edits the definition (nullopt:
+  // removed) and says whether anything changed.
+  Status Change(const std::string& id,
+                const std::function<Result<bool>(const TopicState& state, uint64_t next_topic_num,
+                                                 std::optional<TopicDef>& def)>& edit);
 
-  store::KvStore& store_;
-  std::mutex writer_;
+  catalog::Catalog& catalog_;
   mutable std::mutex snapshot_mutex_;
-  std::shared_ptr<const TopicState> state_;
-  uint64_t next_topic_num_ = 1;  // guarded by writer_
+  // The catalog's records the snapshot was decoded from (held, so their address is not
+  // another's later), and it.
+  mutable std::shared_ptr<const std::map<std::string, std::string>> decoded_from_;
+  mutable std::shared_ptr<const TopicState> state_;
+  mutable uint64_t generation_ = 0;
 };
 
 }  // namespace kalam::topics

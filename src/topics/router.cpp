@@ -125,6 +125,7 @@ Status TopicRouter::OnStatement(store::CommitContext& context, const std::vector
   struct Pending {
     const TopicDef* topic;
     Message message;
+    int32_t shard;  // cluster mode: the outbox's
   };
   std::vector<Pending> out;
   std::shared_ptr<const catalog::CatalogState> catalog;
@@ -141,6 +142,7 @@ Status TopicRouter::OnStatement(store::CommitContext& context, const std::vector
     const catalog::TableSchema* schema = table->Version(event.schema_version);
     if (schema == nullptr) continue;
     const int key_index = schema->PrimaryKeyIndex();
+    const int32_t shard = shard_of_ ? shard_of_(*table, event.scope) : -1;
     for (const Route& route : *routes) {
       if (route.source->op != op) continue;
       const live::RowPredicate* filter = FilterOf(route, *table, event.schema_version);
@@ -163,9 +165,21 @@ Status TopicRouter::OnStatement(store::CommitContext& context, const std::vector
                        op == Op::kDelete ? nullptr : &row);
             break;
         }
-        out.push_back({route.topic, std::move(m)});
+        out.push_back({route.topic, std::move(m), shard});
       }
     }
+  }
+  if (shard_of_) {
+    // Offsets are the topic's leader's to hand out, when the records reach it.
+    for (Pending& p : out) {
+      OutboxRecord record;
+      record.seq = context.NextSeq();
+      record.topic_num = p.topic->topic_num;
+      record.message = std::move(p.message);
+      context.PutUnread(store::Family::kTopics, OutboxKey(p.shard, record.seq), EncodeOutboxValue(record));
+    }
+    group_records_ += out.size();
+    return Status::Ok();
   }
   // Offsets only once nothing can fail: a failed statement hands out none.
   for (Pending& p : out) {
@@ -181,6 +195,12 @@ Status TopicRouter::OnStatement(store::CommitContext& context, const std::vector
     }
   }
   return Status::Ok();
+}
+
+void TopicRouter::OnGroupEnd(bool written) {
+  log_.EndGroup(written);
+  if (written && outbox_ != nullptr) outbox_->Committed(group_records_);
+  group_records_ = 0;
 }
 
 }  // namespace kalam::topics

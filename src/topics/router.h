@@ -5,6 +5,7 @@
 // statement of a group, so their changes route the same way.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -15,6 +16,7 @@
 #include "live/predicate.h"
 #include "store/committer.h"
 #include "topics/log.h"
+#include "topics/outbox.h"
 #include "topics/registry.h"
 
 namespace kalam::catalog {
@@ -31,9 +33,18 @@ class TopicRouter final : public store::CommitHook {
   TopicRouter(TopicRegistry& registry, TopicLog& log, catalog::Catalog& catalog)
       : registry_(registry), log_(log), catalog_(catalog) {}
 
+  // Cluster mode: messages are committed as records of the outbox of their rows' shard
+  // (shard_of: the shard of a table's rows of a scope), which outbox delivers to each
+  // topic's shard. Set once, before statements run.
+  void SetOutbox(std::function<int32_t(const catalog::TableDef& table, const std::string& scope)> shard_of,
+                 TopicOutbox* outbox) {
+    shard_of_ = std::move(shard_of);
+    outbox_ = outbox;
+  }
+
   Status OnStatement(store::CommitContext& context,
                      const std::vector<store::ChangeEvent>& events) override;
-  void OnGroupEnd(bool written) override { log_.EndGroup(written); }
+  void OnGroupEnd(bool written) override;
 
  private:
   struct Route {
@@ -50,6 +61,9 @@ class TopicRouter final : public store::CommitHook {
   TopicRegistry& registry_;
   TopicLog& log_;
   catalog::Catalog& catalog_;
+  std::function<int32_t(const catalog::TableDef&, const std::string&)> shard_of_;
+  TopicOutbox* outbox_ = nullptr;
+  uint64_t group_records_ = 0;  // outbox records in the group being built
   // The leader's alone, like the log's pending offsets.
   std::shared_ptr<const TopicState> state_;
   std::unordered_map<std::string, std::vector<Route>> routes_;

@@ -1,6 +1,7 @@
 #include "topics/topics.h"
 
 #include <chrono>
+#include <set>
 
 #include "catalog/catalog.h"
 #include "common/clock.h"
@@ -8,6 +9,7 @@
 #include "common/text.h"
 #include "live/predicate.h"
 #include "store/committer.h"
+#include "topics/keys.h"
 
 namespace kalam::topics {
 namespace {
@@ -18,12 +20,107 @@ int64_t NowMillis() { return NowMicros() / 1000; }
 
 Result<std::unique_ptr<Topics>> Topics::Open(store::KvStore& store, store::Committer& committer,
                                              catalog::Catalog& catalog, const Config::Topics& config) {
-  auto registry = TopicRegistry::Open(store);
-  if (!registry.ok()) return registry.status();
-  std::unique_ptr<Topics> topics(new Topics(store, committer, catalog, std::move(registry).value(), config));
+  std::unique_ptr<Topics> topics(
+      new Topics(store, committer, catalog, std::make_unique<TopicRegistry>(catalog), config));
   KALAM_RETURN_IF_ERROR(topics->log_.Open(*topics->registry_->snapshot()));
   KALAM_RETURN_IF_ERROR(topics->groups_.Open());
   return topics;
+}
+
+Topics::~Topics() { LeaveCluster(); }
+
+void Topics::JoinCluster(ClusterHooks hooks) {
+  cluster_ = std::move(hooks);
+  TopicOutbox::Hooks outbox;
+  outbox.shards = cluster_->shards;
+  outbox.leads = [this](int32_t shard) { return cluster_->led_since(shard) != 0 && cluster_->lead(shard).ok(); };
+  outbox.deliver = [this](uint64_t topic_num, int32_t source_shard, const std::vector<OutboxRecord>& records) {
+    const Status here = Append(topic_num, source_shard, records);
+    if (here.code() != Code::kServiceUnavailable) return here;
+    return cluster_->send_on(here, topic_num, source_shard, records);
+  };
+  outbox_ = std::make_unique<TopicOutbox>(store_, committer_, std::move(outbox));
+  router_.SetOutbox(cluster_->shard_of_rows, outbox_.get());
+}
+
+void Topics::LeaveCluster() { outbox_.reset(); }
+
+void Topics::AwaitDelivered() {
+  if (outbox_ != nullptr) outbox_->AwaitDelivered(std::chrono::seconds(5));
+}
+
+Status Topics::Lead(const TopicDef& topic) {
+  if (!cluster_) return Status::Ok();
+  const int32_t shard = ShardOfTopic(topic.topic_num, cluster_->shards);
+  KALAM_RETURN_IF_ERROR(cluster_->lead(shard));
+  const uint64_t since = cluster_->led_since(shard);
+  std::lock_guard lock(sync_mutex_);
+  auto it = synced_.find(topic.topic_num);
+  if (it != synced_.end() && it->second == since && since != 0) return Status::Ok();
+  // Led here since `since`: the store holds every earlier leader's writes of the topic.
+  KALAM_RETURN_IF_ERROR(log_.Reload(topic.topic_num, topic.partitions));
+  KALAM_RETURN_IF_ERROR(groups_.Reload(topic.topic_num));
+  synced_[topic.topic_num] = since;
+  return Status::Ok();
+}
+
+Result<std::vector<TopicLog::Bounds>> Topics::ReplicaBounds(const TopicDef& topic) const {
+  std::vector<TopicLog::Bounds> bounds;
+  KALAM_RETURN_IF_ERROR(cluster_->catch_up(ShardOfTopic(topic.topic_num, cluster_->shards)));
+  for (int32_t p = 0; p < topic.partitions; ++p) {
+    auto stored = log_.StoredBounds(topic.topic_num, p);
+    if (!stored.ok()) return stored.status();
+    bounds.push_back(*stored);
+  }
+  return bounds;
+}
+
+Status Topics::Append(uint64_t topic_num, int32_t source_shard, const std::vector<OutboxRecord>& records) {
+  auto state = registry_->snapshot();
+  const TopicDef* topic = state->FindNum(topic_num);
+  if (topic == nullptr && topic_num >= state->next_topic_num) {
+    // Made on another node a moment ago: this node's catalog may not have it yet.
+    KALAM_RETURN_IF_ERROR(catalog_.Refresh());
+    state = registry_->snapshot();
+    topic = state->FindNum(topic_num);
+  }
+  if (topic == nullptr) return Status(Code::kNotFound, "Topic #" + std::to_string(topic_num) + " does not exist");
+  // Led here first (a new leader's barrier moves the epoch), then the fence, then what is
+  // read: taken in again if leadership moved in between.
+  KALAM_RETURN_IF_ERROR(Lead(*topic));
+  const uint64_t fence = committer_.Fence();
+  KALAM_RETURN_IF_ERROR(Lead(*topic));
+  const std::string mark_key = DeliveryMarkKey(topic_num, source_shard);
+  return committer_.Commit(
+      [&](store::CommitContext& commit) -> Status {
+        auto mark = commit.Get(store::Family::kTopics, mark_key);
+        if (!mark.ok()) return mark.status();
+        int64_t last = 0;
+        if (mark->has_value() && (*mark)->size() == 8) last = static_cast<int64_t>(ReadBigEndian(**mark, 0, 8));
+        const int64_t before = last;
+        for (const OutboxRecord& r : records) {
+          if (r.message.partition < 0 || r.message.partition >= topic->partitions) {
+            return Status(Code::kInvalidInput, "A delivered record names partition " +
+                                                   std::to_string(r.message.partition) + " of topic '" + topic->id() + "'");
+          }
+        }
+        for (const OutboxRecord& r : records) {
+          if (r.seq <= last) continue;  // appended before
+          Message m = r.message;
+          m.offset = log_.Assign(topic_num, m.partition);
+          commit.PutUnread(store::Family::kTopics, MessageKey(topic_num, m.partition, m.offset), EncodeMessage(m));
+          last = r.seq;
+        }
+        if (last == before) return Status::Ok();
+        for (const auto& [key, next] : log_.PendingNext()) {
+          commit.PutUnread(store::Family::kTopics, TopicLog::NextOffsetKey(key.first, key.second),
+                           TopicLog::OffsetValue(next));
+        }
+        // Read back by a later delivery in the same group.
+        commit.Put(store::Family::kTopics, mark_key, TopicLog::OffsetValue(last));
+        return Status::Ok();
+      },
+      fence);
 }
 
 Result<const TopicDef*> Topics::Find(const TopicState& state, const std::string& topic_id) const {
@@ -49,12 +146,17 @@ Result<TopicDef> Topics::Create(const std::string& ns, const std::string& name, 
 Status Topics::Drop(const std::string& topic_id) {
   auto dropped = registry_->Drop(topic_id);
   if (!dropped.ok()) return dropped.status();
+  // Cluster mode: its keys go now if this node leads its shard, else when its leader next
+  // enforces retention (SweepDropped).
+  if (cluster_ && !cluster_->lead(ShardOfTopic(dropped->topic_num, cluster_->shards)).ok()) return Status::Ok();
   // Later groups route nothing to it; the range delete lands after any group that did.
   const auto messages = TopicLog::TopicRange(dropped->topic_num);
   const auto groups = ConsumerGroups::TopicRange(dropped->topic_num);
+  const auto marks = DeliveryMarkRange(dropped->topic_num);
   Status removed = committer_.Commit([&](store::CommitContext& commit) {
     commit.DeleteRange(store::Family::kTopics, messages.first, messages.second);
     commit.DeleteRange(store::Family::kTopics, groups.first, groups.second);
+    commit.DeleteRange(store::Family::kTopics, marks.first, marks.second);
     for (int32_t p = 0; p < dropped->partitions; ++p) {
       commit.DeleteUnread(store::Family::kTopics, TopicLog::NextOffsetKey(dropped->topic_num, p));
     }
@@ -79,6 +181,7 @@ Result<int64_t> Topics::Clear(const std::string& topic_id) {
   auto state = registry_->snapshot();
   auto topic = Find(*state, topic_id);
   if (!topic.ok()) return topic.status();
+  KALAM_RETURN_IF_ERROR(Lead(**topic));
   int64_t removed = 0;
   for (int32_t p = 0; p < (*topic)->partitions; ++p) {
     const TopicLog::Bounds bounds = log_.BoundsOf((*topic)->topic_num, p);
@@ -112,6 +215,7 @@ Result<Batch> Topics::Consume(const ConsumeRequest& request) {
     return Status(Code::kInvalidInput, "The offset to start from must not be negative");
   }
   if (request.partition) KALAM_RETURN_IF_ERROR(CheckPartition(topic, *request.partition));
+  KALAM_RETURN_IF_ERROR(Lead(topic));
   Batch batch;
   batch.topic_num = topic.topic_num;
   batch.version = log_.Version(topic.topic_num);  // before reading: an append after it wakes a waiter
@@ -161,6 +265,7 @@ Result<int64_t> Topics::Ack(const std::string& topic_id, const std::string& grou
   if (!topic.ok()) return topic.status();
   KALAM_RETURN_IF_ERROR(ConsumerGroups::CheckName(group));
   KALAM_RETURN_IF_ERROR(CheckPartition(**topic, partition));
+  KALAM_RETURN_IF_ERROR(Lead(**topic));
   return groups_.Ack((*topic)->topic_num, group, partition, upto);
 }
 
@@ -174,6 +279,7 @@ Status Topics::Reset(const std::string& topic_id, const std::string& group, std:
   if (to.kind == StartAt::Kind::kOffset && to.offset < 0) {
     return Status(Code::kInvalidInput, "The offset to reset to must not be negative");
   }
+  KALAM_RETURN_IF_ERROR(Lead(**topic));
   // A group that does not exist yet begins on every partition, as at its first read.
   if (!groups_.HasGroup((*topic)->topic_num, group)) {
     KALAM_RETURN_IF_ERROR(groups_.Begin((*topic)->topic_num, group, (*topic)->partitions, to));
@@ -207,10 +313,15 @@ std::vector<query::TopicRow> Topics::TopicRows() const {
                           ",\"payload\":" + JsonString(PayloadName(s.payload)) + "}";
     }
     row.sources_json += "]";
-    for (int32_t p = 0; p < topic.partitions; ++p) {
-      const TopicLog::Bounds bounds = log_.BoundsOf(topic.topic_num, p);
-      row.message_count += bounds.next - bounds.earliest;
+    std::vector<TopicLog::Bounds> bounds;
+    if (cluster_) {
+      // As this node's replica holds it, caught up (its count stays out when that fails).
+      auto held = ReplicaBounds(topic);
+      if (held.ok()) bounds = std::move(held).value();
+    } else {
+      for (int32_t p = 0; p < topic.partitions; ++p) bounds.push_back(log_.BoundsOf(topic.topic_num, p));
     }
+    for (const TopicLog::Bounds& b : bounds) row.message_count += b.next - b.earliest;
     rows.push_back(std::move(row));
   }
   return rows;
@@ -221,7 +332,34 @@ std::vector<query::TopicOffsetRow> Topics::OffsetRows() const {
   std::map<uint64_t, std::string> ids;
   for (const auto& [id, topic] : state->topics) ids[topic.topic_num] = id;
   std::vector<query::TopicOffsetRow> rows;
-  for (const auto& g : groups_.Rows()) {
+  std::vector<GroupOffsetRow> groups;
+  if (cluster_) {
+    // The leader's own view (with reservations) of the topics led here and taken in; a
+    // caught-up replica's committed offsets of the others.
+    const std::vector<GroupOffsetRow> held = groups_.Rows();
+    for (const auto& [id, topic] : state->topics) {
+      const int32_t shard = ShardOfTopic(topic.topic_num, cluster_->shards);
+      const uint64_t since = cluster_->led_since(shard);
+      bool taken_in = false;
+      {
+        std::lock_guard lock(sync_mutex_);
+        auto it = synced_.find(topic.topic_num);
+        taken_in = since != 0 && it != synced_.end() && it->second == since;
+      }
+      if (taken_in) {
+        for (const auto& g : held) {
+          if (g.topic_num == topic.topic_num) groups.push_back(g);
+        }
+        continue;
+      }
+      if (!cluster_->catch_up(shard).ok()) continue;
+      auto stored = groups_.StoredRows(topic.topic_num);
+      if (stored.ok()) groups.insert(groups.end(), stored->begin(), stored->end());
+    }
+  } else {
+    groups = groups_.Rows();
+  }
+  for (const auto& g : groups) {
     auto it = ids.find(g.topic_num);
     if (it == ids.end()) continue;
     rows.push_back({it->second, g.group, g.partition, g.committed, g.reserved_until_ms, g.updated_at});
@@ -240,6 +378,10 @@ Result<std::string> Topics::EnforceRetention(int64_t now_ms, bool dry_run) {
   std::string result;
   int64_t removed_total = 0;
   for (const auto& [id, topic] : state->topics) {
+    // Cluster mode: each topic's leader enforces it.
+    if (cluster_ && (cluster_->led_since(ShardOfTopic(topic.topic_num, cluster_->shards)) == 0 || !Lead(topic).ok())) {
+      continue;
+    }
     for (int32_t p = 0; p < topic.partitions; ++p) {
       const TopicLog::Bounds bounds = log_.BoundsOf(topic.topic_num, p);
       if (bounds.next <= bounds.earliest) continue;
@@ -281,8 +423,61 @@ Result<std::string> Topics::EnforceRetention(int64_t now_ms, bool dry_run) {
       if (!dry_run) KALAM_RETURN_IF_ERROR(Trim(topic.topic_num, p, below));
     }
   }
-  if (result.empty()) return std::string("{}");
-  return "{\"messages_removed\":" + std::to_string(removed_total) + ",\"partitions\":[" + result + "]}";
+  auto swept = SweepDropped(dry_run);
+  if (!swept.ok()) return swept.status();
+  if (result.empty() && *swept == 0) return std::string("{}");
+  std::string out = "{\"messages_removed\":" + std::to_string(removed_total) + ",\"partitions\":[" + result + "]";
+  if (*swept > 0) out += ",\"dropped_topics_cleared\":" + std::to_string(*swept);
+  return out + "}";
+}
+
+Result<int64_t> Topics::SweepDropped(bool dry_run) {
+  if (!cluster_) return 0;
+  // Only topics dropped: one made on another node a moment ago has a number at or past
+  // the counter as read now.
+  KALAM_RETURN_IF_ERROR(catalog_.Refresh());
+  auto state = registry_->snapshot();
+  std::set<uint64_t> live;
+  for (const auto& [id, topic] : state->topics) live.insert(topic.topic_num);
+  std::set<uint64_t> dropped;
+  std::map<int32_t, std::vector<std::pair<std::string, std::string>>> ranges;  // by shard
+  for (const char kind : {'m', 'n', 'g', 'f'}) {
+    auto cursor = store_.NewCursor(store::Family::kTopics, std::string(1, kind));
+    while (cursor->Valid()) {
+      if (cursor->key().size() < 9) {
+        cursor->Next();
+        continue;
+      }
+      const uint64_t topic_num = ReadBigEndian(cursor->key(), 1, 8);
+      std::string begin(1, kind);
+      AppendBigEndian(begin, topic_num, 8);
+      std::string end(1, kind);
+      AppendBigEndian(end, topic_num + 1, 8);
+      const int32_t shard = ShardOfTopic(topic_num, cluster_->shards);
+      if (!live.contains(topic_num) && topic_num < state->next_topic_num && cluster_->led_since(shard) != 0) {
+        dropped.insert(topic_num);
+        ranges[shard].emplace_back(begin, end);
+      }
+      cursor->Seek(end);
+    }
+    KALAM_RETURN_IF_ERROR(cursor->status());
+  }
+  if (dry_run || dropped.empty()) return static_cast<int64_t>(dropped.size());
+  for (const auto& [shard, list] : ranges) {
+    const uint64_t fence = committer_.Fence();
+    if (!cluster_->lead(shard).ok()) continue;
+    KALAM_RETURN_IF_ERROR(committer_.Commit(
+        [&](store::CommitContext& commit) {
+          for (const auto& [begin, end] : list) commit.DeleteRange(store::Family::kTopics, begin, end);
+          return Status::Ok();
+        },
+        fence));
+  }
+  for (uint64_t topic_num : dropped) {
+    log_.Forget(topic_num);
+    groups_.Forget(topic_num);
+  }
+  return static_cast<int64_t>(dropped.size());
 }
 
 }  // namespace kalam::topics

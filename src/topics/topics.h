@@ -5,6 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +18,7 @@
 #include "query/engine.h"
 #include "topics/consumer_groups.h"
 #include "topics/log.h"
+#include "topics/outbox.h"
 #include "topics/registry.h"
 #include "topics/router.h"
 
@@ -43,10 +47,44 @@ struct Batch {
   std::optional<int64_t> lapse_ms;
 };
 
+// Cluster mode: how topics reach the shards. A topic's messages, offsets and groups are
+// its shard's (ShardOfTopic), read and written at that shard's leader; changes reach it
+// through the outbox of their rows' shard (topics/outbox.h).
+struct ClusterHooks {
+  int32_t shards = 0;
+  // Ok once this node leads the shard, caught up; else SERVICE_UNAVAILABLE naming the
+  // leader when known (a statement is then sent on there).
+  std::function<Status(int32_t shard)> lead;
+  // ShardGroups::LedSince: changes whenever leadership of the shard here is lost and won.
+  std::function<uint64_t(int32_t shard)> led_since;
+  // This node's replica of the shard has what its leader had applied when asked.
+  std::function<Status(int32_t shard)> catch_up;
+  // Sends records to the topic's leader that refusal (from lead) names.
+  std::function<Status(const Status& refusal, uint64_t topic_num, int32_t source_shard,
+                       const std::vector<OutboxRecord>& records)>
+      send_on;
+  // The shard of a table's rows of a scope (a user; "" for a SHARED table).
+  std::function<int32_t(const catalog::TableDef& table, const std::string& scope)> shard_of_rows;
+};
+
 class Topics {
  public:
   static Result<std::unique_ptr<Topics>> Open(store::KvStore& store, store::Committer& committer,
                                               catalog::Catalog& catalog, const Config::Topics& config);
+  ~Topics();
+
+  // Cluster mode, before statements run: from now on topics live in shards.
+  void JoinCluster(ClusterHooks hooks);
+  // Stops delivering outbox records (before the shards' groups close).
+  void LeaveCluster();
+  // Cluster mode, the topic's leader: appends a source shard's outbox records, in order,
+  // skipping those appended before (the topic's delivery mark for that shard).
+  // NOT_FOUND when the topic is gone.
+  Status Append(uint64_t topic_num, int32_t source_shard, const std::vector<OutboxRecord>& records);
+  // Cluster mode: after a statement that wrote rows, waits (a few seconds at most) until
+  // the outbox records committed here reached their topics, so a read of the topic right
+  // after sees them. A no-op on a single server.
+  void AwaitDelivered();
 
   // Set as the committer's hook before statements run.
   store::CommitHook& hook() { return router_; }
@@ -90,6 +128,7 @@ class Topics {
          std::unique_ptr<TopicRegistry> registry, const Config::Topics& config)
       : store_(store),
         committer_(committer),
+        catalog_(catalog),
         registry_(std::move(registry)),
         log_(store),
         router_(*registry_, log_, catalog),
@@ -97,17 +136,30 @@ class Topics {
         config_(config) {}
 
   Result<const TopicDef*> Find(const TopicState& state, const std::string& topic_id) const;
+  // Cluster mode: Ok when this node leads the topic's shard, with what the store holds of
+  // it taken in once per leadership; the refusal names the leader otherwise. Ok on a
+  // single server.
+  Status Lead(const TopicDef& topic);
+  // Cluster mode: what a replica of the topic's shard holds of it, once caught up.
+  Result<std::vector<TopicLog::Bounds>> ReplicaBounds(const TopicDef& topic) const;
+  // Cluster mode: removes the keys of dropped topics from the shards this node leads.
+  Result<int64_t> SweepDropped(bool dry_run);
   Status CheckPartition(const TopicDef& topic, int32_t partition) const;
   // Removes the partition's messages below offset (a range delete through the committer).
   Status Trim(uint64_t topic_num, int32_t partition, int64_t below);
 
   store::KvStore& store_;
   store::Committer& committer_;
+  catalog::Catalog& catalog_;
   std::unique_ptr<TopicRegistry> registry_;
   TopicLog log_;
   TopicRouter router_;
   ConsumerGroups groups_;
   const Config::Topics config_;
+  std::optional<ClusterHooks> cluster_;
+  std::unique_ptr<TopicOutbox> outbox_;
+  mutable std::mutex sync_mutex_;
+  std::map<uint64_t, uint64_t> synced_;  // topic_num -> the led_since its state was taken at
 };
 
 }  // namespace kalam::topics

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -891,40 +892,45 @@ TEST_F(ClusterTest, SubscribersHearOfWritesThroughAnyNodeAndResumeElsewhere) {
   EXPECT_GT(expected.size(), 20u);
 }
 
-TEST_F(ClusterTest, ARollingRestartUnderLoadLosesNoAcknowledgedWrite) {
-  const std::vector<ServerProcess*> nodes = StartBalanced({"k1", "k2", "k3"});
-  ASSERT_EQ(nodes.size(), 3u) << "the shards' leaders did not spread over the nodes";
-  auto first = nodes[0]->Client();
-  ASSERT_EQ(Sql(first, RootAuth(), "CREATE NAMESPACE app; CREATE SHARED TABLE app.log (id BIGINT PRIMARY KEY)").status, 200);
-  for (ServerProcess* node : nodes) {
-    ASSERT_TRUE(WaitUntil([&] { return AppTables(*node) == "log "; }, std::chrono::seconds(5)));
+// A writer through whichever node is up, retrying what the server says to retry
+// (SERVICE_UNAVAILABLE: no leader yet, or the node is going away; STATEMENT_TIMEOUT when
+// asked to) and lost connections, each write under its id until it is acknowledged (or
+// found applied by an earlier try: CONSTRAINT_VIOLATION).
+class RetryingWriter {
+ public:
+  // write(id): the credentials and the statement that writes row id.
+  RetryingWriter(const std::vector<ServerProcess*>& nodes, int64_t first_id, bool retry_timeouts,
+                 std::function<std::pair<std::string, std::string>(int64_t id)> write)
+      : nodes_(nodes), retry_timeouts_(retry_timeouts), write_(std::move(write)), thread_([this, first_id] { Run(first_id); }) {}
+  ~RetryingWriter() { Stop(); }
+  void Down(size_t node, bool down) { down_[node] = down; }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
   }
-  // A writer through whichever node is up, retrying what the server says to retry
-  // (SERVICE_UNAVAILABLE: no leader yet, or the node is going away) and lost connections.
-  std::array<std::atomic<bool>, 3> down{};
-  std::atomic<bool> stop{false};
-  std::mutex acked_mutex;
-  std::set<int64_t> acked;
-  std::atomic<int> other_errors{0};
-  std::thread writer([&] {
-    for (int64_t id = 1; !stop; ++id) {
+  std::set<int64_t> acked() {
+    std::lock_guard lock(mutex_);
+    return acked_;
+  }
+  int other_errors() const { return other_errors_.load(); }
+
+ private:
+  void Run(int64_t first_id) {
+    for (int64_t id = first_id; !stop_; ++id) {
       bool done = false;
-      for (int attempt = 0; attempt < 200 && !done && !stop; ++attempt) {
-        const size_t n = static_cast<size_t>(id + attempt) % 3;
-        if (down[n]) continue;
+      const auto [auth, sql] = write_(id);
+      for (int attempt = 0; attempt < 200 && !done && !stop_; ++attempt) {
+        const size_t n = static_cast<size_t>(id + attempt) % nodes_.size();
+        if (down_[n]) continue;
         try {
-          auto http = nodes[n]->Client();
-          auto r = Sql(http, RootAuth(), "INSERT INTO app.log VALUES (" + std::to_string(id) + ")");
-          if (r.status == 200) {
-            std::lock_guard lock(acked_mutex);
-            acked.insert(id);
+          auto http = nodes_[n]->Client();
+          auto r = Sql(http, auth, sql);
+          if (r.status == 200 || r.error_code() == "CONSTRAINT_VIOLATION") {
+            std::lock_guard lock(mutex_);
+            acked_.insert(id);
             done = true;
-          } else if (r.error_code() == "CONSTRAINT_VIOLATION") {
-            done = true;  // an earlier try was applied after all
-            std::lock_guard lock(acked_mutex);
-            acked.insert(id);
-          } else if (r.error_code() != "SERVICE_UNAVAILABLE") {
-            ++other_errors;
+          } else if (r.error_code() != "SERVICE_UNAVAILABLE" && (!retry_timeouts_ || r.error_code() != "STATEMENT_TIMEOUT")) {
+            ++other_errors_;
             std::cout << "write " << id << ": " << json::serialize(r.body) << "\n";
             done = true;
           }
@@ -934,25 +940,42 @@ TEST_F(ClusterTest, ARollingRestartUnderLoadLosesNoAcknowledgedWrite) {
         if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
     }
-  });
+  }
+
+  const std::vector<ServerProcess*> nodes_;
+  const bool retry_timeouts_;
+  const std::function<std::pair<std::string, std::string>(int64_t)> write_;
+  std::array<std::atomic<bool>, 8> down_{};
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::set<int64_t> acked_;
+  std::atomic<int> other_errors_{0};
+  std::thread thread_;  // last: starts once the rest is made
+};
+
+TEST_F(ClusterTest, ARollingRestartUnderLoadLosesNoAcknowledgedWrite) {
+  const std::vector<ServerProcess*> nodes = StartBalanced({"k1", "k2", "k3"});
+  ASSERT_EQ(nodes.size(), 3u) << "the shards' leaders did not spread over the nodes";
+  auto first = nodes[0]->Client();
+  ASSERT_EQ(Sql(first, RootAuth(), "CREATE NAMESPACE app; CREATE SHARED TABLE app.log (id BIGINT PRIMARY KEY)").status, 200);
+  for (ServerProcess* node : nodes) {
+    ASSERT_TRUE(WaitUntil([&] { return AppTables(*node) == "log "; }, std::chrono::seconds(5)));
+  }
+  RetryingWriter writer(nodes, 1, /*retry_timeouts=*/false,
+                        [](int64_t id) { return std::make_pair(RootAuth(), "INSERT INTO app.log VALUES (" + std::to_string(id) + ")"); });
   // Each node in turn: stopped cleanly, started again, leadership settled again.
   for (size_t i = 0; i < nodes.size(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // load before the stop
-    down[i] = true;
+    writer.Down(i, true);
     nodes[i]->Stop(SIGTERM);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // load while it is away
     nodes[i]->Start();
-    down[i] = false;
+    writer.Down(i, false);
     ASSERT_TRUE(WaitUntil([&] { return Balanced(nodes, 8); }, std::chrono::seconds(30))) << "after restarting " << i;
   }
-  stop = true;
-  writer.join();
-  EXPECT_EQ(other_errors.load(), 0);
-  std::set<int64_t> expected;
-  {
-    std::lock_guard lock(acked_mutex);
-    expected = acked;
-  }
+  writer.Stop();
+  EXPECT_EQ(writer.other_errors(), 0);
+  const std::set<int64_t> expected = writer.acked();
   ASSERT_GT(expected.size(), 20u);
   // Every acknowledged row, on every node (a write that failed for its client may be there
   // too: it was retried under the same id).
@@ -969,6 +992,240 @@ TEST_F(ClusterTest, ARollingRestartUnderLoadLosesNoAcknowledgedWrite) {
         },
         std::chrono::seconds(10)))
         << there.size() << " rows of " << expected.size() << " acknowledged";
+  }
+}
+
+// A message as CONSUME returns it: partition, offset, op, key.
+struct TopicMessage {
+  int64_t partition = 0;
+  int64_t offset = 0;
+  std::string op;
+  std::string key;
+};
+
+std::vector<TopicMessage> Messages(const SqlResponse& r) {
+  std::vector<TopicMessage> out;
+  for (const json::value& row : r.rows()) {
+    const json::array& a = row.as_array();
+    out.push_back({a.at(1).as_int64(), a.at(2).as_int64(), Text(a.at(3)), Text(a.at(4))});
+  }
+  return out;
+}
+
+// Every message of the topic, partition by partition, read without a group.
+Result<std::vector<TopicMessage>> WholeTopic(const ServerProcess& node, const std::string& auth, int partitions) {
+  std::vector<TopicMessage> all;
+  auto http = node.Client();
+  for (int p = 0; p < partitions; ++p) {
+    for (int64_t from = 0;;) {
+      auto r = Sql(http, auth, "CONSUME FROM app.feed PARTITION " + std::to_string(p) + " FROM " + std::to_string(from) +
+                                   " LIMIT 500");
+      if (r.status != 200) return Status(Code::kInternalError, json::serialize(r.body));
+      const std::vector<TopicMessage> page = Messages(r);
+      if (page.empty()) break;
+      all.insert(all.end(), page.begin(), page.end());
+      from = page.back().offset + 1;
+    }
+  }
+  return all;
+}
+
+// Offsets run 0, 1, 2, ... in every partition.
+std::string GapsIn(const std::vector<TopicMessage>& messages) {
+  std::map<int64_t, std::vector<int64_t>> by_partition;
+  for (const TopicMessage& m : messages) by_partition[m.partition].push_back(m.offset);
+  std::string gaps;
+  for (auto& [p, offsets] : by_partition) {
+    std::sort(offsets.begin(), offsets.end());
+    for (size_t i = 0; i < offsets.size(); ++i) {
+      if (offsets[i] != static_cast<int64_t>(i)) {
+        gaps += "partition " + std::to_string(p) + " has offset " + std::to_string(offsets[i]) + " at " + std::to_string(i) + "; ";
+        break;
+      }
+    }
+  }
+  return gaps;
+}
+
+TEST_F(ClusterTest, TopicsTakeEveryShardsChangesOnceThroughAnyNode) {
+  const std::vector<ServerProcess*> nodes = StartBalanced({"t1", "t2", "t3"});
+  ASSERT_EQ(nodes.size(), 3u) << "the shards' leaders did not spread over the nodes";
+  constexpr int kPartitions = 3;
+  constexpr int kUsers = 4;
+  auto first = nodes[0]->Client();
+  std::string setup =
+      "CREATE NAMESPACE app; CREATE USER TABLE app.notes (id BIGINT PRIMARY KEY, body TEXT); "
+      "CREATE SHARED TABLE app.items (id BIGINT PRIMARY KEY, body TEXT); "
+      "CREATE TOPIC app.feed PARTITIONS " + std::to_string(kPartitions) + "; "
+      "ALTER TOPIC app.feed ADD SOURCE app.notes ON INSERT; ALTER TOPIC app.feed ADD SOURCE app.items ON INSERT; "
+      "ALTER TOPIC app.feed ADD SOURCE app.notes ON DELETE WITH (payload = 'key'); "
+      "CREATE USER 'worker' WITH PASSWORD 'worker-password' ROLE service; ";
+  for (int u = 0; u < kUsers; ++u) {
+    setup += "CREATE USER 'w" + std::to_string(u) + "' WITH PASSWORD 'w" + std::to_string(u) + "-password' ROLE user; ";
+  }
+  ASSERT_EQ(Sql(first, RootAuth(), setup).status, 200);
+  auto user = [](int u) { return client::BasicAuth("w" + std::to_string(u), "w" + std::to_string(u) + "-password"); };
+  const std::string worker = client::BasicAuth("worker", "worker-password");
+  std::mt19937 random(11);
+  auto through = [&](ServerProcess& node, const std::string& auth, const std::string& sql) {
+    auto http = node.Client();
+    return Sql(http, auth, sql);
+  };
+  auto through_any = [&](const std::string& auth, const std::string& sql) { return through(*nodes[random() % 3], auth, sql); };
+
+  // Changes of many shards (each user's notes, the items' shard) through random nodes:
+  // each is in the topic when its statement returns, as any node counts it.
+  int64_t expected = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto http = nodes[random() % 3]->Client();
+    const std::string values = " VALUES (" + std::to_string(i) + ", 'change " + std::to_string(i) + "')";
+    auto r = i % 2 == 0 ? Sql(http, RootAuth(), "INSERT INTO app.items" + values)
+                        : Sql(http, user(i % kUsers), "INSERT INTO app.notes" + values);
+    ASSERT_EQ(r.status, 200) << json::serialize(r.body);
+    ++expected;
+    auto counted = nodes[random() % 3]->Client();
+    auto count = Sql(counted, RootAuth(), "SELECT message_count FROM system.topics WHERE topic_id = 'app.feed'");
+    ASSERT_EQ(count.status, 200) << json::serialize(count.body);
+    ASSERT_EQ(count.rows().at(0).at(0).as_int64(), expected) << "after change " << i << nodes[0]->log() << nodes[1]->log() << nodes[2]->log();
+  }
+  auto deleting = nodes[1]->Client();
+  ASSERT_EQ(Sql(deleting, user(1), "DELETE FROM app.notes WHERE id = 1").status, 200);
+  ++expected;
+
+  // A group through random nodes takes each message once, acknowledging as it goes.
+  std::vector<TopicMessage> taken;
+  for (int round = 0; round < 100 && static_cast<int64_t>(taken.size()) < expected; ++round) {
+    auto http = nodes[random() % 3]->Client();
+    auto r = Sql(http, worker, "CONSUME FROM app.feed GROUP 'g' FROM EARLIEST LIMIT 7");
+    ASSERT_EQ(r.status, 200) << json::serialize(r.body);
+    std::map<int64_t, int64_t> last;
+    for (const TopicMessage& m : Messages(r)) {
+      taken.push_back(m);
+      last[m.partition] = std::max(last[m.partition], m.offset);
+    }
+    for (const auto& [p, offset] : last) {
+      auto acked = through_any(worker, "ACK app.feed GROUP 'g' PARTITION " + std::to_string(p) + " UPTO OFFSET " + std::to_string(offset));
+      ASSERT_EQ(acked.status, 200) << json::serialize(acked.body);
+    }
+  }
+  ASSERT_EQ(static_cast<int64_t>(taken.size()), expected);
+  std::set<std::string> seen;
+  for (const TopicMessage& m : taken) EXPECT_TRUE(seen.insert(m.op + " " + m.key).second) << "twice: " << m.op << " " << m.key;
+  for (int i = 0; i < 40; ++i) EXPECT_TRUE(seen.contains("insert " + std::to_string(i))) << i;
+  EXPECT_TRUE(seen.contains("delete 1"));
+  EXPECT_EQ(GapsIn(taken), "");
+  auto offsets = through(*nodes[2], RootAuth(), "SELECT sum(committed_offset + 1) FROM system.topic_offsets WHERE group_id = 'g'");
+  ASSERT_EQ(offsets.status, 200) << json::serialize(offsets.body);
+  EXPECT_EQ(offsets.rows().at(0).at(0).as_int64(), expected);
+
+  // Writers go on while each node in turn is killed and started again: the leaders of the
+  // topic's shard and of the rows' shards die mid-delivery.
+  RetryingWriter writer(nodes, 1000, /*retry_timeouts=*/true, [&](int64_t id) {
+    return std::make_pair(user(static_cast<int>(id % kUsers)),
+                          "INSERT INTO app.notes VALUES (" + std::to_string(id) + ", 'under kills')");
+  });
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    writer.Down(i, true);
+    nodes[i]->Stop(SIGKILL);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    nodes[i]->Start();
+    writer.Down(i, false);
+    ASSERT_TRUE(WaitUntil([&] { return Balanced(nodes, 8); }, std::chrono::seconds(30))) << "after restarting " << i;
+  }
+  writer.Stop();
+  EXPECT_EQ(writer.other_errors(), 0);
+  const std::set<int64_t> acked = writer.acked();
+  ASSERT_GT(acked.size(), 20u);
+
+  // The rows there now (a write its client saw fail may be there too: it was retried).
+  std::set<std::string> rows;
+  for (int u = 0; u < kUsers; ++u) {
+    auto r = through(*nodes[u % 3], user(u), "SELECT id FROM app.notes WHERE id >= 1000");
+    ASSERT_EQ(r.status, 200) << json::serialize(r.body);
+    for (const json::value& row : r.rows()) rows.insert(std::to_string(row.as_array().at(0).as_int64()));
+  }
+  for (int64_t id : acked) EXPECT_TRUE(rows.contains(std::to_string(id))) << "acknowledged row " << id << " is missing";
+  // Each row's insert is in the topic exactly once, once the outboxes are delivered (a
+  // moment after the kills), and nothing else is; the offsets stay dense.
+  std::map<std::string, int> inserted;
+  std::vector<TopicMessage> log;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto whole = WholeTopic(*nodes[random() % 3], worker, kPartitions);
+        if (!whole.ok()) return false;
+        log = std::move(whole).value();
+        inserted.clear();
+        for (const TopicMessage& m : log) {
+          if (m.op == "insert" && m.key.size() >= 4) ++inserted[m.key];
+        }
+        return inserted.size() >= rows.size();
+      },
+      std::chrono::seconds(20)))
+      << inserted.size() << " of " << rows.size() << " rows' messages";
+  for (const auto& [key, count] : inserted) {
+    EXPECT_EQ(count, 1) << "insert " << key;
+    EXPECT_TRUE(rows.contains(key)) << "a message for row " << key << ", which is not there";
+  }
+  EXPECT_EQ(GapsIn(log), "");
+  EXPECT_EQ(static_cast<int64_t>(log.size()), expected + static_cast<int64_t>(rows.size()));
+
+  // The group goes on after what it acknowledged, at whichever node leads the topic now.
+  std::set<std::string> rest;
+  for (int round = 0; round < 200 && rest.size() < rows.size(); ++round) {
+    auto r = through_any(worker, "CONSUME FROM app.feed GROUP 'g' LIMIT 50");
+    ASSERT_EQ(r.status, 200) << json::serialize(r.body);
+    std::map<int64_t, int64_t> last;
+    for (const TopicMessage& m : Messages(r)) {
+      EXPECT_TRUE(rows.contains(m.key)) << "the group was handed " << m.op << " " << m.key << " again";
+      rest.insert(m.key);
+      last[m.partition] = std::max(last[m.partition], m.offset);
+    }
+    for (const auto& [p, offset] : last) {
+      ASSERT_EQ(through_any(worker, "ACK app.feed GROUP 'g' PARTITION " + std::to_string(p) + " UPTO OFFSET " + std::to_string(offset))
+                    .status,
+                200);
+    }
+  }
+  EXPECT_EQ(rest.size(), rows.size());
+
+  // Workers long-polling over HTTP through every node are answered by the topic's leader
+  // as soon as a change arrives, and acknowledge through any node.
+  ASSERT_EQ(through(*nodes[0], RootAuth(), "CREATE TOPIC app.solo; ALTER TOPIC app.solo ADD SOURCE app.items ON INSERT").status,
+            200);
+  std::array<std::string, 3> polled;
+  std::atomic<int> answered{0};
+  std::vector<std::thread> pollers;
+  for (size_t n = 0; n < nodes.size(); ++n) {
+    pollers.emplace_back([&, n] {
+      auto http = nodes[n]->Client();
+      http.SetTimeout(std::chrono::seconds(30));
+      auto answer = http.Send("POST", "/v1/api/topics/consume",
+                              R"({"topic_id":"app.solo","group_id":"poll-)" + std::to_string(n) +
+                                  R"(","start":"Latest","timeout_seconds":20})",
+                              {{"Authorization", worker}});
+      polled[n] = answer.ok() ? std::to_string(answer->status) + " " + answer->body : answer.status().message();
+      ++answered;
+    });
+  }
+  // The polls wait (their groups begin at the end of the topic), then one change arrives.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  EXPECT_EQ(answered.load(), 0) << "a poll was answered before any change";
+  ASSERT_EQ(through(*nodes[1], RootAuth(), "INSERT INTO app.items VALUES (5000, 'polled')").status, 200);
+  for (std::thread& t : pollers) t.join();
+  for (size_t n = 0; n < nodes.size(); ++n) {
+    ASSERT_TRUE(polled[n].starts_with("200 ")) << polled[n];
+    const json::object answer = json::parse(polled[n].substr(4)).as_object();
+    ASSERT_EQ(answer.at("messages").as_array().size(), 1u) << polled[n];
+    EXPECT_EQ(answer.at("messages").as_array().at(0).at("key").as_string(), "5000");
+    auto http = nodes[(n + 1) % 3]->Client();
+    auto acked = http.Send("POST", "/v1/api/topics/ack",
+                           R"({"topic_id":"app.solo","group_id":"poll-)" + std::to_string(n) +
+                               R"(","partition_id":0,"upto_offset":0})",
+                           {{"Authorization", worker}});
+    ASSERT_TRUE(acked.ok());
+    EXPECT_EQ(acked->status, 200) << acked->body;
+    EXPECT_NE(acked->body.find("\"acknowledged_offset\":0"), std::string::npos) << acked->body;
   }
 }
 
