@@ -15,6 +15,11 @@
 #     subscriptions (bench/live_bench.cpp kalam-setup) on the single server, and spread a
 #     third per node over the cluster at once: time until every one is acknowledged, RSS per
 #     subscription;
+#   - topics: a producer at BENCH_CLUSTER_TOPIC_RATE rows/s (200) into a SHARED table a
+#     topic sources, one consumer long-polling in a group (bench/topics_bench.cpp
+#     kalam-e2e), both through the node leading the table's shard (the topic's shard may be
+#     led elsewhere: the change then travels through the outbox to it, and the consume is
+#     sent on); INSERT sent -> message received, against the single server;
 #   - failover: the shard's leader SIGKILLed while a client INSERTs through another node
 #     every 20 ms; the time from the kill to the first write taken again
 #     (BENCH_CLUSTER_FAILOVERS times; the node restarts and catches up between them).
@@ -22,6 +27,7 @@
 cluster_seconds="${BENCH_CLUSTER_SECONDS:-5}"
 cluster_clients="${BENCH_CLUSTER_CLIENTS:-12}"
 cluster_failovers="${BENCH_CLUSTER_FAILOVERS:-3}"
+cluster_topic_rate="${BENCH_CLUSTER_TOPIC_RATE:-200}"
 # Subscriptions held: connections (spread over the three nodes) x subscriptions each.
 cluster_sub_conns="${BENCH_CLUSTER_SUB_CONNS:-600}"
 cluster_sub_subs="${BENCH_CLUSTER_SUB_SUBS:-10}"
@@ -41,7 +47,14 @@ need_cluster() {
   g++ -O2 -std=c++20 "$bench_dir/live_bench.cpp" -o "$tmp/live_bench" -lpthread \
     2>"$tmp/live_bench.build.txt" \
     || { cat "$tmp/live_bench.build.txt" >&2; die "cannot compile bench/live_bench.cpp"; }
+  log "cluster: compiling bench/topics_bench.cpp (topics end to end)"
+  g++ -O2 -std=c++20 "$bench_dir/topics_bench.cpp" -o "$tmp/topics_bench" -lpthread \
+    2>"$tmp/topics_bench.build.txt" \
+    || { cat "$tmp/topics_bench.build.txt" >&2; die "cannot compile bench/topics_bench.cpp"; }
 }
+
+# The source table and topic of the topics measurement.
+cluster_topic_sql="CREATE SHARED TABLE bench.events ($columns); CREATE TOPIC bench.stream; ALTER TOPIC bench.stream ADD SOURCE bench.events ON INSERT"
 
 # cluster_subscribe KEY PORT PID CONNS: CONNS connections to the server on PORT (process
 # PID) each sending cluster_sub_subs subscriptions to bench.chat, as live_bench kalam-setup
@@ -227,6 +240,10 @@ max_subscriptions_per_user = 1000000"
   run_wrk single.point1 1 "$cluster_seconds" 1 BENCH_SQL="SELECT * FROM bench.points WHERE id = {r}" BENCH_RAND_MAX=10000
   run_wrk single.pointN "$cluster_clients" "$cluster_seconds" "$(gen_threads "$cluster_clients")" BENCH_SQL="SELECT * FROM bench.points WHERE id = {r}" BENCH_RAND_MAX=10000
   flush_wait single.flush kalam_sql
+  kalam_sql_ok "$cluster_topic_sql" >/dev/null
+  log "cluster: topics end to end on the single server ($cluster_topic_rate rows/s)"
+  topics_run single.topic kalam-e2e port="${kalam_url##*:}" auth="$auth" topic=bench.stream \
+    rate="$cluster_topic_rate" seconds="$cluster_seconds"
   kalam_sql_ok "CREATE SHARED TABLE bench.chat (id BIGINT PRIMARY KEY, room TEXT, author TEXT, body TEXT, created_at TIMESTAMP)" >/dev/null
   log "cluster: $cluster_sub_conns connections x $cluster_sub_subs subscriptions on the single server"
   cluster_subscribe single.subs "${kalam_url##*:}" "$kalam_pid" "$cluster_sub_conns"
@@ -278,6 +295,13 @@ max_subscriptions_per_user = 1000000"
   # segment to the shared storage, every replica drops the rows through the shard's log.
   cluster_sql_0() { cluster_sql 0 "$1"; }
   flush_wait cluster.flush cluster_sql_0
+
+  # ---- topics: producer and consumer through the node leading the source table's shard
+  cluster_ok "$(cluster_sql 0 "$cluster_topic_sql")" "creating bench.stream"
+  k="$(cluster_leader bench.events)" || die "cluster: no node takes writes to bench.events"
+  log "cluster: topics end to end through node $k ($cluster_topic_rate rows/s)"
+  topics_run cluster.topic kalam-e2e port="${cluster_http[$k]}" auth="$auth" topic=bench.stream \
+    rate="$cluster_topic_rate" seconds="$cluster_seconds"
 
   # ---- subscriptions held: the same connections and subscriptions, a third on each node
   cluster_ok "$(cluster_sql 0 "CREATE SHARED TABLE bench.chat (id BIGINT PRIMARY KEY, room TEXT, author TEXT, body TEXT, created_at TIMESTAMP)")" "creating bench.chat"
@@ -334,6 +358,7 @@ report_cluster() {
   echo "| point SELECT, 1 client, p50 (cluster: at the table's leader) | $(ms "${R[single.point1.p50_us]:-}") | $(ms "${R[cluster.point1.leader.p50_us]:-}") | |"
   echo "| point SELECT, 1 client, p50 (cluster: through a follower, sent on to the leader) | | $(ms "${R[cluster.point1.p50_us]:-}") | |"
   echo "| point SELECT, $cluster_clients clients, rows/s (cluster: spread over 3 nodes) | $(num "${R[single.pointN.rps]:-}") | $(num "${R[cluster.pointN.rps]:-}") | $(ratio "${R[cluster.pointN.rps]:-}" "${R[single.pointN.rps]:-}") |"
+  echo "| topic end to end at $cluster_topic_rate rows/s, p50 / p99 (INSERT sent -> consumer has it; cluster: through the source's leader) | $(ms "${R[single.topic.e2e_p50_us]:-}") / $(ms "${R[single.topic.e2e_p99_us]:-}") | $(ms "${R[cluster.topic.e2e_p50_us]:-}") / $(ms "${R[cluster.topic.e2e_p99_us]:-}") | |"
   echo "| FLUSH TABLE of ${R[single.flush.rows]:-?} / ${R[cluster.flush.rows]:-?} rows (a SHARED table), statement to job completed | ${R[single.flush.ms]:-?} ms | ${R[cluster.flush.ms]:-?} ms | |"
   echo
   local held=0 slowest=0 per_sub=""

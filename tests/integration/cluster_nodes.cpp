@@ -1,5 +1,7 @@
 #include "cluster_nodes.h"
 
+#include <algorithm>
+
 #include "common/json_text.h"
 
 namespace kalam::testing {
@@ -70,6 +72,55 @@ bool Balanced(const std::vector<ServerProcess*>& nodes, size_t shards) {
     if (count > share) return false;
   }
   return true;
+}
+
+std::vector<TopicMessage> TopicMessages(const SqlResponse& r) {
+  std::vector<TopicMessage> out;
+  for (const json::value& row : r.rows()) {
+    const json::array& a = row.as_array();
+    auto text = [](const json::value& v) { return v.is_string() ? std::string(v.as_string()) : std::string(); };
+    out.push_back({a.at(1).as_int64(), a.at(2).as_int64(), text(a.at(3)), text(a.at(4))});
+  }
+  return out;
+}
+
+std::optional<std::vector<TopicMessage>> WholeTopic(const ServerProcess& node, const std::string& auth,
+                                                    const std::string& topic, int partitions) {
+  std::vector<TopicMessage> all;
+  auto http = node.Client();
+  try {
+    for (int p = 0; p < partitions; ++p) {
+      for (int64_t from = 0;;) {
+        auto r = Sql(http, auth, "CONSUME FROM " + topic + " PARTITION " + std::to_string(p) + " FROM " +
+                                     std::to_string(from) + " LIMIT 1000");
+        if (r.status != 200) return std::nullopt;
+        const std::vector<TopicMessage> page = TopicMessages(r);
+        if (page.empty()) break;
+        all.insert(all.end(), page.begin(), page.end());
+        from = page.back().offset + 1;
+      }
+    }
+  } catch (const std::exception&) {
+    return std::nullopt;  // the node went away
+  }
+  return all;
+}
+
+std::string OffsetGaps(const std::vector<TopicMessage>& messages) {
+  std::map<int64_t, std::vector<int64_t>> by_partition;
+  for (const TopicMessage& m : messages) by_partition[m.partition].push_back(m.offset);
+  std::string gaps;
+  for (auto& [p, offsets] : by_partition) {
+    std::sort(offsets.begin(), offsets.end());
+    for (size_t i = 0; i < offsets.size(); ++i) {
+      if (offsets[i] != static_cast<int64_t>(i)) {
+        gaps += "partition " + std::to_string(p) + " has offset " + std::to_string(offsets[i]) + " at " +
+                std::to_string(i) + "; ";
+        break;
+      }
+    }
+  }
+  return gaps;
 }
 
 }  // namespace kalam::testing

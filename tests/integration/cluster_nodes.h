@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,5 +51,21 @@ std::map<int64_t, std::string> AgreedLeaders(const std::vector<ServerProcess*>& 
 // Every shard led, named alike by every node, and no node leading more than its share
 // (ceil(shards / nodes)): leadership spread by the leaders handing some over.
 bool Balanced(const std::vector<ServerProcess*>& nodes, size_t shards);
+
+// A topic message as CONSUME returns it: partition, offset, op, key.
+struct TopicMessage {
+  int64_t partition = 0;
+  int64_t offset = 0;
+  std::string op;
+  std::string key;
+};
+// The messages of a CONSUME's answer.
+std::vector<TopicMessage> TopicMessages(const SqlResponse& r);
+// Every message of the topic, partition by partition, read without a group through this
+// node; nullopt when a read fails.
+std::optional<std::vector<TopicMessage>> WholeTopic(const ServerProcess& node, const std::string& auth,
+                                                    const std::string& topic, int partitions);
+// Where offsets do not run 0, 1, 2, ... in a partition ("" when they all do).
+std::string OffsetGaps(const std::vector<TopicMessage>& messages);
 
 }  // namespace kalam::testing

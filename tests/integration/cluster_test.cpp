@@ -995,58 +995,6 @@ TEST_F(ClusterTest, ARollingRestartUnderLoadLosesNoAcknowledgedWrite) {
   }
 }
 
-// A message as CONSUME returns it: partition, offset, op, key.
-struct TopicMessage {
-  int64_t partition = 0;
-  int64_t offset = 0;
-  std::string op;
-  std::string key;
-};
-
-std::vector<TopicMessage> Messages(const SqlResponse& r) {
-  std::vector<TopicMessage> out;
-  for (const json::value& row : r.rows()) {
-    const json::array& a = row.as_array();
-    out.push_back({a.at(1).as_int64(), a.at(2).as_int64(), Text(a.at(3)), Text(a.at(4))});
-  }
-  return out;
-}
-
-// Every message of the topic, partition by partition, read without a group.
-Result<std::vector<TopicMessage>> WholeTopic(const ServerProcess& node, const std::string& auth, int partitions) {
-  std::vector<TopicMessage> all;
-  auto http = node.Client();
-  for (int p = 0; p < partitions; ++p) {
-    for (int64_t from = 0;;) {
-      auto r = Sql(http, auth, "CONSUME FROM app.feed PARTITION " + std::to_string(p) + " FROM " + std::to_string(from) +
-                                   " LIMIT 500");
-      if (r.status != 200) return Status(Code::kInternalError, json::serialize(r.body));
-      const std::vector<TopicMessage> page = Messages(r);
-      if (page.empty()) break;
-      all.insert(all.end(), page.begin(), page.end());
-      from = page.back().offset + 1;
-    }
-  }
-  return all;
-}
-
-// Offsets run 0, 1, 2, ... in every partition.
-std::string GapsIn(const std::vector<TopicMessage>& messages) {
-  std::map<int64_t, std::vector<int64_t>> by_partition;
-  for (const TopicMessage& m : messages) by_partition[m.partition].push_back(m.offset);
-  std::string gaps;
-  for (auto& [p, offsets] : by_partition) {
-    std::sort(offsets.begin(), offsets.end());
-    for (size_t i = 0; i < offsets.size(); ++i) {
-      if (offsets[i] != static_cast<int64_t>(i)) {
-        gaps += "partition " + std::to_string(p) + " has offset " + std::to_string(offsets[i]) + " at " + std::to_string(i) + "; ";
-        break;
-      }
-    }
-  }
-  return gaps;
-}
-
 TEST_F(ClusterTest, TopicsTakeEveryShardsChangesOnceThroughAnyNode) {
   const std::vector<ServerProcess*> nodes = StartBalanced({"t1", "t2", "t3"});
   ASSERT_EQ(nodes.size(), 3u) << "the shards' leaders did not spread over the nodes";
@@ -1099,7 +1047,7 @@ TEST_F(ClusterTest, TopicsTakeEveryShardsChangesOnceThroughAnyNode) {
     auto r = Sql(http, worker, "CONSUME FROM app.feed GROUP 'g' FROM EARLIEST LIMIT 7");
     ASSERT_EQ(r.status, 200) << json::serialize(r.body);
     std::map<int64_t, int64_t> last;
-    for (const TopicMessage& m : Messages(r)) {
+    for (const TopicMessage& m : TopicMessages(r)) {
       taken.push_back(m);
       last[m.partition] = std::max(last[m.partition], m.offset);
     }
@@ -1113,7 +1061,7 @@ TEST_F(ClusterTest, TopicsTakeEveryShardsChangesOnceThroughAnyNode) {
   for (const TopicMessage& m : taken) EXPECT_TRUE(seen.insert(m.op + " " + m.key).second) << "twice: " << m.op << " " << m.key;
   for (int i = 0; i < 40; ++i) EXPECT_TRUE(seen.contains("insert " + std::to_string(i))) << i;
   EXPECT_TRUE(seen.contains("delete 1"));
-  EXPECT_EQ(GapsIn(taken), "");
+  EXPECT_EQ(OffsetGaps(taken), "");
   auto offsets = through(*nodes[2], RootAuth(), "SELECT sum(committed_offset + 1) FROM system.topic_offsets WHERE group_id = 'g'");
   ASSERT_EQ(offsets.status, 200) << json::serialize(offsets.body);
   EXPECT_EQ(offsets.rows().at(0).at(0).as_int64(), expected);
@@ -1152,9 +1100,9 @@ TEST_F(ClusterTest, TopicsTakeEveryShardsChangesOnceThroughAnyNode) {
   std::vector<TopicMessage> log;
   ASSERT_TRUE(WaitUntil(
       [&] {
-        auto whole = WholeTopic(*nodes[random() % 3], worker, kPartitions);
-        if (!whole.ok()) return false;
-        log = std::move(whole).value();
+        auto whole = WholeTopic(*nodes[random() % 3], worker, "app.feed", kPartitions);
+        if (!whole) return false;
+        log = std::move(*whole);
         inserted.clear();
         for (const TopicMessage& m : log) {
           if (m.op == "insert" && m.key.size() >= 4) ++inserted[m.key];
@@ -1167,7 +1115,7 @@ TEST_F(ClusterTest, TopicsTakeEveryShardsChangesOnceThroughAnyNode) {
     EXPECT_EQ(count, 1) << "insert " << key;
     EXPECT_TRUE(rows.contains(key)) << "a message for row " << key << ", which is not there";
   }
-  EXPECT_EQ(GapsIn(log), "");
+  EXPECT_EQ(OffsetGaps(log), "");
   EXPECT_EQ(static_cast<int64_t>(log.size()), expected + static_cast<int64_t>(rows.size()));
 
   // The group goes on after what it acknowledged, at whichever node leads the topic now.
@@ -1176,7 +1124,7 @@ TEST_F(ClusterTest, TopicsTakeEveryShardsChangesOnceThroughAnyNode) {
     auto r = through_any(worker, "CONSUME FROM app.feed GROUP 'g' LIMIT 50");
     ASSERT_EQ(r.status, 200) << json::serialize(r.body);
     std::map<int64_t, int64_t> last;
-    for (const TopicMessage& m : Messages(r)) {
+    for (const TopicMessage& m : TopicMessages(r)) {
       EXPECT_TRUE(rows.contains(m.key)) << "the group was handed " << m.op << " " << m.key << " again";
       rest.insert(m.key);
       last[m.partition] = std::max(last[m.partition], m.offset);

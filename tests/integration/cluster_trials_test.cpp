@@ -239,7 +239,11 @@ class ClusterTrials : public ::testing::Test {
     }
     ASSERT_TRUE(WaitUntil([&] { return Balanced(nodes_, 8); }, seconds(30)));
     auto http = nodes_[0]->Client();
-    ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; CREATE SHARED TABLE app.items (id BIGINT PRIMARY KEY, body TEXT)").status, 200);
+    // Every row's insert goes to a topic too (kept in another shard, most likely led by
+    // another node): it must hold each row once, however the leaders die.
+    ASSERT_EQ(Sql(http, RootAuth(), "CREATE NAMESPACE app; CREATE SHARED TABLE app.items (id BIGINT PRIMARY KEY, body TEXT); "
+                                    "CREATE TOPIC app.feed; ALTER TOPIC app.feed ADD SOURCE app.items ON INSERT").status,
+              200);
   }
   void TearDown() override {
     if (HasFailure()) {
@@ -310,7 +314,36 @@ class ClusterTrials : public ::testing::Test {
         << "trial " << trial << ": an acknowledged write is missing (" << first->size() << " rows, " << acked.size()
         << " acknowledged)";
     for (int64_t id : absent) EXPECT_EQ(first->count(id), 0u) << "trial " << trial << ": row " << id << " is there";
+    ExpectTopicHoldsEachRowOnce(*first);
     return first->size();
+  }
+
+  // The topic holds one insert for each row (once the outboxes are delivered) and nothing
+  // else, at dense offsets.
+  void ExpectTopicHoldsEachRowOnce(const std::set<int64_t>& rows) {
+    std::map<int64_t, int> inserts;
+    std::vector<TopicMessage> log;
+    EXPECT_TRUE(WaitUntil(
+        [&] {
+          auto whole = WholeTopic(*nodes_[0], RootAuth(), "app.feed", 1);
+          if (!whole) return false;
+          log = std::move(*whole);
+          inserts.clear();
+          for (const TopicMessage& m : log) ++inserts[std::stoll(m.key)];
+          return inserts.size() >= rows.size();
+        },
+        seconds(30)))
+        << "the topic holds " << inserts.size() << " rows' inserts of " << rows.size();
+    size_t twice = 0;
+    size_t strays = 0;
+    for (const auto& [id, count] : inserts) {
+      if (count != 1) ++twice;
+      if (!rows.contains(id)) ++strays;
+    }
+    EXPECT_EQ(twice, 0u) << "rows inserted into the topic more than once";
+    EXPECT_EQ(strays, 0u) << "messages for rows that are not there";
+    EXPECT_EQ(OffsetGaps(log), "");
+    std::printf("topic: %zu messages for %zu rows\n", log.size(), rows.size());
   }
 
   std::unique_ptr<Namespaces> net_;
