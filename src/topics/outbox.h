@@ -68,7 +68,7 @@ class TopicOutbox {
  public:
   struct Hooks {
     int32_t shards = 0;
-    // Whether this node leads the shard, caught up (cheap: no waiting).
+    // Whether this node leads the shard, caught up (no waiting).
     std::function<bool(int32_t shard)> leads;
     // Appends records of source_shard to the topic at its shard's leader, wherever it is.
     // NOT_FOUND: the topic is gone (its records are dropped).

@@ -33,7 +33,10 @@ void Topics::JoinCluster(ClusterHooks hooks) {
   cluster_ = std::move(hooks);
   TopicOutbox::Hooks outbox;
   outbox.shards = cluster_->shards;
-  outbox.leads = [this](int32_t shard) { return cluster_->led_since(shard) != 0 && cluster_->lead(shard).ok(); };
+  // Without waiting (a lease being renewed would hold up every shard's round): a node
+  // that no longer leads finds its deletes refused by their fence, and the topic skips
+  // what the next leader delivers again.
+  outbox.leads = [this](int32_t shard) { return cluster_->led_since(shard) != 0; };
   outbox.deliver = [this](uint64_t topic_num, int32_t source_shard, const std::vector<OutboxRecord>& records) {
     const Status here = Append(topic_num, source_shard, records);
     if (here.code() != Code::kServiceUnavailable) return here;

@@ -1175,6 +1175,21 @@ TEST_F(ClusterTest, TopicsTakeEveryShardsChangesOnceThroughAnyNode) {
     EXPECT_EQ(acked->status, 200) << acked->body;
     EXPECT_NE(acked->body.find("\"acknowledged_offset\":0"), std::string::npos) << acked->body;
   }
+
+  // Records are appended between nodes only: a client's credentials, even root's, are
+  // refused, and nothing lands in the topic.
+  auto http = nodes[0]->Client();
+  const std::string forged = R"({"topic_num":1,"source_shard":0,"records":"AAAAAAAAAAEAAAAA"})";
+  for (const std::string& credentials : {RootAuth(), worker, std::string()}) {
+    client::Headers headers = {{"Content-Type", "application/json"}};
+    if (!credentials.empty()) headers.emplace_back("Authorization", credentials);
+    auto refused = http.Send("POST", "/v1/cluster/topic-append", forged, headers);
+    ASSERT_TRUE(refused.ok());
+    EXPECT_EQ(refused->status, 401) << refused->body;
+  }
+  auto after = WholeTopic(*nodes[1], worker, "app.solo", 1);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->size(), 1u);
 }
 
 TEST_F(ClusterTest, ANodeStoppedCleanlyLeavesAtOnce) {
