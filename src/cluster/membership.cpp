@@ -1,5 +1,7 @@
 #include "cluster/membership.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -138,11 +140,35 @@ Membership::~Membership() {
 }
 
 std::string Membership::AliveValue() const {
+  json::array led;
+  {
+    std::lock_guard lock(led_mutex_);
+    if (led_) {
+      for (int32_t shard : led_()) led.push_back(shard);
+    }
+  }
   return json::serialize(json::object{{"address", address_},
                                       {"raft", raft_address_},
                                       {"pid", static_cast<int64_t>(::getpid())},
                                       {"started_at", started_at_},
-                                      {"heartbeat_at", NowMicros()}});
+                                      {"heartbeat_at", NowMicros()},
+                                      {"led", std::move(led)}});
+}
+
+void Membership::SetLedShards(std::function<std::vector<int32_t>()> led) {
+  std::lock_guard lock(led_mutex_);
+  led_ = std::move(led);
+}
+
+std::optional<std::string> Membership::LeaderOf(int32_t shard) const {
+  std::lock_guard lock(mutex_);
+  const NodeView* best = nullptr;
+  for (const NodeView& v : nodes_) {
+    if (v.state != "alive" || std::find(v.led.begin(), v.led.end(), shard) == v.led.end()) continue;
+    if (best == nullptr || v.last_heartbeat > best->last_heartbeat) best = &v;
+  }
+  if (best == nullptr) return std::nullopt;
+  return best->node_id;
 }
 
 Result<bool> Membership::TryRegister(EtcdClient& etcd) {
@@ -230,6 +256,12 @@ void Membership::Refresh(EtcdClient& etcd) {
     v.address = TextField(o, "address");
     v.raft_address = TextField(o, "raft");
     v.last_heartbeat = Field(o, "heartbeat_at");
+    v.led.clear();
+    if (const json::value* led = o.if_contains("led"); led != nullptr && led->is_array()) {
+      for (const json::value& shard : led->as_array()) {
+        if (shard.is_int64()) v.led.push_back(static_cast<int32_t>(shard.as_int64()));
+      }
+    }
   }
   for (const auto& [shard, entry] : shards_) {
     for (const std::string& node : entry.replicas) {

@@ -13,6 +13,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -38,6 +40,7 @@ struct NodeView {
   std::string state;
   int64_t shards_held = 0;
   int64_t last_heartbeat = 0;  // microseconds; 0: never seen alive
+  std::vector<int32_t> led;    // the shards it led at its last heartbeat (alive nodes)
 };
 
 // A shard as system.shards shows it.
@@ -73,6 +76,11 @@ class Membership {
   // The shard map as of the last heartbeat, by shard id.
   std::vector<ShardView> Shards() const;
   StatusView Summary() const;
+  // Where this node's heartbeats read the shards it leads (published for the nodes that
+  // hold no replica of them). Set once, after the shards' groups start.
+  void SetLedShards(std::function<std::vector<int32_t>()> led);
+  // The alive node whose latest heartbeat says it leads shard; nullopt when none does.
+  std::optional<std::string> LeaderOf(int32_t shard) const;
 
  private:
   Membership(const Config::Cluster& config, std::string address);
@@ -98,6 +106,8 @@ class Membership {
   std::chrono::steady_clock::time_point refreshed_at_;  // when nodes_ was last read
   std::map<int32_t, ShardEntry> shards_;
   std::string etcd_state_;
+  mutable std::mutex led_mutex_;
+  std::function<std::vector<int32_t>()> led_;  // guarded by led_mutex_
 
   std::unique_ptr<PeriodicTask> heartbeat_;  // last: stops first
 };

@@ -168,6 +168,8 @@ struct ShardGroups::Impl {
   void ReadyToRead(int32_t shard, std::shared_ptr<std::promise<Result<uint64_t>>> done);
   // SERVICE_UNAVAILABLE for a node that does not lead g's shard, naming the leader if known.
   Status NotLeader(Group* g) const;
+  // "this node holds no replica of shard N", naming its leader when the hint knows it.
+  std::string NoReplica(int32_t shard) const;
   // Runs then(status) once a barrier of the leader's current term is applied (at once when
   // one is); starts that barrier if none is in flight.
   void AfterBarrier(Group* g, std::function<void(int)> then);
@@ -742,7 +744,7 @@ void ShardGroups::Impl::Submit(int32_t shard, std::string entry, std::shared_ptr
                                uint64_t fence) {
   auto found = groups.find(shard);
   if (found == groups.end() || found->second->closing) {
-    proposal->done.set_value(Status(Code::kNotFound, "this node holds no replica of shard " + std::to_string(shard)));
+    proposal->done.set_value(Status(Code::kNotFound, NoReplica(shard)));
     return;
   }
   Group* g = found->second.get();
@@ -782,6 +784,16 @@ void ShardGroups::Impl::Submit(int32_t shard, std::string entry, std::shared_ptr
     }
   };
   AfterBarrier(g, std::move(submit));
+}
+
+std::string ShardGroups::Impl::NoReplica(int32_t shard) const {
+  std::string message = "this node holds no replica of shard " + std::to_string(shard);
+  if (options.leader_hint) {
+    if (std::optional<std::string> leader = options.leader_hint(shard); leader && *leader != options.node_id) {
+      message += std::string(kLeaderIs) + *leader + "')";
+    }
+  }
+  return message;
 }
 
 Status ShardGroups::Impl::NotLeader(Group* g) const {
@@ -827,7 +839,7 @@ void ShardGroups::Impl::MarkReadable(int32_t shard, bool readable_now) {
 void ShardGroups::Impl::ReadyToRead(int32_t shard, std::shared_ptr<std::promise<Result<uint64_t>>> done) {
   auto found = groups.find(shard);
   if (found == groups.end() || found->second->closing) {
-    done->set_value(Status(Code::kServiceUnavailable, "this node holds no replica of shard " + std::to_string(shard)));
+    done->set_value(Status(Code::kServiceUnavailable, NoReplica(shard)));
     return;
   }
   Group* g = found->second.get();

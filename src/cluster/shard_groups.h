@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -55,6 +56,10 @@ struct ShardGroupsOptions {
   unsigned install_snapshot_timeout_ms = 10000;
   // A node leading more than its share of the groups hands some to other voters.
   bool balance_leaders = true;
+  // Who leads a shard this node holds no replica of, as far as the cluster has said (the
+  // leaders' heartbeats): named in the refusal, so the request is sent on there. Called
+  // on the groups' loop thread; must not block long.
+  std::function<std::optional<std::string>(int32_t shard)> leader_hint;
 };
 
 // What the shards' entries do on a replica. Called on the loop thread, one call at a time.

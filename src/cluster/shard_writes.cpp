@@ -44,10 +44,10 @@ std::vector<Status> ShardWrites::Replicate(std::vector<Part>& parts) {
   }
   std::vector<Status> outcomes = groups->ProposeAll(std::move(entries), propose_timeout_, std::move(fences));
   for (size_t i = 0; i < outcomes.size(); ++i) {
-    // Until requests are routed to the shard's leader, the client is told to go there.
+    // The refusal names the shard's leader when the cluster has said who it is: the request
+    // is sent on there (else the client is told to go there).
     if (outcomes[i].code() == Code::kNotFound) {
-      outcomes[i] = {Code::kServiceUnavailable, "this node holds no replica of shard " + std::to_string(parts[i].shard) +
-                                                    " yet: send the write to the shard's leader (system.shards)"};
+      outcomes[i] = {Code::kServiceUnavailable, outcomes[i].message() + ": send the write to the shard's leader (system.shards)"};
     }
   }
   return outcomes;

@@ -330,6 +330,12 @@ Status App::JoinCluster() {
   options.bind_host = config_.server.host;
   options.port = config_.cluster.raft_port;
   options.address = host + ":" + std::to_string(config_.cluster.raft_port);
+  // A shard this node holds no replica of (more nodes than replicas): the leader its
+  // heartbeat names takes the request.
+  options.leader_hint = [this](int32_t shard) -> std::optional<std::string> {
+    std::shared_lock lock(membership_mutex_);
+    return membership_ ? membership_->LeaderOf(shard) : std::nullopt;
+  };
   // Rows go through the shards' logs: proposed by their leader, applied by every replica.
   shard_writes_ = std::make_unique<cluster::ShardWrites>(*store_, *committer_, config_.cluster.shards,
                                                          kProposeTimeout);
@@ -340,6 +346,13 @@ Status App::JoinCluster() {
   shard_groups_ = std::move(groups).value();
   cluster::ShardGroups* g = shard_groups_.get();
   shard_writes_->SetGroups(g);
+  m->SetLedShards([g, self = config_.cluster.node_id] {
+    std::vector<int32_t> led;
+    for (const cluster::GroupView& v : g->Groups()) {
+      if (v.leader == self) led.push_back(v.shard);
+    }
+    return led;
+  });
   shard_writes_->SetOnFlushApplied([this](uint64_t table_num, std::string_view scope) {
     if (table_num == 0) {
       cold_.Invalidate("");
@@ -714,6 +727,7 @@ void App::AnnounceCatalog(int64_t version) {
 }
 
 std::optional<std::string> App::NodeAddress(const std::string& node_id) const {
+  std::shared_lock lock(membership_mutex_);
   if (!membership_) return std::nullopt;
   for (const cluster::NodeView& n : membership_->Nodes()) {
     if (n.node_id == node_id && n.state != "down") return n.address;
@@ -730,7 +744,10 @@ Status App::Close() {
   catalog_refresher_.reset();
   shard_planner_.reset();
   if (topics_) topics_->LeaveCluster();  // no more deliveries to other nodes
-  membership_.reset();  // leaves the cluster first: other nodes stop sending work here
+  {
+    std::unique_lock lock(membership_mutex_);
+    membership_.reset();
+  }  // leaves the cluster first: other nodes stop sending work here
   if (shard_writes_) shard_writes_->SetGroups(nullptr);
   shard_groups_.reset();  // then its shards' groups: their other replicas elect leaders
   flush_scheduler_.reset();

@@ -130,6 +130,9 @@ class App {
   // Cluster mode only: the node's place in etcd, the Raft groups of the shards it holds
   // (with what their entries do), and the task that keeps the groups to the shard map.
   std::unique_ptr<cluster::Membership> membership_;
+  // Held (shared) while another thread reads membership_ (the shard groups' leader hints,
+  // NodeAddress); Close resets membership_ under it.
+  mutable std::shared_mutex membership_mutex_;
   std::unique_ptr<cluster::ShardWrites> shard_writes_;
   std::unique_ptr<cluster::ShardGroups> shard_groups_;
   std::unique_ptr<PeriodicTask> shard_planner_;

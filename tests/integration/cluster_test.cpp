@@ -1192,6 +1192,93 @@ TEST_F(ClusterTest, TopicsTakeEveryShardsChangesOnceThroughAnyNode) {
   EXPECT_EQ(after->size(), 1u);
 }
 
+// A node that holds no replica of a shard (more nodes than replicas: a fourth node joining
+// a full cluster holds none) sends its requests to the shard's leader, which the leaders'
+// heartbeats name: writes, reads, transactions and topics through it work as through any.
+TEST_F(ClusterTest, ANodeWithoutAShardsReplicaSendsItsRequestsToTheLeader) {
+  std::vector<ServerProcess*> nodes = StartBalanced({"h1", "h2", "h3"});
+  ASSERT_EQ(nodes.size(), 3u) << "the shards' leaders did not spread over the nodes";
+  started_.push_back(Node("h4"));
+  started_.back()->Start();
+  ServerProcess& fourth = *started_.back();
+  nodes.push_back(&fourth);
+  ASSERT_TRUE(WaitUntil([&] { return Nodes(fourth).size() == 4; }, std::chrono::seconds(10)));
+  {
+    auto http = fourth.Client();
+    auto held = Sql(http, RootAuth(), "SELECT shards_held FROM system.cluster_nodes WHERE node_id = 'h4'");
+    ASSERT_EQ(held.status, 200) << json::serialize(held.body);
+    ASSERT_EQ(held.rows().at(0).at(0).as_int64(), 0) << "the fourth node took replicas";
+  }
+  // The leaders' heartbeats name them within a beat (a third of the 2 s TTL); until then
+  // the node answers SERVICE_UNAVAILABLE, which clients retry.
+  auto retrying = [](ServerProcess& node, const std::string& auth, const std::string& sql) {
+    SqlResponse r;
+    WaitUntil(
+        [&] {
+          auto http = node.Client();
+          r = Sql(http, auth, sql);
+          return r.error_code() != "SERVICE_UNAVAILABLE";
+        },
+        std::chrono::seconds(10));
+    return r;
+  };
+  ASSERT_EQ(retrying(fourth, RootAuth(),
+                     "CREATE NAMESPACE app; CREATE USER TABLE app.notes (id BIGINT PRIMARY KEY, body TEXT); "
+                     "CREATE SHARED TABLE app.items (id BIGINT PRIMARY KEY, body TEXT); CREATE TOPIC app.feed; "
+                     "ALTER TOPIC app.feed ADD SOURCE app.notes ON INSERT; "
+                     "CREATE USER 'worker' WITH PASSWORD 'worker-password' ROLE service")
+                .status,
+            200);
+  constexpr int kUsers = 6;
+  std::string users;
+  for (int u = 0; u < kUsers; ++u) {
+    users += "CREATE USER 'n" + std::to_string(u) + "' WITH PASSWORD 'n" + std::to_string(u) + "-password' ROLE user; ";
+  }
+  ASSERT_EQ(retrying(fourth, RootAuth(), users).status, 200);
+  auto user = [](int u) { return client::BasicAuth("n" + std::to_string(u), "n" + std::to_string(u) + "-password"); };
+  // Every user's rows (spread over the shards) through every node, the fourth first.
+  for (int u = 0; u < kUsers; ++u) {
+    for (size_t n = 0; n < nodes.size(); ++n) {
+      const size_t via = (n + 3) % nodes.size();
+      auto r = retrying(*nodes[via], user(u),
+                        "INSERT INTO app.notes VALUES (" + std::to_string(u * 10 + static_cast<int>(n)) + ", 'via " +
+                            std::to_string(via) + "')");
+      ASSERT_EQ(r.status, 200) << "user " << u << " through node " << via << ": " << json::serialize(r.body);
+    }
+    auto read = retrying(fourth, user(u), "SELECT count(*) FROM app.notes");
+    ASSERT_EQ(read.status, 200) << json::serialize(read.body);
+    EXPECT_EQ(read.rows().at(0).at(0).as_int64(), 4) << "user " << u;
+  }
+  // A transaction within one shard, begun through the fourth node.
+  auto txn = retrying(fourth, user(2), "BEGIN; INSERT INTO app.notes VALUES (100, 'a'); "
+                                       "UPDATE app.notes SET body = 'b' WHERE id = 100; COMMIT");
+  ASSERT_EQ(txn.status, 200) << json::serialize(txn.body);
+  // A SHARED table through it.
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(retrying(fourth, RootAuth(), "INSERT INTO app.items VALUES (" + std::to_string(i) + ", 'x')").status, 200);
+  }
+  auto items = retrying(fourth, RootAuth(), "SELECT count(*) FROM app.items");
+  ASSERT_EQ(items.status, 200);
+  EXPECT_EQ(items.rows().at(0).at(0).as_int64(), 5);
+  // Each note's insert is in the topic once; consumed through the fourth node (SQL and
+  // HTTP), which holds no replica of the topic's shard either.
+  const std::string worker = client::BasicAuth("worker", "worker-password");
+  const int64_t expected = kUsers * 4 + 1;
+  auto count = retrying(*nodes[0], RootAuth(), "SELECT message_count FROM system.topics");
+  ASSERT_EQ(count.status, 200);
+  EXPECT_EQ(count.rows().at(0).at(0).as_int64(), expected);
+  auto consumed = retrying(fourth, worker, "CONSUME FROM app.feed GROUP 'g' FROM EARLIEST LIMIT 1000");
+  ASSERT_EQ(consumed.status, 200) << json::serialize(consumed.body);
+  EXPECT_EQ(static_cast<int64_t>(consumed.rows().size()), expected);
+  auto http = fourth.Client();
+  auto polled = http.Send("POST", "/v1/api/topics/consume",
+                          R"({"topic_id":"app.feed","group_id":"h","start":"Earliest","limit":1000})",
+                          {{"Authorization", worker}});
+  ASSERT_TRUE(polled.ok());
+  ASSERT_EQ(polled->status, 200) << polled->body;
+  EXPECT_EQ(json::parse(polled->body).at("messages").as_array().size(), static_cast<size_t>(expected));
+}
+
 TEST_F(ClusterTest, ANodeStoppedCleanlyLeavesAtOnce) {
   // A longer TTL: seeing the node down sooner than its lease could lapse shows it left.
   auto a = Node("a", {{"heartbeat_ttl_secs", "12"}});
