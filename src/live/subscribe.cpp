@@ -36,6 +36,7 @@ Status ConnectionSubscriptions::Subscribe(const auth::Caller& caller,
   }
   auto parsed = ParseSubscription(request.sql, *services_.catalog.snapshot(), caller, "default");
   if (!parsed.ok()) return parsed.status();
+  if (services_.held_here) KALAM_RETURN_IF_ERROR(services_.held_here(*parsed->table, parsed->scope));
   auto sub = std::make_shared<Subscription>();
   sub->connection_id = connection_id_;
   sub->subscription_id = id;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,6 +44,9 @@ struct LiveServices {
   SnapshotCache& snapshot_cache;
   int64_t max_subscriptions_per_connection;
   int64_t max_subscriptions_per_user;
+  // Cluster mode: Ok when this node holds a replica of the shard of the table's rows of a
+  // scope (it hears of their changes); else the refusal, naming where to subscribe.
+  std::function<Status(const catalog::TableDef& table, const std::string& scope)> held_here = {};
 };
 
 // The subscriptions of one connection, by the client's ids.

@@ -391,6 +391,28 @@ Status App::JoinCluster() {
     return scope.empty() ? cluster::ShardOfTable(table.table_num, shards) : cluster::ShardOfUser(scope, shards);
   };
   topics_->JoinCluster(std::move(topic_hooks));
+  // A subscription hears of the changes this node's replicas apply: one to rows of a shard
+  // it does not hold is refused, naming a node that does.
+  live_services_->held_here = [this, g, shards = config_.cluster.shards](const catalog::TableDef& table,
+                                                                         const std::string& scope) -> Status {
+    const int32_t shard =
+        scope.empty() ? cluster::ShardOfTable(table.table_num, shards) : cluster::ShardOfUser(scope, shards);
+    for (const cluster::GroupView& v : g->Groups()) {
+      if (v.shard == shard) return Status::Ok();
+    }
+    std::string where;
+    std::optional<std::string> leader;
+    {
+      std::shared_lock lock(membership_mutex_);
+      if (membership_) leader = membership_->LeaderOf(shard);
+    }
+    if (leader) {
+      const std::optional<std::string> address = NodeAddress(*leader);
+      where = ": subscribe through node '" + *leader + "'" + (address ? " (" + *address + ")" : "");
+    }
+    return {Code::kServiceUnavailable,
+            "this node holds no replica of shard " + std::to_string(shard) + ", so it hears of none of its changes" + where};
+  };
   auto plan = [m, g] {
     cluster::ClusterPlan p;
     for (const cluster::ShardView& s : m->Shards()) p.shards[s.shard_id] = {s.replicas, s.initial};

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -1277,6 +1278,32 @@ TEST_F(ClusterTest, ANodeWithoutAShardsReplicaSendsItsRequestsToTheLeader) {
   ASSERT_TRUE(polled.ok());
   ASSERT_EQ(polled->status, 200) << polled->body;
   EXPECT_EQ(json::parse(polled->body).at("messages").as_array().size(), static_cast<size_t>(expected));
+
+  // A subscription hears of the changes a node's replicas apply: through the fourth node
+  // it is refused, naming a node that holds the shard (not left silent); there it works.
+  client::WsClient ws;
+  ASSERT_TRUE(ws.Connect("127.0.0.1", fourth.port(), "/v1/ws", {{"Authorization", user(1)}}).ok());
+  ASSERT_TRUE(ws.Send(R"({"type":"subscribe","subscription":{"id":"s","sql":"SELECT * FROM app.notes"}})").ok());
+  std::string refusal;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto text = ws.Receive(std::chrono::milliseconds(100));
+        if (text && text->find("\"error\"") != std::string::npos) refusal = *text;
+        return !refusal.empty();
+      },
+      std::chrono::seconds(5)));
+  EXPECT_NE(refusal.find("SERVICE_UNAVAILABLE"), std::string::npos) << refusal;
+  const size_t named = refusal.find("subscribe through node 'h");
+  ASSERT_NE(named, std::string::npos) << refusal;
+  const char holder = refusal[named + std::strlen("subscribe through node 'h")];
+  ASSERT_TRUE(holder >= '1' && holder <= '3') << refusal;
+  Subscriber there;
+  ASSERT_TRUE(there.Subscribe(*nodes[holder - '1'], user(1), "SELECT * FROM app.notes", 0));
+  ASSERT_TRUE(WaitUntil([&] { return there.Read(std::chrono::milliseconds(100)) && there.ids.size() == 4; },
+                        std::chrono::seconds(5)));
+  ASSERT_EQ(retrying(fourth, user(1), "INSERT INTO app.notes VALUES (19, 'heard')").status, 200);
+  EXPECT_TRUE(WaitUntil([&] { return there.Read(std::chrono::milliseconds(100)) && there.ids.contains(19); },
+                        std::chrono::seconds(5)));
 }
 
 TEST_F(ClusterTest, ANodeStoppedCleanlyLeavesAtOnce) {
