@@ -160,11 +160,25 @@ void Membership::SetLedShards(std::function<std::vector<int32_t>()> led) {
   led_ = std::move(led);
 }
 
+Status Membership::SetDraining(const std::string& node_id, bool draining) {
+  {
+    std::lock_guard lock(mutex_);
+    if (std::none_of(nodes_.begin(), nodes_.end(), [&](const NodeView& v) { return v.node_id == node_id; })) {
+      return {Code::kNotFound, "No node '" + node_id + "' has joined the cluster (CLUSTER LIST)"};
+    }
+  }
+  EtcdClient etcd(config_.etcd_endpoints, std::chrono::milliseconds(5000));
+  const std::string key = config_.etcd_prefix + "draining/" + node_id;
+  const Status written = draining ? etcd.Put(key, std::to_string(NowMicros()), 0).status() : etcd.Delete(key).status();
+  if (!written.ok()) return {Code::kServiceUnavailable, "etcd: " + written.message()};
+  return Status::Ok();
+}
+
 std::optional<std::string> Membership::LeaderOf(int32_t shard) const {
   std::lock_guard lock(mutex_);
   const NodeView* best = nullptr;
   for (const NodeView& v : nodes_) {
-    if (v.state != "alive" || std::find(v.led.begin(), v.led.end(), shard) == v.led.end()) continue;
+    if ((v.state != "alive" && v.state != "draining") || std::find(v.led.begin(), v.led.end(), shard) == v.led.end()) continue;
     if (best == nullptr || v.last_heartbeat > best->last_heartbeat) best = &v;
   }
   if (best == nullptr) return std::nullopt;
@@ -233,7 +247,16 @@ void Membership::Refresh(EtcdClient& etcd) {
   const std::string alive_prefix = config_.etcd_prefix + "alive/";
   std::vector<std::string> alive_ids;
   for (const EtcdKv& kv : *alive) alive_ids.push_back(kv.key.substr(alive_prefix.size()));
-  Place(etcd, alive_ids);
+  const std::string draining_prefix = config_.etcd_prefix + "draining/";
+  auto draining_keys = etcd.List(draining_prefix);
+  if (!draining_keys.ok()) {
+    std::lock_guard lock(mutex_);
+    etcd_state_ = draining_keys.status().message();
+    return;
+  }
+  std::set<std::string> draining;
+  for (const EtcdKv& kv : *draining_keys) draining.insert(kv.key.substr(draining_prefix.size()));
+  Place(etcd, alive_ids, draining);
   std::lock_guard lock(mutex_);
   etcd_state_ = "ok (" + etcd.endpoint() + ")";
   std::map<std::string, NodeView> views;
@@ -252,7 +275,7 @@ void Membership::Refresh(EtcdClient& etcd) {
     const json::object o = ParseObject(kv.value);
     NodeView& v = views[id];
     v.node_id = id;
-    v.state = "alive";
+    v.state = draining.contains(id) ? "draining" : "alive";
     v.address = TextField(o, "address");
     v.raft_address = TextField(o, "raft");
     v.last_heartbeat = Field(o, "heartbeat_at");
@@ -270,6 +293,7 @@ void Membership::Refresh(EtcdClient& etcd) {
   }
   nodes_.clear();
   for (auto& [id, v] : views) nodes_.push_back(std::move(v));
+  draining_ = std::move(draining);
   refreshed_at_ = std::chrono::steady_clock::now();
 }
 
@@ -283,7 +307,7 @@ std::string ShardKey(const std::string& prefix, int32_t shard) {
 
 }  // namespace
 
-void Membership::Place(EtcdClient& etcd, const std::vector<std::string>& alive) {
+void Membership::Place(EtcdClient& etcd, const std::vector<std::string>& alive, const std::set<std::string>& draining) {
   const std::string leader_key = config_.etcd_prefix + "placement/leader";
   if (leader_since_ == 0) {
     auto taken = etcd.Txn({{leader_key, EtcdCompare::Target::kCreateRevision, 0, {}}},
@@ -305,8 +329,17 @@ void Membership::Place(EtcdClient& etcd, const std::vector<std::string>& alive) 
     current[shard] = entries[shard].replicas;
   }
   if (leader_since_ != 0) {
-    const ShardMap changes = PlaceReplicas(current, alive, static_cast<int32_t>(config_.shards),
-                                           static_cast<int32_t>(config_.replication_factor));
+    ShardMap changes = PlaceReplicas(current, alive, static_cast<int32_t>(config_.shards),
+                                     static_cast<int32_t>(config_.replication_factor));
+    // Once every shard has its replicas: one replica moves per heartbeat, off a draining
+    // node or onto the node holding the fewest (each move's Raft leader adds the new
+    // replica before it removes the old one).
+    if (changes.empty() && static_cast<int64_t>(current.size()) == config_.shards) {
+      if (auto move = MoveReplica(current, alive, draining)) {
+        spdlog::info("cluster: shard {} moves to replicas {}", move->first, ShardValue({move->second, {}}));
+        changes[move->first] = std::move(move->second);
+      }
+    }
     // Written only while this node still holds the key it took (fencing), in batches
     // within etcd's limit of operations per transaction.
     std::vector<EtcdOp> ops;

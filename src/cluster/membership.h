@@ -8,6 +8,7 @@
 //   alive/<id>    a running node: its address and last heartbeat, attached to its lease
 //                 (gone when the lease lapses: heartbeat_ttl_secs after the last renewal)
 //   placement/leader  the node that fills in the shard map, on its lease
+//   draining/<id> a node whose replicas move to others (CLUSTER DRAIN), until undrained
 //   shards/<nnnn> a shard's replicas and founders (cluster/placement.h)
 #pragma once
 
@@ -17,6 +18,7 @@
 #include <optional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,8 +37,8 @@ struct NodeView {
   std::string node_id;
   std::string address;
   std::string raft_address;  // host:port of its Raft port
-  // "alive", "down", or "unknown" (this node has not reached etcd for longer than
-  // heartbeat_ttl_secs)
+  // "alive", "draining" (alive, its replicas moving to others), "down", or "unknown" (this
+  // node has not reached etcd for longer than heartbeat_ttl_secs)
   std::string state;
   int64_t shards_held = 0;
   int64_t last_heartbeat = 0;  // microseconds; 0: never seen alive
@@ -79,6 +81,10 @@ class Membership {
   // Where this node's heartbeats read the shards it leads (published for the nodes that
   // hold no replica of them). Set once, after the shards' groups start.
   void SetLedShards(std::function<std::vector<int32_t>()> led);
+  // Marks node_id (one that ever joined) as draining — its replicas move to other nodes —
+  // or not. NOT_FOUND for a node never seen; SERVICE_UNAVAILABLE when etcd can't be
+  // reached.
+  Status SetDraining(const std::string& node_id, bool draining);
   // The alive node whose latest heartbeat says it leads shard; nullopt when none does.
   std::optional<std::string> LeaderOf(int32_t shard) const;
 
@@ -89,7 +95,7 @@ class Membership {
   void Heartbeat();
   void Refresh(EtcdClient& etcd);
   // As placement leader (taken when free): fills in the shard map. Then reads it.
-  void Place(EtcdClient& etcd, const std::vector<std::string>& alive);
+  void Place(EtcdClient& etcd, const std::vector<std::string>& alive, const std::set<std::string>& draining);
   std::string AliveValue() const;
 
   const Config::Cluster config_;
@@ -105,6 +111,7 @@ class Membership {
   std::vector<NodeView> nodes_;
   std::chrono::steady_clock::time_point refreshed_at_;  // when nodes_ was last read
   std::map<int32_t, ShardEntry> shards_;
+  std::set<std::string> draining_;
   std::string etcd_state_;
   mutable std::mutex led_mutex_;
   std::function<std::vector<int32_t>()> led_;  // guarded by led_mutex_

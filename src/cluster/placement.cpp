@@ -41,6 +41,51 @@ ShardMap PlaceReplicas(const ShardMap& current, const std::vector<std::string>& 
   return changes;
 }
 
+std::optional<std::pair<int32_t, std::vector<std::string>>> MoveReplica(const ShardMap& current,
+                                                                          const std::vector<std::string>& alive_nodes,
+                                                                          const std::set<std::string>& draining) {
+  std::map<std::string, int64_t> held;  // alive nodes not draining -> replicas they hold
+  for (const std::string& node : alive_nodes) {
+    if (!draining.contains(node)) held[node] = 0;
+  }
+  if (held.empty()) return std::nullopt;
+  for (const auto& [shard, replicas] : current) {
+    for (const std::string& node : replicas) {
+      if (auto it = held.find(node); it != held.end()) ++it->second;
+    }
+  }
+  // The node holding the fewest replicas of those that lack the shard's (ties: lower id).
+  auto fewest_lacking = [&](const std::vector<std::string>& replicas) -> const std::string* {
+    const std::string* best = nullptr;
+    for (const auto& [node, count] : held) {
+      if (std::find(replicas.begin(), replicas.end(), node) != replicas.end()) continue;
+      if (best == nullptr || count < held.at(*best)) best = &node;
+    }
+    return best;
+  };
+  for (const auto& [shard, replicas] : current) {
+    for (size_t i = 0; i < replicas.size(); ++i) {
+      if (!draining.contains(replicas[i])) continue;
+      const std::string* to = fewest_lacking(replicas);
+      if (to == nullptr) break;  // every other node holds it already: it stays
+      std::vector<std::string> moved = replicas;
+      moved[i] = *to;
+      return std::make_pair(shard, std::move(moved));
+    }
+  }
+  auto most = std::max_element(held.begin(), held.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  auto fewest = std::min_element(held.begin(), held.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  if (most->second - fewest->second <= 1) return std::nullopt;
+  for (const auto& [shard, replicas] : current) {
+    auto from = std::find(replicas.begin(), replicas.end(), most->first);
+    if (from == replicas.end() || std::find(replicas.begin(), replicas.end(), fewest->first) != replicas.end()) continue;
+    std::vector<std::string> moved = replicas;
+    moved[static_cast<size_t>(from - replicas.begin())] = fewest->first;
+    return std::make_pair(shard, std::move(moved));
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 json::array NodeList(const std::vector<std::string>& nodes) {

@@ -1,11 +1,17 @@
 // Where each shard's replicas live: the shard map. One node at a time (the placement
 // leader, holding a key on its lease) fills it in: a shard with fewer replicas than
-// replication_factor gets the alive nodes that hold the fewest replicas. The map is only
-// added to here; moving replicas off a drained or lost node is a later step.
+// replication_factor gets the alive nodes that hold the fewest replicas; then replicas
+// move, one at a time, off nodes being drained and from the nodes holding the most to
+// those holding the fewest (a node that joined a full cluster). A move only rewrites the
+// shard's list: its Raft leader adds the new replica, and removes the old one once the new
+// one votes (cluster/shard_groups.h). Replicas of a node that is down stay (moving them
+// off a lost node is a later step).
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,6 +25,15 @@ using ShardMap = std::map<int32_t, std::vector<std::string>>;
 // on the node holding the fewest (ties: the lower node id). Deterministic.
 ShardMap PlaceReplicas(const ShardMap& current, const std::vector<std::string>& alive_nodes,
                        int32_t shards, int32_t replication_factor);
+
+// One replica moved (nullopt: none to move): off a draining node first, to the alive node
+// not draining that holds the fewest replicas and not this shard's (the lowest shard
+// first); else, among the alive nodes not draining, from one holding the most to one
+// holding the fewest, when they differ by more than one. The shard and its new list: the
+// moved node's place taken by the new one. Deterministic.
+std::optional<std::pair<int32_t, std::vector<std::string>>> MoveReplica(const ShardMap& current,
+                                                                          const std::vector<std::string>& alive_nodes,
+                                                                          const std::set<std::string>& draining);
 
 // A shard's entry in the map: its replicas, and the replicas it was created with (they
 // start its Raft group together; cluster/shard_groups.h).

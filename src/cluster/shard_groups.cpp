@@ -13,6 +13,7 @@ extern "C" {  // the library's headers have no C++ guards
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <mutex>
@@ -35,6 +36,10 @@ constexpr char kLeaderIs[] = " (its leader is '";
 // Open log segments are preallocated: smaller than libraft's 8 MiB, as a node runs dozens
 // of groups. An entry larger than a segment still goes in one (the segment grows).
 constexpr size_t kSegmentBytes = 2 * 1024 * 1024;
+
+// A replica the shard map moved away leaves its group once the leader removed it, or
+// this long after the map stopped listing it.
+constexpr auto kLeaveAfter = std::chrono::seconds(10);
 
 std::string GroupDir(const std::string& dir, int32_t shard) {
   char name[32];
@@ -185,6 +190,12 @@ struct ShardGroups::Impl {
   // while this node leads more than its share of the groups (at most one transfer a
   // balance_every).
   void Balance(const std::vector<GroupView>& views);
+  // Hands the group's leadership to target (a caught-up voter); false when libraft refuses.
+  bool TransferTo(Group* g, raft_id target);
+  // Whether the node's own Raft server is in the group's configuration.
+  bool InConfiguration(const Group* g) const;
+  // When the plan stopped listing this node for a shard it still runs.
+  std::map<int32_t, std::chrono::steady_clock::time_point> excluded_since;
   std::chrono::steady_clock::time_point last_transfer{};
   void Stop();
   std::string NodeOf(uint64_t raft_id) const {
@@ -356,8 +367,10 @@ void Applied(struct raft_apply* req, int status, void*) {
 }  // namespace
 
 void ShardGroups::Impl::StartGroup(int32_t shard, const ShardPlan& shard_plan) {
+  std::error_code left_ec;
   const bool founder =
-      std::find(shard_plan.initial.begin(), shard_plan.initial.end(), options.node_id) != shard_plan.initial.end();
+      std::find(shard_plan.initial.begin(), shard_plan.initial.end(), options.node_id) != shard_plan.initial.end() &&
+      !std::filesystem::exists(GroupDir(options.dir, shard) + ".left", left_ec);
   raft_configuration configuration;
   raft_configuration_init(&configuration);
   if (founder) {
@@ -429,6 +442,9 @@ void ShardGroups::Impl::StartGroup(int32_t shard, const ShardPlan& shard_plan) {
 void ShardGroups::Impl::CloseGroup(Group* g) {
   if (g->closing) return;
   g->closing = true;
+  NoteLedSince(g, false);
+  MarkReadable(g->shard, false);
+  if (g->shard >= 0 && g->shard < kMaxShards) lease_until[g->shard].store(0);
   // Reads waiting for a transfer are answered now (the group is going: no replica here).
   AnswerWaiting(g->after_transfer);
   AnswerWaiting(g->after_lease);
@@ -440,13 +456,44 @@ void ShardGroups::Impl::Apply(const ClusterPlan& next) {
   plan = next;
   node_of_id.clear();
   for (const auto& [node, address] : plan.raft_addresses) node_of_id[ShardGroups::RaftId(node)] = node;
+  const auto now = std::chrono::steady_clock::now();
   for (const auto& [shard, shard_plan] : plan.shards) {
-    if (groups.contains(shard)) continue;
-    if (std::find(shard_plan.replicas.begin(), shard_plan.replicas.end(), options.node_id) ==
-        shard_plan.replicas.end()) {
+    if (shard_plan.replicas.empty()) continue;  // an entry not read right: nothing moves on it
+    const bool listed = std::find(shard_plan.replicas.begin(), shard_plan.replicas.end(), options.node_id) !=
+                        shard_plan.replicas.end();
+    auto running = groups.find(shard);
+    if (listed) {
+      excluded_since.erase(shard);
+      if (running == groups.end()) StartGroup(shard, shard_plan);
       continue;
     }
-    StartGroup(shard, shard_plan);
+    if (running != groups.end()) {
+      // Moved away: this node leaves once the leader has removed it from the group (or
+      // after a while: the removal's entry may never reach it), never while it leads.
+      Group* g = running->second.get();
+      const auto since = excluded_since.try_emplace(shard, now).first->second;
+      if (!g->closing && raft_state(&g->r) != RAFT_LEADER &&
+          (!InConfiguration(g) || now - since > kLeaveAfter)) {
+        spdlog::info("cluster: shard {}: this node's replica moved to another node; leaving its group", shard);
+        CloseGroup(g);
+      }
+      continue;
+    }
+    // Not running, not listed: what a former replica left here goes (the shard map lists
+    // the shard, so this is not a map not read yet).
+    excluded_since.erase(shard);
+    const std::string dir = GroupDir(options.dir, shard);
+    std::error_code ec;
+    if (!std::filesystem::exists(dir, ec)) continue;
+    const Status forgotten = machine->Forget(shard);
+    if (!forgotten.ok()) {
+      spdlog::warn("cluster: shard {}: cannot remove this node's former replica: {}", shard, forgotten.message());
+      continue;
+    }
+    std::filesystem::remove_all(dir, ec);
+    // A founder that left never bootstraps the group again: it rejoins as any node does.
+    std::ofstream(dir + ".left").put('\n');
+    spdlog::info("cluster: shard {}: this node's former replica removed", shard);
   }
   Tick();
 }
@@ -516,6 +563,41 @@ void ShardGroups::Impl::Reconcile(Group* g, const ShardPlan& planned) {
     }
     return;  // one change at a time
   }
+  // Every planned replica votes: a replica the plan moved away leaves the group (this
+  // node hands leadership to a planned voter first).
+  std::set<uint64_t> planned_ids;
+  for (const std::string& node : planned.replicas) planned_ids.insert(ShardGroups::RaftId(node));
+  if (planned_ids.empty()) return;
+  for (unsigned i = 0; i < r->configuration.n; ++i) {
+    const raft_server& server = r->configuration.servers[i];
+    if (planned_ids.contains(server.id)) continue;
+    if (server.id == id) {
+      if (g->transferring) return;
+      for (unsigned j = 0; j < r->configuration.n; ++j) {
+        const raft_server& other = r->configuration.servers[j];
+        if (other.id != id && other.role == RAFT_VOTER && planned_ids.contains(other.id) && TransferTo(g, other.id)) {
+          spdlog::info("cluster: shard {}: handing leadership over before leaving the group", g->shard);
+          return;
+        }
+      }
+      return;
+    }
+    const int rv = raft_remove(r, &g->change, server.id, ChangeDone);
+    if (rv == 0) {
+      g->changing = true;
+      spdlog::info("cluster: shard {}: replica '{}' leaves the group", g->shard, NodeOf(server.id));
+    } else {
+      spdlog::warn("cluster: shard {}: cannot remove replica '{}': {}", g->shard, NodeOf(server.id), raft_strerror(rv));
+    }
+    return;  // one change at a time
+  }
+}
+
+bool ShardGroups::Impl::InConfiguration(const Group* g) const {
+  for (unsigned i = 0; i < g->r.configuration.n; ++i) {
+    if (g->r.configuration.servers[i].id == id) return true;
+  }
+  return false;
 }
 
 void ShardGroups::Impl::RenewLease(Group* g) {
@@ -616,20 +698,27 @@ void ShardGroups::Impl::Balance(const std::vector<GroupView>& seen) {
       }
     }
     if (target == 0) continue;
-    g->transfer.data = g;
-    if (raft_transfer(r, &g->transfer, target, [](struct raft_transfer* req) {
-          Group* done = static_cast<Group*>(req->data);
-          done->transferring = false;
-          AnswerWaiting(done->after_transfer);
-        }) == 0) {
-      g->transferring = true;
-      g->ready_since = ++leadership_epoch;
-      NoteLedSince(g, false);
-      MarkReadable(g->shard, false);
+    if (TransferTo(g, target)) {
       last_transfer = now;
       return;
     }
   }
+}
+
+bool ShardGroups::Impl::TransferTo(Group* g, raft_id target) {
+  g->transfer.data = g;
+  if (raft_transfer(&g->r, &g->transfer, target, [](struct raft_transfer* req) {
+        Group* done = static_cast<Group*>(req->data);
+        done->transferring = false;
+        AnswerWaiting(done->after_transfer);
+      }) != 0) {
+    return false;
+  }
+  g->transferring = true;
+  g->ready_since = ++leadership_epoch;
+  NoteLedSince(g, false);
+  MarkReadable(g->shard, false);
+  return true;
 }
 
 void ShardGroups::Impl::Stop() {

@@ -74,6 +74,8 @@ class ShardStateMachine {
   virtual Result<std::string> Snapshot(int32_t shard) = 0;
   // Replaces the shard's state with a snapshot's.
   virtual Status Restore(int32_t shard, std::string_view snapshot) = 0;
+  // The shard's replica moved to another node: its state here goes.
+  virtual Status Forget(int32_t shard) = 0;
 };
 
 // What the shard map says of one shard.

@@ -136,4 +136,16 @@ Status ShardWrites::Restore(int32_t shard, std::string_view snapshot) {
   return Status::Ok();
 }
 
+Status ShardWrites::Forget(int32_t shard) {
+  store::WriteSet changes;
+  KALAM_RETURN_IF_ERROR(VisitRows(shard, [&](store::Family family, std::string_view key, std::string_view) {
+    changes.Delete(family, std::string(key));
+  }));
+  changes.Delete(store::Family::kMeta, AppliedKey(shard));
+  KALAM_RETURN_IF_ERROR(store_.Write(changes));
+  applied_.erase(shard);
+  if (on_flush_applied_) on_flush_applied_(0, {});  // cached manifests of its scopes
+  return Status::Ok();
+}
+
 }  // namespace kalam::cluster

@@ -57,6 +57,7 @@ class ShardWrites final : public ShardStateMachine, public store::Replicator {
   Status Apply(int32_t shard, uint64_t index, std::string_view entry) override;
   Result<std::string> Snapshot(int32_t shard) override;
   Status Restore(int32_t shard, std::string_view snapshot) override;
+  Status Forget(int32_t shard) override;
 
  private:
   // The last entry of the shard applied to this store (0: none).

@@ -455,6 +455,7 @@ Status App::JoinCluster() {
         }
         return rows;
       });
+  executor_->SetDrainer([m](const std::string& node_id, bool draining) { return m->SetDraining(node_id, draining); });
   executor_->SetClusterSummarySource([m] {
     const cluster::StatusView s = m->Summary();
     return sql::ClusterSummary{"cluster", s.node_id, s.etcd, s.shards, s.replication_factor};

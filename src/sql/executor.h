@@ -108,6 +108,10 @@ class Executor {
   Status ForgetTable(const catalog::TableDef& table);
 
   // Where CLUSTER STATUS gets this node's view. Set once, before statements run.
+  // Cluster mode: marks a node draining or not (CLUSTER DRAIN / UNDRAIN). Set once.
+  void SetDrainer(std::function<Status(const std::string& node_id, bool draining)> drainer) {
+    drainer_ = std::move(drainer);
+  }
   void SetClusterSummarySource(std::function<ClusterSummary()> source) {
     cluster_summary_ = std::move(source);
   }
@@ -177,6 +181,7 @@ class Executor {
   Result<StatementResult> Run(const Scope& scope, const ResetConsumerGroup& stmt);
   Result<StatementResult> Run(const Scope& scope, const ClusterStatus& stmt);
   Result<StatementResult> Run(const Scope& scope, const ClusterList& stmt);
+  Result<StatementResult> Run(const Scope& scope, const ClusterDrain& stmt);
 
   // Removes every row of dropped tables, hot and stream (this node's copy).
   Status RemoveRows(uint64_t table_num);
@@ -192,6 +197,7 @@ class Executor {
   RunningStatements running_;
   StatementObserver observer_;
   std::function<ClusterSummary()> cluster_summary_;
+  std::function<Status(const std::string&, bool)> drainer_;
 };
 
 }  // namespace kalam::sql

@@ -253,6 +253,11 @@ struct RollbackTransaction {};
 // CLUSTER STATUS (this node's view of the cluster), CLUSTER LIST (its nodes).
 struct ClusterStatus {};
 struct ClusterList {};
+// CLUSTER DRAIN '<node_id>' (its replicas move to other nodes) and CLUSTER UNDRAIN.
+struct ClusterDrain {
+  std::string node_id;
+  bool draining = true;
+};
 
 using KalamStatement =
     std::variant<CreateNamespace, DropNamespace, AlterNamespace, ShowNamespaces, ShowStorages,
@@ -261,7 +266,7 @@ using KalamStatement =
                  FlushAllTables, KillJob, KillQuery, KillLiveQuery, SubscribeTo, ExecuteAs,
                  BeginTransaction, CommitTransaction, RollbackTransaction, BackupDatabaseTo,
                  RestoreDatabaseFrom, CreateTopic, DropTopic, ClearTopic, AlterTopicSource,
-                 ConsumeFrom, AckTopic, ResetConsumerGroup, ClusterStatus, ClusterList>;
+                 ConsumeFrom, AckTopic, ResetConsumerGroup, ClusterStatus, ClusterList, ClusterDrain>;
 
 // nullopt: the statement is not one of these (by its leading keywords) and belongs to
 // the query engine. An error: it is one of these but malformed (INVALID_SQL naming what is

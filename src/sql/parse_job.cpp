@@ -47,6 +47,12 @@ Result<KalamStatement> StatementParser::ParseKillQuery() {
   return KalamStatement(KillQuery{std::move(*id)});
 }
 
+Result<KalamStatement> StatementParser::ParseDrain(bool draining) {
+  Result<std::string> node = String("node id", After(""));
+  if (!node.ok()) return node.status();
+  return KalamStatement(ClusterDrain{std::move(*node), draining});
+}
+
 Result<KalamStatement> StatementParser::ParseBackup() {
   KALAM_RETURN_IF_ERROR(Expect("TO", After("")));
   Result<std::string> path = String("backup directory", After("TO"));

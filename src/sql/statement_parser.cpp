@@ -108,6 +108,8 @@ constexpr Form kForms[] = {
     {"SHOW STORAGES", &StatementParser::ParseShowStorages},
     {"CLUSTER STATUS", &StatementParser::ParseClusterStatus},
     {"CLUSTER LIST", &StatementParser::ParseClusterList},
+    {"CLUSTER DRAIN", &StatementParser::ParseClusterDrain},
+    {"CLUSTER UNDRAIN", &StatementParser::ParseClusterUndrain},
     {"CREATE STORAGE", &StatementParser::ParseCreateStorage},
     {"ALTER STORAGE", &StatementParser::ParseAlterStorage},
     {"DROP STORAGE", &StatementParser::ParseDropStorage},

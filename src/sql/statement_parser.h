@@ -82,6 +82,9 @@ class StatementParser {
   Result<KalamStatement> ParseShowStorages() { return KalamStatement(ShowStorages{}); }
   Result<KalamStatement> ParseClusterStatus() { return KalamStatement(ClusterStatus{}); }
   Result<KalamStatement> ParseClusterList() { return KalamStatement(ClusterList{}); }
+  Result<KalamStatement> ParseClusterDrain() { return ParseDrain(true); }
+  Result<KalamStatement> ParseClusterUndrain() { return ParseDrain(false); }
+  Result<KalamStatement> ParseDrain(bool draining);
 
   // ---- flush, compaction, jobs and running statements (parse_job.cpp) ----
   Result<KalamStatement> ParseFlush();  // after FLUSH: TABLE t | ALL TABLES [IN ns]

@@ -1306,6 +1306,100 @@ TEST_F(ClusterTest, ANodeWithoutAShardsReplicaSendsItsRequestsToTheLeader) {
                         std::chrono::seconds(5)));
 }
 
+// The shards' replicas per node, as system.shards through this node says; empty when it
+// can't be read.
+std::map<std::string, int> ReplicasHeld(const ServerProcess& node) {
+  auto http = node.Client();
+  auto r = Sql(http, RootAuth(), "SELECT replicas FROM system.shards");
+  std::map<std::string, int> held;
+  if (r.status != 200) return held;
+  for (const json::value& row : r.rows()) {
+    const json::value replicas = json::parse(Text(row.as_array().at(0)));
+    for (const json::value& replica : replicas.as_array()) ++held[Text(replica)];
+  }
+  return held;
+}
+
+// A node joining a full cluster takes its share of the replicas, one move at a time (the
+// new replica votes before the old one leaves), and a drained node gives every replica
+// away, while writes go on: no acknowledged row is lost, and every replica holds them.
+TEST_F(ClusterTest, ANodeJoiningTakesReplicasAndADrainedOneGivesThemAway) {
+  std::vector<ServerProcess*> nodes = StartBalanced({"m1", "m2", "m3"});
+  ASSERT_EQ(nodes.size(), 3u) << "the shards' leaders did not spread over the nodes";
+  auto first = nodes[0]->Client();
+  ASSERT_EQ(Sql(first, RootAuth(), "CREATE NAMESPACE app; CREATE SHARED TABLE app.log (id BIGINT PRIMARY KEY)").status, 200);
+  RetryingWriter writer(nodes, 1, /*retry_timeouts=*/true,
+                        [](int64_t id) { return std::make_pair(RootAuth(), "INSERT INTO app.log VALUES (" + std::to_string(id) + ")"); });
+  EXPECT_EQ(Sql(first, RootAuth(), "CLUSTER DRAIN 'nobody'").error_code(), "NOT_FOUND");
+  ASSERT_EQ(Sql(first, RootAuth(), "CREATE USER 'plain' WITH PASSWORD 'plain-password' ROLE user").status, 200);
+  EXPECT_EQ(Sql(first, client::BasicAuth("plain", "plain-password"), "CLUSTER DRAIN 'm1'").error_code(),
+            "PERMISSION_DENIED");
+
+  // A fourth node joins: 24 replicas over four nodes, six each.
+  started_.push_back(Node("m4"));
+  started_.back()->Start();
+  nodes.push_back(started_.back().get());
+  // The map says so, and every shard has a leader whose voters all have every entry (as
+  // the nodes holding it report: a node lists only the shards it holds).
+  auto spread = [&](const std::map<std::string, int>& want) {
+    return WaitUntil(
+        [&] {
+          if (ReplicasHeld(*nodes[0]) != want) return false;
+          std::map<int64_t, std::string> led;
+          for (ServerProcess* node : nodes) led.merge(Leaders(*node, /*caught_up=*/true));
+          return led.size() == 8;
+        },
+        std::chrono::seconds(60));
+  };
+  ASSERT_TRUE(spread({{"m1", 6}, {"m2", 6}, {"m3", 6}, {"m4", 6}})) << json::serialize(json::value_from(ReplicasHeld(*nodes[0])));
+
+  // m1 is drained: its replicas go to the other three, its state says so, and what it
+  // held goes from its disk.
+  ASSERT_EQ(Sql(first, RootAuth(), "CLUSTER DRAIN 'm1'").status, 200);
+  ASSERT_TRUE(spread({{"m2", 8}, {"m3", 8}, {"m4", 8}})) << json::serialize(json::value_from(ReplicasHeld(*nodes[0])));
+  EXPECT_EQ(Nodes(*nodes[1])["m1"].second, "draining");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const auto& entry : std::filesystem::directory_iterator(nodes[0]->data_dir() + "/raft")) {
+          if (entry.is_directory() && entry.path().filename().string().starts_with("shard-")) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(30)))
+      << "the drained node kept a shard's Raft log";
+  // Writes and reads through it still work (sent on to the leaders).
+  auto via_drained = Sql(first, RootAuth(), "INSERT INTO app.log VALUES (-1)");
+  EXPECT_EQ(via_drained.status, 200) << json::serialize(via_drained.body);
+
+  // Undrained, it takes its share back.
+  ASSERT_EQ(Sql(first, RootAuth(), "CLUSTER UNDRAIN 'm1'").status, 200);
+  ASSERT_TRUE(spread({{"m1", 6}, {"m2", 6}, {"m3", 6}, {"m4", 6}})) << json::serialize(json::value_from(ReplicasHeld(*nodes[0])));
+  writer.Stop();
+  EXPECT_EQ(writer.other_errors(), 0);
+  const std::set<int64_t> acked = writer.acked();
+  ASSERT_GT(acked.size(), 50u);
+  // Every acknowledged row on every replica of app.log's shard (each node that holds it
+  // answers from its own store).
+  for (ServerProcess* node : nodes) {
+    std::set<int64_t> there;
+    const bool holds = WaitUntil(
+        [&] {
+          const std::string rows = ReplicaRows(*node, RootAuth(), "SELECT id FROM app.log WHERE id > 0 ORDER BY id");
+          if (rows.empty()) return false;
+          there.clear();
+          const json::value parsed = json::parse(rows);
+          for (const auto& row : parsed.as_array()) there.insert(row.as_array().at(0).as_int64());
+          return std::includes(there.begin(), there.end(), acked.begin(), acked.end());
+        },
+        std::chrono::seconds(10));
+    EXPECT_TRUE(holds || there.empty()) << there.size() << " rows of " << acked.size() << " acknowledged on a replica";
+  }
+  auto http = nodes[3]->Client();
+  auto count = Sql(http, RootAuth(), "SELECT count(*) FROM app.log WHERE id > 0");
+  ASSERT_EQ(count.status, 200);
+  EXPECT_GE(count.rows().at(0).at(0).as_int64(), static_cast<int64_t>(acked.size()));
+}
+
 TEST_F(ClusterTest, ANodeStoppedCleanlyLeavesAtOnce) {
   // A longer TTL: seeing the node down sooner than its lease could lapse shows it left.
   auto a = Node("a", {{"heartbeat_ttl_secs", "12"}});

@@ -49,6 +49,16 @@ class ListMachine final : public ShardStateMachine {
     while (in >> index >> entry) list.emplace_back(index, entry);
     return Status::Ok();
   }
+  Status Forget(int32_t shard) override {
+    std::lock_guard lock(mutex_);
+    entries_.erase(shard);
+    ++forgotten_;
+    return Status::Ok();
+  }
+  int forgotten() {
+    std::lock_guard lock(mutex_);
+    return forgotten_;
+  }
   std::vector<std::string> Entries(int32_t shard) {
     std::lock_guard lock(mutex_);
     std::vector<std::string> out;
@@ -59,6 +69,7 @@ class ListMachine final : public ShardStateMachine {
  private:
   std::mutex mutex_;
   std::map<int32_t, std::vector<std::pair<uint64_t, std::string>>> entries_;
+  int forgotten_ = 0;
 };
 
 bool PollUntil(const std::function<bool()>& done, std::chrono::milliseconds deadline = 10s) {
