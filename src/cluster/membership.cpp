@@ -141,10 +141,13 @@ Membership::~Membership() {
 
 std::string Membership::AliveValue() const {
   json::array led;
+  json::object settled;
   {
     std::lock_guard lock(led_mutex_);
     if (led_) {
-      for (int32_t shard : led_()) led.push_back(shard);
+      const LeaderReport report = led_();
+      for (int32_t shard : report.led) led.push_back(shard);
+      for (const auto& [shard, replicas] : report.settled) settled[std::to_string(shard)] = replicas;
     }
   }
   return json::serialize(json::object{{"address", address_},
@@ -152,10 +155,11 @@ std::string Membership::AliveValue() const {
                                       {"pid", static_cast<int64_t>(::getpid())},
                                       {"started_at", started_at_},
                                       {"heartbeat_at", NowMicros()},
-                                      {"led", std::move(led)}});
+                                      {"led", std::move(led)},
+                                      {"settled", std::move(settled)}});
 }
 
-void Membership::SetLedShards(std::function<std::vector<int32_t>()> led) {
+void Membership::SetLedShards(std::function<LeaderReport()> led) {
   std::lock_guard lock(led_mutex_);
   led_ = std::move(led);
 }
@@ -256,7 +260,16 @@ void Membership::Refresh(EtcdClient& etcd) {
   }
   std::set<std::string> draining;
   for (const EtcdKv& kv : *draining_keys) draining.insert(kv.key.substr(draining_prefix.size()));
-  Place(etcd, alive_ids, draining);
+  std::map<int32_t, std::set<std::string>> settled;
+  for (const EtcdKv& kv : *alive) {
+    const json::object o = ParseObject(kv.value);
+    if (const json::value* done = o.if_contains("settled"); done != nullptr && done->is_object()) {
+      for (const auto& [shard, replicas] : done->as_object()) {
+        if (replicas.is_string()) settled[std::atoi(std::string(shard).c_str())].insert(std::string(replicas.as_string()));
+      }
+    }
+  }
+  Place(etcd, alive_ids, draining, settled);
   std::lock_guard lock(mutex_);
   etcd_state_ = "ok (" + etcd.endpoint() + ")";
   std::map<std::string, NodeView> views;
@@ -285,6 +298,14 @@ void Membership::Refresh(EtcdClient& etcd) {
         if (shard.is_int64()) v.led.push_back(static_cast<int32_t>(shard.as_int64()));
       }
     }
+    v.settled.clear();
+    if (const json::value* done = o.if_contains("settled"); done != nullptr && done->is_object()) {
+      for (const auto& [shard, replicas] : done->as_object()) {
+        if (replicas.is_string()) {
+          v.settled[static_cast<int32_t>(std::atoi(std::string(shard).c_str()))] = std::string(replicas.as_string());
+        }
+      }
+    }
   }
   for (const auto& [shard, entry] : shards_) {
     for (const std::string& node : entry.replicas) {
@@ -307,7 +328,8 @@ std::string ShardKey(const std::string& prefix, int32_t shard) {
 
 }  // namespace
 
-void Membership::Place(EtcdClient& etcd, const std::vector<std::string>& alive, const std::set<std::string>& draining) {
+void Membership::Place(EtcdClient& etcd, const std::vector<std::string>& alive, const std::set<std::string>& draining,
+                       const std::map<int32_t, std::set<std::string>>& settled) {
   const std::string leader_key = config_.etcd_prefix + "placement/leader";
   if (leader_since_ == 0) {
     auto taken = etcd.Txn({{leader_key, EtcdCompare::Target::kCreateRevision, 0, {}}},
@@ -331,10 +353,23 @@ void Membership::Place(EtcdClient& etcd, const std::vector<std::string>& alive, 
   if (leader_since_ != 0) {
     ShardMap changes = PlaceReplicas(current, alive, static_cast<int32_t>(config_.shards),
                                      static_cast<int32_t>(config_.replication_factor));
-    // Once every shard has its replicas: one replica moves per heartbeat, off a draining
-    // node or onto the node holding the fewest (each move's Raft leader adds the new
-    // replica before it removes the old one).
-    if (changes.empty() && static_cast<int64_t>(current.size()) == config_.shards) {
+    // Once every shard has its replicas: one replica moves at a time, off a draining node
+    // or onto the node holding the fewest (each move's Raft leader adds the new replica
+    // before it removes the old one).
+    // A move waits until every shard's leader reports the members the map lists (the move
+    // before is done: no group ever loses two voters to moves at once).
+    auto all_settled = [&] {
+      for (const auto& [shard, replicas] : current) {
+        std::vector<std::string> sorted = replicas;
+        std::sort(sorted.begin(), sorted.end());
+        std::string listed;
+        for (const std::string& node : sorted) listed += (listed.empty() ? "" : ",") + node;
+        auto reported = settled.find(shard);
+        if (reported == settled.end() || !reported->second.contains(listed)) return false;
+      }
+      return true;
+    };
+    if (changes.empty() && static_cast<int64_t>(current.size()) == config_.shards && all_settled()) {
       if (auto move = MoveReplica(current, alive, draining)) {
         spdlog::info("cluster: shard {} moves to replicas {}", move->first, ShardValue({move->second, {}}));
         changes[move->first] = std::move(move->second);

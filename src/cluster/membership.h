@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -43,6 +44,15 @@ struct NodeView {
   int64_t shards_held = 0;
   int64_t last_heartbeat = 0;  // microseconds; 0: never seen alive
   std::vector<int32_t> led;    // the shards it led at its last heartbeat (alive nodes)
+  // Of those, the ones whose members were exactly their listed replicas, all voting: the
+  // replicas (GroupView::settled_on).
+  std::map<int32_t, std::string> settled;
+};
+
+// What a node's heartbeat says of the groups it leads.
+struct LeaderReport {
+  std::vector<int32_t> led;
+  std::map<int32_t, std::string> settled;  // shard -> GroupView::settled_on
 };
 
 // A shard as system.shards shows it.
@@ -79,8 +89,10 @@ class Membership {
   std::vector<ShardView> Shards() const;
   StatusView Summary() const;
   // Where this node's heartbeats read the shards it leads (published for the nodes that
-  // hold no replica of them). Set once, after the shards' groups start.
-  void SetLedShards(std::function<std::vector<int32_t>()> led);
+  // hold no replica of them, and for the placement leader, which moves a replica only
+  // once every shard's members are its listed replicas). Set once, after the shards'
+  // groups start.
+  void SetLedShards(std::function<LeaderReport()> led);
   // Marks node_id (one that ever joined) as draining — its replicas move to other nodes —
   // or not. NOT_FOUND for a node never seen; SERVICE_UNAVAILABLE when etcd can't be
   // reached.
@@ -95,7 +107,9 @@ class Membership {
   void Heartbeat();
   void Refresh(EtcdClient& etcd);
   // As placement leader (taken when free): fills in the shard map. Then reads it.
-  void Place(EtcdClient& etcd, const std::vector<std::string>& alive, const std::set<std::string>& draining);
+  // settled: what the leaders' heartbeats report settled, per shard.
+  void Place(EtcdClient& etcd, const std::vector<std::string>& alive, const std::set<std::string>& draining,
+             const std::map<int32_t, std::set<std::string>>& settled);
   std::string AliveValue() const;
 
   const Config::Cluster config_;
@@ -114,7 +128,7 @@ class Membership {
   std::set<std::string> draining_;
   std::string etcd_state_;
   mutable std::mutex led_mutex_;
-  std::function<std::vector<int32_t>()> led_;  // guarded by led_mutex_
+  std::function<LeaderReport()> led_;  // guarded by led_mutex_
 
   std::unique_ptr<PeriodicTask> heartbeat_;  // last: stops first
 };

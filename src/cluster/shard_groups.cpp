@@ -196,6 +196,8 @@ struct ShardGroups::Impl {
   bool InConfiguration(const Group* g) const;
   // When the plan stopped listing this node for a shard it still runs.
   std::map<int32_t, std::chrono::steady_clock::time_point> excluded_since;
+  // Former replicas being removed (ShardStateMachine::Forget, off the loop thread).
+  std::map<int32_t, std::future<void>> forgetting;
   std::chrono::steady_clock::time_point last_transfer{};
   void Stop();
   std::string NodeOf(uint64_t raft_id) const {
@@ -215,6 +217,8 @@ struct Group {
   bool closing = false;
   bool changing = false;  // a membership change is in flight
   raft_change change{};
+  // Since when no leader of the group is known here (the epoch: one is).
+  std::chrono::steady_clock::time_point leaderless_since{};
   // A leader takes proposals once it has applied every entry of the terms before its own
   // (a barrier of its term applied): a statement computed on its store then never misses
   // a write an earlier leader committed.
@@ -464,7 +468,7 @@ void ShardGroups::Impl::Apply(const ClusterPlan& next) {
     auto running = groups.find(shard);
     if (listed) {
       excluded_since.erase(shard);
-      if (running == groups.end()) StartGroup(shard, shard_plan);
+      if (running == groups.end() && !forgetting.contains(shard)) StartGroup(shard, shard_plan);
       continue;
     }
     if (running != groups.end()) {
@@ -472,29 +476,41 @@ void ShardGroups::Impl::Apply(const ClusterPlan& next) {
       // after a while: the removal's entry may never reach it), never while it leads.
       Group* g = running->second.get();
       const auto since = excluded_since.try_emplace(shard, now).first->second;
+      // Removed: out of its configuration, or (the removal's entry never reached it) no
+      // leader heard of for a while since the map moved it away — a voter still in the
+      // group hears its leader every heartbeat.
+      const bool leaderless = g->leaderless_since != std::chrono::steady_clock::time_point{} &&
+                              now - g->leaderless_since > kLeaveAfter / 2;
       if (!g->closing && raft_state(&g->r) != RAFT_LEADER &&
-          (!InConfiguration(g) || now - since > kLeaveAfter)) {
+          (!InConfiguration(g) || (now - since > kLeaveAfter && leaderless))) {
         spdlog::info("cluster: shard {}: this node's replica moved to another node; leaving its group", shard);
         CloseGroup(g);
       }
       continue;
     }
     // Not running, not listed: what a former replica left here goes (the shard map lists
-    // the shard, so this is not a map not read yet).
+    // the shard, so this is not a map not read yet) — off this thread, as it scans the
+    // store; the shard's group does not start again until it is done.
     excluded_since.erase(shard);
     const std::string dir = GroupDir(options.dir, shard);
     std::error_code ec;
-    if (!std::filesystem::exists(dir, ec)) continue;
-    const Status forgotten = machine->Forget(shard);
-    if (!forgotten.ok()) {
-      spdlog::warn("cluster: shard {}: cannot remove this node's former replica: {}", shard, forgotten.message());
-      continue;
-    }
-    std::filesystem::remove_all(dir, ec);
-    // A founder that left never bootstraps the group again: it rejoins as any node does.
-    std::ofstream(dir + ".left").put('\n');
-    spdlog::info("cluster: shard {}: this node's former replica removed", shard);
+    if (forgetting.contains(shard) || !std::filesystem::exists(dir, ec)) continue;
+    forgetting.emplace(shard, std::async(std::launch::async, [machine = machine, shard, dir] {
+      const Status forgotten = machine->Forget(shard);
+      if (!forgotten.ok()) {
+        spdlog::warn("cluster: shard {}: cannot remove this node's former replica: {}", shard, forgotten.message());
+        return;
+      }
+      std::error_code removed;
+      std::filesystem::remove_all(dir, removed);
+      // A founder that left never bootstraps the group again: it rejoins as any node does.
+      std::ofstream(dir + ".left").put('\n');
+      spdlog::info("cluster: shard {}: this node's former replica removed", shard);
+    }));
   }
+  std::erase_if(forgetting, [](auto& entry) {
+    return entry.second.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  });
   Tick();
 }
 
@@ -538,6 +554,16 @@ GroupView ShardGroups::Impl::ViewOf(Group* g, const ShardPlan* planned) const {
     const raft_server* member = Member(r, ShardGroups::RaftId(node));
     if (member == nullptr || member->role != RAFT_VOTER) v.lag = last;
   }
+  if (planned != nullptr && !planned->replicas.empty() && r->configuration.n == planned->replicas.size() &&
+      v.voters.size() == planned->replicas.size()) {
+    std::vector<std::string> listed = planned->replicas;
+    std::vector<std::string> voting = v.voters;
+    std::sort(listed.begin(), listed.end());
+    std::sort(voting.begin(), voting.end());
+    if (listed == voting) {
+      for (const std::string& node : listed) v.settled_on += (v.settled_on.empty() ? "" : ",") + node;
+    }
+  }
   return v;
 }
 
@@ -549,8 +575,10 @@ void ShardGroups::Impl::Reconcile(Group* g, const ShardPlan& planned) {
     if (member != nullptr && member->role == RAFT_VOTER) continue;
     int rv = 0;
     if (member == nullptr) {
+      // Its address not known yet: nothing else changes meanwhile (a replica leaves only
+      // once every listed one votes).
       auto address = plan.raft_addresses.find(node);
-      if (address == plan.raft_addresses.end() || address->second.empty()) continue;
+      if (address == plan.raft_addresses.end() || address->second.empty()) return;
       rv = raft_add(r, &g->change, node_id, address->second.c_str(), ChangeDone);
     } else {
       // A voter once it has caught up on the log (the library waits for that).
@@ -634,6 +662,11 @@ void ShardGroups::Impl::Tick() {
     auto planned = plan.shards.find(shard);
     const ShardPlan* shard_plan = planned != plan.shards.end() ? &planned->second : nullptr;
     next.push_back(ViewOf(g, shard_plan));
+    if (next.back().leader.empty()) {
+      if (g->leaderless_since == std::chrono::steady_clock::time_point{}) g->leaderless_since = std::chrono::steady_clock::now();
+    } else {
+      g->leaderless_since = {};
+    }
     // The leader brings the group's membership to the plan's.
     if (raft_state(&g->r) == RAFT_LEADER && !g->changing && shard_plan != nullptr) Reconcile(g, *shard_plan);
   }

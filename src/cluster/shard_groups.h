@@ -74,7 +74,8 @@ class ShardStateMachine {
   virtual Result<std::string> Snapshot(int32_t shard) = 0;
   // Replaces the shard's state with a snapshot's.
   virtual Status Restore(int32_t shard, std::string_view snapshot) = 0;
-  // The shard's replica moved to another node: its state here goes.
+  // The shard's replica moved to another node: its state here goes. Called on another
+  // thread than the loop's, while the shard's group is not running.
   virtual Status Forget(int32_t shard) = 0;
 };
 
@@ -98,6 +99,10 @@ struct GroupView {
   // that does not vote yet lacks them all). Elsewhere: committed entries this replica has
   // not applied yet.
   uint64_t lag = 0;
+  // On the leader, once the group's members are exactly the plan's replicas, every one a
+  // voter: those replicas, sorted, comma-separated (the placement leader moves another
+  // replica only once every shard's leader reports its current list so). Else empty.
+  std::string settled_on;
 };
 
 class ShardGroups {

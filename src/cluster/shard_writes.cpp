@@ -54,13 +54,21 @@ std::vector<Status> ShardWrites::Replicate(std::vector<Part>& parts) {
 }
 
 Result<uint64_t> ShardWrites::AppliedIndex(int32_t shard) {
-  auto cached = applied_.find(shard);
-  if (cached != applied_.end()) return cached->second;
+  {
+    std::lock_guard lock(applied_mutex_);
+    auto cached = applied_.find(shard);
+    if (cached != applied_.end()) return cached->second;
+  }
   auto stored = store_.Get(store::Family::kMeta, AppliedKey(shard));
   if (!stored.ok()) return stored.status();
   const uint64_t index = stored->has_value() ? std::stoull(**stored) : 0;
-  applied_[shard] = index;
+  NoteApplied(shard, index);
   return index;
+}
+
+void ShardWrites::NoteApplied(int32_t shard, uint64_t index) {
+  std::lock_guard lock(applied_mutex_);
+  applied_[shard] = index;
 }
 
 Status ShardWrites::Apply(int32_t shard, uint64_t index, std::string_view bytes) {
@@ -81,7 +89,7 @@ Status ShardWrites::Apply(int32_t shard, uint64_t index, std::string_view bytes)
   }
   entry->changes.Put(store::Family::kMeta, AppliedKey(shard), std::to_string(index));
   KALAM_RETURN_IF_ERROR(committer_.ApplyReplicated(std::move(entry->changes), entry->events, entry->last_seq));
-  applied_[shard] = index;
+  NoteApplied(shard, index);
   return Status::Ok();
 }
 
@@ -132,7 +140,7 @@ Status ShardWrites::Restore(int32_t shard, std::string_view snapshot) {
   changes.Put(store::Family::kMeta, AppliedKey(shard), std::to_string(index));
   std::vector<store::ChangeEvent> no_events;
   KALAM_RETURN_IF_ERROR(committer_.ApplyReplicated(std::move(changes), no_events, rows->last_seq));
-  applied_[shard] = index;
+  NoteApplied(shard, index);
   return Status::Ok();
 }
 
@@ -143,7 +151,10 @@ Status ShardWrites::Forget(int32_t shard) {
   }));
   changes.Delete(store::Family::kMeta, AppliedKey(shard));
   KALAM_RETURN_IF_ERROR(store_.Write(changes));
-  applied_.erase(shard);
+  {
+    std::lock_guard lock(applied_mutex_);
+    applied_.erase(shard);
+  }
   if (on_flush_applied_) on_flush_applied_(0, {});  // cached manifests of its scopes
   return Status::Ok();
 }

@@ -16,6 +16,7 @@
 #include <vector>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 
 #include "cluster/shard_groups.h"
@@ -71,7 +72,9 @@ class ShardWrites final : public ShardStateMachine, public store::Replicator {
   const int32_t shards_;
   const std::chrono::milliseconds propose_timeout_;
   std::atomic<ShardGroups*> groups_{nullptr};
-  std::map<int32_t, uint64_t> applied_;  // the loop thread's cache of AppliedIndex
+  void NoteApplied(int32_t shard, uint64_t index);
+  std::mutex applied_mutex_;
+  std::map<int32_t, uint64_t> applied_;  // a cache of AppliedIndex (Forget runs off the loop thread)
   std::function<void(uint64_t, std::string_view)> on_flush_applied_;
   std::function<std::optional<int32_t>(std::string_view)> topics_shard_of_;
 };

@@ -347,11 +347,13 @@ Status App::JoinCluster() {
   cluster::ShardGroups* g = shard_groups_.get();
   shard_writes_->SetGroups(g);
   m->SetLedShards([g, self = config_.cluster.node_id] {
-    std::vector<int32_t> led;
+    cluster::LeaderReport report;
     for (const cluster::GroupView& v : g->Groups()) {
-      if (v.leader == self) led.push_back(v.shard);
+      if (v.leader != self) continue;
+      report.led.push_back(v.shard);
+      if (!v.settled_on.empty()) report.settled[v.shard] = v.settled_on;
     }
-    return led;
+    return report;
   });
   shard_writes_->SetOnFlushApplied([this](uint64_t table_num, std::string_view scope) {
     if (table_num == 0) {
@@ -506,8 +508,13 @@ Status App::SendTopicRecordsOn(const Status& refusal, uint64_t topic_num, int32_
   if (error != nullptr && error->contains("code") && error->at("code").is_string() && error->contains("message") &&
       error->at("message").is_string()) {
     const std::optional<Code> code = CodeNamed(error->at("code").as_string());
-    return {code.value_or(Code::kServiceUnavailable),
-            "node '" + *leader + "': " + std::string(error->at("message").as_string())};
+    const std::string message(error->at("message").as_string());
+    // NOT_FOUND drops the records: only for the topic gone (Append's words), not for a
+    // node that has no such route (another version, cluster mode off).
+    const bool topic_gone = code == Code::kNotFound && message.starts_with(topics::Topics::kTopicGone);
+    return {topic_gone ? Code::kNotFound : code == Code::kNotFound ? Code::kServiceUnavailable
+                                                                   : code.value_or(Code::kServiceUnavailable),
+            "node '" + *leader + "': " + message};
   }
   return {Code::kServiceUnavailable, "node '" + *leader + "' answered " + std::to_string(answer->status)};
 }
@@ -768,15 +775,21 @@ Status App::Close() {
   shard_planner_.reset();
   if (topics_) topics_->LeaveCluster();  // no more deliveries to other nodes
   {
-    std::unique_lock lock(membership_mutex_);
-    membership_.reset();
+    // Taken out under the lock, left outside it: leaving waits for the heartbeat, which
+    // may be in an etcd call, and readers of the hints must not wait that long.
+    std::unique_ptr<cluster::Membership> leaving;
+    {
+      std::unique_lock lock(membership_mutex_);
+      leaving = std::move(membership_);
+    }
   }  // leaves the cluster first: other nodes stop sending work here
-  if (shard_writes_) shard_writes_->SetGroups(nullptr);
-  shard_groups_.reset();  // then its shards' groups: their other replicas elect leaders
+  // Work that reaches the shards' groups ends before they do.
   flush_scheduler_.reset();
   stream_evictor_.reset();
   topic_retention_.reset();
   jobs_.reset();  // cancels running jobs, waits for the worker
+  if (shard_writes_) shard_writes_->SetGroups(nullptr);
+  shard_groups_.reset();  // then its shards' groups: their other replicas elect leaders
   executor_.reset();
   engine_.reset();
   committer_.reset();

@@ -168,6 +168,7 @@ int64_t TopicLog::Assign(uint64_t topic_num, int32_t partition) {
 
 void TopicLog::EndGroup(bool written) {
   if (pending_.empty()) return;
+  written = written || never_reuse_;
   std::vector<std::function<void()>> wakes;
   {
     std::lock_guard lock(mutex_);

@@ -71,8 +71,12 @@ class TopicLog {
   // The offset for the next message of the partition within the group being built; the
   // partition's next-offset record goes into the same group (through put).
   int64_t Assign(uint64_t topic_num, int32_t partition);
-  // The group ended: its offsets become readable (written) or are handed out again.
+  // The group ended: its offsets become readable (written) or are handed out again —
+  // except in cluster mode, where a group's outcome is not its topic's alone (a group
+  // writes each shard's part on its own, and a part that timed out may still commit): its
+  // offsets are never handed out again there (a failed part leaves a gap instead).
   void EndGroup(bool written);
+  void NeverReuseOffsets() { never_reuse_ = true; }
   // The pending next offsets of the group, to write with it: (topic, partition) -> next.
   const std::map<std::pair<uint64_t, int32_t>, int64_t>& PendingNext() const { return pending_; }
   static std::string NextOffsetKey(uint64_t topic_num, int32_t partition);
@@ -115,6 +119,7 @@ class TopicLog {
   uint64_t next_wait_id_ = 1;
   // The leader's: offsets handed out in the group being built.
   std::map<std::pair<uint64_t, int32_t>, int64_t> pending_;
+  bool never_reuse_ = false;  // set before the first group
 };
 
 }  // namespace kalam::topics

@@ -11,8 +11,11 @@
 namespace kalam::topics {
 namespace {
 
-// Records delivered per shard and round at most (the rest go in the next round, at once).
+// Records delivered per shard and round at most, and their bytes (at least one record goes,
+// whatever its size; a delivery between nodes stays well inside a request's size limit).
+// The rest go in the next round, at once.
 constexpr size_t kBatch = 2000;
+constexpr size_t kBatchBytes = 1 << 20;
 // How often the outbox is looked at without being told (records left by a leader that
 // lost its shard, or a topic leader out of reach).
 constexpr auto kRoundEvery = std::chrono::milliseconds(500);
@@ -215,15 +218,17 @@ bool TopicOutbox::DeliverShard(int32_t shard) {
   std::map<uint64_t, std::vector<std::string>> keys;
   std::vector<std::string> damaged;
   size_t found = 0;
+  size_t bytes = 0;
   bool complete = true;
   auto cursor = store_.NewCursor(store::Family::kTopics, OutboxPrefix(shard));
   for (; cursor->Valid(); cursor->Next()) {
-    if (found == kBatch) {
+    if (found == kBatch || (found > 0 && bytes + cursor->value().size() > kBatchBytes)) {
       complete = false;
       more_ = true;  // the next round at once
       break;
     }
     ++found;
+    bytes += cursor->value().size();
     auto record = DecodeOutboxRecord(cursor->key(), cursor->value());
     if (!record.ok()) {
       spdlog::error("topics: shard {}: {}: dropped", shard, record.status().message());

@@ -199,7 +199,7 @@ Status TopicRouter::OnStatement(store::CommitContext& context, const std::vector
 
 void TopicRouter::OnGroupEnd(bool written) {
   log_.EndGroup(written);
-  if (written && outbox_ != nullptr) outbox_->Committed(group_records_);
+  if (TopicOutbox* outbox = outbox_.load(); written && outbox != nullptr) outbox->Committed(group_records_);
   group_records_ = 0;
 }
 

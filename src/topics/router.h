@@ -5,6 +5,7 @@
 // statement of a group, so their changes route the same way.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -35,11 +36,11 @@ class TopicRouter final : public store::CommitHook {
 
   // Cluster mode: messages are committed as records of the outbox of their rows' shard
   // (shard_of: the shard of a table's rows of a scope), which outbox delivers to each
-  // topic's shard. Set once, before statements run.
+  // topic's shard. Set before statements run; set again with a null outbox at shutdown.
   void SetOutbox(std::function<int32_t(const catalog::TableDef& table, const std::string& scope)> shard_of,
                  TopicOutbox* outbox) {
     shard_of_ = std::move(shard_of);
-    outbox_ = outbox;
+    outbox_.store(outbox);
   }
 
   Status OnStatement(store::CommitContext& context,
@@ -62,7 +63,7 @@ class TopicRouter final : public store::CommitHook {
   TopicLog& log_;
   catalog::Catalog& catalog_;
   std::function<int32_t(const catalog::TableDef&, const std::string&)> shard_of_;
-  TopicOutbox* outbox_ = nullptr;
+  std::atomic<TopicOutbox*> outbox_{nullptr};  // null again when the node leaves the cluster
   uint64_t group_records_ = 0;  // outbox records in the group being built
   // The leader's alone, like the log's pending offsets.
   std::shared_ptr<const TopicState> state_;

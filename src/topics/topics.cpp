@@ -31,6 +31,7 @@ Topics::~Topics() { LeaveCluster(); }
 
 void Topics::JoinCluster(ClusterHooks hooks) {
   cluster_ = std::move(hooks);
+  log_.NeverReuseOffsets();
   TopicOutbox::Hooks outbox;
   outbox.shards = cluster_->shards;
   // Without waiting (a lease being renewed would hold up every shard's round): a node
@@ -46,7 +47,11 @@ void Topics::JoinCluster(ClusterHooks hooks) {
   router_.SetOutbox(cluster_->shard_of_rows, outbox_.get());
 }
 
-void Topics::LeaveCluster() { outbox_.reset(); }
+void Topics::LeaveCluster() {
+  if (outbox_ == nullptr) return;
+  router_.SetOutbox(cluster_->shard_of_rows, nullptr);
+  outbox_.reset();
+}
 
 void Topics::AwaitDelivered() {
   if (outbox_ != nullptr) outbox_->AwaitDelivered(std::chrono::seconds(5));
@@ -87,7 +92,7 @@ Status Topics::Append(uint64_t topic_num, int32_t source_shard, const std::vecto
     state = registry_->snapshot();
     topic = state->FindNum(topic_num);
   }
-  if (topic == nullptr) return Status(Code::kNotFound, "Topic #" + std::to_string(topic_num) + " does not exist");
+  if (topic == nullptr) return Status(Code::kNotFound, std::string(kTopicGone) + std::to_string(topic_num) + " does not exist");
   // Led here first (a new leader's barrier moves the epoch), then the fence, then what is
   // read: taken in again if leadership moved in between.
   KALAM_RETURN_IF_ERROR(Lead(*topic));

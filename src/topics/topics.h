@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/config.h"
@@ -79,7 +80,8 @@ class Topics {
   void LeaveCluster();
   // Cluster mode, the topic's leader: appends a source shard's outbox records, in order,
   // skipping those appended before (the topic's delivery mark for that shard).
-  // NOT_FOUND when the topic is gone.
+  // NOT_FOUND, its message starting with kTopicGone, when the topic is gone.
+  static constexpr std::string_view kTopicGone = "Topic #";
   Status Append(uint64_t topic_num, int32_t source_shard, const std::vector<OutboxRecord>& records);
   // Cluster mode: after a statement that wrote rows, waits (a few seconds at most) until
   // the outbox records committed here reached their topics, so a read of the topic right
