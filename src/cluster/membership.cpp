@@ -298,14 +298,6 @@ void Membership::Refresh(EtcdClient& etcd) {
         if (shard.is_int64()) v.led.push_back(static_cast<int32_t>(shard.as_int64()));
       }
     }
-    v.settled.clear();
-    if (const json::value* done = o.if_contains("settled"); done != nullptr && done->is_object()) {
-      for (const auto& [shard, replicas] : done->as_object()) {
-        if (replicas.is_string()) {
-          v.settled[static_cast<int32_t>(std::atoi(std::string(shard).c_str()))] = std::string(replicas.as_string());
-        }
-      }
-    }
   }
   for (const auto& [shard, entry] : shards_) {
     for (const std::string& node : entry.replicas) {

@@ -44,9 +44,6 @@ struct NodeView {
   int64_t shards_held = 0;
   int64_t last_heartbeat = 0;  // microseconds; 0: never seen alive
   std::vector<int32_t> led;    // the shards it led at its last heartbeat (alive nodes)
-  // Of those, the ones whose members were exactly their listed replicas, all voting: the
-  // replicas (GroupView::settled_on).
-  std::map<int32_t, std::string> settled;
 };
 
 // What a node's heartbeat says of the groups it leads.

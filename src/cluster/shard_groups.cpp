@@ -37,8 +37,9 @@ constexpr char kLeaderIs[] = " (its leader is '";
 // of groups. An entry larger than a segment still goes in one (the segment grows).
 constexpr size_t kSegmentBytes = 2 * 1024 * 1024;
 
-// A replica the shard map moved away leaves its group once the leader removed it, or
-// this long after the map stopped listing it.
+// A replica the shard map moved away leaves its group once the leader removed it, or —
+// should the entry removing it never reach it — this long after the map stopped listing
+// it, once it has heard no leader for half as long.
 constexpr auto kLeaveAfter = std::chrono::seconds(10);
 
 std::string GroupDir(const std::string& dir, int32_t shard) {
