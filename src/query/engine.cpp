@@ -275,11 +275,13 @@ class Engine final : public QueryEngine, public DmlHost {
       // once elsewhere (and sent on there). Its reads of other shards are made here, caught
       // up.
       QueryContext writing = context;
+      std::string written_id;  // cluster mode: the table written ("" when not known)
       if (context.freshness != ReadFreshness::kReplica && read_gate_) {
         // Where this node leads the written shard, it first applies what earlier leaders
         // committed; elsewhere the write is refused, here at once (kLeader: the batch is
         // sent on) or when it is proposed.
         if (const catalog::TableDef* written = WrittenTable(*state, context, **statement)) {
+          written_id = written->id();
           const Status here = read_gate_(*written, auth::ScopeFor(*written, context.caller), ReadFreshness::kLeader);
           if (context.freshness == ReadFreshness::kLeader) KALAM_RETURN_IF_ERROR(here);
         }
@@ -300,7 +302,10 @@ class Engine final : public QueryEngine, public DmlHost {
           default:
             out = RunDelete(*this, writing, *state, (*statement)->Cast<duckdb::DeleteStatement>());
         }
-        if (out.ok()) out->wrote = context.transaction == nullptr;
+        if (out.ok()) {
+          out->wrote = context.transaction == nullptr;
+          out->written_table = std::move(written_id);
+        }
         return out;
       } catch (const std::exception& e) {
         return FromError(duckdb::ErrorData(e));

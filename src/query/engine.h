@@ -62,6 +62,7 @@ struct Outcome {
   uint64_t row_count = 0;
   std::string message;
   bool wrote = false;  // an INSERT, UPDATE or DELETE (committed, outside a transaction)
+  std::string written_table;  // its table ("ns:name"), when known (cluster mode)
 };
 
 // Where a statement's reads of table rows may be made (cluster mode).

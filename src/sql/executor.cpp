@@ -141,8 +141,11 @@ Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::
     auto outcome = engine_.Execute(
         {caller, default_namespace, session.transaction(), &cancellation, session.freshness()}, sql);
     if (!outcome.ok()) return outcome.status();
-    // Cluster mode: the changes it routed to topics are there before it returns.
-    if (outcome->wrote) topics_.AwaitDelivered();
+    // Cluster mode: the changes it routed to topics are there before it returns (a table
+    // no topic sources waits for nothing).
+    if (outcome->wrote && (outcome->written_table.empty() || topics_.Sourced(outcome->written_table))) {
+      topics_.AwaitDelivered();
+    }
     StatementResult r;
     r.rows = std::move(outcome->rows);
     r.row_count = outcome->row_count;

@@ -82,8 +82,9 @@ class TopicOutbox {
   // count records were committed here (the commit path, after the group is written).
   void Committed(uint64_t count);
   // Waits, up to max_wait, until the records committed here so far are delivered (a topic
-  // leader out of reach longer: they stay in the outbox, delivered later). At once when
-  // none are waiting.
+  // leader out of reach longer: they stay in the outbox, delivered later) — all of them,
+  // not only the caller's: callers are statements that wrote a table a topic sources. At
+  // once when none are waiting.
   void AwaitDelivered(std::chrono::milliseconds max_wait);
   // Records committed here and not yet known delivered (an estimate, for metrics and tests).
   uint64_t Undelivered() const { return committed_.load() - std::min(committed_.load(), delivered_.load()); }

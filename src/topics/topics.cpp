@@ -57,6 +57,16 @@ void Topics::AwaitDelivered() {
   if (outbox_ != nullptr) outbox_->AwaitDelivered(std::chrono::seconds(5));
 }
 
+bool Topics::Sourced(const std::string& table_id) const {
+  auto state = registry_->snapshot();
+  for (const auto& [id, topic] : state->topics) {
+    for (const TopicSource& source : topic.sources) {
+      if (source.table_id == table_id) return true;
+    }
+  }
+  return false;
+}
+
 Status Topics::Lead(const TopicDef& topic) {
   if (!cluster_) return Status::Ok();
   const int32_t shard = ShardOfTopic(topic.topic_num, cluster_->shards);

@@ -87,6 +87,8 @@ class Topics {
   // the outbox records committed here reached their topics, so a read of the topic right
   // after sees them. A no-op on a single server.
   void AwaitDelivered();
+  // Whether a topic has a source on the table ("ns:name").
+  bool Sourced(const std::string& table_id) const;
 
   // Set as the committer's hook before statements run.
   store::CommitHook& hook() { return router_; }
