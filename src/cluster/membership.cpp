@@ -306,7 +306,6 @@ void Membership::Refresh(EtcdClient& etcd) {
   }
   nodes_.clear();
   for (auto& [id, v] : views) nodes_.push_back(std::move(v));
-  draining_ = std::move(draining);
   refreshed_at_ = std::chrono::steady_clock::now();
 }
 

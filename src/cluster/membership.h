@@ -122,7 +122,6 @@ class Membership {
   std::vector<NodeView> nodes_;
   std::chrono::steady_clock::time_point refreshed_at_;  // when nodes_ was last read
   std::map<int32_t, ShardEntry> shards_;
-  std::set<std::string> draining_;
   std::string etcd_state_;
   mutable std::mutex led_mutex_;
   std::function<LeaderReport()> led_;  // guarded by led_mutex_

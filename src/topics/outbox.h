@@ -86,8 +86,6 @@ class TopicOutbox {
   // not only the caller's: callers are statements that wrote a table a topic sources. At
   // once when none are waiting.
   void AwaitDelivered(std::chrono::milliseconds max_wait);
-  // Records committed here and not yet known delivered (an estimate, for metrics and tests).
-  uint64_t Undelivered() const { return committed_.load() - std::min(committed_.load(), delivered_.load()); }
 
  private:
   void Run();
