@@ -22,7 +22,11 @@
 #     sent on); INSERT sent -> message received, against the single server;
 #   - failover: the shard's leader SIGKILLed while a client INSERTs through another node
 #     every 20 ms; the time from the kill to the first write taken again
-#     (BENCH_CLUSTER_FAILOVERS times; the node restarts and catches up between them).
+#     (BENCH_CLUSTER_FAILOVERS times; the node restarts and catches up between them);
+#   - live query latency (bench/live_bench.cpp kalam-latency: one subscriber, INSERTs one
+#     at a time at the leader of bench.chat's shard, INSERT sent -> change received), the
+#     subscriber at the leader, at a follower, and at a fourth node that holds no replica
+#     (it joins drained), which relays the subscription to the leader.
 
 cluster_seconds="${BENCH_CLUSTER_SECONDS:-5}"
 cluster_clients="${BENCH_CLUSTER_CLIENTS:-12}"
@@ -36,6 +40,7 @@ cluster_pids=(0 0 0)
 cluster_urls=("" "" "")
 cluster_raft=("" "" "")
 cluster_http=("" "" "")
+cluster_live_n="${BENCH_CLUSTER_LIVE_N:-1000}"
 cluster_endpoints=""
 
 need_cluster() {
@@ -339,6 +344,31 @@ max_subscriptions_per_user = 1000000"
     cluster_node_start "$leader"
     cluster_wait_settled
   done
+
+  # ---- live query latency: at the leader, at a follower, relayed by a node without a replica
+  log "cluster: a fourth node joins drained (it holds no replica)"
+  cluster_node_start 3
+  cluster_ok "$(cluster_sql 0 "CLUSTER DRAIN 'node-3'")" "draining node-3"
+  for _ in $(seq 600); do
+    [ "$(first_cell "$(cluster_sql 0 "SELECT shards_held FROM system.cluster_nodes WHERE node_id = 'node-3'")")" = 0 ] && break
+    sleep 0.2
+  done
+  cluster_wait_settled
+  k="$(cluster_leader bench.chat)" || die "cluster: no node takes writes to bench.chat"
+  local token
+  token="$(curl -sS -H 'Content-Type: application/json' -d "{\"username\":\"root\",\"password\":\"$password\"}" \
+    "${cluster_urls[$k]}/v1/api/auth/login" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')"
+  local at
+  for at in leader follower relayed; do
+    case "$at" in
+      leader) i="$k" ;;
+      follower) i=$(( (k + 1) % 3 )) ;;
+      relayed) i=3 ;;
+    esac
+    log "cluster: live query latency, subscriber $at (node $i), $cluster_live_n INSERTs at node $k"
+    live_run "cluster.live.$at" kalam-latency port="${cluster_http[$i]}" sql_port="${cluster_http[$k]}" token="$token" \
+      n="$cluster_live_n" warmup=100 base=$(( 900000000 + ${#at} * 1000000 )) body=22
+  done
   cluster_stop_all
 }
 
@@ -370,6 +400,8 @@ report_cluster() {
   echo "Subscriptions held ($cluster_sub_conns connections x $cluster_sub_subs subscriptions to bench.chat; cluster: a third of the connections on each node, at once): single server ${R[single.subs.acked]:-0} acknowledged in ${R[single.subs.subscribe_s]:-n/a} s, ${R[single.subs.per_sub_bytes]:-n/a} bytes of RSS per subscription; cluster $held acknowledged, the slowest node in $slowest s, bytes per subscription on each node: $per_sub."
   echo
   echo "Failover (SIGKILL of the shard's leader → first INSERT taken again through another node, ms): ${R[cluster.failovers]:-none}"
+  echo
+  echo "Live query latency ($cluster_live_n INSERTs one at a time at the leader of bench.chat's shard → change received, p50 / p99): subscriber at the leader $(ms "${R[cluster.live.leader.deliver_p50_us]:-}") / $(ms "${R[cluster.live.leader.deliver_p99_us]:-}"), at a follower $(ms "${R[cluster.live.follower.deliver_p50_us]:-}") / $(ms "${R[cluster.live.follower.deliver_p99_us]:-}"), at a fourth node holding no replica (relayed to the leader) $(ms "${R[cluster.live.relayed.deliver_p50_us]:-}") / $(ms "${R[cluster.live.relayed.deliver_p99_us]:-}")."
   echo
   fails=""
   for v in ${R[cluster.failovers]:-}; do

@@ -3,9 +3,10 @@
 //
 //   live_bench MODE key=value...
 //
-//   kalam-latency port= token= n= warmup= base= body=
+//   kalam-latency port= token= n= warmup= base= body= [sql_port=]
 //       one WebSocket subscriber on `SELECT * FROM bench.chat WHERE room = 'r1'`, one HTTP
-//       client inserting one row at a time (the next once the change has arrived):
+//       client inserting one row at a time (the next once the change has arrived), to
+//       sql_port when given (another node of a cluster), else to port:
 //       latency = INSERT sent -> change message received.
 //   redis-latency port= n= warmup= base= body=
 //       one SUBSCRIBE r1 connection, one PUBLISH r1 connection, the same way.
@@ -242,7 +243,7 @@ int kalam_latency() {
     }
   });
 
-  Http client(io, port, "Bearer " + token);
+  Http client(io, static_cast<int>(opt_int("sql_port", port)), "Bearer " + token);
   std::string stats;
   latency_loop(arr, base, n, warmup, [&](int64_t id) { client.sql(insert_sql(id, "r1", body)); },
                stats);

@@ -269,7 +269,11 @@ void Membership::Refresh(EtcdClient& etcd) {
       }
     }
   }
-  Place(etcd, alive_ids, draining, settled);
+  std::set<std::string> down;
+  const std::string nodes_prefix = config_.etcd_prefix + "nodes/";
+  for (const EtcdKv& kv : *nodes) down.insert(kv.key.substr(nodes_prefix.size()));
+  for (const std::string& id : alive_ids) down.erase(id);
+  Place(etcd, alive_ids, draining, settled, down);
   std::lock_guard lock(mutex_);
   etcd_state_ = "ok (" + etcd.endpoint() + ")";
   std::map<std::string, NodeView> views;
@@ -319,8 +323,35 @@ std::string ShardKey(const std::string& prefix, int32_t shard) {
 
 }  // namespace
 
+std::set<std::string> Membership::LostNodes(const std::set<std::string>& down) {
+  if (leader_since_ == 0) {
+    down_since_.clear();
+    lost_.clear();
+    return {};
+  }
+  const auto now = steady_clock::now();
+  std::map<std::string, steady_clock::time_point> since;
+  for (const std::string& id : down) {
+    auto seen = down_since_.find(id);
+    since[id] = seen != down_since_.end() ? seen->second : now;
+  }
+  down_since_ = std::move(since);
+  std::set<std::string> lost;
+  for (const auto& [id, at] : down_since_) {
+    if (config_.down_node_timeout_secs > 0 && now - at >= std::chrono::seconds(config_.down_node_timeout_secs)) {
+      lost.insert(id);
+      if (!lost_.contains(id)) {
+        spdlog::warn("cluster: node '{}' has been down for {} s: its replicas move to the alive nodes", id,
+                     config_.down_node_timeout_secs);
+      }
+    }
+  }
+  lost_ = lost;
+  return lost;
+}
+
 void Membership::Place(EtcdClient& etcd, const std::vector<std::string>& alive, const std::set<std::string>& draining,
-                       const std::map<int32_t, std::set<std::string>>& settled) {
+                       const std::map<int32_t, std::set<std::string>>& settled, const std::set<std::string>& down) {
   const std::string leader_key = config_.etcd_prefix + "placement/leader";
   if (leader_since_ == 0) {
     auto taken = etcd.Txn({{leader_key, EtcdCompare::Target::kCreateRevision, 0, {}}},
@@ -341,6 +372,7 @@ void Membership::Place(EtcdClient& etcd, const std::vector<std::string>& alive, 
     entries[shard] = ReadShardValue(kv.value);
     current[shard] = entries[shard].replicas;
   }
+  const std::set<std::string> lost = LostNodes(down);
   if (leader_since_ != 0) {
     ShardMap changes = PlaceReplicas(current, alive, static_cast<int32_t>(config_.shards),
                                      static_cast<int32_t>(config_.replication_factor));
@@ -349,8 +381,13 @@ void Membership::Place(EtcdClient& etcd, const std::vector<std::string>& alive, 
     // before it removes the old one).
     // A move waits until every shard's leader reports the members the map lists (the move
     // before is done: no group ever loses two voters to moves at once).
+    // A shard listing a lost node is excused: a move onto a node that died mid-way never
+    // settles, and its replica there is the next to move.
     auto all_settled = [&] {
       for (const auto& [shard, replicas] : current) {
+        if (std::any_of(replicas.begin(), replicas.end(), [&](const std::string& node) { return lost.contains(node); })) {
+          continue;
+        }
         std::vector<std::string> sorted = replicas;
         std::sort(sorted.begin(), sorted.end());
         std::string listed;
@@ -360,8 +397,11 @@ void Membership::Place(EtcdClient& etcd, const std::vector<std::string>& alive, 
       }
       return true;
     };
+    // A node down too long (lost) gives its replicas away as a drained one does.
+    std::set<std::string> moving_off = draining;
+    moving_off.insert(lost.begin(), lost.end());
     if (changes.empty() && static_cast<int64_t>(current.size()) == config_.shards && all_settled()) {
-      if (auto move = MoveReplica(current, alive, draining)) {
+      if (auto move = MoveReplica(current, alive, moving_off)) {
         spdlog::info("cluster: shard {} moves to replicas {}", move->first, ShardValue({move->second, {}}));
         changes[move->first] = std::move(move->second);
       }

@@ -9,6 +9,8 @@
 //                 (gone when the lease lapses: heartbeat_ttl_secs after the last renewal)
 //   placement/leader  the node that fills in the shard map, on its lease
 //   draining/<id> a node whose replicas move to others (CLUSTER DRAIN), until undrained
+//                 (a node down longer than down_node_timeout_secs is treated alike by the
+//                 placement leader, without a key: back in time, it keeps the rest)
 //   shards/<nnnn> a shard's replicas and founders (cluster/placement.h)
 #pragma once
 
@@ -104,9 +106,13 @@ class Membership {
   void Heartbeat();
   void Refresh(EtcdClient& etcd);
   // As placement leader (taken when free): fills in the shard map. Then reads it.
-  // settled: what the leaders' heartbeats report settled, per shard.
+  // settled: what the leaders' heartbeats report settled, per shard; down: the nodes that
+  // joined once and have no heartbeat now.
   void Place(EtcdClient& etcd, const std::vector<std::string>& alive, const std::set<std::string>& draining,
-             const std::map<int32_t, std::set<std::string>>& settled);
+             const std::map<int32_t, std::set<std::string>>& settled, const std::set<std::string>& down);
+  // As placement leader: the nodes down for longer than down_node_timeout_secs, counted
+  // from when this node saw them down (or became the leader); their replicas move.
+  std::set<std::string> LostNodes(const std::set<std::string>& down);
   std::string AliveValue() const;
 
   const Config::Cluster config_;
@@ -116,6 +122,9 @@ class Membership {
   EtcdClient etcd_;  // used by the heartbeat thread only, after Join
   int64_t lease_ = 0;
   int64_t leader_since_ = 0;  // the revision placement/leader was taken at; 0: not leader
+  // As placement leader: the nodes seen down, since when; the heartbeat thread only.
+  std::map<std::string, std::chrono::steady_clock::time_point> down_since_;
+  std::set<std::string> lost_;  // those past the timeout (logged once each)
   LogThrottle failures_logged_{std::chrono::minutes(1)};
 
   mutable std::mutex mutex_;

@@ -4,8 +4,8 @@
 // move, one at a time, off nodes being drained and from the nodes holding the most to
 // those holding the fewest (a node that joined a full cluster). A move only rewrites the
 // shard's list: its Raft leader adds the new replica, and removes the old one once the new
-// one votes (cluster/shard_groups.h). Replicas of a node that is down stay (moving them
-// off a lost node is a later step).
+// one votes (cluster/shard_groups.h). A node down longer than down_node_timeout_secs is
+// passed in draining (cluster/membership.h): its replicas move the same way.
 #pragma once
 
 #include <cstdint>

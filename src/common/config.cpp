@@ -127,6 +127,7 @@ Status ApplyFile(const std::string& path, Config& c) {
   read("cluster", "shards", c.cluster.shards);
   read("cluster", "replication_factor", c.cluster.replication_factor);
   read("cluster", "heartbeat_ttl_secs", c.cluster.heartbeat_ttl_secs);
+  read("cluster", "down_node_timeout_secs", c.cluster.down_node_timeout_secs);
   read("cluster", "join_timeout_secs", c.cluster.join_timeout_secs);
   read("cluster", "etcd_prefix", c.cluster.etcd_prefix);
   read("cluster", "shared_storage_path", c.cluster.shared_storage_path);
@@ -173,6 +174,9 @@ Status CheckCluster(const Config& c) {
   }
   if (k.heartbeat_ttl_secs < 2 || k.heartbeat_ttl_secs > 600) {
     return invalid("cluster.heartbeat_ttl_secs must be between 2 and 600");
+  }
+  if (k.down_node_timeout_secs != 0 && (k.down_node_timeout_secs < 2 || k.down_node_timeout_secs > 7 * 86400)) {
+    return invalid("cluster.down_node_timeout_secs must be 0 (never) or between 2 and 604800");
   }
   if (k.etcd_prefix.empty() || k.etcd_prefix.front() != '/' || k.etcd_prefix.back() != '/') {
     return invalid("cluster.etcd_prefix must start and end with '/'");

@@ -219,6 +219,10 @@ struct Config {
     // Seconds a node stays listed as alive after its last heartbeat (its etcd lease, kept
     // alive every third of it). Lower: a lost node is noticed sooner, at more etcd traffic.
     int64_t heartbeat_ttl_secs = 5;
+    // Seconds a node may stay down (no heartbeat) before it counts as lost and its
+    // replicas move to the alive nodes, one at a time, as off a drained node (default 300;
+    // 0: never — they wait for it). A node back before then keeps them.
+    int64_t down_node_timeout_secs = 300;
     // Seconds start-up waits for etcd to answer (and for a former run's lease on this
     // node_id to lapse) before giving up.
     int64_t join_timeout_secs = 30;

@@ -18,17 +18,9 @@ Status ConnectionSubscriptions::Subscribe(const auth::Caller& caller,
                                           const std::shared_ptr<Outlet>& outlet,
                                           const SubscribeRequest& request) {
   const std::string& id = request.id;
-  if (id.empty() || id.size() > 128) {
-    return {Code::kInvalidSubscriptionId, "A subscription needs an id of 1 to 128 characters"};
-  }
   {
     std::lock_guard lock(mutex_);
-    if (live_ids_.contains(id)) {
-      return {Code::kInvalidSubscriptionId, "Subscription '" + id + "' already exists here"};
-    }
-    if (static_cast<int64_t>(live_ids_.size()) >= services_.max_subscriptions_per_connection) {
-      return {Code::kSubscriptionLimitExceeded, "Too many subscriptions on this connection"};
-    }
+    KALAM_RETURN_IF_ERROR(CheckNewId(id));
   }
   if (static_cast<int64_t>(services_.hub.CountForUser(caller.user_id)) >=
       services_.max_subscriptions_per_user) {
@@ -85,6 +77,31 @@ Status ConnectionSubscriptions::Subscribe(const auth::Caller& caller,
   return Status::Ok();
 }
 
+Status ConnectionSubscriptions::CheckNewId(const std::string& id) {
+  if (id.empty() || id.size() > 128) {
+    return {Code::kInvalidSubscriptionId, "A subscription needs an id of 1 to 128 characters"};
+  }
+  if (live_ids_.contains(id)) {
+    return {Code::kInvalidSubscriptionId, "Subscription '" + id + "' already exists here"};
+  }
+  if (static_cast<int64_t>(live_ids_.size()) >= services_.max_subscriptions_per_connection) {
+    return {Code::kSubscriptionLimitExceeded, "Too many subscriptions on this connection"};
+  }
+  return Status::Ok();
+}
+
+Status ConnectionSubscriptions::Reserve(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  KALAM_RETURN_IF_ERROR(CheckNewId(id));
+  live_ids_[id] = "";
+  return Status::Ok();
+}
+
+void ConnectionSubscriptions::Release(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  if (auto it = live_ids_.find(id); it != live_ids_.end() && it->second.empty()) live_ids_.erase(it);
+}
+
 bool ConnectionSubscriptions::Unsubscribe(const std::string& id) {
   std::string live_id;
   {
@@ -94,7 +111,29 @@ bool ConnectionSubscriptions::Unsubscribe(const std::string& id) {
     live_id = it->second;
     live_ids_.erase(it);
   }
-  return services_.hub.Remove(live_id);
+  return live_id.empty() || services_.hub.Remove(live_id);
+}
+
+namespace {
+constexpr std::string_view kHolderNamed = ": subscribe through node '";
+}  // namespace
+
+Status NotHeldHere(int32_t shard, const std::string& node_id, const std::optional<std::string>& address) {
+  std::string where;
+  if (!node_id.empty()) where = std::string(kHolderNamed) + node_id + "'" + (address ? " (" + *address + ")" : "");
+  return {Code::kServiceUnavailable, "this node holds no replica of shard " + std::to_string(shard) +
+                                         ", so it hears of none of its changes" + where};
+}
+
+std::optional<std::string> HolderNamedIn(const Status& refusal) {
+  if (refusal.code() != Code::kServiceUnavailable) return std::nullopt;
+  const std::string& text = refusal.message();
+  const size_t at = text.find(kHolderNamed);
+  if (at == std::string::npos) return std::nullopt;
+  const size_t begin = at + kHolderNamed.size();
+  const size_t end = text.find('\'', begin);
+  if (end == std::string::npos || end == begin) return std::nullopt;
+  return text.substr(begin, end - begin);
 }
 
 void ConnectionSubscriptions::RemoveAll() {

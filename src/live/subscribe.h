@@ -61,6 +61,11 @@ class ConnectionSubscriptions {
   // code) leaves nothing registered.
   Status Subscribe(const auth::Caller& caller, const std::shared_ptr<Outlet>& outlet,
                    const SubscribeRequest& request);
+  // Cluster mode: takes id for a subscription relayed to another node (the same checks of
+  // the id and the connection's limit as Subscribe's; the node counts the user's).
+  Status Reserve(const std::string& id);
+  // Gives back an id Reserve took (the relayed subscription ended).
+  void Release(const std::string& id);
   // false when the connection has no subscription of that id.
   bool Unsubscribe(const std::string& id);
   // Ends every subscription of the connection (it is closing).
@@ -73,11 +78,18 @@ class ConnectionSubscriptions {
                                                         std::optional<int64_t> from_seq,
                                                         std::optional<int64_t> last_rows);
 
+  Status CheckNewId(const std::string& id);  // REQUIRES: mutex_ held
   LiveServices& services_;
   const std::string connection_id_;
   std::mutex mutex_;
-  std::unordered_map<std::string, std::string> live_ids_;  // client id -> live_id
+  std::unordered_map<std::string, std::string> live_ids_;  // client id -> live_id ("": relayed)
 };
+
+// Cluster mode: the refusal of a subscription to rows of shard, which this node holds no
+// replica of, naming node_id (a node that holds it; "" when none is known) at address.
+Status NotHeldHere(int32_t shard, const std::string& node_id, const std::optional<std::string>& address);
+// The node a NotHeldHere refusal names.
+std::optional<std::string> HolderNamedIn(const Status& refusal);
 
 // The subscription_ack and initial_data_batch messages of a snapshot (rows as JSON objects).
 std::vector<std::string> SnapshotMessages(const std::string& id, const std::string& live_id,

@@ -24,6 +24,7 @@
 #include "common/encoding.h"
 #include "common/json_text.h"
 #include "store/committer.h"
+#include "server/live_relay.h"
 
 namespace kalam::server {
 namespace fs = std::filesystem;
@@ -402,18 +403,13 @@ Status App::JoinCluster() {
     for (const cluster::GroupView& v : g->Groups()) {
       if (v.shard == shard) return Status::Ok();
     }
-    std::string where;
     std::optional<std::string> leader;
     {
       std::shared_lock lock(membership_mutex_);
       if (membership_) leader = membership_->LeaderOf(shard);
     }
-    if (leader) {
-      const std::optional<std::string> address = NodeAddress(*leader);
-      where = ": subscribe through node '" + *leader + "'" + (address ? " (" + *address + ")" : "");
-    }
-    return {Code::kServiceUnavailable,
-            "this node holds no replica of shard " + std::to_string(shard) + ", so it hears of none of its changes" + where};
+    if (!leader) return live::NotHeldHere(shard, "", std::nullopt);
+    return live::NotHeldHere(shard, *leader, NodeAddress(*leader));
   };
   auto plan = [m, g] {
     cluster::ClusterPlan p;
@@ -557,7 +553,7 @@ std::optional<Result<sql::StatementResult>> App::SendStatementOn(const Status& r
   request["sql"] = sql;
   request["namespace_id"] = namespace_id;
   auto answer = SendToNode(*leader, "/v1/api/sql", json::serialize(request), kSendOnTimeout,
-                           {{"X-Kalam-Act-As", caller.user_id}, {"X-Kalam-Forwarded-By", config_.cluster.node_id}});
+                           {{std::string(kActAsHeader), caller.user_id}, {std::string(kForwardedHeader), config_.cluster.node_id}});
   if (!answer.ok()) {
     spdlog::warn("cluster: sending a statement on to '{}' failed: {}", *leader, answer.status().message());
     return std::nullopt;  // the refusal stands: the client retries

@@ -14,6 +14,7 @@
 #include "common/json_text.h"
 #include "sql/splitter.h"
 #include "server/app.h"
+#include "server/live_relay.h"
 #include "server/request_body.h"
 #include "server/ui_routes.h"
 
@@ -77,11 +78,6 @@ std::string TokenBody(const auth::TokenPair& pair) {
   return json::serialize(body);
 }
 
-// Marks a request one node sent on to another (the shard's leader), with the sender's
-// node id; such a request is never sent on again.
-constexpr std::string_view kForwardedHeader = "X-Kalam-Forwarded-By";
-// With a cluster token: the user a node sends a statement on for (ActingAs).
-constexpr std::string_view kActAsHeader = "X-Kalam-Act-As";
 // How long a write sent on to its shard's leader may take (connecting, and a leader cut
 // off after the request went out, fail much sooner: App::SendToNode).
 constexpr std::chrono::milliseconds kForwardTimeout{30000};

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/json.hpp>
+
 #include "common/json_text.h"
 #include "live/hub.h"
 #include "live/snapshot.h"
@@ -69,7 +71,10 @@ WsConnection::WsConnection(App& app, beast::tcp_stream stream, asio::thread_pool
       wake_(ws_.get_executor()),
       subscriptions_(app.live_services(), connection_id_) {}
 
-WsConnection::~WsConnection() { subscriptions_.RemoveAll(); }
+WsConnection::~WsConnection() {
+  subscriptions_.RemoveAll();
+  for (auto& [node, relay] : relays_) relay->Close();
+}
 
 namespace {
 
@@ -242,13 +247,22 @@ awaitable<void> WsConnection::Run(Request upgrade, auth::Peer peer) {
              !token.empty()) {
     authorization = "Bearer " + token;
   }
+  // Another node relaying its client's subscriptions: the cluster's token, and the user.
+  std::optional<std::string> acting_as;
+  if (auto it = upgrade.find(kActAsHeader); it != upgrade.end() && app_.config().cluster.enabled()) {
+    acting_as = std::string(it->value());
+  }
   auto [accept_ec] = co_await ws_.async_accept(upgrade, asio::as_tuple(use_awaitable));
   upgrade = Request();  // its headers are not needed for the connection's life
   if (accept_ec) co_return;
   auto self = shared_from_this();
   asio::co_spawn(ws_.get_executor(), [self]() { return self->WriteLoop(); }, asio::detached);
 
-  if (!authorization.empty()) {
+  if (acting_as) {
+    relayed_in_ = true;
+    Authenticated(app_.authenticator().ActingAs(authorization, *acting_as));
+    if (!caller_) co_return;
+  } else if (!authorization.empty()) {
     Authenticated(co_await Authorize(authorization));
     if (!caller_) co_return;
   } else {
@@ -280,10 +294,22 @@ awaitable<void> WsConnection::Run(Request upgrade, auth::Peer peer) {
   closing_ = true;
   wake_.cancel();
   // After the subscribes still queued for this connection (they see closing_ and stop).
-  asio::post(work_, [self = shared_from_this()] { self->subscriptions_.RemoveAll(); });
+  asio::post(work_, [self = shared_from_this()] {
+    self->subscriptions_.RemoveAll();
+    self->EndRelays();
+  });
 }
 
 void WsConnection::Unsubscribe(const std::string& id) {
+  if (auto relayed = relayed_.find(id); relayed != relayed_.end()) {
+    // The node answers "unsubscribed".
+    if (auto relay = relays_.find(relayed->second); relay != relays_.end()) {
+      relay->second->Send("{\"type\":\"unsubscribe\",\"subscription_id\":" + JsonString(id) + "}");
+    }
+    relayed_.erase(relayed);
+    subscriptions_.Release(id);
+    return;
+  }
   if (!subscriptions_.Unsubscribe(id)) {
     SendError(id, "INVALID_SUBSCRIPTION_ID", "No subscription '" + id + "' on this connection");
     return;
@@ -314,8 +340,8 @@ awaitable<void> WsConnection::Handle(const std::string& text) {
   // in the order sent, while this coroutine reads on: a burst of subscribes is one hand-off
   // to the pool, not two thread switches per message.
   if (auto* subscribe = std::get_if<live::SubscribeMessage>(&message)) {
-    asio::post(work_, [self = shared_from_this(), request = std::move(subscribe->request)] {
-      if (!self->closing_) self->Subscribe(request);
+    asio::post(work_, [self = shared_from_this(), request = std::move(subscribe->request), text] {
+      if (!self->closing_) self->Subscribe(request, text);
     });
     co_return;
   }
@@ -363,15 +389,88 @@ void WsConnection::Authenticated(const Result<auth::Caller>& caller) {
   Send(AuthSuccess(*caller_));
 }
 
-void WsConnection::Subscribe(const Result<live::SubscribeRequest>& request) {
+void WsConnection::Subscribe(const Result<live::SubscribeRequest>& request, const std::string& text) {
   if (!request.ok()) {
     SendError("", WsCode(request.status().code()), request.status().message());
     return;
   }
   if (!outlet_) outlet_ = std::make_shared<ConnectionOutlet>(weak_from_this());
-  if (Status s = subscriptions_.Subscribe(*caller_, outlet_, *request); !s.ok()) {
-    SendError(request->id, WsCode(s.code()), s.message());
+  Status s = subscriptions_.Subscribe(*caller_, outlet_, *request);
+  if (s.ok()) return;
+  if (!relayed_in_) {
+    if (std::optional<std::string> holder = live::HolderNamedIn(s); holder && Relay(*request, text, *holder)) return;
   }
+  SendError(request->id, WsCode(s.code()), s.message());
+}
+
+bool WsConnection::Relay(const live::SubscribeRequest& request, const std::string& text, const std::string& node) {
+  std::shared_ptr<LiveRelay>& relay = relays_[node];
+  if (!relay) {
+    const std::optional<std::string> address = app_.NodeAddress(node);
+    const size_t colon = address ? address->rfind(':') : std::string::npos;
+    if (colon == std::string::npos || node == app_.config().cluster.node_id) {
+      relays_.erase(node);
+      return false;
+    }
+    LiveRelay::Target target;
+    target.node_id = node;
+    target.host = address->substr(0, colon);
+    target.port = static_cast<uint16_t>(std::atoi(address->c_str() + colon + 1));
+    target.headers = {
+        {"Authorization", "Bearer " + app_.authenticator().ClusterToken(app_.config().cluster.node_id)},
+        {std::string(kActAsHeader), caller_->user_id},
+        {std::string(kForwardedHeader), app_.config().cluster.node_id}};
+    std::weak_ptr<WsConnection> weak = weak_from_this();
+    relay = std::make_shared<LiveRelay>(
+        ws_.get_executor(), std::move(target),
+        [weak](std::string message) {
+          if (auto self = weak.lock()) self->Relayed(std::move(message));
+        },
+        [weak, node](const std::string& why) {
+          auto self = weak.lock();
+          if (!self) return;
+          spdlog::info("live: the relay of connection {} to node '{}' ended: {}", self->connection_id_, node, why);
+          // Its subscriptions are gone: the client reconnects (through any node) and
+          // resumes them from the last _seq it heard, as after a node's loss.
+          self->SendLastAndClose(live::ErrorMessage(
+              "", "SERVICE_UNAVAILABLE",
+              "node '" + node + "', which served this connection's subscriptions to rows this node holds no "
+              "replica of, went away (" + why + "): reconnect and subscribe again (from_seq_id resumes)"));
+        });
+    relay->Start();
+  }
+  if (Status reserved = subscriptions_.Reserve(request.id); !reserved.ok()) {
+    SendError(request.id, WsCode(reserved.code()), reserved.message());
+    return true;
+  }
+  relayed_[request.id] = node;
+  relay->Send(text);
+  return true;
+}
+
+void WsConnection::Relayed(std::string message) {
+  // An error naming a relayed subscription ends it there (refused, or ended): its id is
+  // free again here.
+  constexpr std::string_view kError = "{\"type\":\"error\",\"subscription_id\":";
+  if (message.starts_with(kError)) {
+    boost::system::error_code ec;
+    const boost::json::value parsed = boost::json::parse(message, ec);
+    const boost::json::string* id = ec || !parsed.is_object() ? nullptr : parsed.as_object().if_contains("subscription_id")
+                                                                        ? parsed.at("subscription_id").if_string()
+                                                                        : nullptr;
+    if (id != nullptr) {
+      asio::post(work_, [self = shared_from_this(), id = std::string(*id)] {
+        if (self->relayed_.erase(id) > 0) self->subscriptions_.Release(id);
+      });
+    }
+  }
+  Send(std::move(message));
+}
+
+void WsConnection::EndRelays() {
+  for (auto& [node, relay] : relays_) relay->Close();
+  relays_.clear();
+  relayed_.clear();
 }
 
 }  // namespace kalam::server

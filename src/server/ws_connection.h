@@ -18,6 +18,7 @@
 #include "live/client_message.h"
 #include "live/subscribe.h"
 #include "server/gathering_stream.h"
+#include "server/live_relay.h"
 
 namespace kalam::live {
 class Outlet;
@@ -61,8 +62,15 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   // On the connection's executor: the connection is the caller's, or it is told why not and
   // closed.
   void Authenticated(const Result<auth::Caller>& caller);
-  void Subscribe(const Result<live::SubscribeRequest>& request);  // on work_
+  // text: the message as the client sent it (relayed as it is).
+  void Subscribe(const Result<live::SubscribeRequest>& request, const std::string& text);  // on work_
   void Unsubscribe(const std::string& id);              // on work_
+  // Cluster mode, on work_: relays the subscription to node, which holds the shard of its
+  // rows; false when the node can't be reached (the refusal then goes to the client).
+  bool Relay(const live::SubscribeRequest& request, const std::string& text, const std::string& node);
+  // On the connection's executor: what a relay brings from its node, for the client.
+  void Relayed(std::string message);
+  void EndRelays();  // on work_
   void SendError(std::string_view subscription_id, std::string_view code, const std::string& text);
   // On the connection's executor. Queues message as the last one: the writer sends it, then
   // a close frame, and the TCP connection ends with the closing handshake (cut after a few
@@ -95,6 +103,13 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   void DrainInbox();
   std::atomic<bool> closing_ = false;
   bool writer_done_ = false;
+
+  // Set when another node relays its client's subscriptions through this connection: its
+  // refusals go back as they are (never relayed again).
+  bool relayed_in_ = false;
+  // Cluster mode: subscriptions relayed to the nodes holding their rows' shards (on work_).
+  std::unordered_map<std::string, std::shared_ptr<LiveRelay>> relays_;  // by node id
+  std::unordered_map<std::string, std::string> relayed_;  // subscription id -> node id
 
   live::ConnectionSubscriptions subscriptions_;  // touched on work_ (RemoveAll: any thread)
   std::shared_ptr<live::Outlet> outlet_;  // this connection for its subscriptions (on work_)
