@@ -36,10 +36,10 @@ cluster_topic_rate="${BENCH_CLUSTER_TOPIC_RATE:-200}"
 cluster_sub_conns="${BENCH_CLUSTER_SUB_CONNS:-600}"
 cluster_sub_subs="${BENCH_CLUSTER_SUB_SUBS:-10}"
 cluster_etcd_pids=()
-cluster_pids=(0 0 0)
-cluster_urls=("" "" "")
-cluster_raft=("" "" "")
-cluster_http=("" "" "")
+cluster_pids=(0 0 0 0)
+cluster_urls=("" "" "" "")
+cluster_raft=("" "" "" "")
+cluster_http=("" "" "" "")
 cluster_live_n="${BENCH_CLUSTER_LIVE_N:-1000}"
 cluster_endpoints=""
 
@@ -86,7 +86,7 @@ cluster_stop_all() {
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
   done
-  cluster_pids=(0 0 0)
+  cluster_pids=(0 0 0 0)
   cluster_etcd_pids=()
 }
 

@@ -24,6 +24,7 @@
 #include "common/encoding.h"
 #include "common/json_text.h"
 #include "store/committer.h"
+#include "store/row_codec.h"
 #include "server/live_relay.h"
 
 namespace kalam::server {
@@ -454,6 +455,7 @@ Status App::JoinCluster() {
         return rows;
       });
   executor_->SetDrainer([m](const std::string& node_id, bool draining) { return m->SetDraining(node_id, draining); });
+  executor_->SetHotRowCounter([this](const catalog::TableDef& table) { return CountHotRows(table); });
   executor_->SetClusterSummarySource([m] {
     const cluster::StatusView s = m->Summary();
     return sql::ClusterSummary{"cluster", s.node_id, s.etcd, s.shards, s.replication_factor};
@@ -633,17 +635,107 @@ Result<std::string> App::FlushLedShards(const std::string& table_id, const std::
   return "{\"shards\":[" + list + "],\"result\":" + *result + "}";
 }
 
+std::set<int32_t> App::ShardsOf(const catalog::TableDef& table) const {
+  if (table.type == catalog::TableType::kShared) return {ShardOf(table, "")};
+  std::set<int32_t> all;
+  for (int32_t shard = 0; shard < config_.cluster.shards; ++shard) all.insert(shard);
+  return all;
+}
+
+std::string App::LeaderOfShard(int32_t shard) {
+  for (const cluster::GroupView& group : shard_groups_->Groups()) {
+    if (group.shard == shard) return group.leader;
+  }
+  std::shared_lock lock(membership_mutex_);
+  if (!membership_) return "";
+  return membership_->LeaderOf(shard).value_or("");
+}
+
+Result<std::string> App::CountHeldHotRows(const std::string& table_id, const std::vector<int32_t>& shards) {
+  if (!shard_groups_) return Status(Code::kServiceUnavailable, "this node runs no shard groups");
+  auto state = catalog_->snapshot();
+  auto table = state->tables.find(table_id);
+  if (table == state->tables.end()) return Status(Code::kNotFound, "Table '" + table_id + "' does not exist");
+  std::set<int32_t> held;
+  for (const cluster::GroupView& group : shard_groups_->Groups()) held.insert(group.shard);
+  std::map<int32_t, int64_t> counts;
+  for (int32_t shard : shards) {
+    // What the shard's leader had applied when asked is here: the count misses no write
+    // acknowledged before the statement.
+    if (held.contains(shard) && CatchUp(shard).ok()) counts[shard] = 0;
+  }
+  if (!counts.empty()) {
+    const auto family = table->second.type == catalog::TableType::kStream ? store::Family::kStream : store::Family::kHot;
+    auto cursor = store_->NewCursor(family, store::TablePrefix(table->second.table_num));
+    for (; cursor->Valid(); cursor->Next()) {
+      const std::optional<int32_t> shard = cluster::ShardOfRowKey(cursor->key(), config_.cluster.shards);
+      auto counted = shard ? counts.find(*shard) : counts.end();
+      if (counted == counts.end()) continue;
+      store::RowVersion header;
+      KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(cursor->value(), header));
+      if (!header.deleted) ++counted->second;
+    }
+    KALAM_RETURN_IF_ERROR(cursor->status());
+  }
+  json::object answer;
+  for (const auto& [shard, rows] : counts) answer[std::to_string(shard)] = rows;
+  return json::serialize(json::object{{"counts", std::move(answer)}});
+}
+
+Result<int64_t> App::CountHotRows(const catalog::TableDef& table) {
+  std::set<int32_t> remaining = ShardsOf(table);
+  const std::string table_id = table.id();
+  int64_t total = 0;
+  // One answer of CountHeldHotRows (here or another node's): its shards are counted.
+  auto take = [&](const std::string& node, const std::string& answer) -> Status {
+    boost::system::error_code ec;
+    const json::value reply = json::parse(answer, ec);
+    const json::value* counts = !ec && reply.is_object() ? reply.as_object().if_contains("counts") : nullptr;
+    if (counts == nullptr || !counts->is_object()) {
+      return {Code::kInternalError, "node '" + node + "' answered the count with " + answer.substr(0, 300)};
+    }
+    for (const auto& [shard, rows] : counts->as_object()) {
+      if (rows.is_int64() && remaining.erase(std::atoi(std::string(shard).c_str())) > 0) total += rows.as_int64();
+    }
+    return Status::Ok();
+  };
+  auto mine = CountHeldHotRows(table_id, std::vector<int32_t>(remaining.begin(), remaining.end()));
+  if (!mine.ok()) return mine.status();
+  KALAM_RETURN_IF_ERROR(take(config_.cluster.node_id, *mine));
+  std::map<std::string, std::vector<int32_t>> elsewhere;  // by leader
+  for (int32_t shard : remaining) {
+    const std::string leader = LeaderOfShard(shard);
+    if (!leader.empty() && leader != config_.cluster.node_id) elsewhere[leader].push_back(shard);
+  }
+  Status refusal = Status::Ok();
+  for (const auto& [node, shards] : elsewhere) {
+    json::array list;
+    for (int32_t shard : shards) list.push_back(shard);
+    auto answer = SendToNode(node, "/v1/cluster/hot-rows",
+                             json::serialize(json::object{{"table_id", table_id}, {"shards", std::move(list)}}),
+                             kReadLeaderWait);
+    if (answer.ok() && answer->status == 200) {
+      KALAM_RETURN_IF_ERROR(take(node, answer->body));
+    } else {
+      refusal = answer.ok() ? Status(Code::kServiceUnavailable, "node '" + node + "': " + answer->body) : answer.status();
+    }
+  }
+  if (!remaining.empty()) {
+    std::string list;
+    for (int32_t shard : remaining) list += (list.empty() ? "" : ", ") + std::to_string(shard);
+    return Status(Code::kServiceUnavailable, "the rows of shard(s) " + list +
+                                                 " could not be counted: no node holding them answered" +
+                                                 (refusal.ok() ? std::string() : " (" + refusal.message() + ")") + "; retry");
+  }
+  return total;
+}
+
 Result<std::string> App::FlushEveryShard(const std::string& table_id, const std::function<bool()>& cancelled) {
   auto state = catalog_->snapshot();
   auto table = state->tables.find(table_id);
   if (table == state->tables.end()) return Status(Code::kNotFound, "Table '" + table_id + "' does not exist");
   KALAM_RETURN_IF_ERROR(engine_->CanFlush(table_id));
-  std::set<int32_t> remaining;
-  if (table->second.type == catalog::TableType::kShared) {
-    remaining.insert(ShardOf(table->second, ""));
-  } else {
-    for (int32_t shard = 0; shard < config_.cluster.shards; ++shard) remaining.insert(shard);
-  }
+  std::set<int32_t> remaining = ShardsOf(table->second);
   std::map<std::string, int64_t> totals;  // the flushes' figures, summed
   std::set<std::string> nodes;
   Status last_refusal = Status::Ok();
@@ -672,11 +764,9 @@ Result<std::string> App::FlushEveryShard(const std::string& table_id, const std:
     const size_t before = remaining.size();
     // The shards led elsewhere, by leader (as the refusal of a read here names it).
     std::map<std::string, std::vector<int32_t>> elsewhere;
-    std::map<int32_t, std::string> leaders;
-    for (const cluster::GroupView& group : shard_groups_->Groups()) leaders[group.shard] = group.leader;
     bool any_here = false;
     for (int32_t shard : remaining) {
-      const std::string& leader = leaders[shard];
+      const std::string leader = LeaderOfShard(shard);
       if (shard_groups_->ReadAtLeader(shard, std::chrono::milliseconds(0)).ok()) {
         any_here = true;
       } else if (!leader.empty() && leader != config_.cluster.node_id) {

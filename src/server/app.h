@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <functional>
 #include <string>
@@ -83,6 +84,11 @@ class App {
   // when given). JSON {"shards": [flushed], "result": {what the flush wrote}}.
   Result<std::string> FlushLedShards(const std::string& table_id, const std::optional<std::vector<int32_t>>& shards,
                                      const std::function<bool()>& cancelled);
+  // Cluster mode: the table's live hot rows (not tombstones) of those of shards this
+  // node holds, each counted once this replica has what the shard's leader had applied
+  // when asked. JSON {"counts": {"<shard>": rows, ...}}: a shard not held, or not caught
+  // up, is left out.
+  Result<std::string> CountHeldHotRows(const std::string& table_id, const std::vector<int32_t>& shards);
 
   // Closes the store cleanly. Safe to call twice.
   Status Close();
@@ -100,6 +106,14 @@ class App {
   Result<std::string> FlushEveryShard(const std::string& table_id, const std::function<bool()>& cancelled);
   // Cluster mode: the shard of a table's scope (a user's, or a SHARED table's "").
   int32_t ShardOf(const catalog::TableDef& table, std::string_view scope) const;
+  // Cluster mode: the shards holding a table's rows (a SHARED table's one, or all).
+  std::set<int32_t> ShardsOf(const catalog::TableDef& table) const;
+  // Cluster mode: the node leading shard as its group here says, or, for a shard not
+  // held here, as the leaders' heartbeats say; "" when none is known.
+  std::string LeaderOfShard(int32_t shard);
+  // Cluster mode: SHOW STATS's hot rows of every shard of the table: those held here
+  // counted here, the others by their leaders (/v1/cluster/hot-rows).
+  Result<int64_t> CountHotRows(const catalog::TableDef& table);
 
   explicit App(const Config& config)
       : config_(config), rate_limiter_(config.rate_limit.queries_per_sec_per_user) {}

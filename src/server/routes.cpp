@@ -40,6 +40,9 @@ constexpr std::string_view kClusterFlushRoute = "/v1/cluster/flush";
 // (JSON {"topic_num": N, "source_shard": S, "records": "<base64 of a delivery>"}):
 // {"appended": true}.
 constexpr std::string_view kClusterTopicAppendRoute = "/v1/cluster/topic-append";
+// Between nodes: "count this table's hot rows of those of these shards you hold" (JSON
+// {"table_id": "ns:t", "shards": [N, ...]}): {"counts": {"<shard>": rows, ...}}.
+constexpr std::string_view kClusterHotRowsRoute = "/v1/cluster/hot-rows";
 
 std::string ErrorBody(Code code, const std::string& message) {
   std::string body = R"({"status":"error","error":{"code":)";
@@ -263,6 +266,10 @@ Response Routes::Handle(const Request& request, const auth::Peer& peer,
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST " + std::string(kClusterFlushRoute));
       return FlushForNode(request);
     }
+    if (target == kClusterHotRowsRoute && app_.config().cluster.enabled()) {
+      if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST " + std::string(kClusterHotRowsRoute));
+      return HotRowsForNode(request);
+    }
     if (target == kClusterTopicAppendRoute && app_.config().cluster.enabled()) {
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST " + std::string(kClusterTopicAppendRoute));
       return TopicAppendForNode(request);
@@ -355,20 +362,35 @@ Response Routes::BetweenNodes(const Request& request, std::string_view field, in
   return Json(200, std::move(reply).value(), request);
 }
 
-Response Routes::FlushForNode(const Request& request) {
-  auto fail = [&](const Status& s) { return Error(s.code(), s.message(), request.version(), request.keep_alive()); };
+Result<std::pair<std::string, std::vector<int32_t>>> Routes::TableShardsBody(const Request& request) {
   auto body = NodeRequestBody(request);
-  if (!body.ok()) return fail(body.status());
+  if (!body.ok()) return body.status();
   const json::value* table_id = body->if_contains("table_id");
   const json::value* shards = body->if_contains("shards");
   const Status malformed(Code::kInvalidInput, R"(Expected {"table_id": "<namespace:table>", "shards": [<shard>, ...]})");
-  if (table_id == nullptr || !table_id->is_string() || shards == nullptr || !shards->is_array()) return fail(malformed);
+  if (table_id == nullptr || !table_id->is_string() || shards == nullptr || !shards->is_array()) return malformed;
   std::vector<int32_t> list;
   for (const json::value& shard : shards->as_array()) {
-    if (!shard.is_int64() || shard.as_int64() < 0 || shard.as_int64() >= app_.config().cluster.shards) return fail(malformed);
+    if (!shard.is_int64() || shard.as_int64() < 0 || shard.as_int64() >= app_.config().cluster.shards) return malformed;
     list.push_back(static_cast<int32_t>(shard.as_int64()));
   }
-  auto flushed = app_.FlushLedShards(std::string(table_id->as_string()), list, [] { return false; });
+  return std::make_pair(std::string(table_id->as_string()), std::move(list));
+}
+
+Response Routes::HotRowsForNode(const Request& request) {
+  auto fail = [&](const Status& s) { return Error(s.code(), s.message(), request.version(), request.keep_alive()); };
+  auto asked = TableShardsBody(request);
+  if (!asked.ok()) return fail(asked.status());
+  auto counted = app_.CountHeldHotRows(asked->first, asked->second);
+  if (!counted.ok()) return fail(counted.status());
+  return Json(200, std::move(counted).value(), request);
+}
+
+Response Routes::FlushForNode(const Request& request) {
+  auto fail = [&](const Status& s) { return Error(s.code(), s.message(), request.version(), request.keep_alive()); };
+  auto asked = TableShardsBody(request);
+  if (!asked.ok()) return fail(asked.status());
+  auto flushed = app_.FlushLedShards(asked->first, asked->second, [] { return false; });
   if (!flushed.ok()) return fail(flushed.status());
   return Json(200, std::move(flushed).value(), request);
 }

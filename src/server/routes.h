@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "auth/caller.h"
 #include "common/cancellation.h"
@@ -80,19 +81,24 @@ class Routes {
   Response Error(Code code, const std::string& message, unsigned version, bool keep_alive) const;
 
  private:
-  // A request from another node of the cluster (/v1/cluster/...): its cluster token
-  // checked, then the integer field of its JSON body, in [min, max], handed to answer, whose
-  // JSON is the reply.
   // The JSON object a request of another node's carries, once its cluster token is good.
   Result<boost::json::object> NodeRequestBody(const Request& request);
+  // The table and shards of a node's request {"table_id": "ns:t", "shards": [N, ...]}.
+  Result<std::pair<std::string, std::vector<int32_t>>> TableShardsBody(const Request& request);
   // POST /v1/cluster/flush: another node's FLUSH asks for the shards this node leads.
   Response FlushForNode(const Request& request);
+  // POST /v1/cluster/hot-rows: another node's SHOW STATS asks for the hot rows of the
+  // shards this node holds.
+  Response HotRowsForNode(const Request& request);
   // Cluster mode: a topic request refused here because another node leads the topic's
   // shard (refusal names it), answered there; nullopt when it can't be (the refusal stands).
   std::optional<Response> SendTopicRequestOn(const Request& request, const Status& refusal,
                                              std::chrono::milliseconds timeout);
   // A topic's leader appends outbox records another node delivers (cluster mode).
   Response TopicAppendForNode(const Request& request);
+  // A request from another node of the cluster (/v1/cluster/...): its cluster token
+  // checked, then the integer field of its JSON body, in [min, max], handed to answer, whose
+  // JSON is the reply.
   Response BetweenNodes(const Request& request, std::string_view field, int64_t min, int64_t max,
                         const std::function<Result<std::string>(int64_t)>& answer);
   Response Sql(const Request& request, const Result<auth::Caller>& caller,

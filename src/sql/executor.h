@@ -112,6 +112,11 @@ class Executor {
   void SetDrainer(std::function<Status(const std::string& node_id, bool draining)> drainer) {
     drainer_ = std::move(drainer);
   }
+  // Cluster mode: SHOW STATS's hot rows of a table, over every shard (this node holds
+  // only some). Set once.
+  void SetHotRowCounter(std::function<Result<int64_t>(const catalog::TableDef& table)> counter) {
+    hot_row_counter_ = std::move(counter);
+  }
   void SetClusterSummarySource(std::function<ClusterSummary()> source) {
     cluster_summary_ = std::move(source);
   }
@@ -198,6 +203,7 @@ class Executor {
   StatementObserver observer_;
   std::function<ClusterSummary()> cluster_summary_;
   std::function<Status(const std::string&, bool)> drainer_;
+  std::function<Result<int64_t>(const catalog::TableDef&)> hot_row_counter_;
 };
 
 }  // namespace kalam::sql

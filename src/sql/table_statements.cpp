@@ -294,16 +294,22 @@ Result<StatementResult> Executor::Run(const Scope& scope, const ShowStats& stmt)
   auto found = TableWithHistory(*state, ns, stmt.table.name);
   if (!found.ok()) return found.status();
   const TableDef* table = *found;
-  // Hot rows of every scope: live versions, not tombstones.
+  // Hot rows of every scope: live versions, not tombstones (in a cluster, of every shard).
   int64_t hot_rows = 0;
-  const auto family = table->type == TableType::kStream ? store::Family::kStream : store::Family::kHot;
-  auto cursor = store_.NewCursor(family, store::TablePrefix(table->table_num));
-  for (; cursor->Valid(); cursor->Next()) {
-    store::RowVersion header;
-    KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(cursor->value(), header));
-    if (!header.deleted) ++hot_rows;
+  if (hot_row_counter_) {
+    auto counted = hot_row_counter_(*table);
+    if (!counted.ok()) return counted.status();
+    hot_rows = *counted;
+  } else {
+    const auto family = table->type == TableType::kStream ? store::Family::kStream : store::Family::kHot;
+    auto cursor = store_.NewCursor(family, store::TablePrefix(table->table_num));
+    for (; cursor->Valid(); cursor->Next()) {
+      store::RowVersion header;
+      KALAM_RETURN_IF_ERROR(store::DecodeRowHeader(cursor->value(), header));
+      if (!header.deleted) ++hot_rows;
+    }
+    KALAM_RETURN_IF_ERROR(cursor->status());
   }
-  KALAM_RETURN_IF_ERROR(cursor->status());
   // Cold segments of every scope: the manifests under the table's directories.
   int64_t cold_rows = 0, cold_files = 0, cold_bytes = 0;
   int64_t last_flush = 0;  // seconds since the epoch

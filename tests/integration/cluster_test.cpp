@@ -1287,6 +1287,27 @@ TEST_F(ClusterTest, ANodeWithoutAShardsReplicaSendsItsRequestsToTheLeader) {
   ASSERT_EQ(polled->status, 200) << polled->body;
   EXPECT_EQ(json::parse(polled->body).at("messages").as_array().size(), static_cast<size_t>(expected));
 
+  // SHOW STATS counts the rows of every shard, through a node holding none of them too;
+  // the nodes ask each other only with the cluster's token.
+  auto hot_rows = [&](ServerProcess& node, const std::string& table) -> int64_t {
+    auto r = retrying(node, RootAuth(), "SHOW STATS FOR TABLE " + table);
+    if (r.status != 200) return -1;
+    for (const auto& row : r.rows()) {
+      if (Text(row.at(0)) == "hot_rows") return std::stoll(Text(row.at(1)));
+    }
+    return -1;
+  };
+  EXPECT_EQ(hot_rows(fourth, "app.notes"), expected);
+  EXPECT_EQ(hot_rows(*nodes[0], "app.notes"), expected);
+  EXPECT_EQ(hot_rows(fourth, "app.items"), 5);
+  {
+    auto http = fourth.Client();
+    auto refused = http.Send("POST", "/v1/cluster/hot-rows", R"({"table_id":"app:notes","shards":[0]})",
+                             {{"Content-Type", "application/json"}, {"Authorization", RootAuth()}});
+    ASSERT_TRUE(refused.ok());
+    EXPECT_EQ(refused->status, 401) << refused->body;
+  }
+
   // Subscriptions through the fourth node are relayed to a node holding their rows: the
   // snapshot, then every change written through any node.
   Subscriber notes;
