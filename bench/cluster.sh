@@ -348,7 +348,14 @@ max_subscriptions_per_user = 1000000"
   # ---- live query latency: at the leader, at a follower, relayed by a node without a replica
   log "cluster: a fourth node joins drained (it holds no replica)"
   cluster_node_start 3
-  cluster_ok "$(cluster_sql 0 "CLUSTER DRAIN 'node-3'")" "draining node-3"
+  # (Node 0 knows of the new node from its next heartbeat on.)
+  local drained=""
+  for _ in $(seq 100); do
+    drained="$(cluster_sql 0 "CLUSTER DRAIN 'node-3'")"
+    case "$drained" in '{"status":"success"'*) break ;; esac
+    sleep 0.1
+  done
+  cluster_ok "$drained" "draining node-3"
   for _ in $(seq 600); do
     [ "$(first_cell "$(cluster_sql 0 "SELECT shards_held FROM system.cluster_nodes WHERE node_id = 'node-3'")")" = 0 ] && break
     sleep 0.2

@@ -94,6 +94,15 @@ struct ShardGroups::Impl {
   uv_loop_t loop{};
   uv_async_t wake{};
   uv_timer_t tick{};
+  // Followers learn that entries committed from the leader's next message; idle, that is
+  // a heartbeat or two away (up to 2 x heartbeat_timeout_ms), and their subscribers and
+  // reads wait that long. A leader that applied entries and appended nothing since within
+  // kCommitNudge appends an empty barrier, which carries the commit index at once.
+  uv_timer_t nudge{};
+  bool nudge_armed = false;
+  std::map<int32_t, uint64_t> to_nudge;  // shard -> its last log index when it applied
+  void NoteLeaderApplied(Group* g);
+  void Nudge();
   std::unique_ptr<RaftPort> port;
   std::thread thread;
 
@@ -230,6 +239,9 @@ struct Group {
   bool barrier_pending = false;
   raft_term barrier_term = 0;
   struct raft_barrier barrier {};
+  // The empty barrier that tells the followers of a commit (Impl::Nudge), in flight.
+  bool nudge_pending = false;
+  struct raft_barrier nudge_barrier {};
   std::vector<std::function<void(int)>> after_barrier;  // called with the barrier's status
   // A leadership transfer in flight (Balance). Meanwhile this node answers no read as the
   // leader (its successor may already take writes): reads asked wait for the transfer's
@@ -284,7 +296,10 @@ int FsmApply(raft_fsm* fsm, const raft_buffer* buf, void** result) {
   const std::optional<std::string_view> payload = UnframeEntry(*buf);
   const Status s = payload ? g->owner->machine->Apply(g->shard, index, *payload)
                            : Status(Code::kInternalError, "a malformed entry");
-  if (s.ok()) g->owner->NoteApplied(g->shard, index);
+  if (s.ok()) {
+    g->owner->NoteApplied(g->shard, index);
+    if (raft_state(&g->r) == RAFT_LEADER) g->owner->NoteLeaderApplied(g);
+  }
   if (!s.ok()) {
     if (auto held_back = g->owner->apply_failures_logged.Allow()) {
       spdlog::error("cluster: shard {} cannot apply entry {}: {} ({} more since the last line)", g->shard, index,
@@ -351,6 +366,8 @@ void BarrierDone(struct raft_barrier* req, int status) {
   waiting.swap(g->after_barrier);
   for (auto& submit : waiting) submit(status);
 }
+
+void NudgeDone(struct raft_barrier* req, int /*status*/) { static_cast<Group*>(req->data)->nudge_pending = false; }
 
 void ChangeDone(raft_change* req, int status) {
   auto* g = static_cast<Group*>(req->data);
@@ -759,6 +776,7 @@ void ShardGroups::Impl::Stop() {
   // Every group has closed: the port, then the loop's own handles; uv_run returns.
   port->Close([this] {
     uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&nudge), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&wake), nullptr);
   });
 }
@@ -790,6 +808,8 @@ Result<std::unique_ptr<ShardGroups>> ShardGroups::Start(ShardGroupsOptions optio
   uv_async_init(&p->loop, &p->wake, [](uv_async_t* a) { static_cast<Impl*>(a->data)->RunTasks(); });
   p->tick.data = p;
   uv_timer_init(&p->loop, &p->tick);
+  p->nudge.data = p;
+  uv_timer_init(&p->loop, &p->nudge);
   uv_timer_start(
       &p->tick, [](uv_timer_t* t) { static_cast<Impl*>(t->data)->Tick(); }, p->options.heartbeat_timeout_ms,
       p->options.heartbeat_timeout_ms);
@@ -943,6 +963,34 @@ void ShardGroups::Impl::AfterBarrier(Group* g, std::function<void(int)> then) {
     BarrierDone(&g->barrier, rv);
   } else {
     g->barrier_pending = true;
+  }
+}
+
+constexpr uint64_t kCommitNudgeMs = 5;
+
+void ShardGroups::Impl::NoteLeaderApplied(Group* g) {
+  to_nudge[g->shard] = raft_last_index(&g->r);
+  if (nudge_armed || stopping) return;
+  nudge_armed = true;
+  uv_timer_start(&nudge, [](uv_timer_t* t) { static_cast<Impl*>(t->data)->Nudge(); }, kCommitNudgeMs, 0);
+}
+
+void ShardGroups::Impl::Nudge() {
+  nudge_armed = false;
+  std::map<int32_t, uint64_t> due;
+  due.swap(to_nudge);
+  for (const auto& [shard, last_index] : due) {
+    auto found = groups.find(shard);
+    if (found == groups.end()) continue;
+    Group* g = found->second.get();
+    raft* r = &g->r;
+    // An entry appended since carried the commit index already; a barrier in flight will.
+    if (g->closing || g->nudge_pending || g->barrier_pending || raft_state(r) != RAFT_LEADER ||
+        raft_last_index(r) != last_index) {
+      continue;
+    }
+    g->nudge_barrier.data = g;
+    if (raft_barrier(r, &g->nudge_barrier, NudgeDone) == 0) g->nudge_pending = true;
   }
 }
 

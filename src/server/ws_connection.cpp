@@ -397,8 +397,14 @@ void WsConnection::Subscribe(const Result<live::SubscribeRequest>& request, cons
   if (!outlet_) outlet_ = std::make_shared<ConnectionOutlet>(weak_from_this());
   Status s = subscriptions_.Subscribe(*caller_, outlet_, *request);
   if (s.ok()) return;
-  if (!relayed_in_) {
-    if (std::optional<std::string> holder = live::HolderNamedIn(s); holder && Relay(*request, text, *holder)) return;
+  if (std::optional<std::string> holder = live::HolderNamedIn(s); holder && !relayed_in_) {
+    // The id is taken here (limits, duplicates) before the node sees the subscription.
+    if (Status reserved = subscriptions_.Reserve(request->id); !reserved.ok()) {
+      SendError(request->id, WsCode(reserved.code()), reserved.message());
+      return;
+    }
+    if (Relay(*request, text, *holder)) return;
+    subscriptions_.Release(request->id);
   }
   SendError(request->id, WsCode(s.code()), s.message());
 }
@@ -438,10 +444,6 @@ bool WsConnection::Relay(const live::SubscribeRequest& request, const std::strin
               "replica of, went away (" + why + "): reconnect and subscribe again (from_seq_id resumes)"));
         });
     relay->Start();
-  }
-  if (Status reserved = subscriptions_.Reserve(request.id); !reserved.ok()) {
-    SendError(request.id, WsCode(reserved.code()), reserved.message());
-    return true;
   }
   relayed_[request.id] = node;
   relay->Send(text);

@@ -65,8 +65,9 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   // text: the message as the client sent it (relayed as it is).
   void Subscribe(const Result<live::SubscribeRequest>& request, const std::string& text);  // on work_
   void Unsubscribe(const std::string& id);              // on work_
-  // Cluster mode, on work_: relays the subscription to node, which holds the shard of its
-  // rows; false when the node can't be reached (the refusal then goes to the client).
+  // Cluster mode, on work_: relays the subscription (its id reserved) to node, which holds
+  // the shard of its rows; false when the node's address is unknown (the refusal then
+  // goes to the client).
   bool Relay(const live::SubscribeRequest& request, const std::string& text, const std::string& node);
   // On the connection's executor: what a relay brings from its node, for the client.
   void Relayed(std::string message);

@@ -106,9 +106,10 @@ class ShardGroupsTest : public ::testing::Test {
   // Leaders stay where they were elected unless balance_leaders (the tests that name a
   // leader and write through it need it to stay put).
   void StartNode(int i, unsigned snapshot_threshold = 8192, bool balance_leaders = false,
-                 unsigned election_timeout_ms = 500, unsigned read_lease_ms = 0) {
+                 unsigned election_timeout_ms = 500, unsigned read_lease_ms = 0, unsigned heartbeat_timeout_ms = 100) {
     ShardGroupsOptions o;
     o.election_timeout_ms = election_timeout_ms;
+    o.heartbeat_timeout_ms = heartbeat_timeout_ms;
     o.read_lease_ms = read_lease_ms;
     o.balance_leaders = balance_leaders;
     o.node_id = names_[i];
@@ -178,6 +179,31 @@ TEST_F(ShardGroupsTest, EveryReplicaAppliesTheSameEntriesInLogOrder) {
   }
   for (int i = 0; i < kNodes; ++i) {
     for (const GroupView& v : nodes_[i]->Groups()) EXPECT_EQ(v.voters.size(), 3u);
+  }
+}
+
+// Followers learn of a commit from the leader's next message. An idle leader sends one
+// only every heartbeat; it tells them at once instead, so that their subscribers hear of
+// a change, and reads through them see it, within milliseconds (here the heartbeat is a
+// second and a half apart: without that, each entry would reach them seconds later).
+TEST_F(ShardGroupsTest, AnIdleLeaderTellsTheFollowersOfACommitAtOnce) {
+  plan_.shards[0] = {names_, names_};
+  for (int i = 0; i < kNodes; ++i) StartNode(i, 8192, false, /*election_timeout_ms=*/6000, 0, /*heartbeat_timeout_ms=*/1500);
+  int leader = -1;
+  ASSERT_TRUE(PollUntil([&] { return (leader = Leader(0)) >= 0; }, 30s)) << "no leader";
+  for (int n = 0; n < 5; ++n) {
+    const std::string entry = "e" + std::to_string(n);
+    const Status s = nodes_[leader]->Propose(0, entry, 5s);
+    ASSERT_TRUE(s.ok()) << s.message();
+    for (int i = 0; i < kNodes; ++i) {
+      EXPECT_TRUE(PollUntil(
+          [&] {
+            const std::vector<std::string> applied = machines_[i]->Entries(0);
+            return !applied.empty() && applied.back() == entry;
+          },
+          1000ms))
+          << names_[i] << " applied entry " << n << " no sooner than a heartbeat later";
+    }
   }
 }
 
