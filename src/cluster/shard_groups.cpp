@@ -298,7 +298,7 @@ int FsmApply(raft_fsm* fsm, const raft_buffer* buf, void** result) {
   const std::optional<std::string_view> payload = UnframeEntry(*buf);
   const Status s = payload ? g->owner->machine->Apply(g->shard, index, *payload)
                            : Status(Code::kInternalError, "a malformed entry");
-  if (s.ok()) {
+  if (s.ok() && !g->closing) {
     g->owner->NoteApplied(g->shard, index);
     if (raft_state(&g->r) == RAFT_LEADER) g->owner->NoteLeaderApplied(g);
   }
@@ -455,6 +455,7 @@ void ShardGroups::Impl::StartGroup(int32_t shard, const ShardPlan& shard_plan) {
     }
   }
   raft_configuration_close(&configuration);
+  NoteApplied(shard, raft_last_applied(&group->r));  // held here from now on (WaitApplied)
   groups[shard] = std::move(group);
   rv = raft_start(&g->r);
   if (rv != 0) {
@@ -469,6 +470,12 @@ void ShardGroups::Impl::CloseGroup(Group* g) {
   NoteLedSince(g, false);
   MarkReadable(g->shard, false);
   if (g->shard >= 0 && g->shard < kMaxShards) lease_until[g->shard].store(0);
+  {
+    // No longer held: a read waiting to catch up here is refused (the rows may be going).
+    std::lock_guard lock(applied_mutex);
+    applied.erase(g->shard);
+  }
+  applied_changed.notify_all();
   // Reads waiting for a transfer are answered now (the group is going: no replica here).
   AnswerWaiting(g->after_transfer);
   AnswerWaiting(g->after_lease);
@@ -1095,7 +1102,15 @@ uint64_t ShardGroups::LedSince(int32_t shard) const {
 Status ShardGroups::WaitApplied(int32_t shard, uint64_t index, std::chrono::milliseconds timeout) {
   Impl* p = impl_.get();
   std::unique_lock lock(p->applied_mutex);
-  if (p->applied_changed.wait_for(lock, timeout, [&] { return p->applied[shard] >= index; })) return Status::Ok();
+  bool held = true;
+  if (p->applied_changed.wait_for(lock, timeout, [&] {
+        auto it = p->applied.find(shard);
+        held = it != p->applied.end();
+        return !held || it->second >= index;
+      })) {
+    if (!held) return {Code::kServiceUnavailable, p->NoReplica(shard)};
+    return Status::Ok();
+  }
   return {Code::kServiceUnavailable, "this node's replica of shard " + std::to_string(shard) + " did not catch up with its leader within " +
                                          std::to_string(timeout.count()) + " ms: retry"};
 }

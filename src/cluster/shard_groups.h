@@ -149,7 +149,9 @@ class ShardGroups {
   // those with rows): a replica that has applied it holds every write acknowledged so far.
   Result<uint64_t> ReadIndex(int32_t shard, std::chrono::milliseconds timeout);
   // Waits until this node has applied shard's log up to index; SERVICE_UNAVAILABLE when it
-  // hasn't within timeout.
+  // hasn't within timeout, and at once ("holds no replica", naming the leader as known)
+  // when this node runs no group of the shard, or stops running it meanwhile: the rows of
+  // a replica that left are not read.
   Status WaitApplied(int32_t shard, uint64_t index, std::chrono::milliseconds timeout);
 
   // The groups running here, by shard (refreshed every heartbeat_timeout_ms).
