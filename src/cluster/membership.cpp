@@ -142,12 +142,14 @@ Membership::~Membership() {
 std::string Membership::AliveValue() const {
   json::array led;
   json::object settled;
+  json::array watched;
   {
     std::lock_guard lock(led_mutex_);
     if (led_) {
       const LeaderReport report = led_();
       for (int32_t shard : report.led) led.push_back(shard);
       for (const auto& [shard, replicas] : report.settled) settled[std::to_string(shard)] = replicas;
+      for (int32_t shard : report.watched) watched.push_back(shard);
     }
   }
   return json::serialize(json::object{{"address", address_},
@@ -156,7 +158,8 @@ std::string Membership::AliveValue() const {
                                       {"started_at", started_at_},
                                       {"heartbeat_at", NowMicros()},
                                       {"led", std::move(led)},
-                                      {"settled", std::move(settled)}});
+                                      {"settled", std::move(settled)},
+                                      {"watched", std::move(watched)}});
 }
 
 void Membership::SetLedShards(std::function<LeaderReport()> led) {
@@ -187,6 +190,11 @@ std::optional<std::string> Membership::LeaderOf(int32_t shard) const {
   }
   if (best == nullptr) return std::nullopt;
   return best->node_id;
+}
+
+bool Membership::WatchedElsewhere(int32_t shard) const {
+  std::lock_guard lock(mutex_);
+  return watched_elsewhere_.contains(shard);
 }
 
 Result<bool> Membership::TryRegister(EtcdClient& etcd) {
@@ -287,9 +295,16 @@ void Membership::Refresh(EtcdClient& etcd) {
     v.state = "down";
     views[v.node_id] = std::move(v);
   }
+  watched_elsewhere_.clear();
   for (const EtcdKv& kv : *alive) {
     const std::string id = kv.key.substr(alive_prefix.size());
     const json::object o = ParseObject(kv.value);
+    if (const json::value* watched = o.if_contains("watched"); watched != nullptr && watched->is_array() &&
+                                                               id != config_.node_id) {
+      for (const json::value& shard : watched->as_array()) {
+        if (shard.is_int64()) watched_elsewhere_.insert(static_cast<int32_t>(shard.as_int64()));
+      }
+    }
     NodeView& v = views[id];
     v.node_id = id;
     v.state = draining.contains(id) ? "draining" : "alive";

@@ -52,6 +52,9 @@ struct NodeView {
 struct LeaderReport {
   std::vector<int32_t> led;
   std::map<int32_t, std::string> settled;  // shard -> GroupView::settled_on
+  // The shards whose changes this node's subscribers wait for (their leaders tell this
+  // node of each commit at once rather than within 50 ms: cluster/shard_groups.h).
+  std::vector<int32_t> watched;
 };
 
 // A shard as system.shards shows it.
@@ -98,6 +101,9 @@ class Membership {
   Status SetDraining(const std::string& node_id, bool draining);
   // The alive node whose latest heartbeat says it leads shard; nullopt when none does.
   std::optional<std::string> LeaderOf(int32_t shard) const;
+  // Whether another alive node's latest heartbeat says subscribers there wait for shard's
+  // changes.
+  bool WatchedElsewhere(int32_t shard) const;
 
  private:
   Membership(const Config::Cluster& config, std::string address);
@@ -129,6 +135,7 @@ class Membership {
 
   mutable std::mutex mutex_;
   std::vector<NodeView> nodes_;
+  std::set<int32_t> watched_elsewhere_;
   std::chrono::steady_clock::time_point refreshed_at_;  // when nodes_ was last read
   std::map<int32_t, ShardEntry> shards_;
   std::string etcd_state_;

@@ -165,6 +165,21 @@ bool LiveHub::Remove(const std::string& live_id) {
   return true;
 }
 
+std::set<int32_t> LiveHub::WatchedShards() const {
+  std::lock_guard lock(mutex_);
+  std::set<int32_t> watched;
+  if (!shard_of_) return watched;
+  for (const auto& [table_id, scopes] : tables_) {
+    for (const auto& [scope, subs] : scopes) {
+      const bool any = !subs.others.empty() ||
+                       std::any_of(subs.by_value.begin(), subs.by_value.end(),
+                                   [](const auto& entry) { return !entry.second.empty(); });
+      if (any) watched.insert(shard_of_(table_id, scope));
+    }
+  }
+  return watched;
+}
+
 void LiveHub::RemoveConnection(const std::string& connection_id) {
   std::lock_guard lock(mutex_);
   auto conn = by_connection_.find(connection_id);

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -100,6 +101,8 @@ class LiveHub {
   uint64_t ChangeMessages() const;
 
   std::vector<query::LiveQueryRow> List() const;
+  // Cluster mode (SetShardOf): the shards whose changes some subscription here waits for.
+  std::set<int32_t> WatchedShards() const;
   size_t Count() const;  // of List(), without building it
   size_t CountForConnection(const std::string& connection_id) const;
   size_t CountForUser(const std::string& user_id) const;

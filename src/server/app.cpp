@@ -338,6 +338,11 @@ Status App::JoinCluster() {
     std::shared_lock lock(membership_mutex_);
     return membership_ ? membership_->LeaderOf(shard) : std::nullopt;
   };
+  // Subscribers at followers hear of changes sooner when their node says it has them.
+  options.followers_watch = [this](int32_t shard) {
+    std::shared_lock lock(membership_mutex_);
+    return membership_ && membership_->WatchedElsewhere(shard);
+  };
   // Rows go through the shards' logs: proposed by their leader, applied by every replica.
   shard_writes_ = std::make_unique<cluster::ShardWrites>(*store_, *committer_, config_.cluster.shards,
                                                          kProposeTimeout);
@@ -348,13 +353,14 @@ Status App::JoinCluster() {
   shard_groups_ = std::move(groups).value();
   cluster::ShardGroups* g = shard_groups_.get();
   shard_writes_->SetGroups(g);
-  m->SetLedShards([g, self = config_.cluster.node_id] {
+  m->SetLedShards([this, g, self = config_.cluster.node_id] {
     cluster::LeaderReport report;
     for (const cluster::GroupView& v : g->Groups()) {
       if (v.leader != self) continue;
       report.led.push_back(v.shard);
       if (!v.settled_on.empty()) report.settled[v.shard] = v.settled_on;
     }
+    for (int32_t shard : hub_.WatchedShards()) report.watched.push_back(shard);
     return report;
   });
   shard_writes_->SetOnFlushApplied([this](uint64_t table_num, std::string_view scope) {

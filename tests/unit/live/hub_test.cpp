@@ -11,6 +11,7 @@
 #include <random>
 #include <regex>
 #include <stdexcept>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -251,6 +252,28 @@ TEST_F(LiveHubTest, RemoveConnectionEndsItsSubscriptionsOnly) {
   Publish({Event("app:msgs", "", kInsert, {Row(3, "a", 103)})});
   EXPECT_EQ(Got(again), (Strings{"insert 3/a"}));
   EXPECT_EQ(Got(stays), (Strings{"insert 1/a"}));
+}
+
+// Cluster mode: the shards some subscription waits for (a node tells their leaders, which
+// then tell followers of commits sooner): a user's rows, a SHARED table's; none once the
+// subscriptions end.
+TEST_F(LiveHubTest, WatchedShardsAreThoseOfTheSubscriptionsHeld) {
+  EXPECT_TRUE(hub_.WatchedShards().empty()) << "a single server watches no shard";
+  hub_.SetShardOf([](const std::string& table_id, const std::string& scope) {
+    if (table_id == "app:msgs") return 100;
+    return scope == "alice" ? 1 : 2;
+  });
+  EXPECT_TRUE(hub_.WatchedShards().empty());
+  auto notes = Subscribe("c1", "alice", "SELECT * FROM notes");
+  auto room = Subscribe("c2", "bob", "SELECT * FROM msgs WHERE room = 'a'");
+  EXPECT_EQ(hub_.WatchedShards(), (std::set<int32_t>{1, 100}));
+  auto bobs = Subscribe("c2", "bob", "SELECT * FROM notes");
+  EXPECT_EQ(hub_.WatchedShards(), (std::set<int32_t>{1, 2, 100}));
+  EXPECT_TRUE(hub_.Remove(room->live_id));
+  EXPECT_EQ(hub_.WatchedShards(), (std::set<int32_t>{1, 2}));
+  hub_.RemoveConnection("c2");
+  hub_.RemoveConnection("c1");
+  EXPECT_TRUE(hub_.WatchedShards().empty());
 }
 
 TEST_F(LiveHubTest, ASubscriptionOfAnOlderSchemaEndsWithAnError) {
