@@ -97,7 +97,7 @@ struct ShardGroups::Impl {
   // Followers learn that entries committed from the leader's next message; idle, that is
   // a heartbeat or two away (up to 2 x heartbeat_timeout_ms), and their subscribers and
   // reads wait that long. A leader that applied entries and appended nothing since within
-  // kCommitNudge appends an empty barrier, which carries the commit index at once.
+  // kCommitNudgeMs appends an empty barrier, which carries the commit index at once.
   uv_timer_t nudge{};
   bool nudge_armed = false;
   std::map<int32_t, uint64_t> to_nudge;  // shard -> its last log index when it applied
