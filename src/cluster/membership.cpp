@@ -256,9 +256,14 @@ void Membership::Refresh(EtcdClient& etcd) {
     etcd_state_ = (nodes.ok() ? alive : nodes).status().message();
     return;
   }
+  // Each alive node's heartbeat, read once: the placement and the views use it.
   const std::string alive_prefix = config_.etcd_prefix + "alive/";
   std::vector<std::string> alive_ids;
-  for (const EtcdKv& kv : *alive) alive_ids.push_back(kv.key.substr(alive_prefix.size()));
+  std::vector<json::object> beats;
+  for (const EtcdKv& kv : *alive) {
+    alive_ids.push_back(kv.key.substr(alive_prefix.size()));
+    beats.push_back(ParseObject(kv.value));
+  }
   const std::string draining_prefix = config_.etcd_prefix + "draining/";
   auto draining_keys = etcd.List(draining_prefix);
   if (!draining_keys.ok()) {
@@ -269,8 +274,7 @@ void Membership::Refresh(EtcdClient& etcd) {
   std::set<std::string> draining;
   for (const EtcdKv& kv : *draining_keys) draining.insert(kv.key.substr(draining_prefix.size()));
   std::map<int32_t, std::set<std::string>> settled;
-  for (const EtcdKv& kv : *alive) {
-    const json::object o = ParseObject(kv.value);
+  for (const json::object& o : beats) {
     if (const json::value* done = o.if_contains("settled"); done != nullptr && done->is_object()) {
       for (const auto& [shard, replicas] : done->as_object()) {
         if (replicas.is_string()) settled[std::atoi(std::string(shard).c_str())].insert(std::string(replicas.as_string()));
@@ -296,9 +300,9 @@ void Membership::Refresh(EtcdClient& etcd) {
     views[v.node_id] = std::move(v);
   }
   watched_elsewhere_.clear();
-  for (const EtcdKv& kv : *alive) {
-    const std::string id = kv.key.substr(alive_prefix.size());
-    const json::object o = ParseObject(kv.value);
+  for (size_t i = 0; i < beats.size(); ++i) {
+    const std::string& id = alive_ids[i];
+    const json::object& o = beats[i];
     if (const json::value* watched = o.if_contains("watched"); watched != nullptr && watched->is_array() &&
                                                                id != config_.node_id) {
       for (const json::value& shard : watched->as_array()) {

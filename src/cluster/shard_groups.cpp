@@ -102,6 +102,7 @@ struct ShardGroups::Impl {
   bool nudge_armed = false;
   std::map<int32_t, uint64_t> to_nudge;  // shard -> its last log index when it applied
   void NoteLeaderApplied(Group* g);
+  void ArmNudge();  // Nudge in kCommitNudgeMs, unless it is due already
   void Nudge();
   std::unique_ptr<RaftPort> port;
   std::thread thread;
@@ -986,6 +987,10 @@ constexpr std::chrono::milliseconds kWatchedNudgeEvery(10);
 
 void ShardGroups::Impl::NoteLeaderApplied(Group* g) {
   to_nudge[g->shard] = raft_last_index(&g->r);
+  ArmNudge();
+}
+
+void ShardGroups::Impl::ArmNudge() {
   if (nudge_armed || stopping) return;
   nudge_armed = true;
   uv_timer_start(&nudge, [](uv_timer_t* t) { static_cast<Impl*>(t->data)->Nudge(); }, kCommitNudgeMs, 0);
@@ -1017,10 +1022,7 @@ void ShardGroups::Impl::Nudge() {
       g->nudged_at = now;
     }
   }
-  if (!to_nudge.empty() && !stopping) {
-    nudge_armed = true;
-    uv_timer_start(&nudge, [](uv_timer_t* t) { static_cast<Impl*>(t->data)->Nudge(); }, kCommitNudgeMs, 0);
-  }
+  if (!to_nudge.empty()) ArmNudge();
 }
 
 void ShardGroups::Impl::NoteLedSince(const Group* g, bool leads) {

@@ -264,11 +264,15 @@ Response Routes::Handle(const Request& request, const auth::Peer& peer,
     }
     if (target == kClusterFlushRoute && app_.config().cluster.enabled()) {
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST " + std::string(kClusterFlushRoute));
-      return FlushForNode(request);
+      return ForTableShards(request, [&](const std::string& table_id, const std::vector<int32_t>& shards) {
+        return app_.FlushLedShards(table_id, shards, [] { return false; });
+      });
     }
     if (target == kClusterHotRowsRoute && app_.config().cluster.enabled()) {
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST " + std::string(kClusterHotRowsRoute));
-      return HotRowsForNode(request);
+      return ForTableShards(request, [&](const std::string& table_id, const std::vector<int32_t>& shards) {
+        return app_.CountHeldHotRows(table_id, shards);
+      });
     }
     if (target == kClusterTopicAppendRoute && app_.config().cluster.enabled()) {
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST " + std::string(kClusterTopicAppendRoute));
@@ -362,37 +366,24 @@ Response Routes::BetweenNodes(const Request& request, std::string_view field, in
   return Json(200, std::move(reply).value(), request);
 }
 
-Result<std::pair<std::string, std::vector<int32_t>>> Routes::TableShardsBody(const Request& request) {
+Response Routes::ForTableShards(
+    const Request& request,
+    const std::function<Result<std::string>(const std::string& table_id, const std::vector<int32_t>& shards)>& answer) {
+  auto fail = [&](const Status& s) { return Error(s.code(), s.message(), request.version(), request.keep_alive()); };
   auto body = NodeRequestBody(request);
-  if (!body.ok()) return body.status();
+  if (!body.ok()) return fail(body.status());
   const json::value* table_id = body->if_contains("table_id");
   const json::value* shards = body->if_contains("shards");
   const Status malformed(Code::kInvalidInput, R"(Expected {"table_id": "<namespace:table>", "shards": [<shard>, ...]})");
-  if (table_id == nullptr || !table_id->is_string() || shards == nullptr || !shards->is_array()) return malformed;
+  if (table_id == nullptr || !table_id->is_string() || shards == nullptr || !shards->is_array()) return fail(malformed);
   std::vector<int32_t> list;
   for (const json::value& shard : shards->as_array()) {
-    if (!shard.is_int64() || shard.as_int64() < 0 || shard.as_int64() >= app_.config().cluster.shards) return malformed;
+    if (!shard.is_int64() || shard.as_int64() < 0 || shard.as_int64() >= app_.config().cluster.shards) return fail(malformed);
     list.push_back(static_cast<int32_t>(shard.as_int64()));
   }
-  return std::make_pair(std::string(table_id->as_string()), std::move(list));
-}
-
-Response Routes::HotRowsForNode(const Request& request) {
-  auto fail = [&](const Status& s) { return Error(s.code(), s.message(), request.version(), request.keep_alive()); };
-  auto asked = TableShardsBody(request);
-  if (!asked.ok()) return fail(asked.status());
-  auto counted = app_.CountHeldHotRows(asked->first, asked->second);
-  if (!counted.ok()) return fail(counted.status());
-  return Json(200, std::move(counted).value(), request);
-}
-
-Response Routes::FlushForNode(const Request& request) {
-  auto fail = [&](const Status& s) { return Error(s.code(), s.message(), request.version(), request.keep_alive()); };
-  auto asked = TableShardsBody(request);
-  if (!asked.ok()) return fail(asked.status());
-  auto flushed = app_.FlushLedShards(asked->first, asked->second, [] { return false; });
-  if (!flushed.ok()) return fail(flushed.status());
-  return Json(200, std::move(flushed).value(), request);
+  auto reply = answer(std::string(table_id->as_string()), list);
+  if (!reply.ok()) return fail(reply.status());
+  return Json(200, std::move(reply).value(), request);
 }
 
 Response Routes::TopicAppendForNode(const Request& request) {

@@ -83,13 +83,13 @@ class Routes {
  private:
   // The JSON object a request of another node's carries, once its cluster token is good.
   Result<boost::json::object> NodeRequestBody(const Request& request);
-  // The table and shards of a node's request {"table_id": "ns:t", "shards": [N, ...]}.
-  Result<std::pair<std::string, std::vector<int32_t>>> TableShardsBody(const Request& request);
-  // POST /v1/cluster/flush: another node's FLUSH asks for the shards this node leads.
-  Response FlushForNode(const Request& request);
-  // POST /v1/cluster/hot-rows: another node's SHOW STATS asks for the hot rows of the
-  // shards this node holds.
-  Response HotRowsForNode(const Request& request);
+  // A request from another node about a table's rows of some shards — POST
+  // /v1/cluster/flush (its FLUSH: the shards this node leads) and /v1/cluster/hot-rows (its
+  // SHOW STATS: the shards this node holds) — with the JSON body {"table_id": "ns:t",
+  // "shards": [N, ...]} handed to answer, whose JSON is the reply.
+  Response ForTableShards(
+      const Request& request,
+      const std::function<Result<std::string>(const std::string& table_id, const std::vector<int32_t>& shards)>& answer);
   // Cluster mode: a topic request refused here because another node leads the topic's
   // shard (refusal names it), answered there; nullopt when it can't be (the refusal stands).
   std::optional<Response> SendTopicRequestOn(const Request& request, const Status& refusal,
