@@ -238,6 +238,36 @@ Result<ShardLogEntry> DecodeShardLogEntry(std::string_view bytes) {
   return entry;
 }
 
+std::string EncodeUserRows(const UserRows& rows) {
+  Writer w;
+  w.Fixed(kFormat);
+  w.Fixed<uint32_t>(static_cast<uint32_t>(rows.rows.size()));
+  for (const auto& [key, value] : rows.rows) {
+    w.Bytes(key);
+    w.Bytes(value);
+  }
+  w.Fixed<uint32_t>(static_cast<uint32_t>(rows.cold_users.size()));
+  for (const std::string& user : rows.cold_users) w.Bytes(user);
+  return w.Take();
+}
+
+Result<UserRows> DecodeUserRows(std::string_view bytes) {
+  Reader r(bytes);
+  if (r.Fixed<uint8_t>() != kFormat) return Status(Code::kInternalError, "rows of an unknown format");
+  UserRows out;
+  const uint32_t rows = r.Count(8);
+  out.rows.reserve(rows);
+  for (uint32_t i = 0; i < rows && r.ok(); ++i) {
+    std::string key = r.Bytes();
+    std::string value = r.Bytes();
+    out.rows.emplace_back(std::move(key), std::move(value));
+  }
+  const uint32_t users = r.Count(4);
+  for (uint32_t i = 0; i < users && r.ok(); ++i) out.cold_users.push_back(r.Bytes());
+  if (!r.ok() || !r.done()) return Status(Code::kInternalError, "malformed rows from another node");
+  return out;
+}
+
 int32_t ShardOfUser(std::string_view user_id, int32_t shards) {
   return static_cast<int32_t>(Fnv1a(user_id) % static_cast<uint64_t>(std::max(1, shards)));
 }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -26,6 +27,17 @@ struct ShardLogEntry {
 std::string EncodeShardLogEntry(const ShardLogEntry& entry);
 // INTERNAL_ERROR for bytes that are not an entry (cut short, unknown tags, trailing bytes).
 Result<ShardLogEntry> DecodeShardLogEntry(std::string_view bytes);
+
+// What a node sends another for a read of every user's rows of a table: the rows of the
+// users of the shards asked for, as its store holds them — (key, value), tombstones
+// included — and which of those users have flushed rows (markers).
+struct UserRows {
+  std::vector<std::pair<std::string, std::string>> rows;
+  std::vector<std::string> cold_users;
+};
+std::string EncodeUserRows(const UserRows& rows);
+// INTERNAL_ERROR for bytes that are not UserRows.
+Result<UserRows> DecodeUserRows(std::string_view bytes);
 
 // The shard of a row key (or a flushed row's marker) of the hot or stream family, among
 // shards; nullopt for a key that is not a row's.

@@ -67,11 +67,20 @@ std::string SegmentsSql(const TableDef& table, const std::string& scope_dir,
 }
 
 
-std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
-                          const Manifest& manifest,
-                          const std::function<bool(const Segment&)>& may_match,
-                          std::optional<int64_t> visible_seq) {
-  if (manifest.segments.empty()) return {};
+namespace {
+
+// The hot rows of a scope, as the plain scan gives them, under the current schema.
+std::string HotSql(const TableDef& table, const std::string& scan_args) {
+  std::string hot = "SELECT ";
+  for (const auto& c : table.current().columns) hot += Typed(QuotedIdentifier(c.name), c) + ", ";
+  return hot + "_seq FROM " + std::string(kTableScanFunction) + "(" + SqlString(table.id()) + ", false" + scan_args + ")";
+}
+
+// The cold rows of a scope that no newer version hides (see MergedScanSql); empty when no
+// segment may hold any. scan_args: what names the scope to the scans of its hot keys.
+std::string ColdSql(const TableDef& table, const std::string& scan_args, const std::string& scope_dir,
+                    const Manifest& manifest, const std::function<bool(const Segment&)>& may_match,
+                    std::optional<int64_t> visible_seq) {
   // A transaction reads the versions committed up to its snapshot: later segments' rows
   // neither show nor hide older versions.
   const std::string visible = visible_seq ? " WHERE _seq <= " + std::to_string(*visible_seq) : "";
@@ -79,14 +88,8 @@ std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
   const auto& columns = table.current().columns;
   const int pk = table.current().PrimaryKeyIndex();
   const catalog::ColumnDef& key = columns[pk];
-  const std::string scan = std::string(kTableScanFunction) + "(" + SqlString(table.id());
   std::string names;
   for (const auto& c : columns) names += QuotedIdentifier(c.name) + ", ";
-  // Hot rows are newer than any cold version of their key (a flushed row that changes
-  // comes back to the hot store), so they are read as they are.
-  std::string hot = "SELECT ";
-  for (const auto& c : columns) hot += Typed(QuotedIdentifier(c.name), c) + ", ";
-  hot += "_seq FROM " + scan + ", false)";
 
   // Cold rows: the segments the filters may match, minus the keys that have a newer
   // version: in the hot store (rows and tombstones), or in a later segment that shares
@@ -111,11 +114,12 @@ std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
       range_known = false;
     }
   }
-  if (rows.empty()) return hot;
+  if (rows.empty()) return {};
   // Hot keys outside the cold key range shadow nothing (new rows, mostly): left out, the
   // join's build side stays small or empty.
   std::string newer = "SELECT " + QuotedIdentifier(key.name) + " AS __kalam_key, " + std::to_string(kHotRank) +
-                      " AS __kalam_seg FROM " + scan + ", true)";
+                      " AS __kalam_seg FROM " + std::string(kTableScanFunction) + "(" + SqlString(table.id()) +
+                      ", true" + scan_args + ")";
   if (range_known && !ranges.empty()) {
     // The segments' key ranges, overlapping ones joined (at most 32: then one range).
     std::sort(ranges.begin(), ranges.end(),
@@ -154,12 +158,36 @@ std::string MergedScanSql(const TableDef& table, const std::string& scope_dir,
                SqlString((fs::path(scope_dir) / segment.file).string()) + ")" + visible;
     }
   }
-  return hot + " UNION ALL SELECT " + names + "_seq FROM (" + rows + ") AS __kalam_cold ANTI JOIN (" +
+  return "SELECT " + names + "_seq FROM (" + rows + ") AS __kalam_cold ANTI JOIN (" +
          newer + ") AS __kalam_newer ON __kalam_cold." + QuotedIdentifier(key.name) +
          " = __kalam_newer.__kalam_key" +
          (any_overlap ? " AND __kalam_newer.__kalam_seg > __kalam_cold.__kalam_seg" : "") +
          " WHERE NOT __kalam_cold._deleted";
 }
 
+}  // namespace
+
+std::string MergedScanSql(const TableDef& table, const std::string& scope_dir, const Manifest& manifest,
+                          const std::function<bool(const Segment&)>& may_match,
+                          std::optional<int64_t> visible_seq) {
+  if (manifest.segments.empty()) return {};
+  // Hot rows are newer than any cold version of their key (a flushed row that changes
+  // comes back to the hot store), so they are read as they are.
+  const std::string hot = HotSql(table, "");
+  const std::string cold = ColdSql(table, "", scope_dir, manifest, may_match, visible_seq);
+  return cold.empty() ? hot : hot + " UNION ALL " + cold;
+}
+
+std::string EveryScopeSql(const TableDef& table, const std::vector<ScopeSegments>& cold_scopes,
+                          const std::function<bool(const Segment&)>& may_match,
+                          std::optional<int64_t> visible_seq) {
+  std::string all = HotSql(table, ", every_scope := true");
+  for (const ScopeSegments& s : cold_scopes) {
+    const std::string cold =
+        ColdSql(table, ", scope := " + SqlString(s.scope), s.dir, *s.manifest, may_match, visible_seq);
+    if (!cold.empty()) all += " UNION ALL " + cold;
+  }
+  return all;
+}
 
 }  // namespace kalam::cold

@@ -5,9 +5,11 @@
 
 #include <duckdb.hpp>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "catalog/catalog.h"
 #include "cold/cold_store.h"
@@ -21,6 +23,20 @@ namespace kalam::cold {
 // visible_seq (a transaction's snapshot): cold rows with a later _seq are left out.
 std::string MergedScanSql(const catalog::TableDef& table, const std::string& scope_dir,
                           const Manifest& manifest,
+                          const std::function<bool(const Segment&)>& may_match = {},
+                          std::optional<int64_t> visible_seq = std::nullopt);
+
+// A scope with flushed rows, for EveryScopeSql: its user id, directory and manifest.
+struct ScopeSegments {
+  std::string scope;
+  std::string dir;
+  std::shared_ptr<const Manifest> manifest;
+};
+
+// SQL for the rows of a USER or STREAM table in every scope (every user's rows): the hot
+// rows of all scopes in one scan, and the cold rows of each scope in cold_scopes that no
+// newer version hides, as MergedScanSql merges them. Same columns as the plain scan.
+std::string EveryScopeSql(const catalog::TableDef& table, const std::vector<ScopeSegments>& cold_scopes,
                           const std::function<bool(const Segment&)>& may_match = {},
                           std::optional<int64_t> visible_seq = std::nullopt);
 

@@ -35,6 +35,7 @@
 #include "query/live_query_rows.h"
 #include "query/table_scan.h"
 #include "store/committer.h"
+#include "store/row_codec.h"
 #include "store/transaction.h"
 
 namespace kalam::query {
@@ -275,6 +276,7 @@ class Engine final : public QueryEngine, public DmlHost {
       // once elsewhere (and sent on there). Its reads of other shards are made here, caught
       // up.
       QueryContext writing = context;
+      writing.every_user = false;  // what a statement that writes reads is the caller's own rows
       std::string written_id;  // cluster mode: the table written ("" when not known)
       if (context.freshness != ReadFreshness::kReplica && read_gate_) {
         // Where this node leads the written shard, it first applies what earlier leaders
@@ -381,8 +383,57 @@ class Engine final : public QueryEngine, public DmlHost {
     registry_->running_queries = std::move(source);
   }
   void SetReadGate(ReadGate gate) override { read_gate_ = std::move(gate); }
+  void SetGatherers(EveryScopeGate every_scope, ScopeGather one_scope) override {
+    every_scope_gate_ = std::move(every_scope);
+    scope_gather_ = std::move(one_scope);
+  }
   // The gate of the statement's table reads; empty when it reads this node's replicas as
   // they are.
+  // For a read of every user's rows of a table: the users whose flushed rows it merges in.
+  // In cluster mode the rows of the users whose shards this node does not hold are
+  // gathered from their leaders first (into gathered, for the scans), and those it holds
+  // are read once caught up. The statement's snapshot is taken then, if not yet: it holds
+  // what the leaders had, and the flushed users are those with markers in it; manifests
+  // read after it list at least the segments its markers stand for.
+  Result<std::vector<ScopeToMerge>> EveryScope(const QueryContext& context, const catalog::TableDef& table,
+                                               std::shared_ptr<const store::KvStore::Snapshot>& snapshot,
+                                               std::map<uint64_t, std::shared_ptr<const GatheredRows>>& gathered) {
+    std::shared_ptr<const GatheredRows> others;
+    if (every_scope_gate_) {
+      if (context.transaction != nullptr) {
+        return Status(Code::kUnsupported,
+                      "A transaction stays within one shard: reading every user's rows of '" + table.ns + "." +
+                          table.name + "' spans them all; read them outside the transaction, or one user's with "
+                          "EXECUTE AS");
+      }
+      auto it = gathered.find(table.table_num);
+      if (it == gathered.end()) {
+        auto rows = every_scope_gate_(table, context.freshness);
+        if (!rows.ok()) return rows.status();
+        it = gathered.emplace(table.table_num, std::move(rows).value()).first;
+      }
+      others = it->second;
+    }
+    if (snapshot == nullptr) {
+      snapshot = context.transaction != nullptr ? context.transaction->snapshot() : store_.TakeSnapshot();
+    }
+    std::vector<ScopeToMerge> scopes;
+    if (table.type != catalog::TableType::kUser) return scopes;  // STREAM rows are never flushed
+    // Each user with markers, a seek per user.
+    const std::string prefix = store::MarkerTablePrefix(table.table_num);
+    auto cursor = store_.NewCursor(store::Family::kHot, prefix, snapshot.get());
+    while (cursor->Valid()) {
+      const std::string user(store::ScopeOfKey(cursor->key()));
+      if (others == nullptr || others->here(user)) scopes.push_back({user, false});
+      cursor->Seek(prefix + user + '\x01');
+    }
+    KALAM_RETURN_IF_ERROR(cursor->status());
+    if (others != nullptr) {
+      for (const std::string& user : others->cold_scopes) scopes.push_back({user, true});
+    }
+    return scopes;
+  }
+
   TableReadGate ReadGateFor(const QueryContext& context) const {
     if (context.freshness == ReadFreshness::kReplica || !read_gate_) return {};
     return [this, freshness = context.freshness](const catalog::TableDef& table, const std::string& scope) {
@@ -549,6 +600,7 @@ class Engine final : public QueryEngine, public DmlHost {
              const std::shared_ptr<const cold::Manifest>* own_read = nullptr) {
     std::vector<std::shared_ptr<const cold::Manifest>> pinned;
     std::shared_ptr<const store::KvStore::Snapshot> snapshot;
+    std::map<uint64_t, std::shared_ptr<const GatheredRows>> gathered;
     if (own_read != nullptr) {
       pinned.push_back(*own_read);
     } else {
@@ -570,17 +622,38 @@ class Engine final : public QueryEngine, public DmlHost {
         }
         GuardContext guard{*state, context.caller, context.default_namespace, &cold_, &pinned, visible_seq,
                            gate ? &gate : nullptr};
+        const std::function<Result<std::vector<ScopeToMerge>>(const catalog::TableDef&)> every_scope =
+            [&](const catalog::TableDef& table) { return EveryScope(context, table, snapshot, gathered); };
+        if (context.every_user) guard.every_scope = &every_scope;
+        // A read caught up of a shard this node holds no replica of: its rows from its
+        // leader (not in a transaction, which stays in its shard).
+        const std::function<Result<bool>(const catalog::TableDef&, const std::string&)> gather =
+            [&](const catalog::TableDef& table, const std::string& scope) -> Result<bool> {
+          auto rows = scope_gather_(table, scope);
+          if (!rows.ok()) return rows.status();
+          if (*rows == nullptr) return false;
+          gathered[table.table_num] = std::move(rows).value();
+          return true;
+        };
+        if (scope_gather_ && context.freshness == ReadFreshness::kCaughtUp && context.transaction == nullptr) {
+          guard.gather = &gather;
+        }
         KALAM_RETURN_IF_ERROR(GuardStatement(*statement, guard));
         // Taken now, while the manifests are pinned: waiting for a connection below cannot
         // let a flush turn rows this statement must read hot into markers. A transaction
         // reads the snapshot it began with (its cold rows are those up to its begin _seq).
-        snapshot = context.transaction != nullptr ? context.transaction->snapshot() : store_.TakeSnapshot();
+        // (A read of every user's rows took it already: see EveryScope.)
+        if (snapshot == nullptr) {
+          snapshot = context.transaction != nullptr ? context.transaction->snapshot() : store_.TakeSnapshot();
+        }
         if (original == nullptr || cold_.Generation() == generation) break;
         if (attempt == 8) {
           return Status(Code::kServiceUnavailable, "cold storage kept changing while the statement was planned: retry");
         }
         statement = std::move(original);
         pinned.clear();
+        gathered.clear();
+        snapshot.reset();
       }
     }
     if (snapshot == nullptr) {
@@ -613,6 +686,7 @@ class Engine final : public QueryEngine, public DmlHost {
     slot->transaction = context.transaction;
     slot->state = std::move(state);
     slot->pinned = std::move(pinned);
+    slot->gathered = std::move(gathered);
     slot->SetStatementSnapshot(std::move(snapshot));
     Status result;
     ScopedAllocationLimit memory(answering_committed ? 0 : options_.max_statement_memory_bytes);
@@ -955,6 +1029,8 @@ class Engine final : public QueryEngine, public DmlHost {
   std::unique_ptr<duckdb::Connection> background_connection_;
   duckdb::shared_ptr<ScanRegistry> registry_;
   ReadGate read_gate_;  // cluster mode; set before the first statement
+  EveryScopeGate every_scope_gate_;  // cluster mode; set before the first statement
+  ScopeGather scope_gather_;         // cluster mode; set before the first statement
   std::vector<std::unique_ptr<ConnectionSlot>> slots_;
   std::mutex pool_mutex_;
   std::condition_variable pool_cv_;

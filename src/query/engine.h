@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "auth/caller.h"
 #include "common/cancellation.h"
@@ -86,6 +87,10 @@ struct QueryContext {
   // Cluster mode: the committer's fence read before a statement that writes read anything
   // (its write is refused if the shard's leadership changed since); nullopt: none.
   std::optional<uint64_t> write_fence = std::nullopt;
+  // A query of a dba or system caller (in its own name, not under EXECUTE AS): what it
+  // reads of USER and STREAM tables is every user's rows, not its own. Statements that
+  // write, and subscriptions, stay in the caller's own rows.
+  bool every_user = false;
 };
 
 // Cluster mode: Ok when this node may answer a read of the table's partition scope with
@@ -95,6 +100,26 @@ using ReadGate =
     std::function<Status(const catalog::TableDef& table, const std::string& scope, ReadFreshness freshness)>;
 // A read gate bound to one statement's freshness.
 using TableReadGate = std::function<Status(const catalog::TableDef& table, const std::string& scope)>;
+
+// Cluster mode: the rows a read of every user's rows of a table takes from other nodes.
+// A node reads the users of the shards it holds from its own store (once caught up); the
+// other shards' leaders send theirs.
+struct GatheredRows {
+  // Whether a user's rows are read from this node's store (its shard is held here).
+  std::function<bool(std::string_view scope)> here;
+  // The rows of the other users, as the hot (or stream) store holds them: (key, value),
+  // tombstones included.
+  std::vector<std::pair<std::string, std::string>> rows;
+  // The other users with flushed rows (markers in their leader's store).
+  std::vector<std::string> cold_scopes;
+};
+using EveryScopeGate = std::function<Result<std::shared_ptr<const GatheredRows>>(const catalog::TableDef& table,
+                                                                                ReadFreshness freshness)>;
+// Cluster mode: for a read caught up (kCaughtUp) of one scope's rows (a user's, or a SHARED
+// table's "") of a shard this node holds no replica of, those rows from the shard's
+// leader; null when the shard is held here (the read gate's refusal then stands).
+using ScopeGather =
+    std::function<Result<std::shared_ptr<const GatheredRows>>(const catalog::TableDef& table, const std::string& scope)>;
 
 // A row of system.live_queries.
 struct LiveQueryRow {
@@ -186,6 +211,10 @@ class QueryEngine {
   // Cluster mode: the gate of reads made with a freshness other than kReplica. Set before the
   // first statement.
   virtual void SetReadGate(ReadGate gate) = 0;
+  // Cluster mode: what reads take from other nodes: every user's rows
+  // (QueryContext::every_user) of the shards this node does not hold, and, for reads caught
+  // up, one scope's rows of a shard it does not hold.
+  virtual void SetGatherers(EveryScopeGate every_scope, ScopeGather one_scope) = 0;
   virtual void SetClusterSources(std::function<std::vector<ClusterNodeRow>()> nodes,
                                  std::function<std::vector<ShardRow>()> shards) = 0;
 

@@ -4,6 +4,7 @@
 
 #include <duckdb.hpp>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -31,6 +32,9 @@ struct ConnectionSlot {
   const store::Transaction* transaction = nullptr;
   // The manifests the statement's merged reads were planned on (a flush waits for them).
   std::vector<std::shared_ptr<const cold::Manifest>> pinned;
+  // Cluster mode: by table number, what the statement's reads of every user's rows took
+  // from other nodes.
+  std::map<uint64_t, std::shared_ptr<const GatheredRows>> gathered;
 
   // The one store snapshot every scan of the running statement reads (set before it runs,
   // or taken by its first scan): hot rows and the keys that hide cold ones agree. Taken
@@ -57,6 +61,7 @@ struct ConnectionSlot {
     std::lock_guard lock(snapshot_mutex_);
     snapshot_.reset();
     pinned.clear();
+    gathered.clear();
     state.reset();
     transaction = nullptr;
   }

@@ -375,15 +375,26 @@ class Guard {
     if (!found.ok()) return found.status();
     const catalog::TableDef* def = *found;
     KALAM_RETURN_IF_ERROR(auth::CheckRead(*def, context_.caller));
+    if (context_.every_scope != nullptr && def->type != catalog::TableType::kShared) {
+      return EveryScope(ref, *def, where, base.alias.empty() ? table : base.alias);
+    }
+    bool gathered = false;  // the rows come from another node (which flushes them too)
     if (context_.read_gate != nullptr) {
-      KALAM_RETURN_IF_ERROR((*context_.read_gate)(*def, auth::ScopeFor(*def, context_.caller)));
+      const Status allowed = (*context_.read_gate)(*def, auth::ScopeFor(*def, context_.caller));
+      if (!allowed.ok()) {
+        if (context_.gather == nullptr) return allowed;
+        auto got = (*context_.gather)(*def, auth::ScopeFor(*def, context_.caller));
+        if (!got.ok()) return got.status();
+        if (!*got) return allowed;
+        gathered = true;
+      }
     }
     const std::string alias = base.alias.empty() ? table : base.alias;
     if (context_.cold != nullptr && def->type != catalog::TableType::kStream) {
       // Rows flushed to cold segments: read hot and cold merged.
       const std::string dir =
           cold::ColdStore::ScopeDir(context_.state, *def, auth::ScopeFor(*def, context_.caller));
-      auto manifest = context_.cold->Get(dir);
+      auto manifest = gathered ? context_.cold->GetFresh(dir) : context_.cold->Get(dir);
       KALAM_RETURN_IF_ERROR(manifest->CheckReadable(dir));
       // With column aliases (t AS a(x, y)) the WHERE's names are not the table's: no pruning.
       const std::string merged = cold::MergedScanSql(
@@ -395,6 +406,34 @@ class Guard {
     }
     Replace(ref, kTableScanFunction, {duckdb::Value(def->id()), duckdb::Value::BOOLEAN(false)}, alias);
     return Status::Ok();
+  }
+
+  // A read of every user's rows of a USER or STREAM table: one scan of all users' hot
+  // rows, and the cold rows of each user who has some merged in.
+  Status EveryScope(unique_ptr<TableRef>& ref, const catalog::TableDef& def, const ParsedExpression* where,
+                    const std::string& alias) {
+    auto scopes = (*context_.every_scope)(def);
+    if (!scopes.ok()) return scopes.status();
+    std::vector<cold::ScopeSegments> flushed;
+    if (context_.cold != nullptr && def.type != catalog::TableType::kStream) {
+      for (const ScopeToMerge& s : *scopes) {
+        const std::string dir = cold::ColdStore::ScopeDir(context_.state, def, s.scope);
+        auto manifest = s.fresh ? context_.cold->GetFresh(dir) : context_.cold->Get(dir);
+        KALAM_RETURN_IF_ERROR(manifest->CheckReadable(dir));
+        if (manifest->segments.empty()) continue;
+        if (context_.pinned != nullptr) context_.pinned->push_back(manifest);
+        flushed.push_back({s.scope, dir, std::move(manifest)});
+      }
+    }
+    std::string scan = kTableScanFunction;
+    scan.append("(").append(SqlString(def.id())).append(", false, every_scope := true)");
+    if (flushed.empty()) return ReplaceWithFunction(ref, scan, alias);
+    return ReplaceWithQuery(ref,
+                            cold::EveryScopeSql(def, flushed,
+                                                ref->column_name_alias.empty() ? cold::SegmentFilter(def, where, alias)
+                                                                               : nullptr,
+                                                context_.visible_seq),
+                            alias);
   }
 
   // Replaces a base table reference by the scan function(argument), keeping its aliases.
@@ -409,16 +448,27 @@ class Guard {
     ref = std::move(scan);
   }
 
+  // Replaces a base table reference by a table function call of our own making, written
+  // in SQL (named parameters), keeping its aliases.
+  static Status ReplaceWithFunction(unique_ptr<TableRef>& ref, const std::string& call, const std::string& alias) {
+    return ReplaceWithFrom(ref, call, alias);
+  }
+
   // Replaces a base table reference by a query of our own making (not walked again).
   static Status ReplaceWithQuery(unique_ptr<TableRef>& ref, const std::string& sql,
                                  const std::string& alias) {
+    return ReplaceWithFrom(ref, "(" + sql + ") AS merged", alias);
+  }
+
+  // Replaces a base table reference by what `SELECT * FROM <from>` reads, keeping its aliases.
+  static Status ReplaceWithFrom(unique_ptr<TableRef>& ref, const std::string& from, const std::string& alias) {
     duckdb::Parser parser;
-    parser.ParseQuery("SELECT * FROM (" + sql + ") AS merged");
+    parser.ParseQuery("SELECT * FROM " + from);
     auto& node = parser.statements[0]->Cast<duckdb::SelectStatement>().node->Cast<duckdb::SelectNode>();
-    auto subquery = std::move(node.from_table);
-    subquery->alias = alias;
-    subquery->column_name_alias = ref->column_name_alias;
-    ref = std::move(subquery);
+    auto replacement = std::move(node.from_table);
+    replacement->alias = alias;
+    replacement->column_name_alias = ref->column_name_alias;
+    ref = std::move(replacement);
     return Status::Ok();
   }
 

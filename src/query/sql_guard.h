@@ -25,6 +25,13 @@ namespace kalam::query {
 // table functions written by users are refused before the rewrite.
 inline constexpr const char* kSystemScanFunction = "kalam_system_scan";
 
+// A user whose flushed rows a read of every user's rows merges in. fresh: its manifest is
+// read from the file, not a cached copy (another node flushes the user's shard).
+struct ScopeToMerge {
+  std::string scope;
+  bool fresh = false;
+};
+
 struct GuardContext {
   const catalog::CatalogState& state;
   const auth::Caller& caller;
@@ -38,6 +45,15 @@ struct GuardContext {
   std::optional<int64_t> visible_seq;
   // Set: each table read must pass it (QueryEngine's ReadGate: at the leader of its shard).
   const std::function<Status(const catalog::TableDef&, const std::string&)>* read_gate = nullptr;
+  // Set for a query of every user's rows (QueryContext::every_user): what a USER or STREAM
+  // table reads is every user's rows, and this names the users with flushed rows, whose
+  // cold segments are merged in (its refusal fails the statement). The read gate is not
+  // asked for these tables: this sees to their freshness.
+  const std::function<Result<std::vector<ScopeToMerge>>(const catalog::TableDef&)>* every_scope = nullptr;
+  // Set (cluster mode, reads caught up): when the read gate refuses a table's rows, this
+  // may fetch them from the leader of a shard this node holds no replica of, for the
+  // scans; true when it did (else the refusal stands).
+  const std::function<Result<bool>(const catalog::TableDef&, const std::string& scope)>* gather = nullptr;
 };
 
 // Ok: the statement is a query that only reads what the caller may read, through scans.

@@ -29,6 +29,11 @@ struct ScanData : duckdb::TableFunctionData {
   std::shared_ptr<const catalog::CatalogState> state;  // keeps table alive
   const TableDef* table = nullptr;
   std::string scope;
+  // A read of every user's rows (the dba's and system's queries): scope is not used.
+  bool every_scope = false;
+  // Cluster mode: what such a read took from other nodes (null on a single server, or
+  // when the statement read no user's rows elsewhere).
+  std::shared_ptr<const GatheredRows> gathered;
   store::KvStore* store = nullptr;
   const ConnectionSlot* slot = nullptr;  // of the statement: its store snapshot
   int64_t min_seq = 0;  // STREAM tables: rows older than their TTL are hidden
@@ -59,6 +64,13 @@ struct ScanState : duckdb::GlobalTableFunctionState {
   std::vector<std::pair<std::string, std::string>> ranges;      // [first, last] keys, or all
   size_t next_range = 0;
   size_t next_point = 0;
+  // Rows other nodes sent (ScanData::gathered) this scan reads, after its own.
+  std::vector<const std::pair<std::string, std::string>*> gathered;
+  size_t next_gathered = 0;
+  // A read of every user's rows in cluster mode: the user the cursor is in, and whether
+  // that user's rows are read here (else they are skipped, and come from gathered).
+  std::string user;
+  bool user_here = true;
   std::vector<duckdb::column_t> column_ids;
   bool key_only = false;  // no declared column but the key is read: values stay encoded
   std::vector<std::pair<size_t, store::Cell>> equal_filters;  // ScanData's, when they apply
@@ -101,6 +113,18 @@ duckdb::unique_ptr<duckdb::FunctionData> Bind(duckdb::ClientContext& context,
   data->state = slot.state;
   data->table = &table;
   data->scope = auth::ScopeFor(table, slot.caller);
+  // Other users' rows are read only by the queries the guard made for dba and system.
+  const auto every_scope = input.named_parameters.find("every_scope");
+  const auto scope = input.named_parameters.find("scope");
+  if (every_scope != input.named_parameters.end() && !every_scope->second.IsNull()) {
+    data->every_scope = every_scope->second.GetValue<bool>();
+  }
+  if (scope != input.named_parameters.end() && !scope->second.IsNull()) data->scope = scope->second.GetValue<std::string>();
+  if ((data->every_scope || data->scope != auth::ScopeFor(table, slot.caller)) &&
+      (table.type == TableType::kShared || !IsAdmin(slot.caller.role))) {
+    throw duckdb::PermissionException("Permission denied: only dba and system read other users' rows");
+  }
+  if (auto it = slot.gathered.find(table.table_num); it != slot.gathered.end()) data->gathered = it->second;
   data->store = registry.store;
   data->slot = &slot;
   data->with_tombstones = input.inputs.size() > 1 && input.inputs[1].GetValue<bool>();
@@ -282,7 +306,19 @@ duckdb::unique_ptr<duckdb::GlobalTableFunctionState> Init(duckdb::ClientContext&
   const store::KvStore::Snapshot* at = data.slot->StatementSnapshot(*data.store);
   const auto family =
       data.table->type == TableType::kStream ? store::Family::kStream : store::Family::kHot;
-  if (data.point_keys) {
+  if (data.gathered != nullptr) {
+    for (const auto& row : data.gathered->rows) {
+      if (data.every_scope || store::ScopeOfKey(row.first) == data.scope) state->gathered.push_back(&row);
+    }
+  }
+  if (data.every_scope) {
+    // Every user's rows: the whole table, the key filters (per user) left to the plan.
+    state->cursor = data.slot->transaction != nullptr
+                        ? data.slot->transaction->NewCursor(family, store::TablePrefix(data.table->table_num))
+                        : data.store->NewCursor(family, store::TablePrefix(data.table->table_num), at);
+  } else if (data.gathered != nullptr && !data.gathered->here(data.scope)) {
+    // One user's rows another node sent: gathered holds them all.
+  } else if (data.point_keys) {
     const auto& table = *data.table;
     const int pk = table.current().PrimaryKeyIndex();
     for (const auto& cell : *data.point_keys) {
@@ -380,16 +416,42 @@ void Scan(duckdb::ClientContext&, duckdb::TableFunctionInput& input, duckdb::Dat
     ++state.row_number;
     ++count;
   };
+  // Then the rows other nodes sent.
+  auto emit_gathered = [&] {
+    while (state.next_gathered < state.gathered.size() && count < STANDARD_VECTOR_SIZE) {
+      const auto& [key, bytes] = *state.gathered[state.next_gathered++];
+      emit(key, bytes);
+    }
+  };
   if (!state.cursor) {
     while (state.next_point < state.point_rows.size() && count < STANDARD_VECTOR_SIZE) {
       const auto& [key, bytes] = state.point_rows[state.next_point++];
       emit(key, bytes);
     }
+    emit_gathered();
     output.SetCardinality(count);
     return;
   }
   auto& cursor = *state.cursor;
-  if (state.ranges.empty()) {
+  if (data.every_scope && data.gathered != nullptr) {
+    // Every user's rows, in cluster mode: those of users this node does not hold are
+    // skipped (a stale copy, if any), a user at a time.
+    while (cursor.Valid() && count < STANDARD_VECTOR_SIZE) {
+      const std::string_view user = store::ScopeOfKey(cursor.key());
+      if (user != state.user) {
+        state.user = user;
+        state.user_here = data.gathered->here(user);
+      }
+      if (!state.user_here) {
+        std::string next = store::TablePrefix(data.table->table_num) + state.user;
+        next.push_back('\x01');
+        cursor.Seek(next);
+        continue;
+      }
+      emit(cursor.key(), cursor.value());
+      cursor.Next();
+    }
+  } else if (state.ranges.empty()) {
     for (; cursor.Valid() && count < STANDARD_VECTOR_SIZE; cursor.Next()) emit(cursor.key(), cursor.value());
   } else {
     // Key ranges, in order: past one's last key, seek to the next one's first.
@@ -409,6 +471,7 @@ void Scan(duckdb::ClientContext&, duckdb::TableFunctionInput& input, duckdb::Dat
   }
   Status s = cursor.status();
   if (!s.ok()) throw duckdb::IOException(s.message());
+  if (!cursor.Valid()) emit_gathered();
   output.SetCardinality(count);
 }
 
@@ -419,6 +482,8 @@ duckdb::TableFunction MakeTableScan(duckdb::shared_ptr<ScanRegistry> registry) {
                              {duckdb::LogicalType::VARCHAR, duckdb::LogicalType::BOOLEAN}, Scan,
                              Bind, Init);
   scan.function_info = std::move(registry);
+  scan.named_parameters["scope"] = duckdb::LogicalType::VARCHAR;        // another user's rows
+  scan.named_parameters["every_scope"] = duckdb::LogicalType::BOOLEAN;  // every user's
   scan.projection_pushdown = true;
   scan.get_virtual_columns = VirtualColumns;
   scan.pushdown_complex_filter = PushdownFilters;

@@ -55,6 +55,9 @@ constexpr std::chrono::seconds kFlushStallLimit{60};
 // In cluster mode files outside every manifest are removed at start-up only once this
 // old: another node may be writing a newer one to the shared storage.
 constexpr std::chrono::seconds kSharedOrphanAge{3600};
+// Cluster mode: what one node sends another for a read of every user's rows at most; past
+// it the read fails (RESOURCE_EXHAUSTED) rather than hold the table in memory twice over.
+constexpr size_t kGatherLimitBytes = size_t{256} << 20;
 
 // One server per data directory: an exclusive lock on <data_path>/LOCK, held until exit.
 Result<int> LockDataDirectory(const fs::path& dir) {
@@ -462,6 +465,9 @@ Status App::JoinCluster() {
       });
   executor_->SetDrainer([m](const std::string& node_id, bool draining) { return m->SetDraining(node_id, draining); });
   executor_->SetHotRowCounter([this](const catalog::TableDef& table) { return CountHotRows(table); });
+  engine_->SetGatherers(
+      [this](const catalog::TableDef& table, query::ReadFreshness freshness) { return GatherUserRows(table, freshness); },
+      [this](const catalog::TableDef& table, const std::string& scope) { return GatherScopeRows(table, scope); });
   executor_->SetClusterSummarySource([m] {
     const cluster::StatusView s = m->Summary();
     return sql::ClusterSummary{"cluster", s.node_id, s.etcd, s.shards, s.replication_factor};
@@ -657,19 +663,28 @@ std::string App::LeaderOfShard(int32_t shard) {
   return membership_->LeaderOf(shard).value_or("");
 }
 
-Result<std::string> App::CountHeldHotRows(const std::string& table_id, const std::vector<int32_t>& shards) {
+Result<std::pair<std::shared_ptr<const catalog::CatalogState>, std::set<int32_t>>> App::HeldAndCaughtUp(
+    const std::string& table_id, const std::vector<int32_t>& shards) {
   if (!shard_groups_) return Status(Code::kServiceUnavailable, "this node runs no shard groups");
   auto state = catalog_->snapshot();
-  auto table = state->tables.find(table_id);
-  if (table == state->tables.end()) return Status(Code::kNotFound, "Table '" + table_id + "' does not exist");
+  if (!state->tables.contains(table_id)) return Status(Code::kNotFound, "Table '" + table_id + "' does not exist");
   std::set<int32_t> held;
   for (const cluster::GroupView& group : shard_groups_->Groups()) held.insert(group.shard);
-  std::map<int32_t, int64_t> counts;
+  std::set<int32_t> ready;
   for (int32_t shard : shards) {
-    // What the shard's leader had applied when asked is here: the count misses no write
+    // What the shard's leader had applied when asked is here: a read of it misses no write
     // acknowledged before the statement.
-    if (held.contains(shard) && CatchUp(shard).ok()) counts[shard] = 0;
+    if (held.contains(shard) && CatchUp(shard).ok()) ready.insert(shard);
   }
+  return std::make_pair(std::move(state), std::move(ready));
+}
+
+Result<std::string> App::CountHeldHotRows(const std::string& table_id, const std::vector<int32_t>& shards) {
+  auto held = HeldAndCaughtUp(table_id, shards);
+  if (!held.ok()) return held.status();
+  const auto table = held->first->tables.find(table_id);
+  std::map<int32_t, int64_t> counts;
+  for (int32_t shard : held->second) counts[shard] = 0;
   if (!counts.empty()) {
     const auto family = table->second.type == catalog::TableType::kStream ? store::Family::kStream : store::Family::kHot;
     auto cursor = store_->NewCursor(family, store::TablePrefix(table->second.table_num));
@@ -734,6 +749,166 @@ Result<int64_t> App::CountHotRows(const catalog::TableDef& table) {
                                                  (refusal.ok() ? std::string() : " (" + refusal.message() + ")") + "; retry");
   }
   return total;
+}
+
+Status App::ReadUserRows(const catalog::TableDef& table, const std::set<int32_t>& shards, cluster::UserRows& out) {
+  auto wanted = [&](std::string_view user) { return shards.contains(ShardOf(table, user)); };
+  // A user at a time: one seek past each user of another shard. Rows first, then markers:
+  // a flush in between leaves its rows read hot and the user counted flushed, and the
+  // reader's merge keeps the hot version of each key.
+  const std::string prefix = store::TablePrefix(table.table_num);
+  const auto family = table.type == catalog::TableType::kStream ? store::Family::kStream : store::Family::kHot;
+  size_t bytes = 0;
+  auto rows = store_->NewCursor(family, prefix);
+  std::string user;
+  bool first = true, in = false;
+  while (rows->Valid()) {
+    const std::string_view key_user = store::ScopeOfKey(rows->key());
+    if (first || key_user != user) {
+      user = key_user;
+      in = wanted(user);
+      first = false;
+    }
+    if (!in) {
+      rows->Seek(prefix + user + '\x01');
+      continue;
+    }
+    bytes += rows->key().size() + rows->value().size();
+    if (bytes > kGatherLimitBytes) {
+      return {Code::kResourceExhausted, "reading every user's rows of '" + table.ns + "." + table.name + "' takes more than " +
+                                            std::to_string(kGatherLimitBytes >> 20) +
+                                            " MiB of hot rows from one node: flush the table, or read fewer users' rows "
+                                            "(EXECUTE AS)"};
+    }
+    out.rows.emplace_back(rows->key(), rows->value());
+    rows->Next();
+  }
+  KALAM_RETURN_IF_ERROR(rows->status());
+  if (table.type == catalog::TableType::kStream) return Status::Ok();
+  const std::string markers = store::MarkerTablePrefix(table.table_num);
+  auto marked = store_->NewCursor(store::Family::kHot, markers);
+  while (marked->Valid()) {
+    const std::string marked_user(store::ScopeOfKey(marked->key()));
+    if (wanted(marked_user)) out.cold_users.push_back(marked_user);
+    marked->Seek(markers + marked_user + '\x01');
+  }
+  return marked->status();
+}
+
+Result<std::string> App::HeldUserRows(const std::string& table_id, const std::vector<int32_t>& shards) {
+  auto held = HeldAndCaughtUp(table_id, shards);
+  if (!held.ok()) return held.status();
+  const auto table = held->first->tables.find(table_id);
+  const std::set<int32_t>& read = held->second;
+  cluster::UserRows rows;
+  if (!read.empty()) KALAM_RETURN_IF_ERROR(ReadUserRows(table->second, read, rows));
+  json::array list;
+  for (int32_t shard : read) list.push_back(shard);
+  return json::serialize(json::object{{"shards", std::move(list)}, {"rows", Base64Encode(cluster::EncodeUserRows(rows))}});
+}
+
+Result<std::shared_ptr<const query::GatheredRows>> App::GatherUserRows(const catalog::TableDef& table,
+                                                                          query::ReadFreshness freshness) {
+  const int32_t count = config_.cluster.shards;
+  std::set<int32_t> remaining = ShardsOf(table);
+  std::set<int32_t> here;
+  for (const cluster::GroupView& group : shard_groups_->Groups()) {
+    if (remaining.contains(group.shard) &&
+        (freshness == query::ReadFreshness::kReplica || CatchUp(group.shard).ok())) {
+      here.insert(group.shard);
+      remaining.erase(group.shard);
+    }
+  }
+  auto gathered = std::make_shared<query::GatheredRows>();
+  gathered->here = [here, count](std::string_view user) { return here.contains(cluster::ShardOfUser(user, count)); };
+  // The other shards from their leaders, all asked at once.
+  std::map<std::string, std::vector<int32_t>> elsewhere;
+  for (int32_t shard : remaining) {
+    const std::string leader = LeaderOfShard(shard);
+    if (!leader.empty() && leader != config_.cluster.node_id) elsewhere[leader].push_back(shard);
+  }
+  std::vector<std::pair<std::string, std::future<Result<client::HttpResponse>>>> asked;
+  for (const auto& [node, shards] : elsewhere) {
+    json::array list;
+    for (int32_t shard : shards) list.push_back(shard);
+    asked.emplace_back(node, std::async(std::launch::async, [this, node, body = json::serialize(json::object{
+                                                                             {"table_id", table.id()},
+                                                                             {"shards", std::move(list)}})] {
+                         return SendToNode(node, "/v1/cluster/user-rows", body, kReadLeaderWait);
+                       }));
+  }
+  Status refusal = Status::Ok();
+  for (auto& [node, answer_future] : asked) {
+    Result<client::HttpResponse> answer = answer_future.get();
+    if (answer.ok() && answer->status == 200) {
+      KALAM_RETURN_IF_ERROR(TakeUserRows(node, *answer, remaining, *gathered));
+    } else {
+      refusal = answer.ok() ? Status(Code::kServiceUnavailable, "node '" + node + "': " + answer->body) : answer.status();
+      if (answer.ok() && answer->status == 507) {  // too many rows: retrying would not help
+        boost::system::error_code ec;
+        const json::value error = json::parse(answer->body, ec);
+        const json::value* message = nullptr;
+        if (!ec && error.is_object() && error.as_object().contains("error") && error.at("error").is_object()) {
+          message = error.at("error").as_object().if_contains("message");
+        }
+        return Status(Code::kResourceExhausted, message != nullptr && message->is_string()
+                                                    ? std::string(message->as_string())
+                                                    : answer->body);
+      }
+    }
+  }
+  if (!remaining.empty()) {
+    std::string list;
+    for (int32_t shard : remaining) list += (list.empty() ? "" : ", ") + std::to_string(shard);
+    return Status(Code::kServiceUnavailable, "the rows of shard(s) " + list +
+                                                 " could not be read: no node holding them answered" +
+                                                 (refusal.ok() ? std::string() : " (" + refusal.message() + ")") + "; retry");
+  }
+  return std::shared_ptr<const query::GatheredRows>(std::move(gathered));
+}
+
+Status App::TakeUserRows(const std::string& node, const client::HttpResponse& answer, std::set<int32_t>& remaining,
+                         query::GatheredRows& into) {
+  boost::system::error_code ec;
+  const json::value reply = json::parse(answer.body, ec);
+  const json::object* o = !ec && reply.is_object() ? &reply.as_object() : nullptr;
+  const json::value* shards = o ? o->if_contains("shards") : nullptr;
+  const json::value* rows = o ? o->if_contains("rows") : nullptr;
+  std::optional<std::string> bytes;
+  if (rows != nullptr && rows->is_string()) bytes = Base64Decode(rows->as_string());
+  auto decoded = bytes ? cluster::DecodeUserRows(*bytes) : Result<cluster::UserRows>(Status(Code::kInternalError, ""));
+  if (shards == nullptr || !shards->is_array() || !decoded.ok()) {
+    return {Code::kInternalError, "node '" + node + "' answered a read of its rows with " + answer.body.substr(0, 300)};
+  }
+  for (const json::value& shard : shards->as_array()) {
+    if (shard.is_int64()) remaining.erase(static_cast<int32_t>(shard.as_int64()));
+  }
+  for (auto& row : decoded->rows) into.rows.push_back(std::move(row));
+  for (auto& user : decoded->cold_users) into.cold_scopes.push_back(std::move(user));
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<const query::GatheredRows>> App::GatherScopeRows(const catalog::TableDef& table,
+                                                                           const std::string& scope) {
+  const int32_t shard = ShardOf(table, scope);
+  for (const cluster::GroupView& group : shard_groups_->Groups()) {
+    if (group.shard == shard) return std::shared_ptr<const query::GatheredRows>();  // held: not caught up
+  }
+  const std::string leader = LeaderOfShard(shard);
+  if (leader.empty() || leader == config_.cluster.node_id) return std::shared_ptr<const query::GatheredRows>();
+  auto answer = SendToNode(leader, "/v1/cluster/user-rows",
+                           json::serialize(json::object{{"table_id", table.id()}, {"shards", json::array{shard}}}),
+                           kReadLeaderWait);
+  std::set<int32_t> remaining = {shard};
+  auto gathered = std::make_shared<query::GatheredRows>();
+  gathered->here = [](std::string_view) { return false; };
+  if (answer.ok() && answer->status == 200) KALAM_RETURN_IF_ERROR(TakeUserRows(leader, *answer, remaining, *gathered));
+  if (!remaining.empty()) {
+    return Status(Code::kServiceUnavailable,
+                  "the rows of shard " + std::to_string(shard) + " could not be read from its leader '" + leader + "' (" +
+                      (answer.ok() ? answer->body.substr(0, 300) : answer.status().message()) + "); retry");
+  }
+  return std::shared_ptr<const query::GatheredRows>(std::move(gathered));
 }
 
 Result<std::string> App::FlushEveryShard(const std::string& table_id, const std::function<bool()>& cancelled) {

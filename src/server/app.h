@@ -16,6 +16,7 @@
 #include "client/http_client.h"
 #include "cluster/etcd_catalog.h"
 #include "cluster/membership.h"
+#include "cluster/shard_entry.h"
 #include "cluster/shard_groups.h"
 #include "cluster/shard_writes.h"
 #include "cold/cold_store.h"
@@ -89,6 +90,11 @@ class App {
   // when asked. JSON {"counts": {"<shard>": rows, ...}}: a shard not held, or not caught
   // up, is left out.
   Result<std::string> CountHeldHotRows(const std::string& table_id, const std::vector<int32_t>& shards);
+  // Cluster mode: the table's rows of the users of those of shards this node holds, each
+  // shard read once this replica has what its leader had applied when asked, for another
+  // node's read of every user's rows. JSON {"shards": [read], "rows": "<base64 of
+  // cluster::UserRows>"}: a shard not held, or not caught up, is left out.
+  Result<std::string> HeldUserRows(const std::string& table_id, const std::vector<int32_t>& shards);
 
   // Closes the store cleanly. Safe to call twice.
   Status Close();
@@ -114,6 +120,27 @@ class App {
   // Cluster mode: SHOW STATS's hot rows of every shard of the table: those held here
   // counted here, the others by their leaders (/v1/cluster/hot-rows).
   Result<int64_t> CountHotRows(const catalog::TableDef& table);
+  // Cluster mode: a dba's read of every user's rows of a USER or STREAM table: the shards
+  // held here are read here (caught up, unless freshness is kReplica), the others' rows
+  // come from their leaders (/v1/cluster/user-rows). A shard nobody answers for fails it.
+  Result<std::shared_ptr<const query::GatheredRows>> GatherUserRows(const catalog::TableDef& table,
+                                                                     query::ReadFreshness freshness);
+  // Cluster mode: a read caught up of one scope's rows of a shard this node holds no
+  // replica of: the rows of the shard's scopes of the table, from its leader; null when the
+  // shard is held here.
+  Result<std::shared_ptr<const query::GatheredRows>> GatherScopeRows(const catalog::TableDef& table,
+                                                                      const std::string& scope);
+  // One node's answer to /v1/cluster/user-rows: the shards it read leave remaining, their
+  // rows and flushed users go into into.
+  Status TakeUserRows(const std::string& node, const client::HttpResponse& answer, std::set<int32_t>& remaining,
+                      query::GatheredRows& into);
+  // Of shards, those this node holds, each once its replica has what the shard's leader
+  // had applied when asked; with the catalog that holds table_id (NOT_FOUND without it).
+  Result<std::pair<std::shared_ptr<const catalog::CatalogState>, std::set<int32_t>>> HeldAndCaughtUp(
+      const std::string& table_id, const std::vector<int32_t>& shards);
+  // The table's rows of the scopes of shards (users', or a SHARED table's), and which of
+  // them have flushed rows, from this node's store (as it is).
+  Status ReadUserRows(const catalog::TableDef& table, const std::set<int32_t>& shards, cluster::UserRows& out);
 
   explicit App(const Config& config)
       : config_(config), rate_limiter_(config.rate_limit.queries_per_sec_per_user) {}

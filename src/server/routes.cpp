@@ -43,6 +43,9 @@ constexpr std::string_view kClusterTopicAppendRoute = "/v1/cluster/topic-append"
 // Between nodes: "count this table's hot rows of those of these shards you hold" (JSON
 // {"table_id": "ns:t", "shards": [N, ...]}): {"counts": {"<shard>": rows, ...}}.
 constexpr std::string_view kClusterHotRowsRoute = "/v1/cluster/hot-rows";
+// Between nodes: "send this table's rows of the users of those of these shards you hold"
+// (JSON {"table_id": "ns:t", "shards": [N, ...]}): {"shards": [read], "rows": "<base64>"}.
+constexpr std::string_view kClusterUserRowsRoute = "/v1/cluster/user-rows";
 
 std::string ErrorBody(Code code, const std::string& message) {
   std::string body = R"({"status":"error","error":{"code":)";
@@ -272,6 +275,12 @@ Response Routes::Handle(const Request& request, const auth::Peer& peer,
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST " + std::string(kClusterHotRowsRoute));
       return ForTableShards(request, [&](const std::string& table_id, const std::vector<int32_t>& shards) {
         return app_.CountHeldHotRows(table_id, shards);
+      });
+    }
+    if (target == kClusterUserRowsRoute && app_.config().cluster.enabled()) {
+      if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST " + std::string(kClusterUserRowsRoute));
+      return ForTableShards(request, [&](const std::string& table_id, const std::vector<int32_t>& shards) {
+        return app_.HeldUserRows(table_id, shards);
       });
     }
     if (target == kClusterTopicAppendRoute && app_.config().cluster.enabled()) {

@@ -125,7 +125,8 @@ bool EndsTransaction(const KalamStatement& statement) {
 
 Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::string& text,
                                                const std::string& default_namespace,
-                                               Session& session, const Cancellation& cancellation) {
+                                               Session& session, const Cancellation& cancellation,
+                                               bool acting_as) {
   // Without comments: DuckDB's lexer takes quadratic time over many block comments. Most
   // statements have none, and are not copied.
   const bool may_have_comments =
@@ -138,8 +139,10 @@ Result<StatementResult> Executor::RunStatement(const Caller& caller, const std::
     KALAM_RETURN_IF_ERROR(session.BeforeStatement());
   }
   if (!parsed->has_value()) {
-    auto outcome = engine_.Execute(
-        {caller, default_namespace, session.transaction(), &cancellation, session.freshness()}, sql);
+    query::QueryContext context{caller, default_namespace, session.transaction(), &cancellation, session.freshness()};
+    // A dba's or system's query reads every user's rows of USER and STREAM tables.
+    context.every_user = IsAdmin(caller.role) && !acting_as;
+    auto outcome = engine_.Execute(context, sql);
     if (!outcome.ok()) return outcome.status();
     // Cluster mode: the changes it routed to topics are there before it returns (a table
     // no topic sources waits for nothing).
@@ -207,7 +210,8 @@ Result<StatementResult> Executor::Run(const Scope& scope, const ExecuteAs& stmt)
     return Status(Code::kInvalidSql, "EXECUTE AS can't be nested");
   }
   const Caller as{target->user_id, target->username, target->role};
-  auto result = RunStatement(as, stmt.statement, scope.default_namespace, scope.session, scope.cancellation);
+  auto result = RunStatement(as, stmt.statement, scope.default_namespace, scope.session, scope.cancellation,
+                             /*acting_as=*/true);
   if (result.ok()) result->as_user = target->user_id;
   return result;
 }

@@ -136,9 +136,10 @@ class Executor {
     const Cancellation& cancellation;
   };
 
+  // acting_as: the statement of an EXECUTE AS, run in that user's own rows.
   Result<StatementResult> RunStatement(const auth::Caller& caller, const std::string& sql,
                                        const std::string& default_namespace, Session& session,
-                                       const Cancellation& cancellation);
+                                       const Cancellation& cancellation, bool acting_as = false);
   Result<StatementResult> Query(const Scope& scope, const std::string& select);
   // Files of a dropped table: removed by a cleanup job.
   void CleanUpFiles(const catalog::TableDef& table);

@@ -549,8 +549,23 @@ TEST_F(ClusterTest, FlushesWriteEachShardOnceToSharedStorageForEveryReplica) {
   const std::string notes = "SELECT id, body, _seq FROM app.notes ORDER BY id";
   // Every replica answers as the leaders do, from hot rows, then from cold segments.
   std::vector<ServerProcess*> serving = nodes;
+  // root's query reads every user's rows: the union of what each user reads.
+  auto every_users_rows = [](const std::vector<std::string>& per_user) {
+    std::multiset<std::string> rows;
+    for (const std::string& text : per_user) {
+      boost::system::error_code ec;
+      const json::value v = json::parse(text, ec);
+      if (ec || !v.is_array()) continue;
+      for (const json::value& row : v.as_array()) rows.insert(json::serialize(row));
+    }
+    return rows;
+  };
   auto every_replica_answers = [&](const std::string& items_rows, const std::vector<std::string>& notes_rows) {
+    const std::multiset<std::string> all_notes = every_users_rows(notes_rows);
     for (ServerProcess* node : serving) {
+      EXPECT_TRUE(WaitUntil([&] { return every_users_rows({RowsText(*node, RootAuth(), notes)}) == all_notes; },
+                            std::chrono::seconds(5)))
+          << "every user's rows through " << node->port() << ": " << RowsText(*node, RootAuth(), notes);
       EXPECT_TRUE(WaitUntil([&] { return ReplicaRows(*node, RootAuth(), items) == items_rows; }, std::chrono::seconds(5)))
           << ReplicaRows(*node, RootAuth(), items) << " on " << node->port();
       for (int u = 0; u < kUsers; ++u) {
@@ -1193,14 +1208,30 @@ TEST_F(ClusterTest, TopicsTakeEveryShardsChangesOnceThroughAnyNode) {
   EXPECT_EQ(after->size(), 1u);
 }
 
+// sql through node, again while it answers SERVICE_UNAVAILABLE (a node names a shard's
+// leader within a heartbeat of a change; clients retry), for at most 10 s.
+SqlResponse SqlOnceLeadersKnown(ServerProcess& node, const std::string& auth, const std::string& sql) {
+  SqlResponse r;
+  WaitUntil(
+      [&] {
+        auto http = node.Client();
+        r = Sql(http, auth, sql);
+        return r.error_code() != "SERVICE_UNAVAILABLE";
+      },
+      std::chrono::seconds(10));
+  return r;
+}
+
 // A node that holds no replica of a shard (more nodes than replicas: a fourth node, drained
 // as it joins, holds none) sends its requests to the shard's leader, which the leaders'
 // heartbeats name: writes, reads, transactions and topics through it work as through any,
 // and its clients' subscriptions are relayed to a node holding their rows.
 TEST_F(ClusterTest, ANodeWithoutAShardsReplicaSendsItsRequestsToTheLeader) {
-  std::vector<ServerProcess*> nodes = StartBalanced({"h1", "h2", "h3"});
+  TempDir shared;
+  const std::map<std::string, std::string> keys = {{"shared_storage_path", "\"" + shared.path() + "\""}};
+  std::vector<ServerProcess*> nodes = StartBalanced({"h1", "h2", "h3"}, keys);
   ASSERT_EQ(nodes.size(), 3u) << "the shards' leaders did not spread over the nodes";
-  started_.push_back(Node("h4"));
+  started_.push_back(Node("h4", keys));
   started_.back()->Start();
   ServerProcess& fourth = *started_.back();
   nodes.push_back(&fourth);
@@ -1219,17 +1250,7 @@ TEST_F(ClusterTest, ANodeWithoutAShardsReplicaSendsItsRequestsToTheLeader) {
   }
   // The leaders' heartbeats name them within a beat (a third of the 2 s TTL); until then
   // the node answers SERVICE_UNAVAILABLE, which clients retry.
-  auto retrying = [](ServerProcess& node, const std::string& auth, const std::string& sql) {
-    SqlResponse r;
-    WaitUntil(
-        [&] {
-          auto http = node.Client();
-          r = Sql(http, auth, sql);
-          return r.error_code() != "SERVICE_UNAVAILABLE";
-        },
-        std::chrono::seconds(10));
-    return r;
-  };
+  const auto retrying = SqlOnceLeadersKnown;
   ASSERT_EQ(retrying(fourth, RootAuth(),
                      "CREATE NAMESPACE app; CREATE USER TABLE app.notes (id BIGINT PRIMARY KEY, body TEXT); "
                      "CREATE SHARED TABLE app.items (id BIGINT PRIMARY KEY, body TEXT) WITH (ACCESS_LEVEL = 'public'); "
@@ -1300,6 +1321,44 @@ TEST_F(ClusterTest, ANodeWithoutAShardsReplicaSendsItsRequestsToTheLeader) {
   EXPECT_EQ(hot_rows(fourth, "app.notes"), expected);
   EXPECT_EQ(hot_rows(*nodes[0], "app.notes"), expected);
   EXPECT_EQ(hot_rows(fourth, "app.items"), 5);
+
+  // A dba's query reads every user's rows: a node holding none of their shards gathers
+  // them from the shards' leaders, hot and then flushed, and answers as a node holding
+  // them all does.
+  ASSERT_EQ(retrying(*nodes[0], RootAuth(), "CREATE USER 'boss' WITH PASSWORD 'boss-password' ROLE dba").status, 200);
+  const std::string boss = client::BasicAuth("boss", "boss-password");
+  const std::string every = "SELECT id, body FROM app.notes ORDER BY id, body";
+  auto every_read = [&](ServerProcess& node) { return retrying(node, boss, every); };
+  const SqlResponse held = every_read(*nodes[0]);
+  ASSERT_EQ(held.status, 200) << json::serialize(held.body);
+  EXPECT_EQ(held.rows().size(), static_cast<size_t>(expected));
+  const SqlResponse gathered = every_read(fourth);
+  ASSERT_EQ(gathered.status, 200) << json::serialize(gathered.body);
+  EXPECT_EQ(json::serialize(gathered.rows()), json::serialize(held.rows()));
+  auto count_by_body = retrying(fourth, RootAuth(), "SELECT count(*) FROM app.notes WHERE body = 'via 3'");
+  ASSERT_EQ(count_by_body.status, 200);
+  EXPECT_EQ(count_by_body.rows().at(0).at(0).as_int64(), kUsers);  // each user wrote one row through the fourth
+  auto fourth_http = fourth.Client();
+  const json::object flushed = JobResult(RunJob(fourth_http, "FLUSH TABLE app.notes"));
+  ASSERT_EQ(flushed.at("rows_flushed").as_int64(), expected) << json::serialize(flushed);
+  ASSERT_EQ(retrying(*nodes[1], user(3), "UPDATE app.notes SET body = 'changed' WHERE id = 30").status, 200);
+  ASSERT_EQ(retrying(*nodes[2], user(4), "DELETE FROM app.notes WHERE id = 41").status, 200);
+  const SqlResponse held_after = every_read(*nodes[0]);
+  ASSERT_EQ(held_after.status, 200);
+  const std::string after = json::serialize(held_after.rows());
+  EXPECT_EQ(held_after.rows().size(), static_cast<size_t>(expected - 1));
+  EXPECT_NE(after.find("[30,\"changed\"]"), std::string::npos) << after;
+  EXPECT_EQ(json::serialize(every_read(fourth).rows()), after);
+  // A transaction stays in one shard: every user's rows are not read in one.
+  auto in_transaction = retrying(fourth, RootAuth(), "BEGIN; SELECT count(*) FROM app.notes; COMMIT");
+  EXPECT_EQ(in_transaction.error_code(), "UNSUPPORTED") << json::serialize(in_transaction.body);
+  {
+    auto http = fourth.Client();
+    auto refused = http.Send("POST", "/v1/cluster/user-rows", R"({"table_id":"app:notes","shards":[0]})",
+                             {{"Content-Type", "application/json"}, {"Authorization", RootAuth()}});
+    ASSERT_TRUE(refused.ok());
+    EXPECT_EQ(refused->status, 401) << refused->body;
+  }
   {
     auto http = fourth.Client();
     auto refused = http.Send("POST", "/v1/cluster/hot-rows", R"({"table_id":"app:notes","shards":[0]})",
@@ -1409,6 +1468,79 @@ TEST_F(ClusterTest, ANodeWithoutAShardsReplicaSendsItsRequestsToTheLeader) {
   EXPECT_TRUE(WaitUntil([&] { return resumed->Read(std::chrono::milliseconds(100)) && resumed->ids.contains(25); },
                         std::chrono::seconds(5)));
   EXPECT_EQ(resumed->duplicates, 0);
+}
+
+// Three nodes, two replicas per shard: each node lacks some shards. A statement that
+// reads rows of two shards runs at the leader of one; the other's rows, where that node
+// holds no replica, come from their leader — for a query, for INSERT ... SELECT, and for a
+// dba's read of every user's rows.
+TEST_F(ClusterTest, AStatementReadsTheShardsItsNodeDoesNotHoldFromTheirLeaders) {
+  std::vector<ServerProcess*> nodes;
+  for (const char* id : {"g1", "g2", "g3"}) {
+    started_.push_back(Node(id, {{"replication_factor", "2"}}));
+    started_.back()->Start();
+    nodes.push_back(started_.back().get());
+  }
+  // Every node sees the others, and every shard is led (each node names the leaders of
+  // the shards it holds).
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (ServerProcess* node : nodes) {
+          if (Nodes(*node).size() != 3) return false;
+        }
+        std::map<int64_t, std::string> led;
+        for (ServerProcess* node : nodes) led.merge(Leaders(*node, true));
+        return led.size() == 8;
+      },
+      std::chrono::seconds(30)));
+  const auto retrying = SqlOnceLeadersKnown;
+  constexpr int kTables = 8, kUsers = 6;
+  std::string ddl = "CREATE NAMESPACE app; CREATE USER TABLE app.mine (id BIGINT PRIMARY KEY, k INT); "
+                    "CREATE USER TABLE app.copied (id BIGINT PRIMARY KEY, k INT); ";
+  for (int t = 0; t < kTables; ++t) {
+    ddl += "CREATE SHARED TABLE app.s" + std::to_string(t) +
+           " (k INT PRIMARY KEY, label TEXT) WITH (ACCESS_LEVEL = 'public'); ";
+  }
+  for (int u = 0; u < kUsers; ++u) {
+    ddl += "CREATE USER 'r" + std::to_string(u) + "' WITH PASSWORD 'r" + std::to_string(u) + "-password' ROLE user; ";
+  }
+  ASSERT_EQ(retrying(*nodes[0], RootAuth(), ddl).status, 200);
+  for (int t = 0; t < kTables; ++t) {
+    const std::string name = "app.s" + std::to_string(t);
+    ASSERT_EQ(retrying(*nodes[t % 3], RootAuth(),
+                       "INSERT INTO " + name + " SELECT range, 's" + std::to_string(t) + "-' || range FROM range(5)")
+                  .status,
+              200);
+  }
+  auto user = [](int u) { return client::BasicAuth("r" + std::to_string(u), "r" + std::to_string(u) + "-password"); };
+  for (int u = 0; u < kUsers; ++u) {
+    ASSERT_EQ(retrying(*nodes[u % 3], user(u), "INSERT INTO app.mine SELECT range, range % 3 FROM range(6)").status, 200);
+  }
+  for (int u = 0; u < kUsers; ++u) {
+    for (int t = 0; t < kTables; ++t) {
+      const std::string table = "app.s" + std::to_string(t);
+      ServerProcess& via = *nodes[static_cast<size_t>(u + t) % 3];
+      // k is 0, 1, 2, 0, 1, 2: each matches one row of the table.
+      auto joined = retrying(via, user(u), "SELECT count(*), min(s.label) FROM app.mine m JOIN " + table +
+                                               " s ON m.k = s.k");
+      ASSERT_EQ(joined.status, 200) << "user " << u << ", " << table << ": " << json::serialize(joined.body);
+      EXPECT_EQ(json::serialize(joined.rows()), "[[6,\"s" + std::to_string(t) + "-0\"]]") << "user " << u << ", " << table;
+      auto copied = retrying(via, user(u), "INSERT INTO app.copied SELECT " + std::to_string(t) +
+                                               " * 10 + k, k FROM " + table + " WHERE k < 2");
+      ASSERT_EQ(copied.status, 200) << "user " << u << ", " << table << ": " << json::serialize(copied.body);
+    }
+    auto own = retrying(*nodes[2], user(u), "SELECT count(*), sum(k) FROM app.copied");
+    ASSERT_EQ(own.status, 200);
+    EXPECT_EQ(json::serialize(own.rows()), "[[" + std::to_string(kTables * 2) + "," + std::to_string(kTables) + "]]")
+        << "user " << u;
+  }
+  // Every user's rows through each node, each holding only some of their shards.
+  for (ServerProcess* node : nodes) {
+    auto every = retrying(*node, RootAuth(), "SELECT (SELECT count(*) FROM app.mine), (SELECT sum(k) FROM app.copied)");
+    ASSERT_EQ(every.status, 200) << json::serialize(every.body);
+    EXPECT_EQ(json::serialize(every.rows()),
+              "[[" + std::to_string(kUsers * 6) + "," + std::to_string(kUsers * kTables) + "]]");
+  }
 }
 
 // The shards' replicas per node, as system.shards through this node says; empty when it

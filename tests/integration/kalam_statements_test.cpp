@@ -55,8 +55,9 @@ TEST_F(KalamStatements, ExecuteAsTakesAUserIdOrAName) {
   EXPECT_EQ(by_name.rows().at(0).as_array().at(0).as_string(), "by id");
   // The older form takes a name only: the id is no user name.
   EXPECT_EQ(Root("EXECUTE AS USER '" + user_id + "' (SELECT 1)").error_code(), "NOT_FOUND");
-  // root's own partition does not hold carol's row.
-  EXPECT_EQ(Root("SELECT count(*) FROM app.notes").rows().at(0).as_array().at(0).as_int64(), 0);
+  // root's queries read every user's rows, carol's too; its own partition holds none.
+  EXPECT_EQ(Root("SELECT count(*) FROM app.notes").rows().at(0).as_array().at(0).as_int64(), 1);
+  EXPECT_EQ(Root("EXECUTE AS USER 'root' (SELECT count(*) FROM app.notes)").rows().at(0).as_array().at(0).as_int64(), 0);
 }
 
 }  // namespace

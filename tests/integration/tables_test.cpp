@@ -242,8 +242,8 @@ TEST_F(Tables, UserTablesAreIsolatedByKey) {
   EXPECT_EQ(As("bob", "DELETE FROM app.notes WHERE body LIKE 'alice%'").result(0).at("row_count").as_int64(), 0);
   EXPECT_EQ(As("bob", "DELETE FROM app.notes WHERE id IN (SELECT id FROM app.notes)").result(0).at("row_count").as_int64(), 1);
   EXPECT_EQ(Rows(As("alice", "SELECT body FROM app.notes ORDER BY id")), R"([["alice-1"],["alice-2"]])");
-  // Even root reads only its own partition of a USER table.
-  EXPECT_EQ(Rows(Root("SELECT count(*) FROM app.notes")), "[[0]]");
+  // root's queries read every user's rows (its writes stay in its own).
+  EXPECT_EQ(Rows(Root("SELECT count(*) FROM app.notes")), "[[2]]");
 
   // EXECUTE AS: a user may act only as themself.
   EXPECT_EQ(As("bob", "EXECUTE AS USER 'alice' (SELECT * FROM app.notes)").status, 403);
@@ -259,6 +259,109 @@ TEST_F(Tables, UserTablesAreIsolatedByKey) {
   EXPECT_EQ(As("svc", "EXECUTE AS USER 'boss' (SELECT 1)").status, 403);
   EXPECT_EQ(As("boss", "EXECUTE AS USER 'root' (SELECT 1)").status, 403);
   EXPECT_EQ(Root("EXECUTE AS USER 'ghost' (SELECT 1)").status, 404);
+}
+
+TEST_F(Tables, DbaAndSystemQueriesReadEveryUsersRows) {
+  CreateUser("ev_a", "user");
+  CreateUser("ev_b", "user");
+  CreateUser("ev_svc", "service");
+  CreateUser("ev_dba", "dba");
+  ASSERT_EQ(Root("CREATE USER TABLE app.ev (id INT PRIMARY KEY, body TEXT)").status, 200);
+  ASSERT_EQ(As("ev_a", "INSERT INTO app.ev VALUES (1, 'a1'), (2, 'a2')").status, 200);
+  ASSERT_EQ(As("ev_b", "INSERT INTO app.ev VALUES (1, 'b1')").status, 200);
+  ASSERT_EQ(As("ev_dba", "INSERT INTO app.ev VALUES (5, 'dba5')").status, 200);  // its own rows
+  const std::string all = R"([["a1"],["a2"],["b1"],["dba5"]])";
+  for (const std::string who : {"root", "ev_dba"}) {
+    auto as = [&](const std::string& sql) { return who == "root" ? Root(sql) : As(who, sql); };
+    EXPECT_EQ(Rows(as("SELECT body FROM app.ev ORDER BY body")), all) << who;
+    EXPECT_EQ(Rows(as("SELECT count(*), count(DISTINCT id) FROM app.ev")), "[[4,3]]") << who;
+    // A key names a row in each user's rows: a lookup by it finds them all.
+    EXPECT_EQ(Rows(as("SELECT body FROM app.ev WHERE id = 1 ORDER BY body")), R"([["a1"],["b1"]])") << who;
+    EXPECT_EQ(Rows(as("SELECT body FROM app.ev WHERE id IN (2, 5) ORDER BY body")), R"([["a2"],["dba5"]])") << who;
+    EXPECT_EQ(Rows(as("SELECT count(*) FROM app.ev x JOIN app.ev y ON x.id = y.id")), "[[6]]") << who;
+    // EXECUTE AS reads that user's rows only.
+    EXPECT_EQ(Rows(as("EXECUTE AS USER 'ev_a' (SELECT count(*) FROM app.ev)")), "[[2]]") << who;
+  }
+  // service and user roles read their own rows.
+  EXPECT_EQ(Rows(As("ev_svc", "SELECT count(*) FROM app.ev")), "[[0]]");
+  EXPECT_EQ(Rows(As("ev_b", "SELECT body FROM app.ev")), R"([["b1"]])");
+  // Writes stay in the caller's rows: an UPDATE or DELETE without WHERE changes its own.
+  EXPECT_EQ(As("ev_dba", "UPDATE app.ev SET body = body || '!'").result(0).at("row_count").as_int64(), 1);
+  EXPECT_EQ(As("ev_dba", "DELETE FROM app.ev WHERE id = 1").result(0).at("row_count").as_int64(), 0);
+  EXPECT_EQ(Rows(Root("SELECT body FROM app.ev ORDER BY body")), R"([["a1"],["a2"],["b1"],["dba5!"]])");
+  // INSERT ... SELECT reads the caller's own rows too (it writes).
+  ASSERT_EQ(Root("CREATE SHARED TABLE app.ev_copy (n INT PRIMARY KEY, body TEXT)").status, 200);
+  EXPECT_EQ(Root("INSERT INTO app.ev_copy SELECT id, body FROM app.ev").result(0).at("row_count").as_int64(), 0);
+
+  // Flushed rows too, merged with each user's newer versions.
+  EXPECT_NE(RunJob(http_, "FLUSH TABLE app.ev").find("rows_flushed"), std::string::npos);
+  EXPECT_EQ(Rows(Root("SELECT body FROM app.ev ORDER BY body")), R"([["a1"],["a2"],["b1"],["dba5!"]])");
+  ASSERT_EQ(As("ev_a", "UPDATE app.ev SET body = 'a1 again' WHERE id = 1").status, 200);
+  ASSERT_EQ(As("ev_b", "DELETE FROM app.ev WHERE id = 1").status, 200);
+  ASSERT_EQ(As("ev_b", "INSERT INTO app.ev VALUES (7, 'b7')").status, 200);
+  EXPECT_EQ(Rows(Root("SELECT body FROM app.ev ORDER BY body")), R"([["a1 again"],["a2"],["b7"],["dba5!"]])");
+  EXPECT_EQ(Rows(Root("SELECT body FROM app.ev WHERE id = 1")), R"([["a1 again"]])");
+  EXPECT_EQ(Rows(Root("SELECT _seq IS NOT NULL, count(*) FROM app.ev GROUP BY 1")), "[[true,4]]");
+  // Inside a transaction: its snapshot of every user's rows, and its own writes.
+  auto tx = Root("BEGIN; INSERT INTO app.ev VALUES (8, 'root8'); SELECT count(*) FROM app.ev; ROLLBACK");
+  ASSERT_EQ(tx.status, 200) << json::serialize(tx.body);
+  EXPECT_EQ(json::serialize(tx.result(2).at("rows")), "[[5]]");
+
+  // STREAM tables: every user's live events.
+  ASSERT_EQ(Root("CREATE STREAM TABLE app.ev_events (kind TEXT) WITH (TTL_SECONDS = 3600)").status, 200);
+  ASSERT_EQ(As("ev_a", "INSERT INTO app.ev_events VALUES ('typing'), ('read')").status, 200);
+  ASSERT_EQ(As("ev_b", "INSERT INTO app.ev_events VALUES ('typing')").status, 200);
+  EXPECT_EQ(Rows(Root("SELECT kind, count(*) FROM app.ev_events GROUP BY kind ORDER BY kind")),
+            R"([["read",1],["typing",2]])");
+  EXPECT_EQ(Rows(As("ev_b", "SELECT count(*) FROM app.ev_events")), "[[1]]");
+  // What scans every user's rows is ours to write, never the client's.
+  EXPECT_NE(As("ev_b", "SELECT * FROM kalam_table_scan('app:ev', false, every_scope := true)").status, 200);
+}
+
+// An admin's read of every user's rows agrees with the union of each user's own reads,
+// across random writes, flushes and compactions.
+TEST_F(Tables, EveryUsersRowsAgreeWithEachUsersOwnReads) {
+  const std::vector<std::string> users = {"ag_1", "ag_2", "ag_3", "ag_4"};
+  for (const auto& u : users) CreateUser(u, "user");
+  ASSERT_EQ(Root("CREATE USER TABLE app.ag (id INT PRIMARY KEY, v INT)").status, 200);
+  std::mt19937 rng(17);
+  for (int round = 0; round < 12; ++round) {
+    for (int op = 0; op < 20; ++op) {
+      const std::string& u = users[rng() % users.size()];
+      const int id = static_cast<int>(rng() % 15);
+      const int v = static_cast<int>(rng() % 1000);
+      switch (rng() % 3) {
+        case 0:
+          ASSERT_EQ(As(u, "INSERT INTO app.ag VALUES (" + std::to_string(id) + ", " + std::to_string(v) +
+                              ") ON CONFLICT (id) DO UPDATE SET v = excluded.v").status, 200);
+          break;
+        case 1:
+          ASSERT_EQ(As(u, "UPDATE app.ag SET v = v + 1 WHERE id % 3 = " + std::to_string(id % 3)).status, 200);
+          break;
+        default:
+          ASSERT_EQ(As(u, "DELETE FROM app.ag WHERE id = " + std::to_string(id)).status, 200);
+      }
+    }
+    if (round % 3 == 1) {
+      ASSERT_NE(RunJob(http_, "FLUSH TABLE app.ag").find("rows_flushed"), std::string::npos);
+    }
+    if (round % 6 == 5) RunJob(http_, "STORAGE COMPACT TABLE app.ag");
+    std::multiset<std::string> expected;
+    for (const auto& u : users) {
+      const SqlResponse own = As(u, "SELECT id, v FROM app.ag");
+      ASSERT_EQ(own.status, 200);
+      for (const auto& row : own.rows()) expected.insert(json::serialize(row));
+    }
+    std::multiset<std::string> got;
+    const SqlResponse every = Root("SELECT id, v FROM app.ag");
+    ASSERT_EQ(every.status, 200) << json::serialize(every.body);
+    for (const auto& row : every.rows()) got.insert(json::serialize(row));
+    ASSERT_EQ(got, expected) << "round " << round;
+    EXPECT_EQ(Rows(Root("SELECT count(*) FROM app.ag WHERE v >= 500")),
+              "[[" + std::to_string(std::count_if(expected.begin(), expected.end(), [](const std::string& r) {
+                return json::parse(r).as_array()[1].as_int64() >= 500;
+              })) + "]]") << "round " << round;
+  }
 }
 
 TEST_F(Tables, PrimaryKeyLookupsAnswerLikeScans) {

@@ -123,6 +123,28 @@ TEST(ShardLogEntry, CutShortOrJunkIsRefused) {
   EXPECT_FALSE(DecodeShardLogEntry(huge).ok());
 }
 
+TEST(UserRows, RoundTripAndRefuseWhatIsCutShort) {
+  std::mt19937_64 rng(13);
+  for (int i = 0; i < 200; ++i) {
+    UserRows rows;
+    for (uint64_t n = rng() % 20; n > 0; --n) {
+      rows.rows.emplace_back(std::string(rng() % 30, static_cast<char>(rng())), std::string(rng() % 50, '\0'));
+    }
+    for (uint64_t n = rng() % 5; n > 0; --n) rows.cold_users.push_back("user-" + std::to_string(rng() % 100));
+    const std::string bytes = EncodeUserRows(rows);
+    auto back = DecodeUserRows(bytes);
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    EXPECT_EQ(back->rows, rows.rows);
+    EXPECT_EQ(back->cold_users, rows.cold_users);
+    for (size_t cut = 0; cut < bytes.size(); cut += 1 + bytes.size() / 40) {
+      EXPECT_FALSE(DecodeUserRows(std::string_view(bytes).substr(0, cut)).ok()) << cut;
+    }
+    EXPECT_FALSE(DecodeUserRows(bytes + "x").ok());
+  }
+  std::string huge("\x01\xff\xff\xff\x7f", 5);  // more rows than the bytes could hold
+  EXPECT_FALSE(DecodeUserRows(huge).ok());
+}
+
 TEST(ShardLogEntry, RowsGoToTheirUsersShardOrTheirTablesShard) {
   const int32_t shards = 32;
   std::string user_row = store::ScopePrefix(42, "alice");
