@@ -251,6 +251,18 @@ scenario('a plain user sees only their rows and no user management; admin pages 
   assert.equal(await page.$eval('.sql-shown', (e) => e.textContent), "CREATE USER 'mallory' WITH PASSWORD '********' ROLE user");
   await page.screenshot({ path: path.join(outputDir, 'plain-user-refused.png') });
   await page.close();
+
+  // root reads every user's rows of the USER table, told so, and edits none of them.
+  const admin = await newPage('root');
+  await signIn(admin, 'root', ROOT_PASSWORD);
+  await go(admin, 'table/shop/notes');
+  await admin.waitForFunction(() => document.querySelector('#row-count')?.textContent === '3 rows');
+  await admin.waitForFunction(() => document.querySelectorAll('.grid-row:not(.pending)').length === 3);
+  assert.deepEqual((await gridRows(admin)).map((r) => r[1]), ['alice one', 'alice two', 'bob secret']);
+  assert.match(await admin.$eval('#every-user', (e) => e.textContent), /Every user’s rows/);
+  assert.equal(await admin.$('p.hint:not(#every-user)'), null, 'no edit hint');
+  await admin.screenshot({ path: path.join(outputDir, 'admin-every-user.png') });
+  await admin.close();
 });
 
 scenario('the UI is served with a CSP, nosniff and caching headers', async () => {

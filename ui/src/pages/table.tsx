@@ -52,7 +52,10 @@ function Rows(props: { session: Session; tableRef: string; kind: string; columns
   const [editing, setEditing] = useState<{ row: unknown[] | null } | null>(null);
   const [lastSql, setLastSql] = useState<string | null>(null);
   const key = columns.filter((c) => c.primaryKey).map((c) => c.name);
-  const editable = props.kind !== 'system' && props.kind !== 'stream' && key.length > 0;
+  // dba and system read every user's rows of USER and STREAM tables, but write their own:
+  // a row shown may be another user's, so rows are not edited from here.
+  const everyUser = session.isAdmin() && (props.kind === 'user' || props.kind === 'stream');
+  const editable = props.kind !== 'system' && props.kind !== 'stream' && key.length > 0 && !everyUser;
   const writable = props.kind !== 'system';
 
   const where = filter.trim() ? ` WHERE ${filter}` : '';
@@ -107,6 +110,7 @@ function Rows(props: { session: Session; tableRef: string; kind: string; columns
         <span class="count" id="row-count" aria-live="polite">{count === null ? '…' : `${count.toLocaleString('en')} row${count === 1 ? '' : 's'}`}</span>
         {writable && <button type="button" class="primary" id="add-row" onClick={() => setEditing({ row: null })}>Add row</button>}
       </form>
+      {everyUser && <p class="hint" id="every-user">Every user’s rows, as your role reads them. Rows you add are your own; to change another user’s, use <code>EXECUTE AS USER 'name' (…)</code> in the SQL studio.</p>}
       <SqlShown sql={lastSql} />
       {error !== null && <ErrorBox error={error} onRetry={() => setRound((r) => r + 1)} />}
       {count === null || !schema ? (error === null && <Loading what="rows" />) : count === 0 ? (
