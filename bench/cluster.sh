@@ -27,6 +27,11 @@
 #     at a time at the leader of bench.chat's shard, INSERT sent -> change received), the
 #     subscriber at the leader, at a follower, and at a fourth node that holds no replica
 #     (it joins drained), which relays the subscription to the leader.
+#   - every user's rows: root's count over bench.inbox, a USER table of
+#     BENCH_CLUSTER_EV_USERS users x BENCH_CLUSTER_EV_ROWS rows (200 x 250), hot, then
+#     flushed (a segment per user); on the single server, through a node holding every
+#     shard (caught up with each leader), and through the fourth node, which holds none
+#     and gathers every hot row from the leaders.
 
 cluster_seconds="${BENCH_CLUSTER_SECONDS:-5}"
 cluster_clients="${BENCH_CLUSTER_CLIENTS:-12}"
@@ -41,6 +46,8 @@ cluster_urls=("" "" "" "")
 cluster_raft=("" "" "" "")
 cluster_http=("" "" "" "")
 cluster_live_n="${BENCH_CLUSTER_LIVE_N:-1000}"
+cluster_ev_users="${BENCH_CLUSTER_EV_USERS:-200}"
+cluster_ev_rows="${BENCH_CLUSTER_EV_ROWS:-250}"
 cluster_endpoints=""
 
 need_cluster() {
@@ -223,6 +230,50 @@ flush_wait() {
   log "flush: $key $status in ${R[$key.ms]} ms, ${R[$key.rows]:-?} rows"
 }
 
+# every_user_load SQL_FN: bench.inbox, a USER table, with cluster_ev_rows rows of each of
+# cluster_ev_users users, written in their names (EXECUTE AS) through SQL_FN.
+every_user_load() {
+  local sql_fn="$1" u users=""
+  cluster_ok "$("$sql_fn" "CREATE USER TABLE bench.inbox ($columns) WITH (FLUSH_POLICY = 'rows:1000000000')")" "creating bench.inbox"
+  for u in $(seq 0 $(( cluster_ev_users - 1 ))); do
+    users+="CREATE USER IF NOT EXISTS 'ev$u' WITH PASSWORD 'ev-password-$u' ROLE user; "
+  done
+  cluster_ok "$("$sql_fn" "$users")" "creating bench.inbox's users"
+  for u in $(seq 0 $(( cluster_ev_users - 1 ))); do
+    cluster_ok "$("$sql_fn" "EXECUTE AS USER 'ev$u' (INSERT INTO bench.inbox SELECT range, 'room-' || (range % 50), 'author', repeat('x', 100), TIMESTAMP '2026-01-01' FROM range($cluster_ev_rows))")" "loading bench.inbox"
+  done
+}
+
+# every_user_flush SQL_FN: FLUSH TABLE bench.inbox through SQL_FN, waiting for its job.
+every_user_flush() {
+  local sql_fn="$1" body job status
+  body="$("$sql_fn" "FLUSH TABLE bench.inbox")"
+  cluster_ok "$body" "flushing bench.inbox"
+  job="$(first_cell "$body")"
+  for _ in $(seq 6000); do
+    status="$(first_cell "$("$sql_fn" "SELECT status FROM system.jobs WHERE job_id = '$job'")")"
+    case "$status" in queued|running) sleep 0.02 ;; *) break ;; esac
+  done
+  [ "$status" = completed ] || die "cluster: flushing bench.inbox: $status"
+}
+
+# every_user_time KEY URL: root's count of every user's rows of bench.inbox through URL,
+# 20 times: R[KEY.p50_ms], R[KEY.max_ms], R[KEY.rows] (what it counted).
+every_user_time() {
+  local key="$1" url="$2" t
+  local -a times=()
+  for _ in $(seq 20); do
+    t="$(curl -sS -m 60 -o "$tmp/every_user.json" -w '%{time_total}' -H "Authorization: $auth" \
+      -H 'Content-Type: application/json' -d '{"sql":"SELECT count(*), count(DISTINCT room) FROM bench.inbox"}' "$url/v1/api/sql")"
+    cluster_ok "$(cat "$tmp/every_user.json")" "counting every user's rows ($key)"
+    times+=("$(awk -v t="$t" 'BEGIN { printf "%.1f", t * 1000 }')")
+  done
+  R[$key.p50_ms]="$(printf '%s\n' "${times[@]}" | sort -n | sed -n 10p)"
+  R[$key.max_ms]="$(printf '%s\n' "${times[@]}" | sort -n | tail -1)"
+  R[$key.rows]="$(first_cell "$(cat "$tmp/every_user.json")")"
+  log "every user's rows: $key p50 ${R[$key.p50_ms]} ms, max ${R[$key.max_ms]} ms, ${R[$key.rows]} rows"
+}
+
 # Dies unless the response body is a success.
 cluster_ok() {
   case "$1" in '{"status":"success"'*) ;; *) die "cluster: $2 failed: $1" ;; esac
@@ -245,6 +296,11 @@ max_subscriptions_per_user = 1000000"
   run_wrk single.point1 1 "$cluster_seconds" 1 BENCH_SQL="SELECT * FROM bench.points WHERE id = {r}" BENCH_RAND_MAX=10000
   run_wrk single.pointN "$cluster_clients" "$cluster_seconds" "$(gen_threads "$cluster_clients")" BENCH_SQL="SELECT * FROM bench.points WHERE id = {r}" BENCH_RAND_MAX=10000
   flush_wait single.flush kalam_sql
+  log "cluster: every user's rows on the single server"
+  every_user_load kalam_sql
+  every_user_time single.every_user "$kalam_url"
+  every_user_flush kalam_sql
+  every_user_time single.every_user_cold "$kalam_url"
   kalam_sql_ok "$cluster_topic_sql" >/dev/null
   log "cluster: topics end to end on the single server ($cluster_topic_rate rows/s)"
   topics_run single.topic kalam-e2e port="${kalam_url##*:}" auth="$auth" topic=bench.stream \
@@ -361,6 +417,13 @@ max_subscriptions_per_user = 1000000"
     sleep 0.2
   done
   cluster_wait_settled
+  log "cluster: every user's rows through a node holding every shard and through the fourth"
+  every_user_load cluster_sql_0
+  every_user_time cluster.every_user.held "${cluster_urls[0]}"
+  every_user_time cluster.every_user.gathered "${cluster_urls[3]}"
+  every_user_flush cluster_sql_0
+  every_user_time cluster.every_user_cold.held "${cluster_urls[0]}"
+  every_user_time cluster.every_user_cold.gathered "${cluster_urls[3]}"
   k="$(cluster_leader bench.chat)" || die "cluster: no node takes writes to bench.chat"
   local token
   token="$(curl -sS -H 'Content-Type: application/json' -d "{\"username\":\"root\",\"password\":\"$password\"}" \
@@ -407,6 +470,8 @@ report_cluster() {
   echo "Subscriptions held ($cluster_sub_conns connections x $cluster_sub_subs subscriptions to bench.chat; cluster: a third of the connections on each node, at once): single server ${R[single.subs.acked]:-0} acknowledged in ${R[single.subs.subscribe_s]:-n/a} s, ${R[single.subs.per_sub_bytes]:-n/a} bytes of RSS per subscription; cluster $held acknowledged, the slowest node in $slowest s, bytes per subscription on each node: $per_sub."
   echo
   echo "Failover (SIGKILL of the shard's leader → first INSERT taken again through another node, ms): ${R[cluster.failovers]:-none}"
+  echo
+  echo "Every user's rows (root's \`SELECT count(*), count(DISTINCT room)\` over a USER table of ${R[single.every_user.rows]:-?} / ${R[cluster.every_user.held.rows]:-?} / ${R[cluster.every_user.gathered.rows]:-?} hot rows of $cluster_ev_users users, p50 / max of 20, ms): single server ${R[single.every_user.p50_ms]:-n/a} / ${R[single.every_user.max_ms]:-n/a}; cluster, through a node holding every shard (each caught up with its leader first) ${R[cluster.every_user.held.p50_ms]:-n/a} / ${R[cluster.every_user.held.max_ms]:-n/a}; through a fourth node holding none (every row sent by the shards' leaders) ${R[cluster.every_user.gathered.p50_ms]:-n/a} / ${R[cluster.every_user.gathered.max_ms]:-n/a}. The same rows flushed (a Parquet segment per user, merged per user): single server ${R[single.every_user_cold.p50_ms]:-n/a} / ${R[single.every_user_cold.max_ms]:-n/a}; cluster, through a node holding every shard ${R[cluster.every_user_cold.held.p50_ms]:-n/a} / ${R[cluster.every_user_cold.held.max_ms]:-n/a}; through the fourth ${R[cluster.every_user_cold.gathered.p50_ms]:-n/a} / ${R[cluster.every_user_cold.gathered.max_ms]:-n/a}."
   echo
   echo "Live query latency ($cluster_live_n INSERTs one at a time at the leader of bench.chat's shard → change received, p50 / p99): subscriber at the leader $(ms "${R[cluster.live.leader.deliver_p50_us]:-}") / $(ms "${R[cluster.live.leader.deliver_p99_us]:-}"), at a follower $(ms "${R[cluster.live.follower.deliver_p50_us]:-}") / $(ms "${R[cluster.live.follower.deliver_p99_us]:-}"), at a fourth node holding no replica (relayed to the leader) $(ms "${R[cluster.live.relayed.deliver_p50_us]:-}") / $(ms "${R[cluster.live.relayed.deliver_p99_us]:-}")."
   echo

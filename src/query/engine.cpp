@@ -387,8 +387,6 @@ class Engine final : public QueryEngine, public DmlHost {
     every_scope_gate_ = std::move(every_scope);
     scope_gather_ = std::move(one_scope);
   }
-  // The gate of the statement's table reads; empty when it reads this node's replicas as
-  // they are.
   // For a read of every user's rows of a table: the users whose flushed rows it merges in.
   // In cluster mode the rows of the users whose shards this node does not hold are
   // gathered from their leaders first (into gathered, for the scans), and those it holds
@@ -434,6 +432,8 @@ class Engine final : public QueryEngine, public DmlHost {
     return scopes;
   }
 
+  // The gate of the statement's table reads; empty when it reads this node's replicas as
+  // they are.
   TableReadGate ReadGateFor(const QueryContext& context) const {
     if (context.freshness == ReadFreshness::kReplica || !read_gate_) return {};
     return [this, freshness = context.freshness](const catalog::TableDef& table, const std::string& scope) {
