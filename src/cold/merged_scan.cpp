@@ -1,5 +1,6 @@
 #include "cold/merged_scan.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 
@@ -181,12 +182,27 @@ std::string MergedScanSql(const TableDef& table, const std::string& scope_dir, c
 std::string EveryScopeSql(const TableDef& table, const std::vector<ScopeSegments>& cold_scopes,
                           const std::function<bool(const Segment&)>& may_match,
                           std::optional<int64_t> visible_seq) {
-  std::string all = HotSql(table, ", every_scope := true");
+  std::vector<std::string> parts = {HotSql(table, ", every_scope := true")};
   for (const ScopeSegments& s : cold_scopes) {
-    const std::string cold =
-        ColdSql(table, ", scope := " + SqlString(s.scope), s.dir, *s.manifest, may_match, visible_seq);
-    if (!cold.empty()) all += " UNION ALL " + cold;
+    std::string cold = ColdSql(table, ", scope := " + SqlString(s.scope), s.dir, *s.manifest, may_match, visible_seq);
+    if (!cold.empty()) parts.push_back(std::move(cold));
   }
+  // A chain of UNION ALLs nests as deep as it is long, and the parser stops at a depth of
+  // some hundreds: many users' parts are joined 32 at a time, in subqueries, a tree.
+  constexpr size_t kFanOut = 32;
+  while (parts.size() > kFanOut) {
+    std::vector<std::string> joined;
+    for (size_t i = 0; i < parts.size(); i += kFanOut) {
+      std::string group;
+      for (size_t j = i; j < std::min(parts.size(), i + kFanOut); ++j) {
+        group += (group.empty() ? "" : " UNION ALL ") + parts[j];
+      }
+      joined.push_back("SELECT * FROM (" + group + ")");
+    }
+    parts = std::move(joined);
+  }
+  std::string all;
+  for (const std::string& part : parts) all += (all.empty() ? "" : " UNION ALL ") + part;
   return all;
 }
 

@@ -274,7 +274,8 @@ class Engine final : public QueryEngine, public DmlHost {
         type == duckdb::StatementType::DELETE_STATEMENT) {
       // A statement that writes is made at the leader of the shard it writes: refused at
       // once elsewhere (and sent on there). Its reads of other shards are made here, caught
-      // up.
+      // up; where it is at its shard's leader (or was sent on), those of a shard this node
+      // holds no replica of come from that shard's leader (kSentOn): it is where it must run.
       QueryContext writing = context;
       writing.every_user = false;  // what a statement that writes reads is the caller's own rows
       std::string written_id;  // cluster mode: the table written ("" when not known)
@@ -282,12 +283,15 @@ class Engine final : public QueryEngine, public DmlHost {
         // Where this node leads the written shard, it first applies what earlier leaders
         // committed; elsewhere the write is refused, here at once (kLeader: the batch is
         // sent on) or when it is proposed.
+        bool leads_written = false;
         if (const catalog::TableDef* written = WrittenTable(*state, context, **statement)) {
           written_id = written->id();
           const Status here = read_gate_(*written, auth::ScopeFor(*written, context.caller), ReadFreshness::kLeader);
           if (context.freshness == ReadFreshness::kLeader) KALAM_RETURN_IF_ERROR(here);
+          leads_written = here.ok();
         }
-        writing.freshness = ReadFreshness::kCaughtUp;
+        writing.freshness = context.freshness == ReadFreshness::kSentOn || leads_written ? ReadFreshness::kSentOn
+                                                                                         : ReadFreshness::kCaughtUp;
       }
       // Before anything is read: what the statement reads is the shard's latest if this
       // node leads it, caught up, from now until its write is proposed (else it is refused).
@@ -625,17 +629,19 @@ class Engine final : public QueryEngine, public DmlHost {
         const std::function<Result<std::vector<ScopeToMerge>>(const catalog::TableDef&)> every_scope =
             [&](const catalog::TableDef& table) { return EveryScope(context, table, snapshot, gathered); };
         if (context.every_user) guard.every_scope = &every_scope;
-        // A read caught up of a shard this node holds no replica of: its rows from its
-        // leader (not in a transaction, which stays in its shard).
+        // In a batch sent on (which is not sent on again), a read of a shard this node
+        // holds no replica of: its rows from its leader (not in a transaction, which stays
+        // in its shard). A second reference to the table reads the same rows.
         const std::function<Result<bool>(const catalog::TableDef&, const std::string&)> gather =
             [&](const catalog::TableDef& table, const std::string& scope) -> Result<bool> {
+          if (gathered.contains(table.table_num)) return true;
           auto rows = scope_gather_(table, scope);
           if (!rows.ok()) return rows.status();
           if (*rows == nullptr) return false;
           gathered[table.table_num] = std::move(rows).value();
           return true;
         };
-        if (scope_gather_ && context.freshness == ReadFreshness::kCaughtUp && context.transaction == nullptr) {
+        if (scope_gather_ && context.freshness == ReadFreshness::kSentOn && context.transaction == nullptr) {
           guard.gather = &gather;
         }
         KALAM_RETURN_IF_ERROR(GuardStatement(*statement, guard));

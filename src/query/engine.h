@@ -71,6 +71,10 @@ enum class ReadFreshness {
   kReplica,   // this node's replicas as they are (a single node; the Postgres wire)
   kLeader,    // at the leader of the rows' shard: refused elsewhere, the refusal naming it
   kCaughtUp,  // here, once this node's replica has applied what the leader had when asked
+  // A batch another node sent on (never sent on again), or a write at its shard's leader:
+  // as kCaughtUp, and the rows of a shard this node holds no replica of are read from that
+  // shard's leader.
+  kSentOn,
 };
 
 struct QueryContext {
@@ -115,7 +119,7 @@ struct GatheredRows {
 };
 using EveryScopeGate = std::function<Result<std::shared_ptr<const GatheredRows>>(const catalog::TableDef& table,
                                                                                 ReadFreshness freshness)>;
-// Cluster mode: for a read caught up (kCaughtUp) of one scope's rows (a user's, or a SHARED
+// Cluster mode: for a read of a batch sent on (kSentOn) of one scope's rows (a user's, or a SHARED
 // table's "") of a shard this node holds no replica of, those rows from the shard's
 // leader; null when the shard is held here (the read gate's refusal then stands).
 using ScopeGather =

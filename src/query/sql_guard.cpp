@@ -463,7 +463,11 @@ class Guard {
   // Replaces a base table reference by what `SELECT * FROM <from>` reads, keeping its aliases.
   static Status ReplaceWithFrom(unique_ptr<TableRef>& ref, const std::string& from, const std::string& alias) {
     duckdb::Parser parser;
-    parser.ParseQuery("SELECT * FROM " + from);
+    try {
+      parser.ParseQuery("SELECT * FROM " + from);
+    } catch (const std::exception& e) {
+      return {Code::kInternalError, "the read of a table could not be planned: " + duckdb::ErrorData(e).RawMessage()};
+    }
     auto& node = parser.statements[0]->Cast<duckdb::SelectStatement>().node->Cast<duckdb::SelectNode>();
     auto replacement = std::move(node.from_table);
     replacement->alias = alias;

@@ -63,8 +63,9 @@ class App {
   // Cluster mode: Ok once this node's replica of shard has what its leader had applied
   // when asked (at once where this node leads it).
   Status CatchUp(int32_t shard);
-  // Cluster mode: CatchUp of each of shards, at once; those it succeeded for.
-  std::set<int32_t> CatchUpAll(const std::set<int32_t>& shards);
+  // Cluster mode: CatchUp of each of shards; those it succeeded for (failed, when given,
+  // receives the first failure).
+  std::set<int32_t> CatchUpAll(const std::set<int32_t>& shards, Status* failed = nullptr);
   // Cluster mode: sends outbox records to the topic's leader named in refusal.
   Status SendTopicRecordsOn(const Status& refusal, uint64_t topic_num, int32_t source_shard,
                             const std::vector<topics::OutboxRecord>& records);

@@ -320,7 +320,7 @@ Response Routes::Sql(const Request& request, const Result<auth::Caller>& caller,
   // caught up with their leaders.
   if (app_.config().cluster.enabled()) {
     batch_request.freshness =
-        request.count(kForwardedHeader) == 0 ? query::ReadFreshness::kLeader : query::ReadFreshness::kCaughtUp;
+        request.count(kForwardedHeader) == 0 ? query::ReadFreshness::kLeader : query::ReadFreshness::kSentOn;
   }
 
   sql::BatchResult batch = app_.executor().Execute(*caller, batch_request);

@@ -562,6 +562,7 @@ TEST_F(ClusterTest, FlushesWriteEachShardOnceToSharedStorageForEveryReplica) {
   };
   auto every_replica_answers = [&](const std::string& items_rows, const std::vector<std::string>& notes_rows) {
     const std::multiset<std::string> all_notes = every_users_rows(notes_rows);
+    EXPECT_GE(all_notes.size(), static_cast<size_t>(kUsers * 10 - 1));  // user 5 deletes one later
     for (ServerProcess* node : serving) {
       EXPECT_TRUE(WaitUntil([&] { return every_users_rows({RowsText(*node, RootAuth(), notes)}) == all_notes; },
                             std::chrono::seconds(5)))
@@ -1482,7 +1483,9 @@ TEST_F(ClusterTest, AStatementReadsTheShardsItsNodeDoesNotHoldFromTheirLeaders) 
     nodes.push_back(started_.back().get());
   }
   // Every node sees the others, and every shard is led (each node names the leaders of
-  // the shards it holds).
+  // the shards it holds), the leaders spread (no node leads more than 3 of the 8) and
+  // settled: the same for a second.
+  std::map<int64_t, std::string> settled;
   ASSERT_TRUE(WaitUntil(
       [&] {
         for (ServerProcess* node : nodes) {
@@ -1490,9 +1493,20 @@ TEST_F(ClusterTest, AStatementReadsTheShardsItsNodeDoesNotHoldFromTheirLeaders) 
         }
         std::map<int64_t, std::string> led;
         for (ServerProcess* node : nodes) led.merge(Leaders(*node, true));
-        return led.size() == 8;
+        std::map<std::string, int> per_node;
+        for (const auto& [shard, leader] : led) ++per_node[leader];
+        const bool spread = led.size() == 8 && std::all_of(per_node.begin(), per_node.end(),
+                                                            [](const auto& n) { return n.second <= 3; });
+        if (!spread || led != settled) {
+          settled = spread ? led : std::map<int64_t, std::string>();
+          return false;
+        }
+        std::this_thread::sleep_for(std::chrono::seconds(1));  // then looked at once more
+        std::map<int64_t, std::string> again;
+        for (ServerProcess* node : nodes) again.merge(Leaders(*node, true));
+        return again == settled;
       },
-      std::chrono::seconds(30)));
+      std::chrono::seconds(60)));
   const auto retrying = SqlOnceLeadersKnown;
   constexpr int kTables = 8, kUsers = 6;
   std::string ddl = "CREATE NAMESPACE app; CREATE USER TABLE app.mine (id BIGINT PRIMARY KEY, k INT); "

@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <duckdb.hpp>
+#include "duckdb/parser/parser.hpp"
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <set>
@@ -276,6 +278,26 @@ TEST(MergedScanTest, RandomScopesAgreeWithTheModel) {
 TEST(MergedScanTest, NoSegmentsNoMergedSql) {
   EXPECT_EQ(MergedScanSql(TheTable(), "/nowhere", Manifest{}), "");
   EXPECT_EQ(SegmentsSql(TheTable(), "/nowhere", Manifest{}), "");
+}
+
+// Every user's rows of a table with thousands of flushed users: one statement the parser
+// takes (a chain of UNION ALLs as long would nest past its depth limit), with each user's
+// part in it.
+TEST(MergedScanTest, EveryScopeSqlOfThousandsOfUsersParses) {
+  auto manifest = std::make_shared<Manifest>();
+  Segment segment;
+  segment.file = "batch-1.parquet";
+  segment.columns = {{1, "id"}, {2, "label"}, {3, "n"}};
+  manifest->segments.push_back(segment);
+  std::vector<ScopeSegments> users;
+  for (int u = 0; u < 3000; ++u) users.push_back({"u" + std::to_string(u), "/cold/u" + std::to_string(u), manifest});
+  const std::string sql = EveryScopeSql(TheTable(), users);
+  for (const char* part : {"every_scope := true", "scope := 'u0'", "scope := 'u2999'", "/cold/u1500/batch-1.parquet"}) {
+    EXPECT_NE(sql.find(part), std::string::npos) << part;
+  }
+  duckdb::Parser parser;
+  EXPECT_NO_THROW(parser.ParseQuery(sql));
+  EXPECT_EQ(parser.statements.size(), 1u);
 }
 
 TEST(MergedScanTest, SegmentRangeIsTypedAndFollowsRenames) {

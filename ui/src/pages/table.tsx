@@ -59,8 +59,11 @@ function Rows(props: { session: Session; tableRef: string; kind: string; columns
   const writable = props.kind !== 'system';
 
   const where = filter.trim() ? ` WHERE ${filter}` : '';
-  const order = sort ? ` ORDER BY ${ident(sort.column)} ${sort.desc ? 'DESC' : 'ASC'}${key.length ? ', ' + key.map(ident).join(', ') : ''}`
-    : key.length ? ` ORDER BY ${key.map(ident).join(', ')}` : '';
+  // Pages need a total order: the key, and, where every user's rows show (a key per user),
+  // _seq after it.
+  const unique = [...key.map(ident), ...(everyUser ? ['_seq'] : [])];
+  const order = sort ? ` ORDER BY ${ident(sort.column)} ${sort.desc ? 'DESC' : 'ASC'}${unique.length ? ', ' + unique.join(', ') : ''}`
+    : unique.length ? ` ORDER BY ${unique.join(', ')}` : '';
 
   useEffect(() => {
     pages.current = new Map();
