@@ -114,6 +114,16 @@ Status TooManyRows(const client::HttpResponse& answer) {
           message != nullptr && message->is_string() ? std::string(message->as_string()) : answer.body};
 }
 
+// SERVICE_UNAVAILABLE for the shards whose rows no node could be asked for (refusal: the
+// first reason, when known).
+Status Unanswered(const std::set<int32_t>& shards, const std::string& done, const Status& refusal) {
+  std::string list;
+  for (int32_t shard : shards) list += (list.empty() ? "" : ", ") + std::to_string(shard);
+  return {Code::kServiceUnavailable, "the rows of shard(s) " + list + " could not be " + done +
+                                         ": no node holding them answered" +
+                                         (refusal.ok() ? std::string() : " (" + refusal.message() + ")") + "; retry"};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<App>> App::Open(const Config& config) {
@@ -516,9 +526,8 @@ Status App::CatchUp(int32_t shard) {
 }
 
 std::set<int32_t> App::CatchUpAll(const std::set<int32_t>& shards, Status* failed) {
-  // One after another: side by side (a thread per shard) made reads spanning shards
-  // slower and refused for seconds in a test cluster of two replicas per shard, for a
-  // reason not found yet.
+  // One after another (a thread per shard was no faster, and left reads refused for
+  // seconds in a cluster of two replicas per shard).
   std::set<int32_t> ready;
   for (int32_t shard : shards) {
     const Status status = CatchUp(shard);
@@ -773,13 +782,7 @@ Result<int64_t> App::CountHotRows(const catalog::TableDef& table) {
       refusal = answer.ok() ? Status(Code::kServiceUnavailable, "node '" + node + "': " + answer->body) : answer.status();
     }
   }
-  if (!remaining.empty()) {
-    std::string list;
-    for (int32_t shard : remaining) list += (list.empty() ? "" : ", ") + std::to_string(shard);
-    return Status(Code::kServiceUnavailable, "the rows of shard(s) " + list +
-                                                 " could not be counted: no node holding them answered" +
-                                                 (refusal.ok() ? std::string() : " (" + refusal.message() + ")") + "; retry");
-  }
+  if (!remaining.empty()) return Unanswered(remaining, "counted", refusal);
   return total;
 }
 
@@ -883,13 +886,7 @@ Result<std::shared_ptr<const query::GatheredRows>> App::GatherUserRows(const cat
       }
     }
   }
-  if (!remaining.empty()) {
-    std::string list;
-    for (int32_t shard : remaining) list += (list.empty() ? "" : ", ") + std::to_string(shard);
-    return Status(Code::kServiceUnavailable, "the rows of shard(s) " + list +
-                                                 " could not be read: no node holding them answered" +
-                                                 (refusal.ok() ? std::string() : " (" + refusal.message() + ")") + "; retry");
-  }
+  if (!remaining.empty()) return Unanswered(remaining, "read", refusal);
   return std::shared_ptr<const query::GatheredRows>(std::move(gathered));
 }
 
