@@ -445,6 +445,18 @@ Status Catalog::RefreshTo(int64_t version) {
   return refreshed;
 }
 
+bool Catalog::CaughtUpWithNewer() {
+  bool newer = false;
+  {
+    std::lock_guard lock(write_mutex_);
+    if (shared_ == nullptr) return false;
+    const int64_t had = shared_version_;
+    newer = RefreshLocked().ok() && shared_version_ != had;
+  }
+  TellTablesGone();
+  return newer;
+}
+
 Status Catalog::RefreshLocked() {
   if (shared_ == nullptr) return Status::Ok();
   auto version = shared_->Version();

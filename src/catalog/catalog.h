@@ -81,6 +81,10 @@ class Catalog {
   Status Refresh();
   // Refresh, unless this node has the shared catalog at version already.
   Status RefreshTo(int64_t version);
+  // Cluster mode: Refresh, saying whether the shared catalog had changes this node had not
+  // taken (so a name not found here a moment ago may be found now). False when the catalog
+  // is not shared or cannot be read.
+  bool CaughtUpWithNewer();
   // Cluster mode: called after each change this node made to the shared catalog, with its
   // version, once the writers' lock is free (a change only a sign-in's bookkeeping makes,
   // last_seen and the refresh-token families, is not announced). The server tells the other

@@ -2,6 +2,7 @@
 // with long polling (the waiting itself is the HTTP server's, off the pools).
 #include <fmt/format.h>
 
+#include "catalog/catalog.h"
 #include "common/clock.h"
 #include "common/json_text.h"
 #include "server/app.h"
@@ -87,6 +88,10 @@ Response Routes::TopicConsume(const Request& request, const Result<auth::Caller>
   consume.start = *start;
   consume.limit = static_cast<size_t>(limit->value_or(100));
   auto batch = app_.topics().Consume(consume);
+  // Cluster mode: a topic made through another node a moment ago may not be known here yet.
+  if (!batch.ok() && batch.status().code() == Code::kNotFound && app_.catalog().CaughtUpWithNewer()) {
+    batch = app_.topics().Consume(consume);
+  }
   if (!batch.ok()) {
     // Cluster mode: asked of the topic's leader, which waits for messages itself.
     const auto wait_for = std::chrono::seconds(timeout->value_or(0)) + std::chrono::seconds(10);
@@ -132,7 +137,11 @@ Response Routes::TopicAck(const Request& request, const Result<auth::Caller>& ca
   auto upto = IntegerField(*body, "upto_offset", 0, INT64_MAX);
   if (!upto.ok()) return fail(upto.status());
   if (!*upto) return fail(Status(Code::kInvalidInput, "Missing field \"upto_offset\""));
-  auto committed = app_.topics().Ack(*topic, *group, static_cast<int32_t>(partition->value_or(0)), **upto);
+  const int32_t partition_id = static_cast<int32_t>(partition->value_or(0));
+  auto committed = app_.topics().Ack(*topic, *group, partition_id, **upto);
+  if (!committed.ok() && committed.status().code() == Code::kNotFound && app_.catalog().CaughtUpWithNewer()) {
+    committed = app_.topics().Ack(*topic, *group, partition_id, **upto);
+  }
   if (!committed.ok()) {
     if (auto answered = SendTopicRequestOn(request, committed.status(), std::chrono::seconds(30))) {
       return std::move(*answered);

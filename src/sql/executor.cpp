@@ -77,6 +77,14 @@ BatchResult Executor::Execute(const Caller& caller, const BatchRequest& request,
       result = cancellation.cancelled()
                    ? Result<StatementResult>(CancelledStatus(cancellation.reason()))
                    : RunStatement(caller, sql, request.default_namespace, session, cancellation);
+      // Cluster mode: a name made through another node a moment ago may not have reached
+      // this one yet (its announcement lost or late). Asked once more after catching up
+      // with the shared catalog; outside a transaction only, where a failed statement
+      // left nothing behind.
+      if (!result.ok() && result.status().code() == Code::kNotFound && !in_transaction &&
+          session.state() == Session::State::kIdle && !cancellation.cancelled() && catalog_.CaughtUpWithNewer()) {
+        result = RunStatement(caller, sql, request.default_namespace, session, cancellation);
+      }
       if (observer_) {
         observer_(sql, result.status().code(),
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
