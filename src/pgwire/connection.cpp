@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <boost/json.hpp>
 #include <random>
 
 #include "auth/authenticator.h"
@@ -320,7 +322,7 @@ void Connection::Cancel(int32_t process_id, int32_t secret) {
 }
 
 TxStatus Connection::TransactionStatus() const {
-  switch (session_.state()) {
+  switch (moved_ ? moved_state_ : session_.state()) {
     case sql::Session::State::kIdle: return TxStatus::kIdle;
     case sql::Session::State::kInTransaction: return TxStatus::kInTransaction;
     case sql::Session::State::kFailed: return TxStatus::kFailed;
@@ -331,6 +333,9 @@ TxStatus Connection::TransactionStatus() const {
 awaitable<void> Connection::Run(bool refuse) {
   asio::co_spawn(socket_.get_executor(), Watchdog(), asio::detached);
   co_await Serve(refuse);
+  // A transaction moved to another node and still open there is given up there, off
+  // the I/O thread.
+  if (moved_) asio::post(services_.statements, [moved = std::shared_ptr<MovedTransaction>(std::move(moved_))] {});
   boost::system::error_code ignored;
   socket_.close(ignored);
   timer_.cancel();  // the watchdog sees the socket closed and ends
@@ -370,7 +375,7 @@ awaitable<void> Connection::Serve(bool refuse) {
     // Inside a transaction, the wait for the next message is bounded: a transaction left
     // open holds its snapshot (and keeps compaction from reclaiming what it may read).
     const int64_t idle_limit = services_.executor.session_limits().idle_in_transaction_timeout_secs;
-    idle_in_transaction_ = idle_limit > 0 && session_.state() != sql::Session::State::kIdle;
+    idle_in_transaction_ = idle_limit > 0 && TransactionStatus() != TxStatus::kIdle;
     if (idle_in_transaction_) SetDeadline(Clock::now() + std::chrono::seconds(idle_limit));
     const bool read = co_await ReadMessage(message);
     if (idle_in_transaction_) {
@@ -399,6 +404,7 @@ awaitable<void> Connection::Serve(bool refuse) {
             shapes.push_back(sql::StatementShape(statement));
             inline_run = inline_run && quick_.IsQuick(shapes.back());
           }
+          if (moved_) inline_run = false;  // its statements wait for another node
           if (!inline_run) co_await asio::post(asio::bind_executor(services_.statements, use_awaitable));
           RunQuery(statements, shapes);
           if (!inline_run) co_await asio::post(asio::bind_executor(socket_.get_executor(), use_awaitable));
@@ -429,7 +435,7 @@ awaitable<void> Connection::Serve(bool refuse) {
         break;
       case 'S':  // Sync: the end of an extended-protocol exchange
         skipping_to_sync = false;
-        if (session_.state() == sql::Session::State::kIdle) portals_.clear();  // they end with their transaction
+        if (TransactionStatus() == TxStatus::kIdle) portals_.clear();  // they end with their transaction
         AppendReadyForQuery(out_, TransactionStatus());
         flush = true;
         break;
@@ -491,8 +497,8 @@ Result<Connection::Answer> Connection::Run(const std::string& statement,
   Answer answer;
   if (std::optional<Result<CopyOut>> copy = ParseCopy(statement)) {
     if (!copy->ok()) {
-      KALAM_RETURN_IF_ERROR(session_.BeforeStatement());  // not inside a failed transaction
-      session_.Fail(copy->status());
+      KALAM_RETURN_IF_ERROR(BeforeStatement());  // not inside a failed transaction
+      FailTransaction(copy->status());
       return copy->status();
     }
     Result<Answer> rows = Run((*copy)->select, std::move(params));
@@ -504,9 +510,9 @@ Result<Connection::Answer> Connection::Run(const std::string& statement,
   }
   if (!params) {
     if (std::optional<LocalAnswer> local = AnswerLocally(statement, settings_)) {
-      KALAM_RETURN_IF_ERROR(session_.BeforeStatement());  // not inside a failed transaction
+      KALAM_RETURN_IF_ERROR(BeforeStatement());  // not inside a failed transaction
       if (!local->error.ok()) {
-        session_.Fail(local->error);
+        FailTransaction(local->error);
         return local->error;
       }
       if (local->rows) {
@@ -520,7 +526,7 @@ Result<Connection::Answer> Connection::Run(const std::string& statement,
       return answer;
     }
   }
-  const sql::Session::State before = session_.state();
+  const sql::Session::State before = moved_ ? moved_state_ : session_.state();
   Cancellation cancellation;
   {
     std::lock_guard lock(running_mutex_);
@@ -532,28 +538,59 @@ Result<Connection::Answer> Connection::Run(const std::string& statement,
   // shard led elsewhere is read once this node's replica has caught up with its leader).
   const query::ReadFreshness freshness =
       services_.config.cluster.enabled() ? query::ReadFreshness::kCaughtUp : query::ReadFreshness::kReplica;
-  const std::optional<std::vector<sql::ParamValue>> bound_later = services_.send_on ? params : std::nullopt;
-  sql::BatchRequest request{.sql = rewritten,
-                            .params = std::move(params),
-                            .default_namespace = settings_.namespace_id,
-                            .cancellation = &cancellation,
-                            .freshness = freshness};
-  sql::BatchResult batch = services_.executor.Execute(caller_, request, session_);
-  // A statement on its own, outside a transaction, that another node's shard must take:
-  // sent on to that node's leader, its answer this one's. (Inside a transaction the
-  // refusal stands: the transaction runs where its shard is led.)
-  if (!batch.error.ok() && services_.send_on && before == sql::Session::State::kIdle &&
-      session_.state() == sql::Session::State::kIdle && batch.results.empty() &&
-      sql::SplitStatements(rewritten).size() == 1) {
-    Result<std::string> bound = bound_later ? sql::BindParams(rewritten, *bound_later) : Result<std::string>(rewritten);
-    if (bound.ok()) {
-      if (auto sent = services_.send_on(batch.error, caller_, *bound, settings_.namespace_id)) {
-        if (sent->ok()) {
-          batch.error = Status::Ok();
-          batch.results.push_back(std::move(*sent).value());
-        } else {
-          batch.error = sent->status();
+  const bool clustered = services_.config.cluster.enabled();
+  const std::optional<std::vector<sql::ParamValue>> bound_later = clustered ? params : std::nullopt;
+  // The statement with its parameters bound, as another node is sent it.
+  auto bound = [&]() -> Result<std::string> {
+    return bound_later ? sql::BindParams(rewritten, *bound_later) : Result<std::string>(rewritten);
+  };
+  sql::BatchResult batch;
+  if (moved_) {
+    Result<std::string> text = bound();
+    if (text.ok()) {
+      batch = RunMoved(*text);
+    } else {
+      batch.error = text.status();
+    }
+  } else {
+    // Whether the transaction open here wrote anything before this statement.
+    const bool wrote = session_.transaction() != nullptr && !session_.transaction()->empty();
+    sql::BatchRequest request{.sql = rewritten,
+                              .params = std::move(params),
+                              .default_namespace = settings_.namespace_id,
+                              .cancellation = &cancellation,
+                              .freshness = freshness};
+    batch = services_.executor.Execute(caller_, request, session_);
+    const bool single = !batch.error.ok() && batch.results.empty() && clustered &&
+                        sql::SplitStatements(rewritten).size() == 1;
+    if (single && services_.send_on && before == sql::Session::State::kIdle &&
+        session_.state() == sql::Session::State::kIdle) {
+      // A statement on its own, outside a transaction, that another node's shard must
+      // take: sent on to that node's leader, its answer this one's.
+      if (Result<std::string> text = bound(); text.ok()) {
+        if (auto sent = services_.send_on(batch.error, caller_, *text, settings_.namespace_id)) {
+          if (sent->ok()) {
+            batch.error = Status::Ok();
+            batch.results.push_back(std::move(*sent).value());
+          } else {
+            batch.error = sent->status();
+          }
         }
+      }
+    } else if (single && !wrote && before == sql::Session::State::kInTransaction) {
+      // Inside a transaction that wrote nothing yet: the transaction moves there.
+      if (Result<std::string> text = bound(); text.ok()) {
+        if (std::optional<sql::BatchResult> moved = MoveTransaction(batch.error, *text)) batch = std::move(*moved);
+      }
+    }
+    if (clustered && !moved_) {
+      // What a transaction that wrote nothing yet ran, in case it moves.
+      const bool keep = batch.error.ok() && session_.transaction() != nullptr && session_.transaction()->empty();
+      Result<std::string> text = keep ? bound() : Result<std::string>(std::string());
+      if (keep && text.ok()) {
+        NoteRan(*text, before, batch);
+      } else {
+        ran_.clear();
       }
     }
   }
@@ -606,6 +643,139 @@ Result<Connection::Answer> Connection::Run(const std::string& statement,
     answer.warning = "there is no transaction in progress";
   }
   return answer;
+}
+
+Status Connection::BeforeStatement() {
+  if (!moved_) return session_.BeforeStatement();
+  if (moved_state_ == sql::Session::State::kFailed) {
+    return Status(Code::kTransactionAborted,
+                  "The transaction was aborted by an earlier error: statements are refused until ROLLBACK");
+  }
+  return Status::Ok();
+}
+
+void Connection::FailTransaction(const Status& why) {
+  if (!moved_) {
+    session_.Fail(why);
+  } else if (moved_state_ != sql::Session::State::kIdle) {
+    moved_state_ = sql::Session::State::kFailed;
+    moved_failed_here_ = true;
+  }
+}
+
+namespace {
+
+// A digest of a result's rows that does not depend on their order (a query without ORDER
+// BY may list them in another order on another node): the rows, each as canonical JSON,
+// sorted. nullopt for rows that are not a JSON array of rows.
+std::optional<uint64_t> RowsDigest(const std::string& rows_json) {
+  boost::system::error_code ec;
+  const boost::json::value rows = boost::json::parse(rows_json, ec);
+  if (ec || !rows.is_array()) return std::nullopt;
+  std::vector<std::string> each;
+  each.reserve(rows.as_array().size());
+  for (const boost::json::value& row : rows.as_array()) each.push_back(boost::json::serialize(row));
+  std::sort(each.begin(), each.end());
+  uint64_t digest = 1469598103934665603ull;  // FNV-1a over the rows, each ended by a newline
+  for (const std::string& row : each) {
+    for (const unsigned char c : row) digest = (digest ^ c) * 1099511628211ull;
+    digest = (digest ^ '\n') * 1099511628211ull;
+  }
+  return digest;
+}
+
+std::optional<uint64_t> DigestOf(const sql::StatementResult& result) {
+  return result.rows ? RowsDigest(result.rows->rows_json) : std::nullopt;
+}
+
+bool EndsTransaction(const std::string& statement) {
+  const std::string tag = CommandTag(statement, 0, false);
+  return tag == "COMMIT" || tag == "ROLLBACK";
+}
+
+}  // namespace
+
+void Connection::NoteRan(const std::string& statement, sql::Session::State before, const sql::BatchResult& batch) {
+  if (before == sql::Session::State::kIdle) ran_.clear();  // the BEGIN
+  Ran ran{{statement, settings_.namespace_id}, std::nullopt};
+  if (!batch.results.empty()) ran.rows_digest = DigestOf(batch.results.back());
+  ran_.push_back(std::move(ran));
+}
+
+std::optional<sql::BatchResult> Connection::MoveTransaction(const Status& refusal, const std::string& statement) {
+  std::vector<Ran> ran = std::move(ran_);
+  ran_.clear();
+  if (ran.empty() || CommandTag(ran.front().statement.sql, 0, false) != "BEGIN" || !services_.move_transaction) {
+    return std::nullopt;
+  }
+  std::unique_ptr<MovedTransaction> moved = services_.move_transaction(refusal, caller_);
+  if (!moved) return std::nullopt;
+  std::vector<MovedTransaction::Statement> statements;
+  for (const Ran& r : ran) statements.push_back(r.statement);
+  statements.push_back({statement, settings_.namespace_id});
+  Result<MovedTransaction::Answer> answer = moved->Run(statements);
+  if (!answer.ok()) {
+    spdlog::warn("cluster: a transaction could not move to node '{}': {}", moved->node(), answer.status().message());
+    return std::nullopt;  // the refusal stands (the client retries)
+  }
+  // What ran here must run alike there: else the refusal stands, or, when rows read here
+  // are not those there, the transaction's snapshot can't move with it.
+  if (answer->results.size() < ran.size()) return std::nullopt;
+  sql::BatchResult batch;
+  for (size_t i = 0; i < ran.size(); ++i) {
+    if (ran[i].rows_digest && DigestOf(answer->results[i]) != ran[i].rows_digest) {
+      batch.error = Status(Code::kTransactionConflict,
+                           "rows this transaction read changed before its write moved it to node '" + moved->node() +
+                               "', which leads the shard it writes: retry the transaction");
+      return batch;  // its session there ends with moved
+    }
+  }
+  session_.End();  // here it wrote nothing; it goes on there
+  if (answer->results.size() > ran.size()) batch.results.push_back(std::move(answer->results.back()));
+  batch.error = answer->error;
+  moved_state_ = answer->state;
+  moved_failed_here_ = false;
+  if (moved_state_ != sql::Session::State::kIdle) moved_ = std::move(moved);
+  return batch;
+}
+
+sql::BatchResult Connection::RunMoved(const std::string& statement) {
+  sql::BatchResult batch;
+  if (moved_failed_here_) {
+    // Failed here: only its end is taken, and it ends in a ROLLBACK (there too).
+    if (EndsTransaction(statement)) {
+      moved_.reset();
+      moved_state_ = sql::Session::State::kIdle;
+      moved_failed_here_ = false;
+      // COMMIT answers as in any failed transaction (ROLLBACK); ROLLBACK succeeds.
+      if (CommandTag(statement, 0, false) == "COMMIT") {
+        batch.error = Status(Code::kTransactionAborted, "The transaction was aborted by an earlier error");
+      } else {
+        batch.results.push_back({});
+      }
+      return batch;
+    }
+    batch.error = BeforeStatement();
+    return batch;
+  }
+  Result<MovedTransaction::Answer> answer = moved_->Run({{statement, settings_.namespace_id}});
+  if (!answer.ok()) {
+    if (EndsTransaction(statement)) {
+      moved_.reset();
+      moved_state_ = sql::Session::State::kIdle;
+      batch.error = Status(answer.status().code(),
+                           answer.status().message() + " (whether the transaction ended there is not known)");
+    } else {
+      FailTransaction(answer.status());
+      batch.error = answer.status();
+    }
+    return batch;
+  }
+  batch.results = std::move(answer->results);
+  batch.error = answer->error;
+  moved_state_ = answer->state;
+  if (moved_state_ == sql::Session::State::kIdle) moved_.reset();  // it ended there
+  return batch;
 }
 
 namespace {

@@ -142,6 +142,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
                          Refusal& refusal);
   Result<std::optional<ResultRows>> DescribeStatement(const Prepared& statement);
   TxStatus TransactionStatus() const;
+  // Before a statement: refused inside a failed transaction (here or moved), and a
+  // transaction here left idle past the limit ends.
+  Status BeforeStatement();
+  // A statement answered here failed: inside a transaction (here or moved), it fails it.
+  void FailTransaction(const Status& why);
+
+  // Cluster mode: a transaction with no writes yet, whose statement (its parameters bound)
+  // was refused because another node leads the shard it must reach, moves there: what it
+  // ran here runs there first and must read the same rows, then the statement runs there.
+  // The batch's answer for the statement, or nullopt when it can't move (the refusal
+  // stands).
+  std::optional<sql::BatchResult> MoveTransaction(const Status& refusal, const std::string& statement);
+  // The statement (its parameters bound) run in the moved transaction.
+  sql::BatchResult RunMoved(const std::string& statement);
+  // What the transaction here ran so far (while it has no writes), for a move.
+  void NoteRan(const std::string& statement, sql::Session::State before, const sql::BatchResult& batch);
 
   boost::asio::awaitable<bool> ReadExactly(std::string& into, size_t n);
   boost::asio::awaitable<bool> Flush();  // writes out_
@@ -167,6 +183,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   auth::Caller caller_;
   SessionSettings settings_;
   sql::Session session_;
+  // Cluster mode: the session's transaction when it moved to the node leading the shard
+  // it writes (null otherwise), its state there, and whether it failed here (an error this
+  // connection answered, or the node stopped answering): then it ends in a ROLLBACK.
+  std::unique_ptr<MovedTransaction> moved_;
+  sql::Session::State moved_state_ = sql::Session::State::kIdle;
+  bool moved_failed_here_ = false;
+  // Cluster mode: the statements the transaction open here ran so far (from its BEGIN,
+  // while it wrote nothing), each with a digest of the rows it read (nullopt: none).
+  struct Ran {
+    MovedTransaction::Statement statement;
+    std::optional<uint64_t> rows_digest;
+  };
+  std::vector<Ran> ran_;
   std::string out_;  // replies not yet written
   std::string in_;   // bytes read, not yet taken as messages from in_pos_ on
   size_t in_pos_ = 0;

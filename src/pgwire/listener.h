@@ -12,11 +12,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "auth/caller.h"
 #include "common/config.h"
 #include "common/status.h"
 #include "sql/executor.h"
+#include "sql/session.h"
 
 namespace kalam::sql {
 class Executor;
@@ -28,6 +30,29 @@ class RateLimiter;
 }
 
 namespace kalam::pgwire {
+
+// Cluster mode: a transaction moved to the node leading the shard it writes, its
+// statements run there one request at a time on the connection's behalf.
+class MovedTransaction {
+ public:
+  struct Statement {
+    std::string sql;  // one statement, its parameters bound
+    std::string namespace_id;
+  };
+  struct Answer {
+    std::vector<sql::StatementResult> results;  // of the statements that succeeded, in order
+    Status error;                               // the first one that failed, if any
+    size_t failed_at = 0;                       // its index (0-based) in what was sent
+    sql::Session::State state = sql::Session::State::kIdle;  // the transaction's there, after them
+  };
+  // Destroyed while the transaction is still open there: it is rolled back there.
+  virtual ~MovedTransaction() = default;
+  // Runs the statements there, in order, up to the first that fails. An error: the node
+  // could not be asked or answered nothing readable (what the statements did is unknown).
+  virtual Result<Answer> Run(const std::vector<Statement>& statements) = 0;
+  // The node running it.
+  virtual const std::string& node() const = 0;
+};
 
 // What a connection uses, all owned by the server and outliving the listener.
 struct Services {
@@ -44,6 +69,10 @@ struct Services {
   std::function<std::optional<Result<sql::StatementResult>>(const Status& refusal, const auth::Caller& caller,
                                                             const std::string& sql, const std::string& namespace_id)>
       send_on;
+  // Cluster mode: a transaction (with no writes yet) whose statement was refused because
+  // another node leads its shard (the refusal names it), to be moved there; null when it
+  // can't be (no other leader named). Empty on a single server.
+  std::function<std::unique_ptr<MovedTransaction>(const Status& refusal, const auth::Caller& caller)> move_transaction;
 };
 
 class Listener {

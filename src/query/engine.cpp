@@ -273,7 +273,8 @@ class Engine final : public QueryEngine, public DmlHost {
     if (type == duckdb::StatementType::INSERT_STATEMENT || type == duckdb::StatementType::UPDATE_STATEMENT ||
         type == duckdb::StatementType::DELETE_STATEMENT) {
       // A statement that writes is made at the leader of the shard it writes: refused at
-      // once elsewhere (and sent on there). Its reads of other shards are made here, caught
+      // once elsewhere (and sent on there; the first write of a transaction too, so that
+      // the transaction can move there). Its reads of other shards are made here, caught
       // up; where it is at its shard's leader (or was sent on), those of a shard this node
       // holds no replica of come from that shard's leader (kSentOn): it is where it must run.
       QueryContext writing = context;
@@ -287,7 +288,8 @@ class Engine final : public QueryEngine, public DmlHost {
         if (const catalog::TableDef* written = WrittenTable(*state, context, **statement)) {
           written_id = written->id();
           const Status here = read_gate_(*written, auth::ScopeFor(*written, context.caller), ReadFreshness::kLeader);
-          if (context.freshness == ReadFreshness::kLeader) KALAM_RETURN_IF_ERROR(here);
+          const bool first_write_of_transaction = context.transaction != nullptr && context.transaction->empty();
+          if (context.freshness == ReadFreshness::kLeader || first_write_of_transaction) KALAM_RETURN_IF_ERROR(here);
           leads_written = here.ok();
         }
         writing.freshness = context.freshness == ReadFreshness::kSentOn || leads_written ? ReadFreshness::kSentOn
@@ -608,8 +610,12 @@ class Engine final : public QueryEngine, public DmlHost {
     if (own_read != nullptr) {
       pinned.push_back(*own_read);
     } else {
-      std::optional<int64_t> visible_seq;
-      if (context.transaction != nullptr) visible_seq = context.transaction->begin_seq();
+      std::function<std::optional<int64_t>()> visible_seq;
+      if (context.transaction != nullptr) {
+        visible_seq = [transaction = context.transaction]() -> std::optional<int64_t> {
+          return transaction->begin_seq();
+        };
+      }
       const TableReadGate gate = ReadGateFor(context);
       // On shared cold storage (cluster mode) a manifest may change between its pinning
       // and the snapshot below with no flush here to wait for this statement: another

@@ -90,6 +90,10 @@ class Guard {
  public:
   explicit Guard(const GuardContext& context) : context_(context) {}
 
+  std::optional<int64_t> VisibleSeq() const {
+    return context_.visible_seq ? context_.visible_seq() : std::nullopt;
+  }
+
   // A name resolves to a CTE only where DuckDB binds it to one: a CTE's body sees the
   // CTEs declared before it in its WITH (and those of enclosing queries), never itself nor
   // later ones, and the anchor of a recursive CTE does not see its own name. Anywhere else
@@ -400,7 +404,7 @@ class Guard {
       const std::string merged = cold::MergedScanSql(
           *def, dir, *manifest,
           base.column_name_alias.empty() ? cold::SegmentFilter(*def, where, alias) : nullptr,
-          context_.visible_seq);
+          VisibleSeq());
       if (context_.pinned != nullptr) context_.pinned->push_back(std::move(manifest));
       if (!merged.empty()) return ReplaceWithQuery(ref, merged, alias);
     }
@@ -432,7 +436,7 @@ class Guard {
                             cold::EveryScopeSql(def, flushed,
                                                 ref->column_name_alias.empty() ? cold::SegmentFilter(def, where, alias)
                                                                                : nullptr,
-                                                context_.visible_seq),
+                                                VisibleSeq()),
                             alias);
   }
 

@@ -41,8 +41,9 @@ struct GuardContext {
   // has run (a flush waits for them before it turns flushed hot rows into markers).
   std::vector<std::shared_ptr<const cold::Manifest>>* pinned = nullptr;
   // In a transaction: the last _seq its snapshot holds; cold rows written later are not
-  // read. Unset: every row.
-  std::optional<int64_t> visible_seq;
+  // read. Empty, or nullopt: every row. (Asked once the table's read gate let it be read:
+  // a transaction takes its snapshot at its first read.)
+  std::function<std::optional<int64_t>()> visible_seq;
   // Set: each table read must pass it (QueryEngine's ReadGate: at the leader of its shard).
   const std::function<Status(const catalog::TableDef&, const std::string&)>* read_gate = nullptr;
   // Set for a query of every user's rows (QueryContext::every_user): what a USER or STREAM

@@ -26,6 +26,7 @@
 #include "common/json_text.h"
 #include "store/committer.h"
 #include "store/row_codec.h"
+#include "pgwire/listener.h"
 #include "server/live_relay.h"
 
 namespace kalam::server {
@@ -44,6 +45,8 @@ constexpr std::chrono::milliseconds kProposeTimeout{10000};
 constexpr std::chrono::milliseconds kNodeConnectTimeout{1000};
 // How long a node waits for each other node to take a catalog change it made.
 constexpr std::chrono::milliseconds kAnnounceTimeout{1000};
+// Transactions other nodes' Postgres wire sessions may have moved here at once.
+constexpr size_t kMaxRelayedSessions = 10000;
 // How long a statement sent on to its shard's leader may take (the Postgres wire's).
 constexpr std::chrono::milliseconds kSendOnTimeout{30000};
 // How long a read waits for its shard's leader to have applied its predecessors' entries.
@@ -122,6 +125,38 @@ Status Unanswered(const std::set<int32_t>& shards, const std::string& done, cons
   return {Code::kServiceUnavailable, "the rows of shard(s) " + list + " could not be " + done +
                                          ": no node holding them answered" +
                                          (refusal.ok() ? std::string() : " (" + refusal.message() + ")") + "; retry"};
+}
+
+
+// One statement's result as /v1/api/sql answers it (rows and schema, or a row count and
+// message), back in the form the executor gives.
+sql::StatementResult StatementResultOf(const json::object& result) {
+  sql::StatementResult out;
+  if (const json::value* rows = result.if_contains("rows"); rows != nullptr && rows->is_array()) {
+    query::RowSet set;
+    set.schema_json = result.contains("schema") ? json::serialize(result.at("schema")) : "[]";
+    set.rows_json = json::serialize(*rows);
+    set.row_count = rows->as_array().size();
+    set.truncated = result.contains("truncated");
+    out.row_count = set.row_count;
+    out.rows = std::move(set);
+  } else if (const json::value* count = result.if_contains("row_count"); count != nullptr && count->is_int64()) {
+    out.row_count = static_cast<uint64_t>(count->as_int64());
+  }
+  if (const json::value* message = result.if_contains("message"); message != nullptr && message->is_string()) {
+    out.message = std::string(message->as_string());
+  }
+  return out;
+}
+
+// An error as another node's JSON answer gives it ({"code", "message"}).
+Status ErrorOf(const json::value& error) {
+  const json::object* o = error.if_object();
+  const json::value* code = o != nullptr ? o->if_contains("code") : nullptr;
+  const json::value* message = o != nullptr ? o->if_contains("message") : nullptr;
+  const std::optional<Code> known = code != nullptr && code->is_string() ? CodeNamed(code->as_string()) : std::nullopt;
+  return Status(known.value_or(Code::kInternalError),
+                message != nullptr && message->is_string() ? std::string(message->as_string()) : "");
 }
 
 }  // namespace
@@ -272,6 +307,9 @@ Result<std::unique_ptr<App>> App::Open(const Config& config) {
   app->executor_->SetStatementObserver([self](std::string_view sql, Code outcome, double seconds) {
     self->metrics_.CountStatement(StatementKind(sql), outcome, seconds);
   });
+  if (app->config_.cluster.enabled()) {
+    app->relayed_sessions_ = std::make_unique<RelayedSessions>(app->executor_->session_limits(), kMaxRelayedSessions);
+  }
   KALAM_RETURN_IF_ERROR(app->JoinCluster());
   query::QueryEngine* flush_engine = app->engine_.get();
   app->flush_scheduler_ = std::make_unique<jobs::FlushScheduler>(
@@ -621,33 +659,109 @@ std::optional<Result<sql::StatementResult>> App::SendStatementOn(const Status& r
   if (ec || !reply.is_object()) return Result<sql::StatementResult>(Status(Code::kInternalError, "the leader's answer is unreadable"));
   const json::object& o = reply.as_object();
   if (const json::value* error = o.if_contains("error"); error != nullptr && error->is_object()) {
-    const json::value* code = error->as_object().if_contains("code");
-    const json::value* message = error->as_object().if_contains("message");
-    const std::optional<Code> known = code != nullptr && code->is_string() ? CodeNamed(code->as_string()) : std::nullopt;
-    return Result<sql::StatementResult>(Status(known.value_or(Code::kInternalError),
-                                               message != nullptr && message->is_string() ? std::string(message->as_string()) : ""));
+    return Result<sql::StatementResult>(ErrorOf(*error));
   }
   const json::value* results = o.if_contains("results");
   if (results == nullptr || !results->is_array() || results->as_array().empty()) {
     return Result<sql::StatementResult>(Status(Code::kInternalError, "the leader answered no result"));
   }
-  const json::object& last = results->as_array().back().as_object();
-  sql::StatementResult out;
-  if (const json::value* rows = last.if_contains("rows"); rows != nullptr && rows->is_array()) {
-    query::RowSet set;
-    set.schema_json = last.contains("schema") ? json::serialize(last.at("schema")) : "[]";
-    set.rows_json = json::serialize(*rows);
-    set.row_count = rows->as_array().size();
-    set.truncated = last.contains("truncated");
-    out.row_count = set.row_count;
-    out.rows = std::move(set);
-  } else if (const json::value* count = last.if_contains("row_count"); count != nullptr && count->is_int64()) {
-    out.row_count = static_cast<uint64_t>(count->as_int64());
+  const json::value& last = results->as_array().back();
+  if (!last.is_object()) return Result<sql::StatementResult>(Status(Code::kInternalError, "the leader's answer is unreadable"));
+  return Result<sql::StatementResult>(StatementResultOf(last.as_object()));
+}
+
+namespace {
+
+// A Postgres wire session's transaction moved to the leader of the shard it writes: a
+// session there (/v1/cluster/session) that runs its statements for the caller.
+class TransactionAtLeader final : public pgwire::MovedTransaction {
+ public:
+  TransactionAtLeader(App& app, std::string node, std::string user_id)
+      : app_(app), node_(std::move(node)), user_id_(std::move(user_id)) {}
+
+  ~TransactionAtLeader() override {
+    if (session_.empty()) return;
+    json::object body;
+    body["session"] = session_;
+    body["end"] = true;
+    auto answer = Send(json::serialize(body), kAnnounceTimeout);
+    if (!answer.ok()) {
+      spdlog::info("cluster: a transaction moved to '{}' could not be given up there ({}); it ends there once idle",
+                   node_, answer.status().message());
+    }
   }
-  if (const json::value* message = last.if_contains("message"); message != nullptr && message->is_string()) {
-    out.message = std::string(message->as_string());
+
+  Result<Answer> Run(const std::vector<Statement>& statements) override {
+    json::object body;
+    if (!session_.empty()) body["session"] = session_;
+    json::array list;
+    for (const Statement& statement : statements) {
+      list.push_back(json::object{{"sql", statement.sql}, {"namespace_id", statement.namespace_id}});
+    }
+    body["statements"] = std::move(list);
+    auto answer = Send(json::serialize(body), kSendOnTimeout);
+    if (!answer.ok()) {
+      return Status(Code::kServiceUnavailable,
+                    "node '" + node_ + "', where this transaction runs, did not answer: " + answer.status().message());
+    }
+    boost::system::error_code ec;
+    const json::value reply = json::parse(answer->body, ec);
+    const json::object* o = !ec ? reply.if_object() : nullptr;
+    if (o == nullptr) {
+      return Status(Code::kServiceUnavailable, "node '" + node_ + "', where this transaction runs, answered " +
+                                                   std::to_string(answer->status));
+    }
+    if (answer->status != 200) {  // the session is gone there (or never opened)
+      session_.clear();
+      return o->contains("error") ? ErrorOf(o->at("error"))
+                                  : Status(Code::kServiceUnavailable, "node '" + node_ + "' answered " +
+                                                                          std::to_string(answer->status));
+    }
+    Answer out;
+    if (const json::value* results = o->if_contains("results"); results != nullptr && results->is_array()) {
+      for (const json::value& result : results->as_array()) {
+        if (result.is_object()) out.results.push_back(StatementResultOf(result.as_object()));
+      }
+    }
+    if (const json::value* error = o->if_contains("error"); error != nullptr && error->is_object()) {
+      out.error = ErrorOf(*error);
+      out.failed_at = out.results.size();
+    }
+    const json::value* state = o->if_contains("state");
+    const std::string_view named = state != nullptr && state->is_string() ? std::string_view(state->as_string()) : "";
+    out.state = named == "in_transaction" ? sql::Session::State::kInTransaction
+                : named == "failed"       ? sql::Session::State::kFailed
+                                          : sql::Session::State::kIdle;
+    if (out.state == sql::Session::State::kIdle) {
+      session_.clear();  // ended there
+    } else if (const json::value* id = o->if_contains("session"); id != nullptr && id->is_string()) {
+      session_ = std::string(id->as_string());
+    }
+    return out;
   }
-  return Result<sql::StatementResult>(std::move(out));
+
+  const std::string& node() const override { return node_; }
+
+ private:
+  Result<client::HttpResponse> Send(const std::string& body, std::chrono::milliseconds timeout) {
+    return app_.SendToNode(node_, kClusterSessionRoute, body, timeout,
+                           {{std::string(kActAsHeader), user_id_},
+                            {std::string(kForwardedHeader), app_.config().cluster.node_id}});
+  }
+
+  App& app_;
+  const std::string node_;
+  const std::string user_id_;
+  std::string session_;  // its id there; "" before the first request and once it ended
+};
+
+}  // namespace
+
+std::unique_ptr<pgwire::MovedTransaction> App::MoveTransaction(const Status& refusal, const auth::Caller& caller) {
+  if (!config_.cluster.enabled()) return nullptr;
+  const std::optional<std::string> leader = cluster::ShardGroups::LeaderNamedIn(refusal);
+  if (!leader || *leader == config_.cluster.node_id) return nullptr;
+  return std::make_unique<TransactionAtLeader>(*this, *leader, caller.user_id);
 }
 
 Result<uint64_t> App::ShardReadIndex(int32_t shard) {
@@ -1081,6 +1195,7 @@ Status App::Close() {
   jobs_.reset();  // cancels running jobs, waits for the worker
   if (shard_writes_) shard_writes_->SetGroups(nullptr);
   shard_groups_.reset();  // then its shards' groups: their other replicas elect leaders
+  if (relayed_sessions_) relayed_sessions_->Clear();  // their transactions end before the store
   executor_.reset();
   engine_.reset();
   committer_.reset();

@@ -31,11 +31,16 @@
 #include "live/subscribe.h"
 #include "query/engine.h"
 #include "server/metrics.h"
+#include "server/relayed_sessions.h"
 #include "sql/executor.h"
 #include "store/committer.h"
 #include "store/kv_store.h"
 #include "topics/retention.h"
 #include "topics/topics.h"
+
+namespace kalam::pgwire {
+class MovedTransaction;
+}
 
 namespace kalam::server {
 
@@ -82,6 +87,12 @@ class App {
   // nullopt when it can't be sent on (no leader named, or this node is not in a cluster).
   std::optional<Result<sql::StatementResult>> SendStatementOn(const Status& refusal, const auth::Caller& caller,
                                                               const std::string& sql, const std::string& namespace_id);
+  // Cluster mode: a Postgres wire transaction with no writes yet, whose statement was
+  // refused here because another node leads its shard (refusal names it), to be moved
+  // there (POST /v1/cluster/session); null when no other leader is named.
+  std::unique_ptr<pgwire::MovedTransaction> MoveTransaction(const Status& refusal, const auth::Caller& caller);
+  // Cluster mode: the transactions other nodes moved here (null on a single server).
+  RelayedSessions* relayed_sessions() { return relayed_sessions_.get(); }
   // Cluster mode: shard's read index on this node, its leader (ShardGroups::ReadIndex).
   Result<uint64_t> ShardReadIndex(int32_t shard);
   // Cluster mode: flushes the table's rows of the shards this node leads (among shards,
@@ -166,6 +177,8 @@ class App {
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<query::QueryEngine> engine_;
   std::unique_ptr<sql::Executor> executor_;
+  // Cluster mode: transactions moved here from other nodes (they end before the store).
+  std::unique_ptr<RelayedSessions> relayed_sessions_;
   std::unique_ptr<live::LiveServices> live_services_;
   std::unique_ptr<jobs::JobManager> jobs_;
   std::unique_ptr<jobs::StreamEvictor> stream_evictor_;

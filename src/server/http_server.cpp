@@ -113,6 +113,9 @@ class Server final : public HttpServer {
                 [app = &app_](const Status& refusal, const auth::Caller& caller, const std::string& sql,
                               const std::string& namespace_id) {
                   return app->SendStatementOn(refusal, caller, sql, namespace_id);
+                },
+                [app = &app_](const Status& refusal, const auth::Caller& caller) {
+                  return app->MoveTransaction(refusal, caller);
                 }});
       if (!pg.ok()) return pg.status();
       pg_ = std::move(pg).value();

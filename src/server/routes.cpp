@@ -283,6 +283,10 @@ Response Routes::Handle(const Request& request, const auth::Peer& peer,
         return app_.HeldUserRows(table_id, shards);
       });
     }
+    if (target == kClusterSessionRoute && app_.config().cluster.enabled()) {
+      if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST " + std::string(kClusterSessionRoute));
+      return MovedTransaction(request, authenticated(), cancellation);
+    }
     if (target == kClusterTopicAppendRoute && app_.config().cluster.enabled()) {
       if (!only(http::verb::post)) return error(Code::kNotFound, "Use POST " + std::string(kClusterTopicAppendRoute));
       return TopicAppendForNode(request);
@@ -353,6 +357,95 @@ Response Routes::Sql(const Request& request, const Result<auth::Caller>& caller,
   }
   out += '}';
   return Json(status, std::move(out), request);
+}
+
+Response Routes::MovedTransaction(const Request& request, const Result<auth::Caller>& caller,
+                                  const Cancellation* cancellation) {
+  auto fail = [&](const Status& s) { return Error(s.code(), s.message(), request.version(), request.keep_alive()); };
+  // Only another node, acting for its client, opens a session here.
+  if (request.count(kActAsHeader) == 0) {
+    return fail({Code::kPermissionDenied, "Permission denied: sessions here are opened by the cluster's nodes"});
+  }
+  if (!caller.ok()) return fail(caller.status());
+  RelayedSessions* sessions = app_.relayed_sessions();
+  if (sessions == nullptr) return fail({Code::kServiceUnavailable, "this node is closing"});
+  auto body = ParseBody(request.body());
+  if (!body.ok()) return fail(body.status());
+  auto id = StringField(*body, "session", false);
+  if (!id.ok()) return fail(id.status());
+  if (const json::value* end = body->if_contains("end"); end != nullptr && end->is_bool() && end->as_bool()) {
+    if (!id->empty()) sessions->End(*id);  // its transaction, if open, is rolled back
+    return Json(200, R"({"state":"idle"})", request);
+  }
+  struct Statement {
+    std::string sql;
+    std::string namespace_id;
+  };
+  std::vector<Statement> statements;
+  const json::value* list = body->if_contains("statements");
+  if (list == nullptr || !list->is_array() || list->as_array().empty()) {
+    return fail({Code::kInvalidInput, "\"statements\" is a non-empty array of {\"sql\", \"namespace_id\"}"});
+  }
+  for (const json::value& item : list->as_array()) {
+    if (!item.is_object()) return fail({Code::kInvalidInput, "each statement is {\"sql\", \"namespace_id\"}"});
+    auto sql = StringField(item.as_object(), "sql", true);
+    if (!sql.ok()) return fail(sql.status());
+    auto namespace_id = StringField(item.as_object(), "namespace_id", false);
+    if (!namespace_id.ok()) return fail(namespace_id.status());
+    statements.push_back({std::move(sql).value(), std::move(namespace_id).value()});
+  }
+
+  std::string session_id = *id;
+  std::shared_ptr<RelayedSessions::Entry> entry;
+  if (session_id.empty()) {
+    auto opened = sessions->Open(caller->user_id);
+    if (!opened.ok()) return fail(opened.status());
+    session_id = std::move(opened->first);
+    entry = std::move(opened->second);
+  } else {
+    auto found = sessions->Find(session_id, caller->user_id);
+    if (!found.ok()) return fail(found.status());
+    entry = std::move(found).value();
+  }
+
+  std::lock_guard lock(entry->mutex);
+  std::string out = "{\"session\":";
+  AppendJsonString(out, session_id);
+  out += ",\"results\":[";
+  Status error;
+  size_t results = 0;
+  for (const Statement& statement : statements) {
+    sql::BatchRequest batch_request;
+    batch_request.sql = statement.sql;
+    if (!statement.namespace_id.empty()) batch_request.default_namespace = statement.namespace_id;
+    batch_request.cancellation = cancellation;
+    batch_request.freshness = query::ReadFreshness::kSentOn;  // not sent on again
+    sql::BatchResult batch = app_.executor().Execute(*caller, batch_request, entry->session);
+    for (const sql::StatementResult& result : batch.results) {
+      if (results++ > 0) out += ',';
+      AppendStatementResult(out, result, result.as_user.value_or(caller->user_id));
+    }
+    if (!batch.error.ok()) {
+      error = batch.error;
+      break;
+    }
+  }
+  const sql::Session::State state = entry->session.state();
+  out += "],\"state\":";
+  out += state == sql::Session::State::kInTransaction ? "\"in_transaction\""
+         : state == sql::Session::State::kFailed      ? "\"failed\""
+                                                       : "\"idle\"";
+  if (!error.ok()) {
+    out += ",\"error\":{\"code\":";
+    AppendJsonString(out, CodeName(error.code()));
+    out += ",\"message\":";
+    AppendJsonString(out, error.message());
+    out += '}';
+  }
+  out += '}';
+  sessions->Used(*entry);
+  if (state == sql::Session::State::kIdle) sessions->End(session_id);  // the transaction is over
+  return Json(200, std::move(out), request);
 }
 
 Result<json::object> Routes::NodeRequestBody(const Request& request) {

@@ -109,6 +109,11 @@ class Routes {
   std::optional<Response> ReplayOnLeader(const Request& request, const SqlBody& body, const auth::Caller& caller,
                                          const sql::BatchResult& batch,
                                          std::chrono::steady_clock::time_point start);
+  // Cluster mode: another node's Postgres wire transaction, moved here (this node leads
+  // the shard it writes), runs statements in its session here (RelayedSessions): the
+  // first request opens it, one with "end" gives it up.
+  Response MovedTransaction(const Request& request, const Result<auth::Caller>& caller,
+                            const Cancellation* cancellation);
   Response Login(const Request& request, const Result<auth::Caller>& caller);
   Response Refresh(const Request& request);
   Response Me(const Request& request, const Result<auth::Caller>& caller);

@@ -58,25 +58,36 @@ class OverlayCursor final : public KvStore::Cursor {
 }  // namespace
 
 Transaction::Transaction(KvStore& store, Committer& committer)
-    : store_(store), committer_(committer), begun_(committer.BeginTransaction()), writer_(*this, begun_.seq) {}
+    : store_(store), committer_(committer), writer_(*this, /*floor=*/0) {}
 
-Transaction::~Transaction() { committer_.EndTransaction(begun_.seq); }
+Transaction::~Transaction() {
+  if (begun_taken_) committer_.EndTransaction(begun_.seq);
+}
+
+const Committer::Begun& Transaction::Begun() const {
+  std::call_once(begun_once_, [this] {
+    begun_ = committer_.BeginTransaction();
+    begun_taken_ = true;
+  });
+  return begun_;
+}
 
 Result<std::optional<std::string>> Transaction::Get(Family family, std::string_view key) const {
   const auto& overlay = writer_.overlay[Index(family)];
   auto it = overlay.find(std::string(key));
   if (it != overlay.end()) return std::optional<std::string>(it->second);
-  return store_.Get(family, key, begun_.snapshot.get());
+  return store_.Get(family, key, Begun().snapshot.get());
 }
 
 std::unique_ptr<KvStore::Cursor> Transaction::NewCursor(Family family, std::string_view prefix) const {
-  auto base = store_.NewCursor(family, prefix, begun_.snapshot.get());
+  auto base = store_.NewCursor(family, prefix, Begun().snapshot.get());
   const auto& overlay = writer_.overlay[Index(family)];
   if (overlay.empty()) return base;
   return std::make_unique<OverlayCursor>(std::move(base), overlay, prefix);
 }
 
 int64_t Transaction::OverlayWriter::NextSeq() {
+  provisional_.Raise(owner_.begin_seq());  // above the snapshot's
   const int64_t seq = provisional_.Next();
   seqs.push_back(seq);
   return seq;
@@ -93,7 +104,7 @@ void Transaction::OverlayWriter::Put(Family family, std::string key, std::string
 }
 
 Status Transaction::Apply(CommitContext& commit) const {
-  const int64_t begin = begun_.seq;
+  const int64_t begin = Begun().seq;
   // First committer wins: a key whose newest committed version is younger than the
   // snapshot was changed by a transaction that committed first. STREAM rows are keyed by
   // fresh _seq values and never collide.

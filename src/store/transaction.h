@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -25,7 +26,9 @@ namespace kalam::store {
 
 class Transaction {
  public:
-  // Begins: takes the snapshot; the committer counts it open until the destructor.
+  // Begins. The snapshot is taken at its first read or write (in cluster mode, after the
+  // read gate has caught this replica up with the shard's leader); from then on the
+  // committer counts it open until the destructor.
   Transaction(KvStore& store, Committer& committer);
   ~Transaction();
   Transaction(const Transaction&) = delete;
@@ -33,8 +36,8 @@ class Transaction {
 
   // The last _seq the snapshot holds: rows committed later are not seen, and a row written
   // later by others is a conflict at COMMIT.
-  int64_t begin_seq() const { return begun_.seq; }
-  const std::shared_ptr<const KvStore::Snapshot>& snapshot() const { return begun_.snapshot; }
+  int64_t begin_seq() const { return Begun().seq; }
+  const std::shared_ptr<const KvStore::Snapshot>& snapshot() const { return Begun().snapshot; }
 
   // Reads: the transaction's own writes first, then the snapshot.
   Result<std::optional<std::string>> Get(Family family, std::string_view key) const;
@@ -79,9 +82,15 @@ class Transaction {
     SeqGenerator provisional_;
   };
 
+  // The snapshot and its _seq, taken at the first call (from any thread: a statement's
+  // scans may run side by side).
+  const Committer::Begun& Begun() const;
+
   KvStore& store_;
   Committer& committer_;
-  Committer::Begun begun_;
+  mutable std::once_flag begun_once_;
+  mutable Committer::Begun begun_;
+  mutable bool begun_taken_ = false;  // set once, under begun_once_
   OverlayWriter writer_;
 };
 

@@ -55,7 +55,7 @@ class SqlGuardTest : public ::testing::Test {
     EXPECT_EQ(parser.statements.size(), 1u) << sql;
     const auth::Caller caller{"u1", "alice", role};
     const std::string default_namespace = "app";
-    GuardContext context{state_, caller, default_namespace, nullptr, nullptr, std::nullopt};
+    GuardContext context{state_, caller, default_namespace, nullptr, nullptr, {}};
     return GuardStatement(*parser.statements[0], context);
   }
 
@@ -65,7 +65,7 @@ class SqlGuardTest : public ::testing::Test {
     parser.ParseQuery(sql);
     const auth::Caller caller{"u1", "alice", auth::Role::kUser};
     const std::string default_namespace = "app";
-    GuardContext context{state_, caller, default_namespace, nullptr, nullptr, std::nullopt};
+    GuardContext context{state_, caller, default_namespace, nullptr, nullptr, {}};
     const Status s = GuardStatement(*parser.statements[0], context);
     return s.ok() ? parser.statements[0]->ToString() : "error: " + s.message();
   }

@@ -82,7 +82,8 @@ TEST_F(TransactionTest, ReadsAgreeWithAModelOnRandomWrites) {
       model[id] = value;
     }
     Transaction txn(*store_, *committer_);
-    for (int i = 0; i < 20; ++i) Write(table, random() % 60, -1);  // after BEGIN: unseen
+    txn.begin_seq();  // its first read takes the snapshot
+    for (int i = 0; i < 20; ++i) Write(table, random() % 60, -1);  // after it: unseen
     Write(table + 1000, 1, 1);                                        // another table: unseen
     for (int i = 0; i < 30; ++i) {
       const int64_t id = random() % 80, value = 1000 + random() % 1000;
@@ -179,9 +180,17 @@ TEST_F(TransactionTest, OpenTransactionsAreCountedUntilTheyEnd) {
   EXPECT_EQ(committer_->OldestOpenTransaction(), std::numeric_limits<int64_t>::max());
   Write(1, 1, 1);
   auto first = std::make_unique<Transaction>(*store_, *committer_);
+  // Begun, it has no snapshot until its first read: what committed before that is seen.
+  EXPECT_EQ(committer_->OldestOpenTransaction(), std::numeric_limits<int64_t>::max());
   Write(1, 1, 2);
+  auto read = first->Get(Family::kHot, Key(1, 1));
+  ASSERT_TRUE(read.ok() && read->has_value());
+  EXPECT_EQ(ValueOf(**read), 2);
+  Write(1, 1, 3);
   auto second = std::make_unique<Transaction>(*store_, *committer_);
-  EXPECT_EQ(committer_->OldestOpenTransaction(), first->begin_seq());
+  second->begin_seq();
+  const int64_t oldest = committer_->OldestOpenTransaction();
+  EXPECT_EQ(oldest, first->begin_seq());
   EXPECT_LT(first->begin_seq(), second->begin_seq());
   first.reset();
   EXPECT_EQ(committer_->OldestOpenTransaction(), second->begin_seq());
