@@ -885,12 +885,75 @@ TEST_F(ClusterTest, PostgresClientsWriteAndReadThroughAnyNode) {
   EXPECT_EQ(out, expected);
   EXPECT_EQ(ReplicaRows(*nodes[1], RootAuth(), "SELECT count(*) FROM app.items WHERE id >= 200"), "[[6]]");
 
+  // The leader running a moved transaction is killed: the transaction fails where it
+  // began (and ROLLBACK ends it there); the connection goes on, and a transaction retried
+  // through it commits once another leader is elected.
+  int leader = -1;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (size_t i = 0; i < nodes.size() && leader < 0; ++i) {
+          auto probe = nodes[i]->Client();
+          auto sent = probe.Send("POST", "/v1/api/sql", R"({"sql":"INSERT INTO app.items VALUES (-1, 'probe') ON CONFLICT (id) DO NOTHING"})",
+                                 {{"Authorization", RootAuth()}, {"X-Kalam-Forwarded-By", "test"}});
+          if (sent.ok() && sent->status == 200) leader = static_cast<int>(i);
+        }
+        return leader >= 0;
+      },
+      std::chrono::seconds(15)));
+  const size_t via = (static_cast<size_t>(leader) + 1) % nodes.size();
+  const std::string killing_script = std::string(
+      "import psycopg, sys, time\n"
+      "c = psycopg.connect(host='127.0.0.1', port=") + std::to_string(nodes[via]->pg_port()) +
+      ", user='root', password='" + kRootPassword + "', dbname='kalam')\n"
+      "c.execute('SELECT count(*) FROM app.items').fetchone()\n"
+      "c.execute('INSERT INTO app.items VALUES (600, %s)', ('moved',))\n"
+      "print('moved', flush=True)\n"
+      "sys.stdin.readline()\n"
+      "try:\n"
+      "    c.execute('INSERT INTO app.items VALUES (601, %s)', ('moved',))\n"
+      "    print('after the kill: ok')\n"
+      "except psycopg.Error as e:\n"
+      "    print('after the kill:', e.sqlstate)\n"
+      "c.rollback()\n"
+      "deadline = time.time() + 30\n"
+      "while True:\n"
+      "    try:\n"
+      "        c.execute('INSERT INTO app.items VALUES (602, %s)', ('retried',))\n"
+      "        c.commit()\n"
+      "        print('retried: committed')\n"
+      "        break\n"
+      "    except psycopg.Error as e:\n"
+      "        c.rollback()\n"
+      "        if time.time() > deadline or e.sqlstate not in ('53300', '40001'):\n"
+      "            print('retried:', e.sqlstate, e)\n"
+      "            break\n"
+      "        time.sleep(0.2)\n";
+  char kill_pattern[] = "/tmp/kalamdb-psycopg-XXXXXX";
+  const std::string kill_dir = ::mkdtemp(kill_pattern);
+  std::ofstream(kill_dir + "/kill.py") << killing_script;
+  FILE* python = ::popen(("timeout 90 /usr/bin/python3 " + kill_dir + "/kill.py >" + kill_dir + "/out 2>&1").c_str(), "w");
+  ASSERT_NE(python, nullptr);
+  const bool moved_there = WaitUntil([&] { return ReadFile(kill_dir + "/out").starts_with("moved\n"); }, std::chrono::seconds(30));
+  nodes[leader]->Stop(SIGKILL);
+  std::fputs("go\n", python);
+  std::fflush(python);
+  const int killed_status = ::pclose(python);
+  const std::string killed_out = ReadFile(kill_dir + "/out");
+  std::filesystem::remove_all(kill_dir);
+  nodes[leader]->Start();
+  EXPECT_TRUE(moved_there) << killed_out;
+  EXPECT_EQ(killed_status, 0) << killed_out;
+  EXPECT_EQ(killed_out, "moved\nafter the kill: 53300\nretried: committed\n");
+  auto kept = ReplicaRows(*nodes[via], RootAuth(), "SELECT id FROM app.items WHERE id >= 600 ORDER BY id");
+  EXPECT_EQ(kept, "[[602]]");
+
   // Sessions between nodes are opened by nodes only.
-  auto refused = http.Send("POST", "/v1/cluster/session", R"({"statements":[{"sql":"BEGIN"}]})",
+  auto through = nodes[via]->Client();
+  auto refused = through.Send("POST", "/v1/cluster/session", R"({"statements":[{"sql":"BEGIN"}]})",
                            {{"Content-Type", "application/json"}, {"Authorization", RootAuth()}});
   ASSERT_TRUE(refused.ok());
   EXPECT_EQ(refused->status, 403) << refused->body;
-  refused = http.Send("POST", "/v1/cluster/session", R"({"statements":[{"sql":"BEGIN"}]})",
+  refused = through.Send("POST", "/v1/cluster/session", R"({"statements":[{"sql":"BEGIN"}]})",
                       {{"Content-Type", "application/json"}, {"Authorization", RootAuth()}, {"X-Kalam-Act-As", "root"}});
   ASSERT_TRUE(refused.ok());
   EXPECT_EQ(refused->status, 401) << refused->body;
@@ -1423,6 +1486,16 @@ TEST_F(ClusterTest, ANodeWithoutAShardsReplicaSendsItsRequestsToTheLeader) {
   // A transaction stays in one shard: every user's rows are not read in one.
   auto in_transaction = retrying(fourth, RootAuth(), "BEGIN; SELECT count(*) FROM app.notes; COMMIT");
   EXPECT_EQ(in_transaction.error_code(), "UNSUPPORTED") << json::serialize(in_transaction.body);
+  // Over the Postgres wire, a transaction through the fourth node (no replica of the
+  // user's shard) moves to the shard's leader at its first read, and commits there.
+  const PsqlRun moved = Psql(fourth.pg_port(), "n5", "n5-password",
+                             "BEGIN;\nSELECT count(*) FROM app.notes;\nINSERT INTO app.notes VALUES (500, 'moved');\n"
+                             "SELECT count(*) FROM app.notes;\nCOMMIT;\n");
+  EXPECT_EQ(moved.exit_code, 0) << moved.err;
+  EXPECT_EQ(moved.out, "BEGIN\n4\nINSERT 0 1\n5\nCOMMIT\n") << moved.err;
+  auto after_move = retrying(*nodes[0], user(5), "SELECT count(*) FROM app.notes WHERE id = 500");
+  ASSERT_EQ(after_move.status, 200);
+  EXPECT_EQ(after_move.rows().at(0).at(0).as_int64(), 1);
   {
     auto http = fourth.Client();
     auto refused = http.Send("POST", "/v1/cluster/user-rows", R"({"table_id":"app:notes","shards":[0]})",
