@@ -11,6 +11,9 @@
 #   - primary-key point SELECTs over 10,000 rows, 1 client at the table's leader and 1
 #     through a follower (which sends the read on: read-your-writes), and the clients spread
 #     over the three nodes;
+#   - a Postgres wire transaction (pgbench, 1 client: BEGIN; a point SELECT; an UPDATE of
+#     that row; COMMIT) on the single server, at the table's leader, and begun through
+#     another node, which moves it to the leader at its UPDATE;
 #   - subscriptions held: BENCH_CLUSTER_SUB_CONNS connections x BENCH_CLUSTER_SUB_SUBS
 #     subscriptions (bench/live_bench.cpp kalam-setup) on the single server, and spread a
 #     third per node over the cluster at once: time until every one is acknowledged, RSS per
@@ -45,6 +48,7 @@ cluster_pids=(0 0 0 0)
 cluster_urls=("" "" "" "")
 cluster_raft=("" "" "" "")
 cluster_http=("" "" "" "")
+cluster_pg=("" "" "" "")
 cluster_live_n="${BENCH_CLUSTER_LIVE_N:-1000}"
 cluster_ev_users="${BENCH_CLUSTER_EV_USERS:-200}"
 cluster_ev_rows="${BENCH_CLUSTER_EV_ROWS:-250}"
@@ -54,6 +58,7 @@ need_cluster() {
   need_kalam
   command -v wrk >/dev/null 2>&1 || die "wrk not found (run bench/install-deps.sh)"
   command -v etcd >/dev/null 2>&1 || die "etcd not found (run scripts/install-deps.sh)"
+  [ -x "$pg_bin/pgbench" ] || die "pgbench not found in $pg_bin (run bench/install-deps.sh)"
   ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
   log "cluster: compiling bench/live_bench.cpp (subscriptions held)"
   g++ -O2 -std=c++20 "$bench_dir/live_bench.cpp" -o "$tmp/live_bench" -lpthread \
@@ -138,11 +143,12 @@ cluster_node_start() {
   mkdir -p "$dir"
   [ -n "${cluster_http[$i]}" ] || cluster_http[$i]="$(free_port)" || die "no free port"
   [ -n "${cluster_raft[$i]}" ] || cluster_raft[$i]="$(free_port)" || die "no free port"
+  [ -n "${cluster_pg[$i]}" ] || cluster_pg[$i]="$(free_port)" || die "no free port"
   cat >"$dir/server.toml" <<TOML
 [auth]
 bcrypt_cost = 4
 [postgres_wire]
-enabled = false
+port = ${cluster_pg[$i]}
 [websocket]
 max_subscriptions_per_user = 1000000
 [cluster]
@@ -193,6 +199,20 @@ cluster_leader() {
     sleep 0.1
   done
   return 1
+}
+
+# cluster_tx KEY PG_PORT: one pgbench client for BENCH_CLUSTER_SECONDS running a Postgres
+# wire transaction (BEGIN; a point SELECT; an UPDATE of that row; COMMIT) on bench.points.
+cluster_tx() {
+  local script="$tmp/cluster/tx.sql"
+  cat >"$script" <<'SQL'
+\set r random(0, 9999)
+BEGIN;
+SELECT body FROM bench.points WHERE id = :r;
+UPDATE bench.points SET author = 'tx' WHERE id = :r;
+COMMIT;
+SQL
+  kalam_pg_port="$2" pgbench_target=kalam run_pgbench "$1" 1 "$cluster_seconds" 1 "$script"
 }
 
 # run_wrk_on KEY NODE CLIENTS THREADS [VAR=VALUE...]: run_wrk against node NODE.
@@ -295,6 +315,8 @@ max_subscriptions_per_user = 1000000"
   run_wrk single.insertN "$cluster_clients" "$cluster_seconds" "$(gen_threads "$cluster_clients")" BENCH_INSERT_ROWS=1 BENCH_ID_BASE=100000000
   run_wrk single.point1 1 "$cluster_seconds" 1 BENCH_SQL="SELECT * FROM bench.points WHERE id = {r}" BENCH_RAND_MAX=10000
   run_wrk single.pointN "$cluster_clients" "$cluster_seconds" "$(gen_threads "$cluster_clients")" BENCH_SQL="SELECT * FROM bench.points WHERE id = {r}" BENCH_RAND_MAX=10000
+  log "cluster: a Postgres wire transaction on the single server"
+  cluster_tx single.tx "$kalam_pg_port"
   flush_wait single.flush kalam_sql
   log "cluster: every user's rows on the single server"
   every_user_load kalam_sql
@@ -329,6 +351,11 @@ max_subscriptions_per_user = 1000000"
   points_leader="$(cluster_leader bench.points)" || die "cluster: no node takes writes to bench.points"
   run_wrk_on cluster.point1 "$(( (points_leader + 1) % 3 ))" 1 1 BENCH_SQL="SELECT * FROM bench.points WHERE id = {r}" BENCH_RAND_MAX=10000
   run_wrk_on cluster.point1.leader "$points_leader" 1 1 BENCH_SQL="SELECT * FROM bench.points WHERE id = {r}" BENCH_RAND_MAX=10000
+  # A Postgres wire transaction at bench.points' leader, and begun through another node
+  # (its UPDATE moves it to the leader: the SELECT runs again there, then the rest).
+  log "cluster: a Postgres wire transaction at the leader of bench.points and through another node"
+  cluster_tx cluster.tx.leader "${cluster_pg[$points_leader]}"
+  cluster_tx cluster.tx.moved "${cluster_pg[$(( (points_leader + 1) % 3 ))]}"
   # The clients spread over the nodes, all at once.
   # (Waiting for these runs only: the nodes and etcd are children of this shell too.)
   local runs=()
@@ -459,6 +486,9 @@ report_cluster() {
   echo "| point SELECT, 1 client, p50 (cluster: through a follower, sent on to the leader) | | $(ms "${R[cluster.point1.p50_us]:-}") | |"
   echo "| point SELECT, $cluster_clients clients, rows/s (cluster: spread over 3 nodes) | $(num "${R[single.pointN.rps]:-}") | $(num "${R[cluster.pointN.rps]:-}") | $(ratio "${R[cluster.pointN.rps]:-}" "${R[single.pointN.rps]:-}") |"
   echo "| topic end to end at $cluster_topic_rate rows/s, p50 / p99 (INSERT sent -> consumer has it; cluster: through the source's leader) | $(ms "${R[single.topic.e2e_p50_us]:-}") / $(ms "${R[single.topic.e2e_p99_us]:-}") | $(ms "${R[cluster.topic.e2e_p50_us]:-}") / $(ms "${R[cluster.topic.e2e_p99_us]:-}") | |"
+  echo "| Postgres wire transaction (BEGIN; point SELECT; UPDATE of that row; COMMIT), 1 pgbench client, p50 / p99 (cluster: at the table's leader) | $(ms "${R[single.tx.p50_us]:-}") / $(ms "${R[single.tx.p99_us]:-}") | $(ms "${R[cluster.tx.leader.p50_us]:-}") / $(ms "${R[cluster.tx.leader.p99_us]:-}") | |"
+  echo "| the same transaction, transactions/s (cluster: at the table's leader) | $(num "${R[single.tx.rps]:-}") | $(num "${R[cluster.tx.leader.rps]:-}") | $(ratio "${R[cluster.tx.leader.rps]:-}" "${R[single.tx.rps]:-}") |"
+  echo "| the same transaction begun through another node (moved to the leader at its UPDATE), p50 / p99; transactions/s; failed | | $(ms "${R[cluster.tx.moved.p50_us]:-}") / $(ms "${R[cluster.tx.moved.p99_us]:-}"); $(num "${R[cluster.tx.moved.rps]:-}"); ${R[cluster.tx.moved.errors]:-?} | |"
   echo "| FLUSH TABLE of ${R[single.flush.rows]:-?} / ${R[cluster.flush.rows]:-?} rows (a SHARED table), statement to job completed | ${R[single.flush.ms]:-?} ms | ${R[cluster.flush.ms]:-?} ms | |"
   echo
   local held=0 slowest=0 per_sub=""

@@ -245,6 +245,8 @@ struct Group {
   bool nudge_pending = false;
   struct raft_barrier nudge_barrier {};
   std::chrono::steady_clock::time_point nudged_at{};
+  // When a read index was last answered: a replica elsewhere is waiting to apply up to it.
+  std::chrono::steady_clock::time_point read_index_at{};
   std::vector<std::function<void(int)>> after_barrier;  // called with the barrier's status
   // A leadership transfer in flight (Balance). Meanwhile this node answers no read as the
   // leader (its successor may already take writes): reads asked wait for the transfer's
@@ -984,6 +986,11 @@ constexpr uint64_t kCommitNudgeMs = 5;
 // second).
 constexpr std::chrono::milliseconds kNudgeEvery(50);
 constexpr std::chrono::milliseconds kWatchedNudgeEvery(10);
+// ...and every 5 ms while replicas elsewhere read caught up (a read index answered within
+// the last second): a read at a follower right after a write at the leader waits for the
+// follower to learn of the commit, which took up to 50 ms.
+constexpr std::chrono::milliseconds kReadNudgeEvery(5);
+constexpr std::chrono::seconds kReadersStay(1);
 
 void ShardGroups::Impl::NoteLeaderApplied(Group* g) {
   to_nudge[g->shard] = raft_last_index(&g->r);
@@ -1011,8 +1018,9 @@ void ShardGroups::Impl::Nudge() {
         raft_last_index(r) != last_index) {
       continue;
     }
-    const bool watched = options.followers_watch && options.followers_watch(shard);
-    if (now - g->nudged_at < (watched ? kWatchedNudgeEvery : kNudgeEvery)) {
+    const bool read = now - g->read_index_at < kReadersStay;
+    const bool watched = !read && options.followers_watch && options.followers_watch(shard);
+    if (now - g->nudged_at < (read ? kReadNudgeEvery : watched ? kWatchedNudgeEvery : kNudgeEvery)) {
       to_nudge[shard] = last_index;  // later, unless an append carries it first
       continue;
     }
@@ -1071,8 +1079,14 @@ void ShardGroups::Impl::ReadyToRead(int32_t shard, std::shared_ptr<std::promise<
     if (leads) {
       // The last entry with rows applied here (barriers and membership changes carry none,
       // and a replica's state machine never sees them).
-      std::lock_guard lock(applied_mutex);
-      done->set_value(applied[g->shard]);
+      {
+        std::lock_guard lock(applied_mutex);
+        done->set_value(applied[g->shard]);
+      }
+      // The replica asking learns of the commit with the next message: sent soon.
+      g->read_index_at = std::chrono::steady_clock::now();
+      to_nudge[g->shard] = raft_last_index(&g->r);
+      ArmNudge();
     } else {
       done->set_value(NotLeader(g));
     }

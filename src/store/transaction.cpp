@@ -98,6 +98,7 @@ Result<std::optional<std::string>> Transaction::OverlayWriter::Get(Family family
 }
 
 void Transaction::OverlayWriter::Put(Family family, std::string key, std::string value) {
+  owner_.Begun();  // a write takes the snapshot too: conflicts are found against it
   if (const auto table = TableOfKey(key)) tables.insert(table->table_num);
   ++puts;
   overlay[Index(family)][std::move(key)] = std::move(value);
