@@ -245,6 +245,9 @@ struct Group {
   bool nudge_pending = false;
   struct raft_barrier nudge_barrier {};
   std::chrono::steady_clock::time_point nudged_at{};
+  // The log's last index once the last of those barriers was appended: while it is still
+  // the last, the followers know every entry before it is committed.
+  uint64_t nudged_index = 0;
   // When a read index was last answered: a replica elsewhere is waiting to apply up to it.
   std::chrono::steady_clock::time_point read_index_at{};
   std::vector<std::function<void(int)>> after_barrier;  // called with the barrier's status
@@ -1028,6 +1031,7 @@ void ShardGroups::Impl::Nudge() {
     if (raft_barrier(r, &g->nudge_barrier, NudgeDone) == 0) {
       g->nudge_pending = true;
       g->nudged_at = now;
+      g->nudged_index = raft_last_index(r);
     }
   }
   if (!to_nudge.empty()) ArmNudge();
@@ -1083,10 +1087,13 @@ void ShardGroups::Impl::ReadyToRead(int32_t shard, std::shared_ptr<std::promise<
         std::lock_guard lock(applied_mutex);
         done->set_value(applied[g->shard]);
       }
-      // The replica asking learns of the commit with the next message: sent soon.
+      // The replica asking learns of the commit with the next message: sent soon, unless
+      // the last entry is a barrier that told it already (an idle shard).
       g->read_index_at = std::chrono::steady_clock::now();
-      to_nudge[g->shard] = raft_last_index(&g->r);
-      ArmNudge();
+      if (raft_last_index(&g->r) != g->nudged_index) {
+        to_nudge[g->shard] = raft_last_index(&g->r);
+        ArmNudge();
+      }
     } else {
       done->set_value(NotLeader(g));
     }

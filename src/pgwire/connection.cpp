@@ -881,7 +881,7 @@ awaitable<void> Connection::RunPortal(Portal& portal, Refusal& refusal) {
   // A statement that has answered quickly every time lately runs right here, on the
   // connection's I/O thread: handing it to the statement pool and back would cost two
   // thread wake-ups, more than the statement itself. Any slow run sends it back to the pool.
-  const bool inline_run = quick_.IsQuick(statement.sql);
+  const bool inline_run = quick_.IsQuick(statement.sql) && !moved_;  // a moved transaction waits for another node
   if (!inline_run) co_await asio::post(asio::bind_executor(services_.statements, use_awaitable));
   const auto started = Clock::now();
   Result<Answer> answer = Run(statement.sql, std::move(params));
