@@ -33,6 +33,9 @@ constexpr size_t kReadChunk = 4 * 1024;  // PostgreSQL reads 8 KiB; small messag
 constexpr size_t kFlushBytes = 256 * 1024;  // replies held back for a pipeline at most
 // How SUBSCRIBE TO's answer begins (the executor's hand-off to the WebSocket).
 constexpr std::string_view kSubscriptionHandOff = R"({"status":"subscription_required")";
+// Cluster mode: a transaction that ran more statements than this before its first write
+// does not move to another node (they would all run again there): its refusal stands.
+constexpr size_t kMaxRan = 1000;
 
 int32_t RandomSecret() {
   static thread_local std::mt19937 random{std::random_device{}()};
@@ -696,7 +699,12 @@ bool EndsTransaction(const std::string& statement) {
 }  // namespace
 
 void Connection::NoteRan(const std::string& statement, sql::Session::State before, const sql::BatchResult& batch) {
-  if (before == sql::Session::State::kIdle) ran_.clear();  // the BEGIN
+  if (before == sql::Session::State::kIdle) {
+    ran_.clear();  // the BEGIN
+  } else if (ran_.size() >= kMaxRan) {
+    ran_.clear();  // too long to replay: this transaction stays here (its BEGIN is gone)
+    return;
+  }
   Ran ran{{statement, settings_.namespace_id}, std::nullopt};
   if (!batch.results.empty()) ran.rows_digest = DigestOf(batch.results.back());
   ran_.push_back(std::move(ran));

@@ -711,11 +711,11 @@ class TransactionAtLeader final : public pgwire::MovedTransaction {
       return Status(Code::kServiceUnavailable, "node '" + node_ + "', where this transaction runs, answered " +
                                                    std::to_string(answer->status));
     }
-    if (answer->status != 200) {  // the session is gone there (or never opened)
+    if (answer->status != 200) {  // the session is gone there (or was never opened)
       session_.clear();
-      return o->contains("error") ? ErrorOf(o->at("error"))
-                                  : Status(Code::kServiceUnavailable, "node '" + node_ + "' answered " +
-                                                                          std::to_string(answer->status));
+      const std::string why = o->contains("error") ? ErrorOf(o->at("error")).message()
+                                                   : "it answered " + std::to_string(answer->status);
+      return Status(Code::kServiceUnavailable, "node '" + node_ + "', where this transaction runs, holds it no more: " + why);
     }
     Answer out;
     if (const json::value* results = o->if_contains("results"); results != nullptr && results->is_array()) {
