@@ -539,9 +539,8 @@ Result<Connection::Answer> Connection::Run(const std::string& statement,
   const std::string rewritten = RewritePostgresSyntax(statement);
   // Cluster mode: reads see every write acknowledged before them, through any node (a
   // shard led elsewhere is read once this node's replica has caught up with its leader).
-  const query::ReadFreshness freshness =
-      services_.config.cluster.enabled() ? query::ReadFreshness::kCaughtUp : query::ReadFreshness::kReplica;
   const bool clustered = services_.config.cluster.enabled();
+  const query::ReadFreshness freshness = clustered ? query::ReadFreshness::kCaughtUp : query::ReadFreshness::kReplica;
   const std::optional<std::vector<sql::ParamValue>> bound_later = clustered ? params : std::nullopt;
   // The statement with its parameters bound, as another node is sent it.
   auto bound = [&]() -> Result<std::string> {
