@@ -29,6 +29,20 @@
 namespace kalam::testing {
 namespace {
 
+// Runs a Python script (psycopg clients) for at most timeout_secs: its exit status and
+// what it printed (both streams).
+std::pair<int, std::string> RunPython(const std::string& script, int timeout_secs) {
+  char dir_pattern[] = "/tmp/kalamdb-psycopg-XXXXXX";
+  const std::string dir = ::mkdtemp(dir_pattern);
+  std::ofstream(dir + "/client.py") << script;
+  const int status = std::system(("timeout " + std::to_string(timeout_secs) + " /usr/bin/python3 " + dir +
+                                  "/client.py >" + dir + "/out 2>&1")
+                                     .c_str());
+  std::string out = ReadFile(dir + "/out");
+  std::filesystem::remove_all(dir);
+  return {status, std::move(out)};
+}
+
 namespace json = boost::json;
 
 std::string Text(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : std::string(); }
@@ -799,12 +813,7 @@ TEST_F(ClusterTest, PostgresClientsWriteAndReadThroughAnyNode) {
         ", user='pat', password='pat-password', dbname='kalam', autocommit=True) as c:\n"
         "    c.execute('INSERT INTO app.notes VALUES (%s, %s)', (" + std::to_string(10 + i) + ", 'bound'))\n"
         "    print(c.execute('SELECT count(*) FROM app.notes WHERE body = %s', ('bound',)).fetchone()[0])\n";
-    char dir_pattern[] = "/tmp/kalamdb-psycopg-XXXXXX";
-    const std::string dir = ::mkdtemp(dir_pattern);
-    std::ofstream(dir + "/client.py") << script;
-    const int status = std::system(("timeout 60 /usr/bin/python3 " + dir + "/client.py >" + dir + "/out 2>&1").c_str());
-    const std::string out = ReadFile(dir + "/out");
-    std::filesystem::remove_all(dir);
+    const auto [status, out] = RunPython(script, 60);
     EXPECT_EQ(status, 0) << out;
     EXPECT_EQ(out, std::to_string(i + 1) + "\n") << out;
   }
@@ -869,12 +878,7 @@ TEST_F(ClusterTest, PostgresClientsWriteAndReadThroughAnyNode) {
       "        c.execute('INSERT INTO app.items VALUES (%s, %s)', (400 + i, 'after'))\n"
       "        c.commit()\n"
       "        print('failed', i, *states)\n";
-  char dir_pattern[] = "/tmp/kalamdb-psycopg-XXXXXX";
-  const std::string dir = ::mkdtemp(dir_pattern);
-  std::ofstream(dir + "/moves.py") << script;
-  const int status = std::system(("timeout 120 /usr/bin/python3 " + dir + "/moves.py >" + dir + "/out 2>&1").c_str());
-  const std::string out = ReadFile(dir + "/out");
-  std::filesystem::remove_all(dir);
+  const auto [status, out] = RunPython(script, 120);
   EXPECT_EQ(status, 0) << out;
   std::string expected;
   for (size_t i = 0; i < nodes.size(); ++i) {
