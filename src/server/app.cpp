@@ -48,7 +48,7 @@ constexpr std::chrono::milliseconds kAnnounceTimeout{1000};
 // Transactions other nodes' Postgres wire sessions may have moved here at once.
 constexpr size_t kMaxRelayedSessions = 10000;
 // How long a statement sent on to its shard's leader may take (the Postgres wire's).
-constexpr std::chrono::milliseconds kSendOnTimeout{30000};
+constexpr std::chrono::milliseconds kTopicSendOnTimeout{30000};
 // How long a read waits for its shard's leader to have applied its predecessors' entries.
 constexpr std::chrono::milliseconds kReadLeaderWait{5000};
 // How long a node's flush of the shards it leads may take when another node asks for it.
@@ -127,6 +127,15 @@ Status Unanswered(const std::set<int32_t>& shards, const std::string& done, cons
                                          (refusal.ok() ? std::string() : " (" + refusal.message() + ")") + "; retry"};
 }
 
+
+// How long a node waits for another to run statements sent on to it: their statement
+// timeouts and 5 s more (an hour with no statement timeout), so that a statement is not
+// given up here while it may still succeed there.
+std::chrono::milliseconds SentOnTimeout(const Config& config, size_t statements) {
+  const int64_t each = config.limits.statement_timeout_ms;
+  if (each <= 0) return std::chrono::hours(1);
+  return std::chrono::milliseconds(each * static_cast<int64_t>(std::max<size_t>(1, statements)) + 5000);
+}
 
 // One statement's result as /v1/api/sql answers it (rows and schema, or a row count and
 // message), back in the form the executor gives.
@@ -586,7 +595,7 @@ Status App::SendTopicRecordsOn(const Status& refusal, uint64_t topic_num, int32_
   body["topic_num"] = topic_num;
   body["source_shard"] = source_shard;
   body["records"] = Base64Encode(topics::EncodeDelivery(records));
-  auto answer = SendToNode(*leader, "/v1/cluster/topic-append", json::serialize(body), kSendOnTimeout);
+  auto answer = SendToNode(*leader, "/v1/cluster/topic-append", json::serialize(body), kTopicSendOnTimeout);
   if (!answer.ok()) return answer.status();
   if (answer->status == 200) return Status::Ok();
   // The leader's refusal, as it gave it ({"error": {"code", "message"}}).
@@ -647,7 +656,7 @@ std::optional<Result<sql::StatementResult>> App::SendStatementOn(const Status& r
   json::object request;
   request["sql"] = sql;
   request["namespace_id"] = namespace_id;
-  auto answer = SendToNode(*leader, "/v1/api/sql", json::serialize(request), kSendOnTimeout,
+  auto answer = SendToNode(*leader, "/v1/api/sql", json::serialize(request), SentOnTimeout(config_, 1),
                            {{std::string(kActAsHeader), caller.user_id}, {std::string(kForwardedHeader), config_.cluster.node_id}});
   if (!answer.ok()) {
     spdlog::warn("cluster: sending a statement on to '{}' failed: {}", *leader, answer.status().message());
@@ -699,7 +708,7 @@ class TransactionAtLeader final : public pgwire::MovedTransaction {
       list.push_back(json::object{{"sql", statement.sql}, {"namespace_id", statement.namespace_id}});
     }
     body["statements"] = std::move(list);
-    auto answer = Send(json::serialize(body), kSendOnTimeout);
+    auto answer = Send(json::serialize(body), SentOnTimeout(app_.config(), statements.size()));
     if (!answer.ok()) {
       return Status(Code::kServiceUnavailable,
                     "node '" + node_ + "', where this transaction runs, did not answer: " + answer.status().message());
