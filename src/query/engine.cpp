@@ -273,10 +273,11 @@ class Engine final : public QueryEngine, public DmlHost {
     if (type == duckdb::StatementType::INSERT_STATEMENT || type == duckdb::StatementType::UPDATE_STATEMENT ||
         type == duckdb::StatementType::DELETE_STATEMENT) {
       // A statement that writes is made at the leader of the shard it writes: refused at
-      // once elsewhere (and sent on there; the first write of a transaction too, so that
-      // the transaction can move there). Its reads of other shards are made here, caught
-      // up; where it is at its shard's leader (or was sent on), those of a shard this node
-      // holds no replica of come from that shard's leader (kSentOn): it is where it must run.
+      // once elsewhere (and sent on there; the first write of a Postgres wire transaction
+      // too, so that the transaction can move there). Its reads of other shards are made
+      // here, caught up; where it is at its shard's leader (or was sent on), those of a
+      // shard this node holds no replica of come from that shard's leader (kSentOn): it is
+      // where it must run.
       QueryContext writing = context;
       writing.every_user = false;  // what a statement that writes reads is the caller's own rows
       std::string written_id;  // cluster mode: the table written ("" when not known)
@@ -288,7 +289,10 @@ class Engine final : public QueryEngine, public DmlHost {
         if (const catalog::TableDef* written = WrittenTable(*state, context, **statement)) {
           written_id = written->id();
           const Status here = read_gate_(*written, auth::ScopeFor(*written, context.caller), ReadFreshness::kLeader);
-          const bool first_write_of_transaction = context.transaction != nullptr && context.transaction->empty();
+          // (Not where the statement was sent on: there the transaction can't move again,
+          // and a second shard it writes is UNSUPPORTED at COMMIT.)
+          const bool first_write_of_transaction = context.freshness == ReadFreshness::kCaughtUp &&
+                                                  context.transaction != nullptr && context.transaction->empty();
           if (context.freshness == ReadFreshness::kLeader || first_write_of_transaction) KALAM_RETURN_IF_ERROR(here);
           leads_written = here.ok();
         }
