@@ -41,8 +41,7 @@ class MovedTransaction {
   };
   struct Answer {
     std::vector<sql::StatementResult> results;  // of the statements that succeeded, in order
-    Status error;                               // the first one that failed, if any
-    size_t failed_at = 0;                       // its index (0-based) in what was sent
+    Status error;  // the first one that failed (the one after the results), if any
     sql::Session::State state = sql::Session::State::kIdle;  // the transaction's there, after them
   };
   // Destroyed while the transaction is still open there: it is rolled back there.

@@ -431,7 +431,7 @@ class Guard {
     }
     std::string scan = kTableScanFunction;
     scan.append("(").append(SqlString(def.id())).append(", false, every_scope := true)");
-    if (flushed.empty()) return ReplaceWithFunction(ref, scan, alias);
+    if (flushed.empty()) return ReplaceWithFrom(ref, scan, alias);
     return ReplaceWithQuery(ref,
                             cold::EveryScopeSql(def, flushed,
                                                 ref->column_name_alias.empty() ? cold::SegmentFilter(def, where, alias)
@@ -452,19 +452,14 @@ class Guard {
     ref = std::move(scan);
   }
 
-  // Replaces a base table reference by a table function call of our own making, written
-  // in SQL (named parameters), keeping its aliases.
-  static Status ReplaceWithFunction(unique_ptr<TableRef>& ref, const std::string& call, const std::string& alias) {
-    return ReplaceWithFrom(ref, call, alias);
-  }
-
   // Replaces a base table reference by a query of our own making (not walked again).
   static Status ReplaceWithQuery(unique_ptr<TableRef>& ref, const std::string& sql,
                                  const std::string& alias) {
     return ReplaceWithFrom(ref, "(" + sql + ") AS merged", alias);
   }
 
-  // Replaces a base table reference by what `SELECT * FROM <from>` reads, keeping its aliases.
+  // Replaces a base table reference by what `SELECT * FROM <from>` reads (a query in
+  // parentheses, or a table function call with named parameters), keeping its aliases.
   static Status ReplaceWithFrom(unique_ptr<TableRef>& ref, const std::string& from, const std::string& alias) {
     duckdb::Parser parser;
     try {

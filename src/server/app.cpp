@@ -127,7 +127,6 @@ Status Unanswered(const std::set<int32_t>& shards, const std::string& done, cons
                                          (refusal.ok() ? std::string() : " (" + refusal.message() + ")") + "; retry"};
 }
 
-
 // How long a node waits for another to run statements sent on to it: their statement
 // timeouts and 5 s more (an hour with no statement timeout), so that a statement is not
 // given up here while it may still succeed there.
@@ -734,7 +733,6 @@ class TransactionAtLeader final : public pgwire::MovedTransaction {
     }
     if (const json::value* error = o->if_contains("error"); error != nullptr && error->is_object()) {
       out.error = ErrorOf(*error);
-      out.failed_at = out.results.size();
     }
     const json::value* state = o->if_contains("state");
     const std::string_view named = state != nullptr && state->is_string() ? std::string_view(state->as_string()) : "";
